@@ -1,0 +1,324 @@
+use crate::address::{EmailAddress, Mailbox};
+use crate::automated::{classify, AutomatedKind};
+use crate::digest::Sha256;
+use mail_parser::{Address, HeaderValue, Message, MessageParser, MimeHeaders, PartType};
+use time::{OffsetDateTime, UtcOffset};
+
+/// Everything Casebook reads out of one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedMessage {
+    /// The Message-ID without angle brackets.
+    pub message_id: Option<String>,
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    pub from: Option<Mailbox>,
+    pub to: Vec<Mailbox>,
+    pub cc: Vec<Mailbox>,
+    pub bcc: Vec<Mailbox>,
+    /// The Date header with the sender's own offset kept.
+    pub date: Option<OffsetDateTime>,
+    pub subject: String,
+    /// The text a person reads: text parts as they are, HTML turned into
+    /// text (no markup, no URLs of images), quoted parts kept.
+    pub text: String,
+    /// The message has an HTML body and no plain-text alternative.
+    pub html_only: bool,
+    pub attachments: Vec<Attachment>,
+    pub automated: Option<AutomatedKind>,
+    pub warnings: Vec<ParseWarning>,
+}
+
+/// A file attached to a message, described (its bytes stay in the raw message).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub name: Option<String>,
+    pub content_type: String,
+    pub size: u64,
+    pub sha256: Sha256,
+}
+
+/// Something that could not be read as the standards say; the message is
+/// archived all the same.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParseWarning {
+    /// The MIME structure could not be read at all; the text is the raw bytes.
+    Unparsable,
+    MissingFrom,
+    /// A From header is there but holds no usable address.
+    UnusableFrom(String),
+    MissingDate,
+    /// A Date header is there but is not a date.
+    InvalidDate(String),
+    MissingMessageId,
+    /// Neither a text nor an HTML body could be found.
+    NoReadableText,
+}
+
+impl std::fmt::Display for ParseWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unparsable => f.write_str("mime structure unreadable; indexed as raw text"),
+            Self::MissingFrom => f.write_str("no From header"),
+            Self::UnusableFrom(v) => write!(f, "From header holds no address: {v:?}"),
+            Self::MissingDate => f.write_str("no Date header"),
+            Self::InvalidDate(v) => write!(f, "Date header is not a date: {v:?}"),
+            Self::MissingMessageId => f.write_str("no Message-ID header"),
+            Self::NoReadableText => f.write_str("no text or html body"),
+        }
+    }
+}
+
+/// Reads `raw`. Never fails: what cannot be read becomes a warning.
+pub fn parse(raw: &[u8]) -> ParsedMessage {
+    match MessageParser::default().parse(raw) {
+        Some(message) => from_message(&message),
+        None => unparsable(raw),
+    }
+}
+
+fn from_message(m: &Message<'_>) -> ParsedMessage {
+    let mut warnings = Vec::new();
+
+    let message_id = m.message_id().and_then(clean_id);
+    if message_id.is_none() {
+        warnings.push(ParseWarning::MissingMessageId);
+    }
+
+    let from = m.from().and_then(|a| mailboxes(a).into_iter().next());
+    if from.is_none() {
+        match m.header_raw("From") {
+            Some(v) => warnings.push(ParseWarning::UnusableFrom(v.trim().to_owned())),
+            None => warnings.push(ParseWarning::MissingFrom),
+        }
+    }
+
+    let date = m
+        .date()
+        .filter(|d| d.is_valid())
+        .and_then(to_offset_datetime);
+    if date.is_none() {
+        match m.header_raw("Date") {
+            Some(v) => warnings.push(ParseWarning::InvalidDate(v.trim().to_owned())),
+            None => warnings.push(ParseWarning::MissingDate),
+        }
+    }
+
+    let mut text = String::new();
+    for i in 0..m.text_body_count() {
+        if let Some(part) = m.body_text(i) {
+            if !text.is_empty() {
+                text.push_str("\n\n");
+            }
+            text.push_str(part.trim_end());
+        }
+    }
+    let html_only =
+        m.html_body_count() > 0 && m.text_bodies().all(|p| matches!(p.body, PartType::Html(_)));
+    if text.trim().is_empty() && m.attachment_count() == 0 {
+        warnings.push(ParseWarning::NoReadableText);
+    }
+
+    let all = |v: Option<&Address<'_>>| v.map(mailboxes).unwrap_or_default();
+    let content_type = m
+        .content_type()
+        .map(|ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("")));
+    let automated = classify(
+        |name| m.header_raw(name).map(str::to_owned),
+        content_type.as_deref(),
+        from.as_ref().map(|f| f.address.as_str()),
+    );
+
+    ParsedMessage {
+        message_id,
+        in_reply_to: id_list(m.in_reply_to()),
+        references: id_list(m.references()),
+        from,
+        to: all(m.to()),
+        cc: all(m.cc()),
+        bcc: all(m.bcc()),
+        date,
+        subject: m.subject().unwrap_or_default().trim().to_owned(),
+        text,
+        html_only,
+        attachments: m.attachments().map(describe_attachment).collect(),
+        automated,
+        warnings,
+    }
+}
+
+/// The fallback when mail-parser gives up: keep the bytes searchable.
+fn unparsable(raw: &[u8]) -> ParsedMessage {
+    ParsedMessage {
+        message_id: None,
+        in_reply_to: Vec::new(),
+        references: Vec::new(),
+        from: None,
+        to: Vec::new(),
+        cc: Vec::new(),
+        bcc: Vec::new(),
+        date: None,
+        subject: String::new(),
+        text: String::from_utf8_lossy(raw).into_owned(),
+        html_only: false,
+        attachments: Vec::new(),
+        automated: None,
+        warnings: vec![
+            ParseWarning::Unparsable,
+            ParseWarning::MissingMessageId,
+            ParseWarning::MissingFrom,
+            ParseWarning::MissingDate,
+        ],
+    }
+}
+
+fn mailboxes(address: &Address<'_>) -> Vec<Mailbox> {
+    address
+        .iter()
+        .filter_map(|a| {
+            let addr = EmailAddress::parse(a.address()?)?;
+            let name = a
+                .name()
+                .map(|n| n.trim().trim_matches('"').trim().to_owned())
+                .filter(|n| !n.is_empty());
+            Some(Mailbox {
+                address: addr,
+                name,
+            })
+        })
+        .collect()
+}
+
+fn clean_id(id: &str) -> Option<String> {
+    let id = id
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim();
+    (!id.is_empty()).then(|| id.to_owned())
+}
+
+fn id_list(value: &HeaderValue<'_>) -> Vec<String> {
+    match value {
+        HeaderValue::Text(t) => clean_id(t).into_iter().collect(),
+        HeaderValue::TextList(list) => list.iter().filter_map(|t| clean_id(t)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn to_offset_datetime(d: &mail_parser::DateTime) -> Option<OffsetDateTime> {
+    let sign: i32 = if d.tz_before_gmt { -1 } else { 1 };
+    let offset_secs = sign * (i32::from(d.tz_hour) * 3600 + i32::from(d.tz_minute) * 60);
+    let offset = UtcOffset::from_whole_seconds(offset_secs).ok()?;
+    OffsetDateTime::from_unix_timestamp(d.to_timestamp())
+        .ok()
+        .map(|t| t.to_offset(offset))
+}
+
+fn describe_attachment(part: &mail_parser::MessagePart<'_>) -> Attachment {
+    let content_type = part.content_type().map_or_else(
+        || "application/octet-stream".to_owned(),
+        |ct| match ct.subtype() {
+            Some(sub) => format!("{}/{}", ct.ctype(), sub).to_ascii_lowercase(),
+            None => ct.ctype().to_ascii_lowercase(),
+        },
+    );
+    let contents = part.contents();
+    Attachment {
+        name: part.attachment_name().map(str::to_owned),
+        content_type,
+        size: contents.len() as u64,
+        sha256: Sha256::of(contents),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_ids_addresses_and_keeps_the_date_offset() {
+        let raw = b"From: \"Lee, Ann\" <Ann@Example.com>\r\n\
+To: support@casebook.example, Bob <BOB@x.example>\r\n\
+Date: Tue, 1 Jul 2008 10:52:37 +0200\r\n\
+Message-ID: <m2@example.com>\r\n\
+In-Reply-To: <m1@casebook.example>\r\n\
+References: <m0@example.com> <m1@casebook.example>\r\n\
+Subject: =?utf-8?q?Caf=C3=A9?= trunk\r\n\r\nbody\r\n";
+        let m = parse(raw);
+        assert_eq!(m.message_id.as_deref(), Some("m2@example.com"));
+        assert_eq!(m.in_reply_to, vec!["m1@casebook.example"]);
+        assert_eq!(m.references, vec!["m0@example.com", "m1@casebook.example"]);
+        let from = m.from.expect("from");
+        assert_eq!(from.address.as_str(), "ann@example.com");
+        assert_eq!(from.name.as_deref(), Some("Lee, Ann"));
+        assert_eq!(m.to.len(), 2);
+        assert_eq!(m.to[1].address.as_str(), "bob@x.example");
+        assert_eq!(m.subject, "Café trunk");
+        let date = m.date.expect("date");
+        assert_eq!(date.offset().whole_hours(), 2);
+        assert_eq!(date.unix_timestamp(), 1_214_902_357);
+        assert!(m.warnings.is_empty(), "{:?}", m.warnings);
+    }
+
+    #[test]
+    fn html_only_mail_gives_text_without_markup_or_urls() {
+        let raw = b"From: a@b.example\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
+<html><head><style>p{color:red}</style></head><body><p>Your <b>voicemail</b> works</p>\
+<img src=\"http://tracker.example/pixel.gif\"></body></html>";
+        let m = parse(raw);
+        assert!(m.html_only);
+        assert!(m.text.contains("voicemail"), "{}", m.text);
+        assert!(!m.text.contains("tracker"), "{}", m.text);
+        assert!(!m.text.contains("color"), "{}", m.text);
+    }
+
+    #[test]
+    fn broken_headers_become_warnings_not_failures() {
+        let m = parse(b"From: nobody\nDate: yesterday-ish\nSubject: x\n\nhello");
+        assert!(m.from.is_none());
+        assert!(m
+            .warnings
+            .contains(&ParseWarning::UnusableFrom("nobody".into())));
+        assert!(m
+            .warnings
+            .contains(&ParseWarning::InvalidDate("yesterday-ish".into())));
+        assert!(m.warnings.contains(&ParseWarning::MissingMessageId));
+        assert_eq!(m.text, "hello");
+    }
+
+    #[test]
+    fn legacy_charsets_are_decoded() {
+        let raw = b"From: a@b.example\nSubject: =?koi8-r?b?8NLJ18XU?=\n\
+Content-Type: text/plain; charset=shift_jis\nContent-Transfer-Encoding: base64\n\n\
+k4yLnpNzgsWCzQ==\n";
+        let m = parse(raw);
+        assert_eq!(m.subject, "Привет");
+        assert_eq!(m.text, "東京都では");
+    }
+
+    #[test]
+    fn recognises_machine_mail() {
+        let ooo = parse(b"From: a@b.example\nAuto-Submitted: auto-replied\n\nI am away");
+        assert_eq!(ooo.automated, Some(AutomatedKind::AutoReply));
+        let human = parse(b"From: a@b.example\nAuto-Submitted: no\n\nhi");
+        assert_eq!(human.automated, None);
+        let bounce = parse(
+            b"From: MAILER-DAEMON@mx.example\nContent-Type: multipart/report; report-type=delivery-status; boundary=x\n\n--x\n\nfailed\n--x--\n",
+        );
+        assert_eq!(bounce.automated, Some(AutomatedKind::Bounce));
+    }
+
+    #[test]
+    fn attachments_are_described_with_their_digest() {
+        let raw = b"From: a@b.example\nContent-Type: multipart/mixed; boundary=b\n\n--b\n\
+Content-Type: text/plain\n\nsee log\n--b\nContent-Type: text/plain; name=asterisk.log\n\
+Content-Disposition: attachment; filename=asterisk.log\n\nERROR chan_sip\n--b--\n";
+        let m = parse(raw);
+        assert_eq!(m.attachments.len(), 1);
+        let a = &m.attachments[0];
+        assert_eq!(a.name.as_deref(), Some("asterisk.log"));
+        assert_eq!(a.content_type, "text/plain");
+        assert_eq!(a.sha256, Sha256::of(&b"ERROR chan_sip"[..a.size as usize]));
+        assert_eq!(m.text, "see log");
+    }
+}

@@ -1,0 +1,119 @@
+/// Why some bytes are not mail at all (and so are refused, not archived).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotMail {
+    Empty,
+    /// The first line is not a header field (`Name: value`) nor an mbox `From ` line.
+    NoHeaderAtStart,
+    /// The header block has none of the fields every mail carries.
+    NoMailHeaders,
+    /// NUL bytes in the header block: a binary file.
+    Binary,
+}
+
+impl std::fmt::Display for NotMail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Empty => "the file is empty",
+            Self::NoHeaderAtStart => "it does not start with a mail header such as `From:`",
+            Self::NoMailHeaders => {
+                "its header has none of From, To, Subject, Date, Message-ID, Received"
+            }
+            Self::Binary => "it is a binary file",
+        })
+    }
+}
+
+const MAIL_HEADERS: &[&str] = &[
+    "from",
+    "to",
+    "cc",
+    "subject",
+    "date",
+    "message-id",
+    "received",
+    "return-path",
+    "delivered-to",
+    "mime-version",
+    "sender",
+    "reply-to",
+];
+
+/// Accepts anything that could be mail, however broken; refuses what is
+/// plainly something else (an image, a spreadsheet, an empty file).
+pub fn check_is_mail(raw: &[u8]) -> Result<(), NotMail> {
+    let start = raw
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .ok_or(NotMail::Empty)?;
+    let raw = &raw[start..];
+    let header_end = find_header_end(raw);
+    let header = &raw[..header_end];
+    if header.contains(&0) {
+        return Err(NotMail::Binary);
+    }
+    let mut lines = header.split(|&b| b == b'\n');
+    let mut first = lines.next().unwrap_or_default();
+    if first.starts_with(b"From ") || first.starts_with(b">From ") {
+        first = lines.next().unwrap_or_default();
+    }
+    if header_name(first).is_none() {
+        return Err(NotMail::NoHeaderAtStart);
+    }
+    let known = std::iter::once(first)
+        .chain(lines)
+        .filter_map(header_name)
+        .any(|name| MAIL_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name)));
+    if known {
+        Ok(())
+    } else {
+        Err(NotMail::NoMailHeaders)
+    }
+}
+
+fn find_header_end(raw: &[u8]) -> usize {
+    let limit = raw.len().min(256 * 1024);
+    raw[..limit]
+        .windows(2)
+        .position(|w| w == b"\n\n")
+        .or_else(|| raw[..limit].windows(4).position(|w| w == b"\r\n\r\n"))
+        .unwrap_or(limit)
+}
+
+/// The field name of a header line, if the line is one.
+fn header_name(line: &[u8]) -> Option<&str> {
+    let colon = line.iter().position(|&b| b == b':')?;
+    let name = std::str::from_utf8(&line[..colon]).ok()?;
+    (!name.is_empty() && name.bytes().all(|b| b.is_ascii_graphic())).then_some(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_broken_but_recognisable_mail() {
+        assert_eq!(check_is_mail(b"Subject: hi\n\nbody"), Ok(()));
+        assert_eq!(check_is_mail(b"From x@y Mon Jan 1\nFrom: a@b\n\n"), Ok(()));
+        assert_eq!(
+            check_is_mail(b"X-Junk: 1\r\nDate: nonsense\r\n\r\n"),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn refuses_what_is_not_mail() {
+        assert_eq!(check_is_mail(b"  \n"), Err(NotMail::Empty));
+        assert_eq!(
+            check_is_mail(b"\x89PNG\r\n\x1a\n\0\0"),
+            Err(NotMail::Binary)
+        );
+        assert_eq!(
+            check_is_mail(b"id,email\n1,a@b\n"),
+            Err(NotMail::NoHeaderAtStart)
+        );
+        assert_eq!(
+            check_is_mail(b"Title: notes\nAuthor: me\n\n"),
+            Err(NotMail::NoMailHeaders)
+        );
+    }
+}

@@ -1,0 +1,279 @@
+use crate::{mbox::split_mbox, FoundMessage, Location, SourceError};
+use std::fs;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// What kind of mail store a path holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// A folder with `cur/` and `new/`.
+    Maildir,
+    /// A file of messages separated by `From ` lines.
+    Mbox,
+    /// A file holding one message.
+    Eml,
+}
+
+/// One place to read mail from, with the folder name its messages get.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub kind: SourceKind,
+    pub path: PathBuf,
+    pub folder: String,
+}
+
+/// Finds every mail source at or below `path`: a Maildir and its Dovecot
+/// subfolders, an mbox, an `.eml`, or a folder holding any of these.
+pub fn discover(path: &Path) -> Result<Vec<Source>, SourceError> {
+    let meta = fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => SourceError::Missing {
+            path: path.to_owned(),
+        },
+        _ => read_error(path, e),
+    })?;
+    let mut found = Vec::new();
+    if meta.is_dir() {
+        walk_dir(path, &folder_name_of(path), &mut found)?;
+    } else {
+        found.push(file_source(path, &folder_name_of_file(path))?);
+    }
+    Ok(found)
+}
+
+fn walk_dir(dir: &Path, folder: &str, found: &mut Vec<Source>) -> Result<(), SourceError> {
+    if is_maildir(dir) {
+        found.push(Source {
+            kind: SourceKind::Maildir,
+            path: dir.to_owned(),
+            folder: folder.to_owned(),
+        });
+        // Dovecot's Maildir++ layout: subfolders are `.Name` (and `.A.B`) beside cur/new/tmp.
+        for entry in sorted_entries(dir)? {
+            let name = entry.file_name().unwrap_or_default().to_string_lossy();
+            if let Some(sub) = name.strip_prefix('.') {
+                if !sub.is_empty() && is_maildir(&entry) {
+                    found.push(Source {
+                        kind: SourceKind::Maildir,
+                        folder: sub.replace('.', "/"),
+                        path: entry.clone(),
+                    });
+                }
+            }
+        }
+        return Ok(());
+    }
+    for entry in sorted_entries(dir)? {
+        let name = entry
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        if entry.is_dir() {
+            walk_dir(&entry, &name, found)?;
+        } else if entry.is_file() {
+            found.push(file_source(&entry, folder)?);
+        }
+    }
+    Ok(())
+}
+
+fn file_source(path: &Path, folder: &str) -> Result<Source, SourceError> {
+    let mut head = [0u8; 5];
+    let mut file = fs::File::open(path).map_err(|e| read_error(path, e))?;
+    let n = read_up_to(&mut file, &mut head).map_err(|e| read_error(path, e))?;
+    let kind = if &head[..n] == b"From " {
+        SourceKind::Mbox
+    } else {
+        SourceKind::Eml
+    };
+    Ok(Source {
+        kind,
+        path: path.to_owned(),
+        folder: folder.to_owned(),
+    })
+}
+
+fn read_up_to(file: &mut fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
+}
+
+impl Source {
+    /// Reads every message of this source in a stable order, handing each
+    /// (or the error that kept it from being read) to `each`.
+    pub fn read(&self, each: &mut dyn FnMut(Result<FoundMessage, SourceError>)) {
+        match self.kind {
+            SourceKind::Eml => each(
+                fs::read(&self.path)
+                    .map_err(|e| read_error(&self.path, e))
+                    .map(|bytes| FoundMessage {
+                        location: self.location(self.path.display().to_string()),
+                        bytes,
+                    }),
+            ),
+            SourceKind::Mbox => self.read_mbox(each),
+            SourceKind::Maildir => self.read_maildir(each),
+        }
+    }
+
+    fn location(&self, source: String) -> Location {
+        Location {
+            source,
+            folder: self.folder.clone(),
+        }
+    }
+
+    fn read_mbox(&self, each: &mut dyn FnMut(Result<FoundMessage, SourceError>)) {
+        let file = match fs::File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) => return each(Err(read_error(&self.path, e))),
+        };
+        let result = split_mbox(BufReader::with_capacity(1 << 20, file), |index, bytes| {
+            each(Ok(FoundMessage {
+                location: self.location(format!("{}#{index}", self.path.display())),
+                bytes,
+            }))
+        });
+        if let Err(e) = result {
+            each(Err(read_error(&self.path, e)));
+        }
+    }
+
+    fn read_maildir(&self, each: &mut dyn FnMut(Result<FoundMessage, SourceError>)) {
+        for sub in ["cur", "new"] {
+            let dir = self.path.join(sub);
+            let entries = match sorted_entries(&dir) {
+                Ok(entries) => entries,
+                Err(e) => return each(Err(e)),
+            };
+            for file in entries.into_iter().filter(|p| p.is_file()) {
+                let item = fs::read(&file)
+                    .map_err(|e| read_error(&file, e))
+                    .map(|bytes| FoundMessage {
+                        location: self.location(maildir_identity(&file)),
+                        bytes,
+                    });
+                each(item);
+            }
+        }
+    }
+}
+
+/// A Maildir file's name changes with its flags (`:2,S` when read) and it
+/// moves from new/ to cur/; its identity is the folder and the unique part.
+fn maildir_identity(file: &Path) -> String {
+    let name = file.file_name().unwrap_or_default().to_string_lossy();
+    let unique = name.split_once(':').map_or(&*name, |(u, _)| u);
+    let folder = file
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or(Path::new(""));
+    format!("{}/{unique}", folder.display())
+}
+
+fn is_maildir(dir: &Path) -> bool {
+    dir.join("cur").is_dir() && dir.join("new").is_dir()
+}
+
+fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
+    let mut entries = Vec::new();
+    for entry in fs::read_dir(dir).map_err(|e| read_error(dir, e))? {
+        entries.push(entry.map_err(|e| read_error(dir, e))?.path());
+    }
+    entries.sort();
+    Ok(entries)
+}
+
+fn folder_name_of(dir: &Path) -> String {
+    if is_maildir(dir) {
+        return "INBOX".to_owned();
+    }
+    dir.file_name()
+        .map_or_else(|| "INBOX".to_owned(), |n| n.to_string_lossy().into_owned())
+}
+
+fn folder_name_of_file(file: &Path) -> String {
+    file.parent()
+        .and_then(Path::file_name)
+        .map_or_else(|| "INBOX".to_owned(), |n| n.to_string_lossy().into_owned())
+}
+
+fn read_error(path: &Path, source: std::io::Error) -> SourceError {
+    SourceError::Read {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(path: &Path, bytes: &[u8]) {
+        fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        fs::write(path, bytes).expect("write");
+    }
+
+    fn read_all(root: &Path) -> Vec<(String, String, Vec<u8>)> {
+        let mut out = Vec::new();
+        for source in discover(root).expect("discover") {
+            source.read(&mut |item| {
+                let m = item.expect("readable");
+                out.push((m.location.folder, m.location.source, m.bytes));
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn maildir_with_dovecot_subfolders() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let md = tmp.path().join("support");
+        write(&md.join("cur/1.host:2,S"), b"Subject: a\n\n");
+        write(&md.join("new/2.host"), b"Subject: b\n\n");
+        fs::create_dir_all(md.join("tmp")).expect("mkdir");
+        write(&md.join(".Sent/cur/3.host:2,"), b"Subject: c\n\n");
+        fs::create_dir_all(md.join(".Sent/new")).expect("mkdir");
+        let got = read_all(&md);
+        let folders: Vec<_> = got.iter().map(|(f, _, _)| f.as_str()).collect();
+        assert_eq!(folders, ["INBOX", "INBOX", "Sent"]);
+        assert!(got[0].1.ends_with("support/1.host"), "{}", got[0].1);
+    }
+
+    #[test]
+    fn mbox_and_eml_in_a_folder_tree() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        write(
+            &tmp.path().join("archive/2008.mbox"),
+            b"From a Mon Jan  1 00:00:00 2024\nSubject: 1\n\nx\n\nFrom b Mon Jan  1 00:00:01 2024\nSubject: 2\n\ny\n",
+        );
+        write(
+            &tmp.path().join("archive/old/one.eml"),
+            b"Subject: 3\n\nz\n",
+        );
+        let got = read_all(&tmp.path().join("archive"));
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[0].0, "archive");
+        assert!(got[0].1.ends_with("2008.mbox#1"));
+        assert!(got[1].1.ends_with("2008.mbox#2"));
+        assert_eq!(got[2].0, "old");
+        assert_eq!(got[2].2, b"Subject: 3\n\nz\n");
+    }
+
+    #[test]
+    fn a_missing_path_is_named() {
+        let err = discover(Path::new("/nonexistent/casebook/x")).expect_err("missing");
+        assert!(err
+            .to_string()
+            .contains("/nonexistent/casebook/x does not exist"));
+    }
+}

@@ -1,0 +1,418 @@
+use crate::query::{Expr, TextField};
+use crate::tokenizer::{analyzer, TOKENIZER_NAME};
+use casebook_mail::{Direction, MessageId, ThreadId};
+use std::ops::{Bound, Range};
+use std::path::{Path, PathBuf};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STRING,
+};
+use tantivy::{
+    DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("cannot open the search index in {}: {source}; `casebook reindex` rebuilds it from the store", path.display())]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: tantivy::TantivyError,
+    },
+    #[error("cannot create the index folder {}: {source}", path.display())]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the search index is in use by another casebook process ({0}); wait for it to finish")]
+    Locked(tantivy::TantivyError),
+    #[error("search index failure: {0}")]
+    Index(#[from] tantivy::TantivyError),
+}
+
+/// What the index holds of one message.
+#[derive(Debug, Clone)]
+pub struct IndexDoc {
+    pub id: MessageId,
+    pub thread: ThreadId,
+    /// Seconds since the epoch, UTC.
+    pub date: Option<i64>,
+    pub direction: Direction,
+    /// Sender's address and name.
+    pub from: String,
+    /// Recipients' addresses and names.
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    pub has_attachment: bool,
+    /// For inbound mail: one of our replies is paired with it.
+    pub answered: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    #[default]
+    NewestFirst,
+    Relevance,
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchOptions {
+    pub sort: Sort,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        Self {
+            sort: Sort::NewestFirst,
+            limit: 20,
+            offset: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hit {
+    pub id: MessageId,
+    pub score: f32,
+}
+
+pub struct SearchResults {
+    /// How many messages match in all (not only this page).
+    pub total: usize,
+    pub hits: Vec<Hit>,
+    snippets: tantivy::snippet::SnippetGenerator,
+}
+
+/// A passage of a message's text with the matched words marked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snippet {
+    pub text: String,
+    /// Byte ranges of `text` that matched.
+    pub highlights: Vec<Range<usize>>,
+}
+
+impl SearchResults {
+    /// The best passage of `body` (read from the store) for this search.
+    pub fn snippet(&self, body: &str) -> Snippet {
+        let s = self.snippets.snippet(body);
+        if s.fragment().is_empty() {
+            let end = body
+                .char_indices()
+                .nth(SNIPPET_CHARS)
+                .map_or(body.len(), |(i, _)| i);
+            return Snippet {
+                text: body[..end].to_owned(),
+                highlights: Vec::new(),
+            };
+        }
+        Snippet {
+            text: s.fragment().to_owned(),
+            highlights: s.highlighted().to_vec(),
+        }
+    }
+}
+
+const SNIPPET_CHARS: usize = 160;
+const WRITER_MEMORY: usize = 96 * 1024 * 1024;
+const FLAG_ATTACHMENT: &str = "attachment";
+const FLAG_ANSWERED: &str = "answered";
+const FLAG_UNANSWERED: &str = "unanswered";
+
+#[derive(Clone, Copy)]
+struct Fields {
+    id: Field,
+    thread: Field,
+    date: Field,
+    from: Field,
+    to: Field,
+    subject: Field,
+    body: Field,
+    flags: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(TOKENIZER_NAME)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let fields = Fields {
+        id: b.add_u64_field("id", INDEXED | FAST),
+        thread: b.add_u64_field("thread", INDEXED),
+        date: b.add_i64_field("date", INDEXED | FAST),
+        from: b.add_text_field("from", text.clone()),
+        to: b.add_text_field("to", text.clone()),
+        subject: b.add_text_field("subject", text.clone()),
+        body: b.add_text_field("body", text),
+        flags: b.add_text_field("flags", STRING),
+    };
+    (b.build(), fields)
+}
+
+/// The archive's search index in one directory.
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`, creating it if there is none.
+    pub fn open(dir: &Path) -> Result<Self, SearchError> {
+        let open_err = |source| SearchError::Open {
+            path: dir.to_owned(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(|source| SearchError::CreateDir {
+            path: dir.to_owned(),
+            source,
+        })?;
+        let (schema, fields) = schema();
+        let directory = tantivy::directory::MmapDirectory::open(dir)
+            .map_err(|e| open_err(tantivy::TantivyError::from(e)))?;
+        let index = Index::open_or_create(directory, schema).map_err(open_err)?;
+        index.tokenizers().register(TOKENIZER_NAME, analyzer());
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(open_err)?;
+        Ok(Self {
+            index,
+            reader,
+            fields,
+        })
+    }
+
+    /// The store's change number this index has caught up to (0 when empty).
+    pub fn indexed_seq(&self) -> Result<u64, SearchError> {
+        let metas = self.index.load_metas()?;
+        Ok(metas
+            .payload
+            .and_then(|p| p.parse::<u64>().ok())
+            .unwrap_or(0))
+    }
+
+    /// Starts a batch of changes, committed together with [`IndexBatch::commit`].
+    pub fn batch(&self) -> Result<IndexBatch<'_>, SearchError> {
+        let writer = self
+            .index
+            .writer_with_num_threads(1, WRITER_MEMORY)
+            .map_err(|e| match e {
+                tantivy::TantivyError::LockFailure(..) => SearchError::Locked(e),
+                other => SearchError::Index(other),
+            })?;
+        Ok(IndexBatch {
+            owner: self,
+            writer,
+        })
+    }
+
+    pub fn search(&self, expr: &Expr, opts: &SearchOptions) -> Result<SearchResults, SearchError> {
+        let searcher = self.reader.searcher();
+        let query = self.to_query(expr);
+        let limit = opts.limit.max(1);
+        let top = TopDocs::with_limit(limit).and_offset(opts.offset);
+        let (total, addresses): (usize, Vec<(f32, DocAddress)>) = match opts.sort {
+            Sort::Relevance => searcher.search(&query, &(Count, top))?,
+            Sort::NewestFirst => {
+                let (n, docs) = searcher.search(
+                    &query,
+                    &(Count, top.order_by_fast_field::<i64>("date", Order::Desc)),
+                )?;
+                (n, docs.into_iter().map(|(_, a)| (0.0, a)).collect())
+            }
+        };
+        let hits = if opts.limit == 0 {
+            Vec::new()
+        } else {
+            let mut hits = Vec::with_capacity(addresses.len());
+            for (score, addr) in addresses {
+                let ids = searcher
+                    .segment_reader(addr.segment_ord)
+                    .fast_fields()
+                    .u64("id")?;
+                if let Some(id) = ids.first(addr.doc_id) {
+                    hits.push(Hit {
+                        id: MessageId(id as i64),
+                        score,
+                    });
+                }
+            }
+            hits
+        };
+        let mut snippets =
+            tantivy::snippet::SnippetGenerator::create(&searcher, &*query, self.fields.body)?;
+        snippets.set_max_num_chars(SNIPPET_CHARS);
+        Ok(SearchResults {
+            total,
+            hits,
+            snippets,
+        })
+    }
+
+    /// How many messages the index holds.
+    pub fn doc_count(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    fn to_query(&self, expr: &Expr) -> Box<dyn Query> {
+        let f = self.fields;
+        match expr {
+            Expr::All => Box::new(AllQuery),
+            Expr::Text { field, text } => {
+                let fields: &[Field] = match field {
+                    TextField::Anywhere => &[f.subject, f.body, f.from, f.to],
+                    TextField::From => &[f.from],
+                    TextField::To => &[f.to],
+                    TextField::Subject => &[f.subject],
+                    TextField::Body => &[f.body],
+                };
+                let per_field: Vec<_> = fields
+                    .iter()
+                    .filter_map(|&field| self.text_query(field, text))
+                    .map(|q| (Occur::Should, q))
+                    .collect();
+                if per_field.is_empty() {
+                    // Only punctuation: nothing to look for, so it does not narrow.
+                    Box::new(AllQuery)
+                } else {
+                    Box::new(BooleanQuery::new(per_field))
+                }
+            }
+            Expr::After(day) => Box::new(RangeQuery::new(
+                Bound::Included(Term::from_field_i64(f.date, day_start(*day))),
+                Bound::Unbounded,
+            )),
+            Expr::Before(day) => Box::new(RangeQuery::new(
+                Bound::Included(Term::from_field_i64(f.date, i64::MIN + 1)),
+                Bound::Excluded(Term::from_field_i64(f.date, day_start(*day))),
+            )),
+            Expr::HasAttachment => self.flag(FLAG_ATTACHMENT),
+            Expr::Direction(d) => self.flag(d.as_str()),
+            Expr::Answered(true) => self.flag(FLAG_ANSWERED),
+            Expr::Answered(false) => self.flag(FLAG_UNANSWERED),
+            Expr::Thread(t) => Box::new(TermQuery::new(
+                Term::from_field_u64(f.thread, t.0 as u64),
+                IndexRecordOption::Basic,
+            )),
+            Expr::Not(inner) => Box::new(BooleanQuery::new(vec![
+                (Occur::Must, Box::new(AllQuery)),
+                (Occur::MustNot, self.to_query(inner)),
+            ])),
+            Expr::And(parts) => {
+                let mut clauses: Vec<(Occur, Box<dyn Query>)> = parts
+                    .iter()
+                    .map(|p| match p {
+                        Expr::Not(inner) => (Occur::MustNot, self.to_query(inner)),
+                        other => (Occur::Must, self.to_query(other)),
+                    })
+                    .collect();
+                if clauses.iter().all(|(o, _)| *o == Occur::MustNot) {
+                    clauses.push((Occur::Must, Box::new(AllQuery)));
+                }
+                Box::new(BooleanQuery::new(clauses))
+            }
+            Expr::Or(parts) => Box::new(BooleanQuery::new(
+                parts
+                    .iter()
+                    .map(|p| (Occur::Should, self.to_query(p)))
+                    .collect(),
+            )),
+        }
+    }
+
+    fn flag(&self, value: &str) -> Box<dyn Query> {
+        Box::new(TermQuery::new(
+            Term::from_field_text(self.fields.flags, value),
+            IndexRecordOption::Basic,
+        ))
+    }
+
+    /// The words of `text` as the index cut them, in order, in `field`.
+    fn text_query(&self, field: Field, text: &str) -> Option<Box<dyn Query>> {
+        let mut analyzer = analyzer();
+        let mut stream = analyzer.token_stream(text);
+        let mut terms = Vec::new();
+        while let Some(token) = stream.next() {
+            terms.push((token.position, Term::from_field_text(field, &token.text)));
+        }
+        match terms.len() {
+            0 => None,
+            1 => {
+                let (_, term) = terms.remove(0);
+                Some(Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)))
+            }
+            _ => Some(Box::new(PhraseQuery::new_with_offset(terms))),
+        }
+    }
+}
+
+fn day_start(day: time::Date) -> i64 {
+    day.midnight().assume_utc().unix_timestamp()
+}
+
+/// Changes to the index, made visible together by [`IndexBatch::commit`].
+pub struct IndexBatch<'a> {
+    owner: &'a SearchIndex,
+    writer: IndexWriter,
+}
+
+impl IndexBatch<'_> {
+    /// Adds the message, replacing what the index held for its id.
+    pub fn upsert(&mut self, doc: &IndexDoc) -> Result<(), SearchError> {
+        let f = self.owner.fields;
+        self.delete(doc.id);
+        let mut d = TantivyDocument::default();
+        d.add_u64(f.id, doc.id.0 as u64);
+        d.add_u64(f.thread, doc.thread.0 as u64);
+        d.add_i64(f.date, doc.date.unwrap_or(i64::MIN));
+        d.add_text(f.from, &doc.from);
+        d.add_text(f.to, &doc.to);
+        d.add_text(f.subject, &doc.subject);
+        d.add_text(f.body, &doc.body);
+        d.add_text(f.flags, doc.direction.as_str());
+        if doc.has_attachment {
+            d.add_text(f.flags, FLAG_ATTACHMENT);
+        }
+        if doc.direction == Direction::Inbound {
+            d.add_text(
+                f.flags,
+                if doc.answered {
+                    FLAG_ANSWERED
+                } else {
+                    FLAG_UNANSWERED
+                },
+            );
+        }
+        self.writer.add_document(d)?;
+        Ok(())
+    }
+
+    pub fn delete(&mut self, id: MessageId) {
+        self.writer
+            .delete_term(Term::from_field_u64(self.owner.fields.id, id.0 as u64));
+    }
+
+    /// Empties the index (for a rebuild); takes effect at commit.
+    pub fn delete_all(&mut self) -> Result<(), SearchError> {
+        self.writer.delete_all_documents()?;
+        Ok(())
+    }
+
+    /// Makes the batch visible and records `seq`, the store change number
+    /// the index now reflects.
+    pub fn commit(mut self, seq: u64) -> Result<(), SearchError> {
+        let mut prepared = self.writer.prepare_commit()?;
+        prepared.set_payload(&seq.to_string());
+        prepared.commit()?;
+        self.owner.reader.reload()?;
+        Ok(())
+    }
+}

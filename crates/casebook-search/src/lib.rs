@@ -1,0 +1,39 @@
+//! The search index of the archive: a tantivy index derived from the store,
+//! the query language, and snippets.
+//!
+//! The index holds only what search needs to find and order messages; it
+//! returns message ids, and the caller reads everything else from the store.
+//! It remembers the store's change number it has caught up to, so a caller
+//! can always bring it up to date after a crash.
+//!
+//! ```
+//! use casebook_mail::{Direction, MessageId, ThreadId};
+//! use casebook_search::{parse_query, IndexDoc, SearchIndex, SearchOptions, Sort};
+//! let dir = tempfile::tempdir().unwrap();
+//! let index = SearchIndex::open(dir.path()).unwrap();
+//! let mut batch = index.batch().unwrap();
+//! batch.upsert(&IndexDoc {
+//!     id: MessageId(1), thread: ThreadId(1), date: Some(1_200_000_000),
+//!     direction: Direction::Inbound, from: "ann@example.com".into(), to: String::new(),
+//!     subject: "SIP trunk down".into(), body: "Our trunk drops calls".into(),
+//!     has_attachment: false, answered: false,
+//! }).unwrap();
+//! batch.commit(1).unwrap();
+//! let found = index.search(&parse_query("trunk is:unanswered").unwrap(), &SearchOptions::default()).unwrap();
+//! assert_eq!(found.total, 1);
+//! assert_eq!(found.hits[0].id, MessageId(1));
+//! assert_eq!(index.indexed_seq().unwrap(), 1);
+//! ```
+//!
+//! Architecture invariant: this crate knows nothing of SQL or of how mail
+//! is parsed; the index can be deleted and rebuilt from the store at any time.
+
+mod index;
+mod query;
+mod tokenizer;
+
+pub use index::{
+    Hit, IndexBatch, IndexDoc, SearchError, SearchIndex, SearchOptions, SearchResults, Snippet,
+    Sort,
+};
+pub use query::{parse_query, Expr, QueryError, TextField};

@@ -1,0 +1,27 @@
+//! The archive's database: every message with its raw bytes (zstd), where it
+//! was seen, its thread and paired reply, and the change order the search
+//! index follows. SQLite (WAL) is the embedded default.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), casebook_store::StoreError> {
+//! let store = casebook_store::Store::open_sqlite(std::path::Path::new("casebook-data/casebook.db")).await?;
+//! println!("{} messages", store.stats().await?.messages);
+//! # Ok(()) }
+//! ```
+//!
+//! Architecture invariant: this crate owns every SQL statement and
+//! migration, and always binds parameters; it knows nothing of IMAP, of
+//! tantivy, or of how threads are worked out (it only records them).
+
+mod error;
+mod model;
+mod raw;
+mod store;
+
+pub use error::StoreError;
+pub use model::{
+    IndexRow, MessageSummary, NewMessage, Recipient, RecipientKind, StoreStats, Stored,
+    StoredAttachment, StoredMessage, ThreadRow, ThreadUpdate,
+};
+pub use raw::{compress_raw, CompressedRaw};
+pub use store::Store;

@@ -1,0 +1,149 @@
+use crate::raw::CompressedRaw;
+use casebook_mail::{
+    AutomatedKind, Direction, EmailAddress, MessageId, ParsedMessage, Sha256, ThreadId,
+};
+use time::OffsetDateTime;
+
+/// A message ready to be stored: parsed, classified and compressed.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub sha256: Sha256,
+    pub size: u64,
+    pub raw: CompressedRaw,
+    pub parsed: ParsedMessage,
+    pub direction: Direction,
+    pub correspondent: Option<EmailAddress>,
+    pub folder: String,
+    pub source: String,
+}
+
+/// What storing one message did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// A message the archive did not have.
+    New(MessageId),
+    /// New bytes for a Message-ID the archive has: kept as a copy of `primary`.
+    Copy { id: MessageId, primary: MessageId },
+    /// The same bytes were already stored; only the place was recorded.
+    Duplicate(MessageId),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RecipientKind {
+    To,
+    Cc,
+    Bcc,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Recipient {
+    pub kind: RecipientKind,
+    pub address: String,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StoredAttachment {
+    pub name: Option<String>,
+    pub content_type: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// One line of a listing: enough to show and sort, no body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageSummary {
+    pub id: MessageId,
+    pub message_id: Option<String>,
+    pub thread_id: Option<ThreadId>,
+    pub direction: Direction,
+    pub automated: Option<AutomatedKind>,
+    pub correspondent: Option<String>,
+    pub from_address: Option<String>,
+    pub date: Option<OffsetDateTime>,
+    pub subject: String,
+    pub reply_id: Option<MessageId>,
+    pub response_secs: Option<i64>,
+}
+
+/// Everything the store holds about one message, but its raw bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    pub summary: MessageSummary,
+    pub sha256: String,
+    pub size: u64,
+    /// Set when this row is a copy of another message with the same Message-ID.
+    pub primary_id: Option<MessageId>,
+    pub from_name: Option<String>,
+    pub recipients: Vec<Recipient>,
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    pub body: String,
+    pub html_only: bool,
+    pub attachments: Vec<StoredAttachment>,
+    pub warnings: Vec<String>,
+    /// (folder, source) of every place it was seen.
+    pub locations: Vec<(String, String)>,
+    /// Other copies: the primary lists its copies, a copy lists the primary's.
+    pub copies: Vec<MessageId>,
+}
+
+/// What threading and reply pairing need of a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadRow {
+    pub id: MessageId,
+    pub sha256: Sha256,
+    pub message_id: Option<String>,
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    pub correspondent: Option<String>,
+    pub subject: String,
+    pub date: Option<i64>,
+    pub direction: Direction,
+    pub thread_id: Option<ThreadId>,
+    pub reply_id: Option<MessageId>,
+    pub response_secs: Option<i64>,
+}
+
+/// A new thread and pairing for one message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThreadUpdate {
+    pub id: MessageId,
+    pub thread_id: ThreadId,
+    pub reply_id: Option<MessageId>,
+    pub response_secs: Option<i64>,
+}
+
+/// What the search index needs of a message.
+#[derive(Debug, Clone)]
+pub struct IndexRow {
+    pub id: MessageId,
+    pub change_seq: u64,
+    pub thread_id: ThreadId,
+    pub date: Option<i64>,
+    pub direction: Direction,
+    pub from: String,
+    pub recipients: String,
+    pub subject: String,
+    pub body: String,
+    pub has_attachments: bool,
+    pub answered: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Distinct messages (copies counted once).
+    pub messages: u64,
+    /// Extra copies kept of messages (same Message-ID, other bytes).
+    pub copies: u64,
+    pub threads: u64,
+    pub inbound: u64,
+    pub outbound: u64,
+    pub automated: u64,
+    pub answered: u64,
+    pub unanswered: u64,
+    pub correspondents: u64,
+    /// Response times of answered inbound messages, ascending.
+    pub response_secs: Vec<i64>,
+}
