@@ -1,1 +1,75 @@
-//! casebook-archive
+//! The application layer of Casebook: the only crate that knows both the
+//! store and the index. It runs the ingest pipeline (source → parse →
+//! store → index), works out threads and reply pairs, answers searches
+//! with snippets, and reports statistics.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), casebook_archive::ArchiveError> {
+//! use casebook_archive::{Archive, Config, SearchRequest};
+//! let archive = Archive::open(std::path::Path::new("casebook-data"), Config::default()).await?;
+//! archive.import(&["/var/mail/support".into()], &casebook_archive::NoProgress).await?;
+//! let page = archive.search(&SearchRequest::new("voicemail is:unanswered")).await?;
+//! println!("{} found", page.total);
+//! # Ok(()) }
+//! ```
+//!
+//! Architecture invariant: no SQL and no tantivy types here; storage goes
+//! through `casebook-store`, search through `casebook-search`.
+
+mod classify;
+mod config;
+mod error;
+mod import;
+mod read;
+mod settle;
+pub mod threading;
+
+pub use config::{Config, ConfigError};
+pub use error::ArchiveError;
+pub use import::{ImportFailure, ImportProgress, ImportReport, NoProgress};
+pub use read::{SearchHit, SearchPage, SearchRequest, Stats};
+
+pub use casebook_mail::{Direction, MessageId, ThreadId};
+pub use casebook_search::{QueryError, Snippet, Sort};
+pub use casebook_store::{
+    MessageSummary, Recipient, RecipientKind, StoredAttachment, StoredMessage,
+};
+
+use casebook_search::SearchIndex;
+use casebook_store::Store;
+use std::path::{Path, PathBuf};
+
+/// An archive in a data folder: `casebook.db` (the store, the truth) and
+/// `index/` (derived, rebuildable).
+pub struct Archive {
+    store: Store,
+    index: SearchIndex,
+    config: Config,
+    data_dir: PathBuf,
+}
+
+impl Archive {
+    /// Opens the archive in `data_dir`, creating it if needed, and brings
+    /// threads and the index up to date with whatever the store holds
+    /// (after a crash, what was stored but not yet indexed is indexed now).
+    pub async fn open(data_dir: &Path, config: Config) -> Result<Self, ArchiveError> {
+        let store = Store::open_sqlite(&data_dir.join("casebook.db")).await?;
+        let index = SearchIndex::open(&data_dir.join("index"))?;
+        let archive = Self {
+            store,
+            index,
+            config,
+            data_dir: data_dir.to_owned(),
+        };
+        archive.settle().await?;
+        Ok(archive)
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+}

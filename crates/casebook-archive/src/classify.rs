@@ -1,0 +1,30 @@
+//! Which way a message went and whose conversation it belongs to.
+
+use crate::Config;
+use casebook_mail::{Direction, EmailAddress, ParsedMessage};
+
+/// Outbound when From is one of ours; automated when a machine sent it.
+pub(crate) fn direction(config: &Config, m: &ParsedMessage) -> Direction {
+    if m.automated.is_some() {
+        Direction::Automated
+    } else if m.from.as_ref().is_some_and(|f| config.is_ours(&f.address)) {
+        Direction::Outbound
+    } else {
+        Direction::Inbound
+    }
+}
+
+/// The customer the message is with: the sender of inbound (and automated)
+/// mail, the first recipient of ours.
+pub(crate) fn correspondent(direction: Direction, m: &ParsedMessage) -> Option<EmailAddress> {
+    match direction {
+        Direction::Outbound => {
+            m.to.iter()
+                .chain(&m.cc)
+                .chain(&m.bcc)
+                .next()
+                .map(|b| b.address.clone())
+        }
+        Direction::Inbound | Direction::Automated => m.from.as_ref().map(|f| f.address.clone()),
+    }
+}

@@ -1,0 +1,199 @@
+//! The ingest pipeline for files: a reader thread finds and reads messages
+//! and parses each batch on all cores; the async side stores batches in
+//! transactions while the next batch is read. Bounded channels make a slow
+//! stage slow the others down instead of filling memory.
+
+use crate::classify::{correspondent, direction};
+use crate::{Archive, ArchiveError, Config};
+use casebook_mail::{check_is_mail, parse, Sha256};
+use casebook_mailbox::{discover, FoundMessage};
+use casebook_store::{compress_raw, NewMessage, Stored};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+const BATCH: usize = 512;
+
+/// What an import did, for the person who ran it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Messages read from the sources.
+    pub read: u64,
+    /// Messages the archive did not have.
+    pub stored: u64,
+    /// New bytes for a Message-ID the archive has, kept as copies.
+    pub copies: u64,
+    /// Bytes the archive already had (their new place is recorded).
+    pub duplicates: u64,
+    /// Inputs that could not be stored, with the reason.
+    pub failed: Vec<ImportFailure>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportFailure {
+    /// The file (and for mbox, `#N` the message's position) or folder.
+    pub source: String,
+    pub reason: String,
+}
+
+/// Called as the import goes, for progress bars and logs.
+pub trait ImportProgress: Send + Sync {
+    fn read(&self, _messages: u64, _bytes: u64) {}
+    fn stored(&self, _report: &ImportReport) {}
+    fn indexing(&self) {}
+}
+
+/// Progress that shows nothing.
+pub struct NoProgress;
+impl ImportProgress for NoProgress {}
+
+enum Item {
+    Ready(Box<NewMessage>),
+    Failed(ImportFailure),
+}
+
+impl Archive {
+    /// Imports every message found at `paths` (Maildir, mbox, .eml, or
+    /// folders of them), then threads and indexes them. Importing the same
+    /// data again stores nothing new.
+    pub async fn import(
+        &self,
+        paths: &[PathBuf],
+        progress: &dyn ImportProgress,
+    ) -> Result<ImportReport, ArchiveError> {
+        let (tx, mut rx) = mpsc::channel::<Vec<Item>>(4);
+        let config = Arc::new(self.config.clone());
+        let paths = paths.to_vec();
+        let reader = std::thread::Builder::new()
+            .name("casebook-read".into())
+            .spawn(move || read_and_parse(&paths, &config, &tx))
+            .map_err(|e| ArchiveError::Pipeline(format!("cannot start the reader thread: {e}")))?;
+
+        let mut report = ImportReport::default();
+        while let Some(items) = rx.recv().await {
+            let mut ready = Vec::with_capacity(items.len());
+            for item in items {
+                match item {
+                    Item::Ready(m) => ready.push(*m),
+                    Item::Failed(f) => report.failed.push(f),
+                }
+            }
+            report.read += ready.len() as u64;
+            progress.read(ready.len() as u64, ready.iter().map(|m| m.size).sum());
+            for outcome in self.store.insert_batch(&ready).await? {
+                match outcome {
+                    Stored::New(_) => report.stored += 1,
+                    Stored::Copy { .. } => report.copies += 1,
+                    Stored::Duplicate(_) => report.duplicates += 1,
+                }
+            }
+            progress.stored(&report);
+        }
+        reader
+            .join()
+            .map_err(|_| ArchiveError::Pipeline("the reader thread panicked".into()))?;
+        progress.indexing();
+        self.settle().await?;
+        Ok(report)
+    }
+}
+
+/// Runs on the reader thread: discovers sources, reads messages in batches
+/// and parses each batch on two threads.
+fn read_and_parse(paths: &[PathBuf], config: &Config, tx: &mpsc::Sender<Vec<Item>>) {
+    let mut pending: Vec<Result<FoundMessage, ImportFailure>> = Vec::with_capacity(BATCH);
+    let flush = |pending: &mut Vec<Result<FoundMessage, ImportFailure>>| -> bool {
+        let batch = std::mem::take(pending);
+        tx.blocking_send(prepare_batch(batch, config)).is_ok()
+    };
+    for path in paths {
+        let sources = match discover(path) {
+            Ok(sources) => sources,
+            Err(e) => {
+                pending.push(Err(ImportFailure {
+                    source: path.display().to_string(),
+                    reason: e.to_string(),
+                }));
+                continue;
+            }
+        };
+        for source in sources {
+            let mut open = true;
+            source.read(&mut |item| {
+                if !open {
+                    return;
+                }
+                pending.push(item.map_err(|e| ImportFailure {
+                    source: source.path.display().to_string(),
+                    reason: e.to_string(),
+                }));
+                if pending.len() >= BATCH {
+                    open = flush(&mut pending);
+                }
+            });
+            if !open {
+                return;
+            }
+        }
+    }
+    if !pending.is_empty() {
+        flush(&mut pending);
+    }
+}
+
+fn prepare_batch(batch: Vec<Result<FoundMessage, ImportFailure>>, config: &Config) -> Vec<Item> {
+    let half = batch.len().div_ceil(2);
+    let mut batch = batch;
+    let second = batch.split_off(half);
+    std::thread::scope(|s| {
+        let other = s.spawn(|| {
+            second
+                .into_iter()
+                .map(|m| prepare(m, config))
+                .collect::<Vec<_>>()
+        });
+        let mut items: Vec<Item> = batch.into_iter().map(|m| prepare(m, config)).collect();
+        match other.join() {
+            Ok(rest) => items.extend(rest),
+            Err(_) => items.push(Item::Failed(ImportFailure {
+                source: "(parser)".into(),
+                reason: "a parser thread panicked; run the import again".into(),
+            })),
+        }
+        items
+    })
+}
+
+fn prepare(found: Result<FoundMessage, ImportFailure>, config: &Config) -> Item {
+    let found = match found {
+        Ok(f) => f,
+        Err(f) => return Item::Failed(f),
+    };
+    if let Err(why) = check_is_mail(&found.bytes) {
+        return Item::Failed(ImportFailure {
+            source: found.location.source,
+            reason: format!("not a mail message: {why}"),
+        });
+    }
+    let raw = match compress_raw(&found.bytes) {
+        Ok(raw) => raw,
+        Err(e) => {
+            return Item::Failed(ImportFailure {
+                source: found.location.source,
+                reason: e.to_string(),
+            })
+        }
+    };
+    let parsed = parse(&found.bytes);
+    let dir = direction(config, &parsed);
+    Item::Ready(Box::new(NewMessage {
+        sha256: Sha256::of(&found.bytes),
+        size: found.bytes.len() as u64,
+        raw,
+        correspondent: correspondent(dir, &parsed),
+        direction: dir,
+        parsed,
+        folder: found.location.folder,
+        source: found.location.source,
+    }))
+}

@@ -1,0 +1,153 @@
+//! Reading the archive: search with snippets, messages, threads, listings
+//! and statistics. Search finds ids in the index; everything shown is read
+//! from the store.
+
+use crate::{Archive, ArchiveError};
+use casebook_mail::{MessageId, ThreadId};
+use casebook_search::{parse_query, SearchOptions, Snippet, Sort};
+use casebook_store::{MessageSummary, StoredMessage};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    pub query: String,
+    pub sort: Sort,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+impl SearchRequest {
+    pub fn new(query: &str) -> Self {
+        Self {
+            query: query.to_owned(),
+            sort: Sort::NewestFirst,
+            limit: 20,
+            offset: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchHit {
+    pub summary: MessageSummary,
+    pub snippet: Snippet,
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchPage {
+    /// Matches in all, not only on this page.
+    pub total: usize,
+    pub hits: Vec<SearchHit>,
+    pub took: Duration,
+}
+
+/// The archive in numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stats {
+    pub messages: u64,
+    pub copies: u64,
+    pub threads: u64,
+    pub inbound: u64,
+    pub outbound: u64,
+    pub automated: u64,
+    pub answered: u64,
+    pub unanswered: u64,
+    pub correspondents: u64,
+    /// Median time from a customer's message to our first reply.
+    pub median_first_response_secs: Option<i64>,
+}
+
+impl Archive {
+    pub async fn search(&self, request: &SearchRequest) -> Result<SearchPage, ArchiveError> {
+        let started = Instant::now();
+        let expr = parse_query(&request.query).map_err(|source| ArchiveError::Query {
+            query: request.query.clone(),
+            source,
+        })?;
+        let options = SearchOptions {
+            sort: request.sort,
+            limit: request.limit,
+            offset: request.offset,
+        };
+        let found = self.index.search(&expr, &options)?;
+        let ids: Vec<MessageId> = found.hits.iter().map(|h| h.id).collect();
+        let hits = self
+            .store
+            .summaries_with_bodies(&ids)
+            .await?
+            .into_iter()
+            .map(|(summary, body)| SearchHit {
+                snippet: found.snippet(&body),
+                summary,
+            })
+            .collect();
+        Ok(SearchPage {
+            total: found.total,
+            hits,
+            took: started.elapsed(),
+        })
+    }
+
+    pub async fn message(&self, id: MessageId) -> Result<Option<StoredMessage>, ArchiveError> {
+        Ok(self.store.message(id).await?)
+    }
+
+    /// The original bytes, exactly as they arrived.
+    pub async fn raw(&self, id: MessageId) -> Result<Option<Vec<u8>>, ArchiveError> {
+        Ok(self.store.raw(id).await?)
+    }
+
+    /// The thread's messages, oldest first.
+    pub async fn thread(&self, id: ThreadId) -> Result<Vec<MessageSummary>, ArchiveError> {
+        Ok(self.store.thread(id).await?)
+    }
+
+    /// Up to `limit` messages with ids above `after`, in id order.
+    pub async fn list(
+        &self,
+        after: MessageId,
+        limit: u32,
+    ) -> Result<Vec<MessageSummary>, ArchiveError> {
+        Ok(self.store.list(after, limit).await?)
+    }
+
+    /// How many messages the search index holds.
+    pub fn indexed_count(&self) -> u64 {
+        self.index.doc_count()
+    }
+
+    pub async fn stats(&self) -> Result<Stats, ArchiveError> {
+        let s = self.store.stats().await?;
+        Ok(Stats {
+            messages: s.messages,
+            copies: s.copies,
+            threads: s.threads,
+            inbound: s.inbound,
+            outbound: s.outbound,
+            automated: s.automated,
+            answered: s.answered,
+            unanswered: s.unanswered,
+            correspondents: s.correspondents,
+            median_first_response_secs: median(&s.response_secs),
+        })
+    }
+}
+
+/// The median of ascending `values` (the mean of the two middle values of an even count).
+fn median(values: &[i64]) -> Option<i64> {
+    match values.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(values[n / 2]),
+        n => Some((values[n / 2 - 1] + values[n / 2]) / 2),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(super::median(&[]), None);
+        assert_eq!(super::median(&[5, 7, 100]), Some(7));
+        assert_eq!(super::median(&[1, 3, 5, 100]), Some(4));
+    }
+}

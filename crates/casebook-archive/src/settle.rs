@@ -1,0 +1,82 @@
+//! Bringing derived state up to date with the store: threads and reply
+//! pairs first, then the search index, which follows the store's change
+//! numbers so it never holds what the store does not.
+
+use crate::threading::changed_threads;
+use crate::{Archive, ArchiveError};
+use casebook_mail::MessageId;
+use casebook_search::IndexDoc;
+use casebook_store::IndexRow;
+
+const INDEX_PAGE: u32 = 2_000;
+
+impl Archive {
+    /// Re-threads if anything changed and indexes what the index lacks.
+    /// Returns how many messages were (re)indexed.
+    pub async fn settle(&self) -> Result<u64, ArchiveError> {
+        self.rethread().await?;
+        self.catch_up_index(false).await
+    }
+
+    /// Rebuilds the index from the store. Returns how many messages it holds.
+    pub async fn reindex(&self) -> Result<u64, ArchiveError> {
+        self.rethread().await?;
+        self.catch_up_index(true).await
+    }
+
+    async fn rethread(&self) -> Result<(), ArchiveError> {
+        let rows = self.store.thread_rows().await?;
+        let window = i64::from(self.config.thread_subject_window_days) * 86_400;
+        let updates = tokio::task::spawn_blocking(move || changed_threads(&rows, window))
+            .await
+            .map_err(|e| ArchiveError::Pipeline(format!("threading failed: {e}")))?;
+        tracing::debug!(changed = updates.len(), "rethreaded");
+        self.store.apply_thread_updates(&updates).await?;
+        Ok(())
+    }
+
+    async fn catch_up_index(&self, from_scratch: bool) -> Result<u64, ArchiveError> {
+        let target = self.store.current_seq().await?;
+        let since = if from_scratch {
+            0
+        } else {
+            self.index.indexed_seq()?
+        };
+        if since >= target && !from_scratch {
+            return Ok(0);
+        }
+        let mut batch = self.index.batch()?;
+        if from_scratch {
+            batch.delete_all()?;
+        }
+        let mut after = MessageId(0);
+        let mut count = 0;
+        loop {
+            let rows = self.store.index_rows(since, after, INDEX_PAGE).await?;
+            let Some(last) = rows.last() else { break };
+            after = last.id;
+            count += rows.len() as u64;
+            for row in rows {
+                batch.upsert(&index_doc(row))?;
+            }
+        }
+        batch.commit(target)?;
+        tracing::debug!(count, seq = target, "index caught up");
+        Ok(count)
+    }
+}
+
+fn index_doc(row: IndexRow) -> IndexDoc {
+    IndexDoc {
+        id: row.id,
+        thread: row.thread_id,
+        date: row.date,
+        direction: row.direction,
+        from: row.from,
+        to: row.recipients,
+        subject: row.subject,
+        body: row.body,
+        has_attachment: row.has_attachments,
+        answered: row.answered,
+    }
+}
