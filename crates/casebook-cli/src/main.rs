@@ -1,1 +1,194 @@
-fn main() {}
+//! The `casebook` command: the binary's edge, where configuration is read,
+//! errors become messages for the person at the terminal, and output takes
+//! its shape (text on a terminal, `--json` for scripts).
+
+mod args;
+mod output;
+mod progress;
+mod quickstart;
+
+use anyhow::{bail, Context, Result};
+use args::{Args, Command, SortArg};
+use casebook_archive::{Archive, ArchiveError, Config, MessageId, SearchRequest, Sort, ThreadId};
+use clap::Parser;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const DEFAULT_CONFIG: &str = "config/casebook.toml";
+const DEFAULT_DATA: &str = "casebook-data";
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(code) => code,
+        Err(e) => {
+            report_error(&e);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn report_error(e: &anyhow::Error) {
+    if let Some(ArchiveError::Query { query, source }) = e.downcast_ref::<ArchiveError>() {
+        eprintln!("error: cannot parse the query {source}");
+        eprintln!("  {query}");
+        let column = query.chars().take(source.position).count();
+        eprintln!("  {}^", " ".repeat(column));
+        return;
+    }
+    eprintln!("error: {e}");
+    for cause in e.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+}
+
+async fn run(args: Args) -> Result<ExitCode> {
+    let config = load_config(args.config.as_deref())?;
+    if let Command::Quickstart { messages } = args.command {
+        let data = args
+            .data
+            .unwrap_or_else(|| PathBuf::from("casebook-quickstart"));
+        return quickstart::run(&data, messages)
+            .await
+            .map(|()| ExitCode::SUCCESS);
+    }
+    if let Command::Corpus {
+        messages,
+        seed,
+        out,
+    } = &args.command
+    {
+        let spec = casebook_corpus::Spec {
+            messages: *messages,
+            seed: *seed,
+        };
+        let truth = casebook_corpus::generate(&spec, out)
+            .with_context(|| format!("cannot write the corpus to {}", out.display()))?;
+        println!(
+            "wrote {} messages in {} threads to {} (Maildir/, mbox/, truth.json)",
+            truth.messages.len(),
+            truth.threads,
+            out.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let data = args
+        .data
+        .clone()
+        .or_else(|| config.data_dir.clone())
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA));
+    let archive = Archive::open(&data, config)
+        .await
+        .with_context(|| format!("cannot open the archive in {}", data.display()))?;
+    let out = &mut std::io::stdout().lock();
+    match args.command {
+        Command::Import { paths, json } => return import(&archive, &paths, json).await,
+        Command::Raw { id } => {
+            let bytes = archive
+                .raw(MessageId(id))
+                .await?
+                .with_context(|| no_message(id))?;
+            out.write_all(&bytes)?;
+        }
+        Command::Show { id, json } => {
+            let message = archive
+                .message(MessageId(id))
+                .await?
+                .with_context(|| no_message(id))?;
+            let thread = match message.summary.thread_id {
+                Some(t) => archive.thread(t).await?,
+                None => Vec::new(),
+            };
+            output::show(out, &message, &thread, json)?;
+        }
+        Command::Thread { id, json } => {
+            let messages = archive.thread(ThreadId(id)).await?;
+            if messages.is_empty() {
+                bail!("there is no thread {id}; `casebook show MESSAGE_ID` tells which thread a message is in");
+            }
+            output::thread(out, ThreadId(id), &messages, json)?;
+        }
+        Command::List { json } => {
+            let mut after = MessageId(0);
+            loop {
+                let page = archive.list(after, 1000).await?;
+                let Some(last) = page.last() else { break };
+                after = last.id;
+                for m in &page {
+                    output::list_line(out, m, json)?;
+                }
+            }
+        }
+        Command::Search {
+            query,
+            sort,
+            limit,
+            offset,
+            json,
+        } => {
+            let request = SearchRequest {
+                query: query.join(" "),
+                sort: match sort {
+                    SortArg::Newest => Sort::NewestFirst,
+                    SortArg::Relevance => Sort::Relevance,
+                },
+                limit,
+                offset,
+            };
+            let page = archive.search(&request).await?;
+            output::search(out, &page, json, std::io::stdout().is_terminal())?;
+        }
+        Command::Stats { json } => output::stats(out, &archive.stats().await?, json)?,
+        Command::Reindex => {
+            let n = archive.reindex().await?;
+            println!("reindexed {n} messages");
+        }
+        Command::Quickstart { .. } | Command::Corpus { .. } => unreachable!("handled above"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn no_message(id: i64) -> String {
+    format!("there is no message {id}; `casebook list` or `casebook search` shows message ids")
+}
+
+async fn import(archive: &Archive, paths: &[PathBuf], json: bool) -> Result<ExitCode> {
+    let progress = progress::ImportBar::new(std::io::stderr().is_terminal() && !json);
+    let report = archive.import(paths, &progress).await?;
+    progress.finish();
+    output::import_report(&mut std::io::stdout().lock(), &report, json)?;
+    // Failures were reported one by one; the exit status lets scripts notice.
+    Ok(if report.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
+/// `--config PATH` must exist; without it `config/casebook.toml` is used if
+/// present, else the defaults.
+fn load_config(explicit: Option<&Path>) -> Result<Config> {
+    match explicit {
+        Some(path) => Ok(Config::load(path)?),
+        None if Path::new(DEFAULT_CONFIG).exists() => Ok(Config::load(Path::new(DEFAULT_CONFIG))?),
+        None => Ok(Config::default()),
+    }
+}

@@ -1,0 +1,88 @@
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Casebook: a support inbox and correspondence archive.
+#[derive(Parser)]
+#[command(name = "casebook", version, about)]
+pub struct Args {
+    /// The config file (default: config/casebook.toml if it exists).
+    #[arg(long, global = true, env = "CASEBOOK_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The folder holding the database and the index (default: ./casebook-data).
+    #[arg(long, global = true, env = "CASEBOOK_DATA")]
+    pub data: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Import Maildir folders, mbox files, .eml files and folders of them.
+    Import {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a message's original bytes, unchanged, to standard output.
+    Raw { id: i64 },
+    /// Show a message: headers, text, attachments, its thread and our reply.
+    Show {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a thread: each customer message with our reply and the time it took.
+    Thread {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List every message (with --json, one JSON object per line).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Search: words, "phrases", from: to: subject: body:, -word, OR,
+    /// after:YYYY-MM-DD before:, has:attachment, is:inbound|outbound|automated|answered|unanswered, thread:ID.
+    Search {
+        #[arg(required = true, allow_hyphen_values = true)]
+        query: Vec<String>,
+        #[arg(long, value_enum, default_value_t = SortArg::Newest)]
+        sort: SortArg,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Counts: messages, threads, inbound, outbound, answered, response times.
+    Stats {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rebuild the search index from the store.
+    Reindex,
+    /// Generate sample correspondence, import it and show searches to try.
+    Quickstart {
+        #[arg(long, default_value_t = 2000)]
+        messages: usize,
+    },
+    /// Write a generated corpus of support mail (for tests and benchmarks).
+    #[command(hide = true)]
+    Corpus {
+        #[arg(long, default_value_t = 30_000)]
+        messages: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum SortArg {
+    Newest,
+    Relevance,
+}

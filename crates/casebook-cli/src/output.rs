@@ -1,0 +1,373 @@
+//! How results look: plain text for people, JSON for scripts. The JSON
+//! shapes are defined here, at the edge, not on the domain types.
+
+use casebook_archive::{
+    Direction, ImportReport, MessageSummary, SearchPage, Stats, StoredMessage, ThreadId,
+};
+use serde::Serialize;
+use std::io::{self, Write};
+use time::format_description::well_known::Rfc3339;
+
+#[derive(Serialize)]
+struct SummaryJson<'a> {
+    id: i64,
+    message_id: Option<&'a str>,
+    thread_id: Option<i64>,
+    date: Option<String>,
+    direction: &'static str,
+    correspondent: Option<&'a str>,
+    subject: &'a str,
+}
+
+fn summary_json(m: &MessageSummary) -> SummaryJson<'_> {
+    SummaryJson {
+        id: m.id.0,
+        message_id: m.message_id.as_deref(),
+        thread_id: m.thread_id.map(|t| t.0),
+        date: m.date.and_then(|d| d.format(&Rfc3339).ok()),
+        direction: m.direction.as_str(),
+        correspondent: m.correspondent.as_deref(),
+        subject: &m.subject,
+    }
+}
+
+fn date_text(m: &MessageSummary) -> String {
+    m.date
+        .and_then(|d| d.format(&Rfc3339).ok())
+        .unwrap_or_else(|| "(no date)".to_owned())
+}
+
+fn day_text(m: &MessageSummary) -> String {
+    m.date
+        .map_or_else(|| "(no date)  ".to_owned(), |d| d.date().to_string())
+}
+
+/// `3h 05m`, `2d 4h`, `45s`.
+pub fn duration_text(secs: i64) -> String {
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 86_400 => format!("{}h {:02}m", s / 3600, s / 60 % 60),
+        s => format!("{}d {}h", s / 86_400, s / 3600 % 24),
+    }
+}
+
+pub fn list_line(out: &mut impl Write, m: &MessageSummary, json: bool) -> io::Result<()> {
+    if json {
+        serde_json::to_writer(&mut *out, &summary_json(m))?;
+        writeln!(out)
+    } else {
+        writeln!(
+            out,
+            "{:>7}  {:>7}  {}  {:<9}  {:<32}  {}",
+            m.id.0,
+            m.thread_id
+                .map_or_else(|| "-".to_owned(), |t| t.0.to_string()),
+            day_text(m),
+            m.direction.as_str(),
+            m.correspondent.as_deref().unwrap_or("-"),
+            m.subject
+        )
+    }
+}
+
+pub fn import_report(out: &mut impl Write, r: &ImportReport, json: bool) -> io::Result<()> {
+    if json {
+        #[derive(Serialize)]
+        struct Failure<'a> {
+            source: &'a str,
+            reason: &'a str,
+        }
+        let failed: Vec<Failure<'_>> = r
+            .failed
+            .iter()
+            .map(|f| Failure {
+                source: &f.source,
+                reason: &f.reason,
+            })
+            .collect();
+        let v = serde_json::json!({
+            "read": r.read, "stored": r.stored, "copies": r.copies,
+            "duplicates": r.duplicates, "failed": failed,
+        });
+        serde_json::to_writer(&mut *out, &v)?;
+        return writeln!(out);
+    }
+    for f in &r.failed {
+        writeln!(out, "could not store {}: {}", f.source, f.reason)?;
+    }
+    writeln!(
+        out,
+        "read {}, stored {} new, {} copies of known messages, {} duplicates skipped, {} could not be stored",
+        r.read,
+        r.stored,
+        r.copies,
+        r.duplicates,
+        r.failed.len()
+    )
+}
+
+pub fn search(
+    out: &mut impl Write,
+    page: &SearchPage,
+    json: bool,
+    terminal: bool,
+) -> io::Result<()> {
+    if json {
+        #[derive(Serialize)]
+        struct Hit<'a> {
+            #[serde(flatten)]
+            summary: SummaryJson<'a>,
+            snippet: &'a str,
+            highlights: Vec<[usize; 2]>,
+        }
+        let hits: Vec<Hit<'_>> = page
+            .hits
+            .iter()
+            .map(|h| Hit {
+                summary: summary_json(&h.summary),
+                snippet: &h.snippet.text,
+                highlights: h
+                    .snippet
+                    .highlights
+                    .iter()
+                    .map(|r| [r.start, r.end])
+                    .collect(),
+            })
+            .collect();
+        let v = serde_json::json!({ "total": page.total, "took_ms": page.took.as_millis() as u64, "hits": hits });
+        serde_json::to_writer(&mut *out, &v)?;
+        return writeln!(out);
+    }
+    writeln!(out, "{} found in {} ms", page.total, page.took.as_millis())?;
+    for h in &page.hits {
+        let m = &h.summary;
+        writeln!(
+            out,
+            "\n{:>7}  {}  {:<9}  {}  {}",
+            m.id.0,
+            day_text(m),
+            m.direction.as_str(),
+            m.correspondent.as_deref().unwrap_or("-"),
+            m.subject
+        )?;
+        let (open, close) = if terminal {
+            ("\x1b[1m", "\x1b[0m")
+        } else {
+            ("[", "]")
+        };
+        let mut text = String::new();
+        let mut at = 0;
+        for r in &h.snippet.highlights {
+            text.push_str(&h.snippet.text[at..r.start]);
+            text.push_str(open);
+            text.push_str(&h.snippet.text[r.start..r.end]);
+            text.push_str(close);
+            at = r.end;
+        }
+        text.push_str(&h.snippet.text[at..]);
+        writeln!(
+            out,
+            "         {}",
+            text.split_whitespace().collect::<Vec<_>>().join(" ")
+        )?;
+    }
+    Ok(())
+}
+
+pub fn show(
+    out: &mut impl Write,
+    m: &StoredMessage,
+    thread: &[MessageSummary],
+    json: bool,
+) -> io::Result<()> {
+    let s = &m.summary;
+    let reply = s.reply_id.and_then(|r| thread.iter().find(|t| t.id == r));
+    if json {
+        let v = serde_json::json!({
+            "id": s.id.0,
+            "message_id": s.message_id,
+            "thread_id": s.thread_id.map(|t| t.0),
+            "date": s.date.and_then(|d| d.format(&Rfc3339).ok()),
+            "direction": s.direction.as_str(),
+            "automated": s.automated.map(|a| a.as_str()),
+            "correspondent": s.correspondent,
+            "from": { "address": s.from_address, "name": m.from_name },
+            "recipients": m.recipients,
+            "subject": s.subject,
+            "in_reply_to": m.in_reply_to,
+            "references": m.references,
+            "text": m.body,
+            "html_only": m.html_only,
+            "attachments": m.attachments,
+            "sha256": m.sha256,
+            "size": m.size,
+            "copy_of": m.primary_id.map(|p| p.0),
+            "copies": m.copies.iter().map(|c| c.0).collect::<Vec<_>>(),
+            "locations": m.locations.iter().map(|(f, s)| serde_json::json!({"folder": f, "source": s})).collect::<Vec<_>>(),
+            "warnings": m.warnings,
+            "reply": s.reply_id.map(|r| serde_json::json!({"id": r.0, "response_secs": s.response_secs})),
+            "thread": thread.iter().map(summary_json).collect::<Vec<_>>(),
+        });
+        serde_json::to_writer_pretty(&mut *out, &v)?;
+        return writeln!(out);
+    }
+    writeln!(
+        out,
+        "Message {}  ({}, {} bytes, sha256 {})",
+        s.id.0,
+        s.direction.as_str(),
+        m.size,
+        m.sha256
+    )?;
+    if let Some(kind) = s.automated {
+        writeln!(out, "Sent by a machine: {}", kind.as_str())?;
+    }
+    match (&s.from_address, &m.from_name) {
+        (Some(a), Some(n)) => writeln!(out, "From:     {n} <{a}>")?,
+        (Some(a), None) => writeln!(out, "From:     {a}")?,
+        _ => writeln!(out, "From:     (none)")?,
+    }
+    for r in &m.recipients {
+        let kind = format!("{:?}:", r.kind);
+        match &r.name {
+            Some(n) => writeln!(out, "{kind:<9} {n} <{}>", r.address)?,
+            None => writeln!(out, "{kind:<9} {}", r.address)?,
+        }
+    }
+    writeln!(out, "Date:     {}", date_text(s))?;
+    writeln!(out, "Subject:  {}", s.subject)?;
+    if let Some(id) = &s.message_id {
+        writeln!(out, "Message-ID: <{id}>")?;
+    }
+    if let Some(t) = s.thread_id {
+        writeln!(out, "Thread:   {} ({} messages)", t.0, thread.len())?;
+    }
+    if s.direction == Direction::Inbound {
+        match (reply, s.response_secs) {
+            (Some(r), Some(secs)) => writeln!(
+                out,
+                "Answered: by message {} after {}",
+                r.id.0,
+                duration_text(secs)
+            )?,
+            (Some(r), None) => writeln!(out, "Answered: by message {}", r.id.0)?,
+            _ => writeln!(out, "Answered: not yet")?,
+        }
+    }
+    if let Some(p) = m.primary_id {
+        writeln!(
+            out,
+            "Copy of:  message {} (same Message-ID, different bytes)",
+            p.0
+        )?;
+    }
+    if !m.copies.is_empty() {
+        let ids: Vec<String> = m.copies.iter().map(|c| c.0.to_string()).collect();
+        writeln!(
+            out,
+            "Copies:   {} (same Message-ID, different bytes; `casebook raw ID` shows each)",
+            ids.join(", ")
+        )?;
+    }
+    for a in &m.attachments {
+        writeln!(
+            out,
+            "Attached: {} ({}, {} bytes, sha256 {})",
+            a.name.as_deref().unwrap_or("(unnamed)"),
+            a.content_type,
+            a.size,
+            a.sha256
+        )?;
+    }
+    for (folder, source) in &m.locations {
+        writeln!(out, "Seen in:  {folder}  {source}")?;
+    }
+    for w in &m.warnings {
+        writeln!(out, "Warning:  {w}")?;
+    }
+    writeln!(out, "\n{}", m.body.trim_end())
+}
+
+pub fn thread(
+    out: &mut impl Write,
+    id: ThreadId,
+    messages: &[MessageSummary],
+    json: bool,
+) -> io::Result<()> {
+    if json {
+        #[derive(Serialize)]
+        struct Entry<'a> {
+            #[serde(flatten)]
+            summary: SummaryJson<'a>,
+            reply_id: Option<i64>,
+            response_secs: Option<i64>,
+        }
+        let entries: Vec<Entry<'_>> = messages
+            .iter()
+            .map(|m| Entry {
+                summary: summary_json(m),
+                reply_id: m.reply_id.map(|r| r.0),
+                response_secs: m.response_secs,
+            })
+            .collect();
+        serde_json::to_writer_pretty(
+            &mut *out,
+            &serde_json::json!({ "thread_id": id.0, "messages": entries }),
+        )?;
+        return writeln!(out);
+    }
+    writeln!(out, "Thread {} — {} messages", id.0, messages.len())?;
+    for m in messages {
+        let who = match m.direction {
+            Direction::Inbound => format!("customer {}", m.correspondent.as_deref().unwrap_or("?")),
+            Direction::Outbound => format!("us ({})", m.from_address.as_deref().unwrap_or("?")),
+            Direction::Automated => format!("machine {}", m.from_address.as_deref().unwrap_or("?")),
+        };
+        let answer = match (m.direction, m.reply_id, m.response_secs) {
+            (Direction::Inbound, Some(r), Some(secs)) => {
+                format!("  → answered by {} after {}", r.0, duration_text(secs))
+            }
+            (Direction::Inbound, Some(r), None) => format!("  → answered by {}", r.0),
+            (Direction::Inbound, None, _) => "  → not answered".to_owned(),
+            _ => String::new(),
+        };
+        writeln!(
+            out,
+            "{:>7}  {}  {who}: {}{answer}",
+            m.id.0,
+            date_text(m),
+            m.subject
+        )?;
+    }
+    Ok(())
+}
+
+pub fn stats(out: &mut impl Write, s: &Stats, json: bool) -> io::Result<()> {
+    if json {
+        let v = serde_json::json!({
+            "messages": s.messages, "copies": s.copies, "threads": s.threads,
+            "inbound": s.inbound, "outbound": s.outbound, "automated": s.automated,
+            "answered": s.answered, "unanswered": s.unanswered,
+            "correspondents": s.correspondents,
+            "median_first_response_secs": s.median_first_response_secs,
+        });
+        serde_json::to_writer_pretty(&mut *out, &v)?;
+        return writeln!(out);
+    }
+    writeln!(out, "messages        {}", s.messages)?;
+    writeln!(out, "  extra copies  {}", s.copies)?;
+    writeln!(out, "threads         {}", s.threads)?;
+    writeln!(out, "inbound         {}", s.inbound)?;
+    writeln!(out, "  answered      {}", s.answered)?;
+    writeln!(out, "  unanswered    {}", s.unanswered)?;
+    writeln!(out, "outbound        {}", s.outbound)?;
+    writeln!(out, "automated       {}", s.automated)?;
+    writeln!(out, "correspondents  {}", s.correspondents)?;
+    writeln!(
+        out,
+        "median first response  {}",
+        s.median_first_response_secs
+            .map_or_else(|| "-".to_owned(), duration_text)
+    )
+}
