@@ -65,7 +65,7 @@ pub fn assign_threads(rows: &[ThreadRow], window_secs: i64) -> Vec<ThreadId> {
     }
 
     // Subject fallback, only between one correspondent's messages.
-    let mut by_subject: HashMap<(&str, String), Vec<usize>> = HashMap::new();
+    let mut by_subject: HashMap<(&str, String), Vec<(usize, bool)>> = HashMap::new();
     for (i, row) in rows.iter().enumerate() {
         let (Some(correspondent), Some(_)) = (row.correspondent.as_deref(), row.date) else {
             continue;
@@ -73,23 +73,26 @@ pub fn assign_threads(rows: &[ThreadRow], window_secs: i64) -> Vec<ThreadId> {
         if row.direction == Direction::Automated {
             continue;
         }
-        let subject = normalize_subject(&row.subject).text;
-        if subject.is_empty() {
+        let subject = normalize_subject(&row.subject);
+        if subject.text.is_empty() {
             continue;
         }
         by_subject
-            .entry((correspondent, subject))
+            .entry((correspondent, subject.text))
             .or_default()
-            .push(i);
+            .push((i, subject.had_reply_prefix));
     }
     for members in by_subject.values_mut() {
-        members.sort_by_key(|&i| (rows[i].date, rows[i].sha256));
+        members.sort_by_key(|&(i, _)| (rows[i].date, rows[i].sha256));
         for pair in members.windows(2) {
-            let (earlier, later) = (&rows[pair[0]], &rows[pair[1]]);
-            let has_headers = !later.in_reply_to.is_empty() || !later.references.is_empty();
-            let gap = later.date.unwrap_or(0) - earlier.date.unwrap_or(0);
-            if !has_headers && gap <= window_secs {
-                sets.union(pair[0], pair[1]);
+            let ((earlier, _), (later, is_reply)) = (pair[0], pair[1]);
+            // Only a reply ("Re: …") that lost its headers is linked; the same
+            // customer writing anew under the same subject starts a new thread.
+            let has_headers =
+                !rows[later].in_reply_to.is_empty() || !rows[later].references.is_empty();
+            let gap = rows[later].date.unwrap_or(0) - rows[earlier].date.unwrap_or(0);
+            if is_reply && !has_headers && gap <= window_secs {
+                sets.union(earlier, later);
             }
         }
     }

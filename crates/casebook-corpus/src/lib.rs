@@ -448,7 +448,8 @@ impl Generator {
             praise: false,
             permission: false,
             html_only: false,
-            has_attachment: false,
+            // The delivery-status report is an attached part.
+            has_attachment: true,
             foreign_word: None,
             subject: draft.subject.clone(),
             date,

@@ -1,0 +1,100 @@
+use crate::{import, open, our_config};
+use casebook_archive::{Archive, SearchRequest};
+
+fn write_message(dir: &std::path::Path, name: &str, word: &str) {
+    let text = format!(
+        "From: ann@customer.example\nTo: support@casebook.example\nSubject: {word}\nMessage-ID: <{name}@customer.example>\nDate: Tue, 1 Jul 2008 10:00:00 +0000\n\nbody about {word}\n"
+    );
+    std::fs::write(dir.join(format!("{name}.eml")), text).expect("write");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_index_is_rebuilt_from_the_store() {
+    let mail = tempfile::tempdir().expect("tempdir");
+    write_message(mail.path(), "a", "gnocchi");
+    write_message(mail.path(), "b", "ravioli");
+    let data = tempfile::tempdir().expect("tempdir");
+    {
+        let archive = open(data.path()).await;
+        import(&archive, &[mail.path().to_owned()]).await;
+    }
+    // The index is derived: losing it loses nothing.
+    std::fs::remove_dir_all(data.path().join("index")).expect("remove index");
+    let archive = Archive::open(data.path(), our_config())
+        .await
+        .expect("reopen");
+    let page = archive
+        .search(&SearchRequest::new("gnocchi OR ravioli"))
+        .await
+        .expect("search");
+    assert_eq!(page.total, 2);
+    assert_eq!(archive.indexed_count(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reindex_gives_the_same_answers() {
+    let mail = tempfile::tempdir().expect("tempdir");
+    for (i, w) in ["tortellini", "farfalle", "penne"].iter().enumerate() {
+        write_message(mail.path(), &format!("m{i}"), w);
+    }
+    let data = tempfile::tempdir().expect("tempdir");
+    let archive = open(data.path()).await;
+    import(&archive, &[mail.path().to_owned()]).await;
+    let before = archive
+        .search(&SearchRequest::new("body:body"))
+        .await
+        .expect("search");
+    assert_eq!(archive.reindex().await.expect("reindex"), 3);
+    let after = archive
+        .search(&SearchRequest::new("body:body"))
+        .await
+        .expect("search");
+    assert_eq!(before.total, 3);
+    assert_eq!(after.total, 3);
+    assert_eq!(
+        archive.indexed_count(),
+        3,
+        "a rebuild holds no stale documents"
+    );
+}
+
+/// A crash after the store committed but before the index did: the next
+/// open indexes what was stored.
+#[tokio::test(flavor = "multi_thread")]
+async fn stored_but_unindexed_mail_is_indexed_on_the_next_run() {
+    use casebook_mail::{parse, Direction, Sha256};
+    use casebook_store::{compress_raw, NewMessage, Store};
+
+    let data = tempfile::tempdir().expect("tempdir");
+    drop(open(data.path()).await);
+    let raw = b"From: bob@customer.example\nSubject: lasagne\nMessage-ID: <crash@x>\n\nstored, then the power went\n";
+    let parsed = parse(raw);
+    let store = Store::open_sqlite(&data.path().join("casebook.db"))
+        .await
+        .expect("store");
+    store
+        .insert_batch(&[NewMessage {
+            sha256: Sha256::of(raw),
+            size: raw.len() as u64,
+            raw: compress_raw(raw).expect("compress"),
+            correspondent: parsed.from.as_ref().map(|f| f.address.clone()),
+            direction: Direction::Inbound,
+            parsed,
+            folder: "INBOX".into(),
+            source: "test".into(),
+        }])
+        .await
+        .expect("insert");
+    drop(store);
+
+    let archive = open(data.path()).await;
+    let page = archive
+        .search(&SearchRequest::new("lasagne"))
+        .await
+        .expect("search");
+    assert_eq!(page.total, 1);
+    assert!(
+        page.hits[0].summary.thread_id.is_some(),
+        "threaded on the way"
+    );
+}

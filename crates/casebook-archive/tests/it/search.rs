@@ -1,0 +1,200 @@
+use crate::{import, keys, open};
+use casebook_archive::{Direction, SearchRequest, Sort};
+use casebook_corpus::{generate, Spec};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_query_language_on_the_corpus() {
+    let corpus = tempfile::tempdir().expect("tempdir");
+    let truth = generate(
+        &Spec {
+            messages: 1200,
+            seed: 5,
+        },
+        corpus.path(),
+    )
+    .expect("corpus");
+    let data = tempfile::tempdir().expect("tempdir");
+    let archive = open(data.path()).await;
+    import(&archive, &[corpus.path().join("Maildir")]).await;
+    let ids = keys(&archive).await;
+    let search = |q: &str| {
+        let request = SearchRequest {
+            limit: 10_000,
+            ..SearchRequest::new(q)
+        };
+        let archive = &archive;
+        async move { archive.search(&request).await.expect("search") }
+    };
+    let primaries: Vec<_> = truth
+        .messages
+        .iter()
+        .filter(|m| m.copy_of.is_none())
+        .collect();
+
+    // Legacy charsets and CJK text without spaces, found by a word inside a sentence.
+    for m in primaries.iter().filter(|m| m.foreign_word.is_some()) {
+        let word = m.foreign_word.as_deref().expect("word");
+        let page = search(word).await;
+        assert!(
+            page.hits.iter().any(|h| h.summary.id == ids[&m.key]),
+            "{word} finds {}",
+            m.key
+        );
+    }
+    assert!(
+        search("東京都").await.total > 0,
+        "a Japanese word inside a sentence"
+    );
+
+    // Markup and URLs of HTML mail are not text a person reads.
+    assert_eq!(search("tracker").await.total, 0);
+    assert_eq!(search("gif").await.total, 0);
+    assert_eq!(search("arial").await.total, 0);
+
+    // Directions and answered state.
+    let inbound = primaries
+        .iter()
+        .filter(|m| m.direction == "inbound")
+        .count();
+    assert_eq!(search("is:inbound").await.total, inbound);
+    let unanswered = primaries
+        .iter()
+        .filter(|m| m.direction == "inbound" && m.reply.is_none())
+        .count();
+    assert_eq!(search("is:unanswered").await.total, unanswered);
+    let automated = primaries
+        .iter()
+        .filter(|m| m.direction == "automated")
+        .count();
+    assert_eq!(search("is:automated").await.total, automated);
+    assert_eq!(
+        search("-is:outbound").await.total,
+        primaries.len()
+            - primaries
+                .iter()
+                .filter(|m| m.direction == "outbound")
+                .count()
+    );
+
+    let with_attachment = primaries.iter().filter(|m| m.has_attachment).count();
+    assert_eq!(search("has:attachment").await.total, with_attachment);
+
+    // Phrases, fields, OR, NOT.
+    let phrase = search("\"thirty seconds\"").await.total;
+    let both_words = search("thirty seconds").await.total;
+    assert!(phrase > 0 && phrase <= both_words);
+    let invoice_subjects = primaries
+        .iter()
+        .filter(|m| m.subject.to_lowercase().contains("invoice"))
+        .count();
+    assert_eq!(search("subject:invoice").await.total, invoice_subjects);
+    let a = search("subject:voicemail").await.total;
+    let b = search("subject:licence").await.total;
+    assert_eq!(
+        search("subject:voicemail OR subject:licence").await.total,
+        a + b
+    );
+    assert_eq!(
+        search("subject:voicemail NOT subject:voicemail")
+            .await
+            .total,
+        0
+    );
+
+    // from: matches the sender's address; thread: the thread's messages.
+    let sample = primaries
+        .iter()
+        .find(|m| m.direction == "inbound" && m.reply.is_some())
+        .expect("answered mail");
+    let from = search(&format!("from:{}", sample.correspondent)).await;
+    assert!(from.hits.iter().any(|h| h.summary.id == ids[&sample.key]));
+    assert!(from
+        .hits
+        .iter()
+        .all(|h| h.summary.direction != Direction::Outbound));
+    let thread = archive
+        .message(ids[&sample.key])
+        .await
+        .expect("read")
+        .expect("exists")
+        .summary
+        .thread_id
+        .expect("thread");
+    let in_thread = primaries
+        .iter()
+        .filter(|m| m.thread == sample.thread)
+        .count();
+    assert_eq!(
+        search(&format!("thread:{}", thread.0)).await.total,
+        in_thread
+    );
+
+    // Dates: after: is on or after the day, before: strictly before.
+    let day = 1_230_768_000; // 2009-01-01
+    let later = primaries.iter().filter(|m| m.date >= day).count();
+    let earlier = primaries.iter().filter(|m| m.date < day).count();
+    assert_eq!(search("after:2009-01-01").await.total, later);
+    assert_eq!(search("before:2009-01-01").await.total, earlier);
+
+    // Newest first by default; paging does not repeat or skip.
+    let page = search("voicemail").await;
+    let dates: Vec<_> = page
+        .hits
+        .iter()
+        .map(|h| h.summary.date.expect("dated"))
+        .collect();
+    assert!(dates.windows(2).all(|w| w[0] >= w[1]), "newest first");
+    let first = archive
+        .search(&SearchRequest {
+            limit: 5,
+            ..SearchRequest::new("voicemail")
+        })
+        .await
+        .expect("search");
+    let second = archive
+        .search(&SearchRequest {
+            limit: 5,
+            offset: 5,
+            ..SearchRequest::new("voicemail")
+        })
+        .await
+        .expect("search");
+    let ten: Vec<_> = page.hits.iter().take(10).map(|h| h.summary.id).collect();
+    let paged: Vec<_> = first
+        .hits
+        .iter()
+        .chain(&second.hits)
+        .map(|h| h.summary.id)
+        .collect();
+    assert_eq!(paged, ten);
+    let relevance = archive
+        .search(&SearchRequest {
+            sort: Sort::Relevance,
+            ..SearchRequest::new("voicemail")
+        })
+        .await
+        .expect("search");
+    assert_eq!(relevance.total, page.total);
+
+    // Snippets mark the words that matched.
+    let hit = page
+        .hits
+        .iter()
+        .find(|h| !h.snippet.highlights.is_empty())
+        .expect("a highlighted snippet");
+    let marked = &hit.snippet.text[hit.snippet.highlights[0].clone()];
+    assert_eq!(marked.to_lowercase(), "voicemail");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_query_says_where_and_what_was_expected() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let archive = open(data.path()).await;
+    let err = archive
+        .search(&SearchRequest::new("trunk before:soon"))
+        .await
+        .expect_err("rejected");
+    let text = err.to_string();
+    assert!(text.contains("at column 14"), "{text}");
+    assert!(text.contains("expected a date like 2008-01-31"), "{text}");
+}
