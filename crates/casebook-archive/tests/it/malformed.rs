@@ -6,7 +6,7 @@ async fn broken_mail_is_archived_byte_exact_and_searchable() {
     let data = tempfile::tempdir().expect("tempdir");
     let archive = open(data.path()).await;
     let dir = fixtures().join("malformed");
-    let report = import(&archive, &[dir.clone()]).await;
+    let report = import(&archive, std::slice::from_ref(&dir)).await;
     let files = std::fs::read_dir(&dir).expect("fixtures").count() as u64;
     assert_eq!(report.read, files);
     assert_eq!(report.stored, files, "{:?}", report.failed);
