@@ -148,6 +148,14 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_example_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/casebook.example.toml");
+        let c = Config::load(&path).expect("example config parses");
+        assert_eq!(c.our_domains, ["casebook.example"]);
+        assert_eq!(c.thread_subject_window_days, 30);
+    }
+
+    #[test]
     fn errors_name_the_key_and_the_fix() {
         let e = parse("our_addresses = [\"ok@x.example\", \"support\"]").expect_err("bad");
         assert_eq!(

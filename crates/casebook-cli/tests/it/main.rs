@@ -1,0 +1,192 @@
+//! The `casebook` binary driven as a person or a script would: real files,
+//! a fresh data folder per test, output and exit status checked.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct Casebook {
+    data: tempfile::TempDir,
+    mail: tempfile::TempDir,
+    config: PathBuf,
+}
+
+impl Casebook {
+    fn new() -> Self {
+        let data = tempfile::tempdir().expect("tempdir");
+        let mail = tempfile::tempdir().expect("tempdir");
+        let config = data.path().join("casebook.toml");
+        std::fs::write(&config, "our_domains = [\"casebook.example\"]\n").expect("config");
+        Self { data, mail, config }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_casebook"))
+            .arg("--config")
+            .arg(&self.config)
+            .arg("--data")
+            .arg(self.data.path().join("archive"))
+            .args(args)
+            .output()
+            .expect("casebook runs")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(out.status.success(), "casebook {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("utf-8 output")
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        serde_json::from_str(&self.ok(args)).expect("one JSON document")
+    }
+
+    fn write_mail(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.mail.path().join(name);
+        std::fs::write(&path, bytes).expect("write mail");
+        path
+    }
+
+    fn mail_dir(&self) -> &str {
+        self.mail.path().to_str().expect("utf-8 temp path")
+    }
+}
+
+const QUESTION: &[u8] = b"From: Ann Lee <ann@customer.example>\r\nTo: support@casebook.example\r\nSubject: Voicemail greeting broken\r\nDate: Tue, 1 Jul 2008 10:00:00 +0200\r\nMessage-ID: <q1@customer.example>\r\n\r\nOur voicemail plays the wrong greeting.   \r\n";
+const ANSWER: &[u8] = b"From: Sam <sam@casebook.example>\nTo: ann@customer.example\nSubject: Re: Voicemail greeting broken\nDate: Tue, 1 Jul 2008 13:30:00 +0200\nMessage-ID: <a1@casebook.example>\nIn-Reply-To: <q1@customer.example>\n\nPlease record the unavailable greeting again.\n\n> Our voicemail plays the wrong greeting.\n";
+
+fn with_conversation() -> Casebook {
+    let cb = Casebook::new();
+    cb.write_mail("question.eml", QUESTION);
+    cb.write_mail("answer.eml", ANSWER);
+    cb.ok(&["import", cb.mail_dir()]);
+    cb
+}
+
+fn id_of(cb: &Casebook, message_id: &str) -> i64 {
+    cb.ok(&["list", "--json"])
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("json line"))
+        .find(|v| v["message_id"] == message_id)
+        .and_then(|v| v["id"].as_i64())
+        .expect("message listed")
+}
+
+#[test]
+fn import_reports_and_a_second_import_stores_nothing() {
+    let cb = Casebook::new();
+    cb.write_mail("question.eml", QUESTION);
+    cb.write_mail("answer.eml", ANSWER);
+    let first = cb.ok(&["import", cb.mail_dir()]);
+    assert!(first.contains("read 2, stored 2 new, 0 copies of known messages, 0 duplicates skipped, 0 could not be stored"), "{first}");
+    let second = cb.ok(&["import", cb.mail_dir()]);
+    assert!(second.contains("read 2, stored 0 new, 0 copies of known messages, 2 duplicates skipped"), "{second}");
+}
+
+#[test]
+fn raw_gives_back_the_original_bytes() {
+    let cb = with_conversation();
+    let id = id_of(&cb, "q1@customer.example");
+    let out = cb.run(&["raw", &id.to_string()]);
+    assert!(out.status.success());
+    assert_eq!(out.stdout, QUESTION, "CRLF and trailing spaces kept");
+}
+
+#[test]
+fn search_json_has_hits_with_snippets_and_the_original_offset() {
+    let cb = with_conversation();
+    let v = cb.json(&["search", "--json", "greeting", "is:inbound"]);
+    assert_eq!(v["total"], 1);
+    let hit = &v["hits"][0];
+    assert_eq!(hit["message_id"], "q1@customer.example");
+    assert_eq!(hit["direction"], "inbound");
+    assert_eq!(hit["correspondent"], "ann@customer.example");
+    assert_eq!(hit["subject"], "Voicemail greeting broken");
+    assert_eq!(hit["date"], "2008-07-01T10:00:00+02:00");
+    assert!(hit["thread_id"].is_i64());
+    assert!(hit["snippet"].as_str().is_some_and(|s| s.contains("greeting")));
+    let unanswered = cb.json(&["search", "--json", "is:unanswered"]);
+    assert_eq!(unanswered["total"], 0, "the question was answered");
+}
+
+#[test]
+fn thread_and_show_pair_the_question_with_our_reply() {
+    let cb = with_conversation();
+    let q = id_of(&cb, "q1@customer.example");
+    let a = id_of(&cb, "a1@casebook.example");
+    let show = cb.json(&["show", "--json", &q.to_string()]);
+    assert_eq!(show["reply"]["id"], a);
+    assert_eq!(show["reply"]["response_secs"], 3 * 3600 + 1800);
+    assert_eq!(show["thread"].as_array().map(Vec::len), Some(2));
+    let thread = show["thread_id"].as_i64().expect("threaded");
+    let text = cb.ok(&["thread", &thread.to_string()]);
+    assert!(text.contains(&format!("answered by {a} after 3h 30m")), "{text}");
+    let stats = cb.json(&["stats", "--json"]);
+    assert_eq!(stats["messages"], 2);
+    assert_eq!(stats["threads"], 1);
+    assert_eq!(stats["answered"], 1);
+    assert_eq!(stats["median_first_response_secs"], 12_600);
+}
+
+#[test]
+fn list_json_is_one_object_per_line() {
+    let cb = with_conversation();
+    let lines: Vec<Value> = cb
+        .ok(&["list", "--json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    for key in ["id", "message_id", "thread_id", "direction", "correspondent", "date", "subject"] {
+        assert!(lines.iter().all(|l| l.get(key).is_some()), "{key} in every line");
+    }
+}
+
+#[test]
+fn a_bad_query_points_at_the_column() {
+    let cb = with_conversation();
+    let out = cb.run(&["search", "voicemail", "after:tomorrow"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("at column 17: expected a date like 2008-01-31"), "{err}");
+    assert!(err.contains("  voicemail after:tomorrow\n                  ^\n"), "{err}");
+}
+
+#[test]
+fn a_bad_config_names_the_key() {
+    let cb = Casebook::new();
+    std::fs::write(&cb.config, "our_addresses = [\"support\"]\n").expect("config");
+    let out = cb.run(&["stats"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("`our_addresses[0]` = \"support\": not an e-mail address"), "{err}");
+}
+
+#[test]
+fn unreadable_inputs_are_named_and_the_rest_is_stored() {
+    let cb = Casebook::new();
+    cb.write_mail("question.eml", QUESTION);
+    cb.write_mail("photo.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00");
+    let missing = cb.mail.path().join("no-such-folder");
+    let out = cb.run(&["import", cb.mail_dir(), missing.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(2), "failures give exit status 2");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("photo.jpg: not a mail message"), "{text}");
+    assert!(text.contains("no-such-folder does not exist"), "{text}");
+    assert!(text.contains("stored 1 new"), "{text}");
+}
+
+#[test]
+fn quickstart_imports_sample_mail_and_shows_a_search() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(env!("CARGO_BIN_EXE_casebook"))
+        .current_dir(data.path())
+        .args(["--data", "qs", "quickstart", "--messages", "300"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("Imported 30"), "{text}");
+    assert!(text.contains("search 'voicemail is:unanswered'"), "{text}");
+    assert!(Path::new(data.path()).join("qs/casebook.db").exists());
+}
