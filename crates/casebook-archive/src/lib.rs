@@ -29,7 +29,7 @@ pub use error::ArchiveError;
 pub use import::{ImportFailure, ImportProgress, ImportReport, NoProgress};
 pub use read::{SearchHit, SearchPage, SearchRequest, Stats};
 
-pub use casebook_mail::{Direction, MessageId, ThreadId};
+pub use casebook_mail::{CopyDifference, Direction, MessageId, ThreadId};
 pub use casebook_search::{QueryError, Snippet, Sort};
 pub use casebook_store::{
     MessageSummary, Recipient, RecipientKind, StoredAttachment, StoredMessage,
@@ -61,7 +61,7 @@ impl Archive {
             config,
             data_dir: data_dir.to_owned(),
         };
-        archive.settle().await?;
+        archive.settle_after_open().await?;
         Ok(archive)
     }
 

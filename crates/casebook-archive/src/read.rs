@@ -3,7 +3,7 @@
 //! from the store.
 
 use crate::{Archive, ArchiveError};
-use casebook_mail::{MessageId, ThreadId};
+use casebook_mail::{compare_copies, CopyDifference, MessageId, ThreadId};
 use casebook_search::{parse_query, SearchOptions, Snippet, Sort};
 use casebook_store::{MessageSummary, StoredMessage};
 use std::time::{Duration, Instant};
@@ -95,6 +95,24 @@ impl Archive {
     /// The original bytes, exactly as they arrived.
     pub async fn raw(&self, id: MessageId) -> Result<Option<Vec<u8>>, ArchiveError> {
         Ok(self.store.raw(id).await?)
+    }
+
+    /// How each other copy of a message (same Message-ID, other bytes)
+    /// differs from it.
+    pub async fn copy_differences(
+        &self,
+        message: &StoredMessage,
+    ) -> Result<Vec<(MessageId, CopyDifference)>, ArchiveError> {
+        let Some(this) = self.store.raw(message.summary.id).await? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::with_capacity(message.copies.len());
+        for &copy in &message.copies {
+            if let Some(other) = self.store.raw(copy).await? {
+                out.push((copy, compare_copies(&this, &other)));
+            }
+        }
+        Ok(out)
     }
 
     /// The thread's messages, oldest first.

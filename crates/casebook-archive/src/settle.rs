@@ -5,7 +5,7 @@
 use crate::threading::changed_threads;
 use crate::{Archive, ArchiveError};
 use casebook_mail::MessageId;
-use casebook_search::IndexDoc;
+use casebook_search::{IndexDoc, SearchError};
 use casebook_store::IndexRow;
 
 const INDEX_PAGE: u32 = 2_000;
@@ -16,6 +16,22 @@ impl Archive {
     pub async fn settle(&self) -> Result<u64, ArchiveError> {
         self.rethread().await?;
         self.catch_up_index(false).await
+    }
+
+    /// What opening does: cheap checks, and work only where a crash or
+    /// another process left some. An index busy in another process (an
+    /// import running) is left to that process.
+    pub(crate) async fn settle_after_open(&self) -> Result<(), ArchiveError> {
+        if self.store.has_unthreaded().await? {
+            self.rethread().await?;
+        }
+        match self.catch_up_index(false).await {
+            Err(ArchiveError::Search(SearchError::Locked(e))) => {
+                tracing::warn!("index not brought up to date: {e}");
+                Ok(())
+            }
+            other => other.map(|_| ()),
+        }
     }
 
     /// Rebuilds the index from the store. Returns how many messages it holds.
@@ -49,6 +65,8 @@ impl Archive {
         if from_scratch {
             batch.delete_all()?;
         }
+        // Into an empty index every row is new: nothing to replace.
+        let empty = from_scratch || self.index.doc_count() == 0;
         let mut after = MessageId(0);
         let mut count = 0;
         loop {
@@ -57,7 +75,11 @@ impl Archive {
             after = last.id;
             count += rows.len() as u64;
             for row in rows {
-                batch.upsert(&index_doc(row))?;
+                if empty {
+                    batch.add(&index_doc(row))?;
+                } else {
+                    batch.upsert(&index_doc(row))?;
+                }
             }
         }
         batch.commit(target)?;

@@ -117,7 +117,8 @@ async fn run(args: Args) -> Result<ExitCode> {
                 Some(t) => archive.thread(t).await?,
                 None => Vec::new(),
             };
-            output::show(out, &message, &thread, json)?;
+            let differences = archive.copy_differences(&message).await?;
+            output::show(out, &message, &thread, &differences, json)?;
         }
         Command::Thread { id, json } => {
             let messages = archive.thread(ThreadId(id)).await?;

@@ -2,7 +2,8 @@
 //! shapes are defined here, at the edge, not on the domain types.
 
 use casebook_archive::{
-    Direction, ImportReport, MessageSummary, SearchPage, Stats, StoredMessage, ThreadId,
+    CopyDifference, Direction, ImportReport, MessageId, MessageSummary, SearchPage, Stats,
+    StoredMessage, ThreadId,
 };
 use serde::Serialize;
 use std::io::{self, Write};
@@ -179,6 +180,7 @@ pub fn show(
     out: &mut impl Write,
     m: &StoredMessage,
     thread: &[MessageSummary],
+    differences: &[(MessageId, CopyDifference)],
     json: bool,
 ) -> io::Result<()> {
     let s = &m.summary;
@@ -203,7 +205,12 @@ pub fn show(
             "sha256": m.sha256,
             "size": m.size,
             "copy_of": m.primary_id.map(|p| p.0),
-            "copies": m.copies.iter().map(|c| c.0).collect::<Vec<_>>(),
+            "copies": differences.iter().map(|(id, d)| serde_json::json!({
+                "id": id.0,
+                "only_in_this": d.only_in_first,
+                "only_in_copy": d.only_in_second,
+                "bodies_differ": d.bodies_differ,
+            })).collect::<Vec<_>>(),
             "locations": m.locations.iter().map(|(f, s)| serde_json::json!({"folder": f, "source": s})).collect::<Vec<_>>(),
             "warnings": m.warnings,
             "reply": s.reply_id.map(|r| serde_json::json!({"id": r.0, "response_secs": s.response_secs})),
@@ -262,13 +269,25 @@ pub fn show(
             p.0
         )?;
     }
-    if !m.copies.is_empty() {
-        let ids: Vec<String> = m.copies.iter().map(|c| c.0.to_string()).collect();
+    for (id, d) in differences {
         writeln!(
             out,
-            "Copies:   {} (same Message-ID, different bytes; `casebook raw ID` shows each)",
-            ids.join(", ")
+            "Copy:     message {} has this Message-ID with other bytes:",
+            id.0
         )?;
+        for f in &d.only_in_first {
+            writeln!(out, "            only in this one: {f}")?;
+        }
+        for f in &d.only_in_second {
+            writeln!(out, "            only in {}: {f}", id.0)?;
+        }
+        if d.bodies_differ {
+            writeln!(
+                out,
+                "            and the bodies differ (`casebook raw {}` shows it)",
+                id.0
+            )?;
+        }
     }
     for a in &m.attachments {
         writeln!(

@@ -17,6 +17,7 @@
 
 mod address;
 mod automated;
+mod compare;
 mod digest;
 mod ids;
 mod parse;
@@ -25,6 +26,7 @@ mod subject;
 
 pub use address::{EmailAddress, Mailbox};
 pub use automated::AutomatedKind;
+pub use compare::{compare_copies, CopyDifference};
 pub use digest::Sha256;
 pub use ids::{Direction, MessageId, ThreadId};
 pub use parse::{parse, Attachment, ParseWarning, ParsedMessage};

@@ -118,7 +118,12 @@ impl SearchResults {
 }
 
 const SNIPPET_CHARS: usize = 160;
-const WRITER_MEMORY: usize = 96 * 1024 * 1024;
+const WRITER_MEMORY: usize = 128 * 1024 * 1024;
+
+/// Indexing threads: the cores there are, up to four.
+fn writer_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
 const FLAG_ATTACHMENT: &str = "attachment";
 const FLAG_ANSWERED: &str = "answered";
 const FLAG_UNANSWERED: &str = "unanswered";
@@ -203,7 +208,7 @@ impl SearchIndex {
     pub fn batch(&self) -> Result<IndexBatch<'_>, SearchError> {
         let writer = self
             .index
-            .writer_with_num_threads(1, WRITER_MEMORY)
+            .writer_with_num_threads(writer_threads(), WRITER_MEMORY)
             .map_err(|e| match e {
                 tantivy::TantivyError::LockFailure(..) => SearchError::Locked(e),
                 other => SearchError::Index(other),
@@ -367,8 +372,14 @@ pub struct IndexBatch<'a> {
 impl IndexBatch<'_> {
     /// Adds the message, replacing what the index held for its id.
     pub fn upsert(&mut self, doc: &IndexDoc) -> Result<(), SearchError> {
-        let f = self.owner.fields;
         self.delete(doc.id);
+        self.add(doc)
+    }
+
+    /// Adds a message the index does not hold yet (cheaper than
+    /// [`IndexBatch::upsert`]: nothing to delete).
+    pub fn add(&mut self, doc: &IndexDoc) -> Result<(), SearchError> {
+        let f = self.owner.fields;
         let mut d = TantivyDocument::default();
         d.add_u64(f.id, doc.id.0 as u64);
         d.add_u64(f.thread, doc.thread.0 as u64);

@@ -5,10 +5,14 @@ use casebook_mail::{AutomatedKind, Direction, MessageId, Sha256, ThreadId};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Row, SqlitePool};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 use time::{OffsetDateTime, UtcOffset};
+
+/// Rows per multi-row statement: well under SQLite's bound-parameter limit.
+const ROWS_PER_STATEMENT: usize = 100;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -52,104 +56,202 @@ impl Store {
 
     /// Stores a batch in one transaction. Same bytes are stored once (the
     /// new place is recorded); new bytes for a known Message-ID become a copy.
+    /// Rows go in with multi-row statements: per-statement overhead, not
+    /// SQLite, is what limits a row-at-a-time insert.
     pub async fn insert_batch(&self, batch: &[NewMessage]) -> Result<Vec<Stored>, StoreError> {
         let mut tx = self.pool.begin().await.during("starting a transaction")?;
         let seq = next_seq(&mut tx).await?;
         let now = OffsetDateTime::now_utc().unix_timestamp();
-        let mut outcomes = Vec::with_capacity(batch.len());
-        for m in batch {
-            let p = &m.parsed;
-            let inserted: Option<i64> = sqlx::query_scalar(
+
+        // 1. Messages whose bytes are new; RETURNING names the rows inserted.
+        let mut new_ids: HashMap<Sha256, i64> = HashMap::with_capacity(batch.len());
+        for chunk in batch.chunks(ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO messages (sha256, size, message_id, direction, automated, from_address, \
                  from_name, correspondent, recipients, subject, date, date_offset, in_reply_to, refs, \
-                 body, html_only, attachments, warnings, change_seq, stored_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-                 ON CONFLICT (sha256) DO NOTHING RETURNING id",
-            )
-            .bind(&m.sha256.0[..])
-            .bind(m.size as i64)
-            .bind(p.message_id.as_deref())
-            .bind(m.direction.as_str())
-            .bind(p.automated.map(AutomatedKind::as_str))
-            .bind(p.from.as_ref().map(|f| f.address.as_str()))
-            .bind(p.from.as_ref().and_then(|f| f.name.as_deref()))
-            .bind(m.correspondent.as_ref().map(|c| c.as_str()))
-            .bind(recipients_json(p))
-            .bind(&p.subject)
-            .bind(p.date.map(|d| d.unix_timestamp()))
-            .bind(p.date.map(|d| d.offset().whole_seconds()))
-            .bind(json(&p.in_reply_to))
-            .bind(json(&p.references))
-            .bind(&p.text)
-            .bind(p.html_only)
-            .bind(attachments_json(p))
-            .bind(json(&p.warnings.iter().map(ToString::to_string).collect::<Vec<_>>()))
-            .bind(seq)
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await
-            .during("storing a message")?;
+                 body, html_only, attachments, warnings, change_seq, stored_at) ",
+            );
+            q.push_values(chunk, |mut row, m| {
+                let p = &m.parsed;
+                row.push_bind(&m.sha256.0[..])
+                    .push_bind(m.size as i64)
+                    .push_bind(p.message_id.as_deref())
+                    .push_bind(m.direction.as_str())
+                    .push_bind(p.automated.map(AutomatedKind::as_str))
+                    .push_bind(p.from.as_ref().map(|f| f.address.as_str()))
+                    .push_bind(p.from.as_ref().and_then(|f| f.name.as_deref()))
+                    .push_bind(m.correspondent.as_ref().map(|c| c.as_str()))
+                    .push_bind(recipients_json(p))
+                    .push_bind(&p.subject)
+                    .push_bind(p.date.map(|d| d.unix_timestamp()))
+                    .push_bind(p.date.map(|d| d.offset().whole_seconds()))
+                    .push_bind(json(&p.in_reply_to))
+                    .push_bind(json(&p.references))
+                    .push_bind(&p.text)
+                    .push_bind(p.html_only)
+                    .push_bind(attachments_json(p))
+                    .push_bind(json(
+                        &p.warnings
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>(),
+                    ))
+                    .push_bind(seq)
+                    .push_bind(now);
+            });
+            q.push(" ON CONFLICT (sha256) DO NOTHING RETURNING id, sha256");
+            for row in q
+                .build()
+                .fetch_all(&mut *tx)
+                .await
+                .during("storing messages")?
+            {
+                let id: i64 = row.try_get(0).during("storing messages")?;
+                let sha: Vec<u8> = row.try_get(1).during("storing messages")?;
+                new_ids.insert(digest(&sha), id);
+            }
+        }
 
-            let outcome = match inserted {
-                Some(id) => {
-                    sqlx::query("INSERT INTO raw_messages (message, compressed) VALUES (?, ?)")
-                        .bind(id)
-                        .bind(&m.raw.0)
-                        .execute(&mut *tx)
-                        .await
-                        .during("storing raw bytes")?;
-                    let primary = match &p.message_id {
-                        Some(mid) => sqlx::query_scalar::<_, i64>(
-                            "SELECT id FROM messages WHERE message_id = ? AND primary_id IS NULL \
-                             AND id <> ? ORDER BY id LIMIT 1",
-                        )
-                        .bind(mid)
-                        .bind(id)
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .during("looking for other copies")?,
-                        None => None,
-                    };
-                    match primary {
-                        Some(primary) => {
-                            sqlx::query("UPDATE messages SET primary_id = ? WHERE id = ?")
-                                .bind(primary)
-                                .bind(id)
-                                .execute(&mut *tx)
-                                .await
-                                .during("recording a copy")?;
-                            Stored::Copy {
-                                id: MessageId(id),
-                                primary: MessageId(primary),
-                            }
-                        }
-                        None => Stored::New(MessageId(id)),
-                    }
+        // 2. Their raw bytes.
+        let mut fresh: Vec<(&NewMessage, i64)> = Vec::with_capacity(new_ids.len());
+        let mut claimed = std::collections::HashSet::with_capacity(new_ids.len());
+        for m in batch {
+            if let Some(&id) = new_ids.get(&m.sha256) {
+                if claimed.insert(m.sha256) {
+                    fresh.push((m, id));
                 }
-                None => {
-                    let id: i64 = sqlx::query_scalar("SELECT id FROM messages WHERE sha256 = ?")
-                        .bind(&m.sha256.0[..])
-                        .fetch_one(&mut *tx)
-                        .await
-                        .during("finding a duplicate")?;
-                    Stored::Duplicate(MessageId(id))
+            }
+        }
+        for chunk in fresh.chunks(ROWS_PER_STATEMENT) {
+            let mut q =
+                QueryBuilder::<Sqlite>::new("INSERT INTO raw_messages (message, compressed) ");
+            q.push_values(chunk, |mut row, (m, id)| {
+                row.push_bind(*id).push_bind(&m.raw.0);
+            });
+            q.build()
+                .execute(&mut *tx)
+                .await
+                .during("storing raw bytes")?;
+        }
+
+        // 3. Bytes the archive already had.
+        let known: Vec<&Sha256> = batch
+            .iter()
+            .map(|m| &m.sha256)
+            .filter(|sha| !new_ids.contains_key(*sha))
+            .collect();
+        let mut old_ids: HashMap<Sha256, i64> = HashMap::with_capacity(known.len());
+        for chunk in known.chunks(ROWS_PER_STATEMENT) {
+            let mut q =
+                QueryBuilder::<Sqlite>::new("SELECT id, sha256 FROM messages WHERE sha256 IN (");
+            let mut list = q.separated(", ");
+            for sha in chunk {
+                list.push_bind(&sha.0[..]);
+            }
+            q.push(")");
+            for row in q
+                .build()
+                .fetch_all(&mut *tx)
+                .await
+                .during("finding duplicates")?
+            {
+                let id: i64 = row.try_get(0).during("finding duplicates")?;
+                let sha: Vec<u8> = row.try_get(1).during("finding duplicates")?;
+                old_ids.insert(digest(&sha), id);
+            }
+        }
+
+        // 4. New bytes for a Message-ID the archive has: the oldest row is the
+        // message, the others its copies.
+        let message_ids: Vec<&str> = fresh
+            .iter()
+            .filter_map(|(m, _)| m.parsed.message_id.as_deref())
+            .collect();
+        let mut primary_of: HashMap<String, i64> = HashMap::new();
+        for chunk in message_ids.chunks(ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "SELECT message_id, MIN(id) FROM messages WHERE primary_id IS NULL AND message_id IN (",
+            );
+            let mut list = q.separated(", ");
+            for mid in chunk {
+                list.push_bind(*mid);
+            }
+            q.push(") GROUP BY message_id");
+            for row in q
+                .build()
+                .fetch_all(&mut *tx)
+                .await
+                .during("looking for other copies")?
+            {
+                primary_of.insert(
+                    row.try_get(0).during("looking for other copies")?,
+                    row.try_get(1).during("looking for other copies")?,
+                );
+            }
+        }
+        let mut copies: HashMap<i64, i64> = HashMap::new();
+        for (m, id) in &fresh {
+            let primary = m
+                .parsed
+                .message_id
+                .as_deref()
+                .and_then(|mid| primary_of.get(mid));
+            if let Some(&primary) = primary.filter(|p| **p != *id) {
+                sqlx::query("UPDATE messages SET primary_id = ? WHERE id = ?")
+                    .bind(primary)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .during("recording a copy")?;
+                copies.insert(*id, primary);
+            }
+        }
+
+        // 5. Where each was seen, and what became of it.
+        let mut outcomes = Vec::with_capacity(batch.len());
+        let mut reported = std::collections::HashSet::with_capacity(batch.len());
+        for m in batch {
+            let outcome = match (new_ids.get(&m.sha256), old_ids.get(&m.sha256)) {
+                (Some(&id), _) if reported.insert(m.sha256) => match copies.get(&id) {
+                    Some(&primary) => Stored::Copy {
+                        id: MessageId(id),
+                        primary: MessageId(primary),
+                    },
+                    None => Stored::New(MessageId(id)),
+                },
+                (Some(&id), _) | (None, Some(&id)) => Stored::Duplicate(MessageId(id)),
+                (None, None) => {
+                    return Err(StoreError::Query {
+                        action: "storing messages",
+                        source: sqlx::Error::RowNotFound,
+                    })
                 }
             };
-            let id = match outcome {
-                Stored::New(id) | Stored::Duplicate(id) | Stored::Copy { id, .. } => id,
-            };
-            sqlx::query(
-                "INSERT INTO locations (message, folder, source, first_seen) VALUES (?, ?, ?, ?) \
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(id.0)
-            .bind(&m.folder)
-            .bind(&m.source)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .during("recording where a message was seen")?;
             outcomes.push(outcome);
+        }
+        for chunk in batch
+            .iter()
+            .zip(&outcomes)
+            .collect::<Vec<_>>()
+            .chunks(ROWS_PER_STATEMENT)
+        {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO locations (message, folder, source, first_seen) ",
+            );
+            q.push_values(chunk, |mut row, (m, outcome)| {
+                let id = match outcome {
+                    Stored::New(id) | Stored::Duplicate(id) | Stored::Copy { id, .. } => id.0,
+                };
+                row.push_bind(id)
+                    .push_bind(&m.folder)
+                    .push_bind(&m.source)
+                    .push_bind(now);
+            });
+            q.push(" ON CONFLICT DO NOTHING");
+            q.build()
+                .execute(&mut *tx)
+                .await
+                .during("recording where messages were seen")?;
         }
         tx.commit().await.during("committing stored messages")?;
         Ok(outcomes)
@@ -206,19 +308,25 @@ impl Store {
         }
         let mut tx = self.pool.begin().await.during("starting a transaction")?;
         let seq = next_seq(&mut tx).await?;
-        for u in updates {
-            sqlx::query(
-                "UPDATE messages SET thread_id = ?, reply_id = ?, response_secs = ?, change_seq = ? \
-                 WHERE id = ?",
-            )
-            .bind(u.thread_id.0)
-            .bind(u.reply_id.map(|r| r.0))
-            .bind(u.response_secs)
-            .bind(seq)
-            .bind(u.id.0)
-            .execute(&mut *tx)
-            .await
-            .during("recording threads")?;
+        for chunk in updates.chunks(ROWS_PER_STATEMENT) {
+            let mut q =
+                QueryBuilder::<Sqlite>::new("WITH u (id, thread_id, reply_id, response_secs) AS (");
+            q.push_values(chunk, |mut row, u| {
+                row.push_bind(u.id.0)
+                    .push_bind(u.thread_id.0)
+                    .push_bind(u.reply_id.map(|r| r.0))
+                    .push_bind(u.response_secs);
+            });
+            q.push(
+                ") UPDATE messages SET thread_id = u.thread_id, reply_id = u.reply_id, \
+                 response_secs = u.response_secs, change_seq = ",
+            );
+            q.push_bind(seq);
+            q.push(" FROM u WHERE messages.id = u.id");
+            q.build()
+                .execute(&mut *tx)
+                .await
+                .during("recording threads")?;
         }
         tx.commit().await.during("committing threads")?;
         Ok(())
@@ -509,16 +617,21 @@ fn to_datetime(secs: i64, offset: Option<i64>) -> Option<OffsetDateTime> {
     Some(utc.to_offset(offset))
 }
 
+/// A digest column back into a [`Sha256`] (the schema only stores 32 bytes).
+fn digest(bytes: &[u8]) -> Sha256 {
+    let mut d = [0u8; 32];
+    if bytes.len() == 32 {
+        d.copy_from_slice(bytes);
+    }
+    Sha256(d)
+}
+
 fn thread_row(row: &SqliteRow) -> Result<ThreadRow, StoreError> {
     let d = "reading messages for threading";
     let sha: Vec<u8> = row.try_get("sha256").during(d)?;
-    let mut digest = [0u8; 32];
-    if sha.len() == 32 {
-        digest.copy_from_slice(&sha);
-    }
     Ok(ThreadRow {
         id: MessageId(row.try_get("id").during(d)?),
-        sha256: Sha256(digest),
+        sha256: digest(&sha),
         message_id: row.try_get("message_id").during(d)?,
         in_reply_to: from_json(row, "in_reply_to")?,
         references: from_json(row, "refs")?,

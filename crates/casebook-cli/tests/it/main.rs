@@ -33,7 +33,11 @@ impl Casebook {
 
     fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
-        assert!(out.status.success(), "casebook {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "casebook {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).expect("utf-8 output")
     }
 
@@ -80,7 +84,10 @@ fn import_reports_and_a_second_import_stores_nothing() {
     let first = cb.ok(&["import", cb.mail_dir()]);
     assert!(first.contains("read 2, stored 2 new, 0 copies of known messages, 0 duplicates skipped, 0 could not be stored"), "{first}");
     let second = cb.ok(&["import", cb.mail_dir()]);
-    assert!(second.contains("read 2, stored 0 new, 0 copies of known messages, 2 duplicates skipped"), "{second}");
+    assert!(
+        second.contains("read 2, stored 0 new, 0 copies of known messages, 2 duplicates skipped"),
+        "{second}"
+    );
 }
 
 #[test]
@@ -104,7 +111,9 @@ fn search_json_has_hits_with_snippets_and_the_original_offset() {
     assert_eq!(hit["subject"], "Voicemail greeting broken");
     assert_eq!(hit["date"], "2008-07-01T10:00:00+02:00");
     assert!(hit["thread_id"].is_i64());
-    assert!(hit["snippet"].as_str().is_some_and(|s| s.contains("greeting")));
+    assert!(hit["snippet"]
+        .as_str()
+        .is_some_and(|s| s.contains("greeting")));
     let unanswered = cb.json(&["search", "--json", "is:unanswered"]);
     assert_eq!(unanswered["total"], 0, "the question was answered");
 }
@@ -120,7 +129,10 @@ fn thread_and_show_pair_the_question_with_our_reply() {
     assert_eq!(show["thread"].as_array().map(Vec::len), Some(2));
     let thread = show["thread_id"].as_i64().expect("threaded");
     let text = cb.ok(&["thread", &thread.to_string()]);
-    assert!(text.contains(&format!("answered by {a} after 3h 30m")), "{text}");
+    assert!(
+        text.contains(&format!("answered by {a} after 3h 30m")),
+        "{text}"
+    );
     let stats = cb.json(&["stats", "--json"]);
     assert_eq!(stats["messages"], 2);
     assert_eq!(stats["threads"], 1);
@@ -137,8 +149,19 @@ fn list_json_is_one_object_per_line() {
         .map(|l| serde_json::from_str(l).expect("json line"))
         .collect();
     assert_eq!(lines.len(), 2);
-    for key in ["id", "message_id", "thread_id", "direction", "correspondent", "date", "subject"] {
-        assert!(lines.iter().all(|l| l.get(key).is_some()), "{key} in every line");
+    for key in [
+        "id",
+        "message_id",
+        "thread_id",
+        "direction",
+        "correspondent",
+        "date",
+        "subject",
+    ] {
+        assert!(
+            lines.iter().all(|l| l.get(key).is_some()),
+            "{key} in every line"
+        );
     }
 }
 
@@ -148,8 +171,14 @@ fn a_bad_query_points_at_the_column() {
     let out = cb.run(&["search", "voicemail", "after:tomorrow"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("at column 17: expected a date like 2008-01-31"), "{err}");
-    assert!(err.contains("  voicemail after:tomorrow\n                  ^\n"), "{err}");
+    assert!(
+        err.contains("at column 17: expected a date like 2008-01-31"),
+        "{err}"
+    );
+    assert!(
+        err.contains("  voicemail after:tomorrow\n                  ^\n"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -159,7 +188,10 @@ fn a_bad_config_names_the_key() {
     let out = cb.run(&["stats"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("`our_addresses[0]` = \"support\": not an e-mail address"), "{err}");
+    assert!(
+        err.contains("`our_addresses[0]` = \"support\": not an e-mail address"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -185,8 +217,53 @@ fn quickstart_imports_sample_mail_and_shows_a_search() {
         .output()
         .expect("runs");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(text.contains("Imported 30"), "{text}");
     assert!(text.contains("search 'voicemail is:unanswered'"), "{text}");
     assert!(Path::new(data.path()).join("qs/casebook.db").exists());
+}
+
+#[test]
+fn copies_of_one_message_are_kept_and_their_differences_shown() {
+    let cb = Casebook::new();
+    cb.write_mail("first.eml", QUESTION);
+    let mut second = b"Received: from mx2.casebook.example\r\n".to_vec();
+    second.extend_from_slice(QUESTION);
+    cb.write_mail("second.eml", &second);
+    // Without a Message-ID, equal-looking mail is never merged.
+    cb.write_mail(
+        "no-id-1.eml",
+        b"From: x@customer.example\nSubject: Help\n\nsame words\n",
+    );
+    cb.write_mail(
+        "no-id-2.eml",
+        b"From: x@customer.example\nSubject: Help\n\nsame words \n",
+    );
+    let report = cb.ok(&["import", cb.mail_dir()]);
+    assert!(
+        report.contains("stored 3 new, 1 copies of known messages"),
+        "{report}"
+    );
+
+    let id = id_of(&cb, "q1@customer.example");
+    let show = cb.json(&["show", "--json", &id.to_string()]);
+    let copies = show["copies"].as_array().expect("copies listed");
+    assert_eq!(copies.len(), 1);
+    let other = if show["copy_of"].is_null() {
+        &copies[0]["only_in_copy"]
+    } else {
+        &copies[0]["only_in_this"]
+    };
+    assert_eq!(
+        other,
+        &serde_json::json!(["Received: from mx2.casebook.example"])
+    );
+    assert_eq!(copies[0]["bodies_differ"], false);
+    let stats = cb.json(&["stats", "--json"]);
+    assert_eq!(stats["messages"], 3, "copies count once");
+    assert_eq!(stats["copies"], 1);
 }

@@ -31,6 +31,7 @@ CREATE TABLE messages (
 CREATE INDEX messages_by_message_id ON messages(message_id);
 CREATE INDEX messages_by_change ON messages(change_seq);
 CREATE INDEX messages_by_thread ON messages(thread_id);
+CREATE INDEX messages_unthreaded ON messages(id) WHERE thread_id IS NULL AND primary_id IS NULL;
 
 -- The original bytes, zstd-compressed.
 CREATE TABLE raw_messages (
