@@ -65,6 +65,12 @@ impl Archive {
         Ok(archive)
     }
 
+    /// Closes the store cleanly; call it when done writing, so the next
+    /// process does not inherit a large write-ahead log.
+    pub async fn close(self) -> Result<(), ArchiveError> {
+        Ok(self.store.close().await?)
+    }
+
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
     }

@@ -17,6 +17,28 @@ pub struct Args {
 
 #[derive(Subcommand)]
 pub enum Command {
+    #[command(flatten)]
+    Archive(ArchiveCommand),
+    /// Generate sample correspondence, import it and show searches to try.
+    Quickstart {
+        #[arg(long, default_value_t = 2000)]
+        messages: usize,
+    },
+    /// Write a generated corpus of support mail (for tests and benchmarks).
+    #[command(hide = true)]
+    Corpus {
+        #[arg(long, default_value_t = 30_000)]
+        messages: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// Commands that work on an archive in the data folder.
+#[derive(Subcommand)]
+pub enum ArchiveCommand {
     /// Import Maildir folders, mbox files, .eml files and folders of them.
     Import {
         #[arg(required = true)]
@@ -64,21 +86,6 @@ pub enum Command {
     },
     /// Rebuild the search index from the store.
     Reindex,
-    /// Generate sample correspondence, import it and show searches to try.
-    Quickstart {
-        #[arg(long, default_value_t = 2000)]
-        messages: usize,
-    },
-    /// Write a generated corpus of support mail (for tests and benchmarks).
-    #[command(hide = true)]
-    Corpus {
-        #[arg(long, default_value_t = 30_000)]
-        messages: usize,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        #[arg(long)]
-        out: PathBuf,
-    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]

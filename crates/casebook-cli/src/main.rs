@@ -8,7 +8,7 @@ mod progress;
 mod quickstart;
 
 use anyhow::{bail, Context, Result};
-use args::{Args, Command, SortArg};
+use args::{ArchiveCommand, Args, Command, SortArg};
 use casebook_archive::{Archive, ArchiveError, Config, MessageId, SearchRequest, Sort, ThreadId};
 use clap::Parser;
 use std::io::{IsTerminal, Write};
@@ -62,53 +62,58 @@ fn report_error(e: &anyhow::Error) {
 
 async fn run(args: Args) -> Result<ExitCode> {
     let config = load_config(args.config.as_deref())?;
-    if let Command::Quickstart { messages } = args.command {
-        let data = args
-            .data
-            .unwrap_or_else(|| PathBuf::from("casebook-quickstart"));
-        return quickstart::run(&data, messages)
-            .await
-            .map(|()| ExitCode::SUCCESS);
-    }
-    if let Command::Corpus {
-        messages,
-        seed,
-        out,
-    } = &args.command
-    {
-        let spec = casebook_corpus::Spec {
-            messages: *messages,
-            seed: *seed,
-        };
-        let truth = casebook_corpus::generate(&spec, out)
-            .with_context(|| format!("cannot write the corpus to {}", out.display()))?;
-        println!(
-            "wrote {} messages in {} threads to {} (Maildir/, mbox/, truth.json)",
-            truth.messages.len(),
-            truth.threads,
-            out.display()
-        );
-        return Ok(ExitCode::SUCCESS);
-    }
-    let data = args
-        .data
-        .clone()
-        .or_else(|| config.data_dir.clone())
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA));
-    let archive = Archive::open(&data, config)
-        .await
-        .with_context(|| format!("cannot open the archive in {}", data.display()))?;
-    let out = &mut std::io::stdout().lock();
     match args.command {
-        Command::Import { paths, json } => return import(&archive, &paths, json).await,
-        Command::Raw { id } => {
+        Command::Quickstart { messages } => {
+            let data = args
+                .data
+                .unwrap_or_else(|| PathBuf::from("casebook-quickstart"));
+            quickstart::run(&data, messages).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Corpus {
+            messages,
+            seed,
+            out,
+        } => {
+            let spec = casebook_corpus::Spec { messages, seed };
+            let truth = casebook_corpus::generate(&spec, &out)
+                .with_context(|| format!("cannot write the corpus to {}", out.display()))?;
+            println!(
+                "wrote {} messages in {} threads to {} (Maildir/, mbox/, truth.json)",
+                truth.messages.len(),
+                truth.threads,
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Archive(command) => {
+            let data = args
+                .data
+                .or_else(|| config.data_dir.clone())
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA));
+            let archive = Archive::open(&data, config)
+                .await
+                .with_context(|| format!("cannot open the archive in {}", data.display()))?;
+            let code = on_archive(&archive, command).await?;
+            archive.close().await?;
+            Ok(code)
+        }
+    }
+}
+
+/// The commands that work on an open archive.
+async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCode> {
+    let out = &mut std::io::stdout().lock();
+    match command {
+        ArchiveCommand::Import { paths, json } => return import(archive, &paths, json).await,
+        ArchiveCommand::Raw { id } => {
             let bytes = archive
                 .raw(MessageId(id))
                 .await?
                 .with_context(|| no_message(id))?;
             out.write_all(&bytes)?;
         }
-        Command::Show { id, json } => {
+        ArchiveCommand::Show { id, json } => {
             let message = archive
                 .message(MessageId(id))
                 .await?
@@ -120,14 +125,14 @@ async fn run(args: Args) -> Result<ExitCode> {
             let differences = archive.copy_differences(&message).await?;
             output::show(out, &message, &thread, &differences, json)?;
         }
-        Command::Thread { id, json } => {
+        ArchiveCommand::Thread { id, json } => {
             let messages = archive.thread(ThreadId(id)).await?;
             if messages.is_empty() {
                 bail!("there is no thread {id}; `casebook show MESSAGE_ID` tells which thread a message is in");
             }
             output::thread(out, ThreadId(id), &messages, json)?;
         }
-        Command::List { json } => {
+        ArchiveCommand::List { json } => {
             let mut after = MessageId(0);
             loop {
                 let page = archive.list(after, 1000).await?;
@@ -138,7 +143,7 @@ async fn run(args: Args) -> Result<ExitCode> {
                 }
             }
         }
-        Command::Search {
+        ArchiveCommand::Search {
             query,
             sort,
             limit,
@@ -157,12 +162,11 @@ async fn run(args: Args) -> Result<ExitCode> {
             let page = archive.search(&request).await?;
             output::search(out, &page, json, std::io::stdout().is_terminal())?;
         }
-        Command::Stats { json } => output::stats(out, &archive.stats().await?, json)?,
-        Command::Reindex => {
+        ArchiveCommand::Stats { json } => output::stats(out, &archive.stats().await?, json)?,
+        ArchiveCommand::Reindex => {
             let n = archive.reindex().await?;
-            println!("reindexed {n} messages");
+            writeln!(out, "reindexed {n} messages")?;
         }
-        Command::Quickstart { .. } | Command::Corpus { .. } => unreachable!("handled above"),
     }
     Ok(ExitCode::SUCCESS)
 }

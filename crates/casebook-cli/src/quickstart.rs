@@ -64,5 +64,6 @@ pub async fn run(data: &std::path::Path, messages: usize) -> Result<()> {
         .await?;
     println!();
     crate::output::search(&mut std::io::stdout().lock(), &page, false, false)?;
+    archive.close().await?;
     Ok(())
 }
