@@ -8,6 +8,8 @@ use sqlx::sqlite::{
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use time::{OffsetDateTime, UtcOffset};
 
@@ -20,6 +22,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 #[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
+    /// Whether this process wrote, and so has a write-ahead log to fold in.
+    wrote: Arc<AtomicBool>,
 }
 
 const SUMMARY_COLUMNS: &str = "id, message_id, thread_id, direction, automated, correspondent, \
@@ -51,13 +55,20 @@ impl Store {
                 source,
             })?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            wrote: Arc::new(AtomicBool::new(false)),
+        })
     }
 
     /// Folds the write-ahead log into the database and closes every
     /// connection. Readers that come after then find a small WAL instead of
     /// scanning what the last import left.
+    /// A process that only read has nothing to fold in and skips it.
     pub async fn close(&self) -> Result<(), StoreError> {
+        if !self.wrote.load(Ordering::Relaxed) {
+            return Ok(());
+        }
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
             .execute(&self.pool)
             .await
@@ -72,6 +83,7 @@ impl Store {
     /// SQLite, is what limits a row-at-a-time insert.
     pub async fn insert_batch(&self, batch: &[NewMessage]) -> Result<Vec<Stored>, StoreError> {
         let mut tx = self.pool.begin().await.during("starting a transaction")?;
+        self.wrote.store(true, Ordering::Relaxed);
         let seq = next_seq(&mut tx).await?;
         let now = OffsetDateTime::now_utc().unix_timestamp();
 
@@ -304,7 +316,10 @@ impl Store {
     /// Whether stored messages wait for a thread.
     pub async fn has_unthreaded(&self) -> Result<bool, StoreError> {
         sqlx::query_scalar::<_, i64>(
-            "SELECT EXISTS (SELECT 1 FROM messages WHERE primary_id IS NULL AND thread_id IS NULL)",
+            // The partial index holds exactly these rows; without INDEXED BY the
+            // planner walks every copy's NULL thread_id in messages_by_thread.
+            "SELECT EXISTS (SELECT 1 FROM messages INDEXED BY messages_unthreaded \
+             WHERE thread_id IS NULL AND primary_id IS NULL)",
         )
         .fetch_one(&self.pool)
         .await
@@ -319,6 +334,7 @@ impl Store {
             return Ok(());
         }
         let mut tx = self.pool.begin().await.during("starting a transaction")?;
+        self.wrote.store(true, Ordering::Relaxed);
         let seq = next_seq(&mut tx).await?;
         for chunk in updates.chunks(ROWS_PER_STATEMENT) {
             let mut q =
