@@ -14,6 +14,12 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    #[error("the database {} has schema version {found}, newer than this casebook knows ({known}); upgrade casebook", path.display())]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
     #[error("cannot bring the database schema up to date: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error while {action}: {source}")]

@@ -54,7 +54,7 @@ impl Store {
                 path: path.to_owned(),
                 source,
             })?;
-        MIGRATOR.run(&pool).await?;
+        migrate(&pool, path).await?;
         Ok(Self {
             pool,
             wrote: Arc::new(AtomicBool::new(false)),
@@ -543,6 +543,27 @@ impl Store {
     }
 }
 
+/// Brings the schema up to date. The common case, a database already at
+/// this binary's version, costs one query; a database written by a newer
+/// Casebook is refused rather than misread.
+async fn migrate(pool: &SqlitePool, path: &Path) -> Result<(), StoreError> {
+    let latest = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+    let applied: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+            .fetch_one(pool)
+            .await
+            .unwrap_or(None);
+    match applied {
+        Some(v) if v == latest => Ok(()),
+        Some(v) if v > latest => Err(StoreError::TooNew {
+            path: path.to_owned(),
+            found: v,
+            known: latest,
+        }),
+        _ => Ok(MIGRATOR.run(pool).await?),
+    }
+}
+
 async fn next_seq(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>) -> Result<i64, StoreError> {
     sqlx::query_scalar("UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value")
         .fetch_one(&mut **tx)
@@ -713,4 +734,31 @@ fn index_row(row: &SqliteRow) -> Result<IndexRow, StoreError> {
             .during(d)?
             .is_some(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_database_from_a_newer_casebook_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("casebook.db");
+        let store = Store::open_sqlite(&path).await.expect("fresh database");
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (99990101000000, 'from the future', TRUE, x'00', 0)",
+        )
+        .execute(&store.pool)
+        .await
+        .expect("pretend a newer casebook migrated");
+        store.pool.close().await;
+        let err = Store::open_sqlite(&path).await.err().expect("refused");
+        let text = err.to_string();
+        assert!(
+            text.contains("schema version 99990101000000, newer than this casebook knows"),
+            "{text}"
+        );
+        assert!(text.contains("upgrade casebook"), "{text}");
+    }
 }
