@@ -1,0 +1,319 @@
+use crate::{free_port, wait_for_port};
+use std::fs;
+use std::os::unix::fs::chown;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// A private Dovecot IMAP server: passwd-file users, Maildir storage, a
+/// `Sent` folder marked `\Sent`, plain IMAP on one loopback port and, when
+/// started with TLS, IMAPS and STARTTLS with a self-signed certificate.
+pub struct Dovecot {
+    dir: tempfile::TempDir,
+    child: Child,
+    /// Plain IMAP (STARTTLS offered when TLS is on).
+    pub port: u16,
+    /// Implicit TLS, when started with [`Dovecot::start_with_tls`].
+    pub tls_port: Option<u16>,
+    /// The self-signed certificate clients must trust, with TLS.
+    pub ca_file: Option<PathBuf>,
+    owner: (u32, u32),
+}
+
+const DOVECOT: &str = "/usr/sbin/dovecot";
+/// Mail processes may not run as root; as root the tests hand the mail to
+/// `nobody`, otherwise to the user running the tests.
+const NOBODY: (u32, u32) = (65534, 65534);
+
+impl Dovecot {
+    pub fn start(users: &[(&str, &str)]) -> Self {
+        Self::launch(users, false)
+    }
+
+    pub fn start_with_tls(users: &[(&str, &str)]) -> Self {
+        Self::launch(users, true)
+    }
+
+    fn launch(users: &[(&str, &str)], tls: bool) -> Self {
+        assert!(
+            Path::new(DOVECOT).exists(),
+            "{DOVECOT} is missing: run scripts/test, which installs dovecot-imapd"
+        );
+        let dir = tempfile::tempdir().expect("temp dir for dovecot");
+        let root = dir.path();
+        let owner = if is_root() { NOBODY } else { current_ids() };
+        for sub in ["run", "state", "mail", "home"] {
+            fs::create_dir_all(root.join(sub)).expect("dovecot dirs");
+        }
+        chown(root.join("mail"), Some(owner.0), Some(owner.1)).expect("chown mail");
+        chown(root.join("home"), Some(owner.0), Some(owner.1)).expect("chown home");
+        let passwd: String = users
+            .iter()
+            .map(|(u, p)| format!("{u}:{{PLAIN}}{p}\n"))
+            .collect();
+        fs::write(root.join("passwd"), passwd).expect("passwd file");
+
+        let port = free_port();
+        let tls_port = tls.then(free_port);
+        let ca_file = tls.then(|| make_certificate(root));
+        let config = config(root, port, tls_port, owner);
+        fs::write(root.join("dovecot.conf"), config).expect("dovecot.conf");
+        let child = Command::new(DOVECOT)
+            .arg("-F")
+            .arg("-c")
+            .arg(root.join("dovecot.conf"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dovecot starts");
+        let server = Self {
+            dir,
+            child,
+            port,
+            tls_port,
+            ca_file,
+            owner,
+        };
+        wait_for_port(port, Duration::from_secs(20), "dovecot");
+        if let Some(p) = tls_port {
+            wait_for_port(p, Duration::from_secs(20), "dovecot (imaps)");
+        }
+        server
+    }
+
+    /// The Maildir of `user`'s `folder` (`INBOX` or another folder name).
+    pub fn maildir(&self, user: &str, folder: &str) -> PathBuf {
+        let base = self.dir.path().join("mail").join(user);
+        if folder == "INBOX" {
+            base
+        } else {
+            base.join(format!(".{folder}"))
+        }
+    }
+
+    /// Puts a message straight into a folder's Maildir `new/`, as a local
+    /// delivery would (for large sets, faster than IMAP APPEND).
+    pub fn deliver(&self, user: &str, folder: &str, bytes: &[u8]) -> PathBuf {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let dir = self.maildir(user, folder);
+        for sub in ["cur", "new", "tmp"] {
+            let d = dir.join(sub);
+            fs::create_dir_all(&d).expect("maildir");
+            chown_tree(&dir, self.owner);
+            let _ = chown(&d, Some(self.owner.0), Some(self.owner.1));
+        }
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path = dir
+            .join("new")
+            .join(format!("{}.{n}.casebook-test", std::process::id()));
+        fs::write(&path, bytes).expect("deliver");
+        chown(&path, Some(self.owner.0), Some(self.owner.1)).expect("chown message");
+        path
+    }
+
+    /// The server's log, for assertion messages.
+    pub fn log(&self) -> String {
+        fs::read_to_string(self.dir.path().join("dovecot.log")).unwrap_or_default()
+    }
+
+    /// Stops the server (the process this value started) and waits for it.
+    pub fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+
+    /// Stops and starts the server again on the same ports and mail.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.child = Command::new(DOVECOT)
+            .arg("-F")
+            .arg("-c")
+            .arg(self.dir.path().join("dovecot.conf"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dovecot restarts");
+        wait_for_port(self.port, Duration::from_secs(20), "dovecot");
+    }
+}
+
+impl Drop for Dovecot {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn chown_tree(dir: &Path, owner: (u32, u32)) {
+    let mut at = Some(dir);
+    while let Some(d) = at {
+        if d.file_name().is_some_and(|n| n == "mail") {
+            break;
+        }
+        let _ = chown(d, Some(owner.0), Some(owner.1));
+        at = d.parent();
+    }
+}
+
+fn is_root() -> bool {
+    current_ids().0 == 0
+}
+
+fn current_ids() -> (u32, u32) {
+    use std::os::unix::fs::MetadataExt;
+    // The owner of a file this process creates is this process's user.
+    let probe = tempfile::tempfile().expect("probe file");
+    let meta = probe.metadata().expect("probe metadata");
+    (meta.uid(), meta.gid())
+}
+
+fn config(root: &Path, port: u16, tls_port: Option<u16>, owner: (u32, u32)) -> String {
+    let r = root.display();
+    let (uid, gid) = owner;
+    let internal_user = if is_root() {
+        "dovecot".to_owned()
+    } else {
+        user_name()
+    };
+    let login_user = if is_root() {
+        "dovenull".to_owned()
+    } else {
+        user_name()
+    };
+    let ssl = match tls_port {
+        Some(_) => format!("ssl = yes\nssl_cert = <{r}/cert.pem\nssl_key = <{r}/key.pem\n"),
+        None => "ssl = no\n".to_owned(),
+    };
+    let imaps = tls_port.unwrap_or(0);
+    format!(
+        "base_dir = {r}/run
+state_dir = {r}/state
+log_path = {r}/dovecot.log
+instance_name = casebook-test-{port}
+protocols = imap
+listen = 127.0.0.1
+{ssl}disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_internal_user = {internal_user}
+default_login_user = {login_user}
+first_valid_uid = 0
+mail_location = maildir:{r}/mail/%u
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {r}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={r}/home/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    address = 127.0.0.1
+    port = {imaps}
+  }}
+}}
+service stats {{
+  unix_listener stats-reader {{
+    mode = 0666
+  }}
+  unix_listener stats-writer {{
+    mode = 0666
+  }}
+}}
+namespace inbox {{
+  inbox = yes
+  separator = /
+  mailbox Sent {{
+    special_use = \\Sent
+    auto = subscribe
+  }}
+}}
+"
+    )
+}
+
+fn user_name() -> String {
+    std::env::var("USER").unwrap_or_else(|_| "nobody".to_owned())
+}
+
+/// A test CA and a server certificate it signed for `localhost` /
+/// 127.0.0.1, made with openssl. Returns the CA certificate, the one a
+/// client must trust (as with a company CA).
+fn make_certificate(root: &Path) -> PathBuf {
+    let ca = root.join("ca.pem");
+    fs::write(
+        root.join("leaf.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+         keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("extension file");
+    let steps: [Vec<&str>; 3] = [
+        vec![
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=Casebook Test CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+        ],
+        vec![
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "leaf.csr",
+        ],
+        vec![
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "leaf.ext",
+            "-out",
+            "cert.pem",
+        ],
+    ];
+    for args in steps {
+        let status = Command::new("openssl")
+            .args(&args)
+            .current_dir(root)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl runs (scripts/test installs it)");
+        assert!(status.success(), "openssl {} failed", args.join(" "));
+    }
+    ca
+}
