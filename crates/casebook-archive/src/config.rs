@@ -16,6 +16,54 @@ pub struct Config {
     pub thread_subject_window_days: u32,
     /// Where the database and index live, unless `--data` says otherwise.
     pub data_dir: Option<PathBuf>,
+    /// IMAP accounts to sync (`[[account]]`).
+    pub accounts: Vec<Account>,
+}
+
+/// One IMAP account (`[[account]]` in the config file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub username: String,
+    pub secret: Secret,
+    pub ca_file: Option<PathBuf>,
+    /// The folder customers write to.
+    pub inbound: String,
+    /// Our replies; `None`: the folder the server marks `\Sent`, else `Sent`.
+    pub sent: Option<String>,
+    /// Messages larger than this are recorded as skipped, not fetched.
+    pub max_message_bytes: u64,
+    pub timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    Tls,
+    StartTls,
+    Plain,
+}
+
+/// Where an account's secret comes from; never the config file itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Secret {
+    /// The password is in this environment variable.
+    PasswordEnv(String),
+    /// This shell command prints the password.
+    PasswordCommand(String),
+    /// This shell command prints an OAuth 2 access token (XOAUTH2 or OAUTHBEARER).
+    OAuthTokenCommand {
+        command: String,
+        mechanism: OAuthMechanism,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OAuthMechanism {
+    XOAuth2,
+    OAuthBearer,
 }
 
 impl Default for Config {
@@ -25,6 +73,7 @@ impl Default for Config {
             our_domains: Vec::new(),
             thread_subject_window_days: 30,
             data_dir: None,
+            accounts: Vec::new(),
         }
     }
 }
@@ -57,6 +106,27 @@ struct RawConfig {
     our_domains: Vec<String>,
     thread_subject_window_days: Option<u32>,
     data_dir: Option<PathBuf>,
+    #[serde(default)]
+    account: Vec<RawAccount>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAccount {
+    name: String,
+    host: String,
+    port: Option<u16>,
+    security: String,
+    username: String,
+    password_env: Option<String>,
+    password_command: Option<String>,
+    oauth_token_command: Option<String>,
+    oauth_mechanism: Option<String>,
+    ca_file: Option<PathBuf>,
+    inbound: Option<String>,
+    sent: Option<String>,
+    max_message_bytes: Option<u64>,
+    timeout_secs: Option<u64>,
 }
 
 impl Config {
@@ -110,11 +180,84 @@ impl Config {
                 "must be between 1 and 3650 days",
             ));
         }
+        let mut accounts: Vec<Account> = Vec::new();
+        for (i, a) in raw.account.into_iter().enumerate() {
+            let key = |k: &str| format!("account[{i}].{k}");
+            if a.name.trim().is_empty() || accounts.iter().any(|b| b.name == a.name) {
+                return Err(invalid(
+                    key("name"),
+                    &a.name,
+                    "every account needs a name of its own",
+                ));
+            }
+            let security = match a.security.as_str() {
+                "tls" => Security::Tls,
+                "starttls" => Security::StartTls,
+                "plain" => Security::Plain,
+                _ => {
+                    return Err(invalid(
+                        key("security"),
+                        &a.security,
+                        "write \"tls\", \"starttls\" or \"plain\"",
+                    ))
+                }
+            };
+            let loopback = a.host.eq_ignore_ascii_case("localhost")
+                || a.host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback());
+            if security == Security::Plain && !loopback {
+                return Err(invalid(
+                    key("security"),
+                    &a.security,
+                    "\"plain\" sends the password in clear and is allowed only for a loopback host; use \"tls\" or \"starttls\"",
+                ));
+            }
+            let mechanism = match a.oauth_mechanism.as_deref() {
+                None | Some("xoauth2") => OAuthMechanism::XOAuth2,
+                Some("oauthbearer") => OAuthMechanism::OAuthBearer,
+                Some(other) => {
+                    return Err(invalid(
+                        key("oauth_mechanism"),
+                        other,
+                        "write \"xoauth2\" or \"oauthbearer\"",
+                    ))
+                }
+            };
+            let secret = match (a.password_env, a.password_command, a.oauth_token_command) {
+                (Some(env), None, None) => Secret::PasswordEnv(env),
+                (None, Some(cmd), None) => Secret::PasswordCommand(cmd),
+                (None, None, Some(cmd)) => Secret::OAuthTokenCommand { command: cmd, mechanism },
+                _ => {
+                    return Err(invalid(
+                        key("password_env"),
+                        &a.name,
+                        "give exactly one of password_env, password_command or oauth_token_command (passwords are never written in the config)",
+                    ))
+                }
+            };
+            accounts.push(Account {
+                port: a
+                    .port
+                    .unwrap_or(if security == Security::Tls { 993 } else { 143 }),
+                name: a.name,
+                host: a.host,
+                security,
+                username: a.username,
+                secret,
+                ca_file: a.ca_file,
+                inbound: a.inbound.unwrap_or_else(|| "INBOX".to_owned()),
+                sent: a.sent,
+                max_message_bytes: a.max_message_bytes.unwrap_or(50 * 1024 * 1024),
+                timeout_secs: a.timeout_secs.unwrap_or(60).max(1),
+            });
+        }
         Ok(Self {
             our_addresses,
             our_domains,
             thread_subject_window_days: window,
             data_dir: raw.data_dir,
+            accounts,
         })
     }
 
@@ -153,6 +296,37 @@ mod tests {
         let c = Config::load(&path).expect("example config parses");
         assert_eq!(c.our_domains, ["casebook.example"]);
         assert_eq!(c.thread_subject_window_days, 30);
+        assert_eq!(c.accounts.len(), 1);
+        assert_eq!(c.accounts[0].security, Security::Tls);
+    }
+
+    #[test]
+    fn accounts_take_secrets_from_outside_and_refuse_plain_off_loopback() {
+        let c = parse(
+            "[[account]]\nname = \"support\"\nhost = \"imap.example.com\"\nsecurity = \"tls\"\n\
+             username = \"support\"\npassword_env = \"IMAP_PASSWORD\"\n",
+        )
+        .expect("valid");
+        assert_eq!(c.accounts[0].port, 993);
+        assert_eq!(c.accounts[0].inbound, "INBOX");
+        assert_eq!(
+            c.accounts[0].secret,
+            Secret::PasswordEnv("IMAP_PASSWORD".into())
+        );
+        let e = parse(
+            "[[account]]\nname = \"a\"\nhost = \"imap.example.com\"\nsecurity = \"plain\"\n\
+             username = \"u\"\npassword_env = \"P\"\n",
+        )
+        .expect_err("plain off loopback");
+        assert!(e.to_string().contains("`account[0].security`"), "{e}");
+        let e = parse(
+            "[[account]]\nname = \"a\"\nhost = \"127.0.0.1\"\nsecurity = \"plain\"\nusername = \"u\"\n",
+        )
+        .expect_err("no secret");
+        assert!(e.to_string().contains("exactly one of password_env"), "{e}");
+        let e = parse("[[account]]\nname = \"a\"\nhost = \"h\"\nsecurity = \"tls\"\nusername = \"u\"\npassword = \"x\"\n")
+            .expect_err("password in config");
+        assert!(e.to_string().contains("unknown field `password`"), "{e}");
     }
 
     #[test]

@@ -10,6 +10,13 @@ pub enum ArchiveError {
         #[source]
         source: casebook_search::QueryError,
     },
+    #[error(transparent)]
+    Imap(#[from] casebook_imap::ImapError),
+    #[error("{}", match name {
+        Some(n) => format!("there is no account {n:?} in the config; `casebook accounts` lists them"),
+        None => "the config has no [[account]]; see config/casebook.example.toml".to_owned(),
+    })]
+    NoAccount { name: Option<String> },
     #[error("the import pipeline stopped: {0}")]
     Pipeline(String),
 }

@@ -5,7 +5,7 @@
 
 use crate::classify::{correspondent, direction};
 use crate::{Archive, ArchiveError, Config};
-use casebook_mail::{check_is_mail, parse, Sha256};
+use casebook_mail::{check_is_mail, parse, Direction, Sha256};
 use casebook_mailbox::{discover, FoundMessage};
 use casebook_store::{compress_raw, NewMessage, Stored};
 use std::path::PathBuf;
@@ -175,25 +175,42 @@ fn prepare(found: Result<FoundMessage, ImportFailure>, config: &Config) -> Item 
             reason: format!("not a mail message: {why}"),
         });
     }
-    let raw = match compress_raw(&found.bytes) {
-        Ok(raw) => raw,
-        Err(e) => {
-            return Item::Failed(ImportFailure {
-                source: found.location.source,
-                reason: e.to_string(),
-            })
-        }
+    match prepare_message(
+        &found.bytes,
+        found.location.folder,
+        found.location.source,
+        config,
+        false,
+    ) {
+        Ok(m) => Item::Ready(Box::new(m)),
+        Err((source, reason)) => Item::Failed(ImportFailure { source, reason }),
+    }
+}
+
+/// Parses, classifies and compresses one message for the store. Mail from
+/// our Sent folder (`sent_folder`) is our reply whoever the sender is,
+/// unless a machine sent it.
+pub(crate) fn prepare_message(
+    bytes: &[u8],
+    folder: String,
+    source: String,
+    config: &Config,
+    sent_folder: bool,
+) -> Result<NewMessage, (String, String)> {
+    let raw = compress_raw(bytes).map_err(|e| (source.clone(), e.to_string()))?;
+    let parsed = parse(bytes);
+    let dir = match direction(config, &parsed) {
+        Direction::Inbound if sent_folder => Direction::Outbound,
+        other => other,
     };
-    let parsed = parse(&found.bytes);
-    let dir = direction(config, &parsed);
-    Item::Ready(Box::new(NewMessage {
-        sha256: Sha256::of(&found.bytes),
-        size: found.bytes.len() as u64,
+    Ok(NewMessage {
+        sha256: Sha256::of(bytes),
+        size: bytes.len() as u64,
         raw,
         correspondent: correspondent(dir, &parsed),
         direction: dir,
         parsed,
-        folder: found.location.folder,
-        source: found.location.source,
-    }))
+        folder,
+        source,
+    })
 }

@@ -22,17 +22,19 @@ mod error;
 mod import;
 mod read;
 mod settle;
+mod sync;
 pub mod threading;
 
-pub use config::{Config, ConfigError};
+pub use config::{Account, Config, ConfigError, OAuthMechanism, Secret, Security};
 pub use error::ArchiveError;
 pub use import::{ImportFailure, ImportProgress, ImportReport, NoProgress};
 pub use read::{SearchHit, SearchPage, SearchRequest, Stats};
+pub use sync::FolderSync;
 
 pub use casebook_mail::{CopyDifference, Direction, MessageId, ThreadId};
 pub use casebook_search::{QueryError, Snippet, Sort};
 pub use casebook_store::{
-    MessageSummary, Recipient, RecipientKind, StoredAttachment, StoredMessage,
+    FolderRecord, MessageSummary, Recipient, RecipientKind, StoredAttachment, StoredMessage,
 };
 
 use casebook_search::SearchIndex;

@@ -129,6 +129,11 @@ impl Archive {
         Ok(self.store.list(after, limit).await?)
     }
 
+    /// Every synced IMAP folder with its state.
+    pub async fn folder_records(&self) -> Result<Vec<casebook_store::FolderRecord>, ArchiveError> {
+        Ok(self.store.folder_records().await?)
+    }
+
     /// How many messages the search index holds.
     pub fn indexed_count(&self) -> u64 {
         self.index.doc_count()

@@ -86,6 +86,20 @@ pub enum ArchiveCommand {
     },
     /// Rebuild the search index from the store.
     Reindex,
+    /// Pull new mail from the IMAP accounts in the config, then exit.
+    /// Reads every message whatever its flags; changes nothing on the server.
+    Sync {
+        /// Only this account.
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The IMAP folders synced so far: UIDVALIDITY, last UID, counts, last sync and error.
+    Accounts {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -167,6 +167,17 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
             let n = archive.reindex().await?;
             writeln!(out, "reindexed {n} messages")?;
         }
+        ArchiveCommand::Sync { account, json } => {
+            let reports = archive.sync(account.as_deref()).await?;
+            output::sync(out, &reports, json)?;
+            // Each failure was named; the status lets a cron job notice.
+            if reports.iter().any(|r| r.error.is_some()) {
+                return Ok(ExitCode::from(2));
+            }
+        }
+        ArchiveCommand::Accounts { json } => {
+            output::accounts(out, &archive.folder_records().await?, json)?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,8 +2,8 @@
 //! shapes are defined here, at the edge, not on the domain types.
 
 use casebook_archive::{
-    CopyDifference, Direction, ImportReport, MessageId, MessageSummary, SearchPage, Stats,
-    StoredMessage, ThreadId,
+    CopyDifference, Direction, FolderRecord, FolderSync, ImportReport, MessageId, MessageSummary,
+    SearchPage, Stats, StoredMessage, ThreadId,
 };
 use serde::Serialize;
 use std::io::{self, Write};
@@ -389,4 +389,91 @@ pub fn stats(out: &mut impl Write, s: &Stats, json: bool) -> io::Result<()> {
         s.median_first_response_secs
             .map_or_else(|| "-".to_owned(), duration_text)
     )
+}
+
+pub fn sync(out: &mut impl Write, reports: &[FolderSync], json: bool) -> io::Result<()> {
+    if json {
+        let v: Vec<_> = reports
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "account": r.account, "folder": r.folder, "fetched": r.fetched,
+                    "stored": r.stored, "copies": r.copies, "duplicates": r.duplicates,
+                    "skipped": r.skipped, "rescanned": r.rescanned, "error": r.error,
+                })
+            })
+            .collect();
+        serde_json::to_writer(&mut *out, &v)?;
+        return writeln!(out);
+    }
+    for r in reports {
+        let place = if r.folder.is_empty() {
+            r.account.clone()
+        } else {
+            format!("{}/{}", r.account, r.folder)
+        };
+        match &r.error {
+            Some(e) => writeln!(out, "{place}: failed: {e}")?,
+            None => writeln!(
+                out,
+                "{place}: fetched {}, stored {} new, {} copies, {} duplicates, {} skipped as too large{}",
+                r.fetched,
+                r.stored,
+                r.copies,
+                r.duplicates,
+                r.skipped,
+                if r.rescanned { " (UIDVALIDITY changed: folder scanned again)" } else { "" }
+            )?,
+        }
+    }
+    Ok(())
+}
+
+pub fn accounts(out: &mut impl Write, records: &[FolderRecord], json: bool) -> io::Result<()> {
+    if json {
+        let v: Vec<_> = records
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "account": r.account, "folder": r.folder, "uid_validity": r.uid_validity,
+                    "last_uid": r.last_uid, "server_messages": r.server_messages,
+                    "archived": r.archived,
+                    "last_sync": r.last_sync.and_then(|d| d.format(&Rfc3339).ok()),
+                    "last_error": r.last_error,
+                    "skipped": r.skipped.iter().map(|(uid, size, reason)| serde_json::json!({"uid": uid, "size": size, "reason": reason})).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut *out, &v)?;
+        return writeln!(out);
+    }
+    if records.is_empty() {
+        return writeln!(
+            out,
+            "no folder synced yet; `casebook sync` pulls the accounts in the config"
+        );
+    }
+    for r in records {
+        writeln!(
+            out,
+            "{}/{}: uidvalidity {}, last uid {}, {} on the server, {} archived, last sync {}{}",
+            r.account,
+            r.folder,
+            r.uid_validity,
+            r.last_uid,
+            r.server_messages
+                .map_or_else(|| "?".to_owned(), |n| n.to_string()),
+            r.archived,
+            r.last_sync
+                .and_then(|d| d.format(&Rfc3339).ok())
+                .unwrap_or_else(|| "never".to_owned()),
+            r.last_error
+                .as_ref()
+                .map_or_else(String::new, |e| format!(", last error: {e}"))
+        )?;
+        for (uid, size, reason) in &r.skipped {
+            writeln!(out, "    skipped uid {uid} ({size} bytes): {reason}")?;
+        }
+    }
+    Ok(())
 }

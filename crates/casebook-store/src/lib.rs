@@ -20,8 +20,9 @@ mod store;
 
 pub use error::StoreError;
 pub use model::{
-    IndexRow, MessageSummary, NewMessage, Recipient, RecipientKind, StoreStats, Stored,
-    StoredAttachment, StoredMessage, ThreadRow, ThreadUpdate,
+    FolderRecord, FolderState, IndexRow, MessageSummary, NewMessage, Recipient, RecipientKind,
+    SkippedMessage, StoreStats, Stored, StoredAttachment, StoredMessage, ThreadRow, ThreadUpdate,
+    Watermark,
 };
 pub use raw::{compress_raw, CompressedRaw};
 pub use store::Store;

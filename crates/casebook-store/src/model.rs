@@ -147,3 +147,45 @@ pub struct StoreStats {
     /// Response times of answered inbound messages, ascending.
     pub response_secs: Vec<i64>,
 }
+
+/// How far an IMAP folder has been stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FolderState {
+    pub uid_validity: u32,
+    pub last_uid: u32,
+}
+
+/// A folder's new watermark, stored with the messages below it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watermark {
+    pub account: String,
+    pub folder: String,
+    pub uid_validity: u32,
+    pub last_uid: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedMessage {
+    pub account: String,
+    pub folder: String,
+    pub uid_validity: u32,
+    pub uid: u32,
+    pub size: u64,
+    pub reason: String,
+}
+
+/// A synced folder as `casebook accounts` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FolderRecord {
+    pub account: String,
+    pub folder: String,
+    pub uid_validity: u32,
+    pub last_uid: u32,
+    pub server_messages: Option<u64>,
+    /// Places in the archive that came from this folder.
+    pub archived: u64,
+    pub last_sync: Option<OffsetDateTime>,
+    pub last_error: Option<String>,
+    /// (uid, size, reason) of messages passed over.
+    pub skipped: Vec<(u32, u64, String)>,
+}

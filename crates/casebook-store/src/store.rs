@@ -82,6 +82,17 @@ impl Store {
     /// Rows go in with multi-row statements: per-statement overhead, not
     /// SQLite, is what limits a row-at-a-time insert.
     pub async fn insert_batch(&self, batch: &[NewMessage]) -> Result<Vec<Stored>, StoreError> {
+        self.insert_batch_at(batch, None).await
+    }
+
+    /// [`Store::insert_batch`], moving an IMAP folder's watermark to
+    /// `watermark` in the same transaction: a crash at any instant leaves
+    /// the watermark at or below what is stored, never above.
+    pub async fn insert_batch_at(
+        &self,
+        batch: &[NewMessage],
+        watermark: Option<&Watermark>,
+    ) -> Result<Vec<Stored>, StoreError> {
         let mut tx = self.pool.begin().await.during("starting a transaction")?;
         self.wrote.store(true, Ordering::Relaxed);
         let seq = next_seq(&mut tx).await?;
@@ -277,8 +288,130 @@ impl Store {
                 .await
                 .during("recording where messages were seen")?;
         }
+        if let Some(w) = watermark {
+            move_watermark(&mut tx, w, now).await?;
+        }
         tx.commit().await.during("committing stored messages")?;
         Ok(outcomes)
+    }
+
+    /// Where a folder's sync stands, if it was ever synced.
+    pub async fn folder_state(
+        &self,
+        account: &str,
+        folder: &str,
+    ) -> Result<Option<FolderState>, StoreError> {
+        let row = sqlx::query_as::<_, (i64, i64)>(
+            "SELECT uid_validity, last_uid FROM imap_folders WHERE account = ? AND folder = ?",
+        )
+        .bind(account)
+        .bind(folder)
+        .fetch_optional(&self.pool)
+        .await
+        .during("reading a folder's watermark")?;
+        Ok(row.map(|(v, u)| FolderState {
+            uid_validity: u32::try_from(v).unwrap_or(0),
+            last_uid: u32::try_from(u).unwrap_or(0),
+        }))
+    }
+
+    /// Records how a folder's sync ended: the server's message count and the
+    /// error, if any (cleared by a sync that worked).
+    pub async fn record_folder_sync(
+        &self,
+        account: &str,
+        folder: &str,
+        server_messages: Option<u32>,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.wrote.store(true, Ordering::Relaxed);
+        sqlx::query(
+            "INSERT INTO imap_folders (account, folder, uid_validity, last_uid, server_messages, last_sync, last_error) \
+             VALUES (?, ?, 0, 0, ?, ?, ?) \
+             ON CONFLICT (account, folder) DO UPDATE SET \
+               server_messages = COALESCE(excluded.server_messages, imap_folders.server_messages), \
+               last_sync = excluded.last_sync, last_error = excluded.last_error",
+        )
+        .bind(account)
+        .bind(folder)
+        .bind(server_messages.map(i64::from))
+        .bind(OffsetDateTime::now_utc().unix_timestamp())
+        .bind(error)
+        .execute(&self.pool)
+        .await
+        .during("recording a folder's sync")?;
+        Ok(())
+    }
+
+    /// Records a message a sync passed over, with why.
+    pub async fn record_skipped(&self, skipped: &SkippedMessage) -> Result<(), StoreError> {
+        self.wrote.store(true, Ordering::Relaxed);
+        sqlx::query(
+            "INSERT INTO imap_skipped (account, folder, uid_validity, uid, size, reason, seen_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(&skipped.account)
+        .bind(&skipped.folder)
+        .bind(i64::from(skipped.uid_validity))
+        .bind(i64::from(skipped.uid))
+        .bind(skipped.size as i64)
+        .bind(&skipped.reason)
+        .bind(OffsetDateTime::now_utc().unix_timestamp())
+        .execute(&self.pool)
+        .await
+        .during("recording a skipped message")?;
+        Ok(())
+    }
+
+    /// Every synced folder with its state, how many messages the archive has
+    /// from it, and what was skipped.
+    pub async fn folder_records(&self) -> Result<Vec<FolderRecord>, StoreError> {
+        let d = "listing synced folders";
+        let rows = sqlx::query(
+            "SELECT f.account, f.folder, f.uid_validity, f.last_uid, f.server_messages, f.last_sync, f.last_error, \
+               (SELECT COUNT(*) FROM locations l WHERE l.folder = f.folder \
+                  AND substr(l.source, 1, length('imap://' || f.account || '/')) = 'imap://' || f.account || '/') \
+             FROM imap_folders f ORDER BY f.account, f.folder",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .during(d)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let account: String = row.try_get(0).during(d)?;
+            let folder: String = row.try_get(1).during(d)?;
+            let skipped = sqlx::query_as::<_, (i64, i64, String)>(
+                "SELECT uid, size, reason FROM imap_skipped WHERE account = ? AND folder = ? ORDER BY uid",
+            )
+            .bind(&account)
+            .bind(&folder)
+            .fetch_all(&self.pool)
+            .await
+            .during(d)?;
+            out.push(FolderRecord {
+                uid_validity: u32::try_from(row.try_get::<i64, _>(2).during(d)?).unwrap_or(0),
+                last_uid: u32::try_from(row.try_get::<i64, _>(3).during(d)?).unwrap_or(0),
+                server_messages: row
+                    .try_get::<Option<i64>, _>(4)
+                    .during(d)?
+                    .map(|n| n as u64),
+                last_sync: row
+                    .try_get::<Option<i64>, _>(5)
+                    .during(d)?
+                    .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok()),
+                last_error: row.try_get(6).during(d)?,
+                archived: row.try_get::<i64, _>(7).during(d)? as u64,
+                skipped: skipped
+                    .into_iter()
+                    .map(|(uid, size, reason)| {
+                        (u32::try_from(uid).unwrap_or(0), size as u64, reason)
+                    })
+                    .collect(),
+                account,
+                folder,
+            });
+        }
+        Ok(out)
     }
 
     /// The original bytes of a message, exactly as received.
@@ -541,6 +674,34 @@ impl Store {
             response_secs,
         })
     }
+}
+
+/// Raises a folder's watermark (never lowers it within one UIDVALIDITY; a
+/// new UIDVALIDITY starts it afresh).
+async fn move_watermark(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    w: &Watermark,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO imap_folders (account, folder, uid_validity, last_uid, last_sync) \
+         VALUES (?, ?, ?, ?, ?) \
+         ON CONFLICT (account, folder) DO UPDATE SET \
+           last_uid = CASE WHEN imap_folders.uid_validity = excluded.uid_validity \
+                           THEN MAX(imap_folders.last_uid, excluded.last_uid) \
+                           ELSE excluded.last_uid END, \
+           uid_validity = excluded.uid_validity, \
+           last_sync = excluded.last_sync",
+    )
+    .bind(&w.account)
+    .bind(&w.folder)
+    .bind(i64::from(w.uid_validity))
+    .bind(i64::from(w.last_uid))
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .during("moving a folder's watermark")?;
+    Ok(())
 }
 
 /// Brings the schema up to date. The common case, a database already at

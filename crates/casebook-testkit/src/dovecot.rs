@@ -113,6 +113,21 @@ impl Dovecot {
         path
     }
 
+    /// Gives a folder a new UIDVALIDITY, as a server does after losing or
+    /// rebuilding its UID list: Dovecot's index and UID list are replaced by
+    /// an empty list carrying `uid_validity`, and every message gets a new UID.
+    pub fn reset_uid_validity(&self, user: &str, folder: &str, uid_validity: u32) {
+        let dir = self.maildir(user, folder);
+        for entry in fs::read_dir(&dir).expect("maildir").flatten() {
+            if entry.file_name().to_string_lossy().starts_with("dovecot") {
+                fs::remove_file(entry.path()).expect("remove dovecot index file");
+            }
+        }
+        let uidlist = dir.join("dovecot-uidlist");
+        fs::write(&uidlist, format!("3 V{uid_validity} N1\n")).expect("write uidlist");
+        chown(&uidlist, Some(self.owner.0), Some(self.owner.1)).expect("chown uidlist");
+    }
+
     /// The server's log, for assertion messages.
     pub fn log(&self) -> String {
         fs::read_to_string(self.dir.path().join("dovecot.log")).unwrap_or_default()

@@ -1,18 +1,20 @@
 //! The `casebook` binary driven as a person or a script would: real files,
 //! a fresh data folder per test, output and exit status checked.
 
+mod sync;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-struct Casebook {
+pub(crate) struct Casebook {
     data: tempfile::TempDir,
     mail: tempfile::TempDir,
-    config: PathBuf,
+    pub(crate) config: PathBuf,
 }
 
 impl Casebook {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let data = tempfile::tempdir().expect("tempdir");
         let mail = tempfile::tempdir().expect("tempdir");
         let config = data.path().join("casebook.toml");
@@ -20,18 +22,22 @@ impl Casebook {
         Self { data, mail, config }
     }
 
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_casebook"))
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("casebook runs")
+    }
+
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_casebook"));
+        command
             .arg("--config")
             .arg(&self.config)
             .arg("--data")
             .arg(self.data.path().join("archive"))
-            .args(args)
-            .output()
-            .expect("casebook runs")
+            .args(args);
+        command
     }
 
-    fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
         assert!(
             out.status.success(),
@@ -41,7 +47,7 @@ impl Casebook {
         String::from_utf8(out.stdout).expect("utf-8 output")
     }
 
-    fn json(&self, args: &[&str]) -> Value {
+    pub(crate) fn json(&self, args: &[&str]) -> Value {
         serde_json::from_str(&self.ok(args)).expect("one JSON document")
     }
 

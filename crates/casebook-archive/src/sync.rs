@@ -1,0 +1,347 @@
+//! Pulling mail from IMAP accounts into the archive, incrementally by UID.
+//!
+//! Per folder: EXAMINE it, compare its UIDVALIDITY with the stored one (a
+//! change re-scans the folder from UID 1; what is archived already is
+//! recognised by its bytes), list UIDs and sizes above the watermark, and
+//! fetch in chunks. Each chunk is stored in one transaction together with
+//! the folder's new watermark, so a crash at any instant loses nothing and
+//! stores nothing twice. One account failing does not stop the others.
+
+use crate::config::{Account, OAuthMechanism, Secret, Security};
+use crate::import::prepare_message;
+use crate::{Archive, ArchiveError};
+use casebook_imap::{connect, ImapSession, Login, Server};
+use casebook_store::{SkippedMessage, Stored, Watermark};
+use std::time::Duration;
+use tracing::Instrument;
+
+const CHUNK_MESSAGES: usize = 500;
+const CHUNK_BYTES: u64 = 32 * 1024 * 1024;
+
+/// What a sync did in one folder (or, with `folder` empty, why an account
+/// could not be synced at all).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FolderSync {
+    pub account: String,
+    pub folder: String,
+    pub fetched: u64,
+    pub stored: u64,
+    pub copies: u64,
+    pub duplicates: u64,
+    /// Over the size limit: recorded, listed by `casebook accounts`, not fetched.
+    pub skipped: u64,
+    /// The folder's UIDVALIDITY changed, so it was scanned again from the start.
+    pub rescanned: bool,
+    pub error: Option<String>,
+}
+
+impl Archive {
+    /// Syncs every configured account (or only `only`), then threads and
+    /// indexes what arrived.
+    pub async fn sync(&self, only: Option<&str>) -> Result<Vec<FolderSync>, ArchiveError> {
+        let accounts: Vec<&Account> = self
+            .config
+            .accounts
+            .iter()
+            .filter(|a| only.is_none_or(|name| a.name == name))
+            .collect();
+        if accounts.is_empty() {
+            return Err(ArchiveError::NoAccount {
+                name: only.map(str::to_owned),
+            });
+        }
+        let mut reports = Vec::new();
+        for account in accounts {
+            let span = tracing::info_span!("sync", account = %account.name);
+            reports.extend(self.sync_account(account).instrument(span).await?);
+        }
+        self.settle().await?;
+        Ok(reports)
+    }
+
+    async fn sync_account(&self, account: &Account) -> Result<Vec<FolderSync>, ArchiveError> {
+        let failed = |folder: &str, error: String| FolderSync {
+            account: account.name.clone(),
+            folder: folder.to_owned(),
+            error: Some(error),
+            ..FolderSync::default()
+        };
+        let mut session = match self.log_in(account).await {
+            Ok(session) => session,
+            Err(error) => {
+                self.store
+                    .record_folder_sync(&account.name, &account.inbound, None, Some(&error))
+                    .await?;
+                return Ok(vec![failed("", error)]);
+            }
+        };
+        let mut reports = Vec::new();
+        let folders = match session.folders().await {
+            Ok(f) => f,
+            Err(e) => return Ok(vec![failed("", e.to_string())]),
+        };
+        let sent = account.sent.clone().or_else(|| {
+            folders
+                .iter()
+                .find(|f| f.sent)
+                .or_else(|| folders.iter().find(|f| f.name.eq_ignore_ascii_case("Sent")))
+                .map(|f| f.name.clone())
+        });
+        let mut plan = vec![(account.inbound.clone(), false)];
+        match sent {
+            Some(name) => plan.push((name, true)),
+            None => reports.push(failed(
+                "Sent",
+                "the server marks no folder \\Sent and has none named Sent; set `sent` for this account".into(),
+            )),
+        }
+        for (folder, is_sent) in plan {
+            let report = match self
+                .sync_folder(&mut session, account, &folder, is_sent)
+                .await
+            {
+                Ok(report) => report,
+                Err(ArchiveError::Imap(e)) => failed(&folder, e.to_string()),
+                Err(other) => return Err(other),
+            };
+            self.store
+                .record_folder_sync(&account.name, &folder, None, report.error.as_deref())
+                .await?;
+            reports.push(report);
+        }
+        session.logout().await;
+        Ok(reports)
+    }
+
+    async fn log_in(&self, account: &Account) -> Result<ImapSession, String> {
+        let server = Server {
+            host: account.host.clone(),
+            port: account.port,
+            security: match account.security {
+                Security::Tls => casebook_imap::Security::Tls,
+                Security::StartTls => casebook_imap::Security::StartTls,
+                Security::Plain => casebook_imap::Security::Plain,
+            },
+            ca_file: account.ca_file.clone(),
+            timeout: Duration::from_secs(account.timeout_secs),
+        };
+        let login = match &account.secret {
+            Secret::PasswordEnv(var) => Login::Password {
+                user: account.username.clone(),
+                password: std::env::var(var).map_err(|_| {
+                    format!("the environment variable {var} (password_env) is not set")
+                })?,
+            },
+            Secret::PasswordCommand(cmd) => Login::Password {
+                user: account.username.clone(),
+                password: run_secret_command(cmd, "password_command").await?,
+            },
+            Secret::OAuthTokenCommand { command, mechanism } => Login::OAuth2 {
+                user: account.username.clone(),
+                token: run_secret_command(command, "oauth_token_command").await?,
+                mechanism: match mechanism {
+                    OAuthMechanism::XOAuth2 => casebook_imap::OAuthMechanism::XOAuth2,
+                    OAuthMechanism::OAuthBearer => casebook_imap::OAuthMechanism::OAuthBearer,
+                },
+            },
+        };
+        connect(&server, &login).await.map_err(|e| e.to_string())
+    }
+
+    async fn sync_folder(
+        &self,
+        session: &mut ImapSession,
+        account: &Account,
+        folder: &str,
+        is_sent: bool,
+    ) -> Result<FolderSync, ArchiveError> {
+        let mut report = FolderSync {
+            account: account.name.clone(),
+            folder: folder.to_owned(),
+            ..FolderSync::default()
+        };
+        let status = session.examine(folder).await?;
+        let state = self.store.folder_state(&account.name, folder).await?;
+        let from = match state {
+            Some(s) if s.uid_validity == status.uid_validity => s.last_uid.saturating_add(1),
+            Some(s) if s.uid_validity != 0 => {
+                tracing::warn!(
+                    folder,
+                    old = s.uid_validity,
+                    new = status.uid_validity,
+                    "UIDVALIDITY changed; scanning the folder again"
+                );
+                report.rescanned = true;
+                1
+            }
+            _ => 1,
+        };
+        let sizes = session.uid_sizes(from).await?;
+        for chunk in chunks(&sizes, account.max_message_bytes) {
+            let Some(&(last_uid, _)) = chunk.last() else {
+                continue;
+            };
+            let mut wanted = Vec::with_capacity(chunk.len());
+            for &(uid, size) in chunk {
+                if u64::from(size) > account.max_message_bytes {
+                    self.store
+                        .record_skipped(&SkippedMessage {
+                            account: account.name.clone(),
+                            folder: folder.to_owned(),
+                            uid_validity: status.uid_validity,
+                            uid,
+                            size: u64::from(size),
+                            reason: format!(
+                                "larger than max_message_bytes ({})",
+                                account.max_message_bytes
+                            ),
+                        })
+                        .await?;
+                    report.skipped += 1;
+                } else {
+                    wanted.push(uid);
+                }
+            }
+            let mut fetched: Vec<(u32, Vec<u8>)> = Vec::with_capacity(wanted.len());
+            session
+                .fetch(&wanted, &mut |uid, bytes| fetched.push((uid, bytes)))
+                .await?;
+            report.fetched += fetched.len() as u64;
+            let config = self.config.clone();
+            let (name, folder_name, validity) =
+                (account.name.clone(), folder.to_owned(), status.uid_validity);
+            let prepared = tokio::task::spawn_blocking(move || {
+                fetched
+                    .into_iter()
+                    .map(|(uid, bytes)| {
+                        let source = format!(
+                            "imap://{name}/{folder_name};UIDVALIDITY={validity}/;UID={uid}"
+                        );
+                        prepare_message(&bytes, folder_name.clone(), source, &config, is_sent)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .map_err(|e| ArchiveError::Pipeline(format!("parsing fetched mail failed: {e}")))?;
+            let mut batch = Vec::with_capacity(prepared.len());
+            for item in prepared {
+                match item {
+                    Ok(m) => batch.push(m),
+                    Err((source, reason)) => {
+                        tracing::error!(source, reason, "cannot prepare a fetched message")
+                    }
+                }
+            }
+            let watermark = Watermark {
+                account: account.name.clone(),
+                folder: folder.to_owned(),
+                uid_validity: status.uid_validity,
+                last_uid,
+            };
+            for outcome in self.store.insert_batch_at(&batch, Some(&watermark)).await? {
+                match outcome {
+                    Stored::New(_) => report.stored += 1,
+                    Stored::Copy { .. } => report.copies += 1,
+                    Stored::Duplicate(_) => report.duplicates += 1,
+                }
+            }
+        }
+        if sizes.is_empty() && state.is_none_or(|s| s.uid_validity != status.uid_validity) {
+            // An empty folder: remember its UIDVALIDITY all the same.
+            let watermark = Watermark {
+                account: account.name.clone(),
+                folder: folder.to_owned(),
+                uid_validity: status.uid_validity,
+                last_uid: 0,
+            };
+            self.store.insert_batch_at(&[], Some(&watermark)).await?;
+        }
+        self.store
+            .record_folder_sync(&account.name, folder, Some(status.exists), None)
+            .await?;
+        Ok(report)
+    }
+}
+
+/// Splits (uid, size) pairs into fetch chunks of at most CHUNK_MESSAGES
+/// messages and about CHUNK_BYTES bytes (messages over `limit` count nothing:
+/// they are not fetched).
+fn chunks(sizes: &[(u32, u32)], limit: u64) -> Vec<&[(u32, u32)]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0u64;
+    for (i, &(_, size)) in sizes.iter().enumerate() {
+        let size = u64::from(size);
+        let counted = if size > limit { 0 } else { size };
+        if i > start && (i - start >= CHUNK_MESSAGES || bytes + counted > CHUNK_BYTES) {
+            out.push(&sizes[start..i]);
+            start = i;
+            bytes = 0;
+        }
+        bytes += counted;
+    }
+    if start < sizes.len() {
+        out.push(&sizes[start..]);
+    }
+    out
+}
+
+/// Runs a configured secret command with `sh -c` and returns what it
+/// printed, without the final newline. Errors name the key, never the secret.
+async fn run_secret_command(command: &str, key: &str) -> Result<String, String> {
+    let output = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .map_err(|e| format!("cannot run {key}: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "{key} failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    let secret = String::from_utf8(output.stdout)
+        .map_err(|_| format!("{key} printed something that is not UTF-8"))?;
+    let secret = secret.trim_end_matches(['\n', '\r']).to_owned();
+    if secret.is_empty() {
+        return Err(format!("{key} printed nothing"));
+    }
+    Ok(secret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_bound_count_and_bytes() {
+        let many: Vec<(u32, u32)> = (1..=1200).map(|u| (u, 100)).collect();
+        let sizes: Vec<usize> = chunks(&many, 1_000_000).iter().map(|c| c.len()).collect();
+        assert_eq!(sizes, [500, 500, 200]);
+        let big = [(1, 20_000_000), (2, 20_000_000), (3, 90_000_000), (4, 1)];
+        let sizes: Vec<usize> = chunks(&big, 50_000_000).iter().map(|c| c.len()).collect();
+        assert_eq!(sizes, [1, 3], "the oversized one adds no bytes");
+    }
+
+    #[tokio::test]
+    async fn secret_commands_report_failures_without_the_secret() {
+        assert_eq!(
+            run_secret_command("printf 's3cret\\n'", "password_command").await,
+            Ok("s3cret".into())
+        );
+        let e = run_secret_command("echo oops >&2; exit 3", "password_command")
+            .await
+            .expect_err("fails");
+        assert!(
+            e.contains("password_command failed") && e.contains("oops"),
+            "{e}"
+        );
+        let e = run_secret_command("true", "oauth_token_command")
+            .await
+            .expect_err("empty");
+        assert_eq!(e, "oauth_token_command printed nothing");
+    }
+}

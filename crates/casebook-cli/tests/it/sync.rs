@@ -1,0 +1,229 @@
+//! `casebook sync` and `casebook accounts` against a real Dovecot.
+
+use crate::Casebook;
+use casebook_testkit::Dovecot;
+use serde_json::Value;
+
+const PASSWORD_VAR: &str = "CASEBOOK_TEST_IMAP_PASSWORD";
+
+fn account(name: &str, port: u16, extra: &str) -> String {
+    format!(
+        "[[account]]\nname = \"{name}\"\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\n\
+         username = \"support\"\npassword_env = \"{PASSWORD_VAR}\"\ntimeout_secs = 20\n{extra}"
+    )
+}
+
+fn configure(cb: &Casebook, accounts: &str) {
+    std::fs::write(
+        &cb.config,
+        format!("our_domains = [\"casebook.example\"]\n{accounts}"),
+    )
+    .expect("config");
+}
+
+fn sync(cb: &Casebook, password: &str) -> (Option<i32>, Value) {
+    let out = cb
+        .command(&["sync", "--json"])
+        .env(PASSWORD_VAR, password)
+        .output()
+        .expect("sync runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v = serde_json::from_str(&text).unwrap_or_else(|_| {
+        panic!(
+            "sync --json printed {text:?}; stderr {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code(), v)
+}
+
+fn folder<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report
+        .as_array()
+        .and_then(|a| a.iter().find(|f| f["folder"] == name))
+        .unwrap_or_else(|| panic!("{name} in {report}"))
+}
+
+fn question(n: u32) -> Vec<u8> {
+    format!(
+        "From: Ann <ann@customer.example>\r\nTo: support@casebook.example\r\nSubject: Trunk {n}\r\n\
+         Date: Tue, 1 Jul 2008 10:0{n}:00 +0000\r\nMessage-ID: <q{n}@customer.example>\r\n\r\nTrunk {n} is down.\r\n"
+    )
+    .into_bytes()
+}
+
+/// Our reply as it sits in Sent; its From is not one of our addresses on
+/// purpose: what is in the sent folder is ours.
+fn reply(n: u32) -> Vec<u8> {
+    format!(
+        "From: Sam <sam@helpdesk.example>\r\nTo: ann@customer.example\r\nSubject: Re: Trunk {n}\r\n\
+         Date: Tue, 1 Jul 2008 11:0{n}:00 +0000\r\nMessage-ID: <r{n}@helpdesk.example>\r\nIn-Reply-To: <q{n}@customer.example>\r\n\r\nFixed.\r\n"
+    )
+    .into_bytes()
+}
+
+fn seen_flags(dovecot: &Dovecot, folder: &str) -> usize {
+    let dir = dovecot.maildir("support", folder);
+    ["cur", "new"]
+        .iter()
+        .flat_map(|sub| {
+            std::fs::read_dir(dir.join(sub))
+                .into_iter()
+                .flatten()
+                .flatten()
+        })
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .split_once(":2,")
+                .is_some_and(|(_, flags)| flags.contains('S'))
+        })
+        .count()
+}
+
+#[test]
+fn first_and_incremental_sync_store_each_message_once_and_mark_nothing_read() {
+    let dovecot = Dovecot::start(&[("support", "secret")]);
+    for n in 1..=3 {
+        dovecot.deliver("support", "INBOX", &question(n));
+    }
+    dovecot.deliver("support", "Sent", &reply(1));
+    let cb = Casebook::new();
+    configure(&cb, &account("support", dovecot.port, ""));
+
+    let (code, first) = sync(&cb, "secret");
+    assert_eq!(code, Some(0), "{first}");
+    assert_eq!(folder(&first, "INBOX")["stored"], 3);
+    assert_eq!(folder(&first, "Sent")["stored"], 1);
+
+    // Our reply in Sent is outbound and answers question 1.
+    let answered = cb.json(&["search", "--json", "is:answered"]);
+    assert_eq!(answered["total"], 1);
+    assert_eq!(answered["hits"][0]["message_id"], "q1@customer.example");
+    assert_eq!(cb.json(&["search", "--json", "is:outbound"])["total"], 1);
+
+    for n in 4..=5 {
+        dovecot.deliver("support", "INBOX", &question(n));
+    }
+    let (_, second) = sync(&cb, "secret");
+    assert_eq!(
+        folder(&second, "INBOX")["fetched"],
+        2,
+        "only what is new is fetched"
+    );
+    assert_eq!(folder(&second, "INBOX")["stored"], 2);
+    let (_, third) = sync(&cb, "secret");
+    assert_eq!(folder(&third, "INBOX")["fetched"], 0);
+    assert_eq!(cb.json(&["stats", "--json"])["messages"], 6);
+
+    assert_eq!(
+        seen_flags(&dovecot, "INBOX"),
+        0,
+        "nothing was marked \\Seen on the server"
+    );
+    let accounts = cb.json(&["accounts", "--json"]);
+    let inbox = folder(&accounts, "INBOX");
+    assert_eq!(inbox["last_uid"], 5);
+    assert_eq!(inbox["server_messages"], 5);
+    assert_eq!(inbox["archived"], 5);
+    assert!(inbox["uid_validity"].as_u64().is_some_and(|v| v > 0));
+    assert!(inbox["last_error"].is_null());
+}
+
+#[test]
+fn a_new_uidvalidity_rescans_without_storing_twice() {
+    let dovecot = Dovecot::start(&[("support", "secret")]);
+    for n in 1..=3 {
+        dovecot.deliver("support", "INBOX", &question(n));
+    }
+    let cb = Casebook::new();
+    configure(&cb, &account("support", dovecot.port, ""));
+    sync(&cb, "secret");
+    let before = cb.json(&["accounts", "--json"]);
+    let validity = folder(&before, "INBOX")["uid_validity"].clone();
+
+    dovecot.reset_uid_validity("support", "INBOX", 4242);
+    let (_, report) = sync(&cb, "secret");
+    let inbox_report = folder(&report, "INBOX");
+    assert_eq!(inbox_report["rescanned"], true, "{report}");
+    assert_eq!(inbox_report["fetched"], 3);
+    assert_eq!(inbox_report["stored"], 0);
+    assert_eq!(inbox_report["duplicates"], 3);
+    let after = cb.json(&["accounts", "--json"]);
+    assert_ne!(validity, 4242);
+    assert_eq!(folder(&after, "INBOX")["uid_validity"], 4242);
+    assert_eq!(cb.json(&["stats", "--json"])["messages"], 3);
+}
+
+#[test]
+fn a_failing_account_is_named_and_the_others_go_on() {
+    let dovecot = Dovecot::start(&[("support", "secret")]);
+    dovecot.deliver("support", "INBOX", &question(1));
+    let other = Dovecot::start(&[("support", "other-secret")]);
+    let cb = Casebook::new();
+    configure(
+        &cb,
+        &format!(
+            "{}{}",
+            account("broken", other.port, ""),
+            account("support", dovecot.port, "")
+        ),
+    );
+    let (code, report) = sync(&cb, "secret");
+    assert_eq!(code, Some(2), "a failure shows in the exit status");
+    let broken = report
+        .as_array()
+        .and_then(|a| a.iter().find(|f| f["account"] == "broken"))
+        .expect("broken reported");
+    assert!(
+        broken["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("refused the login of support")),
+        "{broken}"
+    );
+    assert_eq!(
+        folder(&report, "INBOX")["stored"],
+        1,
+        "the good account was synced"
+    );
+    let accounts = cb.json(&["accounts", "--json"]);
+    let failed = accounts
+        .as_array()
+        .and_then(|a| a.iter().find(|f| f["account"] == "broken"))
+        .expect("listed");
+    assert!(
+        failed["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("refused the login")),
+        "{failed}"
+    );
+}
+
+#[test]
+fn an_oversized_message_is_skipped_listed_and_does_not_block_the_folder() {
+    let dovecot = Dovecot::start(&[("support", "secret")]);
+    dovecot.deliver("support", "INBOX", &question(1));
+    let mut big = question(2);
+    big.extend(std::iter::repeat_n(b'x', 5000));
+    big.extend_from_slice(b"\r\n");
+    dovecot.deliver("support", "INBOX", &big);
+    dovecot.deliver("support", "INBOX", &question(3));
+    let cb = Casebook::new();
+    configure(
+        &cb,
+        &account("support", dovecot.port, "max_message_bytes = 2000\n"),
+    );
+    let (code, report) = sync(&cb, "secret");
+    assert_eq!(code, Some(0));
+    assert_eq!(folder(&report, "INBOX")["stored"], 2);
+    assert_eq!(folder(&report, "INBOX")["skipped"], 1);
+    let accounts = cb.json(&["accounts", "--json"]);
+    let skipped = &folder(&accounts, "INBOX")["skipped"];
+    assert_eq!(skipped.as_array().map(Vec::len), Some(1), "{accounts}");
+    assert_eq!(skipped[0]["uid"], 2);
+    assert_eq!(
+        folder(&accounts, "INBOX")["last_uid"],
+        3,
+        "the folder went past it"
+    );
+}
