@@ -227,3 +227,52 @@ fn an_oversized_message_is_skipped_listed_and_does_not_block_the_folder() {
         "the folder went past it"
     );
 }
+
+/// Kills `casebook sync` with SIGKILL at spread-out moments while it pulls
+/// 1,500 messages, then lets it finish: every message is stored exactly
+/// once and the watermark ends at the last UID.
+#[test]
+fn a_sync_killed_at_any_moment_loses_and_duplicates_nothing() {
+    let dovecot = Dovecot::start(&[("support", "secret")]);
+    let total = 1500u32;
+    for n in 0..total {
+        let msg = format!(
+            "From: c{n}@customer.example\r\nTo: support@casebook.example\r\nSubject: case {n}\r\n\
+             Message-ID: <kill{n}@customer.example>\r\n\r\nbody {n} {}\r\n",
+            "padding ".repeat(50)
+        );
+        dovecot.deliver("support", "INBOX", msg.as_bytes());
+    }
+    let cb = Casebook::new();
+    configure(&cb, &account("support", dovecot.port, ""));
+    // Deterministic, spread-out kill points (milliseconds after start).
+    for delay_ms in [40u64, 80, 110, 130, 150, 170, 190, 230, 330] {
+        let mut child = cb
+            .command(&["sync"])
+            .env(PASSWORD_VAR, "secret")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("sync starts");
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let (code, _) = sync(&cb, "secret");
+    assert_eq!(code, Some(0));
+    let stats = cb.json(&["stats", "--json"]);
+    assert_eq!(stats["messages"], total, "every message once");
+    assert_eq!(stats["copies"], 0);
+    let accounts = cb.json(&["accounts", "--json"]);
+    assert_eq!(folder(&accounts, "INBOX")["last_uid"], total);
+    assert_eq!(
+        folder(&accounts, "INBOX")["archived"],
+        total,
+        "one place per message"
+    );
+    assert_eq!(
+        cb.json(&["search", "--json", "subject:case"])["total"],
+        total,
+        "the index agrees with the store"
+    );
+}
