@@ -24,12 +24,14 @@ mod read;
 mod settle;
 mod sync;
 pub mod threading;
+mod watch;
 
 pub use config::{Account, Config, ConfigError, OAuthMechanism, Secret, Security};
 pub use error::ArchiveError;
 pub use import::{ImportFailure, ImportProgress, ImportReport, NoProgress};
 pub use read::{SearchHit, SearchPage, SearchRequest, Stats};
 pub use sync::FolderSync;
+pub use watch::WatchEvent;
 
 pub use casebook_mail::{CopyDifference, Direction, MessageId, ThreadId};
 pub use casebook_search::{QueryError, Snippet, Sort};
@@ -48,6 +50,8 @@ pub struct Archive {
     index: SearchIndex,
     config: Config,
     data_dir: PathBuf,
+    /// One settle at a time: accounts watched together share one index writer.
+    settling: tokio::sync::Mutex<()>,
 }
 
 impl Archive {
@@ -62,6 +66,7 @@ impl Archive {
             index,
             config,
             data_dir: data_dir.to_owned(),
+            settling: tokio::sync::Mutex::new(()),
         };
         archive.settle_after_open().await?;
         Ok(archive)

@@ -14,6 +14,7 @@ impl Archive {
     /// Re-threads if anything changed and indexes what the index lacks.
     /// Returns how many messages were (re)indexed.
     pub async fn settle(&self) -> Result<u64, ArchiveError> {
+        let _one_at_a_time = self.settling.lock().await;
         self.rethread().await?;
         self.catch_up_index(false).await
     }

@@ -32,6 +32,8 @@ pub struct FolderSync {
     pub skipped: u64,
     /// The folder's UIDVALIDITY changed, so it was scanned again from the start.
     pub rescanned: bool,
+    /// The server's UIDNEXT when the folder was opened for this sync.
+    pub uid_next: Option<u32>,
     pub error: Option<String>,
 }
 
@@ -59,7 +61,10 @@ impl Archive {
         Ok(reports)
     }
 
-    async fn sync_account(&self, account: &Account) -> Result<Vec<FolderSync>, ArchiveError> {
+    pub(crate) async fn sync_account(
+        &self,
+        account: &Account,
+    ) -> Result<Vec<FolderSync>, ArchiveError> {
         let failed = |folder: &str, error: String| FolderSync {
             account: account.name.clone(),
             folder: folder.to_owned(),
@@ -113,7 +118,7 @@ impl Archive {
         Ok(reports)
     }
 
-    async fn log_in(&self, account: &Account) -> Result<ImapSession, String> {
+    pub(crate) async fn log_in(&self, account: &Account) -> Result<ImapSession, String> {
         let server = Server {
             host: account.host.clone(),
             port: account.port,
@@ -161,6 +166,7 @@ impl Archive {
             ..FolderSync::default()
         };
         let status = session.examine(folder).await?;
+        report.uid_next = status.uid_next;
         let state = self.store.folder_state(&account.name, folder).await?;
         let from = match state {
             Some(s) if s.uid_validity == status.uid_validity => s.last_uid.saturating_add(1),

@@ -95,6 +95,13 @@ pub enum ArchiveCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Sync, then keep watching for new mail (IDLE, or polling where the
+    /// server lacks it), reconnecting after failures; stops on Ctrl-C or SIGTERM.
+    Watch {
+        /// Only this account.
+        #[arg(long)]
+        account: Option<String>,
+    },
     /// The IMAP folders synced so far: UIDVALIDITY, last UID, counts, last sync and error.
     Accounts {
         #[arg(long)]

@@ -9,7 +9,9 @@ mod quickstart;
 
 use anyhow::{bail, Context, Result};
 use args::{ArchiveCommand, Args, Command, SortArg};
-use casebook_archive::{Archive, ArchiveError, Config, MessageId, SearchRequest, Sort, ThreadId};
+use casebook_archive::{
+    Archive, ArchiveError, Config, MessageId, SearchRequest, Sort, ThreadId, WatchEvent,
+};
 use clap::Parser;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -175,11 +177,39 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
                 return Ok(ExitCode::from(2));
             }
         }
+        ArchiveCommand::Watch { account } => {
+            let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+            let stopper = tokio::spawn(async move {
+                wait_for_stop_signal().await;
+                let _ = stop_tx.send(true);
+            });
+            let report = |event: WatchEvent| {
+                let mut out = std::io::stdout().lock();
+                let _ = output::watch_event(&mut out, &event);
+            };
+            archive.watch(account.as_deref(), stop_rx, &report).await?;
+            stopper.abort();
+            writeln!(out, "stopped")?;
+        }
         ArchiveCommand::Accounts { json } => {
             output::accounts(out, &archive.folder_records().await?, json)?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C or SIGTERM, whichever comes first.
+async fn wait_for_stop_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async {
+            match term.as_mut() {
+                Some(t) => { t.recv().await; }
+                None => std::future::pending::<()>().await,
+            }
+        } => {}
+    }
 }
 
 fn no_message(id: i64) -> String {

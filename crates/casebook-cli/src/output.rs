@@ -3,7 +3,7 @@
 
 use casebook_archive::{
     CopyDifference, Direction, FolderRecord, FolderSync, ImportReport, MessageId, MessageSummary,
-    SearchPage, Stats, StoredMessage, ThreadId,
+    SearchPage, Stats, StoredMessage, ThreadId, WatchEvent,
 };
 use serde::Serialize;
 use std::io::{self, Write};
@@ -476,4 +476,39 @@ pub fn accounts(out: &mut impl Write, records: &[FolderRecord], json: bool) -> i
         }
     }
     Ok(())
+}
+
+/// One line per event, as `watch` goes.
+pub fn watch_event(out: &mut impl Write, event: &WatchEvent) -> io::Result<()> {
+    match event {
+        WatchEvent::Synced(reports) => {
+            let busy: Vec<FolderSync> = reports
+                .iter()
+                .filter(|r| r.fetched > 0 || r.skipped > 0 || r.error.is_some())
+                .cloned()
+                .collect();
+            sync(out, &busy, false)
+        }
+        WatchEvent::Idle { account, folder } => {
+            writeln!(out, "{account}/{folder}: waiting for new mail (IDLE)")
+        }
+        WatchEvent::Polling { account, every } => {
+            writeln!(
+                out,
+                "{account}: the server has no IDLE; checking every {} s",
+                every.as_secs()
+            )
+        }
+        WatchEvent::Retrying {
+            account,
+            after,
+            error,
+        } => {
+            writeln!(
+                out,
+                "{account}: {error}; trying again in {} s",
+                after.as_secs()
+            )
+        }
+    }
 }

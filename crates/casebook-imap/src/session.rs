@@ -191,6 +191,54 @@ impl ImapSession {
         Ok(())
     }
 
+    /// Whether the server offers IDLE (RFC 2177).
+    pub async fn supports_idle(&mut self) -> Result<bool, ImapError> {
+        let caps = within(
+            self.timeout,
+            "asking for capabilities",
+            self.session.capabilities(),
+        )
+        .await?
+        .map_err(protocol("asking for capabilities"))?;
+        Ok(caps.has_str("IDLE"))
+    }
+
+    /// Opens `folder` read-only and waits in IDLE until the server reports a
+    /// change (returns `true`) or `max_wait` passes (`false`). Mail that came
+    /// after the caller last looked (its UIDNEXT differs from
+    /// `known_uid_next`) is a change at once: IDLE reports only what comes
+    /// after it starts.
+    pub async fn idle(
+        mut self,
+        folder: &str,
+        max_wait: Duration,
+        known_uid_next: Option<u32>,
+    ) -> Result<(Self, bool), ImapError> {
+        let status = self.examine(folder).await?;
+        if known_uid_next.is_some() && status.uid_next != known_uid_next {
+            return Ok((self, true));
+        }
+        let timeout = self.timeout;
+        let mut handle = self.session.idle();
+        within(timeout, "starting IDLE", handle.init())
+            .await?
+            .map_err(protocol("starting IDLE"))?;
+        let changed = {
+            let (wait, _stop) = handle.wait_with_timeout(max_wait);
+            let outcome = wait.await.map_err(protocol("waiting in IDLE"))?;
+            matches!(
+                outcome,
+                async_imap::extensions::idle::IdleResponse::NewData(_)
+            )
+        };
+        let session = within(timeout, "ending IDLE", handle.done())
+            .await?
+            .map_err(protocol("ending IDLE"))?;
+        // Nobody reads the unsolicited responses; keep their queue from filling.
+        while session.unsolicited_responses.try_recv().is_ok() {}
+        Ok((Self { session, timeout }, changed))
+    }
+
     pub async fn logout(mut self) {
         let _ = within(self.timeout, "logging out", self.session.logout()).await;
     }

@@ -276,3 +276,91 @@ fn a_sync_killed_at_any_moment_loses_and_duplicates_nothing() {
         "the index agrees with the store"
     );
 }
+
+/// Ends the child (by its id) if a failed assertion leaves it running.
+struct StopOnDrop(std::process::Child);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// Lines of a child's stdout, received with a deadline.
+fn lines_of(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn wait_for_line(lines: &std::sync::mpsc::Receiver<String>, wanted: &str) -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut seen = Vec::new();
+    while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+        match lines.recv_timeout(left) {
+            Ok(line) => {
+                let found = line.contains(wanted);
+                seen.push(line);
+                if found {
+                    return seen;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    panic!("no line with {wanted:?} within a minute; saw {seen:?}");
+}
+
+#[test]
+fn watch_stores_mail_that_arrives_while_idling_and_stops_on_sigterm() {
+    let dovecot = Dovecot::start(&[("support", "secret")]);
+    dovecot.deliver("support", "INBOX", &question(1));
+    let cb = Casebook::new();
+    configure(&cb, &account("support", dovecot.port, ""));
+    let mut watch = StopOnDrop(
+        cb.command(&["watch"])
+            .env(PASSWORD_VAR, "secret")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("watch starts"),
+    );
+    let lines = lines_of(&mut watch.0);
+    let first = wait_for_line(&lines, "waiting for new mail (IDLE)");
+    assert!(
+        first
+            .iter()
+            .any(|l| l.contains("support/INBOX: fetched 1, stored 1 new")),
+        "{first:?}"
+    );
+
+    dovecot.deliver("support", "INBOX", &question(2));
+    wait_for_line(&lines, "support/INBOX: fetched 1, stored 1 new");
+    wait_for_line(&lines, "waiting for new mail (IDLE)");
+
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &watch.0.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    wait_for_line(&lines, "stopped");
+    assert!(
+        watch.0.wait().expect("watch exits").success(),
+        "a clean stop"
+    );
+    assert_eq!(cb.json(&["search", "--json", "subject:trunk"])["total"], 2);
+}

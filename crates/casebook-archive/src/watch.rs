@@ -1,0 +1,158 @@
+//! `watch`: keep every account's mail flowing in until told to stop. After
+//! each sync the inbound folder is watched with IDLE (or polled where the
+//! server has no IDLE); a failure is retried with a growing pause.
+
+use crate::config::Account;
+use crate::sync::FolderSync;
+use crate::{Archive, ArchiveError};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// How long one IDLE lasts before the connection is refreshed (servers
+/// drop idle connections after 30 minutes; RFC 2177 says re-issue sooner).
+const IDLE_FOR: Duration = Duration::from_secs(5 * 60);
+/// How often a server without IDLE is asked for new mail.
+const POLL_EVERY: Duration = Duration::from_secs(60);
+const MAX_BACKOFF: Duration = Duration::from_secs(5 * 60);
+
+/// What `watch` is doing, for the person or log watching it.
+#[derive(Debug, Clone)]
+pub enum WatchEvent {
+    Synced(Vec<FolderSync>),
+    /// Waiting in IDLE for new mail in this folder.
+    Idle {
+        account: String,
+        folder: String,
+    },
+    /// The server has no IDLE: polling.
+    Polling {
+        account: String,
+        every: Duration,
+    },
+    /// Something failed; trying again after this pause.
+    Retrying {
+        account: String,
+        after: Duration,
+        error: String,
+    },
+}
+
+impl Archive {
+    /// Syncs and then waits for new mail, for every account (or only
+    /// `only`), until `stop` turns true. Returns once every account loop
+    /// has stopped.
+    pub async fn watch(
+        &self,
+        only: Option<&str>,
+        mut stop: watch::Receiver<bool>,
+        report: &(dyn Fn(WatchEvent) + Sync),
+    ) -> Result<(), ArchiveError> {
+        let accounts: Vec<&Account> = self
+            .config
+            .accounts
+            .iter()
+            .filter(|a| only.is_none_or(|name| a.name == name))
+            .collect();
+        if accounts.is_empty() {
+            return Err(ArchiveError::NoAccount {
+                name: only.map(str::to_owned),
+            });
+        }
+        let loops = accounts
+            .into_iter()
+            .map(|a| self.watch_account(a, stop.clone(), report));
+        tokio::select! {
+            result = futures_util::future::try_join_all(loops) => result.map(|_| ()),
+            _ = stop.wait_for(|s| *s) => Ok(()),
+        }
+    }
+
+    async fn watch_account(
+        &self,
+        account: &Account,
+        mut stop: watch::Receiver<bool>,
+        report: &(dyn Fn(WatchEvent) + Sync),
+    ) -> Result<(), ArchiveError> {
+        let mut backoff = Duration::from_secs(1);
+        loop {
+            let reports = self.sync_account(account).await?;
+            self.settle().await?;
+            let failure = reports.iter().find_map(|r| r.error.clone());
+            let uid_next = reports
+                .iter()
+                .find(|r| r.folder == account.inbound)
+                .and_then(|r| r.uid_next);
+            report(WatchEvent::Synced(reports));
+            if let Some(error) = failure {
+                report(WatchEvent::Retrying {
+                    account: account.name.clone(),
+                    after: backoff,
+                    error,
+                });
+                if pause(&mut stop, backoff).await {
+                    return Ok(());
+                }
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+                continue;
+            }
+            backoff = Duration::from_secs(1);
+            match self
+                .wait_for_mail(account, uid_next, &mut stop, report)
+                .await
+            {
+                Ok(true) => return Ok(()),
+                Ok(false) => {}
+                Err(error) => {
+                    report(WatchEvent::Retrying {
+                        account: account.name.clone(),
+                        after: backoff,
+                        error,
+                    });
+                    if pause(&mut stop, backoff).await {
+                        return Ok(());
+                    }
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+    }
+
+    /// Waits for a change in the inbound folder. `Ok(true)`: told to stop.
+    async fn wait_for_mail(
+        &self,
+        account: &Account,
+        known_uid_next: Option<u32>,
+        stop: &mut watch::Receiver<bool>,
+        report: &(dyn Fn(WatchEvent) + Sync),
+    ) -> Result<bool, String> {
+        let mut session = self.log_in(account).await?;
+        if !session.supports_idle().await.map_err(|e| e.to_string())? {
+            session.logout().await;
+            report(WatchEvent::Polling {
+                account: account.name.clone(),
+                every: POLL_EVERY,
+            });
+            return Ok(pause(stop, POLL_EVERY).await);
+        }
+        report(WatchEvent::Idle {
+            account: account.name.clone(),
+            folder: account.inbound.clone(),
+        });
+        tokio::select! {
+            result = session.idle(&account.inbound, IDLE_FOR, known_uid_next) => {
+                let (session, _changed) = result.map_err(|e| e.to_string())?;
+                session.logout().await;
+                Ok(false)
+            }
+            _ = stop.wait_for(|s| *s) => Ok(true),
+        }
+    }
+}
+
+/// Sleeps `how_long` unless told to stop first; `true` when told to stop.
+async fn pause(stop: &mut watch::Receiver<bool>, how_long: Duration) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(how_long) => false,
+        _ = stop.wait_for(|s| *s) => true,
+    }
+}
