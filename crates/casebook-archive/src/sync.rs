@@ -41,6 +41,18 @@ impl Archive {
     /// Syncs every configured account (or only `only`), then threads and
     /// indexes what arrived.
     pub async fn sync(&self, only: Option<&str>) -> Result<Vec<FolderSync>, ArchiveError> {
+        let accounts = self.accounts_named(only)?;
+        let mut reports = Vec::new();
+        for account in accounts {
+            let span = tracing::info_span!("sync", account = %account.name);
+            reports.extend(self.sync_account(account).instrument(span).await?);
+        }
+        self.settle().await?;
+        Ok(reports)
+    }
+
+    /// The configured accounts, or only the one called `only`.
+    pub(crate) fn accounts_named(&self, only: Option<&str>) -> Result<Vec<&Account>, ArchiveError> {
         let accounts: Vec<&Account> = self
             .config
             .accounts
@@ -52,13 +64,7 @@ impl Archive {
                 name: only.map(str::to_owned),
             });
         }
-        let mut reports = Vec::new();
-        for account in accounts {
-            let span = tracing::info_span!("sync", account = %account.name);
-            reports.extend(self.sync_account(account).instrument(span).await?);
-        }
-        self.settle().await?;
-        Ok(reports)
+        Ok(accounts)
     }
 
     pub(crate) async fn sync_account(

@@ -47,17 +47,7 @@ impl Archive {
         mut stop: watch::Receiver<bool>,
         report: &(dyn Fn(WatchEvent) + Sync),
     ) -> Result<(), ArchiveError> {
-        let accounts: Vec<&Account> = self
-            .config
-            .accounts
-            .iter()
-            .filter(|a| only.is_none_or(|name| a.name == name))
-            .collect();
-        if accounts.is_empty() {
-            return Err(ArchiveError::NoAccount {
-                name: only.map(str::to_owned),
-            });
-        }
+        let accounts = self.accounts_named(only)?;
         let loops = accounts
             .into_iter()
             .map(|a| self.watch_account(a, stop.clone(), report));
@@ -83,25 +73,16 @@ impl Archive {
                 .find(|r| r.folder == account.inbound)
                 .and_then(|r| r.uid_next);
             report(WatchEvent::Synced(reports));
-            if let Some(error) = failure {
-                report(WatchEvent::Retrying {
-                    account: account.name.clone(),
-                    after: backoff,
-                    error,
-                });
-                if pause(&mut stop, backoff).await {
-                    return Ok(());
+            let outcome = match failure {
+                Some(error) => Err(error),
+                None => {
+                    self.wait_for_mail(account, uid_next, &mut stop, report)
+                        .await
                 }
-                backoff = (backoff * 2).min(MAX_BACKOFF);
-                continue;
-            }
-            backoff = Duration::from_secs(1);
-            match self
-                .wait_for_mail(account, uid_next, &mut stop, report)
-                .await
-            {
+            };
+            match outcome {
                 Ok(true) => return Ok(()),
-                Ok(false) => {}
+                Ok(false) => backoff = Duration::from_secs(1),
                 Err(error) => {
                     report(WatchEvent::Retrying {
                         account: account.name.clone(),

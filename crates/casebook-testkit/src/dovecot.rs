@@ -128,6 +128,29 @@ impl Dovecot {
         chown(&uidlist, Some(self.owner.0), Some(self.owner.1)).expect("chown uidlist");
     }
 
+    /// Copies a whole Maildir tree (with Dovecot `.Sub` folders) in as
+    /// `user`'s mail, owned by the mail user.
+    pub fn load_maildir(&self, user: &str, source: &Path) -> std::io::Result<()> {
+        let target = self.maildir(user, "INBOX");
+        copy_tree(source, &target, self.owner)
+    }
+
+    /// How many of a folder's messages carry the \\Seen flag (`:2,…S…` in
+    /// their Maildir file name).
+    pub fn seen_count(&self, user: &str, folder: &str) -> usize {
+        let dir = self.maildir(user, folder);
+        ["cur", "new"]
+            .iter()
+            .flat_map(|sub| fs::read_dir(dir.join(sub)).into_iter().flatten().flatten())
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .split_once(":2,")
+                    .is_some_and(|(_, flags)| flags.contains('S'))
+            })
+            .count()
+    }
+
     /// The server's log, for assertion messages.
     pub fn log(&self) -> String {
         fs::read_to_string(self.dir.path().join("dovecot.log")).unwrap_or_default()
@@ -161,6 +184,22 @@ impl Drop for Dovecot {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+fn copy_tree(from: &Path, to: &Path, owner: (u32, u32)) -> std::io::Result<()> {
+    fs::create_dir_all(to)?;
+    chown(to, Some(owner.0), Some(owner.1))?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target, owner)?;
+        } else {
+            fs::copy(entry.path(), &target)?;
+            chown(&target, Some(owner.0), Some(owner.1))?;
+        }
+    }
+    Ok(())
 }
 
 fn chown_tree(dir: &Path, owner: (u32, u32)) {

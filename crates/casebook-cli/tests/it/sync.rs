@@ -62,25 +62,6 @@ fn reply(n: u32) -> Vec<u8> {
     .into_bytes()
 }
 
-fn seen_flags(dovecot: &Dovecot, folder: &str) -> usize {
-    let dir = dovecot.maildir("support", folder);
-    ["cur", "new"]
-        .iter()
-        .flat_map(|sub| {
-            std::fs::read_dir(dir.join(sub))
-                .into_iter()
-                .flatten()
-                .flatten()
-        })
-        .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .split_once(":2,")
-                .is_some_and(|(_, flags)| flags.contains('S'))
-        })
-        .count()
-}
-
 #[test]
 fn first_and_incremental_sync_store_each_message_once_and_mark_nothing_read() {
     let dovecot = Dovecot::start(&[("support", "secret")]);
@@ -117,7 +98,7 @@ fn first_and_incremental_sync_store_each_message_once_and_mark_nothing_read() {
     assert_eq!(cb.json(&["stats", "--json"])["messages"], 6);
 
     assert_eq!(
-        seen_flags(&dovecot, "INBOX"),
+        dovecot.seen_count("support", "INBOX"),
         0,
         "nothing was marked \\Seen on the server"
     );
