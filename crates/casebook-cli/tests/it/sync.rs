@@ -345,3 +345,47 @@ fn watch_stores_mail_that_arrives_while_idling_and_stops_on_sigterm() {
     );
     assert_eq!(cb.json(&["search", "--json", "subject:trunk"])["total"], 2);
 }
+
+/// The server restarts in the middle of a sync: that sync may fail (and
+/// says where), the next one completes, and nothing is stored twice.
+#[test]
+fn a_server_restart_during_a_sync_loses_nothing() {
+    let mut dovecot = Dovecot::start(&[("support", "secret")]);
+    let total = 1200u32;
+    for n in 0..total {
+        let msg = format!(
+            "From: c{n}@customer.example\r\nSubject: restart {n}\r\nMessage-ID: <restart{n}@customer.example>\r\n\r\n{}\r\n",
+            "words ".repeat(60)
+        );
+        dovecot.deliver("support", "INBOX", msg.as_bytes());
+    }
+    let cb = Casebook::new();
+    configure(&cb, &account("support", dovecot.port, ""));
+    let child = cb
+        .command(&["sync"])
+        .env(PASSWORD_VAR, "secret")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("sync starts");
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    dovecot.restart();
+    let first = child.wait_with_output().expect("sync ends");
+    let text = String::from_utf8_lossy(&first.stdout);
+    if !first.status.success() {
+        assert!(
+            text.contains("support/INBOX: failed") || text.contains("support: failed"),
+            "{text}"
+        );
+    }
+    let (code, _) = sync(&cb, "secret");
+    assert_eq!(code, Some(0));
+    let stats = cb.json(&["stats", "--json"]);
+    assert_eq!(stats["messages"], total);
+    let accounts = cb.json(&["accounts", "--json"]);
+    assert_eq!(folder(&accounts, "INBOX")["archived"], total);
+    assert!(
+        folder(&accounts, "INBOX")["last_error"].is_null(),
+        "the good sync cleared the error"
+    );
+}
