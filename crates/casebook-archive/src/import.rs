@@ -142,25 +142,26 @@ fn read_and_parse(paths: &[PathBuf], config: &Config, tx: &mpsc::Sender<Vec<Item
 }
 
 fn prepare_batch(batch: Vec<Result<FoundMessage, ImportFailure>>, config: &Config) -> Vec<Item> {
-    let half = batch.len().div_ceil(2);
-    let mut batch = batch;
-    let second = batch.split_off(half);
+    map_on_two_threads(batch, |m| prepare(m, config)).unwrap_or_else(|| {
+        vec![Item::Failed(ImportFailure {
+            source: "(parser)".into(),
+            reason: "a parser thread panicked; run the import again".into(),
+        })]
+    })
+}
+
+/// `items.map(f)` with the work split over two threads, order kept; `None`
+/// if a thread panicked.
+pub(crate) fn map_on_two_threads<T: Send, R: Send>(
+    mut items: Vec<T>,
+    f: impl Fn(T) -> R + Sync,
+) -> Option<Vec<R>> {
+    let second = items.split_off(items.len().div_ceil(2));
     std::thread::scope(|s| {
-        let other = s.spawn(|| {
-            second
-                .into_iter()
-                .map(|m| prepare(m, config))
-                .collect::<Vec<_>>()
-        });
-        let mut items: Vec<Item> = batch.into_iter().map(|m| prepare(m, config)).collect();
-        match other.join() {
-            Ok(rest) => items.extend(rest),
-            Err(_) => items.push(Item::Failed(ImportFailure {
-                source: "(parser)".into(),
-                reason: "a parser thread panicked; run the import again".into(),
-            })),
-        }
-        items
+        let other = s.spawn(|| second.into_iter().map(&f).collect::<Vec<_>>());
+        let mut out: Vec<R> = items.into_iter().map(&f).collect();
+        out.extend(other.join().ok()?);
+        Some(out)
     })
 }
 

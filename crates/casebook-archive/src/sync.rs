@@ -8,7 +8,7 @@
 //! stores nothing twice. One account failing does not stop the others.
 
 use crate::config::{Account, OAuthMechanism, Secret, Security};
-use crate::import::prepare_message;
+use crate::import::{map_on_two_threads, prepare_message};
 use crate::{Archive, ArchiveError};
 use casebook_imap::{connect, ImapSession, Login, Server};
 use casebook_store::{SkippedMessage, Stored, Watermark};
@@ -189,75 +189,80 @@ impl Archive {
             _ => 1,
         };
         let sizes = session.uid_sizes(from).await?;
-        for chunk in chunks(&sizes, account.max_message_bytes) {
-            let Some(&(last_uid, _)) = chunk.last() else {
-                continue;
-            };
-            let mut wanted = Vec::with_capacity(chunk.len());
-            for &(uid, size) in chunk {
-                if u64::from(size) > account.max_message_bytes {
-                    self.store
-                        .record_skipped(&SkippedMessage {
-                            account: account.name.clone(),
-                            folder: folder.to_owned(),
-                            uid_validity: status.uid_validity,
-                            uid,
-                            size: u64::from(size),
-                            reason: format!(
-                                "larger than max_message_bytes ({})",
-                                account.max_message_bytes
-                            ),
-                        })
-                        .await?;
-                    report.skipped += 1;
-                } else {
-                    wanted.push(uid);
+        // The network and the parse-and-store stages overlap: while one chunk
+        // is parsed and stored, the next is fetched. Chunks are stored in
+        // order, each with its watermark, so an interruption anywhere leaves
+        // the watermark at what is stored.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<(Vec<(u32, Vec<u8>)>, u32)>(2);
+        let fetching = async {
+            let mut skipped = 0;
+            for chunk in chunks(&sizes, account.max_message_bytes) {
+                let Some(&(last_uid, _)) = chunk.last() else {
+                    continue;
+                };
+                let mut wanted = Vec::with_capacity(chunk.len());
+                for &(uid, size) in chunk {
+                    if u64::from(size) > account.max_message_bytes {
+                        self.store
+                            .record_skipped(&SkippedMessage {
+                                account: account.name.clone(),
+                                folder: folder.to_owned(),
+                                uid_validity: status.uid_validity,
+                                uid,
+                                size: u64::from(size),
+                                reason: format!(
+                                    "larger than max_message_bytes ({})",
+                                    account.max_message_bytes
+                                ),
+                            })
+                            .await?;
+                        skipped += 1;
+                    } else {
+                        wanted.push(uid);
+                    }
+                }
+                let mut fetched: Vec<(u32, Vec<u8>)> = Vec::with_capacity(wanted.len());
+                session
+                    .fetch(&wanted, &mut |uid, bytes| fetched.push((uid, bytes)))
+                    .await?;
+                if tx.send((fetched, last_uid)).await.is_err() {
+                    break; // the storing side stopped on an error of its own
                 }
             }
-            let mut fetched: Vec<(u32, Vec<u8>)> = Vec::with_capacity(wanted.len());
-            session
-                .fetch(&wanted, &mut |uid, bytes| fetched.push((uid, bytes)))
-                .await?;
-            report.fetched += fetched.len() as u64;
-            let config = self.config.clone();
-            let (name, folder_name, validity) =
-                (account.name.clone(), folder.to_owned(), status.uid_validity);
-            let prepared = tokio::task::spawn_blocking(move || {
-                fetched
-                    .into_iter()
-                    .map(|(uid, bytes)| {
-                        let source = format!(
-                            "imap://{name}/{folder_name};UIDVALIDITY={validity}/;UID={uid}"
-                        );
-                        prepare_message(&bytes, folder_name.clone(), source, &config, is_sent)
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .await
-            .map_err(|e| ArchiveError::Pipeline(format!("parsing fetched mail failed: {e}")))?;
-            let mut batch = Vec::with_capacity(prepared.len());
-            for item in prepared {
-                match item {
-                    Ok(m) => batch.push(m),
-                    Err((source, reason)) => {
-                        tracing::error!(source, reason, "cannot prepare a fetched message")
+            drop(tx);
+            Ok::<u64, ArchiveError>(skipped)
+        };
+        let storing = async {
+            let mut counts = FolderSync::default();
+            while let Some((fetched, last_uid)) = rx.recv().await {
+                counts.fetched += fetched.len() as u64;
+                let batch = self
+                    .prepare_fetched(fetched, account, folder, status.uid_validity, is_sent)
+                    .await?;
+                let watermark = Watermark {
+                    account: account.name.clone(),
+                    folder: folder.to_owned(),
+                    uid_validity: status.uid_validity,
+                    last_uid,
+                };
+                for outcome in self.store.insert_batch_at(&batch, Some(&watermark)).await? {
+                    match outcome {
+                        Stored::New(_) => counts.stored += 1,
+                        Stored::Copy { .. } => counts.copies += 1,
+                        Stored::Duplicate(_) => counts.duplicates += 1,
                     }
                 }
             }
-            let watermark = Watermark {
-                account: account.name.clone(),
-                folder: folder.to_owned(),
-                uid_validity: status.uid_validity,
-                last_uid,
-            };
-            for outcome in self.store.insert_batch_at(&batch, Some(&watermark)).await? {
-                match outcome {
-                    Stored::New(_) => report.stored += 1,
-                    Stored::Copy { .. } => report.copies += 1,
-                    Stored::Duplicate(_) => report.duplicates += 1,
-                }
-            }
-        }
+            Ok::<FolderSync, ArchiveError>(counts)
+        };
+        let (fetched, stored) = tokio::join!(fetching, storing);
+        // What was stored counts even when fetching failed part way.
+        let stored = stored?;
+        report.fetched = stored.fetched;
+        report.stored = stored.stored;
+        report.copies = stored.copies;
+        report.duplicates = stored.duplicates;
+        report.skipped = fetched?;
         if sizes.is_empty() && state.is_none_or(|s| s.uid_validity != status.uid_validity) {
             // An empty folder: remember its UIDVALIDITY all the same.
             let watermark = Watermark {
@@ -272,6 +277,44 @@ impl Archive {
             .record_folder_sync(&account.name, folder, Some(status.exists), None)
             .await?;
         Ok(report)
+    }
+}
+
+impl Archive {
+    /// Parses fetched messages on two threads, off the async side.
+    async fn prepare_fetched(
+        &self,
+        fetched: Vec<(u32, Vec<u8>)>,
+        account: &Account,
+        folder: &str,
+        uid_validity: u32,
+        is_sent: bool,
+    ) -> Result<Vec<casebook_store::NewMessage>, ArchiveError> {
+        let config = self.config.clone();
+        let (name, folder) = (account.name.clone(), folder.to_owned());
+        let prepared = tokio::task::spawn_blocking(move || {
+            map_on_two_threads(fetched, |(uid, bytes)| {
+                let source =
+                    format!("imap://{name}/{folder};UIDVALIDITY={uid_validity}/;UID={uid}");
+                prepare_message(&bytes, folder.clone(), source, &config, is_sent)
+            })
+        })
+        .await
+        .ok()
+        .flatten()
+        .ok_or_else(|| {
+            ArchiveError::Pipeline("a parser thread failed; run the sync again".into())
+        })?;
+        let mut batch = Vec::with_capacity(prepared.len());
+        for item in prepared {
+            match item {
+                Ok(m) => batch.push(m),
+                Err((source, reason)) => {
+                    tracing::error!(source, reason, "cannot prepare a fetched message")
+                }
+            }
+        }
+        Ok(batch)
     }
 }
 
