@@ -30,7 +30,7 @@ pub use config::{Account, Config, ConfigError, OAuthMechanism, Secret, Security}
 pub use error::ArchiveError;
 pub use import::{ImportFailure, ImportProgress, ImportReport, NoProgress};
 pub use read::{SearchHit, SearchPage, SearchRequest, Stats};
-pub use sync::FolderSync;
+pub use sync::{FolderSync, LogProgress, SyncProgress};
 pub use watch::WatchEvent;
 
 pub use casebook_mail::{CopyDifference, Direction, MessageId, ThreadId};

@@ -37,15 +37,37 @@ pub struct FolderSync {
     pub error: Option<String>,
 }
 
+/// Told of each chunk a sync stores, for progress bars.
+pub trait SyncProgress: Sync {
+    fn stored(&self, account: &str, folder: &str, messages: u64, bytes: u64);
+}
+
+/// Progress that goes to the log only.
+pub struct LogProgress;
+
+impl SyncProgress for LogProgress {
+    fn stored(&self, account: &str, folder: &str, messages: u64, bytes: u64) {
+        tracing::info!(account, folder, messages, bytes, "stored a chunk");
+    }
+}
+
 impl Archive {
     /// Syncs every configured account (or only `only`), then threads and
     /// indexes what arrived.
-    pub async fn sync(&self, only: Option<&str>) -> Result<Vec<FolderSync>, ArchiveError> {
+    pub async fn sync(
+        &self,
+        only: Option<&str>,
+        progress: &dyn SyncProgress,
+    ) -> Result<Vec<FolderSync>, ArchiveError> {
         let accounts = self.accounts_named(only)?;
         let mut reports = Vec::new();
         for account in accounts {
             let span = tracing::info_span!("sync", account = %account.name);
-            reports.extend(self.sync_account(account).instrument(span).await?);
+            reports.extend(
+                self.sync_account(account, progress)
+                    .instrument(span)
+                    .await?,
+            );
         }
         self.settle().await?;
         Ok(reports)
@@ -70,6 +92,7 @@ impl Archive {
     pub(crate) async fn sync_account(
         &self,
         account: &Account,
+        progress: &dyn SyncProgress,
     ) -> Result<Vec<FolderSync>, ArchiveError> {
         let failed = |folder: &str, error: String| FolderSync {
             account: account.name.clone(),
@@ -108,7 +131,7 @@ impl Archive {
         }
         for (folder, is_sent) in plan {
             let report = match self
-                .sync_folder(&mut session, account, &folder, is_sent)
+                .sync_folder(&mut session, account, &folder, is_sent, progress)
                 .await
             {
                 Ok(report) => report,
@@ -165,6 +188,7 @@ impl Archive {
         account: &Account,
         folder: &str,
         is_sent: bool,
+        progress: &dyn SyncProgress,
     ) -> Result<FolderSync, ArchiveError> {
         let mut report = FolderSync {
             account: account.name.clone(),
@@ -236,6 +260,8 @@ impl Archive {
             let mut counts = FolderSync::default();
             while let Some((fetched, last_uid)) = rx.recv().await {
                 counts.fetched += fetched.len() as u64;
+                let bytes: u64 = fetched.iter().map(|(_, b)| b.len() as u64).sum();
+                let messages = fetched.len() as u64;
                 let batch = self
                     .prepare_fetched(fetched, account, folder, status.uid_validity, is_sent)
                     .await?;
@@ -252,6 +278,7 @@ impl Archive {
                         Stored::Duplicate(_) => counts.duplicates += 1,
                     }
                 }
+                progress.stored(&account.name, folder, messages, bytes);
             }
             Ok::<FolderSync, ArchiveError>(counts)
         };

@@ -3,7 +3,7 @@
 //! server has no IDLE); a failure is retried with a growing pause.
 
 use crate::config::Account;
-use crate::sync::FolderSync;
+use crate::sync::{FolderSync, LogProgress};
 use crate::{Archive, ArchiveError};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -65,7 +65,7 @@ impl Archive {
     ) -> Result<(), ArchiveError> {
         let mut backoff = Duration::from_secs(1);
         loop {
-            let reports = self.sync_account(account).await?;
+            let reports = self.sync_account(account, &LogProgress).await?;
             self.settle().await?;
             let failure = reports.iter().find_map(|r| r.error.clone());
             let uid_next = reports

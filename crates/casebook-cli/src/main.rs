@@ -170,7 +170,9 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
             writeln!(out, "reindexed {n} messages")?;
         }
         ArchiveCommand::Sync { account, json } => {
-            let reports = archive.sync(account.as_deref()).await?;
+            let bar = progress::SyncBar::new(std::io::stderr().is_terminal() && !json);
+            let reports = archive.sync(account.as_deref(), &bar).await?;
+            bar.finish();
             output::sync(out, &reports, json)?;
             // Each failure was named; the status lets a cron job notice.
             if reports.iter().any(|r| r.error.is_some()) {

@@ -1,7 +1,8 @@
 //! A progress bar on a terminal; nothing otherwise (logs go through tracing).
 
-use casebook_archive::{ImportProgress, ImportReport};
+use casebook_archive::{ImportProgress, ImportReport, LogProgress, SyncProgress};
 use indicatif::{ProgressBar, ProgressStyle};
+use std::sync::Mutex;
 
 pub struct ImportBar(Option<ProgressBar>);
 
@@ -47,5 +48,58 @@ impl ImportProgress for ImportBar {
         if let Some(bar) = &self.0 {
             bar.set_message("threading and indexing");
         }
+    }
+}
+
+/// Messages and bytes per folder on a terminal; log lines otherwise.
+pub struct SyncBar {
+    bar: Option<ProgressBar>,
+    /// (account/folder, messages, bytes) so far.
+    totals: Mutex<Vec<(String, u64, u64)>>,
+}
+
+impl SyncBar {
+    pub fn new(visible: bool) -> Self {
+        let bar = visible.then(|| {
+            let bar = ProgressBar::new_spinner();
+            if let Ok(style) = ProgressStyle::with_template("{spinner} {elapsed} {msg}") {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Self {
+            bar,
+            totals: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl SyncProgress for SyncBar {
+    fn stored(&self, account: &str, folder: &str, messages: u64, bytes: u64) {
+        let Some(bar) = &self.bar else {
+            return LogProgress.stored(account, folder, messages, bytes);
+        };
+        let Ok(mut totals) = self.totals.lock() else {
+            return;
+        };
+        let place = format!("{account}/{folder}");
+        match totals.iter_mut().find(|t| t.0 == place) {
+            Some(t) => {
+                t.1 += messages;
+                t.2 += bytes;
+            }
+            None => totals.push((place, messages, bytes)),
+        }
+        let text: Vec<String> = totals
+            .iter()
+            .map(|(p, m, b)| format!("{p}: {m} messages, {:.1} MB", *b as f64 / 1e6))
+            .collect();
+        bar.set_message(text.join(" · "));
     }
 }

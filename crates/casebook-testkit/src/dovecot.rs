@@ -151,6 +151,40 @@ impl Dovecot {
             .count()
     }
 
+    /// Puts a message into `folder` with IMAP APPEND, as a mail client
+    /// would, over a plain loopback connection.
+    pub fn append(&self, user: &str, password: &str, folder: &str, bytes: &[u8]) {
+        use std::io::{BufRead, BufReader, Write};
+        let stream =
+            std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("connect for APPEND");
+        let mut reader = BufReader::new(stream.try_clone().expect("clone stream"));
+        let mut writer = stream;
+        let mut line = String::new();
+        let mut expect = |reader: &mut BufReader<std::net::TcpStream>, prefix: &str| loop {
+            line.clear();
+            assert!(
+                reader.read_line(&mut line).expect("read") > 0,
+                "server closed during APPEND"
+            );
+            if line.starts_with(prefix) {
+                assert!(
+                    !line.contains(" NO ") && !line.contains(" BAD "),
+                    "APPEND failed: {line}"
+                );
+                return;
+            }
+        };
+        expect(&mut reader, "* OK");
+        write!(writer, "a LOGIN {user} {password}\r\n").expect("write");
+        expect(&mut reader, "a ");
+        write!(writer, "b APPEND \"{folder}\" {{{}}}\r\n", bytes.len()).expect("write");
+        expect(&mut reader, "+");
+        writer.write_all(bytes).expect("write message");
+        writer.write_all(b"\r\n").expect("write");
+        expect(&mut reader, "b ");
+        writer.write_all(b"c LOGOUT\r\n").expect("write");
+    }
+
     /// The server's log, for assertion messages.
     pub fn log(&self) -> String {
         fs::read_to_string(self.dir.path().join("dovecot.log")).unwrap_or_default()

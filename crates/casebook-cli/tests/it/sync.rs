@@ -83,8 +83,9 @@ fn first_and_incremental_sync_store_each_message_once_and_mark_nothing_read() {
     assert_eq!(answered["hits"][0]["message_id"], "q1@customer.example");
     assert_eq!(cb.json(&["search", "--json", "is:outbound"])["total"], 1);
 
+    // New mail arrives as a mail client would put it there.
     for n in 4..=5 {
-        dovecot.deliver("support", "INBOX", &question(n));
+        dovecot.append("support", "secret", "INBOX", &question(n));
     }
     let (_, second) = sync(&cb, "secret");
     assert_eq!(
@@ -329,7 +330,7 @@ fn watch_stores_mail_that_arrives_while_idling_and_stops_on_sigterm() {
         "{first:?}"
     );
 
-    dovecot.deliver("support", "INBOX", &question(2));
+    dovecot.append("support", "secret", "INBOX", &question(2));
     wait_for_line(&lines, "support/INBOX: fetched 1, stored 1 new");
     wait_for_line(&lines, "waiting for new mail (IDLE)");
 
