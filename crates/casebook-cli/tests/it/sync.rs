@@ -390,3 +390,38 @@ fn a_server_restart_during_a_sync_loses_nothing() {
         "the good sync cleared the error"
     );
 }
+
+#[test]
+fn a_folder_that_does_not_exist_is_named_and_the_other_folders_sync() {
+    let dovecot = Dovecot::start(&[("support", "secret")]);
+    dovecot.deliver("support", "Sent", &reply(1));
+    let cb = Casebook::new();
+    configure(
+        &cb,
+        &account("support", dovecot.port, "inbound = \"Gone\"\n"),
+    );
+    let (code, report) = sync(&cb, "secret");
+    assert_eq!(code, Some(2));
+    let gone = folder(&report, "Gone");
+    assert!(
+        gone["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("opening folder \"Gone\"")),
+        "{gone}"
+    );
+    assert_eq!(
+        folder(&report, "Sent")["stored"],
+        1,
+        "Sent was still synced"
+    );
+    let out = cb
+        .command(&["sync"])
+        .env(PASSWORD_VAR, "secret")
+        .output()
+        .expect("sync runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("support/Gone: failed: IMAP error while opening folder \"Gone\""),
+        "{text}"
+    );
+}
