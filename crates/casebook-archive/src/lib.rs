@@ -36,7 +36,8 @@ pub use watch::WatchEvent;
 pub use casebook_mail::{CopyDifference, Direction, MessageId, ThreadId};
 pub use casebook_search::{QueryError, Snippet, Sort};
 pub use casebook_store::{
-    FolderRecord, MessageSummary, Recipient, RecipientKind, StoredAttachment, StoredMessage,
+    FolderRecord, MessageCounts, MessageSummary, Recipient, RecipientKind, StoredAttachment,
+    StoredMessage,
 };
 
 use casebook_search::SearchIndex;

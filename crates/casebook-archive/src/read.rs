@@ -5,7 +5,7 @@
 use crate::{Archive, ArchiveError};
 use casebook_mail::{compare_copies, CopyDifference, MessageId, ThreadId};
 use casebook_search::{parse_query, SearchOptions, Snippet, Sort};
-use casebook_store::{MessageSummary, StoredMessage};
+use casebook_store::{MessageCounts, MessageSummary, StoredMessage};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone)]
@@ -44,15 +44,7 @@ pub struct SearchPage {
 /// The archive in numbers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stats {
-    pub messages: u64,
-    pub copies: u64,
-    pub threads: u64,
-    pub inbound: u64,
-    pub outbound: u64,
-    pub automated: u64,
-    pub answered: u64,
-    pub unanswered: u64,
-    pub correspondents: u64,
+    pub counts: MessageCounts,
     /// Median time from a customer's message to our first reply.
     pub median_first_response_secs: Option<i64>,
 }
@@ -140,18 +132,9 @@ impl Archive {
     }
 
     pub async fn stats(&self) -> Result<Stats, ArchiveError> {
-        let s = self.store.stats().await?;
         Ok(Stats {
-            messages: s.messages,
-            copies: s.copies,
-            threads: s.threads,
-            inbound: s.inbound,
-            outbound: s.outbound,
-            automated: s.automated,
-            answered: s.answered,
-            unanswered: s.unanswered,
-            correspondents: s.correspondents,
-            median_first_response_secs: median(&s.response_secs),
+            counts: self.store.counts().await?,
+            median_first_response_secs: median(&self.store.response_times().await?),
         })
     }
 }

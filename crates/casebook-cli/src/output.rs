@@ -365,24 +365,24 @@ pub fn thread(
 pub fn stats(out: &mut impl Write, s: &Stats, json: bool) -> io::Result<()> {
     if json {
         let v = serde_json::json!({
-            "messages": s.messages, "copies": s.copies, "threads": s.threads,
-            "inbound": s.inbound, "outbound": s.outbound, "automated": s.automated,
-            "answered": s.answered, "unanswered": s.unanswered,
-            "correspondents": s.correspondents,
+            "messages": s.counts.messages, "copies": s.counts.copies, "threads": s.counts.threads,
+            "inbound": s.counts.inbound, "outbound": s.counts.outbound, "automated": s.counts.automated,
+            "answered": s.counts.answered, "unanswered": s.counts.unanswered,
+            "correspondents": s.counts.correspondents,
             "median_first_response_secs": s.median_first_response_secs,
         });
         serde_json::to_writer_pretty(&mut *out, &v)?;
         return writeln!(out);
     }
-    writeln!(out, "messages        {}", s.messages)?;
-    writeln!(out, "  extra copies  {}", s.copies)?;
-    writeln!(out, "threads         {}", s.threads)?;
-    writeln!(out, "inbound         {}", s.inbound)?;
-    writeln!(out, "  answered      {}", s.answered)?;
-    writeln!(out, "  unanswered    {}", s.unanswered)?;
-    writeln!(out, "outbound        {}", s.outbound)?;
-    writeln!(out, "automated       {}", s.automated)?;
-    writeln!(out, "correspondents  {}", s.correspondents)?;
+    writeln!(out, "messages        {}", s.counts.messages)?;
+    writeln!(out, "  extra copies  {}", s.counts.copies)?;
+    writeln!(out, "threads         {}", s.counts.threads)?;
+    writeln!(out, "inbound         {}", s.counts.inbound)?;
+    writeln!(out, "  answered      {}", s.counts.answered)?;
+    writeln!(out, "  unanswered    {}", s.counts.unanswered)?;
+    writeln!(out, "outbound        {}", s.counts.outbound)?;
+    writeln!(out, "automated       {}", s.counts.automated)?;
+    writeln!(out, "correspondents  {}", s.counts.correspondents)?;
     writeln!(
         out,
         "median first response  {}",

@@ -36,10 +36,10 @@ pub async fn run(data: &std::path::Path, messages: usize) -> Result<()> {
     let stats = archive.stats().await?;
     println!(
         "{} threads, {} customer messages ({} answered), {} replies, median first response {}",
-        stats.threads,
-        stats.inbound,
-        stats.answered,
-        stats.outbound,
+        stats.counts.threads,
+        stats.counts.inbound,
+        stats.counts.answered,
+        stats.counts.outbound,
         stats
             .median_first_response_secs
             .map_or_else(|| "-".to_owned(), crate::output::duration_text)

@@ -5,7 +5,7 @@
 //! ```no_run
 //! # async fn demo() -> Result<(), casebook_store::StoreError> {
 //! let store = casebook_store::Store::open_sqlite(std::path::Path::new("casebook-data/casebook.db")).await?;
-//! println!("{} messages", store.stats().await?.messages);
+//! println!("{} messages", store.counts().await?.messages);
 //! # Ok(()) }
 //! ```
 //!
@@ -20,9 +20,9 @@ mod store;
 
 pub use error::StoreError;
 pub use model::{
-    FolderRecord, FolderState, IndexRow, MessageSummary, NewMessage, Recipient, RecipientKind,
-    SkippedMessage, StoreStats, Stored, StoredAttachment, StoredMessage, ThreadRow, ThreadUpdate,
-    Watermark,
+    FolderRecord, FolderState, IndexRow, MessageCounts, MessageSummary, NewMessage, Recipient,
+    RecipientKind, SkippedMessage, Stored, StoredAttachment, StoredMessage, ThreadRow,
+    ThreadUpdate, Watermark,
 };
 pub use raw::{compress_raw, CompressedRaw};
 pub use store::Store;

@@ -131,8 +131,9 @@ pub struct IndexRow {
     pub answered: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StoreStats {
+/// The archive in numbers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MessageCounts {
     /// Distinct messages (copies counted once).
     pub messages: u64,
     /// Extra copies kept of messages (same Message-ID, other bytes).
@@ -144,8 +145,6 @@ pub struct StoreStats {
     pub answered: u64,
     pub unanswered: u64,
     pub correspondents: u64,
-    /// Response times of answered inbound messages, ascending.
-    pub response_secs: Vec<i64>,
 }
 
 /// How far an IMAP folder has been stored.

@@ -632,7 +632,7 @@ impl Store {
         Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
     }
 
-    pub async fn stats(&self) -> Result<StoreStats, StoreError> {
+    pub async fn counts(&self) -> Result<MessageCounts, StoreError> {
         let d = "counting messages";
         let row = sqlx::query(
             "SELECT \
@@ -652,16 +652,9 @@ impl Store {
         let n = |i: usize| -> Result<u64, StoreError> {
             Ok(row.try_get::<i64, _>(i).during(d)? as u64)
         };
-        let response_secs = sqlx::query_scalar::<_, i64>(
-            "SELECT response_secs FROM messages WHERE primary_id IS NULL AND direction = 'inbound' \
-             AND response_secs IS NOT NULL ORDER BY response_secs",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .during(d)?;
         let inbound = n(3)?;
         let answered = n(6)?;
-        Ok(StoreStats {
+        Ok(MessageCounts {
             messages: n(0)?,
             copies: n(1)?,
             threads: n(2)?,
@@ -671,8 +664,18 @@ impl Store {
             answered,
             unanswered: inbound - answered,
             correspondents: n(7)?,
-            response_secs,
         })
+    }
+
+    /// Response times of answered inbound messages, ascending.
+    pub async fn response_times(&self) -> Result<Vec<i64>, StoreError> {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT response_secs FROM messages WHERE primary_id IS NULL AND direction = 'inbound' \
+             AND response_secs IS NOT NULL ORDER BY response_secs",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .during("reading response times")
     }
 }
 

@@ -115,21 +115,24 @@ async fn threads_directions_and_replies_match_the_truth() {
 
     let stats = archive.stats().await.expect("stats");
     let primaries = truth.messages.iter().filter(|m| m.copy_of.is_none());
-    assert_eq!(stats.messages, primaries.clone().count() as u64);
-    assert_eq!(stats.copies, copies);
-    assert_eq!(stats.threads, truth.threads as u64);
+    assert_eq!(stats.counts.messages, primaries.clone().count() as u64);
+    assert_eq!(stats.counts.copies, copies);
+    assert_eq!(stats.counts.threads, truth.threads as u64);
     assert_eq!(
-        stats.inbound,
+        stats.counts.inbound,
         primaries
             .clone()
             .filter(|m| m.direction == "inbound")
             .count() as u64
     );
     assert_eq!(
-        stats.answered,
+        stats.counts.answered,
         primaries.clone().filter(|m| m.reply.is_some()).count() as u64
     );
-    assert_eq!(stats.answered + stats.unanswered, stats.inbound);
+    assert_eq!(
+        stats.counts.answered + stats.counts.unanswered,
+        stats.counts.inbound
+    );
     assert!(stats.median_first_response_secs.is_some_and(|s| s > 0));
 }
 
@@ -187,7 +190,7 @@ async fn arrival_order_does_not_change_threads_or_replies() {
     let kb: HashMap<MessageId, String> = keys(&b).await.into_iter().map(|(k, v)| (v, k)).collect();
     assert_same_threads(&partition(&a, &ka).await, &partition(&b, &kb).await);
     assert_eq!(
-        a.stats().await.expect("stats").answered,
-        b.stats().await.expect("stats").answered
+        a.stats().await.expect("stats").counts.answered,
+        b.stats().await.expect("stats").counts.answered
     );
 }
