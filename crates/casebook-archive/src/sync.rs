@@ -129,21 +129,39 @@ impl Archive {
                 "the server marks no folder \\Sent and has none named Sent; set `sent` for this account".into(),
             )),
         }
+        // The account's folders are pulled at the same time, each over a
+        // connection of its own (the first reuses the one already open).
+        let mut first = Some(session);
+        let mut runs = Vec::with_capacity(plan.len());
         for (folder, is_sent) in plan {
-            let report = match self
-                .sync_folder(&mut session, account, &folder, is_sent, progress)
-                .await
-            {
-                Ok(report) => report,
-                Err(ArchiveError::Imap(e)) => failed(&folder, e.to_string()),
-                Err(other) => return Err(other),
-            };
-            self.store
-                .record_folder_sync(&account.name, &folder, None, report.error.as_deref())
-                .await?;
-            reports.push(report);
+            let session = first.take();
+            runs.push(async move {
+                let outcome = match session {
+                    Some(s) => Ok(s),
+                    None => self.log_in(account).await,
+                };
+                let mut session = match outcome {
+                    Ok(s) => s,
+                    Err(error) => return Ok(failed(&folder, error)),
+                };
+                let report = match self
+                    .sync_folder(&mut session, account, &folder, is_sent, progress)
+                    .await
+                {
+                    Ok(report) => report,
+                    Err(ArchiveError::Imap(e)) => failed(&folder, e.to_string()),
+                    Err(other) => return Err(other),
+                };
+                session.logout().await;
+                self.store
+                    .record_folder_sync(&account.name, &folder, None, report.error.as_deref())
+                    .await?;
+                Ok(report)
+            });
         }
-        session.logout().await;
+        for outcome in futures_util::future::join_all(runs).await {
+            reports.push(outcome?);
+        }
         Ok(reports)
     }
 
