@@ -42,7 +42,7 @@ pub use casebook_store::{
 
 use casebook_search::SearchIndex;
 use casebook_store::Store;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// An archive in a data folder: `casebook.db` (the store, the truth) and
 /// `index/` (derived, rebuildable).
@@ -50,7 +50,6 @@ pub struct Archive {
     store: Store,
     index: SearchIndex,
     config: Config,
-    data_dir: PathBuf,
     /// One settle at a time: accounts watched together share one index writer.
     settling: tokio::sync::Mutex<()>,
 }
@@ -66,7 +65,6 @@ impl Archive {
             store,
             index,
             config,
-            data_dir: data_dir.to_owned(),
             settling: tokio::sync::Mutex::new(()),
         };
         archive.settle_after_open().await?;
@@ -77,13 +75,5 @@ impl Archive {
     /// process does not inherit a large write-ahead log.
     pub async fn close(self) -> Result<(), ArchiveError> {
         Ok(self.store.close().await?)
-    }
-
-    pub fn data_dir(&self) -> &Path {
-        &self.data_dir
-    }
-
-    pub fn config(&self) -> &Config {
-        &self.config
     }
 }

@@ -34,6 +34,8 @@ pub struct FolderSync {
     pub rescanned: bool,
     /// The server's UIDNEXT when the folder was opened for this sync.
     pub uid_next: Option<u32>,
+    /// Messages in the folder on the server when it was opened.
+    pub server_messages: Option<u32>,
     pub error: Option<String>,
 }
 
@@ -154,7 +156,12 @@ impl Archive {
                 };
                 session.logout().await;
                 self.store
-                    .record_folder_sync(&account.name, &folder, None, report.error.as_deref())
+                    .record_folder_sync(
+                        &account.name,
+                        &folder,
+                        report.server_messages,
+                        report.error.as_deref(),
+                    )
                     .await?;
                 Ok(report)
             });
@@ -215,6 +222,7 @@ impl Archive {
         };
         let status = session.examine(folder).await?;
         report.uid_next = status.uid_next;
+        report.server_messages = Some(status.exists);
         let state = self.store.folder_state(&account.name, folder).await?;
         let from = match state {
             Some(s) if s.uid_validity == status.uid_validity => s.last_uid.saturating_add(1),
@@ -318,9 +326,6 @@ impl Archive {
             };
             self.store.insert_batch_at(&[], Some(&watermark)).await?;
         }
-        self.store
-            .record_folder_sync(&account.name, folder, Some(status.exists), None)
-            .await?;
         Ok(report)
     }
 }

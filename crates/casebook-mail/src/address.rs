@@ -28,11 +28,6 @@ impl EmailAddress {
     pub fn domain(&self) -> &str {
         self.0.rsplit_once('@').map_or("", |(_, d)| d)
     }
-
-    /// Wraps an address that is already normalised (as read back from the store).
-    pub fn from_normalized(value: String) -> Self {
-        Self(value)
-    }
 }
 
 impl fmt::Display for EmailAddress {

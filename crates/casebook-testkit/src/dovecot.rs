@@ -185,11 +185,6 @@ impl Dovecot {
         writer.write_all(b"c LOGOUT\r\n").expect("write");
     }
 
-    /// The server's log, for assertion messages.
-    pub fn log(&self) -> String {
-        fs::read_to_string(self.dir.path().join("dovecot.log")).unwrap_or_default()
-    }
-
     /// Stops the server (the process this value started) and waits for it.
     pub fn stop(&mut self) {
         let _ = Command::new("kill")
