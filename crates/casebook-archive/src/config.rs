@@ -1,6 +1,7 @@
 //! The configuration file, typed once at start-up.
 
 use casebook_mail::EmailAddress;
+use casebook_store::StoreLocation;
 use std::path::{Path, PathBuf};
 
 /// Settings from `casebook.toml`; every key is documented in
@@ -14,8 +15,12 @@ pub struct Config {
     /// How far apart two messages of one correspondent with the same subject
     /// may be and still be threaded together when reply headers are missing.
     pub thread_subject_window_days: u32,
-    /// Where the database and index live, unless `--data` says otherwise.
+    /// Where the search index (and, by default, the SQLite database) live,
+    /// unless `--data` says otherwise.
     pub data_dir: Option<PathBuf>,
+    /// The database, when not `casebook.db` in the data folder:
+    /// `postgres://…` for a shared archive, `sqlite://…` for another file.
+    pub database_url: Option<StoreLocation>,
     /// IMAP accounts to sync (`[[account]]`).
     pub accounts: Vec<Account>,
 }
@@ -73,6 +78,7 @@ impl Default for Config {
             our_domains: Vec::new(),
             thread_subject_window_days: 30,
             data_dir: None,
+            database_url: None,
             accounts: Vec::new(),
         }
     }
@@ -106,6 +112,7 @@ struct RawConfig {
     our_domains: Vec<String>,
     thread_subject_window_days: Option<u32>,
     data_dir: Option<PathBuf>,
+    database_url: Option<String>,
     #[serde(default)]
     account: Vec<RawAccount>,
 }
@@ -172,6 +179,27 @@ impl Config {
             }
             our_domains.push(domain);
         }
+        let database_url = match &raw.database_url {
+            None => None,
+            Some(url) => {
+                let location = StoreLocation::parse(url).map_err(|_| {
+                    invalid(
+                        "database_url".into(),
+                        url,
+                        "write postgres://user@host:port/database or sqlite:///path/to/casebook.db",
+                    )
+                })?;
+                if has_password(url) {
+                    return Err(invalid(
+                        "database_url".into(),
+                        &location.to_string(),
+                        "the config file holds no passwords; drop it from the URL and put it in \
+                         PGPASSWORD or ~/.pgpass, or pass the whole URL in CASEBOOK_DATABASE_URL",
+                    ));
+                }
+                Some(location)
+            }
+        };
         let window = raw.thread_subject_window_days.unwrap_or(30);
         if window == 0 || window > 3650 {
             return Err(invalid(
@@ -257,8 +285,16 @@ impl Config {
             our_domains,
             thread_subject_window_days: window,
             data_dir: raw.data_dir,
+            database_url,
             accounts,
         })
+    }
+
+    /// Where the archive's database is for the data folder `data_dir`.
+    pub fn store_location(&self, data_dir: &Path) -> StoreLocation {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| StoreLocation::sqlite(&data_dir.join("casebook.db")))
     }
 
     /// Whether mail from `address` is ours.
@@ -269,6 +305,14 @@ impl Config {
                 domain == d || domain.ends_with(&format!(".{d}"))
             })
     }
+}
+
+/// Whether a URL carries a password (`scheme://user:password@host`).
+fn has_password(url: &str) -> bool {
+    url.split_once("://")
+        .map(|(_, rest)| &rest[..rest.find(['/', '?']).unwrap_or(rest.len())])
+        .and_then(|authority| authority.rsplit_once('@'))
+        .is_some_and(|(userinfo, _)| userinfo.contains(':'))
 }
 
 #[cfg(test)]
@@ -288,6 +332,28 @@ mod tests {
         assert!(c.is_ours(&EmailAddress::parse("support@casebook.example").expect("addr")));
         assert!(c.is_ours(&EmailAddress::parse("bob@mail.digium.example").expect("addr")));
         assert!(!c.is_ours(&EmailAddress::parse("bob@notdigium.example").expect("addr")));
+    }
+
+    #[test]
+    fn database_url_chooses_the_store_and_holds_no_password() {
+        let c = parse("database_url = \"postgres://casebook@db.internal:5432/casebook\"\n")
+            .expect("valid");
+        assert_eq!(
+            c.store_location(Path::new("data")),
+            StoreLocation::Postgres("postgres://casebook@db.internal:5432/casebook".into())
+        );
+        assert_eq!(
+            Config::default().store_location(Path::new("data")),
+            StoreLocation::sqlite(Path::new("data/casebook.db"))
+        );
+        let e = parse("database_url = \"postgres://casebook:hunter2@db/casebook\"\n")
+            .expect_err("a password in the file");
+        let text = e.to_string();
+        assert!(text.contains("`database_url`"), "{text}");
+        assert!(text.contains("PGPASSWORD"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+        let e = parse("database_url = \"mysql://db/casebook\"\n").expect_err("unknown scheme");
+        assert!(e.to_string().contains("postgres://user@host"), "{e}");
     }
 
     #[test]

@@ -2,6 +2,8 @@
 pub enum ArchiveError {
     #[error(transparent)]
     Store(#[from] casebook_store::StoreError),
+    #[error("--from and --to name the same database {0}; copy into a new, empty one")]
+    SameStore(String),
     #[error(transparent)]
     Search(#[from] casebook_search::SearchError),
     #[error("cannot parse the query {query:?} {source}")]

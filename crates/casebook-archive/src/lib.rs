@@ -20,6 +20,7 @@ mod classify;
 mod config;
 mod error;
 mod import;
+mod migrate;
 mod read;
 mod settle;
 mod sync;
@@ -29,6 +30,7 @@ mod watch;
 pub use config::{Account, Config, ConfigError, OAuthMechanism, Secret, Security};
 pub use error::ArchiveError;
 pub use import::{ImportFailure, ImportProgress, ImportReport, NoProgress};
+pub use migrate::{migrate, migrate_store};
 pub use read::{SearchHit, SearchPage, SearchRequest, Stats};
 pub use sync::{FolderSync, LogProgress, SyncProgress};
 pub use watch::WatchEvent;
@@ -36,16 +38,18 @@ pub use watch::WatchEvent;
 pub use casebook_mail::{CopyDifference, Direction, MessageId, ThreadId};
 pub use casebook_search::{QueryError, Snippet, Sort};
 pub use casebook_store::{
-    FolderRecord, MessageCounts, MessageSummary, Recipient, RecipientKind, StoredAttachment,
-    StoredMessage,
+    Backend, CopyReport, FolderRecord, MessageCounts, MessageSummary, Recipient, RecipientKind,
+    StoreLocation, StoredAttachment, StoredMessage,
 };
 
 use casebook_search::SearchIndex;
 use casebook_store::Store;
 use std::path::Path;
 
-/// An archive in a data folder: `casebook.db` (the store, the truth) and
-/// `index/` (derived, rebuildable).
+/// An archive: the store (the truth: `casebook.db` in the data folder, or
+/// the database `database_url` names) and this process's search index in
+/// the data folder's `index/` (derived, rebuildable, caught up from the
+/// store's change order).
 pub struct Archive {
     store: Store,
     index: SearchIndex,
@@ -59,7 +63,7 @@ impl Archive {
     /// threads and the index up to date with whatever the store holds
     /// (after a crash, what was stored but not yet indexed is indexed now).
     pub async fn open(data_dir: &Path, config: Config) -> Result<Self, ArchiveError> {
-        let store = Store::open_sqlite(&data_dir.join("casebook.db")).await?;
+        let store = Store::open(&config.store_location(data_dir)).await?;
         let index = SearchIndex::open(&data_dir.join("index"))?;
         let archive = Self {
             store,

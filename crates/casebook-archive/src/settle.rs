@@ -5,7 +5,7 @@
 use crate::threading::changed_threads;
 use crate::{Archive, ArchiveError};
 use casebook_mail::MessageId;
-use casebook_search::{IndexDoc, SearchError};
+use casebook_search::{Checkpoint, IndexDoc, SearchError};
 use casebook_store::IndexRow;
 
 const INDEX_PAGE: u32 = 2_000;
@@ -15,7 +15,9 @@ impl Archive {
     /// Returns how many messages were (re)indexed.
     pub async fn settle(&self) -> Result<u64, ArchiveError> {
         let _one_at_a_time = self.settling.lock().await;
-        self.rethread().await?;
+        if self.store.has_unthreaded().await? {
+            self.rethread().await?;
+        }
         self.catch_up_index(false).await
     }
 
@@ -41,30 +43,44 @@ impl Archive {
         self.catch_up_index(true).await
     }
 
+    /// Works threads out afresh. The store holds every other writer off
+    /// meanwhile, so threads computed here never overwrite newer ones.
     async fn rethread(&self) -> Result<(), ArchiveError> {
-        let rows = self.store.thread_rows().await?;
+        let mut rethreading = self.store.begin_rethreading().await?;
+        let rows = rethreading.rows().await?;
         let window = i64::from(self.config.thread_subject_window_days) * 86_400;
         let updates = tokio::task::spawn_blocking(move || changed_threads(&rows, window))
             .await
             .map_err(|e| ArchiveError::Pipeline(format!("threading failed: {e}")))?;
         tracing::debug!(changed = updates.len(), "rethreaded");
-        self.store.apply_thread_updates(&updates).await?;
+        rethreading.apply(&updates).await?;
         Ok(())
     }
 
-    async fn catch_up_index(&self, from_scratch: bool) -> Result<u64, ArchiveError> {
-        let target = self.store.current_seq().await?;
-        let since = if from_scratch {
-            0
-        } else {
-            self.index.indexed_seq()?
+    /// Brings this process's index up to the store's latest change: what
+    /// changed since its checkpoint is (re)indexed, what was removed is
+    /// dropped. An index built from another store is rebuilt.
+    async fn catch_up_index(&self, rebuild: bool) -> Result<u64, ArchiveError> {
+        let target = Checkpoint {
+            store: self.store.identity().to_owned(),
+            seq: self.store.current_seq().await?,
         };
-        if since >= target && !from_scratch {
+        let since = match self.index.checkpoint()? {
+            Some(c) if !rebuild && c.store == target.store => Some(c.seq),
+            _ => None,
+        };
+        if since.is_some_and(|seq| seq >= target.seq) {
             return Ok(0);
         }
+        let from_scratch = since.is_none();
+        let since = since.unwrap_or(0);
         let mut batch = self.index.batch()?;
         if from_scratch {
             batch.delete_all()?;
+        } else {
+            for id in self.store.removed_since(since).await? {
+                batch.delete(id);
+            }
         }
         // Into an empty index every row is new: nothing to replace.
         let empty = from_scratch || self.index.doc_count() == 0;
@@ -83,8 +99,8 @@ impl Archive {
                 }
             }
         }
-        batch.commit(target)?;
-        tracing::debug!(count, seq = target, "index caught up");
+        batch.commit(&target)?;
+        tracing::debug!(count, seq = target.seq, "index caught up");
         Ok(count)
     }
 }

@@ -8,9 +8,20 @@ pub struct Args {
     /// The config file (default: config/casebook.toml if it exists).
     #[arg(long, global = true, env = "CASEBOOK_CONFIG")]
     pub config: Option<PathBuf>,
-    /// The folder holding the database and the index (default: ./casebook-data).
+    /// The folder holding the search index and, unless a database URL says
+    /// otherwise, the SQLite database (default: ./casebook-data).
     #[arg(long, global = true, env = "CASEBOOK_DATA")]
     pub data: Option<PathBuf>,
+    /// The database: postgres://user@host:port/name for a shared archive,
+    /// sqlite:///path/casebook.db for another file (default: the config's
+    /// database_url, else casebook.db in the data folder).
+    #[arg(
+        long,
+        global = true,
+        env = "CASEBOOK_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -23,6 +34,20 @@ pub enum Command {
     Quickstart {
         #[arg(long, default_value_t = 2000)]
         messages: usize,
+    },
+    /// Bring the database's schema up to date (opening an archive does it
+    /// too; run this before starting the processes of a shared archive).
+    Migrate,
+    /// Copy an archive into another, empty database (SQLite to PostgreSQL or
+    /// back), verified by counts and checksums. The search index is rebuilt
+    /// by each process on first use.
+    MigrateStore {
+        /// The archive to copy, e.g. sqlite:///srv/casebook-data/casebook.db
+        #[arg(long)]
+        from: String,
+        /// The empty database to copy into, e.g. postgres://casebook@db/casebook
+        #[arg(long)]
+        to: String,
     },
     /// Write a generated corpus of support mail (for tests and benchmarks).
     #[command(hide = true)]
@@ -86,6 +111,11 @@ pub enum ArchiveCommand {
     },
     /// Rebuild the search index from the store.
     Reindex,
+    /// Remove messages from the archive (and from every process's index).
+    Remove {
+        #[arg(required = true)]
+        ids: Vec<i64>,
+    },
     /// Pull new mail from the IMAP accounts in the config, then exit.
     /// Reads every message whatever its flags; changes nothing on the server.
     Sync {

@@ -10,7 +10,8 @@ mod quickstart;
 use anyhow::{bail, Context, Result};
 use args::{ArchiveCommand, Args, Command, SortArg};
 use casebook_archive::{
-    Archive, ArchiveError, Config, MessageId, SearchRequest, Sort, ThreadId, WatchEvent,
+    Archive, ArchiveError, Config, MessageId, SearchRequest, Sort, StoreLocation, ThreadId,
+    WatchEvent,
 };
 use clap::Parser;
 use std::io::{IsTerminal, Write};
@@ -63,8 +64,35 @@ fn report_error(e: &anyhow::Error) {
 }
 
 async fn run(args: Args) -> Result<ExitCode> {
-    let config = load_config(args.config.as_deref())?;
+    let mut config = load_config(args.config.as_deref())?;
+    if let Some(url) = &args.database_url {
+        config.database_url = Some(parse_database_url(url, "--database-url")?);
+    }
+    let data = args
+        .data
+        .clone()
+        .or_else(|| config.data_dir.clone())
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA));
     match args.command {
+        Command::Migrate => {
+            let location = config.store_location(&data);
+            let version = casebook_archive::migrate(&location)
+                .await
+                .with_context(|| format!("cannot migrate the database {location}"))?;
+            println!("{location}: schema version {version}, up to date");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::MigrateStore { from, to } => {
+            let from = parse_database_url(&from, "--from")?;
+            let to = parse_database_url(&to, "--to")?;
+            let bar = progress::CountBar::new("messages copied");
+            let report = casebook_archive::migrate_store(&from, &to, |n| bar.set(n))
+                .await
+                .with_context(|| format!("cannot copy the archive from {from} to {to}"))?;
+            bar.finish();
+            output::copy_report(&mut std::io::stdout().lock(), &from, &to, &report)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Quickstart { messages } => {
             let data = args
                 .data
@@ -89,10 +117,6 @@ async fn run(args: Args) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Archive(command) => {
-            let data = args
-                .data
-                .or_else(|| config.data_dir.clone())
-                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA));
             let archive = Archive::open(&data, config)
                 .await
                 .with_context(|| format!("cannot open the archive in {}", data.display()))?;
@@ -101,6 +125,13 @@ async fn run(args: Args) -> Result<ExitCode> {
             Ok(code)
         }
     }
+}
+
+/// A database URL from the command line or the environment.
+fn parse_database_url(url: &str, flag: &str) -> Result<StoreLocation> {
+    StoreLocation::parse(url).with_context(|| {
+        format!("{flag} (or CASEBOOK_DATABASE_URL) is not a database URL: use postgres://user@host:port/name or sqlite:///path/casebook.db")
+    })
 }
 
 /// The commands that work on an open archive.
@@ -168,6 +199,14 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
         ArchiveCommand::Reindex => {
             let n = archive.reindex().await?;
             writeln!(out, "reindexed {n} messages")?;
+        }
+        ArchiveCommand::Remove { ids } => {
+            let ids: Vec<MessageId> = ids.into_iter().map(MessageId).collect();
+            let n = archive.remove(&ids).await?;
+            writeln!(out, "removed {n} of {} messages", ids.len())?;
+            if n < ids.len() as u64 {
+                writeln!(out, "(the others were not in the archive)")?;
+            }
         }
         ArchiveCommand::Sync { account, json } => {
             let bar = progress::SyncBar::new(std::io::stderr().is_terminal() && !json);

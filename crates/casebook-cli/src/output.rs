@@ -2,8 +2,8 @@
 //! shapes are defined here, at the edge, not on the domain types.
 
 use casebook_archive::{
-    CopyDifference, Direction, FolderRecord, FolderSync, ImportReport, MessageId, MessageSummary,
-    SearchPage, Stats, StoredMessage, ThreadId, WatchEvent,
+    CopyDifference, CopyReport, Direction, FolderRecord, FolderSync, ImportReport, MessageId,
+    MessageSummary, SearchPage, Stats, StoreLocation, StoredMessage, ThreadId, WatchEvent,
 };
 use serde::Serialize;
 use std::io::{self, Write};
@@ -511,4 +511,26 @@ pub fn watch_event(out: &mut impl Write, event: &WatchEvent) -> io::Result<()> {
             )
         }
     }
+}
+
+pub fn copy_report(
+    out: &mut impl Write,
+    from: &StoreLocation,
+    to: &StoreLocation,
+    r: &CopyReport,
+) -> io::Result<()> {
+    writeln!(out, "copied {from} to {to}")?;
+    for (table, rows) in &r.rows {
+        writeln!(out, "  {table:<17} {rows:>9} rows, same in both")?;
+    }
+    writeln!(
+        out,
+        "  raw bytes of {} messages read back and matched their SHA-256",
+        r.raw_verified
+    )?;
+    writeln!(
+        out,
+        "  checksum of messages and links {}, same in both",
+        r.checksum
+    )
 }

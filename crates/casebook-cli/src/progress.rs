@@ -51,6 +51,36 @@ impl ImportProgress for ImportBar {
     }
 }
 
+/// A count going up, on a terminal only.
+pub struct CountBar(Option<ProgressBar>);
+
+impl CountBar {
+    pub fn new(what: &'static str) -> Self {
+        Self(
+            std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+                let bar = ProgressBar::new_spinner();
+                if let Ok(style) = ProgressStyle::with_template("{spinner} {elapsed} {pos} {msg}") {
+                    bar.set_style(style);
+                }
+                bar.set_message(what);
+                bar
+            }),
+        )
+    }
+
+    pub fn set(&self, n: u64) {
+        if let Some(bar) = &self.0 {
+            bar.set_position(n);
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 /// Messages and bytes per folder on a terminal; log lines otherwise.
 pub struct SyncBar {
     bar: Option<ProgressBar>,

@@ -160,6 +160,29 @@ fn schema() -> (Schema, Fields) {
     (b.build(), fields)
 }
 
+/// The position in the store an index has caught up to: the store's
+/// identity and its change number. Committed with the documents, so the two
+/// never disagree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub store: String,
+    pub seq: u64,
+}
+
+impl Checkpoint {
+    fn to_payload(&self) -> String {
+        format!("{} {}", self.store, self.seq)
+    }
+
+    fn parse(payload: &str) -> Option<Self> {
+        let (store, seq) = payload.split_once(' ')?;
+        Some(Self {
+            store: store.to_owned(),
+            seq: seq.parse().ok()?,
+        })
+    }
+}
+
 /// The archive's search index in one directory.
 pub struct SearchIndex {
     index: Index,
@@ -195,13 +218,11 @@ impl SearchIndex {
         })
     }
 
-    /// The store's change number this index has caught up to (0 when empty).
-    pub fn indexed_seq(&self) -> Result<u64, SearchError> {
+    /// Which store, and up to which of its changes, this index holds; none
+    /// for an index never committed (or written by an older Casebook).
+    pub fn checkpoint(&self) -> Result<Option<Checkpoint>, SearchError> {
         let metas = self.index.load_metas()?;
-        Ok(metas
-            .payload
-            .and_then(|p| p.parse::<u64>().ok())
-            .unwrap_or(0))
+        Ok(metas.payload.as_deref().and_then(Checkpoint::parse))
     }
 
     /// Starts a batch of changes, committed together with [`IndexBatch::commit`].
@@ -419,9 +440,9 @@ impl IndexBatch<'_> {
 
     /// Makes the batch visible and records `seq`, the store change number
     /// the index now reflects.
-    pub fn commit(mut self, seq: u64) -> Result<(), SearchError> {
+    pub fn commit(mut self, checkpoint: &Checkpoint) -> Result<(), SearchError> {
         let mut prepared = self.writer.prepare_commit()?;
-        prepared.set_payload(&seq.to_string());
+        prepared.set_payload(&checkpoint.to_payload());
         prepared.commit()?;
         self.owner.reader.reload()?;
         Ok(())

@@ -3,12 +3,12 @@
 //!
 //! The index holds only what search needs to find and order messages; it
 //! returns message ids, and the caller reads everything else from the store.
-//! It remembers the store's change number it has caught up to, so a caller
-//! can always bring it up to date after a crash.
+//! It remembers which store and which of its change numbers it has caught
+//! up to, so a caller can always bring it up to date after a crash.
 //!
 //! ```
 //! use casebook_mail::{Direction, MessageId, ThreadId};
-//! use casebook_search::{parse_query, IndexDoc, SearchIndex, SearchOptions, Sort};
+//! use casebook_search::{parse_query, Checkpoint, IndexDoc, SearchIndex, SearchOptions, Sort};
 //! let dir = tempfile::tempdir().unwrap();
 //! let index = SearchIndex::open(dir.path()).unwrap();
 //! let mut batch = index.batch().unwrap();
@@ -18,11 +18,12 @@
 //!     subject: "SIP trunk down".into(), body: "Our trunk drops calls".into(),
 //!     has_attachment: false, answered: false,
 //! }).unwrap();
-//! batch.commit(1).unwrap();
+//! let caught_up = Checkpoint { store: "a1b2".into(), seq: 1 };
+//! batch.commit(&caught_up).unwrap();
 //! let found = index.search(&parse_query("trunk is:unanswered").unwrap(), &SearchOptions::default()).unwrap();
 //! assert_eq!(found.total, 1);
 //! assert_eq!(found.hits[0].id, MessageId(1));
-//! assert_eq!(index.indexed_seq().unwrap(), 1);
+//! assert_eq!(index.checkpoint().unwrap(), Some(caught_up));
 //! ```
 //!
 //! Architecture invariant: this crate knows nothing of SQL or of how mail
@@ -33,7 +34,7 @@ mod query;
 mod tokenizer;
 
 pub use index::{
-    Hit, IndexBatch, IndexDoc, SearchError, SearchIndex, SearchOptions, SearchResults, Snippet,
-    Sort,
+    Checkpoint, Hit, IndexBatch, IndexDoc, SearchError, SearchIndex, SearchOptions, SearchResults,
+    Snippet, Sort,
 };
 pub use query::{parse_query, Expr, QueryError, TextField};

@@ -2,9 +2,9 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot open the database {}: {source}", path.display())]
+    #[error("cannot open the database {location}: {source}")]
     Open {
-        path: PathBuf,
+        location: String,
         #[source]
         source: sqlx::Error,
     },
@@ -14,12 +14,18 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
-    #[error("the database {} has schema version {found}, newer than this casebook knows ({known}); upgrade casebook", path.display())]
+    #[error("the database {location} has schema version {found}, newer than this casebook knows ({known}); upgrade casebook")]
     TooNew {
-        path: PathBuf,
+        location: String,
         found: i64,
         known: i64,
     },
+    #[error("the database URL {url} is not usable: {reason}")]
+    BadUrl { url: String, reason: &'static str },
+    #[error("the database {location} already holds an archive; migrate-store copies into an empty database only (create a new one, or drop this one's tables)")]
+    TargetNotEmpty { location: String },
+    #[error("the copy does not match its source: {what}; the target is incomplete, drop it and copy again")]
+    CopyMismatch { what: String },
     #[error("cannot bring the database schema up to date: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error while {action}: {source}")]

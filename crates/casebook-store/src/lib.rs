@@ -1,6 +1,9 @@
 //! The archive's database: every message with its raw bytes (zstd), where it
 //! was seen, its thread and paired reply, and the change order the search
-//! index follows. SQLite (WAL) is the embedded default.
+//! index follows. SQLite (WAL) is the embedded default; PostgreSQL serves
+//! larger installs, with several processes sharing one archive. Every
+//! statement is written once for both (see `sql.rs`); where they differ the
+//! two versions sit side by side, chosen by [`Backend`].
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), casebook_store::StoreError> {
@@ -13,12 +16,22 @@
 //! migration, and always binds parameters; it knows nothing of IMAP, of
 //! tantivy, or of how threads are worked out (it only records them).
 
+mod copy;
+mod decode;
 mod error;
+mod imap;
+mod insert;
+mod location;
 mod model;
 mod raw;
+mod read;
+mod sql;
 mod store;
+mod threads;
 
+pub use copy::CopyReport;
 pub use error::StoreError;
+pub use location::{Backend, StoreLocation};
 pub use model::{
     FolderRecord, FolderState, IndexRow, MessageCounts, MessageSummary, NewMessage, Recipient,
     RecipientKind, SkippedMessage, Stored, StoredAttachment, StoredMessage, ThreadRow,
@@ -26,3 +39,4 @@ pub use model::{
 };
 pub use raw::{compress_raw, CompressedRaw};
 pub use store::Store;
+pub use threads::Rethreading;

@@ -28,6 +28,15 @@ pub enum Stored {
     Duplicate(MessageId),
 }
 
+impl Stored {
+    /// The archive's row for the message, whatever storing it did.
+    pub fn id(&self) -> MessageId {
+        match self {
+            Stored::New(id) | Stored::Duplicate(id) | Stored::Copy { id, .. } => *id,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RecipientKind {

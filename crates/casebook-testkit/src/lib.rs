@@ -10,8 +10,10 @@
 //! Architecture invariant: test-only; nothing in the product depends on it,
 //! and it only ever listens on loopback addresses.
 
+mod database;
 mod dovecot;
 
+pub use database::{backend, database_url, other_database_url};
 pub use dovecot::Dovecot;
 
 use std::net::{TcpListener, TcpStream};

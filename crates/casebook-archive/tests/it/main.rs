@@ -1,13 +1,14 @@
-//! Integration tests of the archive layer: real files, a real SQLite store
-//! and a real index in a temp dir, compared with the generated corpus's
-//! ground truth and with hand-written broken mail.
+//! Integration tests of the archive layer: real files, a real store (SQLite,
+//! or PostgreSQL when `scripts/test` runs the suite on it) and a real index
+//! in a temp dir, compared with the generated corpus's ground truth and
+//! with hand-written broken mail.
 
 mod corpus;
 mod malformed;
 mod recovery;
 mod search;
 
-use casebook_archive::{Archive, Config, MessageId, NoProgress};
+use casebook_archive::{Archive, Config, MessageId, NoProgress, StoreLocation};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -19,8 +20,17 @@ pub fn our_config() -> Config {
     .expect("valid config")
 }
 
+/// The config of the archive in `data_dir`, with the database this test
+/// run's backend gives it.
+pub fn config_for(data_dir: &Path) -> Config {
+    let mut config = our_config();
+    config.database_url = casebook_testkit::database_url(data_dir)
+        .map(|url| StoreLocation::parse(&url).expect("test database URL"));
+    config
+}
+
 pub async fn open(dir: &Path) -> Archive {
-    Archive::open(dir, our_config())
+    Archive::open(dir, config_for(dir))
         .await
         .expect("archive opens")
 }

@@ -1,5 +1,5 @@
-use crate::{import, open, our_config};
-use casebook_archive::{Archive, SearchRequest};
+use crate::{config_for, import, open};
+use casebook_archive::SearchRequest;
 
 fn write_message(dir: &std::path::Path, name: &str, word: &str) {
     let text = format!(
@@ -20,9 +20,7 @@ async fn a_lost_index_is_rebuilt_from_the_store() {
     }
     // The index is derived: losing it loses nothing.
     std::fs::remove_dir_all(data.path().join("index")).expect("remove index");
-    let archive = Archive::open(data.path(), our_config())
-        .await
-        .expect("reopen");
+    let archive = open(data.path()).await;
     let page = archive
         .search(&SearchRequest::new("gnocchi OR ravioli"))
         .await
@@ -69,7 +67,7 @@ async fn stored_but_unindexed_mail_is_indexed_on_the_next_run() {
     drop(open(data.path()).await);
     let raw = b"From: bob@customer.example\nSubject: lasagne\nMessage-ID: <crash@x>\n\nstored, then the power went\n";
     let parsed = parse(raw);
-    let store = Store::open_sqlite(&data.path().join("casebook.db"))
+    let store = Store::open(&config_for(data.path()).store_location(data.path()))
         .await
         .expect("store");
     store

@@ -28,11 +28,16 @@ impl Casebook {
 
     pub(crate) fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_casebook"));
+        let data = self.data.path().join("archive");
+        command.env_remove("CASEBOOK_DATABASE_URL");
+        if let Some(url) = casebook_testkit::database_url(&data) {
+            command.env("CASEBOOK_DATABASE_URL", url);
+        }
         command
             .arg("--config")
             .arg(&self.config)
             .arg("--data")
-            .arg(self.data.path().join("archive"))
+            .arg(data)
             .args(args);
         command
     }

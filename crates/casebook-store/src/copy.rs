@@ -1,0 +1,389 @@
+//! Copying a whole archive from one database to another (`casebook
+//! migrate-store`), verified by counts and checksums.
+
+use crate::decode::digest;
+use crate::error::{During, StoreError};
+use crate::location::Backend;
+use crate::raw::decompress_raw;
+use crate::sql::value_rows;
+use crate::store::Store;
+use casebook_mail::Sha256;
+use sha2::Digest;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+/// Messages copied per transaction.
+const PAGE: i64 = 500;
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Int,
+    Text,
+    Blob,
+}
+
+/// A table as the copy sees it: its columns in order and the message-id
+/// column it is read in pages by (none: small, copied whole).
+struct Table {
+    name: &'static str,
+    columns: &'static [(&'static str, Kind)],
+    page_by: Option<&'static str>,
+}
+
+use Kind::{Blob, Int, Text};
+
+/// Every table but the schema's own bookkeeping, parents first. References
+/// between messages (copies, replies) are copied after all rows exist.
+const TABLES: &[Table] = &[
+    Table {
+        name: "messages",
+        columns: &[
+            ("id", Int),
+            ("sha256", Blob),
+            ("size", Int),
+            ("message_id", Text),
+            ("thread_id", Int),
+            ("direction", Text),
+            ("automated", Text),
+            ("from_address", Text),
+            ("from_name", Text),
+            ("correspondent", Text),
+            ("recipients", Text),
+            ("subject", Text),
+            ("date", Int),
+            ("date_offset", Int),
+            ("in_reply_to", Text),
+            ("refs", Text),
+            ("body", Text),
+            ("html_only", Int),
+            ("attachments", Text),
+            ("warnings", Text),
+            ("response_secs", Int),
+            ("change_seq", Int),
+            ("stored_at", Int),
+        ],
+        page_by: Some("id"),
+    },
+    Table {
+        name: "raw_messages",
+        columns: &[("message", Int), ("compressed", Blob)],
+        page_by: Some("message"),
+    },
+    Table {
+        name: "locations",
+        columns: &[
+            ("message", Int),
+            ("folder", Text),
+            ("source", Text),
+            ("first_seen", Int),
+        ],
+        page_by: Some("message"),
+    },
+    Table {
+        name: "removed_messages",
+        columns: &[("id", Int), ("change_seq", Int)],
+        page_by: Some("id"),
+    },
+    Table {
+        name: "imap_folders",
+        columns: &[
+            ("account", Text),
+            ("folder", Text),
+            ("uid_validity", Int),
+            ("last_uid", Int),
+            ("server_messages", Int),
+            ("last_sync", Int),
+            ("last_error", Text),
+        ],
+        page_by: None,
+    },
+    Table {
+        name: "imap_skipped",
+        columns: &[
+            ("account", Text),
+            ("folder", Text),
+            ("uid_validity", Int),
+            ("uid", Int),
+            ("size", Int),
+            ("reason", Text),
+            ("seen_at", Int),
+        ],
+        page_by: None,
+    },
+];
+
+/// What a copy moved and checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyReport {
+    /// (table, rows) in copy order; the same in both databases.
+    pub rows: Vec<(&'static str, u64)>,
+    /// Messages whose raw bytes were decompressed from the target and
+    /// matched their SHA-256.
+    pub raw_verified: u64,
+    /// SHA-256 over every message's id, digest, thread, copy and reply
+    /// links, in id order: equal in both databases.
+    pub checksum: String,
+}
+
+impl Store {
+    /// Copies everything in `self` into `target`, which must be empty, then
+    /// verifies the copy: row counts of every table, every raw message's
+    /// SHA-256 read back from the target, and a checksum over the messages'
+    /// links. `progress` hears the number of messages copied so far.
+    pub async fn copy_into(
+        &self,
+        target: &Store,
+        mut progress: impl FnMut(u64),
+    ) -> Result<CopyReport, StoreError> {
+        let held = target.row_count("messages").await? + target.row_count("imap_folders").await?;
+        if held > 0 {
+            return Err(StoreError::TargetNotEmpty {
+                location: target.location().to_string(),
+            });
+        }
+        // Hold other writers off the source while copying.
+        let (source_tx, seq) = self.begin_write().await?;
+        let mut copied = 0;
+        for table in TABLES {
+            copied += self.copy_table(target, table, &mut progress).await?;
+        }
+        self.copy_links(target).await?;
+        let (mut tx, _) = target.begin_write().await?;
+        sqlx::query("UPDATE change_counter SET value = $1 WHERE id = 1")
+            .bind(seq - 1)
+            .execute(&mut *tx)
+            .await
+            .during("copying the change counter")?;
+        if target.backend() == Backend::Postgres {
+            sqlx::query(
+                "SELECT setval(pg_get_serial_sequence('messages', 'id'), \
+                 (SELECT COALESCE(MAX(id), 0) + 1 FROM messages), false)",
+            )
+            .execute(&mut *tx)
+            .await
+            .during("moving the message id sequence past the copied ids")?;
+        }
+        tx.commit().await.during("committing the copy")?;
+        source_tx.rollback().await.during("releasing the source")?;
+        tracing::debug!(copied, "copied");
+
+        let mut rows = Vec::with_capacity(TABLES.len());
+        for table in TABLES {
+            let (from, to) = (
+                self.row_count(table.name).await?,
+                target.row_count(table.name).await?,
+            );
+            if from != to {
+                return Err(StoreError::CopyMismatch {
+                    what: format!(
+                        "{} holds {from} rows in the source, {to} in the copy",
+                        table.name
+                    ),
+                });
+            }
+            rows.push((table.name, from));
+        }
+        let raw_verified = target.verify_raw().await?;
+        let (from, to) = (self.link_checksum().await?, target.link_checksum().await?);
+        if from != to {
+            return Err(StoreError::CopyMismatch {
+                what: format!("the messages' checksum is {from} in the source, {to} in the copy"),
+            });
+        }
+        Ok(CopyReport {
+            rows,
+            raw_verified,
+            checksum: from,
+        })
+    }
+
+    async fn row_count(&self, table: &str) -> Result<u64, StoreError> {
+        sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&self.pool)
+            .await
+            .during("counting rows")
+            .map(|n| n as u64)
+    }
+
+    async fn copy_table(
+        &self,
+        target: &Store,
+        table: &Table,
+        progress: &mut impl FnMut(u64),
+    ) -> Result<u64, StoreError> {
+        let names: Vec<&str> = table.columns.iter().map(|(n, _)| *n).collect();
+        let select = format!("SELECT {} FROM {}", names.join(", "), table.name);
+        let mut copied = 0u64;
+        let mut after = i64::MIN;
+        loop {
+            let rows = match table.page_by {
+                Some(key) => {
+                    sqlx::query(&format!(
+                        "{select} WHERE {key} > $1 AND {key} <= $2 ORDER BY {key}"
+                    ))
+                    .bind(after)
+                    .bind(after.max(0) + PAGE)
+                    .fetch_all(&self.pool)
+                    .await
+                }
+                None => sqlx::query(&select).fetch_all(&self.pool).await,
+            }
+            .during("reading rows to copy")?;
+            if rows.is_empty() {
+                let more = match table.page_by {
+                    Some(key) => sqlx::query_scalar::<_, Option<i64>>(&format!(
+                        "SELECT MIN({key}) FROM {} WHERE {key} > $1",
+                        table.name
+                    ))
+                    .bind(after)
+                    .fetch_one(&self.pool)
+                    .await
+                    .during("reading rows to copy")?,
+                    None => None,
+                };
+                match more {
+                    Some(next) => {
+                        after = next - 1;
+                        continue;
+                    }
+                    None => break,
+                }
+            }
+            copied += target.insert_rows(table, &names, &rows).await?;
+            if table.name == "messages" {
+                progress(copied);
+            }
+            match table.page_by {
+                Some(_) => after = after.max(0) + PAGE,
+                None => break,
+            }
+        }
+        Ok(copied)
+    }
+
+    async fn insert_rows(
+        &self,
+        table: &Table,
+        names: &[&str],
+        rows: &[AnyRow],
+    ) -> Result<u64, StoreError> {
+        let per_statement = (30_000 / table.columns.len()).clamp(1, 100);
+        let mut tx = self.pool.begin().await.during("starting a transaction")?;
+        for chunk in rows.chunks(per_statement) {
+            let sql = format!(
+                "INSERT INTO {} ({}) VALUES {}",
+                table.name,
+                names.join(", "),
+                value_rows(chunk.len(), names.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for row in chunk {
+                for (i, (_, kind)) in table.columns.iter().enumerate() {
+                    let d = "reading rows to copy";
+                    q = match kind {
+                        Int => q.bind(row.try_get::<Option<i64>, _>(i).during(d)?),
+                        Text => q.bind(row.try_get::<Option<String>, _>(i).during(d)?),
+                        Blob => q.bind(row.try_get::<Option<Vec<u8>>, _>(i).during(d)?),
+                    };
+                }
+            }
+            q.execute(&mut *tx).await.during("writing copied rows")?;
+        }
+        tx.commit().await.during("committing copied rows")?;
+        Ok(rows.len() as u64)
+    }
+
+    /// Copies and replies point at other messages: set once all exist.
+    async fn copy_links(&self, target: &Store) -> Result<(), StoreError> {
+        let links: Vec<(i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT id, primary_id, reply_id FROM messages \
+             WHERE primary_id IS NOT NULL OR reply_id IS NOT NULL ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .during("reading links between messages")?;
+        let mut tx = target.pool.begin().await.during("starting a transaction")?;
+        for chunk in links.chunks(100) {
+            let sql = format!(
+                "WITH l (id, primary_id, reply_id) AS (VALUES {}) \
+                 UPDATE messages SET primary_id = l.primary_id, reply_id = l.reply_id \
+                 FROM l WHERE messages.id = l.id",
+                value_rows(chunk.len(), 3)
+            );
+            let mut q = sqlx::query(&sql);
+            for (id, primary, reply) in chunk {
+                q = q.bind(*id).bind(*primary).bind(*reply);
+            }
+            q.execute(&mut *tx)
+                .await
+                .during("writing links between messages")?;
+        }
+        tx.commit()
+            .await
+            .during("committing links between messages")
+    }
+
+    /// Decompresses every raw message and checks it against its SHA-256.
+    async fn verify_raw(&self) -> Result<u64, StoreError> {
+        let mut verified = 0;
+        let mut after = 0i64;
+        loop {
+            let rows = sqlx::query(
+                "SELECT m.id, m.sha256, m.size, r.compressed FROM messages m \
+                 JOIN raw_messages r ON r.message = m.id WHERE m.id > $1 ORDER BY m.id LIMIT $2",
+            )
+            .bind(after)
+            .bind(PAGE)
+            .fetch_all(&self.pool)
+            .await
+            .during("verifying copied raw bytes")?;
+            let Some(last) = rows.last() else { break };
+            after = last.try_get(0).during("verifying copied raw bytes")?;
+            for row in &rows {
+                let d = "verifying copied raw bytes";
+                let id: i64 = row.try_get(0).during(d)?;
+                let sha: Vec<u8> = row.try_get(1).during(d)?;
+                let size: i64 = row.try_get(2).during(d)?;
+                let compressed: Vec<u8> = row.try_get(3).during(d)?;
+                let raw = decompress_raw(id, &compressed, usize::try_from(size).unwrap_or(0))?;
+                if Sha256::of(&raw) != digest(&sha) {
+                    return Err(StoreError::CopyMismatch {
+                        what: format!("message {id}'s raw bytes no longer match their SHA-256"),
+                    });
+                }
+                verified += 1;
+            }
+        }
+        Ok(verified)
+    }
+
+    /// A checksum over what identifies each message and links it to others.
+    async fn link_checksum(&self) -> Result<String, StoreError> {
+        let mut hasher = sha2::Sha256::new();
+        let mut after = 0i64;
+        loop {
+            let rows = sqlx::query(
+                "SELECT id, sha256, primary_id, thread_id, reply_id, change_seq FROM messages \
+                 WHERE id > $1 ORDER BY id LIMIT $2",
+            )
+            .bind(after)
+            .bind(PAGE * 10)
+            .fetch_all(&self.pool)
+            .await
+            .during("summing up messages")?;
+            let Some(last) = rows.last() else { break };
+            after = last.try_get(0).during("summing up messages")?;
+            for row in &rows {
+                let d = "summing up messages";
+                let sha: Vec<u8> = row.try_get(1).during(d)?;
+                hasher.update(row.try_get::<i64, _>(0).during(d)?.to_le_bytes());
+                hasher.update(&sha);
+                for i in 2..6 {
+                    let v: Option<i64> = row.try_get(i).during(d)?;
+                    hasher.update(v.unwrap_or(-1).to_le_bytes());
+                }
+            }
+        }
+        Ok(Sha256(hasher.finalize().into()).to_hex())
+    }
+}

@@ -1,0 +1,310 @@
+//! Storing messages: one transaction per batch, multi-row statements.
+
+use crate::decode::digest;
+use crate::error::{During, StoreError};
+use crate::model::*;
+use crate::sql::{param_list, value_rows};
+use crate::store::{Store, ROWS_PER_STATEMENT};
+use casebook_mail::{AutomatedKind, MessageId, Sha256};
+use sqlx::{Any, Row, Transaction};
+use std::collections::{HashMap, HashSet};
+use time::OffsetDateTime;
+
+impl Store {
+    /// Stores a batch in one transaction. Same bytes are stored once (the
+    /// new place is recorded); new bytes for a known Message-ID become a copy.
+    /// Rows go in with multi-row statements: per-statement overhead, not
+    /// the database, is what limits a row-at-a-time insert.
+    pub async fn insert_batch(&self, batch: &[NewMessage]) -> Result<Vec<Stored>, StoreError> {
+        self.insert_batch_at(batch, None).await
+    }
+
+    /// [`Store::insert_batch`], moving an IMAP folder's watermark to
+    /// `watermark` in the same transaction: a crash at any instant leaves
+    /// the watermark at or below what is stored, never above.
+    pub async fn insert_batch_at(
+        &self,
+        batch: &[NewMessage],
+        watermark: Option<&Watermark>,
+    ) -> Result<Vec<Stored>, StoreError> {
+        let (mut tx, seq) = self.begin_write().await?;
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+
+        let new_ids = insert_new(&mut tx, batch, seq, now).await?;
+
+        // Their raw bytes, once per digest.
+        let mut fresh: Vec<(&NewMessage, i64)> = Vec::with_capacity(new_ids.len());
+        let mut claimed = HashSet::with_capacity(new_ids.len());
+        for m in batch {
+            if let Some(&id) = new_ids.get(&m.sha256) {
+                if claimed.insert(m.sha256) {
+                    fresh.push((m, id));
+                }
+            }
+        }
+        for chunk in fresh.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO raw_messages (message, compressed) VALUES {}",
+                value_rows(chunk.len(), 2)
+            );
+            let mut q = sqlx::query(&sql);
+            for (m, id) in chunk {
+                q = q.bind(*id).bind(&m.raw.0[..]);
+            }
+            q.execute(&mut *tx).await.during("storing raw bytes")?;
+        }
+
+        let known: Vec<&Sha256> = batch
+            .iter()
+            .map(|m| &m.sha256)
+            .filter(|sha| !new_ids.contains_key(*sha))
+            .collect();
+        let old_ids = ids_of(&mut tx, &known).await?;
+        let copies = record_copies(&mut tx, &fresh).await?;
+
+        // Where each was seen, and what became of it.
+        let mut outcomes = Vec::with_capacity(batch.len());
+        let mut reported = HashSet::with_capacity(batch.len());
+        for m in batch {
+            let outcome = match (new_ids.get(&m.sha256), old_ids.get(&m.sha256)) {
+                (Some(&id), _) if reported.insert(m.sha256) => match copies.get(&id) {
+                    Some(&primary) => Stored::Copy {
+                        id: MessageId(id),
+                        primary: MessageId(primary),
+                    },
+                    None => Stored::New(MessageId(id)),
+                },
+                (Some(&id), _) | (None, Some(&id)) => Stored::Duplicate(MessageId(id)),
+                (None, None) => {
+                    return Err(StoreError::Query {
+                        action: "storing messages",
+                        source: sqlx::Error::RowNotFound,
+                    })
+                }
+            };
+            outcomes.push(outcome);
+        }
+        let placed: Vec<(&NewMessage, &Stored)> = batch.iter().zip(&outcomes).collect();
+        for chunk in placed.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO locations (message, folder, source, first_seen) VALUES {} \
+                 ON CONFLICT DO NOTHING",
+                value_rows(chunk.len(), 4)
+            );
+            let mut q = sqlx::query(&sql);
+            for (m, outcome) in chunk {
+                q = q
+                    .bind(outcome.id().0)
+                    .bind(&m.folder)
+                    .bind(&m.source)
+                    .bind(now);
+            }
+            q.execute(&mut *tx)
+                .await
+                .during("recording where messages were seen")?;
+        }
+        if let Some(w) = watermark {
+            move_watermark(&mut tx, w, now).await?;
+        }
+        tx.commit().await.during("committing stored messages")?;
+        Ok(outcomes)
+    }
+}
+
+const MESSAGE_COLUMNS: usize = 20;
+
+/// Inserts the messages whose bytes are new; RETURNING names the rows made.
+async fn insert_new(
+    tx: &mut Transaction<'static, Any>,
+    batch: &[NewMessage],
+    seq: i64,
+    now: i64,
+) -> Result<HashMap<Sha256, i64>, StoreError> {
+    let mut new_ids = HashMap::with_capacity(batch.len());
+    for chunk in batch.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO messages (sha256, size, message_id, direction, automated, from_address, \
+             from_name, correspondent, recipients, subject, date, date_offset, in_reply_to, refs, \
+             body, html_only, attachments, warnings, change_seq, stored_at) VALUES {} \
+             ON CONFLICT (sha256) DO NOTHING RETURNING id, sha256",
+            value_rows(chunk.len(), MESSAGE_COLUMNS)
+        );
+        let mut q = sqlx::query(&sql);
+        for m in chunk {
+            let p = &m.parsed;
+            q = q
+                .bind(&m.sha256.0[..])
+                .bind(m.size as i64)
+                .bind(p.message_id.as_deref())
+                .bind(m.direction.as_str())
+                .bind(p.automated.map(AutomatedKind::as_str))
+                .bind(p.from.as_ref().map(|f| f.address.as_str()))
+                .bind(p.from.as_ref().and_then(|f| f.name.as_deref()))
+                .bind(m.correspondent.as_ref().map(|c| c.as_str()))
+                .bind(recipients_json(p))
+                .bind(&p.subject)
+                .bind(p.date.map(|d| d.unix_timestamp()))
+                .bind(p.date.map(|d| i64::from(d.offset().whole_seconds())))
+                .bind(json(&p.in_reply_to))
+                .bind(json(&p.references))
+                .bind(&p.text)
+                .bind(i64::from(p.html_only))
+                .bind(attachments_json(p))
+                .bind(json(
+                    &p.warnings
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>(),
+                ))
+                .bind(seq)
+                .bind(now);
+        }
+        for row in q.fetch_all(&mut **tx).await.during("storing messages")? {
+            let id: i64 = row.try_get(0).during("storing messages")?;
+            let sha: Vec<u8> = row.try_get(1).during("storing messages")?;
+            new_ids.insert(digest(&sha), id);
+        }
+    }
+    Ok(new_ids)
+}
+
+/// The ids of messages the archive already has, by digest.
+async fn ids_of(
+    tx: &mut Transaction<'static, Any>,
+    digests: &[&Sha256],
+) -> Result<HashMap<Sha256, i64>, StoreError> {
+    let mut ids = HashMap::with_capacity(digests.len());
+    for chunk in digests.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT id, sha256 FROM messages WHERE sha256 IN ({})",
+            param_list(chunk.len(), 1)
+        );
+        let mut q = sqlx::query(&sql);
+        for sha in chunk {
+            q = q.bind(&sha.0[..]);
+        }
+        for row in q.fetch_all(&mut **tx).await.during("finding duplicates")? {
+            let id: i64 = row.try_get(0).during("finding duplicates")?;
+            let sha: Vec<u8> = row.try_get(1).during("finding duplicates")?;
+            ids.insert(digest(&sha), id);
+        }
+    }
+    Ok(ids)
+}
+
+/// New bytes for a Message-ID the archive has: the oldest row is the
+/// message, the others its copies. Returns copy id → primary id.
+async fn record_copies(
+    tx: &mut Transaction<'static, Any>,
+    fresh: &[(&NewMessage, i64)],
+) -> Result<HashMap<i64, i64>, StoreError> {
+    let message_ids: Vec<&str> = fresh
+        .iter()
+        .filter_map(|(m, _)| m.parsed.message_id.as_deref())
+        .collect();
+    let mut primary_of: HashMap<String, i64> = HashMap::new();
+    for chunk in message_ids.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT message_id, MIN(id) FROM messages WHERE primary_id IS NULL \
+             AND message_id IN ({}) GROUP BY message_id",
+            param_list(chunk.len(), 1)
+        );
+        let mut q = sqlx::query(&sql);
+        for mid in chunk {
+            q = q.bind(*mid);
+        }
+        for row in q
+            .fetch_all(&mut **tx)
+            .await
+            .during("looking for other copies")?
+        {
+            primary_of.insert(
+                row.try_get(0).during("looking for other copies")?,
+                row.try_get(1).during("looking for other copies")?,
+            );
+        }
+    }
+    let mut copies = HashMap::new();
+    for (m, id) in fresh {
+        let primary = m
+            .parsed
+            .message_id
+            .as_deref()
+            .and_then(|mid| primary_of.get(mid));
+        if let Some(&primary) = primary.filter(|p| **p != *id) {
+            sqlx::query("UPDATE messages SET primary_id = $1 WHERE id = $2")
+                .bind(primary)
+                .bind(*id)
+                .execute(&mut **tx)
+                .await
+                .during("recording a copy")?;
+            copies.insert(*id, primary);
+        }
+    }
+    Ok(copies)
+}
+
+/// Raises a folder's watermark (never lowers it within one UIDVALIDITY; a
+/// new UIDVALIDITY starts it afresh).
+async fn move_watermark(
+    tx: &mut Transaction<'static, Any>,
+    w: &Watermark,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO imap_folders (account, folder, uid_validity, last_uid, last_sync) \
+         VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (account, folder) DO UPDATE SET \
+           last_uid = CASE WHEN imap_folders.uid_validity <> excluded.uid_validity \
+                             OR excluded.last_uid > imap_folders.last_uid \
+                           THEN excluded.last_uid ELSE imap_folders.last_uid END, \
+           uid_validity = excluded.uid_validity, \
+           last_sync = excluded.last_sync",
+    )
+    .bind(&w.account)
+    .bind(&w.folder)
+    .bind(i64::from(w.uid_validity))
+    .bind(i64::from(w.last_uid))
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .during("moving a folder's watermark")?;
+    Ok(())
+}
+
+pub(crate) fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "[]".to_owned())
+}
+
+fn recipients_json(p: &casebook_mail::ParsedMessage) -> String {
+    let kinds = [
+        (RecipientKind::To, &p.to),
+        (RecipientKind::Cc, &p.cc),
+        (RecipientKind::Bcc, &p.bcc),
+    ];
+    let list: Vec<Recipient> = kinds
+        .iter()
+        .flat_map(|(kind, boxes)| {
+            boxes.iter().map(|b| Recipient {
+                kind: *kind,
+                address: b.address.to_string(),
+                name: b.name.clone(),
+            })
+        })
+        .collect();
+    json(&list)
+}
+
+fn attachments_json(p: &casebook_mail::ParsedMessage) -> String {
+    let list: Vec<StoredAttachment> = p
+        .attachments
+        .iter()
+        .map(|a| StoredAttachment {
+            name: a.name.clone(),
+            content_type: a.content_type.clone(),
+            size: a.size,
+            sha256: a.sha256.to_hex(),
+        })
+        .collect();
+    json(&list)
+}

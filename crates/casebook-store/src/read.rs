@@ -1,0 +1,223 @@
+//! Reading messages: one message, a thread, listings, counts, and what the
+//! search index must catch up on.
+
+use crate::decode::{from_json, hex, index_row, summary, SUMMARY_COLUMNS};
+use crate::error::{During, StoreError};
+use crate::model::*;
+use crate::raw::decompress_raw;
+use crate::sql::param_list;
+use crate::store::Store;
+use casebook_mail::{MessageId, ThreadId};
+use sqlx::Row;
+use std::collections::HashMap;
+
+impl Store {
+    /// The original bytes of a message, exactly as received.
+    pub async fn raw(&self, id: MessageId) -> Result<Option<Vec<u8>>, StoreError> {
+        let row = sqlx::query(
+            "SELECT r.compressed, m.size FROM raw_messages r JOIN messages m ON m.id = r.message \
+             WHERE r.message = $1",
+        )
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await
+        .during("reading raw bytes")?;
+        match row {
+            None => Ok(None),
+            Some(row) => {
+                let compressed: Vec<u8> = row.try_get(0).during("reading raw bytes")?;
+                let size: i64 = row.try_get(1).during("reading raw bytes")?;
+                decompress_raw(id.0, &compressed, usize::try_from(size).unwrap_or(0)).map(Some)
+            }
+        }
+    }
+
+    /// Up to `limit` threaded messages changed after `seq`, with ids above
+    /// `after`, in id order: what the index must (re)index.
+    pub async fn index_rows(
+        &self,
+        seq: u64,
+        after: MessageId,
+        limit: u32,
+    ) -> Result<Vec<IndexRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, change_seq, thread_id, date, direction, from_address, from_name, recipients, \
+             subject, body, attachments, reply_id FROM messages \
+             WHERE change_seq > $1 AND id > $2 AND primary_id IS NULL AND thread_id IS NOT NULL \
+             ORDER BY id LIMIT $3",
+        )
+        .bind(seq as i64)
+        .bind(after.0)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .during("reading messages to index")?;
+        rows.iter().map(index_row).collect()
+    }
+
+    /// Messages removed by changes after `seq`: what every index must drop.
+    pub async fn removed_since(&self, seq: u64) -> Result<Vec<MessageId>, StoreError> {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT id FROM removed_messages WHERE change_seq > $1 ORDER BY id",
+        )
+        .bind(seq as i64)
+        .fetch_all(&self.pool)
+        .await
+        .during("reading removed messages")
+        .map(|ids| ids.into_iter().map(MessageId).collect())
+    }
+
+    pub async fn message(&self, id: MessageId) -> Result<Option<StoredMessage>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {SUMMARY_COLUMNS}, sha256, size, primary_id, from_name, recipients, in_reply_to, \
+             refs, body, html_only, attachments, warnings FROM messages WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await
+        .during("reading a message")?;
+        let Some(row) = row else { return Ok(None) };
+        let d = "reading a message";
+        let primary_id: Option<i64> = row.try_get("primary_id").during(d)?;
+        let sha: Vec<u8> = row.try_get("sha256").during(d)?;
+        let locations = sqlx::query_as::<_, (String, String)>(
+            "SELECT folder, source FROM locations WHERE message = $1 ORDER BY first_seen, source",
+        )
+        .bind(id.0)
+        .fetch_all(&self.pool)
+        .await
+        .during("reading where a message was seen")?;
+        let family = primary_id.unwrap_or(id.0);
+        let copies = sqlx::query_scalar::<_, i64>(
+            "SELECT id FROM messages WHERE (primary_id = $1 OR id = $1) AND id <> $2 ORDER BY id",
+        )
+        .bind(family)
+        .bind(id.0)
+        .fetch_all(&self.pool)
+        .await
+        .during("reading copies")?;
+        Ok(Some(StoredMessage {
+            summary: summary(&row)?,
+            sha256: hex(&sha),
+            size: row.try_get::<i64, _>("size").during(d)? as u64,
+            primary_id: primary_id.map(MessageId),
+            from_name: row.try_get("from_name").during(d)?,
+            recipients: from_json(&row, "recipients")?,
+            in_reply_to: from_json(&row, "in_reply_to")?,
+            references: from_json(&row, "refs")?,
+            body: row.try_get("body").during(d)?,
+            html_only: row.try_get::<i64, _>("html_only").during(d)? != 0,
+            attachments: from_json(&row, "attachments")?,
+            warnings: from_json(&row, "warnings")?,
+            locations,
+            copies: copies.into_iter().map(MessageId).collect(),
+        }))
+    }
+
+    /// The messages of a thread, oldest first.
+    pub async fn thread(&self, thread: ThreadId) -> Result<Vec<MessageSummary>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM messages WHERE thread_id = $1 AND primary_id IS NULL \
+             ORDER BY CASE WHEN date IS NULL THEN 1 ELSE 0 END, date, id"
+        ))
+        .bind(thread.0)
+        .fetch_all(&self.pool)
+        .await
+        .during("reading a thread")?;
+        rows.iter().map(summary).collect()
+    }
+
+    /// Up to `limit` messages (not copies) with ids above `after`, in id order.
+    pub async fn list(
+        &self,
+        after: MessageId,
+        limit: u32,
+    ) -> Result<Vec<MessageSummary>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM messages WHERE id > $1 AND primary_id IS NULL \
+             ORDER BY id LIMIT $2"
+        ))
+        .bind(after.0)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .during("listing messages")?;
+        rows.iter().map(summary).collect()
+    }
+
+    /// Summaries and bodies of the given messages, in the order asked;
+    /// ids the store does not hold (removed since) are left out.
+    pub async fn summaries_with_bodies(
+        &self,
+        ids: &[MessageId],
+    ) -> Result<Vec<(MessageSummary, String)>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS}, body FROM messages WHERE id IN ({})",
+            param_list(ids.len(), 1)
+        );
+        let mut query = sqlx::query(&sql);
+        for id in ids {
+            query = query.bind(id.0);
+        }
+        let rows = query
+            .fetch_all(&self.pool)
+            .await
+            .during("reading search hits")?;
+        let mut found = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            let s = summary(row)?;
+            let body: String = row.try_get("body").during("reading search hits")?;
+            found.insert(s.id, (s, body));
+        }
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
+    pub async fn counts(&self) -> Result<MessageCounts, StoreError> {
+        let d = "counting messages";
+        let row = sqlx::query(
+            "SELECT \
+               COUNT(*) FILTER (WHERE primary_id IS NULL), \
+               COUNT(*) FILTER (WHERE primary_id IS NOT NULL), \
+               COUNT(DISTINCT thread_id), \
+               COUNT(*) FILTER (WHERE primary_id IS NULL AND direction = 'inbound'), \
+               COUNT(*) FILTER (WHERE primary_id IS NULL AND direction = 'outbound'), \
+               COUNT(*) FILTER (WHERE primary_id IS NULL AND direction = 'automated'), \
+               COUNT(*) FILTER (WHERE primary_id IS NULL AND direction = 'inbound' AND reply_id IS NOT NULL), \
+               COUNT(DISTINCT correspondent) FILTER (WHERE primary_id IS NULL AND direction <> 'automated') \
+             FROM messages",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .during(d)?;
+        let n = |i: usize| -> Result<u64, StoreError> {
+            Ok(row.try_get::<i64, _>(i).during(d)? as u64)
+        };
+        let inbound = n(3)?;
+        let answered = n(6)?;
+        Ok(MessageCounts {
+            messages: n(0)?,
+            copies: n(1)?,
+            threads: n(2)?,
+            inbound,
+            outbound: n(4)?,
+            automated: n(5)?,
+            answered,
+            unanswered: inbound - answered,
+            correspondents: n(7)?,
+        })
+    }
+
+    /// Response times of answered inbound messages, ascending.
+    pub async fn response_times(&self) -> Result<Vec<i64>, StoreError> {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT response_secs FROM messages WHERE primary_id IS NULL AND direction = 'inbound' \
+             AND response_secs IS NOT NULL ORDER BY response_secs",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .during("reading response times")
+    }
+}

@@ -1,0 +1,148 @@
+//! Recording threads and reply pairs, and removing messages.
+
+use crate::decode::thread_row;
+use crate::error::{During, StoreError};
+use crate::location::Backend;
+use crate::model::*;
+use crate::sql::{param_list, value_rows};
+use crate::store::{Store, ROWS_PER_STATEMENT};
+use casebook_mail::MessageId;
+use sqlx::{Any, Transaction};
+
+impl Store {
+    /// Whether stored messages wait for a thread.
+    pub async fn has_unthreaded(&self) -> Result<bool, StoreError> {
+        let sql = match self.backend() {
+            // The partial index holds exactly these rows; without INDEXED BY
+            // SQLite's planner walks every copy's NULL thread_id in
+            // messages_by_thread.
+            Backend::Sqlite => {
+                "SELECT COUNT(*) FROM (SELECT 1 FROM messages INDEXED BY messages_unthreaded \
+                 WHERE thread_id IS NULL AND primary_id IS NULL LIMIT 1) AS waiting"
+            }
+            Backend::Postgres => {
+                "SELECT COUNT(*) FROM (SELECT 1 FROM messages \
+                 WHERE thread_id IS NULL AND primary_id IS NULL LIMIT 1) AS waiting"
+            }
+        };
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(&self.pool)
+            .await
+            .during("looking for unthreaded messages")
+            .map(|n| n != 0)
+    }
+
+    /// Starts re-threading: a write transaction, so no other process stores
+    /// or threads until [`Rethreading::apply`] commits (or it is dropped).
+    /// Threads worked out from what this transaction reads cannot overwrite
+    /// those another process worked out from newer rows.
+    pub async fn begin_rethreading(&self) -> Result<Rethreading, StoreError> {
+        let (tx, seq) = self.begin_write().await?;
+        Ok(Rethreading { tx, seq })
+    }
+
+    /// Removes messages (with their copies' raw bytes and places), leaving
+    /// a record so every process's search index drops them. Returns how many
+    /// were removed.
+    pub async fn remove_messages(&self, ids: &[MessageId]) -> Result<u64, StoreError> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let (mut tx, seq) = self.begin_write().await?;
+        let mut removed = 0;
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            let list = param_list(chunk.len(), 1);
+            let d = "removing messages";
+            for sql in [
+                // Their threads are worked out afresh without them.
+                format!(
+                    "UPDATE messages SET thread_id = NULL WHERE thread_id IN \
+                     (SELECT thread_id FROM messages WHERE id IN ({list}))"
+                ),
+                format!("UPDATE messages SET reply_id = NULL, response_secs = NULL WHERE reply_id IN ({list})"),
+                format!("UPDATE messages SET primary_id = NULL WHERE primary_id IN ({list})"),
+                format!("DELETE FROM raw_messages WHERE message IN ({list})"),
+                format!("DELETE FROM locations WHERE message IN ({list})"),
+            ] {
+                let mut q = sqlx::query(&sql);
+                for id in chunk {
+                    q = q.bind(id.0);
+                }
+                q.execute(&mut *tx).await.during(d)?;
+            }
+            let sql = format!("DELETE FROM messages WHERE id IN ({list}) RETURNING id");
+            let mut q = sqlx::query_scalar::<_, i64>(&sql);
+            for id in chunk {
+                q = q.bind(id.0);
+            }
+            let gone = q.fetch_all(&mut *tx).await.during(d)?;
+            removed += gone.len() as u64;
+            if !gone.is_empty() {
+                let sql = format!(
+                    "INSERT INTO removed_messages (id, change_seq) VALUES {} \
+                     ON CONFLICT (id) DO UPDATE SET change_seq = excluded.change_seq",
+                    value_rows(gone.len(), 2)
+                );
+                let mut q = sqlx::query(&sql);
+                for id in &gone {
+                    q = q.bind(*id).bind(seq);
+                }
+                q.execute(&mut *tx).await.during(d)?;
+            }
+        }
+        tx.commit().await.during("committing removals")?;
+        Ok(removed)
+    }
+}
+
+/// A re-threading in progress: read the rows, work out the changes, apply.
+pub struct Rethreading {
+    tx: Transaction<'static, Any>,
+    seq: i64,
+}
+
+impl Rethreading {
+    /// What threading needs, for every message that is not a copy.
+    pub async fn rows(&mut self) -> Result<Vec<ThreadRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, sha256, message_id, in_reply_to, refs, correspondent, subject, date, \
+             direction, thread_id, reply_id, response_secs FROM messages WHERE primary_id IS NULL",
+        )
+        .fetch_all(&mut *self.tx)
+        .await
+        .during("reading messages for threading")?;
+        rows.iter().map(thread_row).collect()
+    }
+
+    /// Records new threads and pairings, stamping the changed rows so every
+    /// index picks them up, and commits. With nothing to record it rolls
+    /// back, leaving the change number unused.
+    pub async fn apply(mut self, updates: &[ThreadUpdate]) -> Result<(), StoreError> {
+        if updates.is_empty() {
+            return self.tx.rollback().await.during("ending a re-threading");
+        }
+        for chunk in updates.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "WITH u (id, thread_id, reply_id, response_secs) AS (VALUES {}) \
+                 UPDATE messages SET thread_id = u.thread_id, reply_id = u.reply_id, \
+                 response_secs = u.response_secs, change_seq = ${} \
+                 FROM u WHERE messages.id = u.id",
+                value_rows(chunk.len(), 4),
+                chunk.len() * 4 + 1
+            );
+            let mut q = sqlx::query(&sql);
+            for u in chunk {
+                q = q
+                    .bind(u.id.0)
+                    .bind(u.thread_id.0)
+                    .bind(u.reply_id.map(|r| r.0))
+                    .bind(u.response_secs);
+            }
+            q.bind(self.seq)
+                .execute(&mut *self.tx)
+                .await
+                .during("recording threads")?;
+        }
+        self.tx.commit().await.during("committing threads")
+    }
+}
