@@ -14,6 +14,12 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot take the lock file {} to set up the database: {source}", path.display())]
+    Lock {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("the database {location} has schema version {found}, newer than this casebook knows ({known}); upgrade casebook")]
     TooNew {
         location: String,

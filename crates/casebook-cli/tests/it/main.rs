@@ -1,16 +1,22 @@
 //! The `casebook` binary driven as a person or a script would: real files,
 //! a fresh data folder per test, output and exit status checked.
 
+mod shared;
 mod sync;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// One `casebook` process's view: its own data folder (and so its own
+/// search index) and a database, by default this run's backend's.
 pub(crate) struct Casebook {
     data: tempfile::TempDir,
     mail: tempfile::TempDir,
     pub(crate) config: PathBuf,
+    /// Given to every command as CASEBOOK_DATABASE_URL; none: the SQLite
+    /// file in the data folder.
+    database_url: Option<String>,
 }
 
 impl Casebook {
@@ -19,7 +25,45 @@ impl Casebook {
         let mail = tempfile::tempdir().expect("tempdir");
         let config = data.path().join("casebook.toml");
         std::fs::write(&config, "our_domains = [\"casebook.example\"]\n").expect("config");
-        Self { data, mail, config }
+        let database_url = casebook_testkit::database_url(&data.path().join("archive"));
+        Self {
+            data,
+            mail,
+            config,
+            database_url,
+        }
+    }
+
+    /// Another process on the same archive: same config and database, a
+    /// data folder (and search index) of its own.
+    pub(crate) fn another_process(&self) -> Self {
+        let data = tempfile::tempdir().expect("tempdir");
+        let mail = tempfile::tempdir().expect("tempdir");
+        let config = data.path().join("casebook.toml");
+        std::fs::copy(&self.config, &config).expect("copy config");
+        Self {
+            data,
+            mail,
+            config,
+            database_url: Some(self.database_url()),
+        }
+    }
+
+    /// A process on the archive in the database at `url`.
+    pub(crate) fn on_database(url: &str) -> Self {
+        let mut cb = Self::new();
+        cb.database_url = Some(url.to_owned());
+        cb
+    }
+
+    /// The URL of this archive's database, whichever backend.
+    pub(crate) fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}",
+                self.data.path().join("archive/casebook.db").display()
+            )
+        })
     }
 
     pub(crate) fn run(&self, args: &[&str]) -> Output {
@@ -30,7 +74,7 @@ impl Casebook {
         let mut command = Command::new(env!("CARGO_BIN_EXE_casebook"));
         let data = self.data.path().join("archive");
         command.env_remove("CASEBOOK_DATABASE_URL");
-        if let Some(url) = casebook_testkit::database_url(&data) {
+        if let Some(url) = &self.database_url {
             command.env("CASEBOOK_DATABASE_URL", url);
         }
         command
@@ -56,13 +100,13 @@ impl Casebook {
         serde_json::from_str(&self.ok(args)).expect("one JSON document")
     }
 
-    fn write_mail(&self, name: &str, bytes: &[u8]) -> PathBuf {
+    pub(crate) fn write_mail(&self, name: &str, bytes: &[u8]) -> PathBuf {
         let path = self.mail.path().join(name);
         std::fs::write(&path, bytes).expect("write mail");
         path
     }
 
-    fn mail_dir(&self) -> &str {
+    pub(crate) fn mail_dir(&self) -> &str {
         self.mail.path().to_str().expect("utf-8 temp path")
     }
 }

@@ -259,6 +259,58 @@ fn a_sync_killed_at_any_moment_loses_and_duplicates_nothing() {
     );
 }
 
+/// Issue 4: two workers started on one account by mistake, each with its
+/// own data folder, storing into one database at the same time.
+#[test]
+fn two_sync_workers_on_one_account_store_each_message_once() {
+    let dovecot = Dovecot::start(&[("support", "secret")]);
+    let total = 1200u32;
+    for n in 0..total {
+        let msg = format!(
+            "From: c{n}@customer.example\r\nTo: support@casebook.example\r\nSubject: case {n}\r\n\
+             Message-ID: <twice{n}@customer.example>\r\n\r\nbody {n} {}\r\n",
+            "padding ".repeat(50)
+        );
+        dovecot.deliver("support", "INBOX", msg.as_bytes());
+    }
+    let first = Casebook::new();
+    configure(&first, &account("support", dovecot.port, ""));
+    let second = first.another_process();
+    let workers: Vec<StopOnDrop> = [&first, &second]
+        .iter()
+        .map(|cb| {
+            StopOnDrop(
+                cb.command(&["sync"])
+                    .env(PASSWORD_VAR, "secret")
+                    .stdout(std::process::Stdio::null())
+                    .spawn()
+                    .expect("sync starts"),
+            )
+        })
+        .collect();
+    for mut worker in workers {
+        let status = worker.0.wait().expect("sync runs");
+        assert!(status.success(), "both workers finish cleanly");
+    }
+    let stats = first.json(&["stats", "--json"]);
+    assert_eq!(stats["messages"], total, "every message once");
+    assert_eq!(stats["copies"], 0);
+    let accounts = second.json(&["accounts", "--json"]);
+    assert_eq!(folder(&accounts, "INBOX")["last_uid"], total);
+    assert_eq!(
+        folder(&accounts, "INBOX")["archived"],
+        total,
+        "one place each"
+    );
+    for cb in [&first, &second] {
+        assert_eq!(
+            cb.json(&["search", "--json", "subject:case"])["total"],
+            total,
+            "each process's index agrees with the store"
+        );
+    }
+}
+
 /// Ends the child (by its id) if a failed assertion leaves it running.
 struct StopOnDrop(std::process::Child);
 

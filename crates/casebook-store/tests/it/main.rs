@@ -1,0 +1,130 @@
+//! The store on this test run's backend (SQLite, or PostgreSQL when
+//! `scripts/test` runs the suite on it): schema versions, watermarks,
+//! removals.
+
+use casebook_mail::{parse, Direction, MessageId, Sha256};
+use casebook_store::{compress_raw, NewMessage, Store, StoreLocation, Watermark};
+use std::path::Path;
+
+fn location(dir: &Path) -> StoreLocation {
+    match casebook_testkit::database_url(dir) {
+        Some(url) => StoreLocation::parse(&url).expect("test database URL"),
+        None => StoreLocation::sqlite(&dir.join("casebook.db")),
+    }
+}
+
+fn message(n: u32) -> NewMessage {
+    let raw = format!(
+        "From: c{n}@customer.example\nSubject: case {n}\nMessage-ID: <m{n}@customer.example>\n\nbody {n}\n"
+    );
+    let parsed = parse(raw.as_bytes());
+    NewMessage {
+        sha256: Sha256::of(raw.as_bytes()),
+        size: raw.len() as u64,
+        raw: compress_raw(raw.as_bytes()).expect("compress"),
+        correspondent: parsed.from.as_ref().map(|f| f.address.clone()),
+        direction: Direction::Inbound,
+        parsed,
+        folder: "INBOX".into(),
+        source: format!("imap://support/INBOX/{n}"),
+    }
+}
+
+fn watermark(uid_validity: u32, last_uid: u32) -> Watermark {
+    Watermark {
+        account: "support".into(),
+        folder: "INBOX".into(),
+        uid_validity,
+        last_uid,
+    }
+}
+
+#[tokio::test]
+async fn a_database_from_a_newer_casebook_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let at = location(dir.path());
+    Store::open(&at)
+        .await
+        .expect("fresh database")
+        .close()
+        .await
+        .expect("close");
+    let url = match &at {
+        StoreLocation::Sqlite(path) => format!("sqlite://{}", path.display()),
+        StoreLocation::Postgres(url) => url.clone(),
+    };
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&url).await.expect("connect");
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (99990101000000, 'from the future', TRUE, $1, 0)",
+    )
+    .bind(vec![0u8])
+    .execute(&pool)
+    .await
+    .expect("pretend a newer casebook migrated");
+    pool.close().await;
+    let err = Store::open(&at).await.err().expect("refused");
+    let text = err.to_string();
+    assert!(
+        text.contains("schema version 99990101000000, newer than this casebook knows"),
+        "{text}"
+    );
+    assert!(text.contains("upgrade casebook"), "{text}");
+}
+
+#[tokio::test]
+async fn a_watermark_never_moves_back_within_one_uidvalidity() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&location(dir.path())).await.expect("open");
+    store
+        .insert_batch_at(&[message(1)], Some(&watermark(7, 50)))
+        .await
+        .expect("store");
+    // A late worker that fetched less must not pull the mark back.
+    store
+        .insert_batch_at(&[message(2)], Some(&watermark(7, 30)))
+        .await
+        .expect("store");
+    let state = store
+        .folder_state("support", "INBOX")
+        .await
+        .expect("read")
+        .expect("recorded");
+    assert_eq!((state.uid_validity, state.last_uid), (7, 50));
+    // A new UIDVALIDITY starts afresh.
+    store
+        .insert_batch_at(&[message(3)], Some(&watermark(8, 3)))
+        .await
+        .expect("store");
+    let state = store.folder_state("support", "INBOX").await.expect("read");
+    assert_eq!(state.map(|s| (s.uid_validity, s.last_uid)), Some((8, 3)));
+}
+
+#[tokio::test]
+async fn removed_messages_are_gone_and_recorded_for_the_indexes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&location(dir.path())).await.expect("open");
+    let stored = store
+        .insert_batch(&[message(1), message(2), message(3)])
+        .await
+        .expect("store");
+    let before = store.current_seq().await.expect("seq");
+    let gone = stored[1].id();
+    assert_eq!(
+        store
+            .remove_messages(&[gone, MessageId(999_999)])
+            .await
+            .expect("remove"),
+        1
+    );
+    assert!(store.message(gone).await.expect("read").is_none());
+    assert!(store.raw(gone).await.expect("read").is_none());
+    assert_eq!(store.removed_since(before).await.expect("read"), [gone]);
+    assert!(store
+        .removed_since(before + 1)
+        .await
+        .expect("read")
+        .is_empty());
+    assert_eq!(store.counts().await.expect("counts").messages, 2);
+}
