@@ -274,7 +274,7 @@ impl Store {
                 "INSERT INTO {} ({}) VALUES {}",
                 table.name,
                 names.join(", "),
-                value_rows(chunk.len(), names.len())
+                value_rows(self.backend(), chunk.len(), names.len())
             );
             let mut q = sqlx::query(&sql);
             for row in chunk {
@@ -308,7 +308,7 @@ impl Store {
                 "WITH l (id, primary_id, reply_id) AS (VALUES {}) \
                  UPDATE messages SET primary_id = l.primary_id, reply_id = l.reply_id \
                  FROM l WHERE messages.id = l.id",
-                value_rows(chunk.len(), 3)
+                value_rows(target.backend(), chunk.len(), 3)
             );
             let mut q = sqlx::query(&sql);
             for (id, primary, reply) in chunk {

@@ -2,6 +2,7 @@
 
 use crate::decode::digest;
 use crate::error::{During, StoreError};
+use crate::location::Backend;
 use crate::model::*;
 use crate::sql::{param_list, value_rows};
 use crate::store::{Store, ROWS_PER_STATEMENT};
@@ -27,10 +28,11 @@ impl Store {
         batch: &[NewMessage],
         watermark: Option<&Watermark>,
     ) -> Result<Vec<Stored>, StoreError> {
+        let backend = self.backend();
         let (mut tx, seq) = self.begin_write().await?;
         let now = OffsetDateTime::now_utc().unix_timestamp();
 
-        let new_ids = insert_new(&mut tx, batch, seq, now).await?;
+        let new_ids = insert_new(&mut tx, backend, batch, seq, now).await?;
 
         // Their raw bytes, once per digest.
         let mut fresh: Vec<(&NewMessage, i64)> = Vec::with_capacity(new_ids.len());
@@ -45,7 +47,7 @@ impl Store {
         for chunk in fresh.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
                 "INSERT INTO raw_messages (message, compressed) VALUES {}",
-                value_rows(chunk.len(), 2)
+                value_rows(backend, chunk.len(), 2)
             );
             let mut q = sqlx::query(&sql);
             for (m, id) in chunk {
@@ -59,8 +61,8 @@ impl Store {
             .map(|m| &m.sha256)
             .filter(|sha| !new_ids.contains_key(*sha))
             .collect();
-        let old_ids = ids_of(&mut tx, &known).await?;
-        let copies = record_copies(&mut tx, &fresh).await?;
+        let old_ids = ids_of(&mut tx, backend, &known).await?;
+        let copies = record_copies(&mut tx, backend, &fresh).await?;
 
         // Where each was seen, and what became of it.
         let mut outcomes = Vec::with_capacity(batch.len());
@@ -89,7 +91,7 @@ impl Store {
             let sql = format!(
                 "INSERT INTO locations (message, folder, source, first_seen) VALUES {} \
                  ON CONFLICT DO NOTHING",
-                value_rows(chunk.len(), 4)
+                value_rows(backend, chunk.len(), 4)
             );
             let mut q = sqlx::query(&sql);
             for (m, outcome) in chunk {
@@ -116,6 +118,7 @@ const MESSAGE_COLUMNS: usize = 20;
 /// Inserts the messages whose bytes are new; RETURNING names the rows made.
 async fn insert_new(
     tx: &mut Transaction<'static, Any>,
+    backend: Backend,
     batch: &[NewMessage],
     seq: i64,
     now: i64,
@@ -127,7 +130,7 @@ async fn insert_new(
              from_name, correspondent, recipients, subject, date, date_offset, in_reply_to, refs, \
              body, html_only, attachments, warnings, change_seq, stored_at) VALUES {} \
              ON CONFLICT (sha256) DO NOTHING RETURNING id, sha256",
-            value_rows(chunk.len(), MESSAGE_COLUMNS)
+            value_rows(backend, chunk.len(), MESSAGE_COLUMNS)
         );
         let mut q = sqlx::query(&sql);
         for m in chunk {
@@ -171,13 +174,14 @@ async fn insert_new(
 /// The ids of messages the archive already has, by digest.
 async fn ids_of(
     tx: &mut Transaction<'static, Any>,
+    backend: Backend,
     digests: &[&Sha256],
 ) -> Result<HashMap<Sha256, i64>, StoreError> {
     let mut ids = HashMap::with_capacity(digests.len());
     for chunk in digests.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
             "SELECT id, sha256 FROM messages WHERE sha256 IN ({})",
-            param_list(chunk.len(), 1)
+            param_list(backend, chunk.len(), 1)
         );
         let mut q = sqlx::query(&sql);
         for sha in chunk {
@@ -196,6 +200,7 @@ async fn ids_of(
 /// message, the others its copies. Returns copy id → primary id.
 async fn record_copies(
     tx: &mut Transaction<'static, Any>,
+    backend: Backend,
     fresh: &[(&NewMessage, i64)],
 ) -> Result<HashMap<i64, i64>, StoreError> {
     let message_ids: Vec<&str> = fresh
@@ -207,7 +212,7 @@ async fn record_copies(
         let sql = format!(
             "SELECT message_id, MIN(id) FROM messages WHERE primary_id IS NULL \
              AND message_id IN ({}) GROUP BY message_id",
-            param_list(chunk.len(), 1)
+            param_list(backend, chunk.len(), 1)
         );
         let mut q = sqlx::query(&sql);
         for mid in chunk {

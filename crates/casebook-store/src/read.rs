@@ -156,7 +156,7 @@ impl Store {
         }
         let sql = format!(
             "SELECT {SUMMARY_COLUMNS}, body FROM messages WHERE id IN ({})",
-            param_list(ids.len(), 1)
+            param_list(self.backend(), ids.len(), 1)
         );
         let mut query = sqlx::query(&sql);
         for id in ids {

@@ -1,11 +1,23 @@
-//! Placeholders for statements built at run time. Both backends take
-//! `$1, $2, …` (sqlx's SQLite driver reads `$N` as the N-th argument), so
-//! every statement is written once.
+//! Placeholders for statements built at run time. Fixed statements are
+//! written once with `$1, $2, …`, which both backends take (sqlx's SQLite
+//! driver reads `$N` as the N-th argument). Statements with hundreds of
+//! parameters use plain `?` on SQLite: looking a named parameter up costs
+//! SQLite time linear in the statement's parameters, so `$N` there makes a
+//! 2,000-parameter insert quadratic.
 
+use crate::location::Backend;
 use std::fmt::Write;
 
+/// The `n`-th parameter (from 1).
+pub(crate) fn placeholder(backend: Backend, n: usize) -> String {
+    match backend {
+        Backend::Sqlite => "?".to_owned(),
+        Backend::Postgres => format!("${n}"),
+    }
+}
+
 /// `($1, $2, $3), ($4, $5, $6)`: `rows` rows of `columns` parameters.
-pub(crate) fn value_rows(rows: usize, columns: usize) -> String {
+pub(crate) fn value_rows(backend: Backend, rows: usize, columns: usize) -> String {
     let mut out = String::with_capacity(rows * columns * 5);
     for r in 0..rows {
         if r > 0 {
@@ -16,7 +28,7 @@ pub(crate) fn value_rows(rows: usize, columns: usize) -> String {
             if c > 0 {
                 out.push_str(", ");
             }
-            let _ = write!(out, "${}", r * columns + c + 1);
+            let _ = write!(out, "{}", placeholder(backend, r * columns + c + 1));
         }
         out.push(')');
     }
@@ -24,9 +36,9 @@ pub(crate) fn value_rows(rows: usize, columns: usize) -> String {
 }
 
 /// `$first, $first+1, …`: `n` parameters for an `IN (…)` list.
-pub(crate) fn param_list(n: usize, first: usize) -> String {
+pub(crate) fn param_list(backend: Backend, n: usize, first: usize) -> String {
     (first..first + n)
-        .map(|i| format!("${i}"))
+        .map(|i| placeholder(backend, i))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -37,7 +49,11 @@ mod tests {
 
     #[test]
     fn rows_number_their_parameters_in_order() {
-        assert_eq!(value_rows(2, 3), "($1, $2, $3), ($4, $5, $6)");
-        assert_eq!(param_list(3, 2), "$2, $3, $4");
+        assert_eq!(
+            value_rows(Backend::Postgres, 2, 3),
+            "($1, $2, $3), ($4, $5, $6)"
+        );
+        assert_eq!(value_rows(Backend::Sqlite, 2, 2), "(?, ?), (?, ?)");
+        assert_eq!(param_list(Backend::Postgres, 3, 2), "$2, $3, $4");
     }
 }

@@ -38,7 +38,23 @@ impl Store {
     /// Opens the database at `location` and brings its schema up to date
     /// (a database written by a newer Casebook is refused).
     pub async fn open(location: &StoreLocation) -> Result<Self, StoreError> {
-        let store = Self::connect(location).await?;
+        let mut store = Self::connect(location).await?;
+        // The common case, a database at this binary's schema, in one round
+        // trip; anything else (a new database, an older or newer one) takes
+        // the long way.
+        let latest = store.migrator().iter().map(|m| m.version).max();
+        let current: Result<(Option<i64>, String), _> = sqlx::query_as(
+            "SELECT (SELECT MAX(version) FROM _sqlx_migrations WHERE success), \
+             (SELECT value FROM store_identity WHERE id = 1)",
+        )
+        .fetch_one(&store.pool)
+        .await;
+        if let Ok((version, identity)) = current {
+            if version.is_some() && version == latest {
+                store.identity = Arc::from(identity);
+                return Ok(store);
+            }
+        }
         store.migrate(false).await?;
         store.with_identity().await
     }

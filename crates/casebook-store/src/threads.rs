@@ -4,7 +4,7 @@ use crate::decode::thread_row;
 use crate::error::{During, StoreError};
 use crate::location::Backend;
 use crate::model::*;
-use crate::sql::{param_list, value_rows};
+use crate::sql::{param_list, placeholder, value_rows};
 use crate::store::{Store, ROWS_PER_STATEMENT};
 use casebook_mail::MessageId;
 use sqlx::{Any, Transaction};
@@ -38,7 +38,11 @@ impl Store {
     /// those another process worked out from newer rows.
     pub async fn begin_rethreading(&self) -> Result<Rethreading, StoreError> {
         let (tx, seq) = self.begin_write().await?;
-        Ok(Rethreading { tx, seq })
+        Ok(Rethreading {
+            tx,
+            seq,
+            backend: self.backend(),
+        })
     }
 
     /// Removes messages (with their copies' raw bytes and places), leaving
@@ -51,7 +55,7 @@ impl Store {
         let (mut tx, seq) = self.begin_write().await?;
         let mut removed = 0;
         for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-            let list = param_list(chunk.len(), 1);
+            let list = param_list(self.backend(), chunk.len(), 1);
             let d = "removing messages";
             for sql in [
                 // Their threads are worked out afresh without them.
@@ -81,7 +85,7 @@ impl Store {
                 let sql = format!(
                     "INSERT INTO removed_messages (id, change_seq) VALUES {} \
                      ON CONFLICT (id) DO UPDATE SET change_seq = excluded.change_seq",
-                    value_rows(gone.len(), 2)
+                    value_rows(self.backend(), gone.len(), 2)
                 );
                 let mut q = sqlx::query(&sql);
                 for id in &gone {
@@ -99,6 +103,7 @@ impl Store {
 pub struct Rethreading {
     tx: Transaction<'static, Any>,
     seq: i64,
+    backend: Backend,
 }
 
 impl Rethreading {
@@ -125,10 +130,10 @@ impl Rethreading {
             let sql = format!(
                 "WITH u (id, thread_id, reply_id, response_secs) AS (VALUES {}) \
                  UPDATE messages SET thread_id = u.thread_id, reply_id = u.reply_id, \
-                 response_secs = u.response_secs, change_seq = ${} \
+                 response_secs = u.response_secs, change_seq = {} \
                  FROM u WHERE messages.id = u.id",
-                value_rows(chunk.len(), 4),
-                chunk.len() * 4 + 1
+                value_rows(self.backend, chunk.len(), 4),
+                placeholder(self.backend, chunk.len() * 4 + 1)
             );
             let mut q = sqlx::query(&sql);
             for u in chunk {

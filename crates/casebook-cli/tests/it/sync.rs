@@ -210,21 +210,27 @@ fn an_oversized_message_is_skipped_listed_and_does_not_block_the_folder() {
     );
 }
 
+/// A Dovecot whose INBOX holds `total` one-line cases ("case N").
+fn server_with_cases(total: u32) -> Dovecot {
+    let dovecot = Dovecot::start(&[("support", "secret")]);
+    for n in 0..total {
+        let msg = format!(
+            "From: c{n}@customer.example\r\nTo: support@casebook.example\r\nSubject: case {n}\r\n\
+             Message-ID: <case{n}@customer.example>\r\n\r\nbody {n} {}\r\n",
+            "padding ".repeat(50)
+        );
+        dovecot.deliver("support", "INBOX", msg.as_bytes());
+    }
+    dovecot
+}
+
 /// Kills `casebook sync` with SIGKILL at spread-out moments while it pulls
 /// 1,500 messages, then lets it finish: every message is stored exactly
 /// once and the watermark ends at the last UID.
 #[test]
 fn a_sync_killed_at_any_moment_loses_and_duplicates_nothing() {
-    let dovecot = Dovecot::start(&[("support", "secret")]);
     let total = 1500u32;
-    for n in 0..total {
-        let msg = format!(
-            "From: c{n}@customer.example\r\nTo: support@casebook.example\r\nSubject: case {n}\r\n\
-             Message-ID: <kill{n}@customer.example>\r\n\r\nbody {n} {}\r\n",
-            "padding ".repeat(50)
-        );
-        dovecot.deliver("support", "INBOX", msg.as_bytes());
-    }
+    let dovecot = server_with_cases(total);
     let cb = Casebook::new();
     configure(&cb, &account("support", dovecot.port, ""));
     // Deterministic, spread-out kill points (milliseconds after start).
@@ -263,16 +269,8 @@ fn a_sync_killed_at_any_moment_loses_and_duplicates_nothing() {
 /// own data folder, storing into one database at the same time.
 #[test]
 fn two_sync_workers_on_one_account_store_each_message_once() {
-    let dovecot = Dovecot::start(&[("support", "secret")]);
     let total = 1200u32;
-    for n in 0..total {
-        let msg = format!(
-            "From: c{n}@customer.example\r\nTo: support@casebook.example\r\nSubject: case {n}\r\n\
-             Message-ID: <twice{n}@customer.example>\r\n\r\nbody {n} {}\r\n",
-            "padding ".repeat(50)
-        );
-        dovecot.deliver("support", "INBOX", msg.as_bytes());
-    }
+    let dovecot = server_with_cases(total);
     let first = Casebook::new();
     configure(&first, &account("support", dovecot.port, ""));
     let second = first.another_process();
