@@ -19,6 +19,18 @@ pub enum ArchiveError {
         None => "the config has no [[account]]; see config/casebook.example.toml".to_owned(),
     })]
     NoAccount { name: Option<String> },
+    #[error("there is already a user {0:?}; `casebook user list` shows them")]
+    UserExists(String),
+    #[error("there is no user {0:?}; `casebook user list` shows them")]
+    UnknownUser(String),
+    #[error("the user name {0:?} is not usable: use 1 to 64 letters, digits or . _ - @")]
+    BadUserName(String),
+    #[error("the password is too short: use at least {0} characters (a passphrase of a few words is easy to type and hard to guess)")]
+    WeakPassword(usize),
+    #[error("{0:?} is not a tag: use 1 to 64 letters, digits or - _ . /")]
+    BadTag(String),
+    #[error("cannot hash a password: {0}")]
+    PasswordHash(String),
     #[error("the import pipeline stopped: {0}")]
     Pipeline(String),
 }

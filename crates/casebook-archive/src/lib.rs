@@ -25,6 +25,7 @@ mod read;
 mod settle;
 mod sync;
 pub mod threading;
+mod users;
 mod watch;
 
 pub use config::{Account, Config, ConfigError, OAuthMechanism, Secret, Security};
@@ -33,13 +34,14 @@ pub use import::{ImportFailure, ImportProgress, ImportReport, NoProgress};
 pub use migrate::{migrate, migrate_store};
 pub use read::{SearchHit, SearchPage, SearchRequest, Stats};
 pub use sync::{FolderSync, LogProgress, SyncProgress};
+pub use users::{Login, Session, User, MIN_PASSWORD_CHARS, SESSION_SECS};
 pub use watch::WatchEvent;
 
 pub use casebook_mail::{CopyDifference, Direction, MessageId, ThreadId};
 pub use casebook_search::{QueryError, Snippet, Sort};
 pub use casebook_store::{
     Backend, CopyReport, FolderRecord, MessageCounts, MessageSummary, Recipient, RecipientKind,
-    StoreLocation, StoredAttachment, StoredMessage,
+    Role, StoreLocation, StoredAttachment, StoredMessage,
 };
 
 use casebook_search::SearchIndex;

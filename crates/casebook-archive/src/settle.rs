@@ -21,6 +21,19 @@ impl Archive {
         self.catch_up_index(false).await
     }
 
+    /// Brings this process's threads and index up to date with what other
+    /// processes stored (a long-running server calls it before searching).
+    /// An index busy in another process is left to that process.
+    pub async fn refresh(&self) -> Result<(), ArchiveError> {
+        match self.settle().await {
+            Err(ArchiveError::Search(SearchError::Locked(e))) => {
+                tracing::warn!("index not brought up to date: {e}");
+                Ok(())
+            }
+            other => other.map(|_| ()),
+        }
+    }
+
     /// What opening does: cheap checks, and work only where a crash or
     /// another process left some. An index busy in another process (an
     /// import running) is left to that process.
@@ -117,5 +130,6 @@ fn index_doc(row: IndexRow) -> IndexDoc {
         body: row.body,
         has_attachment: row.has_attachments,
         answered: row.answered,
+        tags: row.tags,
     }
 }

@@ -102,7 +102,7 @@ impl Archive {
             error: Some(error),
             ..FolderSync::default()
         };
-        let mut session = match self.log_in(account).await {
+        let mut session = match self.imap_login(account).await {
             Ok(session) => session,
             Err(error) => {
                 self.store
@@ -140,7 +140,7 @@ impl Archive {
             runs.push(async move {
                 let outcome = match session {
                     Some(s) => Ok(s),
-                    None => self.log_in(account).await,
+                    None => self.imap_login(account).await,
                 };
                 let mut session = match outcome {
                     Ok(s) => s,
@@ -172,7 +172,7 @@ impl Archive {
         Ok(reports)
     }
 
-    pub(crate) async fn log_in(&self, account: &Account) -> Result<ImapSession, String> {
+    pub(crate) async fn imap_login(&self, account: &Account) -> Result<ImapSession, String> {
         let server = Server {
             host: account.host.clone(),
             port: account.port,

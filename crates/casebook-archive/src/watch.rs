@@ -106,7 +106,7 @@ impl Archive {
         stop: &mut watch::Receiver<bool>,
         report: &(dyn Fn(WatchEvent) + Sync),
     ) -> Result<bool, String> {
-        let mut session = self.log_in(account).await?;
+        let mut session = self.imap_login(account).await?;
         if !session.supports_idle().await.map_err(|e| e.to_string())? {
             session.logout().await;
             report(WatchEvent::Polling {

@@ -35,6 +35,16 @@ pub enum Command {
         #[arg(long, default_value_t = 2000)]
         messages: usize,
     },
+    /// Serve the web app and the JSON API (/api/v1/) until Ctrl-C or SIGTERM.
+    Serve {
+        /// Address and port to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// Mark the session cookie Secure: the app is reached over HTTPS
+        /// (through a proxy that terminates TLS).
+        #[arg(long)]
+        secure_cookies: bool,
+    },
     /// Bring the database's schema up to date (opening an archive does it
     /// too; run this before starting the processes of a shared archive).
     Migrate,
@@ -132,11 +142,65 @@ pub enum ArchiveCommand {
         #[arg(long)]
         account: Option<String>,
     },
+    /// The people who use the web app: add, list, disable, set a password.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// API tokens for scripts (sent as `Authorization: Bearer TOKEN`).
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+    /// Tag a message (searchable as tag:NAME).
+    Tag { id: i64, tag: String },
     /// The IMAP folders synced so far: UIDVALIDITY, last UID, counts, last sync and error.
     Accounts {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand)]
+pub enum UserAction {
+    /// Add a user; the password is read from the terminal (or one line of
+    /// standard input).
+    Add {
+        name: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
+    /// Every user with their role.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable a user: their sessions end and their API tokens stop working.
+    Disable { name: String },
+    /// Set a user's password (read like `add`); their sessions end.
+    Passwd { name: String },
+}
+
+#[derive(Subcommand)]
+pub enum TokenAction {
+    /// Create an API token for a user; it is shown once.
+    Create {
+        #[arg(long)]
+        user: String,
+        /// What the token is for, e.g. "nightly export".
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    /// Searches and reads correspondence.
+    Agent,
+    /// Sees approved testimonials and aggregate statistics only.
+    Marketing,
+    /// Everything, including users.
+    Admin,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -8,9 +8,9 @@ mod progress;
 mod quickstart;
 
 use anyhow::{bail, Context, Result};
-use args::{ArchiveCommand, Args, Command, SortArg};
+use args::{ArchiveCommand, Args, Command, RoleArg, SortArg, TokenAction, UserAction};
 use casebook_archive::{
-    Archive, ArchiveError, Config, MessageId, SearchRequest, Sort, StoreLocation, ThreadId,
+    Archive, ArchiveError, Config, MessageId, Role, SearchRequest, Sort, StoreLocation, ThreadId,
     WatchEvent,
 };
 use clap::Parser;
@@ -30,10 +30,17 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .init();
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    // The web server answers many requests at once; every other command
+    // does one thing at a time.
+    let runtime = match &args.command {
+        Command::Serve { .. } => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build(),
+        _ => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+    };
+    let runtime = match runtime {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -74,6 +81,30 @@ async fn run(args: Args) -> Result<ExitCode> {
         .or_else(|| config.data_dir.clone())
         .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA));
     match args.command {
+        Command::Serve {
+            listen,
+            secure_cookies,
+        } => {
+            let archive = Archive::open(&data, config)
+                .await
+                .with_context(|| format!("cannot open the archive in {}", data.display()))?;
+            let archive = std::sync::Arc::new(archive);
+            let app =
+                casebook_web::router(archive.clone(), casebook_web::WebOptions { secure_cookies });
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen}; is another server using it? choose another with --listen"))?;
+            let address = listener.local_addr()?;
+            println!("listening on http://{address}");
+            std::io::stdout().flush()?;
+            casebook_web::serve(listener, app, wait_for_stop_signal())
+                .await
+                .context("the web server stopped")?;
+            if let Ok(archive) = std::sync::Arc::try_unwrap(archive) {
+                archive.close().await?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Migrate => {
             let location = config.store_location(&data);
             let version = casebook_archive::migrate(&location)
@@ -232,11 +263,79 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
             stopper.abort();
             writeln!(out, "stopped")?;
         }
+        ArchiveCommand::User { action } => users(archive, action, out).await?,
+        ArchiveCommand::Token {
+            action: TokenAction::Create { user, label },
+        } => {
+            let token = archive.create_token(&user, &label).await?;
+            writeln!(out, "{token}")?;
+            if std::io::stdout().is_terminal() {
+                eprintln!("This token is shown once; casebook keeps only its digest.");
+            }
+        }
+        ArchiveCommand::Tag { id, tag } => {
+            if !archive.tag(MessageId(id), &tag, None).await? {
+                bail!("{}", no_message(id));
+            }
+            writeln!(out, "tagged message {id} {tag}")?;
+        }
         ArchiveCommand::Accounts { json } => {
             output::accounts(out, &archive.folder_records().await?, json)?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn users(archive: &Archive, action: UserAction, out: &mut impl Write) -> Result<()> {
+    match action {
+        UserAction::Add { name, role } => {
+            let role = match role {
+                RoleArg::Agent => Role::Agent,
+                RoleArg::Marketing => Role::Marketing,
+                RoleArg::Admin => Role::Admin,
+            };
+            let password = read_password(&name)?;
+            archive.add_user(&name, role, &password).await?;
+            writeln!(out, "added {name} ({})", role.as_str())?;
+        }
+        UserAction::List { json } => output::users(out, &archive.users().await?, json)?,
+        UserAction::Disable { name } => {
+            archive.disable_user(&name).await?;
+            writeln!(
+                out,
+                "disabled {name}: their sessions ended and their API tokens no longer work"
+            )?;
+        }
+        UserAction::Passwd { name } => {
+            let password = read_password(&name)?;
+            archive.set_password(&name, &password).await?;
+            writeln!(out, "set a new password for {name}; their sessions ended")?;
+        }
+    }
+    Ok(())
+}
+
+/// A password from the terminal (typed twice, not shown) or, for scripts,
+/// the first line of standard input.
+fn read_password(name: &str) -> Result<String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("Password for {name}: "))?;
+        let again = rpassword::prompt_password("Again: ")?;
+        if first != again {
+            bail!("the two passwords differ; nothing was changed");
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
+        let password = line.trim_end_matches(['\n', '\r']).to_owned();
+        if password.is_empty() {
+            bail!("no password on standard input; pipe it in (printf '%s\\n' \"$PASSWORD\" | casebook user add …) or run in a terminal");
+        }
+        Ok(password)
+    }
 }
 
 /// Ctrl-C or SIGTERM, whichever comes first.

@@ -3,7 +3,7 @@
 
 use casebook_archive::{
     CopyDifference, CopyReport, Direction, FolderRecord, FolderSync, ImportReport, MessageId,
-    MessageSummary, SearchPage, Stats, StoreLocation, StoredMessage, ThreadId, WatchEvent,
+    MessageSummary, SearchPage, Stats, StoreLocation, StoredMessage, ThreadId, User, WatchEvent,
 };
 use serde::Serialize;
 use std::io::{self, Write};
@@ -533,4 +533,25 @@ pub fn copy_report(
         "  checksum of messages and links {}, same in both",
         r.checksum
     )
+}
+
+pub fn users(out: &mut impl Write, users: &[User], json: bool) -> io::Result<()> {
+    if json {
+        let list: Vec<_> = users
+            .iter()
+            .map(|u| serde_json::json!({ "name": u.name, "role": u.role.as_str(), "disabled": u.disabled }))
+            .collect();
+        return writeln!(out, "{}", serde_json::Value::Array(list));
+    }
+    if users.is_empty() {
+        return writeln!(
+            out,
+            "no users yet; `casebook user add NAME --role admin` adds the first"
+        );
+    }
+    for u in users {
+        let state = if u.disabled { "  (disabled)" } else { "" };
+        writeln!(out, "{:<24} {:<10}{state}", u.name, u.role.as_str())?;
+    }
+    Ok(())
 }

@@ -49,6 +49,8 @@ pub struct IndexDoc {
     pub has_attachment: bool,
     /// For inbound mail: one of our replies is paired with it.
     pub answered: bool,
+    /// Tags agents gave it, normalised (see [`crate::normalize_tag`]).
+    pub tags: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -127,6 +129,11 @@ fn writer_threads() -> usize {
 const FLAG_ATTACHMENT: &str = "attachment";
 const FLAG_ANSWERED: &str = "answered";
 const FLAG_UNANSWERED: &str = "unanswered";
+
+/// Tags share the flags field, prefixed so no tag can pose as a flag.
+fn tag_flag(tag: &str) -> String {
+    format!("tag:{tag}")
+}
 
 #[derive(Clone, Copy)]
 struct Fields {
@@ -328,6 +335,7 @@ impl SearchIndex {
                 Term::from_field_u64(f.thread, t.0 as u64),
                 IndexRecordOption::Basic,
             )),
+            Expr::Tag(tag) => self.flag(&tag_flag(tag)),
             Expr::Not(inner) => Box::new(BooleanQuery::new(vec![
                 (Occur::Must, Box::new(AllQuery)),
                 (Occur::MustNot, self.to_query(inner)),
@@ -422,6 +430,9 @@ impl IndexBatch<'_> {
                     FLAG_UNANSWERED
                 },
             );
+        }
+        for tag in &doc.tags {
+            d.add_text(f.flags, tag_flag(tag));
         }
         self.writer.add_document(d)?;
         Ok(())

@@ -16,11 +16,11 @@
 //!     id: MessageId(1), thread: ThreadId(1), date: Some(1_200_000_000),
 //!     direction: Direction::Inbound, from: "ann@example.com".into(), to: String::new(),
 //!     subject: "SIP trunk down".into(), body: "Our trunk drops calls".into(),
-//!     has_attachment: false, answered: false,
+//!     has_attachment: false, answered: false, tags: vec!["outage".into()],
 //! }).unwrap();
 //! let caught_up = Checkpoint { store: "a1b2".into(), seq: 1 };
 //! batch.commit(&caught_up).unwrap();
-//! let found = index.search(&parse_query("trunk is:unanswered").unwrap(), &SearchOptions::default()).unwrap();
+//! let found = index.search(&parse_query("trunk is:unanswered tag:Outage").unwrap(), &SearchOptions::default()).unwrap();
 //! assert_eq!(found.total, 1);
 //! assert_eq!(found.hits[0].id, MessageId(1));
 //! assert_eq!(index.checkpoint().unwrap(), Some(caught_up));
@@ -37,4 +37,4 @@ pub use index::{
     Checkpoint, Hit, IndexBatch, IndexDoc, SearchError, SearchIndex, SearchOptions, SearchResults,
     Snippet, Sort,
 };
-pub use query::{parse_query, Expr, QueryError, TextField};
+pub use query::{normalize_tag, parse_query, Expr, QueryError, TextField};

@@ -6,7 +6,8 @@
 //! (binding tighter than the implicit AND between terms); parentheses;
 //! `after:2008-01-31` (on or after) and `before:` (strictly before), in UTC;
 //! `has:attachment`; `is:inbound` `is:outbound` `is:automated`
-//! `is:answered` `is:unanswered`; `thread:ID`.
+//! `is:answered` `is:unanswered`; `thread:ID`; `tag:NAME` (tags agents
+//! gave messages; case does not matter).
 
 use casebook_mail::{Direction, ThreadId};
 use std::fmt;
@@ -39,6 +40,8 @@ pub enum Expr {
     Direction(Direction),
     Answered(bool),
     Thread(ThreadId),
+    /// Carries this tag (lowercase).
+    Tag(String),
     Not(Box<Expr>),
     And(Vec<Expr>),
     Or(Vec<Expr>),
@@ -320,13 +323,28 @@ fn term(field: Option<&str>, text: String, quoted: bool, at: usize) -> Result<Ex
             .filter(|n| *n > 0)
             .map(|n| Expr::Thread(ThreadId(n)))
             .ok_or_else(|| bad(format!("expected a thread number after `thread:`, found `{text}`"))),
+        Some("tag") => normalize_tag(&text)
+            .map(Expr::Tag)
+            .ok_or_else(|| bad(format!("expected a tag after `tag:` (letters, digits, - _ . /), found `{text}`"))),
         Some(other) => Err(QueryError {
             position: at,
             message: format!(
-                "unknown field `{other}:`; expected one of from:, to:, subject:, body:, after:, before:, has:, is:, thread: (put the word in quotes to search for it as text)"
+                "unknown field `{other}:`; expected one of from:, to:, subject:, body:, after:, before:, has:, is:, thread:, tag: (put the word in quotes to search for it as text)"
             ),
         }),
     }
+}
+
+/// A tag as stored and searched: trimmed, lowercase, 1 to 64 letters,
+/// digits or `- _ . /`; `None` for anything else.
+pub fn normalize_tag(text: &str) -> Option<String> {
+    let tag = text.trim().to_lowercase();
+    let valid = !tag.is_empty()
+        && tag.chars().count() <= 64
+        && tag
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
+    valid.then_some(tag)
 }
 
 /// `2008-01-31` or `2008/01/31`.

@@ -110,6 +110,56 @@ const TABLES: &[Table] = &[
         ],
         page_by: None,
     },
+    Table {
+        name: "users",
+        columns: &[
+            ("id", Int),
+            ("name", Text),
+            ("role", Text),
+            ("password_hash", Text),
+            ("disabled", Int),
+            ("created_at", Int),
+        ],
+        page_by: Some("id"),
+    },
+    Table {
+        name: "api_tokens",
+        columns: &[
+            ("id", Int),
+            ("user_id", Int),
+            ("token_sha256", Text),
+            ("label", Text),
+            ("created_at", Int),
+            ("last_used", Int),
+        ],
+        page_by: Some("id"),
+    },
+    Table {
+        name: "sessions",
+        columns: &[
+            ("token_sha256", Text),
+            ("user_id", Int),
+            ("csrf", Text),
+            ("created_at", Int),
+            ("expires_at", Int),
+        ],
+        page_by: None,
+    },
+    Table {
+        name: "login_failures",
+        columns: &[("name", Text), ("at", Int)],
+        page_by: None,
+    },
+    Table {
+        name: "message_tags",
+        columns: &[
+            ("message", Int),
+            ("tag", Text),
+            ("added_by", Int),
+            ("added_at", Int),
+        ],
+        page_by: Some("message"),
+    },
 ];
 
 /// What a copy moved and checked.
@@ -135,7 +185,9 @@ impl Store {
         target: &Store,
         mut progress: impl FnMut(u64),
     ) -> Result<CopyReport, StoreError> {
-        let held = target.row_count("messages").await? + target.row_count("imap_folders").await?;
+        let held = target.row_count("messages").await?
+            + target.row_count("imap_folders").await?
+            + target.row_count("users").await?;
         if held > 0 {
             return Err(StoreError::TargetNotEmpty {
                 location: target.location().to_string(),
@@ -155,13 +207,15 @@ impl Store {
             .await
             .during("copying the change counter")?;
         if target.backend() == Backend::Postgres {
-            sqlx::query(
-                "SELECT setval(pg_get_serial_sequence('messages', 'id'), \
-                 (SELECT COALESCE(MAX(id), 0) + 1 FROM messages), false)",
-            )
-            .execute(&mut *tx)
-            .await
-            .during("moving the message id sequence past the copied ids")?;
+            for table in ["messages", "users", "api_tokens"] {
+                sqlx::query(&format!(
+                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+                     (SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"
+                ))
+                .execute(&mut *tx)
+                .await
+                .during("moving id sequences past the copied ids")?;
+            }
         }
         tx.commit().await.during("committing the copy")?;
         source_tx.rollback().await.during("releasing the source")?;

@@ -133,5 +133,6 @@ pub(crate) fn index_row(row: &AnyRow) -> Result<IndexRow, StoreError> {
         body: row.try_get("body").during(d)?,
         has_attachments: !attachments.is_empty(),
         answered: message_id_column(row, "reply_id")?.is_some(),
+        tags: Vec::new(),
     })
 }

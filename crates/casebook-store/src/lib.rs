@@ -28,14 +28,15 @@ mod read;
 mod sql;
 mod store;
 mod threads;
+mod users;
 
 pub use copy::CopyReport;
 pub use error::StoreError;
 pub use location::{Backend, StoreLocation};
 pub use model::{
     FolderRecord, FolderState, IndexRow, MessageCounts, MessageSummary, NewMessage, Recipient,
-    RecipientKind, SkippedMessage, Stored, StoredAttachment, StoredMessage, ThreadRow,
-    ThreadUpdate, Watermark,
+    RecipientKind, Role, SkippedMessage, Stored, StoredAttachment, StoredMessage, ThreadRow,
+    ThreadUpdate, UserRecord, Watermark,
 };
 pub use raw::{compress_raw, CompressedRaw};
 pub use store::Store;

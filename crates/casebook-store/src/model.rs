@@ -138,6 +138,7 @@ pub struct IndexRow {
     pub body: String,
     pub has_attachments: bool,
     pub answered: bool,
+    pub tags: Vec<String>,
 }
 
 /// The archive in numbers.
@@ -196,4 +197,47 @@ pub struct FolderRecord {
     pub last_error: Option<String>,
     /// (uid, size, reason) of messages passed over.
     pub skipped: Vec<(u32, u64, String)>,
+}
+
+/// What a user may do. Stored by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Searches and reads correspondence.
+    Agent,
+    /// Sees approved testimonials and aggregate statistics, never a message
+    /// or an address.
+    Marketing,
+    /// Everything, including users.
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Agent => "agent",
+            Role::Marketing => "marketing",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn from_str_opt(s: &str) -> Option<Self> {
+        match s {
+            "agent" => Some(Role::Agent),
+            "marketing" => Some(Role::Marketing),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// A user as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    /// argon2id, as a PHC string.
+    pub password_hash: String,
+    pub disabled: bool,
+    pub created_at: i64,
 }

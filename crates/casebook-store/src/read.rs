@@ -52,7 +52,30 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .during("reading messages to index")?;
-        rows.iter().map(index_row).collect()
+        let mut out: Vec<IndexRow> = rows.iter().map(index_row).collect::<Result<_, _>>()?;
+        if out.is_empty() {
+            return Ok(out);
+        }
+        let sql = format!(
+            "SELECT message, tag FROM message_tags WHERE message IN ({}) ORDER BY message, tag",
+            param_list(self.backend(), out.len(), 1)
+        );
+        let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
+        for row in &out {
+            q = q.bind(row.id.0);
+        }
+        let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
+        for (message, tag) in q
+            .fetch_all(&self.pool)
+            .await
+            .during("reading tags to index")?
+        {
+            tags.entry(message).or_default().push(tag);
+        }
+        for row in &mut out {
+            row.tags = tags.remove(&row.id.0).unwrap_or_default();
+        }
+        Ok(out)
     }
 
     /// Messages removed by changes after `seq`: what every index must drop.

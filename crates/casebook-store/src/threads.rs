@@ -66,6 +66,7 @@ impl Store {
                 format!("UPDATE messages SET reply_id = NULL, response_secs = NULL WHERE reply_id IN ({list})"),
                 format!("UPDATE messages SET primary_id = NULL WHERE primary_id IN ({list})"),
                 format!("DELETE FROM raw_messages WHERE message IN ({list})"),
+                format!("DELETE FROM message_tags WHERE message IN ({list})"),
                 format!("DELETE FROM locations WHERE message IN ({list})"),
             ] {
                 let mut q = sqlx::query(&sql);

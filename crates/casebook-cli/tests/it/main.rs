@@ -3,6 +3,7 @@
 
 mod shared;
 mod sync;
+mod web;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -310,7 +310,7 @@ fn two_sync_workers_on_one_account_store_each_message_once() {
 }
 
 /// Ends the child (by its id) if a failed assertion leaves it running.
-struct StopOnDrop(std::process::Child);
+pub(crate) struct StopOnDrop(pub(crate) std::process::Child);
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
@@ -322,7 +322,7 @@ impl Drop for StopOnDrop {
 }
 
 /// Lines of a child's stdout, received with a deadline.
-fn lines_of(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
+pub(crate) fn lines_of(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
     use std::io::BufRead;
     let stdout = child.stdout.take().expect("piped stdout");
     let (tx, rx) = std::sync::mpsc::channel();
@@ -339,7 +339,10 @@ fn lines_of(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String
     rx
 }
 
-fn wait_for_line(lines: &std::sync::mpsc::Receiver<String>, wanted: &str) -> Vec<String> {
+pub(crate) fn wait_for_line(
+    lines: &std::sync::mpsc::Receiver<String>,
+    wanted: &str,
+) -> Vec<String> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let mut seen = Vec::new();
     while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {

@@ -1,0 +1,329 @@
+//! Users and roles, passwords (argon2id), API tokens, web sessions, and
+//! the tags agents give messages. Secrets are hashed here; the store only
+//! ever sees digests.
+
+use crate::{Archive, ArchiveError};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use casebook_mail::MessageId;
+use casebook_store::{Role, UserRecord};
+use sha2::Digest;
+use time::OffsetDateTime;
+
+/// The shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+/// How long a web session lasts.
+pub const SESSION_SECS: i64 = 12 * 3600;
+/// Failed logins for one name within this window…
+const FAILURE_WINDOW_SECS: i64 = 15 * 60;
+/// …beyond this many lock the name until the window has passed.
+const FAILURES_ALLOWED: u64 = 5;
+
+/// A user, without their password hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    pub disabled: bool,
+}
+
+impl From<UserRecord> for User {
+    fn from(r: UserRecord) -> Self {
+        Self {
+            id: r.id,
+            name: r.name,
+            role: r.role,
+            disabled: r.disabled,
+        }
+    }
+}
+
+/// A logged-in browser: who, and the token its forms must carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub user: User,
+    pub csrf: String,
+}
+
+/// What a login attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Login {
+    /// The cookie value to set (shown once) and the session it opens.
+    Started { token: String, session: Session },
+    /// Wrong name or password (not saying which), or a disabled user.
+    Refused,
+    /// Too many failures for this name lately; try again after this long.
+    Throttled { retry_after_secs: i64 },
+}
+
+fn now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// 32 random bytes as hex, with a prefix saying what it is.
+fn random_secret(prefix: &str) -> Result<String, ArchiveError> {
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes)
+        .map_err(|e| ArchiveError::PasswordHash(format!("no randomness: {e}")))?;
+    Ok(format!("{prefix}{}", hex(&bytes)))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn digest(secret: &str) -> String {
+    hex(&sha2::Sha256::digest(secret.as_bytes()))
+}
+
+fn check_name(name: &str) -> Result<(), ArchiveError> {
+    let ok = !name.is_empty()
+        && name.chars().count() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ArchiveError::BadUserName(name.to_owned()))
+    }
+}
+
+async fn hash_password(password: &str) -> Result<String, ArchiveError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(ArchiveError::WeakPassword(MIN_PASSWORD_CHARS));
+    }
+    let mut salt = [0u8; 16];
+    getrandom::getrandom(&mut salt)
+        .map_err(|e| ArchiveError::PasswordHash(format!("no randomness: {e}")))?;
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| ArchiveError::PasswordHash(e.to_string()))?
+    .map_err(ArchiveError::PasswordHash)
+}
+
+async fn password_matches(password: &str, hash: &str) -> bool {
+    let (password, hash) = (password.to_owned(), hash.to_owned());
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+impl Archive {
+    pub async fn add_user(
+        &self,
+        name: &str,
+        role: Role,
+        password: &str,
+    ) -> Result<User, ArchiveError> {
+        check_name(name)?;
+        let hash = hash_password(password).await?;
+        let id = self
+            .store
+            .add_user(name, role, &hash, now())
+            .await?
+            .ok_or_else(|| ArchiveError::UserExists(name.to_owned()))?;
+        tracing::info!(user = name, role = role.as_str(), "user added");
+        Ok(User {
+            id,
+            name: name.to_owned(),
+            role,
+            disabled: false,
+        })
+    }
+
+    pub async fn users(&self) -> Result<Vec<User>, ArchiveError> {
+        Ok(self
+            .store
+            .users()
+            .await?
+            .into_iter()
+            .map(User::from)
+            .collect())
+    }
+
+    /// Disables a user: their sessions end and their tokens stop working.
+    pub async fn disable_user(&self, name: &str) -> Result<(), ArchiveError> {
+        if !self.store.set_user_disabled(name, true).await? {
+            return Err(ArchiveError::UnknownUser(name.to_owned()));
+        }
+        tracing::info!(user = name, "user disabled");
+        Ok(())
+    }
+
+    /// Sets a new password; the user's sessions end.
+    pub async fn set_password(&self, name: &str, password: &str) -> Result<(), ArchiveError> {
+        let hash = hash_password(password).await?;
+        if !self.store.set_password(name, &hash).await? {
+            return Err(ArchiveError::UnknownUser(name.to_owned()));
+        }
+        tracing::info!(user = name, "password changed");
+        Ok(())
+    }
+
+    /// Creates an API token for a user and returns it: it is shown once,
+    /// only its digest is kept.
+    pub async fn create_token(&self, name: &str, label: &str) -> Result<String, ArchiveError> {
+        let user = self
+            .store
+            .user_by_name(name)
+            .await?
+            .filter(|u| !u.disabled)
+            .ok_or_else(|| ArchiveError::UnknownUser(name.to_owned()))?;
+        let token = random_secret("cbt_")?;
+        self.store
+            .add_token(user.id, &digest(&token), label, now())
+            .await?;
+        tracing::info!(user = name, label, "API token created");
+        Ok(token)
+    }
+
+    /// The enabled user an API token belongs to.
+    pub async fn user_for_token(&self, token: &str) -> Result<Option<User>, ArchiveError> {
+        Ok(self
+            .store
+            .user_by_token(&digest(token))
+            .await?
+            .map(User::from))
+    }
+
+    /// Checks a name and password and opens a session. Failures are logged
+    /// and counted; after too many for one name it is locked for a while,
+    /// even for the right password.
+    pub async fn log_in(&self, name: &str, password: &str) -> Result<Login, ArchiveError> {
+        let now = now();
+        let since = now - FAILURE_WINDOW_SECS;
+        if self.store.login_failures(name, since).await? >= FAILURES_ALLOWED {
+            tracing::warn!(user = name, "login refused: too many failed attempts");
+            return Ok(Login::Throttled {
+                retry_after_secs: FAILURE_WINDOW_SECS,
+            });
+        }
+        let user = self.store.user_by_name(name).await?;
+        let matches = match &user {
+            Some(u) => password_matches(password, &u.password_hash).await,
+            None => false,
+        };
+        match user {
+            Some(u) if matches && !u.disabled => {
+                let token = random_secret("cbs_")?;
+                let csrf = random_secret("")?;
+                self.store
+                    .add_session(&digest(&token), u.id, &csrf, now, now + SESSION_SECS)
+                    .await?;
+                tracing::info!(user = name, "logged in");
+                Ok(Login::Started {
+                    token,
+                    session: Session {
+                        user: u.into(),
+                        csrf,
+                    },
+                })
+            }
+            _ => {
+                let failures = self.store.record_login_failure(name, now, since).await?;
+                tracing::warn!(user = name, failures, "failed login");
+                Ok(Login::Refused)
+            }
+        }
+    }
+
+    /// The session a cookie value opens, if it is current.
+    pub async fn session(&self, token: &str) -> Result<Option<Session>, ArchiveError> {
+        Ok(self
+            .store
+            .session(&digest(token), now())
+            .await?
+            .map(|(user, csrf)| Session {
+                user: user.into(),
+                csrf,
+            }))
+    }
+
+    pub async fn log_out(&self, token: &str) -> Result<(), ArchiveError> {
+        Ok(self.store.end_session(&digest(token)).await?)
+    }
+
+    /// Tags a message (searchable as `tag:NAME` once the index catches
+    /// up, which this does). Returns false if there is no such message.
+    pub async fn tag(
+        &self,
+        id: MessageId,
+        tag: &str,
+        by: Option<&User>,
+    ) -> Result<bool, ArchiveError> {
+        let tag = casebook_search::normalize_tag(tag)
+            .ok_or_else(|| ArchiveError::BadTag(tag.to_owned()))?;
+        let tagged = self
+            .store
+            .add_tag(id, &tag, by.map(|u| u.id), now())
+            .await?;
+        self.settle().await?;
+        Ok(tagged)
+    }
+
+    /// Removes a tag; returns whether the message had it.
+    pub async fn untag(&self, id: MessageId, tag: &str) -> Result<bool, ArchiveError> {
+        let tag = casebook_search::normalize_tag(tag)
+            .ok_or_else(|| ArchiveError::BadTag(tag.to_owned()))?;
+        let removed = self.store.remove_tag(id, &tag).await?;
+        self.settle().await?;
+        Ok(removed)
+    }
+
+    pub async fn tags(&self, id: MessageId) -> Result<Vec<String>, ArchiveError> {
+        Ok(self.store.tags(id).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn passwords_hash_with_argon2id_and_verify() {
+        let hash = hash_password("correct horse battery").await.expect("hash");
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert!(password_matches("correct horse battery", &hash).await);
+        assert!(!password_matches("correct horse battery!", &hash).await);
+        assert!(!password_matches("anything", "not a hash").await);
+        assert!(matches!(
+            hash_password("short").await,
+            Err(ArchiveError::WeakPassword(MIN_PASSWORD_CHARS))
+        ));
+    }
+
+    #[test]
+    fn user_names_are_plain() {
+        assert!(check_name("ann.lee@casebook.example").is_ok());
+        assert!(check_name("").is_err());
+        assert!(check_name("ann lee").is_err());
+        assert!(check_name("<script>").is_err());
+    }
+
+    #[test]
+    fn secrets_are_random_and_stored_as_digests() {
+        let a = random_secret("cbt_").expect("random");
+        let b = random_secret("cbt_").expect("random");
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 4 + 64);
+        assert_eq!(digest(&a).len(), 64);
+        assert_ne!(digest(&a), a);
+    }
+}

@@ -1,0 +1,348 @@
+//! `casebook serve` driven over HTTP on a loopback port: roles on every
+//! route, sessions, CSRF, security headers, hostile mail shown inert.
+
+use crate::sync::{lines_of, wait_for_line, StopOnDrop};
+use crate::{id_of, Casebook};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::process::Stdio;
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A running `casebook serve` over an archive, stopped when dropped.
+struct Server {
+    url: String,
+    _child: StopOnDrop,
+    http: ureq::Agent,
+}
+
+/// What came back: status, headers (lowercase names) and body.
+struct Reply {
+    status: u16,
+    headers: HashMap<String, String>,
+    body: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("JSON, got {}", self.body))
+    }
+}
+
+fn reply(result: Result<ureq::Response, ureq::Error>) -> Reply {
+    let response = match result {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("request failed: {e}"),
+    };
+    let status = response.status();
+    let headers = response
+        .headers_names()
+        .into_iter()
+        .filter_map(|n| {
+            response
+                .header(&n)
+                .map(|v| (n.to_lowercase(), v.to_owned()))
+        })
+        .collect();
+    let body = response.into_string().expect("a text body");
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+impl Server {
+    fn start(cb: &Casebook) -> Self {
+        let mut child = cb
+            .command(&["serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("serve starts");
+        let lines = lines_of(&mut child);
+        let seen = wait_for_line(&lines, "listening on ");
+        let url = seen
+            .iter()
+            .find_map(|l| l.strip_prefix("listening on "))
+            .expect("the address")
+            .to_owned();
+        Self {
+            url,
+            _child: StopOnDrop(child),
+            http: ureq::AgentBuilder::new().redirects(0).build(),
+        }
+    }
+
+    fn get(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut request = self.http.get(&format!("{}{path}", self.url));
+        for (k, v) in headers {
+            request = request.set(k, v);
+        }
+        reply(request.call())
+    }
+
+    fn post(&self, path: &str, cookie: Option<&str>, form: &[(&str, &str)]) -> Reply {
+        let mut request = self.http.post(&format!("{}{path}", self.url));
+        if let Some(c) = cookie {
+            request = request.set("Cookie", c);
+        }
+        reply(request.send_form(form))
+    }
+
+    /// Logs in and returns the session cookie (`name=value`).
+    fn log_in(&self, name: &str) -> String {
+        let r = self.post("/login", None, &[("name", name), ("password", PASSWORD)]);
+        assert_eq!(r.status, 303, "login of {name}: {}", r.body);
+        r.headers["set-cookie"]
+            .split(';')
+            .next()
+            .expect("a cookie")
+            .to_owned()
+    }
+
+    fn page(&self, path: &str, cookie: &str) -> Reply {
+        self.get(path, &[("Cookie", cookie)])
+    }
+
+    fn api(&self, path: &str, token: &str) -> Reply {
+        self.get(path, &[("Authorization", &format!("Bearer {token}"))])
+    }
+}
+
+fn add_user(cb: &Casebook, name: &str, role: &str) {
+    let out = cb
+        .command(&["user", "add", name, "--role", role])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(format!("{PASSWORD}\n").as_bytes())?;
+            child.wait_with_output()
+        })
+        .expect("user add runs");
+    assert!(out.status.success(), "user add {name}");
+}
+
+fn token(cb: &Casebook, name: &str) -> String {
+    cb.ok(&["token", "create", "--user", name])
+        .trim()
+        .to_owned()
+}
+
+/// The archive every test here uses: a conversation plus hostile mail.
+fn archive() -> Casebook {
+    let cb = crate::with_conversation();
+    cb.write_mail(
+        "hostile.eml",
+        b"From: Mallory <mallory@evil.example>\r\nTo: support@casebook.example\r\n\
+          Subject: <script>alert('subject')</script> invoice\r\nMessage-ID: <evil1@evil.example>\r\n\r\n\
+          <img src=x onerror=alert(1)> <a href=\"javascript:alert(2)\">click</a> invoice overdue\r\n",
+    );
+    cb.ok(&["import", cb.mail_dir()]);
+    for (name, role) in [("ann", "agent"), ("mia", "marketing"), ("root", "admin")] {
+        add_user(&cb, name, role);
+    }
+    cb
+}
+
+#[test]
+fn every_role_gets_the_api_routes_it_may_and_no_others() {
+    let cb = archive();
+    let q = id_of(&cb, "q1@customer.example");
+    let thread = cb.json(&["show", "--json", &q.to_string()])["thread_id"]
+        .as_i64()
+        .expect("threaded");
+    let server = Server::start(&cb);
+    let routes = [
+        "/api/v1/me".to_owned(),
+        "/api/v1/search?q=greeting".to_owned(),
+        format!("/api/v1/messages/{q}"),
+        format!("/api/v1/threads/{thread}"),
+        "/api/v1/testimonials".to_owned(),
+    ];
+    // me, search, message, thread, testimonials
+    let expected: [(&str, [u16; 5]); 3] = [
+        ("ann", [200, 200, 200, 200, 403]),
+        ("mia", [200, 403, 403, 403, 200]),
+        ("root", [200, 200, 200, 200, 200]),
+    ];
+    for (user, statuses) in expected {
+        let t = token(&cb, user);
+        for (route, want) in routes.iter().zip(statuses) {
+            let r = server.api(route, &t);
+            assert_eq!(r.status, want, "{user} on {route}: {}", r.body);
+            if want == 403 {
+                assert!(!r.body.contains("greeting"), "nothing of the mail leaks");
+            }
+        }
+    }
+    for route in &routes {
+        assert_eq!(
+            server.get(route, &[]).status,
+            401,
+            "{route} without a token"
+        );
+        assert_eq!(
+            server.api(route, "cbt_forged").status,
+            401,
+            "{route} forged"
+        );
+    }
+    let found = server
+        .api("/api/v1/search?q=greeting", &token(&cb, "ann"))
+        .json();
+    assert_eq!(found["total"], 2);
+    assert!(found["hits"][0]["snippet"]["text"]
+        .as_str()
+        .is_some_and(|t| t.contains("greeting")));
+
+    // A disabled user's tokens stop working at once.
+    let t = token(&cb, "ann");
+    cb.ok(&["user", "disable", "ann"]);
+    assert_eq!(server.api("/api/v1/me", &t).status, 401);
+}
+
+#[test]
+fn pages_need_a_login_and_the_right_role() {
+    let cb = archive();
+    let server = Server::start(&cb);
+    let anonymous = server.get("/search?q=greeting", &[]);
+    assert_eq!(anonymous.status, 303);
+    assert_eq!(
+        anonymous.headers["location"],
+        "/login?next=%2Fsearch%3Fq%3Dgreeting"
+    );
+    let agent = server.log_in("ann");
+    let page = server.page("/search?q=greeting", &agent);
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("2 found"), "{}", page.body);
+    assert!(page.body.contains("<mark>greeting</mark>"));
+    assert_eq!(server.page("/testimonials", &agent).status, 403);
+
+    let marketing = server.log_in("mia");
+    for path in [
+        "/search?q=greeting",
+        "/messages/1",
+        "/messages/1/raw",
+        "/threads/1",
+    ] {
+        let r = server.page(path, &marketing);
+        assert_eq!(r.status, 403, "marketing on {path}");
+        assert!(!r.body.contains("greeting"), "nothing of the mail leaks");
+    }
+    assert_eq!(server.page("/testimonials", &marketing).status, 200);
+
+    let bad = server.post(
+        "/login",
+        None,
+        &[("name", "ann"), ("password", "wrong password")],
+    );
+    assert_eq!(bad.status, 401);
+    assert!(bad.body.contains("Wrong name or password"));
+    assert!(!bad.headers.contains_key("set-cookie"));
+}
+
+#[test]
+fn repeated_failed_logins_lock_the_name_for_a_while() {
+    let cb = archive();
+    let server = Server::start(&cb);
+    for _ in 0..5 {
+        let r = server.post(
+            "/login",
+            None,
+            &[("name", "root"), ("password", "guess guess guess")],
+        );
+        assert_eq!(r.status, 401);
+    }
+    let locked = server.post("/login", None, &[("name", "root"), ("password", PASSWORD)]);
+    assert_eq!(locked.status, 429, "even the right password waits");
+    assert!(locked.headers.contains_key("retry-after"));
+    assert!(locked.body.contains("Too many failed logins"));
+    // Another name is not affected.
+    server.log_in("ann");
+}
+
+#[test]
+fn forms_need_the_session_csrf_token_and_logout_ends_the_session() {
+    let cb = archive();
+    let q = id_of(&cb, "q1@customer.example");
+    let server = Server::start(&cb);
+    let agent = server.log_in("ann");
+    let path = format!("/messages/{q}/tags");
+    let forged = server.post(
+        &path,
+        Some(&agent),
+        &[("csrf", "not-the-token"), ("tag", "urgent")],
+    );
+    assert_eq!(forged.status, 403);
+    let page = server.page(&format!("/messages/{q}"), &agent).body;
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the form carries the token")
+        .to_owned();
+    let tagged = server.post(&path, Some(&agent), &[("csrf", &csrf), ("tag", "Urgent")]);
+    assert_eq!(tagged.status, 303);
+    let found = server.page("/search?q=tag:urgent", &agent);
+    assert!(found.body.contains("1 found"), "{}", found.body);
+
+    assert_eq!(
+        server
+            .post("/logout", Some(&agent), &[("csrf", "wrong")])
+            .status,
+        403
+    );
+    let out = server.post("/logout", Some(&agent), &[("csrf", &csrf)]);
+    assert_eq!(out.status, 303);
+    assert!(out.headers["set-cookie"].contains("Max-Age=0"));
+    assert_eq!(
+        server.page("/search?q=greeting", &agent).status,
+        303,
+        "the old cookie no longer opens a session"
+    );
+}
+
+#[test]
+fn every_response_carries_the_security_headers_and_hostile_mail_is_escaped() {
+    let cb = archive();
+    let evil = id_of(&cb, "evil1@evil.example");
+    let server = Server::start(&cb);
+    let agent = server.log_in("ann");
+    let pages = [
+        server.get("/login", &[]),
+        server.page("/search?q=invoice", &agent),
+        server.page(&format!("/messages/{evil}"), &agent),
+        server.api("/api/v1/me", &token(&cb, "ann")),
+        server.get("/no/such/page", &[]),
+    ];
+    for r in &pages {
+        let csp = &r.headers["content-security-policy"];
+        assert!(csp.contains("default-src 'none'"), "{csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert!(
+            !csp.contains("script-src"),
+            "no script is ever allowed: {csp}"
+        );
+        assert_eq!(r.headers["x-content-type-options"], "nosniff");
+        assert_eq!(r.headers["referrer-policy"], "no-referrer");
+    }
+    for r in &pages[1..3] {
+        assert!(!r.body.contains("<script"), "{}", r.body);
+        assert!(!r.body.contains("<img"), "{}", r.body);
+        assert!(!r.body.contains("href=\"javascript:"), "{}", r.body);
+        assert!(
+            r.body.contains("&lt;script&gt;"),
+            "shown as text: {}",
+            r.body
+        );
+    }
+    let raw = server.page(&format!("/messages/{evil}/raw"), &agent);
+    assert!(raw.headers["content-type"].starts_with("text/plain"));
+}

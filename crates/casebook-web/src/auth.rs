@@ -1,0 +1,143 @@
+//! Who is asking: a browser session (cookie) for pages, an API token
+//! (`Authorization: Bearer`) for `/api/v1/`; and what their role allows.
+
+use crate::{view, App};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+use casebook_archive::{Role, Session, User};
+
+pub(crate) const COOKIE: &str = "casebook_session";
+
+fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A page request from a logged-in browser; anyone else is sent to the
+/// login page.
+pub(crate) struct Browser {
+    pub session: Session,
+    /// The cookie's value, to end the session on logout.
+    pub token: String,
+}
+
+impl FromRequestParts<App> for Browser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let token = cookie_value(&parts.headers, COOKIE).map(str::to_owned);
+        if let Some(token) = token {
+            match app.archive.session(&token).await {
+                Ok(Some(session)) => return Ok(Browser { session, token }),
+                Ok(None) => {}
+                Err(e) => return Err(view::internal_error(&e)),
+            }
+        }
+        let next = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .filter(|p| p.starts_with('/') && !p.starts_with("//"))
+            .unwrap_or("/");
+        Err(Redirect::to(&format!("/login?next={}", view::url_encode(next))).into_response())
+    }
+}
+
+/// An API request with a valid token; anyone else gets 401.
+pub(crate) struct ApiUser(pub User);
+
+impl FromRequestParts<App> for ApiUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        let unauthorized = || {
+            (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                Json(serde_json::json!({
+                    "error": "send an API token as `Authorization: Bearer TOKEN`; `casebook token create --user NAME` makes one"
+                })),
+            )
+                .into_response()
+        };
+        let Some(token) = token else {
+            return Err(unauthorized());
+        };
+        match app.archive.user_for_token(token).await {
+            Ok(Some(user)) => Ok(ApiUser(user)),
+            Ok(None) => Err(unauthorized()),
+            Err(e) => Err(view::internal_error(&e)),
+        }
+    }
+}
+
+/// Who may read correspondence.
+pub(crate) const READS_MAIL: &[Role] = &[Role::Agent, Role::Admin];
+/// Who may see approved testimonials.
+pub(crate) const SEES_TESTIMONIALS: &[Role] = &[Role::Marketing, Role::Admin];
+
+/// Whether `user`'s role is one of `allowed`.
+pub(crate) fn allowed(user: &User, allowed: &[Role]) -> bool {
+    allowed.contains(&user.role)
+}
+
+/// Compares a submitted CSRF token with the session's, in constant time.
+pub(crate) fn csrf_matches(session: &Session, submitted: &str) -> bool {
+    let (a, b) = (session.csrf.as_bytes(), submitted.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// `Set-Cookie` for a new session (or, with `None`, one that ends it).
+pub(crate) fn session_cookie(token: Option<&str>, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    match token {
+        Some(t) => format!(
+            "{COOKIE}={t}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
+            casebook_archive::SESSION_SECS
+        ),
+        None => format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{secure}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_cookie_is_found_among_others() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            "theme=dark; casebook_session=cbs_abc; other=1"
+                .parse()
+                .expect("header"),
+        );
+        assert_eq!(cookie_value(&h, COOKIE), Some("cbs_abc"));
+        assert_eq!(cookie_value(&h, "missing"), None);
+    }
+
+    #[test]
+    fn session_cookies_are_locked_down() {
+        let c = session_cookie(Some("cbs_x"), true);
+        for part in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/"] {
+            assert!(c.contains(part), "{c}");
+        }
+        assert!(!session_cookie(Some("cbs_x"), false).contains("Secure"));
+        assert!(session_cookie(None, false).contains("Max-Age=0"));
+    }
+}

@@ -1,0 +1,84 @@
+//! The web app and JSON API over the archive (`casebook serve`): pages
+//! rendered on the server that work without JavaScript, and `/api/v1/` for
+//! scripts. Every page and route checks the user's role on the server.
+//!
+//! Every message was written by someone outside the company, so every byte
+//! of it is treated as hostile: text is escaped by the templates (maud), no
+//! page runs a script, and every response carries a Content-Security-Policy
+//! that forbids scripts, frames and remote loads.
+//!
+//! ```no_run
+//! # async fn demo(archive: casebook_archive::Archive) -> std::io::Result<()> {
+//! let app = casebook_web::router(std::sync::Arc::new(archive), casebook_web::WebOptions::default());
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! casebook_web::serve(listener, app, std::future::pending()).await
+//! # }
+//! ```
+//!
+//! Architecture invariant: calls `casebook-archive` only — no SQL, no
+//! tantivy; owns its own HTML and JSON shapes.
+
+mod api;
+mod auth;
+mod pages;
+mod security;
+mod view;
+
+use axum::routing::{get, post};
+use axum::Router;
+use casebook_archive::Archive;
+use std::future::Future;
+use std::sync::Arc;
+
+/// How the server presents itself.
+#[derive(Debug, Clone, Default)]
+pub struct WebOptions {
+    /// Mark the session cookie `Secure` (the app is reached over HTTPS,
+    /// directly or through a proxy).
+    pub secure_cookies: bool,
+}
+
+#[derive(Clone)]
+pub(crate) struct App {
+    pub archive: Arc<Archive>,
+    pub options: Arc<WebOptions>,
+}
+
+/// Every route of the app.
+pub fn router(archive: Arc<Archive>, options: WebOptions) -> Router {
+    let app = App {
+        archive,
+        options: Arc::new(options),
+    };
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(pages::login_form).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/search", get(pages::search))
+        .route("/messages/{id}", get(pages::message))
+        .route("/messages/{id}/raw", get(pages::raw))
+        .route("/messages/{id}/tags", post(pages::add_tag))
+        .route("/threads/{id}", get(pages::thread))
+        .route("/testimonials", get(pages::testimonials))
+        .route("/static/app.css", get(pages::stylesheet))
+        .route("/api/v1/me", get(api::me))
+        .route("/api/v1/search", get(api::search))
+        .route("/api/v1/messages/{id}", get(api::message))
+        .route("/api/v1/threads/{id}", get(api::thread))
+        .route("/api/v1/testimonials", get(api::testimonials))
+        .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn(security::headers))
+        .with_state(app)
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then finishes
+/// the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,529 @@
+//! The HTML pages.
+
+use crate::auth::{self, Browser, READS_MAIL, SEES_TESTIMONIALS};
+use crate::view::{self, page, respond};
+use crate::App;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use casebook_archive::{
+    ArchiveError, Direction, Login, MessageId, Role, SearchRequest, Sort, StoredMessage, ThreadId,
+};
+use maud::html;
+use serde::Deserialize;
+
+/// Results per search page.
+const PAGE_SIZE: usize = 20;
+
+pub(crate) async fn stylesheet() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("../static/app.css"),
+    )
+        .into_response()
+}
+
+pub(crate) async fn not_found() -> Response {
+    view::not_found_page(None, "There is no such page.")
+}
+
+pub(crate) async fn home(browser: Browser) -> Redirect {
+    match browser.session.user.role {
+        Role::Marketing => Redirect::to("/testimonials"),
+        Role::Agent | Role::Admin => Redirect::to("/search"),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct Next {
+    next: Option<String>,
+}
+
+/// Where to go after logging in: only a path on this site.
+fn safe_next(next: Option<&str>) -> &str {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .unwrap_or("/")
+}
+
+fn login_page(next: &str, problem: Option<&str>) -> maud::Markup {
+    page(
+        "Log in",
+        None,
+        html! {
+            form.login method="post" action="/login" {
+                h1 { "Log in" }
+                @if let Some(p) = problem { p.error { (p) } }
+                label { "Name " input name="name" autocomplete="username" required autofocus; }
+                label { "Password " input name="password" type="password" autocomplete="current-password" required; }
+                input type="hidden" name="next" value=(next);
+                button type="submit" { "Log in" }
+            }
+        },
+    )
+}
+
+pub(crate) async fn login_form(Query(q): Query<Next>) -> Response {
+    respond(
+        StatusCode::OK,
+        login_page(safe_next(q.next.as_deref()), None),
+    )
+}
+
+#[derive(Deserialize)]
+pub(crate) struct LoginForm {
+    name: String,
+    password: String,
+    next: Option<String>,
+}
+
+pub(crate) async fn login(State(app): State<App>, Form(form): Form<LoginForm>) -> Response {
+    let next = safe_next(form.next.as_deref()).to_owned();
+    match app.archive.log_in(form.name.trim(), &form.password).await {
+        Ok(Login::Started { token, .. }) => (
+            StatusCode::SEE_OTHER,
+            [
+                (
+                    header::SET_COOKIE,
+                    auth::session_cookie(Some(&token), app.options.secure_cookies),
+                ),
+                (header::LOCATION, next),
+            ],
+        )
+            .into_response(),
+        Ok(Login::Refused) => respond(
+            StatusCode::UNAUTHORIZED,
+            login_page(&next, Some("Wrong name or password.")),
+        ),
+        Ok(Login::Throttled { retry_after_secs }) => {
+            let mut response = respond(
+                StatusCode::TOO_MANY_REQUESTS,
+                login_page(
+                    &next,
+                    Some(&format!(
+                        "Too many failed logins for this name. Try again in {} minutes.",
+                        (retry_after_secs + 59) / 60
+                    )),
+                ),
+            );
+            if let Ok(v) = retry_after_secs.to_string().parse() {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            response
+        }
+        Err(e) => view::internal_error(&e),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CsrfForm {
+    csrf: String,
+}
+
+fn bad_csrf() -> Response {
+    respond(
+        StatusCode::FORBIDDEN,
+        page(
+            "Form expired",
+            None,
+            html! { h1 { "This form has expired" } p { "Go back, reload the page and try again." } },
+        ),
+    )
+}
+
+pub(crate) async fn logout(
+    State(app): State<App>,
+    browser: Browser,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if !auth::csrf_matches(&browser.session, &form.csrf) {
+        return bad_csrf();
+    }
+    if let Err(e) = app.archive.log_out(&browser.token).await {
+        return view::internal_error(&e);
+    }
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (
+                header::SET_COOKIE,
+                auth::session_cookie(None, app.options.secure_cookies),
+            ),
+            (header::LOCATION, "/login".to_owned()),
+        ],
+    )
+        .into_response()
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct SearchParams {
+    #[serde(default)]
+    q: String,
+    page: Option<usize>,
+    direction: Option<String>,
+    answered: Option<String>,
+    attachment: Option<String>,
+    after: Option<String>,
+    before: Option<String>,
+}
+
+impl SearchParams {
+    /// The query with the form's filters added as query-language terms.
+    /// Only values from the form's fixed choices, and dates made of digits
+    /// and dashes, are added; the query itself goes to the parser as typed.
+    fn full_query(&self) -> String {
+        let mut parts = vec![self.q.trim().to_owned()];
+        if let Some(d @ ("inbound" | "outbound" | "automated")) = self.direction.as_deref() {
+            parts.push(format!("is:{d}"));
+        }
+        if let Some(a @ ("answered" | "unanswered")) = self.answered.as_deref() {
+            parts.push(format!("is:{a}"));
+        }
+        if self.attachment.as_deref() == Some("on") {
+            parts.push("has:attachment".to_owned());
+        }
+        for (key, value) in [("after", &self.after), ("before", &self.before)] {
+            if let Some(v) = value
+                .as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_digit() || c == '-'))
+            {
+                parts.push(format!("{key}:{v}"));
+            }
+        }
+        parts.retain(|p| !p.is_empty());
+        parts.join(" ")
+    }
+
+    fn link(&self, page: usize) -> String {
+        let mut url = format!("/search?q={}&page={page}", view::url_encode(&self.q));
+        for (key, value) in [
+            ("direction", &self.direction),
+            ("answered", &self.answered),
+            ("attachment", &self.attachment),
+            ("after", &self.after),
+            ("before", &self.before),
+        ] {
+            if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
+                url.push_str(&format!("&{key}={}", view::url_encode(v)));
+            }
+        }
+        url
+    }
+}
+
+fn selected(value: &Option<String>, option: &str) -> bool {
+    value.as_deref() == Some(option)
+}
+
+pub(crate) async fn search(
+    State(app): State<App>,
+    browser: Browser,
+    Query(params): Query<SearchParams>,
+) -> Response {
+    let session = &browser.session;
+    if !auth::allowed(&session.user, READS_MAIL) {
+        return view::forbidden(session);
+    }
+    let query = params.full_query();
+    let page_no = params.page.unwrap_or(1).max(1);
+    let mut request = SearchRequest::new(&query);
+    request.sort = Sort::NewestFirst;
+    request.limit = PAGE_SIZE;
+    request.offset = (page_no - 1) * PAGE_SIZE;
+    let outcome = if query.is_empty() {
+        None
+    } else {
+        if let Err(e) = app.archive.refresh().await {
+            return view::internal_error(&e);
+        }
+        Some(app.archive.search(&request).await)
+    };
+    let form = html! {
+        form.search method="get" action="/search" {
+            input name="q" value=(params.q) placeholder="voicemail from:ann@example.com after:2024-01-01" autofocus;
+            select name="direction" {
+                option value="" { "any direction" }
+                option value="inbound" selected[selected(&params.direction, "inbound")] { "from customers" }
+                option value="outbound" selected[selected(&params.direction, "outbound")] { "our replies" }
+                option value="automated" selected[selected(&params.direction, "automated")] { "automated" }
+            }
+            select name="answered" {
+                option value="" { "answered or not" }
+                option value="answered" selected[selected(&params.answered, "answered")] { "answered" }
+                option value="unanswered" selected[selected(&params.answered, "unanswered")] { "unanswered" }
+            }
+            label { input type="checkbox" name="attachment" checked[selected(&params.attachment, "on")]; " with attachment" }
+            label { "after " input type="date" name="after" value=[params.after.as_deref()]; }
+            label { "before " input type="date" name="before" value=[params.before.as_deref()]; }
+            button type="submit" { "Search" }
+        }
+    };
+    let (status, results) = match outcome {
+        None => (
+            StatusCode::OK,
+            html! { p.muted { "Words, \"phrases\", from: to: subject: body: tag:, -word, OR, after:YYYY-MM-DD, is:unanswered …" } },
+        ),
+        Some(Err(ArchiveError::Query { source, .. })) => (
+            StatusCode::BAD_REQUEST,
+            html! { p.error { "Cannot read the query " (source) } },
+        ),
+        Some(Err(e)) => return view::internal_error(&e),
+        Some(Ok(found)) => {
+            let pages = found.total.div_ceil(PAGE_SIZE);
+            (
+                StatusCode::OK,
+                html! {
+                    p.muted.count { (found.total) " found in " (format!("{:.1}", found.took.as_secs_f64() * 1000.0)) " ms" }
+                    ol.hits {
+                        @for hit in &found.hits {
+                            li {
+                                a href=(format!("/messages/{}", hit.summary.id.0)) {
+                                    @if hit.summary.subject.is_empty() { "(no subject)" } @else { (hit.summary.subject) }
+                                }
+                                div.meta {
+                                    (view::direction(hit.summary.direction)) " · "
+                                    (hit.summary.from_address.as_deref().unwrap_or("no sender")) " · "
+                                    (view::date(hit.summary.date))
+                                    @if let Some(t) = hit.summary.thread_id {
+                                        " · " a href=(format!("/threads/{}", t.0)) { "thread" }
+                                    }
+                                }
+                                div.snippet { (view::snippet(&hit.snippet)) }
+                            }
+                        }
+                    }
+                    div.pages {
+                        @if page_no > 1 { a rel="prev" href=(params.link(page_no - 1)) { "← newer" } }
+                        @if page_no < pages { a rel="next" href=(params.link(page_no + 1)) { "older →" } }
+                    }
+                },
+            )
+        }
+    };
+    respond(
+        status,
+        page(
+            if query.is_empty() { "Search" } else { &query },
+            Some(session),
+            html! { (form) (results) },
+        ),
+    )
+}
+
+async fn readable_message(
+    app: &App,
+    browser: &Browser,
+    id: i64,
+) -> Result<StoredMessage, Response> {
+    let session = &browser.session;
+    if !auth::allowed(&session.user, READS_MAIL) {
+        return Err(view::forbidden(session));
+    }
+    match app.archive.message(MessageId(id)).await {
+        Ok(Some(m)) => Ok(m),
+        Ok(None) => Err(view::not_found_page(
+            Some(session),
+            &format!("There is no message {id}."),
+        )),
+        Err(e) => Err(view::internal_error(&e)),
+    }
+}
+
+pub(crate) async fn message(
+    State(app): State<App>,
+    browser: Browser,
+    Path(id): Path<i64>,
+) -> Response {
+    let m = match readable_message(&app, &browser, id).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let tags = match app.archive.tags(MessageId(id)).await {
+        Ok(t) => t,
+        Err(e) => return view::internal_error(&e),
+    };
+    let s = &m.summary;
+    let recipients: Vec<String> = m
+        .recipients
+        .iter()
+        .map(|r| match &r.name {
+            Some(n) => format!("{n} <{}>", r.address),
+            None => r.address.clone(),
+        })
+        .collect();
+    let body = html! {
+        h1 { @if s.subject.is_empty() { "(no subject)" } @else { (s.subject) } }
+        table.headers {
+            tr { td { "From" } td { (m.from_name.as_deref().unwrap_or("")) " " (s.from_address.as_deref().map(|a| format!("<{a}>")).unwrap_or_default()) } }
+            tr { td { "To" } td { (recipients.join(", ")) } }
+            tr { td { "Date" } td { (view::date(s.date)) } }
+            tr { td { "Kind" } td { (view::direction(s.direction)) } }
+            @if let Some(mid) = &s.message_id { tr { td { "Message-ID" } td { (mid) } } }
+            @if let Some(t) = s.thread_id { tr { td { "Thread" } td { a href=(format!("/threads/{}", t.0)) { "the whole conversation" } } } }
+            @if let Some(r) = s.reply_id {
+                tr { td { "Our reply" } td { a href=(format!("/messages/{}", r.0)) { "message " (r.0) }
+                    @if let Some(secs) = s.response_secs { " after " (view::duration(secs)) } } }
+            }
+        }
+        div.tags {
+            "Tags: "
+            @for t in &tags { span { (t) } }
+            form method="post" action=(format!("/messages/{id}/tags")) {
+                input type="hidden" name="csrf" value=(browser.session.csrf);
+                input name="tag" placeholder="add a tag" required;
+                button type="submit" { "Tag" }
+            }
+        }
+        @if m.html_only { p.muted { "This message had only HTML; it is shown as text." } }
+        pre.body { (m.body) }
+        @if !m.attachments.is_empty() {
+            h2 { "Attachments" }
+            ul { @for a in &m.attachments { li { (a.name.as_deref().unwrap_or("(unnamed)")) " · " (a.content_type) " · " (a.size) " bytes" } } }
+        }
+        p { a href=(format!("/messages/{id}/raw")) { "Original message (raw source)" } }
+    };
+    respond(
+        StatusCode::OK,
+        page(&s.subject, Some(&browser.session), body),
+    )
+}
+
+pub(crate) async fn raw(State(app): State<App>, browser: Browser, Path(id): Path<i64>) -> Response {
+    if let Err(r) = readable_message(&app, &browser, id).await {
+        return r;
+    }
+    match app.archive.raw(MessageId(id)).await {
+        Ok(Some(bytes)) => (
+            [
+                (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("inline; filename=\"message-{id}.eml\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Ok(None) => view::not_found_page(Some(&browser.session), "The message has no raw source."),
+        Err(e) => view::internal_error(&e),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct TagForm {
+    csrf: String,
+    tag: String,
+}
+
+pub(crate) async fn add_tag(
+    State(app): State<App>,
+    browser: Browser,
+    Path(id): Path<i64>,
+    Form(form): Form<TagForm>,
+) -> Response {
+    if !auth::csrf_matches(&browser.session, &form.csrf) {
+        return bad_csrf();
+    }
+    if let Err(r) = readable_message(&app, &browser, id).await {
+        return r;
+    }
+    match app
+        .archive
+        .tag(MessageId(id), &form.tag, Some(&browser.session.user))
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/messages/{id}")).into_response(),
+        Err(e @ ArchiveError::BadTag(_)) => respond(
+            StatusCode::BAD_REQUEST,
+            page(
+                "Not a tag",
+                Some(&browser.session),
+                html! { p.error { (e.to_string()) } },
+            ),
+        ),
+        Err(e) => view::internal_error(&e),
+    }
+}
+
+pub(crate) async fn thread(
+    State(app): State<App>,
+    browser: Browser,
+    Path(id): Path<i64>,
+) -> Response {
+    let session = &browser.session;
+    if !auth::allowed(&session.user, READS_MAIL) {
+        return view::forbidden(session);
+    }
+    let summaries = match app.archive.thread(ThreadId(id)).await {
+        Ok(s) if !s.is_empty() => s,
+        Ok(_) => return view::not_found_page(Some(session), &format!("There is no thread {id}.")),
+        Err(e) => return view::internal_error(&e),
+    };
+    let mut messages = Vec::with_capacity(summaries.len());
+    for s in &summaries {
+        match app.archive.message(s.id).await {
+            Ok(Some(m)) => messages.push(m),
+            Ok(None) => {}
+            Err(e) => return view::internal_error(&e),
+        }
+    }
+    let by_id = |mid: MessageId| messages.iter().find(|m| m.summary.id == mid);
+    let paired: std::collections::HashSet<MessageId> =
+        messages.iter().filter_map(|m| m.summary.reply_id).collect();
+    let subject = messages
+        .first()
+        .map(|m| m.summary.subject.clone())
+        .unwrap_or_default();
+    let body = html! {
+        h1 { (subject) }
+        p.muted { (messages.len()) " messages; each customer message beside our reply" }
+        @for m in messages.iter().filter(|m| !paired.contains(&m.summary.id)) {
+            div.pair {
+                @if m.summary.direction == Direction::Outbound {
+                    div.placeholder {}
+                    div.ours { (message_card(m)) }
+                } @else {
+                    div.theirs { (message_card(m)) }
+                    @match m.summary.reply_id.and_then(by_id) {
+                        Some(reply) => div.ours {
+                            @if let Some(secs) = m.summary.response_secs { p.muted { "answered after " (view::duration(secs)) } }
+                            (message_card(reply))
+                        },
+                        None => div.placeholder { @if m.summary.direction == Direction::Inbound { p.muted { "not answered" } } },
+                    }
+                }
+            }
+        }
+    };
+    respond(StatusCode::OK, page(&subject, Some(session), body))
+}
+
+fn message_card(m: &StoredMessage) -> maud::Markup {
+    html! {
+        div.meta {
+            a href=(format!("/messages/{}", m.summary.id.0)) { (view::direction(m.summary.direction)) }
+            " · " (m.summary.from_address.as_deref().unwrap_or("no sender"))
+            " · " (view::date(m.summary.date))
+        }
+        pre.body { (m.body) }
+    }
+}
+
+pub(crate) async fn testimonials(browser: Browser) -> Response {
+    let session = &browser.session;
+    if !auth::allowed(&session.user, SEES_TESTIMONIALS) {
+        return view::forbidden(session);
+    }
+    respond(
+        StatusCode::OK,
+        page(
+            "Testimonials",
+            Some(session),
+            html! {
+                h1 { "Approved testimonials" }
+                p.muted { "No testimonials have been approved yet." }
+            },
+        ),
+    )
+}

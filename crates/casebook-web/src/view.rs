@@ -1,0 +1,172 @@
+//! The pages' shared parts: the layout, error pages, and small renderers.
+//! maud escapes every value it is given; nothing here writes raw HTML.
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use casebook_archive::{ArchiveError, Direction, Role, Session, Snippet};
+use maud::{html, Markup, DOCTYPE};
+use time::OffsetDateTime;
+
+/// A whole page: header with navigation for `session`'s role, then `body`.
+pub(crate) fn page(title: &str, session: Option<&Session>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Casebook" }
+                link rel="stylesheet" href="/static/app.css";
+            }
+            body {
+                header {
+                    span.brand { "Casebook" }
+                    @if let Some(s) = session {
+                        nav {
+                            @if matches!(s.user.role, Role::Agent | Role::Admin) {
+                                a href="/search" { "Search" }
+                            }
+                            @if matches!(s.user.role, Role::Marketing | Role::Admin) {
+                                a href="/testimonials" { "Testimonials" }
+                            }
+                        }
+                        span.muted { (s.user.name) " (" (s.user.role.as_str()) ")" }
+                        form method="post" action="/logout" {
+                            input type="hidden" name="csrf" value=(s.csrf);
+                            button type="submit" { "Log out" }
+                        }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    }
+}
+
+pub(crate) fn respond(status: StatusCode, markup: Markup) -> Response {
+    (status, Html(markup.into_string())).into_response()
+}
+
+pub(crate) fn forbidden(session: &Session) -> Response {
+    respond(
+        StatusCode::FORBIDDEN,
+        page(
+            "Not allowed",
+            Some(session),
+            html! { h1 { "Not allowed" } p { "Your role (" (session.user.role.as_str()) ") does not include this page." } },
+        ),
+    )
+}
+
+pub(crate) fn not_found_page(session: Option<&Session>, what: &str) -> Response {
+    respond(
+        StatusCode::NOT_FOUND,
+        page(
+            "Not found",
+            session,
+            html! { h1 { "Not found" } p { (what) } },
+        ),
+    )
+}
+
+/// Logs what went wrong and tells the person only that it did.
+pub(crate) fn internal_error(e: &ArchiveError) -> Response {
+    tracing::error!("request failed: {e}");
+    respond(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        page(
+            "Error",
+            None,
+            html! { h1 { "Something went wrong" } p { "The error was logged on the server." } },
+        ),
+    )
+}
+
+/// A snippet with its matches marked.
+pub(crate) fn snippet(s: &Snippet) -> Markup {
+    let mut parts = Vec::new();
+    let mut at = 0;
+    for range in &s.highlights {
+        if range.start < at
+            || range.end > s.text.len()
+            || !s.text.is_char_boundary(range.start)
+            || !s.text.is_char_boundary(range.end)
+        {
+            continue;
+        }
+        parts.push((false, &s.text[at..range.start]));
+        parts.push((true, &s.text[range.start..range.end]));
+        at = range.end;
+    }
+    parts.push((false, &s.text[at..]));
+    html! {
+        @for (marked, text) in parts {
+            @if marked { mark { (text) } } @else { (text) }
+        }
+    }
+}
+
+pub(crate) fn date(d: Option<OffsetDateTime>) -> String {
+    d.and_then(|d| {
+        d.format(&time::macros::format_description!(
+            "[year]-[month]-[day] [hour]:[minute]"
+        ))
+        .ok()
+    })
+    .unwrap_or_else(|| "no date".to_owned())
+}
+
+pub(crate) fn direction(d: Direction) -> &'static str {
+    match d {
+        Direction::Inbound => "customer",
+        Direction::Outbound => "our reply",
+        Direction::Automated => "automated",
+    }
+}
+
+/// "3 h 30 min", "2 d 4 h".
+pub(crate) fn duration(secs: i64) -> String {
+    let (d, h, m) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
+    match (d, h) {
+        (0, 0) => format!("{m} min"),
+        (0, _) => format!("{h} h {m} min"),
+        _ => format!("{d} d {h} h"),
+    }
+}
+
+/// Percent-encodes a query-string value.
+pub(crate) fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_mark_matches_and_escape_everything() {
+        let trunk = 3..8;
+        let s = Snippet {
+            text: "<b>trunk</b> down".into(),
+            highlights: vec![trunk],
+        };
+        assert_eq!(
+            snippet(&s).into_string(),
+            "&lt;b&gt;<mark>trunk</mark>&lt;/b&gt; down"
+        );
+    }
+
+    #[test]
+    fn values_are_encoded_for_urls() {
+        assert_eq!(url_encode("/search?q=a b&c"), "%2Fsearch%3Fq%3Da%20b%26c");
+        assert_eq!(duration(3 * 3600 + 1800), "3 h 30 min");
+    }
+}
