@@ -85,6 +85,29 @@ impl Archive {
     }
 
     /// The original bytes, exactly as they arrived.
+    /// A message's `n`-th attachment, described, with its decoded bytes.
+    pub async fn attachment(
+        &self,
+        id: MessageId,
+        n: usize,
+    ) -> Result<Option<(casebook_mail::Attachment, Vec<u8>)>, ArchiveError> {
+        Ok(self
+            .store
+            .raw(id)
+            .await?
+            .and_then(|raw| casebook_mail::attachment(&raw, n)))
+    }
+
+    /// A message's HTML body as written: hostile, for the caller to
+    /// sanitise before showing.
+    pub async fn html_body(&self, id: MessageId) -> Result<Option<String>, ArchiveError> {
+        Ok(self
+            .store
+            .raw(id)
+            .await?
+            .and_then(|raw| casebook_mail::html_body(&raw)))
+    }
+
     pub async fn raw(&self, id: MessageId) -> Result<Option<Vec<u8>>, ArchiveError> {
         Ok(self.store.raw(id).await?)
     }

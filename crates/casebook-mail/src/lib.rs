@@ -29,6 +29,6 @@ pub use automated::AutomatedKind;
 pub use compare::{compare_copies, CopyDifference};
 pub use digest::Sha256;
 pub use ids::{Direction, MessageId, ThreadId};
-pub use parse::{parse, Attachment, ParseWarning, ParsedMessage};
+pub use parse::{attachment, html_body, parse, Attachment, ParseWarning, ParsedMessage};
 pub use sniff::{check_is_mail, NotMail};
 pub use subject::{normalize_subject, NormalizedSubject};

@@ -76,6 +76,30 @@ pub fn parse(raw: &[u8]) -> ParsedMessage {
     }
 }
 
+/// The `n`-th attachment (in the order [`ParsedMessage::attachments`]
+/// lists them) with its decoded bytes.
+pub fn attachment(raw: &[u8], n: usize) -> Option<(Attachment, Vec<u8>)> {
+    let message = MessageParser::default().parse(raw)?;
+    let part = message.attachments().nth(n)?;
+    Some((describe_attachment(part), part.contents().to_vec()))
+}
+
+/// The HTML of a message's HTML body parts, decoded but otherwise as
+/// written (hostile: sanitise before showing it), or `None` if it has none.
+pub fn html_body(raw: &[u8]) -> Option<String> {
+    let message = MessageParser::default().parse(raw)?;
+    let parts: Vec<String> = (0..message.html_body_count())
+        .filter_map(|i| {
+            let part = message.html_part(u32::try_from(i).ok()?)?;
+            match &part.body {
+                PartType::Html(html) => Some(html.to_string()),
+                _ => None,
+            }
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("\n<hr>\n"))
+}
+
 fn from_message(m: &Message<'_>) -> ParsedMessage {
     let mut warnings = Vec::new();
 
@@ -306,6 +330,23 @@ k4yLnpNzgsWCzQ==\n";
             b"From: MAILER-DAEMON@mx.example\nContent-Type: multipart/report; report-type=delivery-status; boundary=x\n\n--x\n\nfailed\n--x--\n",
         );
         assert_eq!(bounce.automated, Some(AutomatedKind::Bounce));
+    }
+
+    #[test]
+    fn an_attachment_comes_back_decoded_and_html_as_written() {
+        let raw =
+            b"From: a@b.example\nSubject: log\nContent-Type: multipart/mixed; boundary=b\n\n--b\n\
+Content-Type: text/html\n\n<p onclick=x>Hi <b>there</b></p>\n--b\nContent-Type: text/plain\n\
+Content-Transfer-Encoding: base64\nContent-Disposition: attachment; filename=asterisk.log\n\n\
+RVJST1IgY2hhbl9zaXA=\n--b--\n";
+        let (meta, bytes) = attachment(raw, 0).expect("one attachment");
+        assert_eq!(bytes, b"ERROR chan_sip");
+        assert_eq!(meta.name.as_deref(), Some("asterisk.log"));
+        assert_eq!(meta.content_type, "text/plain");
+        assert!(attachment(raw, 1).is_none());
+        let html = html_body(raw).expect("an html part");
+        assert!(html.contains("<p onclick=x>Hi <b>there</b></p>"), "{html}");
+        assert!(html_body(b"Subject: x\n\nplain only\n").is_none());
     }
 
     #[test]

@@ -57,6 +57,8 @@ pub fn router(archive: Arc<Archive>, options: WebOptions) -> Router {
         .route("/search", get(pages::search))
         .route("/messages/{id}", get(pages::message))
         .route("/messages/{id}/raw", get(pages::raw))
+        .route("/messages/{id}/html", get(pages::message_html))
+        .route("/messages/{id}/attachments/{n}", get(pages::attachment))
         .route("/messages/{id}/tags", post(pages::add_tag))
         .route("/threads/{id}", get(pages::thread))
         .route("/testimonials", get(pages::testimonials))

@@ -1,10 +1,11 @@
 //! The HTML pages.
 
 use crate::auth::{self, Browser, READS_MAIL, SEES_TESTIMONIALS};
+use crate::security;
 use crate::view::{self, page, respond};
 use crate::App;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use casebook_archive::{
@@ -330,11 +331,18 @@ async fn readable_message(
     }
 }
 
+#[derive(Deserialize, Default)]
+pub(crate) struct Images {
+    images: Option<String>,
+}
+
 pub(crate) async fn message(
     State(app): State<App>,
     browser: Browser,
     Path(id): Path<i64>,
+    Query(images): Query<Images>,
 ) -> Response {
+    let remote_images = images.images.as_deref() == Some("1");
     let m = match readable_message(&app, &browser, id).await {
         Ok(m) => m,
         Err(r) => return r,
@@ -375,18 +383,120 @@ pub(crate) async fn message(
                 button type="submit" { "Tag" }
             }
         }
-        @if m.html_only { p.muted { "This message had only HTML; it is shown as text." } }
-        pre.body { (m.body) }
+        @if m.html_only {
+            p.muted {
+                "This message has only HTML, shown cleaned and inert below. "
+                @if remote_images {
+                    "Remote images are loaded (the sender may learn you read it). "
+                    a href=(format!("/messages/{id}")) { "Block them" }
+                } @else {
+                    "Remote images are blocked. "
+                    a href=(format!("/messages/{id}?images=1")) { "Load remote images" }
+                }
+            }
+            iframe.html sandbox="" title="The message as the sender formatted it"
+                src=(format!("/messages/{id}/html{}", if remote_images { "?images=1" } else { "" })) {}
+            details { summary { "As plain text" } pre.body { (m.body) } }
+        } @else {
+            pre.body { (m.body) }
+        }
         @if !m.attachments.is_empty() {
             h2 { "Attachments" }
-            ul { @for a in &m.attachments { li { (a.name.as_deref().unwrap_or("(unnamed)")) " · " (a.content_type) " · " (a.size) " bytes" } } }
+            ul { @for (n, a) in m.attachments.iter().enumerate() {
+                li {
+                    a href=(format!("/messages/{id}/attachments/{n}")) { (a.name.as_deref().unwrap_or("(unnamed)")) }
+                    " · " (a.content_type) " · " (a.size) " bytes"
+                }
+            } }
         }
         p { a href=(format!("/messages/{id}/raw")) { "Original message (raw source)" } }
     };
-    respond(
+    let mut response = respond(
         StatusCode::OK,
         page(&s.subject, Some(&browser.session), body),
+    );
+    if m.html_only {
+        response.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(security::CSP_FRAMING_MESSAGE),
+        );
+    }
+    response
+}
+
+/// An HTML-only message's HTML, sanitised (no scripts, event handlers,
+/// forms, frames or `javascript:` links survive) and served into a
+/// sandboxed frame under a policy that blocks remote loads unless asked.
+pub(crate) async fn message_html(
+    State(app): State<App>,
+    browser: Browser,
+    Path(id): Path<i64>,
+    Query(images): Query<Images>,
+) -> Response {
+    if let Err(r) = readable_message(&app, &browser, id).await {
+        return r;
+    }
+    let html = match app.archive.html_body(MessageId(id)).await {
+        Ok(Some(html)) => html,
+        Ok(None) => {
+            return view::not_found_page(Some(&browser.session), "The message has no HTML.")
+        }
+        Err(e) => return view::internal_error(&e),
+    };
+    let clean = ammonia::Builder::default()
+        .link_rel(Some("noopener noreferrer nofollow"))
+        .url_schemes(["http", "https", "mailto", "data"].into_iter().collect())
+        .clean(&html)
+        .to_string();
+    let csp = security::csp_for_message_html(images.images.as_deref() == Some("1"));
+    let mut response = (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        format!("<!DOCTYPE html><meta charset=\"utf-8\">{clean}"),
     )
+        .into_response();
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    h.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("SAMEORIGIN"),
+    );
+    response
+}
+
+/// An attachment, always downloaded (never shown inline, so a hostile
+/// HTML or SVG attachment cannot run as a page of this site).
+pub(crate) async fn attachment(
+    State(app): State<App>,
+    browser: Browser,
+    Path((id, n)): Path<(i64, usize)>,
+) -> Response {
+    if let Err(r) = readable_message(&app, &browser, id).await {
+        return r;
+    }
+    let (meta, bytes) = match app.archive.attachment(MessageId(id), n).await {
+        Ok(Some(found)) => found,
+        Ok(None) => {
+            return view::not_found_page(
+                Some(&browser.session),
+                &format!("Message {id} has no attachment {n}."),
+            )
+        }
+        Err(e) => return view::internal_error(&e),
+    };
+    let content_type = HeaderValue::from_str(&meta.content_type)
+        .ok()
+        .filter(|_| view::is_media_type(&meta.content_type))
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    let disposition = view::attachment_disposition(meta.name.as_deref(), n);
+    let mut response = bytes.into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, content_type);
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
 }
 
 pub(crate) async fn raw(State(app): State<App>, browser: Browser, Path(id): Path<i64>) -> Response {

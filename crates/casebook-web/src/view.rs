@@ -134,6 +134,40 @@ pub(crate) fn duration(secs: i64) -> String {
     }
 }
 
+/// Whether `s` looks like `type/subtype` and nothing else.
+pub(crate) fn is_media_type(s: &str) -> bool {
+    let token = |t: &str| {
+        !t.is_empty()
+            && t.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$&-^_.+".contains(c))
+    };
+    matches!(s.split_once('/'), Some((a, b)) if token(a) && token(b))
+}
+
+/// `attachment; filename="…"; filename*=UTF-8''…` with the name made
+/// safe: no quotes, slashes or control characters; a name of its own when
+/// the message gave none.
+pub(crate) fn attachment_disposition(name: Option<&str>, n: usize) -> String {
+    let name: String = name
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '"' | '\\' | '/'))
+        .collect();
+    let name = if name.trim().is_empty() {
+        format!("attachment-{n}")
+    } else {
+        name.trim().to_owned()
+    };
+    let ascii: String = name
+        .chars()
+        .map(|c| if c.is_ascii() { c } else { '_' })
+        .collect();
+    format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
+        url_encode(&name)
+    )
+}
+
 /// Percent-encodes a query-string value.
 pub(crate) fn url_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -162,6 +196,22 @@ mod tests {
             snippet(&s).into_string(),
             "&lt;b&gt;<mark>trunk</mark>&lt;/b&gt; down"
         );
+    }
+
+    #[test]
+    fn attachment_names_cannot_break_the_header() {
+        assert_eq!(
+            attachment_disposition(Some("re\"port\r\n.pdf"), 0),
+            "attachment; filename=\"report.pdf\"; filename*=UTF-8''report.pdf"
+        );
+        assert_eq!(
+            attachment_disposition(Some("Übersicht.txt"), 1),
+            "attachment; filename=\"_bersicht.txt\"; filename*=UTF-8''%C3%9Cbersicht.txt"
+        );
+        assert!(attachment_disposition(None, 2).contains("attachment-2"));
+        assert!(is_media_type("application/pdf"));
+        assert!(!is_media_type("text/html; charset=x"));
+        assert!(!is_media_type("text"));
     }
 
     #[test]

@@ -135,6 +135,26 @@ fn token(cb: &Casebook, name: &str) -> String {
         .to_owned()
 }
 
+/// HTML-only mail that tries everything: scripts, handlers, `javascript:`
+/// links, an overlay, a frame, a form, a remote (tracking) image.
+const HTML_ONLY: &[u8] = b"From: Eve <eve@evil.example>\r\nTo: support@casebook.example\r\n\
+Subject: Your overdue invoice\r\nMessage-ID: <evil2@evil.example>\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
+<html><body onload=\"alert('onload')\"><script>alert('script')</script>\
+<img src=\"http://127.0.0.1:9/pixel.gif\" onerror=\"alert('onerror')\">\
+<a href=\"javascript:alert('link')\">pay now</a>\
+<div style=\"position:fixed;top:0;left:0;width:100%;height:100%;background:white\">overlay</div>\
+<iframe src=\"http://127.0.0.1:9/frame\"></iframe><form action=\"http://127.0.0.1:9/steal\"><input name=card></form>\
+<p>Please find the <b>invoice details</b> below.</p></body></html>\r\n";
+
+/// A customer's log and a hostile HTML file, attached.
+const WITH_ATTACHMENTS: &[u8] = b"From: Ann Lee <ann@customer.example>\r\nTo: support@casebook.example\r\n\
+Subject: Logs from the PBX\r\nMessage-ID: <logs1@customer.example>\r\n\
+Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nLogs attached.\r\n\
+--b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=\"asterisk \\\"full\\\".log\"\r\n\
+Content-Transfer-Encoding: base64\r\n\r\nRVJST1IgY2hhbl9zaXA=\r\n\
+--b\r\nContent-Type: text/html\r\nContent-Disposition: attachment; filename=report.html\r\n\r\n\
+<script>alert('attachment')</script>\r\n--b--\r\n";
+
 /// The archive every test here uses: a conversation plus hostile mail.
 fn archive() -> Casebook {
     let cb = crate::with_conversation();
@@ -144,6 +164,8 @@ fn archive() -> Casebook {
           Subject: <script>alert('subject')</script> invoice\r\nMessage-ID: <evil1@evil.example>\r\n\r\n\
           <img src=x onerror=alert(1)> <a href=\"javascript:alert(2)\">click</a> invoice overdue\r\n",
     );
+    cb.write_mail("html-only.eml", HTML_ONLY);
+    cb.write_mail("attachments.eml", WITH_ATTACHMENTS);
     cb.ok(&["import", cb.mail_dir()]);
     for (name, role) in [("ann", "agent"), ("mia", "marketing"), ("root", "admin")] {
         add_user(&cb, name, role);
@@ -345,4 +367,74 @@ fn every_response_carries_the_security_headers_and_hostile_mail_is_escaped() {
     }
     let raw = server.page(&format!("/messages/{evil}/raw"), &agent);
     assert!(raw.headers["content-type"].starts_with("text/plain"));
+}
+
+#[test]
+fn attachments_download_and_html_mail_is_cleaned_into_a_sandboxed_frame() {
+    let cb = archive();
+    let logs = id_of(&cb, "logs1@customer.example");
+    let evil = id_of(&cb, "evil2@evil.example");
+    let server = Server::start(&cb);
+    let agent = server.log_in("ann");
+
+    let log = server.page(&format!("/messages/{logs}/attachments/0"), &agent);
+    assert_eq!(log.status, 200);
+    assert_eq!(log.body, "ERROR chan_sip");
+    assert_eq!(log.headers["content-type"], "text/plain");
+    let disposition = &log.headers["content-disposition"];
+    assert!(disposition.starts_with("attachment;"), "{disposition}");
+    assert!(
+        disposition.contains("filename=\"asterisk full.log\""),
+        "{disposition}"
+    );
+    let html = server.page(&format!("/messages/{logs}/attachments/1"), &agent);
+    assert!(
+        html.headers["content-disposition"].starts_with("attachment;"),
+        "never inline"
+    );
+    assert_eq!(
+        server
+            .page(&format!("/messages/{logs}/attachments/2"), &agent)
+            .status,
+        404
+    );
+    let mia = server.log_in("mia");
+    assert_eq!(
+        server
+            .page(&format!("/messages/{logs}/attachments/0"), &mia)
+            .status,
+        403
+    );
+
+    let page = server.page(&format!("/messages/{evil}"), &agent);
+    assert!(
+        page.body.contains("<iframe class=\"html\" sandbox=\"\""),
+        "{}",
+        page.body
+    );
+    assert!(page.headers["content-security-policy"].contains("frame-src 'self'"));
+    let frame = server.page(&format!("/messages/{evil}/html"), &agent);
+    assert_eq!(frame.status, 200);
+    let body = frame.body.to_lowercase();
+    for gone in [
+        "<script",
+        "onload",
+        "onerror",
+        "javascript:",
+        "<iframe",
+        "<form",
+        "position:fixed",
+    ] {
+        assert!(!body.contains(gone), "{gone} survived: {}", frame.body);
+    }
+    assert!(body.contains("<b>invoice details</b>"), "{}", frame.body);
+    let csp = &frame.headers["content-security-policy"];
+    assert!(
+        csp.contains("img-src data:;"),
+        "remote images blocked: {csp}"
+    );
+    assert!(csp.contains("sandbox"), "{csp}");
+    assert!(!csp.contains("script-src"), "{csp}");
+    let with_images = server.page(&format!("/messages/{evil}/html?images=1"), &agent);
+    assert!(with_images.headers["content-security-policy"].contains("img-src data: https: http:"));
 }
