@@ -10,9 +10,11 @@
 //! Architecture invariant: test-only; nothing in the product depends on it,
 //! and it only ever listens on loopback addresses.
 
+mod chromium;
 mod database;
 mod dovecot;
 
+pub use chromium::{Chromium, Element};
 pub use database::{backend, database_url, other_database_url};
 pub use dovecot::Dovecot;
 

@@ -438,3 +438,209 @@ fn attachments_download_and_html_mail_is_cleaned_into_a_sandboxed_frame() {
     let with_images = server.page(&format!("/messages/{evil}/html?images=1"), &agent);
     assert!(with_images.headers["content-security-policy"].contains("img-src data: https: http:"));
 }
+
+/// A loopback server that only counts the connections it gets: the
+/// stand-in for every remote host hostile mail tries to reach.
+struct Canary {
+    port: u16,
+    hits: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Canary {
+    fn start() -> Self {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = hits.clone();
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().map_while(Result::ok) {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut buf = [0u8; 1024];
+                let _ = stream.read(&mut buf);
+                let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+            }
+        });
+        Self { port, hits }
+    }
+
+    fn hits(&self) -> usize {
+        self.hits.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Mail that tries every way to run a script, open a dialog or reach
+/// another host, with `CANARY` standing for that host.
+fn hostile_mail(canary: u16) -> Vec<(String, String)> {
+    let remote = format!("http://127.0.0.1:{canary}");
+    let nested = (0..120).fold("deep inside\r\n".to_owned(), |inner, depth| {
+        format!(
+            "Content-Type: multipart/mixed; boundary=n{depth}\r\n\r\n--n{depth}\r\n{inner}\r\n--n{depth}--\r\n"
+        )
+    });
+    vec![
+        (
+            "html-attack.eml".into(),
+            format!(
+                "From: Eve <eve@evil.example>\r\nTo: support@casebook.example\r\nSubject: Quarterly invoice\r\n\
+                 Message-ID: <attack1@evil.example>\r\nContent-Type: text/html\r\n\r\n\
+                 <html><head><meta http-equiv=\"refresh\" content=\"0;url={remote}/refresh\">\
+                 <link rel=\"stylesheet\" href=\"{remote}/style.css\"><style>@import url({remote}/import.css);\
+                 body {{ background: url({remote}/bg.png) }}</style></head>\
+                 <body onload=\"window.pwned=1;alert('onload')\"><script>window.pwned=1;alert('script');fetch('{remote}/fetch')</script>\
+                 <img src=\"{remote}/pixel.gif\" onerror=\"window.pwned=1;alert('onerror')\">\
+                 <svg onload=\"window.pwned=1\"><image href=\"{remote}/svg.png\"/></svg>\
+                 <object data=\"{remote}/object\"></object><video poster=\"{remote}/poster.png\"></video>\
+                 <iframe src=\"{remote}/frame\"></iframe><a href=\"javascript:window.pwned=1\">pay</a>\
+                 <form action=\"{remote}/steal\"><input name=card autofocus onfocus=\"window.pwned=1\"></form>\
+                 <div style=\"position:fixed;top:0;left:0;width:100%;height:100%\">overlay</div>\
+                 <p>Quarterly invoice attached.</p></body></html>\r\n"
+            ),
+        ),
+        (
+            "forged.eml".into(),
+            format!(
+                "From: \"<img src={remote}/name.png onerror=alert(1)>\" <support@casebook.example>\r\n\
+                 To: support@casebook.example\r\nSubject: =?utf-8?q?=3Cscript=3Ealert(1)=3C/script=3E_invoice?=\r\n\
+                 Message-ID: <attack2@evil.example>\r\nX-Forged: {}\r\n\r\n\
+                 <script>alert('body')</script> invoice <img src=\"{remote}/text.png\">\r\n",
+                "A".repeat(20_000)
+            ),
+        ),
+        (
+            "nested.eml".into(),
+            format!(
+                "From: deep@evil.example\r\nTo: support@casebook.example\r\nSubject: invoice nested\r\n\
+                 Message-ID: <attack3@evil.example>\r\nMIME-Version: 1.0\r\n{nested}"
+            ),
+        ),
+    ]
+}
+
+/// Nothing ran in the page (or its frames) and no dialog is open.
+fn assert_inert(browser: &casebook_testkit::Chromium, what: &str) {
+    assert_eq!(browser.dialog(), None, "a dialog opened on {what}");
+    assert_eq!(
+        browser.run("return typeof window.pwned"),
+        "undefined",
+        "a script ran on {what}"
+    );
+    let frames = browser.count("iframe");
+    for _ in 0..frames {
+        browser.enter_frame(Some("iframe"));
+        assert_eq!(
+            browser.run("return typeof window.pwned"),
+            "undefined",
+            "a script ran in the frame on {what}"
+        );
+        assert_eq!(browser.count("script, form, iframe, object"), 0, "{what}");
+        browser.enter_frame(None);
+    }
+}
+
+#[test]
+fn in_chromium_an_agent_logs_in_searches_reads_a_thread_downloads_and_logs_out() {
+    let cb = archive();
+    let server = Server::start(&cb);
+    let browser = casebook_testkit::Chromium::start();
+    let shots = std::env::var_os("CASEBOOK_SCREENSHOTS").map(std::path::PathBuf::from);
+
+    browser.goto(&format!("{}/search", server.url));
+    assert!(browser.url().contains("/login?next="), "{}", browser.url());
+    browser.type_into("input[name=name]", "ann");
+    browser.type_into("input[name=password]", PASSWORD);
+    browser.click("button[type=submit]");
+    assert!(browser.url().ends_with("/search"), "{}", browser.url());
+
+    browser.type_into("input[name=q]", "greeting");
+    browser.click("form.search button[type=submit]");
+    assert_eq!(browser.text("p.count").split(' ').next(), Some("2"));
+    assert_eq!(browser.count("ol.hits li"), 2);
+    assert!(
+        browser.count("ol.hits li .snippet mark") >= 2,
+        "matches highlighted"
+    );
+    if let Some(dir) = &shots {
+        browser.screenshot(&dir.join("search.png"));
+    }
+
+    browser.click("ol.hits li .meta a");
+    assert!(browser.url().contains("/threads/"), "{}", browser.url());
+    assert_eq!(browser.count(".pair .theirs"), 1);
+    assert!(browser
+        .text(".pair .ours")
+        .contains("record the unavailable greeting"));
+    assert!(browser
+        .text(".pair .ours")
+        .contains("answered after 3 h 30 min"));
+    if let Some(dir) = &shots {
+        browser.screenshot(&dir.join("thread.png"));
+    }
+
+    let logs = id_of(&cb, "logs1@customer.example");
+    browser.goto(&format!("{}/messages/{logs}", server.url));
+    browser.click("a[href$='/attachments/0']");
+    let file = browser.downloaded("asterisk full.log", std::time::Duration::from_secs(30));
+    assert_eq!(std::fs::read(file).expect("downloaded"), b"ERROR chan_sip");
+
+    browser.click("header form button[type=submit]");
+    assert!(browser.url().ends_with("/login"), "{}", browser.url());
+    browser.goto(&format!("{}/search?q=greeting", server.url));
+    assert!(
+        browser.url().contains("/login?next="),
+        "logged out: {}",
+        browser.url()
+    );
+}
+
+#[test]
+fn in_chromium_hostile_mail_runs_nothing_opens_nothing_and_reaches_no_one() {
+    let canary = Canary::start();
+    let cb = archive();
+    for (name, text) in hostile_mail(canary.port) {
+        cb.write_mail(&name, text.as_bytes());
+    }
+    cb.ok(&["import", cb.mail_dir()]);
+    let server = Server::start(&cb);
+    let browser = casebook_testkit::Chromium::start();
+    browser.goto(&format!("{}/login", server.url));
+    browser.type_into("input[name=name]", "ann");
+    browser.type_into("input[name=password]", PASSWORD);
+    browser.click("button[type=submit]");
+
+    browser.goto(&format!("{}/search?q=invoice", server.url));
+    assert_inert(&browser, "the search page");
+    let mut pages = Vec::new();
+    for mid in [
+        "attack1@evil.example",
+        "attack2@evil.example",
+        "attack3@evil.example",
+        "evil1@evil.example",
+        "evil2@evil.example",
+    ] {
+        let id = id_of(&cb, mid);
+        pages.push(format!("/messages/{id}"));
+        pages.push(format!("/messages/{id}/raw"));
+        if let Some(thread) = cb.json(&["show", "--json", &id.to_string()])["thread_id"].as_i64() {
+            pages.push(format!("/threads/{thread}"));
+        }
+    }
+    for page in &pages {
+        browser.goto(&format!("{}{page}", server.url));
+        assert_inert(&browser, page);
+    }
+    assert_eq!(canary.hits(), 0, "a request left for another host");
+
+    // The canary is real: remote images load once the agent asks.
+    let attack = id_of(&cb, "attack1@evil.example");
+    browser.goto(&format!("{}/messages/{attack}?images=1", server.url));
+    assert_inert(&browser, "the message with remote images loaded");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while canary.hits() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "remote images never loaded, so the canary proves nothing"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
