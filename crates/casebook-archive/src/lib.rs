@@ -58,6 +58,9 @@ pub struct Archive {
     config: Config,
     /// One settle at a time: accounts watched together share one index writer.
     settling: tokio::sync::Mutex<()>,
+    /// The store's change number at the last [`Archive::refresh`] that
+    /// settled: while it is unchanged, refreshing costs one query.
+    refreshed_seq: std::sync::atomic::AtomicU64,
 }
 
 impl Archive {
@@ -72,6 +75,7 @@ impl Archive {
             index,
             config,
             settling: tokio::sync::Mutex::new(()),
+            refreshed_seq: std::sync::atomic::AtomicU64::new(0),
         };
         archive.settle_after_open().await?;
         Ok(archive)

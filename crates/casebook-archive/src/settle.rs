@@ -25,7 +25,16 @@ impl Archive {
     /// processes stored (a long-running server calls it before searching).
     /// An index busy in another process is left to that process.
     pub async fn refresh(&self) -> Result<(), ArchiveError> {
-        match self.settle().await {
+        use std::sync::atomic::Ordering;
+        let seq = self.store.current_seq().await?;
+        if seq == self.refreshed_seq.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let settled = self.settle().await;
+        if settled.is_ok() {
+            self.refreshed_seq.store(seq, Ordering::Relaxed);
+        }
+        match settled {
             Err(ArchiveError::Search(SearchError::Locked(e))) => {
                 tracing::warn!("index not brought up to date: {e}");
                 Ok(())

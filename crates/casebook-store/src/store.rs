@@ -2,11 +2,13 @@
 
 use crate::error::{During, StoreError};
 use crate::location::{Backend, StoreLocation};
-use sqlx::any::AnyPoolOptions;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::AnyPool;
+use sqlx::ConnectOptions;
 use sqlx::{Any, Executor, Transaction};
 use std::path::Path;
+use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -100,13 +102,20 @@ impl Store {
                 .max_connections(8)
                 .acquire_timeout(Duration::from_secs(30)),
         };
+        let open_error = |source| StoreError::Open {
+            location: location.to_string(),
+            source,
+        };
+        // A long statement (reading every thread row of a large archive)
+        // is expected work, not something to warn the person at the
+        // terminal about: sqlx's slow-statement notes go to debug.
+        let connect_options = AnyConnectOptions::from_str(&url)
+            .map_err(open_error)?
+            .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
         let pool = options
-            .connect(&url)
+            .connect_with(connect_options)
             .await
-            .map_err(|source| StoreError::Open {
-                location: location.to_string(),
-                source,
-            })?;
+            .map_err(open_error)?;
         Ok(Self {
             pool,
             location: Arc::new(location.clone()),

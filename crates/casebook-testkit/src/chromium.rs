@@ -124,6 +124,23 @@ impl Chromium {
             .to_owned()
     }
 
+    /// Waits until the page's address satisfies `wanted` (a click that
+    /// submits a form may return before the next page is there).
+    pub fn wait_for_url(&self, what: &str, wanted: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let url = self.url();
+            if wanted(&url) {
+                return url;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "never reached {what}; still at {url}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     pub fn title(&self) -> String {
         self.ok("GET", "/title", Value::Null)
             .as_str()

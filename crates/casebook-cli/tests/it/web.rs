@@ -550,10 +550,11 @@ fn in_chromium_an_agent_logs_in_searches_reads_a_thread_downloads_and_logs_out()
     browser.type_into("input[name=name]", "ann");
     browser.type_into("input[name=password]", PASSWORD);
     browser.click("button[type=submit]");
-    assert!(browser.url().ends_with("/search"), "{}", browser.url());
+    browser.wait_for_url("the search page", |u| u.ends_with("/search"));
 
     browser.type_into("input[name=q]", "greeting");
     browser.click("form.search button[type=submit]");
+    browser.wait_for_url("the results", |u| u.contains("q=greeting"));
     assert_eq!(browser.text("p.count").split(' ').next(), Some("2"));
     assert_eq!(browser.count("ol.hits li"), 2);
     assert!(
@@ -565,7 +566,7 @@ fn in_chromium_an_agent_logs_in_searches_reads_a_thread_downloads_and_logs_out()
     }
 
     browser.click("ol.hits li .meta a");
-    assert!(browser.url().contains("/threads/"), "{}", browser.url());
+    browser.wait_for_url("the thread", |u| u.contains("/threads/"));
     assert_eq!(browser.count(".pair .theirs"), 1);
     assert!(browser
         .text(".pair .ours")
@@ -584,7 +585,7 @@ fn in_chromium_an_agent_logs_in_searches_reads_a_thread_downloads_and_logs_out()
     assert_eq!(std::fs::read(file).expect("downloaded"), b"ERROR chan_sip");
 
     browser.click("header form button[type=submit]");
-    assert!(browser.url().ends_with("/login"), "{}", browser.url());
+    browser.wait_for_url("the login page", |u| u.ends_with("/login"));
     browser.goto(&format!("{}/search?q=greeting", server.url));
     assert!(
         browser.url().contains("/login?next="),
@@ -607,6 +608,7 @@ fn in_chromium_hostile_mail_runs_nothing_opens_nothing_and_reaches_no_one() {
     browser.type_into("input[name=name]", "ann");
     browser.type_into("input[name=password]", PASSWORD);
     browser.click("button[type=submit]");
+    browser.wait_for_url("the search page", |u| u.ends_with("/search"));
 
     browser.goto(&format!("{}/search?q=invoice", server.url));
     assert_inert(&browser, "the search page");
