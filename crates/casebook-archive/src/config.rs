@@ -23,6 +23,16 @@ pub struct Config {
     pub database_url: Option<StoreLocation>,
     /// IMAP accounts to sync (`[[account]]`).
     pub accounts: Vec<Account>,
+    /// `casebook serve` speaks HTTPS itself with this certificate and key
+    /// (PEM); without them it speaks HTTP (behind a proxy that does TLS).
+    pub tls: Option<TlsFiles>,
+}
+
+/// A server certificate (with its chain) and its private key, PEM files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 /// One IMAP account (`[[account]]` in the config file).
@@ -80,6 +90,7 @@ impl Default for Config {
             data_dir: None,
             database_url: None,
             accounts: Vec::new(),
+            tls: None,
         }
     }
 }
@@ -113,6 +124,8 @@ struct RawConfig {
     thread_subject_window_days: Option<u32>,
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
     #[serde(default)]
     account: Vec<RawAccount>,
 }
@@ -198,6 +211,24 @@ impl Config {
                     ));
                 }
                 Some(location)
+            }
+        };
+        let tls = match (raw.tls_cert, raw.tls_key) {
+            (None, None) => None,
+            (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+            (Some(_), None) => {
+                return Err(invalid(
+                    "tls_key".into(),
+                    "",
+                    "tls_cert is set, so tls_key must name the certificate's private key (PEM)",
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "tls_cert".into(),
+                    "",
+                    "tls_key is set, so tls_cert must name the server certificate (PEM)",
+                ))
             }
         };
         let window = raw.thread_subject_window_days.unwrap_or(30);
@@ -287,6 +318,7 @@ impl Config {
             data_dir: raw.data_dir,
             database_url,
             accounts,
+            tls,
         })
     }
 
@@ -354,6 +386,19 @@ mod tests {
         assert!(!text.contains("hunter2"), "{text}");
         let e = parse("database_url = \"mysql://db/casebook\"\n").expect_err("unknown scheme");
         assert!(e.to_string().contains("postgres://user@host"), "{e}");
+    }
+
+    #[test]
+    fn tls_needs_both_a_certificate_and_a_key() {
+        let c =
+            parse("tls_cert = \"/etc/casebook/cert.pem\"\ntls_key = \"/etc/casebook/key.pem\"\n")
+                .expect("valid");
+        assert_eq!(
+            c.tls.map(|t| t.key),
+            Some(PathBuf::from("/etc/casebook/key.pem"))
+        );
+        let e = parse("tls_cert = \"/etc/casebook/cert.pem\"\n").expect_err("no key");
+        assert!(e.to_string().contains("`tls_key`"), "{e}");
     }
 
     #[test]

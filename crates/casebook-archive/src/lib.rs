@@ -28,7 +28,7 @@ pub mod threading;
 mod users;
 mod watch;
 
-pub use config::{Account, Config, ConfigError, OAuthMechanism, Secret, Security};
+pub use config::{Account, Config, ConfigError, OAuthMechanism, Secret, Security, TlsFiles};
 pub use error::ArchiveError;
 pub use import::{ImportFailure, ImportProgress, ImportReport, NoProgress};
 pub use migrate::{migrate, migrate_store};

@@ -85,21 +85,32 @@ async fn run(args: Args) -> Result<ExitCode> {
             listen,
             secure_cookies,
         } => {
+            let tls = match &config.tls {
+                Some(files) => Some(casebook_web::tls_acceptor(&files.cert, &files.key)?),
+                None => None,
+            };
             let archive = Archive::open(&data, config)
                 .await
                 .with_context(|| format!("cannot open the archive in {}", data.display()))?;
             let archive = std::sync::Arc::new(archive);
-            let app =
-                casebook_web::router(archive.clone(), casebook_web::WebOptions { secure_cookies });
+            let options = casebook_web::WebOptions {
+                secure_cookies: secure_cookies || tls.is_some(),
+            };
+            let app = casebook_web::router(archive.clone(), options);
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen}; is another server using it? choose another with --listen"))?;
             let address = listener.local_addr()?;
-            println!("listening on http://{address}");
+            let scheme = if tls.is_some() { "https" } else { "http" };
+            println!("listening on {scheme}://{address}");
             std::io::stdout().flush()?;
-            casebook_web::serve(listener, app, wait_for_stop_signal())
-                .await
-                .context("the web server stopped")?;
+            match tls {
+                Some(acceptor) => {
+                    casebook_web::serve_tls(listener, app, acceptor, wait_for_stop_signal()).await
+                }
+                None => casebook_web::serve(listener, app, wait_for_stop_signal()).await,
+            }
+            .context("the web server stopped")?;
             if let Ok(archive) = std::sync::Arc::try_unwrap(archive) {
                 archive.close().await?;
             }

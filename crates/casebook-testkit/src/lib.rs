@@ -10,10 +10,12 @@
 //! Architecture invariant: test-only; nothing in the product depends on it,
 //! and it only ever listens on loopback addresses.
 
+mod certificate;
 mod chromium;
 mod database;
 mod dovecot;
 
+pub use certificate::make_certificate;
 pub use chromium::{Chromium, Element};
 pub use database::{backend, database_url, other_database_url};
 pub use dovecot::Dovecot;

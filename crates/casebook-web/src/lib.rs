@@ -22,7 +22,10 @@ mod api;
 mod auth;
 mod pages;
 mod security;
+mod tls;
 mod view;
+
+pub use tls::{serve_tls, tls_acceptor, TlsError};
 
 use axum::routing::{get, post};
 use axum::Router;

@@ -646,3 +646,120 @@ fn in_chromium_hostile_mail_runs_nothing_opens_nothing_and_reaches_no_one() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// One HTTPS request with openssl's client, trusting only `ca`; returns
+/// what came back, or None if the connection or verification failed.
+fn https_request(port: u16, ca: &std::path::Path, request: &str) -> Option<String> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("openssl")
+        .args([
+            "s_client",
+            "-quiet",
+            "-verify_return_error",
+            "-servername",
+            "localhost",
+        ])
+        .arg("-connect")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-CAfile")
+        .arg(ca)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("openssl runs (scripts/test installs it)");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(request.as_bytes())
+        .expect("send");
+    let out = child.wait_with_output().expect("openssl ends");
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn serve_speaks_https_with_the_configured_certificate_and_secure_cookies() {
+    let cb = archive();
+    let certs = tempfile::tempdir().expect("tempdir");
+    let ca = casebook_testkit::make_certificate(certs.path());
+    let cert = certs.path().join("cert.pem");
+    let key = certs.path().join("key.pem");
+    let config = std::fs::read_to_string(&cb.config).expect("config");
+    std::fs::write(
+        &cb.config,
+        format!(
+            "{config}tls_cert = \"{}\"\ntls_key = \"{}\"\n",
+            cert.display(),
+            key.display()
+        ),
+    )
+    .expect("config");
+    let server = Server::start(&cb);
+    assert!(server.url.starts_with("https://"), "{}", server.url);
+    let port: u16 = server
+        .url
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("a port");
+
+    let page = https_request(
+        port,
+        &ca,
+        "GET /login HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    )
+    .expect("a verified TLS connection");
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(page.contains("Log in"), "{page}");
+
+    let form = format!("name=ann&password={}", PASSWORD.replace(' ', "+"));
+    let login = https_request(
+        port,
+        &ca,
+        &format!(
+            "POST /login HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+            form.len()
+        ),
+    )
+    .expect("a verified TLS connection");
+    assert!(login.starts_with("HTTP/1.1 303"), "{login}");
+    let cookie = login
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .expect("a session cookie");
+    assert!(cookie.contains("; Secure"), "{cookie}");
+
+    // A client that does not trust the test CA is refused, not downgraded.
+    let stranger = tempfile::tempdir().expect("tempdir");
+    let other_ca = casebook_testkit::make_certificate(stranger.path());
+    assert_eq!(
+        https_request(
+            port,
+            &other_ca,
+            "GET /login HTTP/1.1\r\nHost: localhost\r\n\r\n"
+        ),
+        None
+    );
+}
+
+#[test]
+fn a_missing_certificate_is_named_before_serving() {
+    let cb = Casebook::new();
+    let config = std::fs::read_to_string(&cb.config).expect("config");
+    std::fs::write(
+        &cb.config,
+        format!(
+            "{config}tls_cert = \"/nonexistent/cert.pem\"\ntls_key = \"/nonexistent/key.pem\"\n"
+        ),
+    )
+    .expect("config");
+    let out = cb.run(&["serve", "--listen", "127.0.0.1:0"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/nonexistent/cert.pem"), "{err}");
+    assert!(err.contains("tls_cert"), "{err}");
+}
