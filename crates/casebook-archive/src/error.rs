@@ -29,6 +29,8 @@ pub enum ArchiveError {
     WeakPassword(usize),
     #[error("{0:?} is not a tag: use 1 to 64 letters, digits or - _ . /")]
     BadTag(String),
+    #[error("{0}")]
+    Testimonial(String),
     #[error("cannot hash a password: {0}")]
     PasswordHash(String),
     #[error("the import pipeline stopped: {0}")]

@@ -21,9 +21,11 @@ mod config;
 mod error;
 mod import;
 mod migrate;
+pub mod praise;
 mod read;
 mod settle;
 mod sync;
+mod testimonials;
 pub mod threading;
 mod users;
 mod watch;
@@ -34,14 +36,19 @@ pub use import::{ImportFailure, ImportProgress, ImportReport, NoProgress};
 pub use migrate::{migrate, migrate_store};
 pub use read::{SearchHit, SearchPage, SearchRequest, Stats};
 pub use sync::{FolderSync, LogProgress, SyncProgress};
+pub use testimonials::{
+    Approval, Consent, PublishedTestimonial, Suggestion, TestimonialFilter, TestimonialView,
+    TESTIMONIAL_TAG,
+};
 pub use users::{Login, Session, User, MIN_PASSWORD_CHARS, SESSION_SECS};
 pub use watch::WatchEvent;
 
 pub use casebook_mail::{CopyDifference, Direction, MessageId, ThreadId};
 pub use casebook_search::{QueryError, Snippet, Sort};
 pub use casebook_store::{
-    Backend, CopyReport, FolderRecord, MessageCounts, MessageSummary, Recipient, RecipientKind,
-    Role, StoreLocation, StoredAttachment, StoredMessage,
+    AuditEntry, Backend, CopyReport, FolderRecord, MessageCounts, MessageSummary, Recipient,
+    RecipientKind, Role, StoreLocation, StoredAttachment, StoredMessage, TestimonialRecord,
+    TestimonialState,
 };
 
 use casebook_search::SearchIndex;

@@ -152,6 +152,16 @@ pub enum ArchiveCommand {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Testimonials: suggest, approve, reject, revoke, list, export.
+    Testimonial {
+        #[command(subcommand)]
+        action: TestimonialAction,
+    },
+    /// Who did what and when: testimonial decisions, exports.
+    Audit {
+        #[arg(long)]
+        json: bool,
+    },
     /// Tag a message (searchable as tag:NAME).
     Tag { id: i64, tag: String },
     /// The IMAP folders synced so far: UIDVALIDITY, last UID, counts, last sync and error.
@@ -191,6 +201,82 @@ pub enum TokenAction {
         #[arg(long, default_value = "")]
         label: String,
     },
+}
+
+#[derive(Subcommand)]
+pub enum TestimonialAction {
+    /// Customer messages that praise us and no one has decided on, best first.
+    Suggest {
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve an excerpt of a customer's message as a testimonial.
+    #[command(group(clap::ArgGroup::new("consent").required(true).args(["consent_message", "consent_note"])))]
+    Approve {
+        message: i64,
+        /// The words to quote, as the customer wrote them.
+        #[arg(long)]
+        excerpt: String,
+        /// "Name, Company", or anonymous: "A customer in telecoms".
+        #[arg(long)]
+        attribution: String,
+        /// A message of the customer's in which they agreed to be quoted.
+        #[arg(long)]
+        consent_message: Option<i64>,
+        /// How consent was obtained otherwise.
+        #[arg(long)]
+        consent_note: Option<String>,
+        /// The excerpt is edited, not word for word (marketing sees this).
+        #[arg(long)]
+        edited: bool,
+        /// Last day it may be used (YYYY-MM-DD).
+        #[arg(long)]
+        expires: Option<String>,
+    },
+    /// Reject a suggestion so it is not suggested again.
+    Reject {
+        message: i64,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Revoke an approved testimonial (e.g. the customer withdrew consent).
+    Revoke {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Testimonials by state (default: approved and usable).
+    List {
+        #[arg(long, value_enum, default_value_t = StatusArg::Approved)]
+        status: StatusArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// What marketing may use, as JSON, CSV or an HTML page on standard
+    /// output: excerpt, attribution, date, topic, edited, id — nothing else.
+    Export {
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum StatusArg {
+    /// Approved, unexpired, unrevoked: usable.
+    Approved,
+    Rejected,
+    Revoked,
+    Expired,
+    All,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    Json,
+    Csv,
+    Html,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -8,7 +8,10 @@ mod progress;
 mod quickstart;
 
 use anyhow::{bail, Context, Result};
-use args::{ArchiveCommand, Args, Command, RoleArg, SortArg, TokenAction, UserAction};
+use args::{
+    ArchiveCommand, Args, Command, ExportFormat, RoleArg, SortArg, StatusArg, TestimonialAction,
+    TokenAction, UserAction,
+};
 use casebook_archive::{
     Archive, ArchiveError, Config, MessageId, Role, SearchRequest, Sort, StoreLocation, ThreadId,
     WatchEvent,
@@ -284,6 +287,8 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
                 eprintln!("This token is shown once; casebook keeps only its digest.");
             }
         }
+        ArchiveCommand::Testimonial { action } => testimonials(archive, action, out).await?,
+        ArchiveCommand::Audit { json } => output::audit(out, &archive.audit_log().await?, json)?,
         ArchiveCommand::Tag { id, tag } => {
             if !archive.tag(MessageId(id), &tag, None).await? {
                 bail!("{}", no_message(id));
@@ -324,6 +329,110 @@ async fn users(archive: &Archive, action: UserAction, out: &mut impl Write) -> R
         }
     }
     Ok(())
+}
+
+/// Who is at the terminal, for the audit log.
+fn cli_actor() -> String {
+    format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned())
+    )
+}
+
+async fn testimonials(
+    archive: &Archive,
+    action: TestimonialAction,
+    out: &mut impl Write,
+) -> Result<()> {
+    use casebook_archive::{Approval, Consent, TestimonialFilter};
+    match action {
+        TestimonialAction::Suggest { limit, json } => {
+            let mut found = archive.suggest_testimonials().await?;
+            found.truncate(limit);
+            output::suggestions(out, &found, json)?;
+        }
+        TestimonialAction::Approve {
+            message,
+            excerpt,
+            attribution,
+            consent_message,
+            consent_note,
+            edited,
+            expires,
+        } => {
+            let consent = match (consent_message, consent_note) {
+                (Some(id), _) => Consent::Message(MessageId(id)),
+                (None, Some(note)) => Consent::Note(note),
+                (None, None) => bail!("give --consent-message ID or --consent-note TEXT"),
+            };
+            let expires_at = match expires.as_deref() {
+                None => None,
+                Some(day) => Some(end_of_day(day)?),
+            };
+            let id = archive
+                .approve_testimonial(&Approval {
+                    message: MessageId(message),
+                    excerpt,
+                    attribution,
+                    edited,
+                    consent,
+                    expires_at,
+                    actor: cli_actor(),
+                })
+                .await?;
+            writeln!(out, "approved testimonial {id} from message {message}")?;
+        }
+        TestimonialAction::Reject { message, reason } => {
+            let id = archive
+                .reject_testimonial(MessageId(message), &reason, &cli_actor())
+                .await?;
+            writeln!(
+                out,
+                "rejected message {message} (decision {id}); it will not be suggested again"
+            )?;
+        }
+        TestimonialAction::Revoke { id, reason } => {
+            archive
+                .revoke_testimonial(id, &reason, &cli_actor())
+                .await?;
+            writeln!(
+                out,
+                "revoked testimonial {id}; it is in no list or export any more"
+            )?;
+        }
+        TestimonialAction::List { status, json } => {
+            let filter = match status {
+                StatusArg::Approved => TestimonialFilter::Usable,
+                StatusArg::Rejected => TestimonialFilter::Rejected,
+                StatusArg::Revoked => TestimonialFilter::Revoked,
+                StatusArg::Expired => TestimonialFilter::Expired,
+                StatusArg::All => TestimonialFilter::All,
+            };
+            output::testimonials(out, &archive.testimonials(filter).await?, json)?;
+        }
+        TestimonialAction::Export { format } => {
+            let name = match format {
+                ExportFormat::Json => "json",
+                ExportFormat::Csv => "csv",
+                ExportFormat::Html => "html",
+            };
+            let list = archive.export_testimonials(&cli_actor(), name).await?;
+            match format {
+                ExportFormat::Json => output::published_json(out, &list)?,
+                ExportFormat::Csv => output::published_csv(out, &list)?,
+                ExportFormat::Html => output::published_html(out, &list)?,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The last second (UTC) of a day given as YYYY-MM-DD.
+fn end_of_day(day: &str) -> Result<i64> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = time::Date::parse(day, &format)
+        .with_context(|| format!("--expires {day:?} is not a date; write it as 2027-12-31"))?;
+    Ok(date.midnight().assume_utc().unix_timestamp() + 86_399)
 }
 
 /// A password from the terminal (typed twice, not shown) or, for scripts,

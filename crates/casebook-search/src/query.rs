@@ -313,8 +313,9 @@ fn term(field: Option<&str>, text: String, quoted: bool, at: usize) -> Result<Ex
             "automated" => Ok(Expr::Direction(Direction::Automated)),
             "answered" => Ok(Expr::Answered(true)),
             "unanswered" => Ok(Expr::Answered(false)),
+            "testimonial" => Ok(Expr::Tag("testimonial".to_owned())),
             _ => Err(bad(format!(
-                "expected one of is:inbound, is:outbound, is:automated, is:answered, is:unanswered; found `is:{text}`"
+                "expected one of is:inbound, is:outbound, is:automated, is:answered, is:unanswered, is:testimonial; found `is:{text}`"
             ))),
         },
         Some("thread") => text

@@ -160,6 +160,37 @@ const TABLES: &[Table] = &[
         ],
         page_by: Some("message"),
     },
+    Table {
+        name: "testimonials",
+        columns: &[
+            ("id", Int),
+            ("message", Int),
+            ("excerpt", Text),
+            ("attribution", Text),
+            ("edited", Int),
+            ("consent_message", Int),
+            ("consent_note", Text),
+            ("topic", Text),
+            ("state", Text),
+            ("reason", Text),
+            ("decided_by", Text),
+            ("decided_at", Int),
+            ("expires_at", Int),
+        ],
+        page_by: Some("id"),
+    },
+    Table {
+        name: "audit_log",
+        columns: &[
+            ("id", Int),
+            ("at", Int),
+            ("actor", Text),
+            ("action", Text),
+            ("subject", Text),
+            ("detail", Text),
+        ],
+        page_by: Some("id"),
+    },
 ];
 
 /// What a copy moved and checked.
@@ -207,7 +238,13 @@ impl Store {
             .await
             .during("copying the change counter")?;
         if target.backend() == Backend::Postgres {
-            for table in ["messages", "users", "api_tokens"] {
+            for table in [
+                "messages",
+                "users",
+                "api_tokens",
+                "testimonials",
+                "audit_log",
+            ] {
                 sqlx::query(&format!(
                     "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
                      (SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"

@@ -27,6 +27,7 @@ mod raw;
 mod read;
 mod sql;
 mod store;
+mod testimonials;
 mod threads;
 mod users;
 
@@ -34,10 +35,11 @@ pub use copy::CopyReport;
 pub use error::StoreError;
 pub use location::{Backend, StoreLocation};
 pub use model::{
-    FolderRecord, FolderState, IndexRow, MessageCounts, MessageSummary, NewMessage, Recipient,
-    RecipientKind, Role, SkippedMessage, Stored, StoredAttachment, StoredMessage, ThreadRow,
-    ThreadUpdate, UserRecord, Watermark,
+    AuditEntry, FolderRecord, FolderState, IndexRow, MessageCounts, MessageSummary, NewMessage,
+    Recipient, RecipientKind, Role, SkippedMessage, Stored, StoredAttachment, StoredMessage,
+    TestimonialRecord, TestimonialState, ThreadRow, ThreadUpdate, UserRecord, Watermark,
 };
 pub use raw::{compress_raw, CompressedRaw};
 pub use store::Store;
+pub use testimonials::NewTestimonial;
 pub use threads::Rethreading;

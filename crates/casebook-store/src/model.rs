@@ -241,3 +241,63 @@ pub struct UserRecord {
     pub disabled: bool,
     pub created_at: i64,
 }
+
+/// Where a testimonial stands. (A candidate is a suggestion no one has
+/// decided on yet; it has no row.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TestimonialState {
+    Approved,
+    Rejected,
+    /// Approved once, then withdrawn (the customer withdrew consent, …).
+    Revoked,
+}
+
+impl TestimonialState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+            Self::Revoked => "revoked",
+        }
+    }
+
+    pub fn from_str_opt(s: &str) -> Option<Self> {
+        match s {
+            "approved" => Some(Self::Approved),
+            "rejected" => Some(Self::Rejected),
+            "revoked" => Some(Self::Revoked),
+            _ => None,
+        }
+    }
+}
+
+/// A decision on a customer's words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestimonialRecord {
+    pub id: i64,
+    pub message: MessageId,
+    pub excerpt: String,
+    pub attribution: String,
+    pub edited: bool,
+    pub consent_message: Option<MessageId>,
+    pub consent_note: Option<String>,
+    pub topic: String,
+    pub state: TestimonialState,
+    pub reason: Option<String>,
+    pub decided_by: String,
+    pub decided_at: i64,
+    pub expires_at: Option<i64>,
+    /// When the customer wrote it.
+    pub message_date: Option<i64>,
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    /// JSON.
+    pub detail: String,
+}

@@ -67,6 +67,8 @@ impl Store {
                 format!("UPDATE messages SET primary_id = NULL WHERE primary_id IN ({list})"),
                 format!("DELETE FROM raw_messages WHERE message IN ({list})"),
                 format!("DELETE FROM message_tags WHERE message IN ({list})"),
+                format!("DELETE FROM testimonials WHERE message IN ({list})"),
+                format!("UPDATE testimonials SET consent_message = NULL WHERE consent_message IN ({list})"),
                 format!("DELETE FROM locations WHERE message IN ({list})"),
             ] {
                 let mut q = sqlx::query(&sql);

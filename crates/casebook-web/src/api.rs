@@ -166,9 +166,22 @@ pub(crate) async fn thread(
     }
 }
 
-pub(crate) async fn testimonials(ApiUser(user): ApiUser) -> Response {
+pub(crate) async fn testimonials(State(app): State<App>, ApiUser(user): ApiUser) -> Response {
     if let Some(r) = refuse_unless(&user, SEES_TESTIMONIALS) {
         return r;
     }
-    Json(json!({ "testimonials": [] })).into_response()
+    match app.archive.published_testimonials().await {
+        Ok(list) => Json(json!({
+            "testimonials": list.iter().map(|t| json!({
+                "id": t.id,
+                "excerpt": t.excerpt,
+                "attribution": t.attribution,
+                "date": t.date.and_then(|d| d.format(&Rfc3339).ok()),
+                "topic": t.topic,
+                "edited": t.edited,
+            })).collect::<Vec<_>>(),
+        }))
+        .into_response(),
+        Err(e) => internal(&e),
+    }
 }

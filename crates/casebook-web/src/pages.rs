@@ -620,11 +620,15 @@ fn message_card(m: &StoredMessage) -> maud::Markup {
     }
 }
 
-pub(crate) async fn testimonials(browser: Browser) -> Response {
+pub(crate) async fn testimonials(State(app): State<App>, browser: Browser) -> Response {
     let session = &browser.session;
     if !auth::allowed(&session.user, SEES_TESTIMONIALS) {
         return view::forbidden(session);
     }
+    let list = match app.archive.published_testimonials().await {
+        Ok(list) => list,
+        Err(e) => return view::internal_error(&e),
+    };
     respond(
         StatusCode::OK,
         page(
@@ -632,7 +636,18 @@ pub(crate) async fn testimonials(browser: Browser) -> Response {
             Some(session),
             html! {
                 h1 { "Approved testimonials" }
-                p.muted { "No testimonials have been approved yet." }
+                @if list.is_empty() {
+                    p.muted { "No testimonials are approved and usable at the moment." }
+                }
+                @for t in &list {
+                    figure.testimonial {
+                        blockquote { (t.excerpt) }
+                        figcaption {
+                            (t.attribution) " · " (t.topic) " · " (view::date(t.date))
+                            @if t.edited { " · edited" }
+                        }
+                    }
+                }
             },
         ),
     )

@@ -7,6 +7,7 @@ mod corpus;
 mod malformed;
 mod recovery;
 mod search;
+mod testimonials;
 
 use casebook_archive::{Archive, Config, MessageId, NoProgress, StoreLocation};
 use std::collections::HashMap;

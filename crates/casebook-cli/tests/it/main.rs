@@ -3,6 +3,7 @@
 
 mod shared;
 mod sync;
+mod testimonials;
 mod web;
 
 use serde_json::Value;

@@ -10,21 +10,21 @@ use std::process::Stdio;
 const PASSWORD: &str = "correct horse battery";
 
 /// A running `casebook serve` over an archive, stopped when dropped.
-struct Server {
+pub(crate) struct Server {
     url: String,
     _child: StopOnDrop,
     http: ureq::Agent,
 }
 
 /// What came back: status, headers (lowercase names) and body.
-struct Reply {
-    status: u16,
-    headers: HashMap<String, String>,
-    body: String,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: HashMap<String, String>,
+    pub(crate) body: String,
 }
 
 impl Reply {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("JSON, got {}", self.body))
     }
 }
@@ -54,7 +54,7 @@ fn reply(result: Result<ureq::Response, ureq::Error>) -> Reply {
 }
 
 impl Server {
-    fn start(cb: &Casebook) -> Self {
+    pub(crate) fn start(cb: &Casebook) -> Self {
         let mut child = cb
             .command(&["serve", "--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
@@ -91,7 +91,7 @@ impl Server {
     }
 
     /// Logs in and returns the session cookie (`name=value`).
-    fn log_in(&self, name: &str) -> String {
+    pub(crate) fn log_in(&self, name: &str) -> String {
         let r = self.post("/login", None, &[("name", name), ("password", PASSWORD)]);
         assert_eq!(r.status, 303, "login of {name}: {}", r.body);
         r.headers["set-cookie"]
@@ -101,16 +101,16 @@ impl Server {
             .to_owned()
     }
 
-    fn page(&self, path: &str, cookie: &str) -> Reply {
+    pub(crate) fn page(&self, path: &str, cookie: &str) -> Reply {
         self.get(path, &[("Cookie", cookie)])
     }
 
-    fn api(&self, path: &str, token: &str) -> Reply {
+    pub(crate) fn api(&self, path: &str, token: &str) -> Reply {
         self.get(path, &[("Authorization", &format!("Bearer {token}"))])
     }
 }
 
-fn add_user(cb: &Casebook, name: &str, role: &str) {
+pub(crate) fn add_user(cb: &Casebook, name: &str, role: &str) {
     let out = cb
         .command(&["user", "add", name, "--role", role])
         .stdin(Stdio::piped())
@@ -129,7 +129,7 @@ fn add_user(cb: &Casebook, name: &str, role: &str) {
     assert!(out.status.success(), "user add {name}");
 }
 
-fn token(cb: &Casebook, name: &str) -> String {
+pub(crate) fn token(cb: &Casebook, name: &str) -> String {
     cb.ok(&["token", "create", "--user", name])
         .trim()
         .to_owned()

@@ -1,0 +1,405 @@
+//! Testimonials: suggestions from praise in customers' own words, approval
+//! with a verbatim excerpt and consent on record, revocation, and what
+//! marketing may see — the excerpt, attribution, date, topic and whether it
+//! was edited; never an address or the rest of the message.
+
+use crate::praise::{appears_verbatim, assess};
+use crate::{Archive, ArchiveError};
+use casebook_mail::{Direction, MessageId};
+use casebook_store::{
+    AuditEntry, MessageSummary, NewTestimonial, TestimonialRecord, TestimonialState,
+};
+use std::collections::HashSet;
+use time::OffsetDateTime;
+
+/// The tag approved testimonials carry, so agents find them
+/// (`tag:testimonial`, `is:testimonial`).
+pub const TESTIMONIAL_TAG: &str = "testimonial";
+
+/// A customer message worth quoting, not yet decided on.
+#[derive(Debug, Clone)]
+pub struct Suggestion {
+    pub message: MessageSummary,
+    pub score: u32,
+    /// Sentences of praise, as written.
+    pub quotes: Vec<String>,
+    /// Sentences in which the customer lets us quote them.
+    pub permission: Vec<String>,
+}
+
+/// Evidence that the customer agreed to be quoted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Consent {
+    /// A message of theirs saying so.
+    Message(MessageId),
+    /// How consent was obtained otherwise ("phone call with Ann, 3 May").
+    Note(String),
+}
+
+/// An approver's decision to quote a message.
+#[derive(Debug, Clone)]
+pub struct Approval {
+    pub message: MessageId,
+    pub excerpt: String,
+    /// "Ann Lee, ACME Telecom" or anonymised: "A customer in telecoms".
+    pub attribution: String,
+    /// The excerpt was edited (shown to marketing); else it must be verbatim.
+    pub edited: bool,
+    pub consent: Consent,
+    pub expires_at: Option<i64>,
+    /// Who decided.
+    pub actor: String,
+}
+
+/// A testimonial as marketing may see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedTestimonial {
+    pub id: i64,
+    pub excerpt: String,
+    pub attribution: String,
+    /// When the customer wrote it.
+    pub date: Option<OffsetDateTime>,
+    pub topic: String,
+    pub edited: bool,
+}
+
+/// Which testimonials to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestimonialFilter {
+    /// Approved, not revoked, not expired: what may be used.
+    Usable,
+    Rejected,
+    Revoked,
+    Expired,
+    All,
+}
+
+/// A testimonial as an approver sees it: the record and its effective
+/// state (an approved one past its date is expired).
+#[derive(Debug, Clone)]
+pub struct TestimonialView {
+    pub record: TestimonialRecord,
+    pub expired: bool,
+}
+
+impl TestimonialView {
+    pub fn state_name(&self) -> &'static str {
+        if self.expired {
+            "expired"
+        } else {
+            self.record.state.as_str()
+        }
+    }
+}
+
+fn now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn entry(actor: &str, action: &str, subject: String, detail: serde_json::Value) -> AuditEntry {
+    AuditEntry {
+        at: now(),
+        actor: actor.to_owned(),
+        action: action.to_owned(),
+        subject,
+        detail: detail.to_string(),
+    }
+}
+
+impl Archive {
+    /// Inbound messages that praise us and no one has decided on, best
+    /// first.
+    pub async fn suggest_testimonials(&self) -> Result<Vec<Suggestion>, ArchiveError> {
+        let decided: HashSet<MessageId> = self
+            .store
+            .testimonials()
+            .await?
+            .into_iter()
+            .map(|t| t.message)
+            .collect();
+        let mut out = Vec::new();
+        let mut after = MessageId(0);
+        loop {
+            let page = self.store.list(after, 1000).await?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            let ids: Vec<MessageId> = page
+                .iter()
+                .filter(|m| m.direction == Direction::Inbound && !decided.contains(&m.id))
+                .map(|m| m.id)
+                .collect();
+            for (summary, body) in self.store.summaries_with_bodies(&ids).await? {
+                let answered_before = summary.thread_id.is_some_and(|t| t.0 != summary.id.0);
+                if let Some(found) = assess(&body, answered_before) {
+                    out.push(Suggestion {
+                        message: summary,
+                        score: found.score,
+                        quotes: found.quotes,
+                        permission: found.permission,
+                    });
+                }
+            }
+        }
+        out.sort_by(|a, b| b.score.cmp(&a.score).then(b.message.id.cmp(&a.message.id)));
+        Ok(out)
+    }
+
+    /// Approves an excerpt of a customer's message as a testimonial. The
+    /// excerpt must stand in the message word for word unless marked
+    /// edited; consent must be on record (a message of the same customer,
+    /// or a note). Tags the message `testimonial`.
+    pub async fn approve_testimonial(&self, a: &Approval) -> Result<i64, ArchiveError> {
+        let bad = |why: String| ArchiveError::Testimonial(why);
+        let message = self
+            .store
+            .message(a.message)
+            .await?
+            .ok_or_else(|| bad(format!("there is no message {}", a.message.0)))?;
+        if message.summary.direction != Direction::Inbound {
+            return Err(bad(format!(
+                "message {} is not a customer's message; only what customers wrote can be quoted",
+                a.message.0
+            )));
+        }
+        if a.attribution.trim().is_empty() {
+            return Err(bad(
+                "the attribution is empty: give a name and company, or an anonymous one such as \"A customer in telecoms\"".into(),
+            ));
+        }
+        if a.excerpt.trim().is_empty() {
+            return Err(bad("the excerpt is empty".into()));
+        }
+        if !a.edited && !appears_verbatim(&a.excerpt, &message.body) {
+            return Err(bad(format!(
+                "the excerpt does not appear word for word in message {}; copy it exactly (line breaks and quote marks do not matter), or mark it --edited, which marketing will see",
+                a.message.0
+            )));
+        }
+        match &a.consent {
+            Consent::Note(note) if note.trim().is_empty() => {
+                return Err(bad(
+                    "the consent note is empty: say how the customer agreed".into(),
+                ))
+            }
+            Consent::Note(_) => {}
+            Consent::Message(id) => {
+                let consent = self
+                    .store
+                    .message(*id)
+                    .await?
+                    .ok_or_else(|| bad(format!("there is no consent message {}", id.0)))?;
+                if consent.summary.direction != Direction::Inbound
+                    || consent.summary.correspondent != message.summary.correspondent
+                {
+                    return Err(bad(format!(
+                        "message {} is not from the customer who wrote message {}, so it cannot be their consent",
+                        id.0, a.message.0
+                    )));
+                }
+            }
+        }
+        let topic = self.topic_of(&message.summary).await?;
+        let (consent_message, consent_note) = match &a.consent {
+            Consent::Message(id) => (Some(*id), None),
+            Consent::Note(n) => (None, Some(n.trim().to_owned())),
+        };
+        let record = NewTestimonial {
+            message: a.message,
+            excerpt: a.excerpt.trim().to_owned(),
+            attribution: a.attribution.trim().to_owned(),
+            edited: a.edited,
+            consent_message,
+            consent_note,
+            topic,
+            state: TestimonialState::Approved,
+            reason: None,
+            decided_by: a.actor.clone(),
+            decided_at: now(),
+            expires_at: a.expires_at,
+        };
+        let audit = entry(
+            &a.actor,
+            "approve",
+            String::new(),
+            serde_json::json!({
+                "message": a.message.0,
+                "excerpt": record.excerpt,
+                "attribution": record.attribution,
+                "edited": a.edited,
+                "consent_message": consent_message.map(|m| m.0),
+                "consent_note": record.consent_note,
+                "expires_at": a.expires_at,
+            }),
+        );
+        let id = self.store.add_testimonial(&record, &audit).await?;
+        self.tag(a.message, TESTIMONIAL_TAG, None).await?;
+        Ok(id)
+    }
+
+    /// Rejects a suggestion, so it is not suggested again.
+    pub async fn reject_testimonial(
+        &self,
+        message: MessageId,
+        reason: &str,
+        actor: &str,
+    ) -> Result<i64, ArchiveError> {
+        let summary = self
+            .store
+            .message(message)
+            .await?
+            .ok_or_else(|| ArchiveError::Testimonial(format!("there is no message {}", message.0)))?
+            .summary;
+        let record = NewTestimonial {
+            message,
+            excerpt: String::new(),
+            attribution: String::new(),
+            edited: false,
+            consent_message: None,
+            consent_note: None,
+            topic: self.topic_of(&summary).await?,
+            state: TestimonialState::Rejected,
+            reason: Some(reason.to_owned()),
+            decided_by: actor.to_owned(),
+            decided_at: now(),
+            expires_at: None,
+        };
+        let audit = entry(
+            actor,
+            "reject",
+            String::new(),
+            serde_json::json!({ "message": message.0, "reason": reason }),
+        );
+        Ok(self.store.add_testimonial(&record, &audit).await?)
+    }
+
+    /// Revokes an approved testimonial (the customer withdrew consent, …):
+    /// it leaves every list and export at once.
+    pub async fn revoke_testimonial(
+        &self,
+        id: i64,
+        reason: &str,
+        actor: &str,
+    ) -> Result<(), ArchiveError> {
+        if reason.trim().is_empty() {
+            return Err(ArchiveError::Testimonial(
+                "say why it is revoked (--reason), e.g. \"the customer withdrew consent\"".into(),
+            ));
+        }
+        let record = self
+            .store
+            .testimonials()
+            .await?
+            .into_iter()
+            .find(|t| t.id == id);
+        let audit = entry(
+            actor,
+            "revoke",
+            format!("testimonial {id}"),
+            serde_json::json!({ "reason": reason }),
+        );
+        if !self
+            .store
+            .change_testimonial(id, TestimonialState::Revoked, reason, &audit)
+            .await?
+        {
+            return Err(ArchiveError::Testimonial(format!(
+                "there is no approved testimonial {id}; `casebook testimonial list --status all` lists them"
+            )));
+        }
+        if let Some(record) = record {
+            let still_approved = self
+                .store
+                .testimonials()
+                .await?
+                .iter()
+                .any(|t| t.message == record.message && t.state == TestimonialState::Approved);
+            if !still_approved {
+                self.untag(record.message, TESTIMONIAL_TAG).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Testimonials with their effective state, newest decision first.
+    pub async fn testimonials(
+        &self,
+        filter: TestimonialFilter,
+    ) -> Result<Vec<TestimonialView>, ArchiveError> {
+        let now = now();
+        Ok(self
+            .store
+            .testimonials()
+            .await?
+            .into_iter()
+            .map(|record| TestimonialView {
+                expired: record.state == TestimonialState::Approved
+                    && record.expires_at.is_some_and(|e| e <= now),
+                record,
+            })
+            .filter(|v| match filter {
+                TestimonialFilter::All => true,
+                TestimonialFilter::Usable => {
+                    v.record.state == TestimonialState::Approved && !v.expired
+                }
+                TestimonialFilter::Expired => v.expired,
+                TestimonialFilter::Rejected => v.record.state == TestimonialState::Rejected,
+                TestimonialFilter::Revoked => v.record.state == TestimonialState::Revoked,
+            })
+            .collect())
+    }
+
+    /// What marketing may use: approved, unexpired, unrevoked — and of
+    /// each only the excerpt, attribution, date, topic and edited flag.
+    pub async fn published_testimonials(&self) -> Result<Vec<PublishedTestimonial>, ArchiveError> {
+        Ok(self
+            .testimonials(TestimonialFilter::Usable)
+            .await?
+            .into_iter()
+            .map(|v| PublishedTestimonial {
+                id: v.record.id,
+                excerpt: v.record.excerpt,
+                attribution: v.record.attribution,
+                date: v
+                    .record
+                    .message_date
+                    .and_then(|d| OffsetDateTime::from_unix_timestamp(d).ok()),
+                topic: v.record.topic,
+                edited: v.record.edited,
+            })
+            .collect())
+    }
+
+    /// [`Archive::published_testimonials`], recorded in the audit log as an
+    /// export by `actor` in `format`.
+    pub async fn export_testimonials(
+        &self,
+        actor: &str,
+        format: &str,
+    ) -> Result<Vec<PublishedTestimonial>, ArchiveError> {
+        let list = self.published_testimonials().await?;
+        let ids: Vec<i64> = list.iter().map(|t| t.id).collect();
+        self.store
+            .record_audit(&entry(
+                actor,
+                "export",
+                "testimonials".into(),
+                serde_json::json!({ "format": format, "testimonials": ids }),
+            ))
+            .await?;
+        Ok(list)
+    }
+
+    /// Everything recorded in the audit log, oldest first.
+    pub async fn audit_log(&self) -> Result<Vec<AuditEntry>, ArchiveError> {
+        Ok(self.store.audit_log().await?)
+    }
+
+    /// The topic of a message: its thread's first subject.
+    async fn topic_of(&self, m: &MessageSummary) -> Result<String, ArchiveError> {
+        let first = match m.thread_id {
+            Some(t) => self.store.thread(t).await?.into_iter().next(),
+            None => None,
+        };
+        Ok(first.map_or_else(|| m.subject.clone(), |f| f.subject))
+    }
+}
