@@ -157,9 +157,17 @@ pub async fn connect(server: &Server, login: &Login) -> Result<ImapSession, Imap
             .await?
         }
     };
-    let session = session.map_err(|(e, _)| ImapError::Login {
-        user: login.user().to_owned(),
-        reason: e.to_string(),
+    let session = session.map_err(|(e, _)| match e {
+        // The server said no: wrong password, locked account, …
+        async_imap::error::Error::No(_) | async_imap::error::Error::Bad(_) => ImapError::Login {
+            user: login.user().to_owned(),
+            reason: e.to_string(),
+        },
+        // The connection broke: not a refusal, and worth retrying.
+        other => ImapError::Protocol {
+            what: format!("logging in as {}", login.user()),
+            source: other,
+        },
     })?;
     Ok(ImapSession::new(session, timeout))
 }
