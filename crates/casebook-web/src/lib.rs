@@ -21,6 +21,7 @@
 mod api;
 mod auth;
 mod pages;
+mod review;
 mod security;
 mod tls;
 mod view;
@@ -65,6 +66,10 @@ pub fn router(archive: Arc<Archive>, options: WebOptions) -> Router {
         .route("/messages/{id}/tags", post(pages::add_tag))
         .route("/threads/{id}", get(pages::thread))
         .route("/testimonials", get(pages::testimonials))
+        .route("/testimonials/review", get(review::queue))
+        .route("/testimonials/approve", post(review::approve))
+        .route("/testimonials/reject", post(review::reject))
+        .route("/testimonials/{id}/revoke", post(review::revoke))
         .route("/static/app.css", get(pages::stylesheet))
         .route("/api/v1/me", get(api::me))
         .route("/api/v1/search", get(api::search))

@@ -121,7 +121,7 @@ pub(crate) struct CsrfForm {
     csrf: String,
 }
 
-fn bad_csrf() -> Response {
+pub(crate) fn bad_csrf() -> Response {
     respond(
         StatusCode::FORBIDDEN,
         page(

@@ -25,6 +25,7 @@ pub(crate) fn page(title: &str, session: Option<&Session>, body: Markup) -> Mark
                         nav {
                             @if matches!(s.user.role, Role::Agent | Role::Admin) {
                                 a href="/search" { "Search" }
+                                a href="/testimonials/review" { "Review testimonials" }
                             }
                             @if matches!(s.user.role, Role::Marketing | Role::Admin) {
                                 a href="/testimonials" { "Testimonials" }

@@ -139,3 +139,99 @@ fn from_suggestion_to_export_to_revocation() {
         .is_some_and(|a| a.starts_with("cli:")));
     assert_eq!(audit[0]["detail"]["attribution"], "A customer in telecoms");
 }
+
+/// The CSRF token of the first form on a page.
+fn csrf_of(page: &str) -> String {
+    page.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the form carries the token")
+        .to_owned()
+}
+
+#[test]
+fn agents_review_approve_and_revoke_in_the_web_app_with_history() {
+    let cb = crate::with_conversation();
+    cb.write_mail("praise.eml", PRAISE);
+    cb.ok(&["import", cb.mail_dir()]);
+    let praise = id_of(&cb, "praise1@customer.example").to_string();
+    add_user(&cb, "ann", "agent");
+    add_user(&cb, "mia", "marketing");
+    let server = Server::start(&cb);
+
+    let marketing = server.log_in("mia");
+    assert_eq!(server.page("/testimonials/review", &marketing).status, 403);
+    let m_csrf = csrf_of(&server.page("/testimonials", &marketing).body);
+    let forbidden = server.post(
+        "/testimonials/approve",
+        Some(&marketing),
+        &[
+            ("csrf", &m_csrf),
+            ("message", &praise),
+            ("excerpt", "Excellent work!"),
+            ("attribution", "Ann"),
+            ("consent_message", &praise),
+        ],
+    );
+    assert_eq!(forbidden.status, 403, "marketing cannot approve");
+
+    let agent = server.log_in("ann");
+    let queue = server.page("/testimonials/review", &agent);
+    assert_eq!(queue.status, 200);
+    assert!(
+        queue.body.contains("You may use this as a testimonial."),
+        "{}",
+        queue.body
+    );
+    let csrf = csrf_of(&queue.body);
+    let wrong = server.post(
+        "/testimonials/approve",
+        Some(&agent),
+        &[
+            ("csrf", &csrf),
+            ("message", &praise),
+            ("excerpt", "Best support ever."),
+            ("attribution", "Ann Lee"),
+            ("consent_message", &praise),
+        ],
+    );
+    assert_eq!(wrong.status, 400);
+    assert!(wrong.body.contains("word for word"), "{}", wrong.body);
+    let approved = server.post(
+        "/testimonials/approve",
+        Some(&agent),
+        &[
+            ("csrf", &csrf),
+            ("message", &praise),
+            ("excerpt", "Excellent work!"),
+            ("attribution", "Ann Lee, ACME"),
+            ("consent_message", &praise),
+        ],
+    );
+    assert_eq!(approved.status, 303, "{}", approved.body);
+    let shown = server.page("/testimonials", &server.log_in("mia"));
+    assert!(shown.body.contains("Excellent work!"), "marketing sees it");
+
+    let decided = server.page("/testimonials/review", &agent).body;
+    assert!(decided.contains("approve by web:ann"), "history: {decided}");
+    assert!(!decided.contains("score "), "no longer a suggestion");
+    let id = decided
+        .split("id=\"testimonial-")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the decision")
+        .to_owned();
+    let revoked = server.post(
+        &format!("/testimonials/{id}/revoke"),
+        Some(&agent),
+        &[("csrf", &csrf), ("reason", "the customer withdrew consent")],
+    );
+    assert_eq!(revoked.status, 303);
+    let after = server.page("/testimonials/review", &agent).body;
+    assert!(after.contains("revoke by web:ann"), "{after}");
+    let shown = server.page("/testimonials", &server.log_in("mia"));
+    assert!(
+        !shown.body.contains("Excellent work!"),
+        "gone for marketing"
+    );
+}

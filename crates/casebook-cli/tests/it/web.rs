@@ -82,7 +82,7 @@ impl Server {
         reply(request.call())
     }
 
-    fn post(&self, path: &str, cookie: Option<&str>, form: &[(&str, &str)]) -> Reply {
+    pub(crate) fn post(&self, path: &str, cookie: Option<&str>, form: &[(&str, &str)]) -> Reply {
         let mut request = self.http.post(&format!("{}{path}", self.url));
         if let Some(c) = cookie {
             request = request.set("Cookie", c);

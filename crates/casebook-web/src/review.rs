@@ -1,0 +1,228 @@
+//! The testimonial review queue for agents and admins: suggestions with
+//! forms to approve or reject them, every decision with its history, and
+//! revocation.
+
+use crate::auth::{self, Browser, READS_MAIL};
+use crate::view::{self, page, respond};
+use crate::App;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use casebook_archive::{Approval, ArchiveError, Consent, MessageId, TestimonialFilter};
+use maud::html;
+use serde::Deserialize;
+
+fn actor(browser: &Browser) -> String {
+    format!("web:{}", browser.session.user.name)
+}
+
+fn refused(browser: &Browser, e: &ArchiveError) -> Response {
+    respond(
+        StatusCode::BAD_REQUEST,
+        page(
+            "Not done",
+            Some(&browser.session),
+            html! {
+                p.error { (e.to_string()) }
+                p { a href="/testimonials/review" { "Back to the review queue" } }
+            },
+        ),
+    )
+}
+
+pub(crate) async fn queue(State(app): State<App>, browser: Browser) -> Response {
+    let session = &browser.session;
+    if !auth::allowed(&session.user, READS_MAIL) {
+        return view::forbidden(session);
+    }
+    let (suggestions, decided, log) = match (
+        app.archive.suggest_testimonials().await,
+        app.archive.testimonials(TestimonialFilter::All).await,
+        app.archive.audit_log().await,
+    ) {
+        (Ok(s), Ok(d), Ok(l)) => (s, d, l),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return view::internal_error(&e),
+    };
+    let body = html! {
+        h1 { "Testimonials to review" }
+        @if suggestions.is_empty() { p.muted { "No praise waiting for a decision." } }
+        @for s in suggestions.iter().take(50) {
+            section.suggestion {
+                h2 {
+                    a href=(format!("/messages/{}", s.message.id.0)) { (s.message.subject) }
+                    " " span.muted { "score " (s.score) " · " (view::date(s.message.date)) }
+                }
+                @for q in &s.quotes { blockquote { (q) } }
+                @for p in &s.permission { p { "Permission: " em { (p) } } }
+                form method="post" action="/testimonials/approve" {
+                    input type="hidden" name="csrf" value=(session.csrf);
+                    input type="hidden" name="message" value=(s.message.id.0);
+                    label { "Excerpt " textarea name="excerpt" rows="3" cols="70" required { (s.quotes.join(" ")) } }
+                    label { "Attribution " input name="attribution" required placeholder="Name, Company — or: A customer in telecoms"; }
+                    @if s.permission.is_empty() {
+                        label { "How consent was obtained " input name="consent_note" required; }
+                    } @else {
+                        input type="hidden" name="consent_message" value=(s.message.id.0);
+                        p.muted { "Consent: this message." }
+                    }
+                    label { input type="checkbox" name="edited"; " edited (not word for word)" }
+                    label { "usable until " input type="date" name="expires"; }
+                    button type="submit" { "Approve" }
+                }
+                form method="post" action="/testimonials/reject" {
+                    input type="hidden" name="csrf" value=(session.csrf);
+                    input type="hidden" name="message" value=(s.message.id.0);
+                    input name="reason" required placeholder="why not";
+                    button type="submit" { "Reject" }
+                }
+            }
+        }
+        h1 { "Decisions" }
+        @for t in &decided {
+            section.decision id=(format!("testimonial-{}", t.record.id)) {
+                h2 { "Testimonial " (t.record.id) " · " (t.state_name()) " · " a href=(format!("/messages/{}", t.record.message.0)) { "message " (t.record.message.0) } }
+                @if !t.record.excerpt.is_empty() {
+                    blockquote { (t.record.excerpt) }
+                    p { (t.record.attribution) @if t.record.edited { " · edited" } }
+                }
+                h3 { "History" }
+                ul.history {
+                    @for e in log.iter().filter(|e| e.subject == format!("testimonial {}", t.record.id)) {
+                        li { (view::date(time::OffsetDateTime::from_unix_timestamp(e.at).ok())) " " (e.action) " by " (e.actor) }
+                    }
+                }
+                @if t.record.state == casebook_archive::TestimonialState::Approved {
+                    form method="post" action=(format!("/testimonials/{}/revoke", t.record.id)) {
+                        input type="hidden" name="csrf" value=(session.csrf);
+                        input name="reason" required placeholder="e.g. the customer withdrew consent";
+                        button type="submit" { "Revoke" }
+                    }
+                }
+            }
+        }
+    };
+    respond(
+        StatusCode::OK,
+        page("Review testimonials", Some(session), body),
+    )
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ApproveForm {
+    csrf: String,
+    message: i64,
+    excerpt: String,
+    attribution: String,
+    consent_message: Option<i64>,
+    consent_note: Option<String>,
+    edited: Option<String>,
+    expires: Option<String>,
+}
+
+pub(crate) async fn approve(
+    State(app): State<App>,
+    browser: Browser,
+    Form(form): Form<ApproveForm>,
+) -> Response {
+    if !auth::csrf_matches(&browser.session, &form.csrf) {
+        return crate::pages::bad_csrf();
+    }
+    if !auth::allowed(&browser.session.user, READS_MAIL) {
+        return view::forbidden(&browser.session);
+    }
+    let consent = match (form.consent_message, form.consent_note) {
+        (Some(id), _) => Consent::Message(MessageId(id)),
+        (None, Some(note)) => Consent::Note(note),
+        (None, None) => Consent::Note(String::new()),
+    };
+    let expires_at = match form.expires.as_deref().filter(|d| !d.is_empty()) {
+        None => None,
+        Some(day) => {
+            let format = time::macros::format_description!("[year]-[month]-[day]");
+            match time::Date::parse(day, &format) {
+                Ok(d) => Some(d.midnight().assume_utc().unix_timestamp() + 86_399),
+                Err(_) => {
+                    return refused(
+                        &browser,
+                        &ArchiveError::Testimonial(format!(
+                            "{day:?} is not a date like 2027-12-31"
+                        )),
+                    )
+                }
+            }
+        }
+    };
+    let approval = Approval {
+        message: MessageId(form.message),
+        excerpt: form.excerpt,
+        attribution: form.attribution,
+        edited: form.edited.as_deref() == Some("on"),
+        consent,
+        expires_at,
+        actor: actor(&browser),
+    };
+    match app.archive.approve_testimonial(&approval).await {
+        Ok(id) => Redirect::to(&format!("/testimonials/review#testimonial-{id}")).into_response(),
+        Err(e @ ArchiveError::Testimonial(_)) => refused(&browser, &e),
+        Err(e) => view::internal_error(&e),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct RejectForm {
+    csrf: String,
+    message: i64,
+    reason: String,
+}
+
+pub(crate) async fn reject(
+    State(app): State<App>,
+    browser: Browser,
+    Form(form): Form<RejectForm>,
+) -> Response {
+    if !auth::csrf_matches(&browser.session, &form.csrf) {
+        return crate::pages::bad_csrf();
+    }
+    if !auth::allowed(&browser.session.user, READS_MAIL) {
+        return view::forbidden(&browser.session);
+    }
+    match app
+        .archive
+        .reject_testimonial(MessageId(form.message), &form.reason, &actor(&browser))
+        .await
+    {
+        Ok(_) => Redirect::to("/testimonials/review").into_response(),
+        Err(e @ ArchiveError::Testimonial(_)) => refused(&browser, &e),
+        Err(e) => view::internal_error(&e),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct RevokeForm {
+    csrf: String,
+    reason: String,
+}
+
+pub(crate) async fn revoke(
+    State(app): State<App>,
+    browser: Browser,
+    Path(id): Path<i64>,
+    Form(form): Form<RevokeForm>,
+) -> Response {
+    if !auth::csrf_matches(&browser.session, &form.csrf) {
+        return crate::pages::bad_csrf();
+    }
+    if !auth::allowed(&browser.session.user, READS_MAIL) {
+        return view::forbidden(&browser.session);
+    }
+    match app
+        .archive
+        .revoke_testimonial(id, &form.reason, &actor(&browser))
+        .await
+    {
+        Ok(()) => Redirect::to(&format!("/testimonials/review#testimonial-{id}")).into_response(),
+        Err(e @ ArchiveError::Testimonial(_)) => refused(&browser, &e),
+        Err(e) => view::internal_error(&e),
+    }
+}
