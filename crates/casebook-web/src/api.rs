@@ -74,6 +74,16 @@ pub(crate) async fn search(
     let mut request = SearchRequest::new(&params.q);
     request.limit = params.limit.unwrap_or(20).min(100);
     request.offset = params.offset.unwrap_or(0);
+    if request.offset > crate::MAX_OFFSET {
+        return error(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "offset={} is too deep; narrow the query (after:, before:, from:) to page past {}",
+                request.offset,
+                crate::MAX_OFFSET
+            ),
+        );
+    }
     request.sort = match params.sort.as_deref() {
         None | Some("newest") => Sort::NewestFirst,
         Some("relevance") => Sort::Relevance,

@@ -34,6 +34,11 @@ use casebook_archive::Archive;
 use std::future::Future;
 use std::sync::Arc;
 
+/// The deepest result a search may page to: the index ranks every hit up
+/// to the page asked for, so an unbounded offset would let one request
+/// take the server's memory.
+pub(crate) const MAX_OFFSET: usize = 10_000;
+
 /// How the server presents itself.
 #[derive(Debug, Clone, Default)]
 pub struct WebOptions {

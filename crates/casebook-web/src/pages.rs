@@ -227,7 +227,12 @@ pub(crate) async fn search(
         return view::forbidden(session);
     }
     let query = params.full_query();
-    let page_no = params.page.unwrap_or(1).max(1);
+    // Deep pages cost memory in the index (it ranks every hit up to the
+    // page): past the limit, the last page allowed is shown.
+    let page_no = params
+        .page
+        .unwrap_or(1)
+        .clamp(1, crate::MAX_OFFSET / PAGE_SIZE + 1);
     let mut request = SearchRequest::new(&query);
     request.sort = Sort::NewestFirst;
     request.limit = PAGE_SIZE;
