@@ -37,8 +37,8 @@ pub use migrate::{migrate, migrate_store};
 pub use read::{SearchHit, SearchPage, SearchRequest, Stats};
 pub use sync::{FolderSync, LogProgress, SyncProgress};
 pub use testimonials::{
-    Approval, Consent, PublishedTestimonial, Suggestion, TestimonialFilter, TestimonialView,
-    TESTIMONIAL_TAG,
+    last_second_of, Approval, Consent, PublishedTestimonial, Suggestion, TestimonialFilter,
+    TestimonialView, TESTIMONIAL_TAG,
 };
 pub use users::{Login, Session, User, MIN_PASSWORD_CHARS, SESSION_SECS};
 pub use watch::WatchEvent;

@@ -92,6 +92,14 @@ impl TestimonialView {
     }
 }
 
+/// The last second (UTC) of a day written `YYYY-MM-DD`: when a testimonial
+/// approved "until" that day stops being usable.
+pub fn last_second_of(day: &str) -> Option<i64> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = time::Date::parse(day.trim(), &format).ok()?;
+    Some(date.midnight().assume_utc().unix_timestamp() + 86_399)
+}
+
 fn now() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()
 }
@@ -285,12 +293,7 @@ impl Archive {
                 "say why it is revoked (--reason), e.g. \"the customer withdrew consent\"".into(),
             ));
         }
-        let record = self
-            .store
-            .testimonials()
-            .await?
-            .into_iter()
-            .find(|t| t.id == id);
+        let decisions = self.store.testimonials().await?;
         let audit = entry(
             actor,
             "revoke",
@@ -306,15 +309,14 @@ impl Archive {
                 "there is no approved testimonial {id}; `casebook testimonial list --status all` lists them"
             )));
         }
-        if let Some(record) = record {
-            let still_approved = self
-                .store
-                .testimonials()
-                .await?
-                .iter()
-                .any(|t| t.message == record.message && t.state == TestimonialState::Approved);
+        // The message keeps its tag while another approved testimonial of
+        // it remains.
+        if let Some(message) = decisions.iter().find(|t| t.id == id).map(|t| t.message) {
+            let still_approved = decisions.iter().any(|t| {
+                t.id != id && t.message == message && t.state == TestimonialState::Approved
+            });
             if !still_approved {
-                self.untag(record.message, TESTIMONIAL_TAG).await?;
+                self.untag(message, TESTIMONIAL_TAG).await?;
             }
         }
         Ok(())
@@ -401,5 +403,18 @@ impl Archive {
             None => None,
         };
         Ok(first.map_or_else(|| m.subject.clone(), |f| f.subject))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::last_second_of;
+
+    #[test]
+    fn a_usable_until_day_ends_at_its_last_second_utc() {
+        assert_eq!(last_second_of("2027-12-31"), Some(1_830_297_599));
+        assert_eq!(last_second_of(" 2027-12-31 "), Some(1_830_297_599));
+        assert_eq!(last_second_of("31.12.2027"), None);
+        assert_eq!(last_second_of("2027-02-30"), None);
     }
 }

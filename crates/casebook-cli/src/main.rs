@@ -367,7 +367,9 @@ async fn testimonials(
             };
             let expires_at = match expires.as_deref() {
                 None => None,
-                Some(day) => Some(end_of_day(day)?),
+                Some(day) => Some(casebook_archive::last_second_of(day).with_context(|| {
+                    format!("--expires {day:?} is not a date; write it as 2027-12-31")
+                })?),
             };
             let id = archive
                 .approve_testimonial(&Approval {
@@ -425,14 +427,6 @@ async fn testimonials(
         }
     }
     Ok(())
-}
-
-/// The last second (UTC) of a day given as YYYY-MM-DD.
-fn end_of_day(day: &str) -> Result<i64> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    let date = time::Date::parse(day, &format)
-        .with_context(|| format!("--expires {day:?} is not a date; write it as 2027-12-31"))?;
-    Ok(date.midnight().assume_utc().unix_timestamp() + 86_399)
 }
 
 /// A password from the terminal (typed twice, not shown) or, for scripts,

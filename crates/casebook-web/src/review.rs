@@ -17,6 +17,28 @@ fn actor(browser: &Browser) -> String {
     format!("web:{}", browser.session.user.name)
 }
 
+/// What every decision form checks first: the session's CSRF token and a
+/// role that reads mail. `Some` is the response that refuses it.
+fn refuse_form(browser: &Browser, csrf: &str) -> Option<Response> {
+    if !auth::csrf_matches(&browser.session, csrf) {
+        return Some(crate::pages::bad_csrf());
+    }
+    (!auth::allowed(&browser.session.user, READS_MAIL)).then(|| view::forbidden(&browser.session))
+}
+
+/// A decision done (back to the queue, at the testimonial if there is
+/// one), refused with the reason, or failed.
+fn decided(browser: &Browser, result: Result<Option<i64>, ArchiveError>) -> Response {
+    match result {
+        Ok(Some(id)) => {
+            Redirect::to(&format!("/testimonials/review#testimonial-{id}")).into_response()
+        }
+        Ok(None) => Redirect::to("/testimonials/review").into_response(),
+        Err(e @ ArchiveError::Testimonial(_)) => refused(browser, &e),
+        Err(e) => view::internal_error(&e),
+    }
+}
+
 fn refused(browser: &Browser, e: &ArchiveError) -> Response {
     respond(
         StatusCode::BAD_REQUEST,
@@ -125,11 +147,8 @@ pub(crate) async fn approve(
     browser: Browser,
     Form(form): Form<ApproveForm>,
 ) -> Response {
-    if !auth::csrf_matches(&browser.session, &form.csrf) {
-        return crate::pages::bad_csrf();
-    }
-    if !auth::allowed(&browser.session.user, READS_MAIL) {
-        return view::forbidden(&browser.session);
+    if let Some(r) = refuse_form(&browser, &form.csrf) {
+        return r;
     }
     let consent = match (form.consent_message, form.consent_note) {
         (Some(id), _) => Consent::Message(MessageId(id)),
@@ -138,20 +157,13 @@ pub(crate) async fn approve(
     };
     let expires_at = match form.expires.as_deref().filter(|d| !d.is_empty()) {
         None => None,
-        Some(day) => {
-            let format = time::macros::format_description!("[year]-[month]-[day]");
-            match time::Date::parse(day, &format) {
-                Ok(d) => Some(d.midnight().assume_utc().unix_timestamp() + 86_399),
-                Err(_) => {
-                    return refused(
-                        &browser,
-                        &ArchiveError::Testimonial(format!(
-                            "{day:?} is not a date like 2027-12-31"
-                        )),
-                    )
-                }
+        Some(day) => match casebook_archive::last_second_of(day) {
+            Some(t) => Some(t),
+            None => {
+                let e = ArchiveError::Testimonial(format!("{day:?} is not a date like 2027-12-31"));
+                return refused(&browser, &e);
             }
-        }
+        },
     };
     let approval = Approval {
         message: MessageId(form.message),
@@ -162,11 +174,10 @@ pub(crate) async fn approve(
         expires_at,
         actor: actor(&browser),
     };
-    match app.archive.approve_testimonial(&approval).await {
-        Ok(id) => Redirect::to(&format!("/testimonials/review#testimonial-{id}")).into_response(),
-        Err(e @ ArchiveError::Testimonial(_)) => refused(&browser, &e),
-        Err(e) => view::internal_error(&e),
-    }
+    decided(
+        &browser,
+        app.archive.approve_testimonial(&approval).await.map(Some),
+    )
 }
 
 #[derive(Deserialize)]
@@ -181,21 +192,14 @@ pub(crate) async fn reject(
     browser: Browser,
     Form(form): Form<RejectForm>,
 ) -> Response {
-    if !auth::csrf_matches(&browser.session, &form.csrf) {
-        return crate::pages::bad_csrf();
+    if let Some(r) = refuse_form(&browser, &form.csrf) {
+        return r;
     }
-    if !auth::allowed(&browser.session.user, READS_MAIL) {
-        return view::forbidden(&browser.session);
-    }
-    match app
+    let result = app
         .archive
         .reject_testimonial(MessageId(form.message), &form.reason, &actor(&browser))
-        .await
-    {
-        Ok(_) => Redirect::to("/testimonials/review").into_response(),
-        Err(e @ ArchiveError::Testimonial(_)) => refused(&browser, &e),
-        Err(e) => view::internal_error(&e),
-    }
+        .await;
+    decided(&browser, result.map(|_| None))
 }
 
 #[derive(Deserialize)]
@@ -210,19 +214,12 @@ pub(crate) async fn revoke(
     Path(id): Path<i64>,
     Form(form): Form<RevokeForm>,
 ) -> Response {
-    if !auth::csrf_matches(&browser.session, &form.csrf) {
-        return crate::pages::bad_csrf();
+    if let Some(r) = refuse_form(&browser, &form.csrf) {
+        return r;
     }
-    if !auth::allowed(&browser.session.user, READS_MAIL) {
-        return view::forbidden(&browser.session);
-    }
-    match app
+    let result = app
         .archive
         .revoke_testimonial(id, &form.reason, &actor(&browser))
-        .await
-    {
-        Ok(()) => Redirect::to(&format!("/testimonials/review#testimonial-{id}")).into_response(),
-        Err(e @ ArchiveError::Testimonial(_)) => refused(&browser, &e),
-        Err(e) => view::internal_error(&e),
-    }
+        .await;
+    decided(&browser, result.map(|()| Some(id)))
 }
