@@ -31,6 +31,8 @@ pub enum ArchiveError {
     BadTag(String),
     #[error("{0}")]
     Testimonial(String),
+    #[error("{0}")]
+    Privacy(String),
     #[error("cannot hash a password: {0}")]
     PasswordHash(String),
     #[error("the import pipeline stopped: {0}")]

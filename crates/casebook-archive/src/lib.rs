@@ -16,12 +16,15 @@
 //! Architecture invariant: no SQL and no tantivy types here; storage goes
 //! through `casebook-store`, search through `casebook-search`.
 
+mod audit;
 mod classify;
 mod config;
 mod error;
 mod import;
 mod migrate;
 pub mod praise;
+mod privacy;
+pub mod privacy_request;
 mod read;
 mod settle;
 mod sync;
@@ -34,6 +37,8 @@ pub use config::{Account, Config, ConfigError, OAuthMechanism, Secret, Security,
 pub use error::ArchiveError;
 pub use import::{ImportFailure, ImportProgress, ImportReport, NoProgress};
 pub use migrate::{migrate, migrate_store};
+pub use privacy::{PersonPrivacy, PrivacyOutcome, PrivacyRequest, PrivacyUpdate};
+pub use privacy_request::RequestKind;
 pub use read::{SearchHit, SearchPage, SearchRequest, Stats};
 pub use sync::{FolderSync, LogProgress, SyncProgress};
 pub use testimonials::{
@@ -46,9 +51,9 @@ pub use watch::WatchEvent;
 pub use casebook_mail::{CopyDifference, Direction, MessageId, ThreadId};
 pub use casebook_search::{QueryError, Snippet, Sort};
 pub use casebook_store::{
-    AuditEntry, Backend, CopyReport, FolderRecord, MessageCounts, MessageSummary, Recipient,
-    RecipientKind, Role, StoreLocation, StoredAttachment, StoredMessage, TestimonialRecord,
-    TestimonialState,
+    AuditEntry, Backend, CopyReport, FolderRecord, MarketingChoice, MessageCounts, MessageSummary,
+    PartnerChoice, PreferenceRecord, Recipient, RecipientKind, Role, Stated, StoreLocation,
+    StoredAttachment, StoredMessage, TestimonialRecord, TestimonialState,
 };
 
 use casebook_search::SearchIndex;

@@ -3,6 +3,7 @@
 //! marketing may see — the excerpt, attribution, date, topic and whether it
 //! was edited; never an address or the rest of the message.
 
+use crate::audit::{entry, now};
 use crate::praise::{appears_verbatim, assess};
 use crate::{Archive, ArchiveError};
 use casebook_mail::{Direction, MessageId};
@@ -100,20 +101,6 @@ pub fn last_second_of(day: &str) -> Option<i64> {
     Some(date.midnight().assume_utc().unix_timestamp() + 86_399)
 }
 
-fn now() -> i64 {
-    OffsetDateTime::now_utc().unix_timestamp()
-}
-
-fn entry(actor: &str, action: &str, subject: String, detail: serde_json::Value) -> AuditEntry {
-    AuditEntry {
-        at: now(),
-        actor: actor.to_owned(),
-        action: action.to_owned(),
-        subject,
-        detail: detail.to_string(),
-    }
-}
-
 impl Archive {
     /// Inbound messages that praise us and no one has decided on, best
     /// first.
@@ -168,6 +155,15 @@ impl Archive {
                 "message {} is not a customer's message; only what customers wrote can be quoted",
                 a.message.0
             )));
+        }
+        if let Some(customer) = &message.summary.correspondent {
+            let privacy = self.privacy_of(customer).await?;
+            if !privacy.allows_testimonials() {
+                return Err(bad(format!(
+                    "the customer who wrote message {} opted out of marketing, so their words cannot be used; `casebook privacy show {customer}` shows when",
+                    a.message.0
+                )));
+            }
         }
         if a.attribution.trim().is_empty() {
             return Err(bad(
@@ -353,10 +349,19 @@ impl Archive {
     /// What marketing may use: approved, unexpired, unrevoked — and of
     /// each only the excerpt, attribution, date, topic and edited flag.
     pub async fn published_testimonials(&self) -> Result<Vec<PublishedTestimonial>, ArchiveError> {
+        // Revocation follows an opt-out at once; this check also holds if
+        // a process stopped between the two.
+        let opted_out = self.opted_out_addresses().await?;
         Ok(self
             .testimonials(TestimonialFilter::Usable)
             .await?
             .into_iter()
+            .filter(|v| {
+                v.record
+                    .customer
+                    .as_ref()
+                    .is_none_or(|c| !opted_out.contains(c))
+            })
             .map(|v| PublishedTestimonial {
                 id: v.record.id,
                 excerpt: v.record.excerpt,

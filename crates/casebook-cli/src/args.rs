@@ -157,7 +157,13 @@ pub enum ArchiveCommand {
         #[command(subcommand)]
         action: TestimonialAction,
     },
-    /// Who did what and when: testimonial decisions, exports.
+    /// A person's privacy choices (marketing, partners) and the mail that
+    /// asks to unsubscribe or to stop sharing.
+    Privacy {
+        #[command(subcommand)]
+        action: PrivacyAction,
+    },
+    /// Who did what and when: testimonial decisions, exports, privacy.
     Audit {
         #[arg(long)]
         json: bool,
@@ -260,6 +266,59 @@ pub enum TestimonialAction {
         #[arg(long, value_enum)]
         format: ExportFormat,
     },
+}
+
+#[derive(Subcommand)]
+pub enum PrivacyAction {
+    /// Record a person's choice: marketing opt-in or opt-out (an
+    /// unsubscribe, which also revokes their testimonials), and disclosure
+    /// to partners allowed or denied.
+    #[command(group(clap::ArgGroup::new("choice").required(true).multiple(true).args(["marketing", "partners"])))]
+    Set {
+        email: String,
+        #[arg(long, value_enum)]
+        marketing: Option<MarketingArg>,
+        #[arg(long, value_enum)]
+        partners: Option<PartnersArg>,
+        /// Where this comes from: "message 42", "phone call with Ann, 3 May".
+        #[arg(long)]
+        source: String,
+    },
+    /// A person's choices as they stand, with when, by whom and the source.
+    Show {
+        email: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every address with a recorded choice.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Inbound mail that asks to unsubscribe or to stop sharing, waiting
+    /// for an agent to confirm or dismiss.
+    Requests {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Confirm a flagged message: record what it asks for from its sender.
+    Confirm { message: i64 },
+    /// A flagged message that is not a request after all.
+    Dismiss { message: i64 },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum MarketingArg {
+    OptIn,
+    /// An unsubscribe.
+    OptOut,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum PartnersArg {
+    Allow,
+    /// The person objects to disclosure to partners.
+    Deny,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

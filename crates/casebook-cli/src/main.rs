@@ -4,6 +4,7 @@
 
 mod args;
 mod output;
+mod privacy;
 mod progress;
 mod quickstart;
 
@@ -288,6 +289,7 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
             }
         }
         ArchiveCommand::Testimonial { action } => testimonials(archive, action, out).await?,
+        ArchiveCommand::Privacy { action } => privacy::run(archive, action, out).await?,
         ArchiveCommand::Audit { json } => output::audit(out, &archive.audit_log().await?, json)?,
         ArchiveCommand::Tag { id, tag } => {
             if !archive.tag(MessageId(id), &tag, None).await? {
@@ -332,7 +334,7 @@ async fn users(archive: &Archive, action: UserAction, out: &mut impl Write) -> R
 }
 
 /// Who is at the terminal, for the audit log.
-fn cli_actor() -> String {
+pub(crate) fn cli_actor() -> String {
     format!(
         "cli:{}",
         std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned())

@@ -30,7 +30,7 @@ use rng::Rng;
 use std::path::Path;
 use text::{
     Foreign, Topic, AGENTS, COMPANIES, FIRST_NAMES, FOREIGN, FREE_MAIL, LAST_NAMES, PERMISSION,
-    PRAISE, TOPICS,
+    PRAISE, PRIVACY_REQUESTS, TOPICS,
 };
 
 pub use render::MessageDraft;
@@ -71,6 +71,10 @@ pub struct TruthMessage {
     pub topic: String,
     pub praise: bool,
     pub permission: bool,
+    /// What a customer message asks of their data: `unsubscribe`,
+    /// `stop-sharing`, or both joined by `+`.
+    #[serde(default)]
+    pub privacy_request: Option<String>,
     pub html_only: bool,
     pub has_attachment: bool,
     /// A word of a legacy-charset body, as one would search for it.
@@ -308,6 +312,24 @@ impl Generator {
             self.truth[i].praise = true;
             self.truth[i].permission = permission;
         }
+        if self.rng.chance(0.04) {
+            date += HOUR + self.rng.below(240) as i64 * HOUR;
+            let (text, asks) = *self.rng.pick(PRIVACY_REQUESTS);
+            let i = self.push(
+                Turn {
+                    from: &customer,
+                    to: &agent,
+                    direction: "inbound",
+                    subject: format!("Re: {subject}"),
+                    text: format!("Hello,\n\n{text}\n\n{}", customer.name),
+                    date,
+                    parent: Some(last),
+                },
+                topic,
+                None,
+            );
+            self.truth[i].privacy_request = Some(asks.to_owned());
+        }
         if self.rng.chance(0.01) {
             self.push_bounce(last, &agent, date + 120);
         }
@@ -376,6 +398,7 @@ impl Generator {
             topic: topic.name.to_owned(),
             praise: false,
             permission: false,
+            privacy_request: None,
             html_only: draft.style == render::Style::HtmlOnly,
             has_attachment: matches!(
                 draft.style,
@@ -447,6 +470,7 @@ impl Generator {
             topic: "bounce".into(),
             praise: false,
             permission: false,
+            privacy_request: None,
             html_only: false,
             // The delivery-status report is an attached part.
             has_attachment: true,

@@ -163,6 +163,40 @@ pub(crate) const PERMISSION: &[&str] = &[
     "You can quote us if you like.",
 ];
 
+/// Customers asking to unsubscribe or to stop sharing their data, in the
+/// archive's languages, with what they ask (`unsubscribe`, `stop-sharing`,
+/// both joined by `+`).
+pub(crate) const PRIVACY_REQUESTS: &[(&str, &str)] = &[
+    (
+        "Please unsubscribe me from your newsletters.",
+        "unsubscribe",
+    ),
+    (
+        "Kindly remove me from your mailing list, I no longer need the updates.",
+        "unsubscribe",
+    ),
+    (
+        "Please do not share my contact details with your partners.",
+        "stop-sharing",
+    ),
+    (
+        "I object to the disclosure of my data to third parties. Also, please unsubscribe me.",
+        "unsubscribe+stop-sharing",
+    ),
+    ("Bitte den Newsletter abbestellen, danke.", "unsubscribe"),
+    (
+        "Bitte meine Daten nicht an Dritte weitergeben.",
+        "stop-sharing",
+    ),
+    (
+        "Merci de me désabonner de vos envois commerciaux.",
+        "unsubscribe",
+    ),
+    ("Отпишите меня, пожалуйста, от рассылки.", "unsubscribe"),
+    ("メールマガジンの配信停止をお願いします。", "unsubscribe"),
+    ("请不要向第三方提供我的信息。", "stop-sharing"),
+];
+
 /// Messages in other languages and the charsets old mail clients used.
 pub(crate) struct Foreign {
     pub(crate) charset: &'static str,

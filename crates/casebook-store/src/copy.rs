@@ -191,6 +191,31 @@ const TABLES: &[Table] = &[
         ],
         page_by: Some("id"),
     },
+    Table {
+        name: "privacy_preferences",
+        columns: &[
+            ("address", Text),
+            ("marketing", Text),
+            ("marketing_at", Int),
+            ("marketing_by", Text),
+            ("marketing_source", Text),
+            ("partners", Text),
+            ("partners_at", Int),
+            ("partners_by", Text),
+            ("partners_source", Text),
+        ],
+        page_by: None,
+    },
+    Table {
+        name: "privacy_request_decisions",
+        columns: &[
+            ("message", Int),
+            ("decision", Text),
+            ("decided_by", Text),
+            ("decided_at", Int),
+        ],
+        page_by: Some("message"),
+    },
 ];
 
 /// What a copy moved and checked.

@@ -23,6 +23,7 @@ mod imap;
 mod insert;
 mod location;
 mod model;
+mod privacy;
 mod raw;
 mod read;
 mod sql;
@@ -35,10 +36,12 @@ pub use copy::CopyReport;
 pub use error::StoreError;
 pub use location::{Backend, StoreLocation};
 pub use model::{
-    AuditEntry, FolderRecord, FolderState, IndexRow, MessageCounts, MessageSummary, NewMessage,
-    Recipient, RecipientKind, Role, SkippedMessage, Stored, StoredAttachment, StoredMessage,
+    AuditEntry, FolderRecord, FolderState, IndexRow, MarketingChoice, MessageCounts,
+    MessageSummary, NewMessage, PartnerChoice, PreferenceRecord, Recipient, RecipientKind,
+    RequestDecision, Role, SkippedMessage, Stated, Stored, StoredAttachment, StoredMessage,
     TestimonialRecord, TestimonialState, ThreadRow, ThreadUpdate, UserRecord, Watermark,
 };
+pub use privacy::PreferenceChange;
 pub use raw::{compress_raw, CompressedRaw};
 pub use store::Store;
 pub use testimonials::NewTestimonial;

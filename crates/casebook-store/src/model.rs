@@ -289,6 +289,8 @@ pub struct TestimonialRecord {
     pub expires_at: Option<i64>,
     /// When the customer wrote it.
     pub message_date: Option<i64>,
+    /// The customer's address (never shown to marketing).
+    pub customer: Option<String>,
 }
 
 /// One line of the audit log.
@@ -300,4 +302,92 @@ pub struct AuditEntry {
     pub subject: String,
     /// JSON.
     pub detail: String,
+}
+
+/// Whether a person may receive marketing unrelated to what they wrote
+/// about. Nobody may unless they opted in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MarketingChoice {
+    OptIn,
+    /// An unsubscribe: honoured everywhere, including testimonials.
+    OptOut,
+}
+
+impl MarketingChoice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OptIn => "opt-in",
+            Self::OptOut => "opt-out",
+        }
+    }
+
+    pub fn from_str_opt(s: &str) -> Option<Self> {
+        match s {
+            "opt-in" => Some(Self::OptIn),
+            "opt-out" => Some(Self::OptOut),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a person's data may go to business partners. Allowed unless
+/// they objected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PartnerChoice {
+    Allow,
+    /// The person objected to disclosure.
+    Deny,
+}
+
+impl PartnerChoice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Allow => "allow",
+            Self::Deny => "deny",
+        }
+    }
+
+    pub fn from_str_opt(s: &str) -> Option<Self> {
+        match s {
+            "allow" => Some(Self::Allow),
+            "deny" => Some(Self::Deny),
+            _ => None,
+        }
+    }
+}
+
+/// A choice with when, by whom and on what evidence it was recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stated<T> {
+    pub value: T,
+    pub at: i64,
+    pub by: String,
+    /// A message id ("message 42") or a note of how we learnt it.
+    pub source: String,
+}
+
+/// What one address told us; a choice never stated is `None`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreferenceRecord {
+    pub address: String,
+    pub marketing: Option<Stated<MarketingChoice>>,
+    pub partners: Option<Stated<PartnerChoice>>,
+}
+
+/// An agent's answer to a message flagged as a privacy request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestDecision {
+    /// The preference it asks for was recorded.
+    Confirmed,
+    /// Not a request after all.
+    Dismissed,
+}
+
+impl RequestDecision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Confirmed => "confirmed",
+            Self::Dismissed => "dismissed",
+        }
+    }
 }

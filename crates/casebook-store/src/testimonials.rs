@@ -8,7 +8,10 @@ use casebook_mail::MessageId;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-async fn audit(tx: &mut Transaction<'static, Any>, entry: &AuditEntry) -> Result<(), StoreError> {
+pub(crate) async fn audit(
+    tx: &mut Transaction<'static, Any>,
+    entry: &AuditEntry,
+) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -47,6 +50,7 @@ fn testimonial(row: &AnyRow) -> Result<TestimonialRecord, StoreError> {
         decided_at: row.try_get("decided_at").during(d)?,
         expires_at: row.try_get("expires_at").during(d)?,
         message_date: row.try_get("message_date").during(d)?,
+        customer: row.try_get("customer").during(d)?,
     })
 }
 
@@ -143,7 +147,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT t.id, t.message, t.excerpt, t.attribution, t.edited, t.consent_message, \
              t.consent_note, t.topic, t.state, t.reason, t.decided_by, t.decided_at, t.expires_at, \
-             m.date AS message_date FROM testimonials t JOIN messages m ON m.id = t.message \
+             m.date AS message_date, m.correspondent AS customer FROM testimonials t JOIN messages m ON m.id = t.message \
              ORDER BY t.decided_at DESC, t.id DESC",
         )
         .fetch_all(&self.pool)

@@ -102,6 +102,21 @@ pub(crate) fn csrf_matches(session: &Session, submitted: &str) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Who did it, for the audit log.
+pub(crate) fn actor(browser: &Browser) -> String {
+    format!("web:{}", browser.session.user.name)
+}
+
+/// What every form that changes the archive checks first: the session's
+/// CSRF token and a role that reads mail. `Some` is the response that
+/// refuses it.
+pub(crate) fn refuse_form(browser: &Browser, csrf: &str) -> Option<Response> {
+    if !csrf_matches(&browser.session, csrf) {
+        return Some(crate::pages::bad_csrf());
+    }
+    (!allowed(&browser.session.user, READS_MAIL)).then(|| crate::view::forbidden(&browser.session))
+}
+
 /// `Set-Cookie` for a new session (or, with `None`, one that ends it).
 pub(crate) fn session_cookie(token: Option<&str>, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };

@@ -21,6 +21,7 @@
 mod api;
 mod auth;
 mod pages;
+mod privacy;
 mod review;
 mod security;
 mod tls;
@@ -75,6 +76,10 @@ pub fn router(archive: Arc<Archive>, options: WebOptions) -> Router {
         .route("/testimonials/approve", post(review::approve))
         .route("/testimonials/reject", post(review::reject))
         .route("/testimonials/{id}/revoke", post(review::revoke))
+        .route("/privacy", get(privacy::overview))
+        .route("/privacy/set", post(privacy::set))
+        .route("/privacy/requests/{id}/confirm", post(privacy::confirm))
+        .route("/privacy/requests/{id}/dismiss", post(privacy::dismiss))
         .route("/static/app.css", get(pages::stylesheet))
         .route("/api/v1/me", get(api::me))
         .route("/api/v1/search", get(api::search))

@@ -2,7 +2,7 @@
 //! forms to approve or reject them, every decision with its history, and
 //! revocation.
 
-use crate::auth::{self, Browser, READS_MAIL};
+use crate::auth::{self, actor, refuse_form, Browser, READS_MAIL};
 use crate::view::{self, page, respond};
 use crate::App;
 use axum::extract::{Path, State};
@@ -12,19 +12,6 @@ use axum::Form;
 use casebook_archive::{Approval, ArchiveError, Consent, MessageId, TestimonialFilter};
 use maud::html;
 use serde::Deserialize;
-
-fn actor(browser: &Browser) -> String {
-    format!("web:{}", browser.session.user.name)
-}
-
-/// What every decision form checks first: the session's CSRF token and a
-/// role that reads mail. `Some` is the response that refuses it.
-fn refuse_form(browser: &Browser, csrf: &str) -> Option<Response> {
-    if !auth::csrf_matches(&browser.session, csrf) {
-        return Some(crate::pages::bad_csrf());
-    }
-    (!auth::allowed(&browser.session.user, READS_MAIL)).then(|| view::forbidden(&browser.session))
-}
 
 /// A decision done (back to the queue, at the testimonial if there is
 /// one), refused with the reason, or failed.
@@ -40,16 +27,10 @@ fn decided(browser: &Browser, result: Result<Option<i64>, ArchiveError>) -> Resp
 }
 
 fn refused(browser: &Browser, e: &ArchiveError) -> Response {
-    respond(
-        StatusCode::BAD_REQUEST,
-        page(
-            "Not done",
-            Some(&browser.session),
-            html! {
-                p.error { (e.to_string()) }
-                p { a href="/testimonials/review" { "Back to the review queue" } }
-            },
-        ),
+    view::refused(
+        &browser.session,
+        e,
+        ("/testimonials/review", "Back to the review queue"),
     )
 }
 

@@ -26,6 +26,7 @@ pub(crate) fn page(title: &str, session: Option<&Session>, body: Markup) -> Mark
                             @if matches!(s.user.role, Role::Agent | Role::Admin) {
                                 a href="/search" { "Search" }
                                 a href="/testimonials/review" { "Review testimonials" }
+                                a href="/privacy" { "Privacy" }
                             }
                             @if matches!(s.user.role, Role::Marketing | Role::Admin) {
                                 a href="/testimonials" { "Testimonials" }
@@ -55,6 +56,21 @@ pub(crate) fn forbidden(session: &Session) -> Response {
             "Not allowed",
             Some(session),
             html! { h1 { "Not allowed" } p { "Your role (" (session.user.role.as_str()) ") does not include this page." } },
+        ),
+    )
+}
+
+/// A request refused for a reason the person can fix, with a way back.
+pub(crate) fn refused(session: &Session, e: &ArchiveError, back: (&str, &str)) -> Response {
+    respond(
+        StatusCode::BAD_REQUEST,
+        page(
+            "Not done",
+            Some(session),
+            html! {
+                p.error { (e.to_string()) }
+                p { a href=(back.0) { (back.1) } }
+            },
         ),
     )
 }

@@ -5,6 +5,7 @@
 
 mod corpus;
 mod malformed;
+mod privacy;
 mod recovery;
 mod search;
 mod testimonials;

@@ -2,9 +2,9 @@
 //! out: suggest, approve, list, export, the marketing API, revoke, audit.
 
 use crate::id_of;
-use crate::web::{add_user, token, Server};
+use crate::web::{add_user, csrf_of, token, Server};
 
-const PRAISE: &[u8] = b"From: Ann Lee <ann@customer.example>\r\nTo: support@casebook.example\r\n\
+pub(crate) const PRAISE: &[u8] = b"From: Ann Lee <ann@customer.example>\r\nTo: support@casebook.example\r\n\
 Subject: Re: Voicemail greeting broken\r\nMessage-ID: <praise1@customer.example>\r\n\
 Date: Wed, 2 Jul 2008 09:00:00 +0200\r\n\r\nHi Sam,\r\n\r\nExcellent work! The <new> greeting plays, \"finally\".\r\n\
 You may use this as a testimonial.\r\n\r\nAnn\r\n";
@@ -138,15 +138,6 @@ fn from_suggestion_to_export_to_revocation() {
         .as_str()
         .is_some_and(|a| a.starts_with("cli:")));
     assert_eq!(audit[0]["detail"]["attribution"], "A customer in telecoms");
-}
-
-/// The CSRF token of the first form on a page.
-fn csrf_of(page: &str) -> String {
-    page.split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("the form carries the token")
-        .to_owned()
 }
 
 #[test]

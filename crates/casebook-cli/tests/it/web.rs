@@ -129,6 +129,15 @@ pub(crate) fn add_user(cb: &Casebook, name: &str, role: &str) {
     assert!(out.status.success(), "user add {name}");
 }
 
+/// The CSRF token of the first form on a page.
+pub(crate) fn csrf_of(page: &str) -> String {
+    page.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the form carries the token")
+        .to_owned()
+}
+
 pub(crate) fn token(cb: &Casebook, name: &str) -> String {
     cb.ok(&["token", "create", "--user", name])
         .trim()

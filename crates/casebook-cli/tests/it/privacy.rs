@@ -1,0 +1,155 @@
+//! Privacy choices from the terminal and the web app: an unsubscribe found
+//! in the mail, confirmed in one step, revokes the customer's testimonial
+//! and keeps it out of every export; choices are shown with their source.
+
+use crate::id_of;
+use crate::testimonials::PRAISE;
+use crate::web::{add_user, csrf_of, Server};
+
+const UNSUBSCRIBE: &[u8] = b"From: Ann Lee <ann@customer.example>\r\nTo: support@casebook.example\r\n\
+Subject: Newsletter\r\nMessage-ID: <unsub1@customer.example>\r\n\
+Date: Thu, 3 Jul 2008 09:00:00 +0200\r\n\r\nPlease unsubscribe me from your newsletters.\r\n\r\nAnn\r\n";
+
+#[test]
+fn a_confirmed_unsubscribe_revokes_the_testimonial_everywhere() {
+    let cb = crate::with_conversation();
+    cb.write_mail("praise.eml", PRAISE);
+    cb.write_mail("unsub.eml", UNSUBSCRIBE);
+    cb.ok(&["import", cb.mail_dir()]);
+    let praise = id_of(&cb, "praise1@customer.example").to_string();
+    let unsub = id_of(&cb, "unsub1@customer.example");
+    cb.ok(&[
+        "testimonial",
+        "approve",
+        &praise,
+        "--excerpt",
+        "Excellent work!",
+        "--attribution",
+        "Ann Lee, ACME",
+        "--consent-message",
+        &praise,
+    ]);
+
+    let requests = cb.json(&["privacy", "requests", "--json"]);
+    assert_eq!(requests.as_array().map(Vec::len), Some(1), "{requests}");
+    assert_eq!(requests[0]["message"], unsub);
+    assert_eq!(requests[0]["asks"], serde_json::json!(["unsubscribe"]));
+    let confirmed = cb.ok(&["privacy", "confirm", &unsub.to_string()]);
+    assert!(confirmed.contains("revoked testimonial 1"), "{confirmed}");
+    assert_eq!(
+        cb.ok(&["testimonial", "export", "--format", "csv"]),
+        "id,excerpt,attribution,date,topic,edited\n"
+    );
+    let shown = cb.json(&["privacy", "show", "ANN@customer.example", "--json"]);
+    assert_eq!(shown["marketing"]["value"], "opt-out");
+    assert_eq!(shown["marketing"]["source"], format!("message {unsub}"));
+    assert_eq!(shown["may_go_to_partners"], true);
+    assert_eq!(
+        cb.ok(&["privacy", "requests"]).trim(),
+        "no requests waiting"
+    );
+
+    let bad = cb.run(&[
+        "privacy",
+        "set",
+        "ann at customer",
+        "--partners",
+        "deny",
+        "--source",
+        "call",
+    ]);
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("\"ann at customer\" is not an e-mail address"),
+        "{err}"
+    );
+    let nothing = cb.run(&["privacy", "set", "ann@customer.example", "--source", "call"]);
+    assert!(!nothing.status.success(), "a choice is required");
+    cb.ok(&[
+        "privacy",
+        "set",
+        "ann@customer.example",
+        "--partners",
+        "deny",
+        "--source",
+        "phone call, 3 July",
+    ]);
+    let list = cb.ok(&["privacy", "list"]);
+    assert_eq!(
+        list.trim(),
+        "ann@customer.example  marketing: opt-out  partners: deny"
+    );
+}
+
+#[test]
+fn agents_confirm_requests_and_record_choices_in_the_web_app() {
+    let cb = crate::with_conversation();
+    cb.write_mail("unsub.eml", UNSUBSCRIBE);
+    cb.ok(&["import", cb.mail_dir()]);
+    let unsub = id_of(&cb, "unsub1@customer.example");
+    add_user(&cb, "ann", "agent");
+    add_user(&cb, "mia", "marketing");
+    let server = Server::start(&cb);
+
+    let marketing = server.log_in("mia");
+    assert_eq!(server.page("/privacy", &marketing).status, 403);
+    let agent = server.log_in("ann");
+    let page = server.page("/privacy", &agent);
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains(&format!("id=\"request-{unsub}\"")),
+        "{}",
+        page.body
+    );
+    let csrf = csrf_of(&page.body);
+    let m_csrf = csrf_of(&server.page("/testimonials", &marketing).body);
+    let forbidden = server.post(
+        &format!("/privacy/requests/{unsub}/confirm"),
+        Some(&marketing),
+        &[("csrf", &m_csrf)],
+    );
+    assert_eq!(forbidden.status, 403, "marketing cannot decide");
+    let confirmed = server.post(
+        &format!("/privacy/requests/{unsub}/confirm"),
+        Some(&agent),
+        &[("csrf", &csrf)],
+    );
+    assert_eq!(confirmed.status, 303, "{}", confirmed.body);
+    let page = server.page("/privacy", &agent);
+    assert!(!page.body.contains("id=\"request-"), "decided");
+
+    let refused = server.post(
+        "/privacy/set",
+        Some(&agent),
+        &[
+            ("csrf", &csrf),
+            ("email", "ann@customer.example"),
+            ("marketing", ""),
+            ("partners", "deny"),
+            ("source", ""),
+        ],
+    );
+    assert_eq!(refused.status, 400);
+    assert!(refused.body.contains("--source"), "{}", refused.body);
+    let set = server.post(
+        "/privacy/set",
+        Some(&agent),
+        &[
+            ("csrf", &csrf),
+            ("email", "ann@customer.example"),
+            ("marketing", ""),
+            ("partners", "deny"),
+            ("source", "phone call"),
+        ],
+    );
+    assert_eq!(set.status, 303);
+    let person = server.page("/privacy?email=ann%40customer.example", &agent);
+    assert!(
+        person.body.contains("<strong>deny</strong>"),
+        "{}",
+        person.body
+    );
+    assert!(person.body.contains("by web:ann"), "{}", person.body);
+    assert!(person.body.contains("<strong>opt-out</strong>"), "kept");
+}

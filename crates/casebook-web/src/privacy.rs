@@ -1,0 +1,216 @@
+//! Privacy for agents and admins: mail that asks to unsubscribe or to stop
+//! sharing, confirmed or dismissed in one step, and a person's choices,
+//! looked up and recorded with their source.
+
+use crate::auth::{self, actor, refuse_form, Browser, READS_MAIL};
+use crate::view::{self, page, respond};
+use crate::App;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use casebook_archive::{
+    ArchiveError, MarketingChoice, MessageId, PartnerChoice, PersonPrivacy, PrivacyUpdate, Stated,
+};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub(crate) struct Lookup {
+    email: Option<String>,
+}
+
+fn stated<T>(s: &Option<Stated<T>>, name: fn(&T) -> &'static str, unset: &str) -> Markup {
+    html! {
+        @match s {
+            None => span.muted { (unset) },
+            Some(s) => {
+                strong { (name(&s.value)) }
+                span.muted { " since " (view::date(time::OffsetDateTime::from_unix_timestamp(s.at).ok())) ", by " (s.by) ", source: " (s.source) }
+            }
+        }
+    }
+}
+
+fn person(p: &PersonPrivacy) -> Markup {
+    html! {
+        table.person {
+            tr { th { "Addresses" } td { (p.addresses.join(", ")) } }
+            tr { th { "Marketing" } td { (stated(&p.marketing, |m| m.as_str(), "not stated: no marketing without an opt-in")) } }
+            tr { th { "Partners" } td { (stated(&p.partners, |p| p.as_str(), "not stated: may be disclosed until they object")) } }
+        }
+    }
+}
+
+pub(crate) async fn overview(
+    State(app): State<App>,
+    browser: Browser,
+    Query(lookup): Query<Lookup>,
+) -> Response {
+    let session = &browser.session;
+    if !auth::allowed(&session.user, READS_MAIL) {
+        return view::forbidden(session);
+    }
+    let requests = match app.archive.privacy_requests().await {
+        Ok(r) => r,
+        Err(e) => return view::internal_error(&e),
+    };
+    let email = lookup.email.unwrap_or_default();
+    let found = if email.trim().is_empty() {
+        None
+    } else {
+        Some(app.archive.privacy_of(&email).await)
+    };
+    let body = html! {
+        h1 { "Requests in the mail" }
+        @if requests.is_empty() { p.muted { "No message asking to unsubscribe or to stop sharing is waiting." } }
+        @for r in &requests {
+            section.request id=(format!("request-{}", r.message.id.0)) {
+                h2 {
+                    a href=(format!("/messages/{}", r.message.id.0)) { (r.message.subject) }
+                    " " span.muted { (r.message.correspondent.as_deref().unwrap_or("-")) " · " (view::date(r.message.date)) }
+                }
+                p { "Asks: " @for (i, k) in r.kinds.iter().enumerate() { @if i > 0 { ", " } strong { (k.as_str()) } } }
+                form method="post" action=(format!("/privacy/requests/{}/confirm", r.message.id.0)) {
+                    input type="hidden" name="csrf" value=(session.csrf);
+                    button type="submit" { "Confirm" }
+                }
+                form method="post" action=(format!("/privacy/requests/{}/dismiss", r.message.id.0)) {
+                    input type="hidden" name="csrf" value=(session.csrf);
+                    button type="submit" { "Not a request" }
+                }
+            }
+        }
+        h1 { "A person's choices" }
+        form method="get" action="/privacy" {
+            label { "E-mail " input type="email" name="email" value=(email) required; }
+            button type="submit" { "Look up" }
+        }
+        @match &found {
+            None => {},
+            Some(Err(e)) => p.error { (e.to_string()) },
+            Some(Ok(p)) => {
+                (person(p))
+                form method="post" action="/privacy/set" {
+                    input type="hidden" name="csrf" value=(session.csrf);
+                    input type="hidden" name="email" value=(email);
+                    label { "Marketing "
+                        select name="marketing" {
+                            option value="" { "unchanged" }
+                            option value="opt-in" { "opt-in" }
+                            option value="opt-out" { "opt-out (unsubscribe)" }
+                        }
+                    }
+                    label { "Partners "
+                        select name="partners" {
+                            option value="" { "unchanged" }
+                            option value="allow" { "allow" }
+                            option value="deny" { "deny (objects to disclosure)" }
+                        }
+                    }
+                    label { "Source " input name="source" required placeholder="message 42, or: phone call, 3 May"; }
+                    button type="submit" { "Record" }
+                }
+            }
+        }
+    };
+    respond(StatusCode::OK, page("Privacy", Some(session), body))
+}
+
+fn refused(browser: &Browser, e: &ArchiveError) -> Response {
+    view::refused(&browser.session, e, ("/privacy", "Back to privacy"))
+}
+
+fn done(browser: &Browser, result: Result<String, ArchiveError>) -> Response {
+    match result {
+        Ok(to) => Redirect::to(&to).into_response(),
+        Err(e @ ArchiveError::Privacy(_)) => refused(browser, &e),
+        Err(e) => view::internal_error(&e),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SetForm {
+    csrf: String,
+    email: String,
+    marketing: Option<String>,
+    partners: Option<String>,
+    source: String,
+}
+
+pub(crate) async fn set(
+    State(app): State<App>,
+    browser: Browser,
+    Form(form): Form<SetForm>,
+) -> Response {
+    if let Some(r) = refuse_form(&browser, &form.csrf) {
+        return r;
+    }
+    let choice = |v: &Option<String>| v.as_deref().filter(|s| !s.is_empty()).map(str::to_owned);
+    let marketing = choice(&form.marketing);
+    let partners = choice(&form.partners);
+    let update = PrivacyUpdate {
+        marketing: match marketing.as_deref().map(MarketingChoice::from_str_opt) {
+            Some(None) => {
+                return refused(
+                    &browser,
+                    &ArchiveError::Privacy("marketing is opt-in or opt-out".into()),
+                )
+            }
+            m => m.flatten(),
+        },
+        partners: match partners.as_deref().map(PartnerChoice::from_str_opt) {
+            Some(None) => {
+                return refused(
+                    &browser,
+                    &ArchiveError::Privacy("partners is allow or deny".into()),
+                )
+            }
+            p => p.flatten(),
+        },
+        source: form.source,
+        actor: actor(&browser),
+    };
+    let result = app.archive.set_privacy(&form.email, &update).await;
+    done(
+        &browser,
+        result.map(|_| format!("/privacy?email={}", view::url_encode(form.email.trim()))),
+    )
+}
+
+#[derive(Deserialize)]
+pub(crate) struct DecideForm {
+    csrf: String,
+}
+
+pub(crate) async fn confirm(
+    State(app): State<App>,
+    browser: Browser,
+    Path(id): Path<i64>,
+    Form(form): Form<DecideForm>,
+) -> Response {
+    if let Some(r) = refuse_form(&browser, &form.csrf) {
+        return r;
+    }
+    let result = app
+        .archive
+        .confirm_privacy_request(MessageId(id), &actor(&browser))
+        .await;
+    done(&browser, result.map(|_| "/privacy".to_owned()))
+}
+
+pub(crate) async fn dismiss(
+    State(app): State<App>,
+    browser: Browser,
+    Path(id): Path<i64>,
+    Form(form): Form<DecideForm>,
+) -> Response {
+    if let Some(r) = refuse_form(&browser, &form.csrf) {
+        return r;
+    }
+    let result = app
+        .archive
+        .dismiss_privacy_request(MessageId(id), &actor(&browser))
+        .await;
+    done(&browser, result.map(|()| "/privacy".to_owned()))
+}
