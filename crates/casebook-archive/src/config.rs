@@ -12,6 +12,9 @@ pub struct Config {
     pub our_addresses: Vec<EmailAddress>,
     /// Mail from any address at these domains is our reply (outbound).
     pub our_domains: Vec<String>,
+    /// Providers' domains (besides the built-in list) that never make a
+    /// customer match by domain.
+    pub free_mail_domains: Vec<String>,
     /// How far apart two messages of one correspondent with the same subject
     /// may be and still be threaded together when reply headers are missing.
     pub thread_subject_window_days: u32,
@@ -86,6 +89,7 @@ impl Default for Config {
         Self {
             our_addresses: Vec::new(),
             our_domains: Vec::new(),
+            free_mail_domains: Vec::new(),
             thread_subject_window_days: 30,
             data_dir: None,
             database_url: None,
@@ -121,6 +125,8 @@ struct RawConfig {
     our_addresses: Vec<String>,
     #[serde(default)]
     our_domains: Vec<String>,
+    #[serde(default)]
+    free_mail_domains: Vec<String>,
     thread_subject_window_days: Option<u32>,
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
@@ -180,18 +186,27 @@ impl Config {
                 )
             })?);
         }
-        let mut our_domains = Vec::new();
-        for (i, d) in raw.our_domains.iter().enumerate() {
-            let domain = d.trim().trim_start_matches('@').to_lowercase();
-            if domain.is_empty() || domain.contains('@') || domain.contains(char::is_whitespace) {
-                return Err(invalid(
-                    format!("our_domains[{i}]"),
-                    d,
-                    "not a domain; write it as example.com",
-                ));
-            }
-            our_domains.push(domain);
-        }
+        let domains = |key: &str, list: &[String]| {
+            list.iter()
+                .enumerate()
+                .map(|(i, d)| {
+                    let domain = d.trim().trim_start_matches('@').to_lowercase();
+                    if domain.is_empty()
+                        || domain.contains('@')
+                        || domain.contains(char::is_whitespace)
+                    {
+                        return Err(invalid(
+                            format!("{key}[{i}]"),
+                            d,
+                            "not a domain; write it as example.com",
+                        ));
+                    }
+                    Ok(domain)
+                })
+                .collect::<Result<Vec<String>, ConfigError>>()
+        };
+        let our_domains = domains("our_domains", &raw.our_domains)?;
+        let free_mail_domains = domains("free_mail_domains", &raw.free_mail_domains)?;
         let database_url = match &raw.database_url {
             None => None,
             Some(url) => {
@@ -314,6 +329,7 @@ impl Config {
         Ok(Self {
             our_addresses,
             our_domains,
+            free_mail_domains,
             thread_subject_window_days: window,
             data_dir: raw.data_dir,
             database_url,

@@ -33,6 +33,8 @@ pub enum ArchiveError {
     Testimonial(String),
     #[error("{0}")]
     Privacy(String),
+    #[error("{0}")]
+    Customers(String),
     #[error("cannot hash a password: {0}")]
     PasswordHash(String),
     #[error("the import pipeline stopped: {0}")]

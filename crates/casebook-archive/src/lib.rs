@@ -19,6 +19,7 @@
 mod audit;
 mod classify;
 mod config;
+mod customers;
 mod error;
 mod import;
 mod migrate;
@@ -33,7 +34,12 @@ pub mod threading;
 mod users;
 mod watch;
 
+pub use casebook_customers::{ColumnChoice, RowProblem};
 pub use config::{Account, Config, ConfigError, OAuthMechanism, Secret, Security, TlsFiles};
+pub use customers::{
+    CustomerImport, CustomerImportReport, CustomerMatch, MatchKind, MatchReport, PartnerExport,
+    PersonSuggestion,
+};
 pub use error::ArchiveError;
 pub use import::{ImportFailure, ImportProgress, ImportReport, NoProgress};
 pub use migrate::{migrate, migrate_store};
@@ -51,9 +57,10 @@ pub use watch::WatchEvent;
 pub use casebook_mail::{CopyDifference, Direction, MessageId, ThreadId};
 pub use casebook_search::{QueryError, Snippet, Sort};
 pub use casebook_store::{
-    AuditEntry, Backend, CopyReport, FolderRecord, MarketingChoice, MessageCounts, MessageSummary,
-    PartnerChoice, PreferenceRecord, Recipient, RecipientKind, Role, Stated, StoreLocation,
-    StoredAttachment, StoredMessage, TestimonialRecord, TestimonialState,
+    AuditEntry, Backend, CopyReport, CustomerList, CustomerRecordRow, FolderRecord,
+    MarketingChoice, MessageCounts, MessageSummary, PartnerChoice, PreferenceRecord, Recipient,
+    RecipientKind, Role, Stated, StoreLocation, StoredAttachment, StoredMessage, TestimonialRecord,
+    TestimonialState,
 };
 
 use casebook_search::SearchIndex;

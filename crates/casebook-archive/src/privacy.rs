@@ -98,7 +98,7 @@ impl Archive {
         &self,
         address: &EmailAddress,
     ) -> Result<Vec<String>, ArchiveError> {
-        Ok(vec![address.as_str().to_owned()])
+        Ok(self.store.person_addresses(address.as_str()).await?)
     }
 
     /// A person's choices as they stand.

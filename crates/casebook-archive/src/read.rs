@@ -4,8 +4,9 @@
 
 use crate::{Archive, ArchiveError};
 use casebook_mail::{compare_copies, CopyDifference, MessageId, ThreadId};
-use casebook_search::{parse_query, SearchOptions, Snippet, Sort};
+use casebook_search::{parse_query, Expr, SearchOptions, Snippet, Sort, TextField};
 use casebook_store::{MessageCounts, MessageSummary, StoredMessage};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone)]
@@ -56,6 +57,7 @@ impl Archive {
             query: request.query.clone(),
             source,
         })?;
+        let expr = self.resolve(expr).await?;
         let options = SearchOptions {
             sort: request.sort,
             limit: request.limit,
@@ -78,6 +80,46 @@ impl Archive {
             hits,
             took: started.elapsed(),
         })
+    }
+
+    /// What the index cannot answer alone: `customer:` terms become the
+    /// customers' messages, and `from:ADDRESS` of a merged person looks
+    /// for every address of theirs.
+    async fn resolve(&self, expr: Expr) -> Result<Expr, ArchiveError> {
+        let mut lists = Vec::new();
+        let mut senders = Vec::new();
+        walk(&expr, &mut |e| match e {
+            Expr::Customer(list) => lists.push(list.clone()),
+            Expr::Text {
+                field: TextField::From,
+                text,
+            } => {
+                if let Some(a) = casebook_customers::normalize_address(text) {
+                    senders.push((text.clone(), a));
+                }
+            }
+            _ => {}
+        });
+        let mut customers = HashMap::new();
+        for list in lists {
+            if let Some(name) = &list {
+                if !self.customer_lists().await?.iter().any(|l| &l.name == name) {
+                    return Err(ArchiveError::Customers(format!(
+                        "there is no customer list {name:?} (in customer:{name}); `casebook customers lists` shows them"
+                    )));
+                }
+            }
+            let ids = self.customer_messages(list.as_deref()).await?;
+            customers.insert(list, ids);
+        }
+        let mut persons = HashMap::new();
+        for (text, address) in senders {
+            let all = self.store.person_addresses(&address).await?;
+            if all.len() > 1 {
+                persons.insert(text, all);
+            }
+        }
+        Ok(replace(expr, &customers, &persons))
     }
 
     pub async fn message(&self, id: MessageId) -> Result<Option<StoredMessage>, ArchiveError> {
@@ -168,6 +210,56 @@ fn median(values: &[i64]) -> Option<i64> {
         0 => None,
         n if n % 2 == 1 => Some(values[n / 2]),
         n => Some((values[n / 2 - 1] + values[n / 2]) / 2),
+    }
+}
+
+fn walk(expr: &Expr, visit: &mut impl FnMut(&Expr)) {
+    visit(expr);
+    match expr {
+        Expr::Not(inner) => walk(inner, visit),
+        Expr::And(parts) | Expr::Or(parts) => parts.iter().for_each(|p| walk(p, visit)),
+        _ => {}
+    }
+}
+
+fn replace(
+    expr: Expr,
+    customers: &HashMap<Option<String>, Vec<MessageId>>,
+    persons: &HashMap<String, Vec<String>>,
+) -> Expr {
+    match expr {
+        Expr::Customer(list) => Expr::Messages(customers.get(&list).cloned().unwrap_or_default()),
+        Expr::Text {
+            field: TextField::From,
+            text,
+        } => match persons.get(&text) {
+            Some(all) => Expr::Or(
+                all.iter()
+                    .map(|a| Expr::Text {
+                        field: TextField::From,
+                        text: a.clone(),
+                    })
+                    .collect(),
+            ),
+            None => Expr::Text {
+                field: TextField::From,
+                text,
+            },
+        },
+        Expr::Not(inner) => Expr::Not(Box::new(replace(*inner, customers, persons))),
+        Expr::And(parts) => Expr::And(
+            parts
+                .into_iter()
+                .map(|p| replace(p, customers, persons))
+                .collect(),
+        ),
+        Expr::Or(parts) => Expr::Or(
+            parts
+                .into_iter()
+                .map(|p| replace(p, customers, persons))
+                .collect(),
+        ),
+        other => other,
     }
 }
 

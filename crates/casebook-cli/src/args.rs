@@ -157,6 +157,17 @@ pub enum ArchiveCommand {
         #[command(subcommand)]
         action: TestimonialAction,
     },
+    /// Customer and partner lists: import CSV exports, match senders,
+    /// export for a partner.
+    Customers {
+        #[command(subcommand)]
+        action: CustomersAction,
+    },
+    /// Addresses of one person: merge, separate, list, suggestions.
+    Person {
+        #[command(subcommand)]
+        action: PersonAction,
+    },
     /// A person's privacy choices (marketing, partners) and the mail that
     /// asks to unsubscribe or to stop sharing.
     Privacy {
@@ -266,6 +277,65 @@ pub enum TestimonialAction {
         #[arg(long, value_enum)]
         format: ExportFormat,
     },
+}
+
+#[derive(Subcommand)]
+pub enum CustomersAction {
+    /// Import a CSV export (comma, semicolon or tab; UTF-8 or Latin-1);
+    /// it replaces the list of that name unless --merge.
+    Import {
+        file: PathBuf,
+        /// The list's name (searched as customer:NAME).
+        #[arg(long)]
+        list: String,
+        /// The business partner whose list it is.
+        #[arg(long)]
+        partner: Option<String>,
+        /// Where a field is when the header does not say: email=3 (from
+        /// 1) or company="Firm"; fields: email, name, company, account.
+        #[arg(long = "column", value_name = "FIELD=COLUMN")]
+        columns: Vec<String>,
+        /// Add to the list instead of replacing it.
+        #[arg(long)]
+        merge: bool,
+    },
+    /// The lists with their source file, import time and size.
+    Lists {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Which correspondents are on which lists, by address or company
+    /// domain, and who is on none.
+    Match {
+        #[arg(long)]
+        list: Option<String>,
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        #[arg(long)]
+        csv: bool,
+    },
+    /// The matched correspondents a partner may receive (everyone on the
+    /// partner's lists but those who objected to disclosure), as CSV.
+    ExportForPartner {
+        partner: String,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum PersonAction {
+    /// Make OTHER an address of the person PRIMARY: search, show, exports
+    /// and erasure then act on both.
+    Merge { primary: String, other: String },
+    /// Undo a merge: ADDRESS is a person of its own again.
+    Separate { address: String },
+    /// Every merged person with their addresses.
+    List,
+    /// Addresses the lists suggest are one person (same account id, or
+    /// same name and company).
+    Suggest,
 }
 
 #[derive(Subcommand)]

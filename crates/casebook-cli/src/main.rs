@@ -3,6 +3,7 @@
 //! its shape (text on a terminal, `--json` for scripts).
 
 mod args;
+mod customers;
 mod output;
 mod privacy;
 mod progress;
@@ -202,7 +203,11 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
                 None => Vec::new(),
             };
             let differences = archive.copy_differences(&message).await?;
-            output::show(out, &message, &thread, &differences, json)?;
+            let customer = match &message.summary.correspondent {
+                Some(c) => archive.customer_matches_of(c).await?,
+                None => Vec::new(),
+            };
+            output::show(out, &message, &thread, &differences, &customer, json)?;
         }
         ArchiveCommand::Thread { id, json } => {
             let messages = archive.thread(ThreadId(id)).await?;
@@ -289,6 +294,8 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
             }
         }
         ArchiveCommand::Testimonial { action } => testimonials(archive, action, out).await?,
+        ArchiveCommand::Customers { action } => customers::customers(archive, action, out).await?,
+        ArchiveCommand::Person { action } => customers::person(archive, action, out).await?,
         ArchiveCommand::Privacy { action } => privacy::run(archive, action, out).await?,
         ArchiveCommand::Audit { json } => output::audit(out, &archive.audit_log().await?, json)?,
         ArchiveCommand::Tag { id, tag } => {

@@ -182,6 +182,7 @@ pub fn show(
     m: &StoredMessage,
     thread: &[MessageSummary],
     differences: &[(MessageId, CopyDifference)],
+    customer: &[casebook_archive::CustomerMatch],
     json: bool,
 ) -> io::Result<()> {
     let s = &m.summary;
@@ -195,6 +196,7 @@ pub fn show(
             "direction": s.direction.as_str(),
             "automated": s.automated.map(|a| a.as_str()),
             "correspondent": s.correspondent,
+            "customer": customer.iter().map(crate::customers::match_json).collect::<Vec<_>>(),
             "from": { "address": s.from_address, "name": m.from_name },
             "recipients": m.recipients,
             "subject": s.subject,
@@ -242,6 +244,9 @@ pub fn show(
             Some(n) => writeln!(out, "{kind:<9} {n} <{}>", r.address)?,
             None => writeln!(out, "{kind:<9} {}", r.address)?,
         }
+    }
+    for c in customer {
+        writeln!(out, "Customer: {}", crate::customers::match_text(c))?;
     }
     writeln!(out, "Date:     {}", date_text(s))?;
     writeln!(out, "Subject:  {}", s.subject)?;

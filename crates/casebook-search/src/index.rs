@@ -336,6 +336,10 @@ impl SearchIndex {
                 IndexRecordOption::Basic,
             )),
             Expr::Tag(tag) => self.flag(&tag_flag(tag)),
+            Expr::Customer(_) => Box::new(tantivy::query::EmptyQuery),
+            Expr::Messages(ids) => Box::new(tantivy::query::TermSetQuery::new(
+                ids.iter().map(|id| Term::from_field_u64(f.id, id.0 as u64)),
+            )),
             Expr::Not(inner) => Box::new(BooleanQuery::new(vec![
                 (Occur::Must, Box::new(AllQuery)),
                 (Occur::MustNot, self.to_query(inner)),

@@ -7,7 +7,8 @@
 //! `after:2008-01-31` (on or after) and `before:` (strictly before), in UTC;
 //! `has:attachment`; `is:inbound` `is:outbound` `is:automated`
 //! `is:answered` `is:unanswered`; `thread:ID`; `tag:NAME` (tags agents
-//! gave messages; case does not matter).
+//! gave messages; case does not matter); `customer:LIST` and `is:customer`
+//! (the correspondent is on that customer list, or on any).
 
 use casebook_mail::{Direction, ThreadId};
 use std::fmt;
@@ -42,6 +43,12 @@ pub enum Expr {
     Thread(ThreadId),
     /// Carries this tag (lowercase).
     Tag(String),
+    /// The correspondent is on this customer list (`None`: on any list).
+    /// The index cannot answer it: the caller resolves it into
+    /// [`Expr::Messages`] first (unresolved, it matches nothing).
+    Customer(Option<String>),
+    /// One of these messages.
+    Messages(Vec<casebook_mail::MessageId>),
     Not(Box<Expr>),
     And(Vec<Expr>),
     Or(Vec<Expr>),
@@ -314,8 +321,9 @@ fn term(field: Option<&str>, text: String, quoted: bool, at: usize) -> Result<Ex
             "answered" => Ok(Expr::Answered(true)),
             "unanswered" => Ok(Expr::Answered(false)),
             "testimonial" => Ok(Expr::Tag("testimonial".to_owned())),
+            "customer" => Ok(Expr::Customer(None)),
             _ => Err(bad(format!(
-                "expected one of is:inbound, is:outbound, is:automated, is:answered, is:unanswered, is:testimonial; found `is:{text}`"
+                "expected one of is:inbound, is:outbound, is:automated, is:answered, is:unanswered, is:testimonial, is:customer; found `is:{text}`"
             ))),
         },
         Some("thread") => text
@@ -327,10 +335,11 @@ fn term(field: Option<&str>, text: String, quoted: bool, at: usize) -> Result<Ex
         Some("tag") => normalize_tag(&text)
             .map(Expr::Tag)
             .ok_or_else(|| bad(format!("expected a tag after `tag:` (letters, digits, - _ . /), found `{text}`"))),
+        Some("customer") => Ok(Expr::Customer(Some(text.trim().to_owned()))),
         Some(other) => Err(QueryError {
             position: at,
             message: format!(
-                "unknown field `{other}:`; expected one of from:, to:, subject:, body:, after:, before:, has:, is:, thread:, tag: (put the word in quotes to search for it as text)"
+                "unknown field `{other}:`; expected one of from:, to:, subject:, body:, after:, before:, has:, is:, thread:, tag:, customer: (put the word in quotes to search for it as text)"
             ),
         }),
     }
@@ -415,6 +424,19 @@ mod tests {
                 Expr::Not(Box::new(Expr::Direction(Direction::Outbound))),
             ]))
         );
+    }
+
+    #[test]
+    fn customer_lists_in_queries() {
+        assert_eq!(
+            parse_query("customer:crm -is:customer"),
+            Ok(Expr::And(vec![
+                Expr::Customer(Some("crm".into())),
+                Expr::Not(Box::new(Expr::Customer(None))),
+            ]))
+        );
+        let e = parse_query("customer:").expect_err("no list");
+        assert!(e.message.contains("after `customer:`"), "{e}");
     }
 
     #[test]

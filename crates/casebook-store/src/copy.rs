@@ -216,6 +216,43 @@ const TABLES: &[Table] = &[
         ],
         page_by: Some("message"),
     },
+    Table {
+        name: "customer_lists",
+        columns: &[
+            ("id", Int),
+            ("name", Text),
+            ("partner", Text),
+            ("source_file", Text),
+            ("imported_at", Int),
+            ("imported_by", Text),
+        ],
+        page_by: Some("id"),
+    },
+    Table {
+        name: "customer_records",
+        columns: &[
+            ("id", Int),
+            ("list", Int),
+            ("line", Int),
+            ("address", Text),
+            ("domain", Text),
+            ("name", Text),
+            ("company", Text),
+            ("account", Text),
+            ("fields", Text),
+        ],
+        page_by: Some("id"),
+    },
+    Table {
+        name: "person_links",
+        columns: &[
+            ("address", Text),
+            ("person", Text),
+            ("linked_by", Text),
+            ("linked_at", Int),
+        ],
+        page_by: None,
+    },
 ];
 
 /// What a copy moved and checked.
@@ -269,6 +306,8 @@ impl Store {
                 "api_tokens",
                 "testimonials",
                 "audit_log",
+                "customer_lists",
+                "customer_records",
             ] {
                 sqlx::query(&format!(
                     "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \

@@ -17,6 +17,7 @@
 //! tantivy, or of how threads are worked out (it only records them).
 
 mod copy;
+mod customers;
 mod decode;
 mod error;
 mod imap;
@@ -33,13 +34,15 @@ mod threads;
 mod users;
 
 pub use copy::CopyReport;
+pub use customers::{NewCustomerList, NewCustomerRecord};
 pub use error::StoreError;
 pub use location::{Backend, StoreLocation};
 pub use model::{
-    AuditEntry, FolderRecord, FolderState, IndexRow, MarketingChoice, MessageCounts,
-    MessageSummary, NewMessage, PartnerChoice, PreferenceRecord, Recipient, RecipientKind,
-    RequestDecision, Role, SkippedMessage, Stated, Stored, StoredAttachment, StoredMessage,
-    TestimonialRecord, TestimonialState, ThreadRow, ThreadUpdate, UserRecord, Watermark,
+    AuditEntry, CustomerList, CustomerRecordRow, DomainMatch, FolderRecord, FolderState, IndexRow,
+    MarketingChoice, MessageCounts, MessageSummary, NewMessage, PartnerChoice, PreferenceRecord,
+    Recipient, RecipientKind, RequestDecision, Role, SkippedMessage, Stated, Stored,
+    StoredAttachment, StoredMessage, TestimonialRecord, TestimonialState, ThreadRow, ThreadUpdate,
+    UserRecord, Watermark,
 };
 pub use privacy::PreferenceChange;
 pub use raw::{compress_raw, CompressedRaw};

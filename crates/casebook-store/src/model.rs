@@ -391,3 +391,40 @@ impl RequestDecision {
         }
     }
 }
+
+/// A customer or partner list as imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerList {
+    pub id: i64,
+    pub name: String,
+    /// The business partner whose list it is; `None`: ours.
+    pub partner: Option<String>,
+    pub source_file: String,
+    pub imported_at: i64,
+    pub imported_by: String,
+    pub records: u64,
+}
+
+/// One record of a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerRecordRow {
+    pub id: i64,
+    /// The list's name.
+    pub list: String,
+    pub partner: Option<String>,
+    pub line: i64,
+    pub address: String,
+    pub domain: String,
+    pub name: Option<String>,
+    pub company: Option<String>,
+    pub account: Option<String>,
+    /// Every column of the row (JSON object).
+    pub fields: String,
+}
+
+/// Records of one list sharing a domain: the first, and how many.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainMatch {
+    pub first: CustomerRecordRow,
+    pub records: u64,
+}

@@ -590,8 +590,23 @@ pub(crate) async fn thread(
         .first()
         .map(|m| m.summary.subject.clone())
         .unwrap_or_default();
+    let mut correspondents: Vec<&str> = messages
+        .iter()
+        .filter_map(|m| m.summary.correspondent.as_deref())
+        .collect();
+    correspondents.dedup();
+    let mut customer = Vec::new();
+    for c in correspondents {
+        match app.archive.customer_matches_of(c).await {
+            Ok(found) => customer.extend(found),
+            Err(e) => return view::internal_error(&e),
+        }
+    }
     let body = html! {
         h1 { (subject) }
+        @for c in &customer {
+            p.customer { "Customer: " (customer_line(c)) }
+        }
         p.muted { (messages.len()) " messages; each customer message beside our reply" }
         @for m in messages.iter().filter(|m| !paired.contains(&m.summary.id)) {
             div.pair {
@@ -612,6 +627,20 @@ pub(crate) async fn thread(
         }
     };
     respond(StatusCode::OK, page(&subject, Some(session), body))
+}
+
+/// Who a correspondent is on the customer lists.
+fn customer_line(c: &casebook_archive::CustomerMatch) -> maud::Markup {
+    let r = &c.record;
+    html! {
+        strong { (r.name.as_deref().unwrap_or(&r.address)) }
+        @if let Some(company) = &r.company { ", " (company) }
+        span.muted {
+            " · " (c.correspondent) " on list " (r.list)
+            @if c.kind == casebook_archive::MatchKind::Domain { " by company domain " (r.domain) }
+            @if let Some(a) = &r.account { " · account " (a) }
+        }
+    }
 }
 
 fn message_card(m: &StoredMessage) -> maud::Markup {

@@ -1,6 +1,7 @@
 //! The `casebook` binary driven as a person or a script would: real files,
 //! a fresh data folder per test, output and exit status checked.
 
+mod customers;
 mod privacy;
 mod shared;
 mod sync;
@@ -101,6 +102,10 @@ impl Casebook {
 
     pub(crate) fn json(&self, args: &[&str]) -> Value {
         serde_json::from_str(&self.ok(args)).expect("one JSON document")
+    }
+
+    pub(crate) fn data_path(&self) -> &Path {
+        self.data.path()
     }
 
     pub(crate) fn write_mail(&self, name: &str, bytes: &[u8]) -> PathBuf {

@@ -1,0 +1,383 @@
+//! Customer and partner lists, their records, and addresses merged into
+//! one person. A list import replaces (or adds to) the list in one
+//! transaction with its audit entry.
+
+use crate::error::{During, StoreError};
+use crate::location::Backend;
+use crate::model::{AuditEntry, CustomerList, CustomerRecordRow, DomainMatch};
+use crate::sql::{param_list, value_rows};
+use crate::store::Store;
+use crate::testimonials::audit;
+use casebook_mail::MessageId;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+/// Records per insert statement (9 parameters each).
+const RECORDS_PER_INSERT: usize = 400;
+/// Values per `IN (…)` lookup.
+const LOOKUP_CHUNK: usize = 500;
+
+/// A list as it is imported.
+#[derive(Debug, Clone)]
+pub struct NewCustomerList {
+    pub name: String,
+    pub partner: Option<String>,
+    pub source_file: String,
+    pub imported_at: i64,
+    pub imported_by: String,
+}
+
+/// A record to store; `fields` is a JSON object of every column.
+#[derive(Debug, Clone)]
+pub struct NewCustomerRecord {
+    pub line: i64,
+    pub address: String,
+    pub domain: String,
+    pub name: Option<String>,
+    pub company: Option<String>,
+    pub account: Option<String>,
+    pub fields: String,
+}
+
+const RECORD_COLUMNS: &str =
+    "r.id, r.list, l.name AS list_name, l.partner, r.line, r.address, r.domain, r.name, r.company, r.account, r.fields";
+
+fn record(row: &AnyRow) -> Result<CustomerRecordRow, StoreError> {
+    let d = "reading a customer record";
+    Ok(CustomerRecordRow {
+        id: row.try_get("id").during(d)?,
+        list: row.try_get("list_name").during(d)?,
+        partner: row.try_get("partner").during(d)?,
+        line: row.try_get("line").during(d)?,
+        address: row.try_get("address").during(d)?,
+        domain: row.try_get("domain").during(d)?,
+        name: row.try_get("name").during(d)?,
+        company: row.try_get("company").during(d)?,
+        account: row.try_get("account").during(d)?,
+        fields: row.try_get("fields").during(d)?,
+    })
+}
+
+impl Store {
+    /// Stores a list: with `merge`, `records` are added to what the list
+    /// holds (records it already has are skipped); otherwise they replace
+    /// it. Returns the records added.
+    pub async fn store_customer_list(
+        &self,
+        list: &NewCustomerList,
+        records: &[NewCustomerRecord],
+        merge: bool,
+        entry: &AuditEntry,
+    ) -> Result<u64, StoreError> {
+        self.note_write();
+        let backend = self.backend();
+        let mut tx = self.pool.begin().await.during("starting a transaction")?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO customer_lists (name, partner, source_file, imported_at, imported_by) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO UPDATE SET \
+             partner = excluded.partner, source_file = excluded.source_file, \
+             imported_at = excluded.imported_at, imported_by = excluded.imported_by \
+             RETURNING id",
+        )
+        .bind(&list.name)
+        .bind(list.partner.as_deref())
+        .bind(&list.source_file)
+        .bind(list.imported_at)
+        .bind(&list.imported_by)
+        .fetch_one(&mut *tx)
+        .await
+        .during("recording a customer list")?;
+        let mut held = std::collections::HashSet::new();
+        if merge {
+            let rows =
+                sqlx::query_as::<_, (String, Option<String>, Option<String>, Option<String>)>(
+                    "SELECT address, name, company, account FROM customer_records WHERE list = $1",
+                )
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await
+                .during("reading a customer list")?;
+            held.extend(rows);
+        } else {
+            sqlx::query("DELETE FROM customer_records WHERE list = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .during("replacing a customer list")?;
+        }
+        let new: Vec<&NewCustomerRecord> = records
+            .iter()
+            .filter(|r| {
+                !held.contains(&(
+                    r.address.clone(),
+                    r.name.clone(),
+                    r.company.clone(),
+                    r.account.clone(),
+                ))
+            })
+            .collect();
+        for chunk in new.chunks(RECORDS_PER_INSERT) {
+            let sql = format!(
+                "INSERT INTO customer_records (list, line, address, domain, name, company, account, fields) VALUES {}",
+                value_rows(backend, chunk.len(), 8)
+            );
+            let mut q = sqlx::query(&sql);
+            for r in chunk {
+                q = q
+                    .bind(id)
+                    .bind(r.line)
+                    .bind(&r.address)
+                    .bind(&r.domain)
+                    .bind(r.name.as_deref())
+                    .bind(r.company.as_deref())
+                    .bind(r.account.as_deref())
+                    .bind(&r.fields);
+            }
+            q.execute(&mut *tx)
+                .await
+                .during("storing customer records")?;
+        }
+        audit(&mut tx, entry).await?;
+        tx.commit().await.during("committing a customer list")?;
+        Ok(new.len() as u64)
+    }
+
+    /// Every list with its record count, by name.
+    pub async fn customer_lists(&self) -> Result<Vec<CustomerList>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT l.id, l.name, l.partner, l.source_file, l.imported_at, l.imported_by, \
+             (SELECT COUNT(*) FROM customer_records r WHERE r.list = l.id) AS records \
+             FROM customer_lists l ORDER BY l.name",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .during("listing customer lists")?;
+        let d = "reading a customer list";
+        rows.iter()
+            .map(|row| {
+                Ok(CustomerList {
+                    id: row.try_get("id").during(d)?,
+                    name: row.try_get("name").during(d)?,
+                    partner: row.try_get("partner").during(d)?,
+                    source_file: row.try_get("source_file").during(d)?,
+                    imported_at: row.try_get("imported_at").during(d)?,
+                    imported_by: row.try_get("imported_by").during(d)?,
+                    records: row.try_get::<i64, _>("records").during(d)? as u64,
+                })
+            })
+            .collect()
+    }
+
+    /// Records whose address is one of `addresses`.
+    pub async fn customer_records_at(
+        &self,
+        addresses: &[String],
+    ) -> Result<Vec<CustomerRecordRow>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in addresses.chunks(LOOKUP_CHUNK) {
+            let sql = format!(
+                "SELECT {RECORD_COLUMNS} FROM customer_records r JOIN customer_lists l ON l.id = r.list \
+                 WHERE r.address IN ({}) ORDER BY r.id",
+                param_list(self.backend(), chunk.len(), 1)
+            );
+            let mut q = sqlx::query(&sql);
+            for a in chunk {
+                q = q.bind(a);
+            }
+            for row in q
+                .fetch_all(&self.pool)
+                .await
+                .during("looking up customer records")?
+            {
+                out.push(record(&row)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Per list and domain of `domains`: the first record with that
+    /// domain and how many records share it.
+    pub async fn customer_domains(
+        &self,
+        domains: &[String],
+    ) -> Result<Vec<DomainMatch>, StoreError> {
+        let mut firsts = Vec::new();
+        for chunk in domains.chunks(LOOKUP_CHUNK) {
+            let sql = format!(
+                "SELECT MIN(id), COUNT(*) FROM customer_records WHERE domain IN ({}) GROUP BY domain, list",
+                param_list(self.backend(), chunk.len(), 1)
+            );
+            let mut q = sqlx::query_as::<_, (i64, i64)>(&sql);
+            for d in chunk {
+                q = q.bind(d);
+            }
+            firsts.extend(
+                q.fetch_all(&self.pool)
+                    .await
+                    .during("looking up customer domains")?,
+            );
+        }
+        let mut out = Vec::with_capacity(firsts.len());
+        for chunk in firsts.chunks(LOOKUP_CHUNK) {
+            let sql = format!(
+                "SELECT {RECORD_COLUMNS} FROM customer_records r JOIN customer_lists l ON l.id = r.list \
+                 WHERE r.id IN ({})",
+                param_list(self.backend(), chunk.len(), 1)
+            );
+            let mut q = sqlx::query(&sql);
+            for (id, _) in chunk {
+                q = q.bind(id);
+            }
+            let rows = q
+                .fetch_all(&self.pool)
+                .await
+                .during("looking up customer domains")?;
+            for row in &rows {
+                let first = record(row)?;
+                let count = chunk
+                    .iter()
+                    .find(|(id, _)| *id == first.id)
+                    .map_or(1, |(_, n)| *n as u64);
+                out.push(DomainMatch {
+                    first,
+                    records: count,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every distinct correspondent address in the archive.
+    pub async fn correspondents(&self) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar(
+            "SELECT DISTINCT correspondent FROM messages WHERE correspondent IS NOT NULL \
+             AND primary_id IS NULL ORDER BY correspondent",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .during("listing correspondents")
+    }
+
+    /// Messages whose correspondent is on a list (`list`, or any), by
+    /// address or, outside `free_mail`, by the domain of a record.
+    pub async fn customer_message_ids(
+        &self,
+        list: Option<&str>,
+        free_mail: &[String],
+    ) -> Result<Vec<MessageId>, StoreError> {
+        // The domain of an address: SQLite and PostgreSQL name the string
+        // functions differently.
+        let domain = match self.backend() {
+            Backend::Sqlite => "substr(m.correspondent, instr(m.correspondent, '@') + 1)",
+            Backend::Postgres => "split_part(m.correspondent, '@', 2)",
+        };
+        let lists = "SELECT id FROM customer_lists WHERE (CAST($1 AS TEXT) IS NULL OR name = CAST($1 AS TEXT))";
+        let free = if free_mail.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " AND r.domain NOT IN ({})",
+                param_list(Backend::Postgres, free_mail.len(), 2)
+            )
+        };
+        let sql = format!(
+            "SELECT m.id FROM messages m WHERE m.correspondent IN \
+             (SELECT r.address FROM customer_records r WHERE r.list IN ({lists})) \
+             OR {domain} IN (SELECT r.domain FROM customer_records r WHERE r.list IN ({lists}){free}) \
+             ORDER BY m.id"
+        );
+        let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(list);
+        for d in free_mail {
+            q = q.bind(d);
+        }
+        let ids = q
+            .fetch_all(&self.pool)
+            .await
+            .during("finding customers' messages")?;
+        Ok(ids.into_iter().map(MessageId).collect())
+    }
+
+    /// Links `address` to the person whose primary address is `person`
+    /// (replacing an earlier link), audited.
+    pub async fn link_person(
+        &self,
+        address: &str,
+        person: &str,
+        by: &str,
+        at: i64,
+        entry: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        self.note_write();
+        let mut tx = self.pool.begin().await.during("starting a transaction")?;
+        sqlx::query(
+            "INSERT INTO person_links (address, person, linked_by, linked_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (address) DO UPDATE SET person = excluded.person, \
+             linked_by = excluded.linked_by, linked_at = excluded.linked_at",
+        )
+        .bind(address)
+        .bind(person)
+        .bind(by)
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .during("merging addresses into a person")?;
+        audit(&mut tx, entry).await?;
+        tx.commit().await.during("committing a merge")
+    }
+
+    /// Removes `address`'s link, audited; false if it had none.
+    pub async fn unlink_person(
+        &self,
+        address: &str,
+        entry: &AuditEntry,
+    ) -> Result<bool, StoreError> {
+        self.note_write();
+        let mut tx = self.pool.begin().await.during("starting a transaction")?;
+        let n = sqlx::query("DELETE FROM person_links WHERE address = $1")
+            .bind(address)
+            .execute(&mut *tx)
+            .await
+            .during("separating an address from a person")?
+            .rows_affected();
+        if n == 0 {
+            tx.rollback().await.during("separating an address")?;
+            return Ok(false);
+        }
+        audit(&mut tx, entry).await?;
+        tx.commit().await.during("committing a separation")?;
+        Ok(true)
+    }
+
+    /// Every (address, person) link.
+    pub async fn person_links(&self) -> Result<Vec<(String, String)>, StoreError> {
+        sqlx::query_as("SELECT address, person FROM person_links ORDER BY person, address")
+            .fetch_all(&self.pool)
+            .await
+            .during("reading person links")
+    }
+
+    /// The addresses of the person `address` belongs to, itself first.
+    pub async fn person_addresses(&self, address: &str) -> Result<Vec<String>, StoreError> {
+        let person: Option<String> =
+            sqlx::query_scalar("SELECT person FROM person_links WHERE address = $1")
+                .bind(address)
+                .fetch_optional(&self.pool)
+                .await
+                .during("reading person links")?;
+        let person = person.unwrap_or_else(|| address.to_owned());
+        let mut linked: Vec<String> = sqlx::query_scalar(
+            "SELECT address FROM person_links WHERE person = $1 ORDER BY address",
+        )
+        .bind(&person)
+        .fetch_all(&self.pool)
+        .await
+        .during("reading person links")?;
+        linked.retain(|a| a != address && *a != person);
+        let mut out = vec![address.to_owned()];
+        if person != address {
+            out.push(person);
+        }
+        out.extend(linked);
+        Ok(out)
+    }
+}
