@@ -9,16 +9,13 @@ use crate::privacy::address_arg;
 use crate::{Archive, ArchiveError};
 use casebook_customers::{is_free_mail, normalize_address, read_list, ColumnChoice, RowProblem};
 use casebook_mail::MessageId;
-use casebook_store::{
-    CustomerList, CustomerRecordRow, NewCustomerList, NewCustomerRecord, PartnerChoice,
-};
+use casebook_store::{CustomerList, CustomerRecordRow, NewCustomerList, NewCustomerRecord};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::Path;
 
-/// A list file to import.
+/// How to import a list file.
 #[derive(Debug, Clone)]
 pub struct CustomerImport {
-    pub path: PathBuf,
     /// The list's name (`customer:NAME` in searches).
     pub list: String,
     /// The business partner whose list it is; `None`: ours.
@@ -92,6 +89,35 @@ pub struct PartnerExport {
     pub withheld: u64,
 }
 
+/// Matches as the CSV a partner or a spreadsheet receives: the
+/// correspondent, how and where they matched, and the record's name,
+/// company, account and address.
+pub fn matches_csv(matches: &[CustomerMatch]) -> String {
+    fn field(s: &str) -> String {
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_owned()
+        }
+    }
+    let mut out = String::from("email,kind,list,name,company,account,record_email\n");
+    for m in matches {
+        let r = &m.record;
+        let row = [
+            field(&m.correspondent),
+            m.kind.as_str().to_owned(),
+            field(&r.list),
+            field(r.name.as_deref().unwrap_or("")),
+            field(r.company.as_deref().unwrap_or("")),
+            field(r.account.as_deref().unwrap_or("")),
+            field(&r.address),
+        ];
+        out.push_str(&row.join(","));
+        out.push('\n');
+    }
+    out
+}
+
 /// A list name: 1 to 64 letters, digits or `- _ .`.
 fn list_name(raw: &str) -> Result<String, ArchiveError> {
     let name = raw.trim();
@@ -113,17 +139,33 @@ fn domain_of(address: &str) -> &str {
 }
 
 impl Archive {
-    /// Imports a list file (replacing the list unless `merge`), audited.
+    /// Imports the list file at `path` (replacing the list unless
+    /// `merge`), audited.
     pub async fn import_customers(
         &self,
+        path: &Path,
+        import: &CustomerImport,
+    ) -> Result<CustomerImportReport, ArchiveError> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| ArchiveError::Customers(format!("cannot read {}: {e}", path.display())))?;
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        self.import_customer_bytes(&name, &bytes, import).await
+    }
+
+    /// Imports a list file's bytes (an upload); `file_name` is kept as the
+    /// list's source and names the file in errors.
+    pub async fn import_customer_bytes(
+        &self,
+        file_name: &str,
+        bytes: &[u8],
         import: &CustomerImport,
     ) -> Result<CustomerImportReport, ArchiveError> {
         let list = list_name(&import.list)?;
-        let bytes = std::fs::read(&import.path).map_err(|e| {
-            ArchiveError::Customers(format!("cannot read {}: {e}", import.path.display()))
-        })?;
-        let file = read_list(&bytes, &import.columns)
-            .map_err(|e| ArchiveError::Customers(format!("{}: {e}", import.path.display())))?;
+        let file = read_list(bytes, &import.columns)
+            .map_err(|e| ArchiveError::Customers(format!("{file_name}: {e}")))?;
         let records: Vec<NewCustomerRecord> = file
             .records
             .iter()
@@ -143,10 +185,7 @@ impl Archive {
                 .to_string(),
             })
             .collect();
-        let source_file = import.path.file_name().map_or_else(
-            || import.path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
+        let source_file = file_name.to_owned();
         let partner = import
             .partner
             .as_deref()
@@ -212,12 +251,10 @@ impl Archive {
         list: Option<&str>,
     ) -> Result<Vec<CustomerMatch>, ArchiveError> {
         let on_list = |r: &CustomerRecordRow| list.is_none_or(|l| r.list == l);
-        let mut exact: HashMap<&str, Vec<CustomerRecordRow>> = HashMap::new();
+        let mut exact: HashMap<String, Vec<CustomerRecordRow>> = HashMap::new();
         for r in self.store.customer_records_at(correspondents).await? {
             if on_list(&r) {
-                if let Some(c) = correspondents.iter().find(|c| **c == r.address) {
-                    exact.entry(c.as_str()).or_default().push(r);
-                }
+                exact.entry(r.address.clone()).or_default().push(r);
             }
         }
         let domains: Vec<String> = correspondents
@@ -389,7 +426,10 @@ impl Archive {
             let allowed = match decided.get(&m.correspondent) {
                 Some(a) => *a,
                 None => {
-                    let a = self.may_go_to_partners(&m.correspondent).await?;
+                    let a = self
+                        .privacy_of(&m.correspondent)
+                        .await?
+                        .may_go_to_partners();
                     decided.insert(m.correspondent.clone(), a);
                     a
                 }
@@ -418,16 +458,6 @@ impl Archive {
             matches,
             withheld: withheld.len() as u64,
         })
-    }
-
-    async fn may_go_to_partners(&self, address: &str) -> Result<bool, ArchiveError> {
-        let addresses = self.store.person_addresses(address).await?;
-        let records = self.store.preferences_of(&addresses).await?;
-        let latest = records
-            .iter()
-            .filter_map(|r| r.partners.as_ref())
-            .max_by_key(|s| s.at);
-        Ok(latest.is_none_or(|s| s.value == PartnerChoice::Allow))
     }
 
     /// Merges `other` into the person whose primary address is `primary`

@@ -37,8 +37,8 @@ mod watch;
 pub use casebook_customers::{ColumnChoice, RowProblem};
 pub use config::{Account, Config, ConfigError, OAuthMechanism, Secret, Security, TlsFiles};
 pub use customers::{
-    CustomerImport, CustomerImportReport, CustomerMatch, MatchKind, MatchReport, PartnerExport,
-    PersonSuggestion,
+    matches_csv, CustomerImport, CustomerImportReport, CustomerMatch, MatchKind, MatchReport,
+    PartnerExport, PersonSuggestion,
 };
 pub use error::ArchiveError;
 pub use import::{ImportFailure, ImportProgress, ImportReport, NoProgress};

@@ -118,22 +118,6 @@ impl Archive {
         Ok(self.store.all_preferences().await?)
     }
 
-    /// Addresses that opted out of marketing (for testimonial filters).
-    pub(crate) async fn opted_out_addresses(&self) -> Result<HashSet<String>, ArchiveError> {
-        Ok(self
-            .store
-            .all_preferences()
-            .await?
-            .into_iter()
-            .filter(|r| {
-                r.marketing
-                    .as_ref()
-                    .is_some_and(|m| m.value == MarketingChoice::OptOut)
-            })
-            .map(|r| r.address)
-            .collect())
-    }
-
     /// Records a person's choice, audited. An opt-out of marketing revokes
     /// every approved testimonial of theirs.
     pub async fn set_privacy(

@@ -349,20 +349,17 @@ impl Archive {
     /// What marketing may use: approved, unexpired, unrevoked — and of
     /// each only the excerpt, attribution, date, topic and edited flag.
     pub async fn published_testimonials(&self) -> Result<Vec<PublishedTestimonial>, ArchiveError> {
-        // Revocation follows an opt-out at once; this check also holds if
-        // a process stopped between the two.
-        let opted_out = self.opted_out_addresses().await?;
-        Ok(self
-            .testimonials(TestimonialFilter::Usable)
-            .await?
-            .into_iter()
-            .filter(|v| {
-                v.record
-                    .customer
-                    .as_ref()
-                    .is_none_or(|c| !opted_out.contains(c))
-            })
-            .map(|v| PublishedTestimonial {
+        let mut out = Vec::new();
+        for v in self.testimonials(TestimonialFilter::Usable).await? {
+            // Revocation follows an opt-out at once; this check also holds
+            // if a process stopped between the two, or the customer's
+            // opt-out was made under another address of theirs.
+            if let Some(customer) = &v.record.customer {
+                if !self.privacy_of(customer).await?.allows_testimonials() {
+                    continue;
+                }
+            }
+            out.push(PublishedTestimonial {
                 id: v.record.id,
                 excerpt: v.record.excerpt,
                 attribution: v.record.attribution,
@@ -372,8 +369,9 @@ impl Archive {
                     .and_then(|d| OffsetDateTime::from_unix_timestamp(d).ok()),
                 topic: v.record.topic,
                 edited: v.record.edited,
-            })
-            .collect())
+            });
+        }
+        Ok(out)
     }
 
     /// [`Archive::published_testimonials`], recorded in the audit log as an

@@ -26,14 +26,16 @@ pub async fn customers(
                 .map(|c| ColumnChoice::parse(c))
                 .collect::<Result<Vec<_>, _>>()?;
             let report = archive
-                .import_customers(&CustomerImport {
-                    path: file.clone(),
-                    list,
-                    partner,
-                    columns,
-                    merge,
-                    actor: cli_actor(),
-                })
+                .import_customers(
+                    &file,
+                    &CustomerImport {
+                        list,
+                        partner,
+                        columns,
+                        merge,
+                        actor: cli_actor(),
+                    },
+                )
                 .await?;
             writeln!(
                 out,
@@ -232,31 +234,8 @@ fn matches_json(out: &mut impl Write, report: &MatchReport) -> std::io::Result<(
     writeln!(out, "{v}")
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
-
 fn matches_csv(out: &mut impl Write, matches: &[CustomerMatch]) -> std::io::Result<()> {
-    writeln!(out, "email,kind,list,name,company,account,record_email")?;
-    for m in matches {
-        let r = &m.record;
-        writeln!(
-            out,
-            "{},{},{},{},{},{},{}",
-            csv_field(&m.correspondent),
-            m.kind.as_str(),
-            csv_field(&r.list),
-            csv_field(r.name.as_deref().unwrap_or("")),
-            csv_field(r.company.as_deref().unwrap_or("")),
-            csv_field(r.account.as_deref().unwrap_or("")),
-            csv_field(&r.address),
-        )?;
-    }
-    Ok(())
+    out.write_all(casebook_archive::matches_csv(matches).as_bytes())
 }
 
 fn matches_text(out: &mut impl Write, report: &MatchReport) -> std::io::Result<()> {

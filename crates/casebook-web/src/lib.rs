@@ -20,6 +20,7 @@
 
 mod api;
 mod auth;
+mod customers;
 mod pages;
 mod privacy;
 mod review;
@@ -80,6 +81,14 @@ pub fn router(archive: Arc<Archive>, options: WebOptions) -> Router {
         .route("/privacy/set", post(privacy::set))
         .route("/privacy/requests/{id}/confirm", post(privacy::confirm))
         .route("/privacy/requests/{id}/dismiss", post(privacy::dismiss))
+        .route("/customers", get(customers::overview))
+        .route(
+            "/customers/import",
+            post(customers::import).layer(axum::extract::DefaultBodyLimit::max(
+                customers::MAX_UPLOAD_BYTES,
+            )),
+        )
+        .route("/customers/partner-export", post(customers::partner_export))
         .route("/static/app.css", get(pages::stylesheet))
         .route("/api/v1/me", get(api::me))
         .route("/api/v1/search", get(api::search))

@@ -26,6 +26,7 @@ pub(crate) fn page(title: &str, session: Option<&Session>, body: Markup) -> Mark
                             @if matches!(s.user.role, Role::Agent | Role::Admin) {
                                 a href="/search" { "Search" }
                                 a href="/testimonials/review" { "Review testimonials" }
+                                a href="/customers" { "Customers" }
                                 a href="/privacy" { "Privacy" }
                             }
                             @if matches!(s.user.role, Role::Marketing | Role::Admin) {

@@ -3,6 +3,7 @@
 //! (never a free-mail one), the archive showing who a sender is, search by
 //! list, merged persons, and the partner export leaving out objectors.
 
+use crate::web::{add_user, csrf_of, Server};
 use crate::{id_of, Casebook};
 use serde_json::Value;
 
@@ -320,4 +321,119 @@ fn merged_persons_search_as_one_and_the_partner_export_leaves_out_objectors() {
     assert!(
         String::from_utf8_lossy(&unknown.stderr).contains("no list belongs to partner \"Nobody\"")
     );
+}
+
+#[test]
+fn the_web_app_imports_lists_shows_customers_and_exports_for_admins_only() {
+    let cb = senders();
+    add_user(&cb, "ann", "agent");
+    add_user(&cb, "ada", "admin");
+    add_user(&cb, "mia", "marketing");
+    cb.ok(&[
+        "privacy",
+        "set",
+        "frank@other.example",
+        "--partners",
+        "deny",
+        "--source",
+        "letter of 2 July",
+    ]);
+    let server = Server::start(&cb);
+    let marketing = server.log_in("mia");
+    assert_eq!(server.page("/customers", &marketing).status, 403);
+
+    let agent = server.log_in("ann");
+    let page = server.page("/customers", &agent);
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("No list imported yet."), "{}", page.body);
+    let csrf = csrf_of(&page.body);
+    let imported = server.upload(
+        "/customers/import",
+        &agent,
+        &[("csrf", &csrf), ("list", "crm")],
+        ("file", "crm-export.csv", CRM),
+    );
+    assert_eq!(imported.status, 200, "{}", imported.body);
+    assert!(
+        imported.body.contains("3 records read from crm-export.csv"),
+        "{}",
+        imported.body
+    );
+    assert!(
+        imported.body.contains("line 7: no e-mail address"),
+        "{}",
+        imported.body
+    );
+    let forged = server.upload(
+        "/customers/import",
+        &agent,
+        &[("csrf", "forged"), ("list", "evil")],
+        ("file", "x.csv", b"email\nx@y.example\n"),
+    );
+    assert_eq!(forged.status, 403, "CSRF is checked on uploads");
+    let partner = server.upload(
+        "/customers/import",
+        &agent,
+        &[
+            ("csrf", &csrf),
+            ("list", "telco"),
+            ("partner", "TelcoPartner"),
+        ],
+        ("file", "partner.tsv", PARTNER),
+    );
+    assert_eq!(partner.status, 200, "{}", partner.body);
+    let bad = server.upload(
+        "/customers/import",
+        &agent,
+        &[("csrf", &csrf), ("list", "de")],
+        ("file", "kontakte.csv", b"Kontakt,Firma\nann,ACME\n"),
+    );
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.body.contains("kontakte.csv: cannot tell which column"),
+        "{}",
+        bad.body
+    );
+
+    let page = server.page("/customers", &agent);
+    assert!(page.body.contains("crm-export.csv"), "{}", page.body);
+    assert!(page.body.contains("bob@customer.example"), "{}", page.body);
+    assert!(
+        !page.body.contains("Export for a partner"),
+        "agents do not export"
+    );
+    let refused = server.post(
+        "/customers/partner-export",
+        Some(&agent),
+        &[("csrf", &csrf), ("partner", "TelcoPartner")],
+    );
+    assert_eq!(refused.status, 403);
+
+    let erin = id_of(&cb, "erin1@x");
+    let thread = cb.json(&["show", &erin.to_string(), "--json"])["thread_id"]
+        .as_i64()
+        .expect("threaded");
+    let view = server.page(&format!("/threads/{thread}"), &agent);
+    assert!(
+        view.body.contains("Erin M\u{fc}ller") && view.body.contains("Partner Only GmbH"),
+        "{}",
+        view.body
+    );
+
+    let admin = server.log_in("ada");
+    let page = server.page("/customers", &admin);
+    assert!(page.body.contains("Export for a partner"), "{}", page.body);
+    let export = server.post(
+        "/customers/partner-export",
+        Some(&admin),
+        &[("csrf", &csrf_of(&page.body)), ("partner", "TelcoPartner")],
+    );
+    assert_eq!(export.status, 200, "{}", export.body);
+    assert!(export.headers["content-disposition"].contains("for-TelcoPartner.csv"));
+    assert!(
+        export.body.contains("erin@partner-only.example"),
+        "{}",
+        export.body
+    );
+    assert!(!export.body.contains("frank"), "{}", export.body);
 }

@@ -90,6 +90,42 @@ impl Server {
         reply(request.send_form(form))
     }
 
+    /// Posts a multipart form (as a browser uploads a file): `fields`,
+    /// then `file` as (field name, file name, bytes).
+    pub(crate) fn upload(
+        &self,
+        path: &str,
+        cookie: &str,
+        fields: &[(&str, &str)],
+        file: (&str, &str, &[u8]),
+    ) -> Reply {
+        let boundary = "casebook-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        let (name, file_name, bytes) = file;
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        reply(
+            self.http
+                .post(&format!("{}{path}", self.url))
+                .set("Cookie", cookie)
+                .set(
+                    "Content-Type",
+                    &format!("multipart/form-data; boundary={boundary}"),
+                )
+                .send_bytes(&body),
+        )
+    }
+
     /// Logs in and returns the session cookie (`name=value`).
     pub(crate) fn log_in(&self, name: &str) -> String {
         let r = self.post("/login", None, &[("name", name), ("password", PASSWORD)]);

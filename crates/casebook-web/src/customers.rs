@@ -1,0 +1,241 @@
+//! Customer and partner lists for agents and admins: the lists with their
+//! source, an upload to import one, who matched what, and — for admins —
+//! the export for a partner, which leaves out everyone who objected.
+
+use crate::auth::{self, actor, refuse_form, Browser, READS_MAIL};
+use crate::view::{self, page, respond};
+use crate::App;
+use axum::extract::{Multipart, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use casebook_archive::{ArchiveError, ColumnChoice, CustomerImport, CustomerMatch, Role};
+use maud::html;
+use serde::Deserialize;
+
+/// The largest list file an upload may carry.
+pub(crate) const MAX_UPLOAD_BYTES: usize = 512 * 1024 * 1024;
+/// Matches shown on the page; the CSV has them all.
+const SHOWN: usize = 500;
+
+fn refused(browser: &Browser, e: &ArchiveError) -> Response {
+    view::refused(&browser.session, e, ("/customers", "Back to customers"))
+}
+
+pub(crate) async fn overview(State(app): State<App>, browser: Browser) -> Response {
+    let session = &browser.session;
+    if !auth::allowed(&session.user, READS_MAIL) {
+        return view::forbidden(session);
+    }
+    let (lists, report) = match (
+        app.archive.customer_lists().await,
+        app.archive.match_customers(None).await,
+    ) {
+        (Ok(l), Ok(r)) => (l, r),
+        (Err(e), _) | (_, Err(e)) => return view::internal_error(&e),
+    };
+    let partners: std::collections::BTreeSet<&str> =
+        lists.iter().filter_map(|l| l.partner.as_deref()).collect();
+    let body = html! {
+        h1 { "Customer lists" }
+        @if lists.is_empty() { p.muted { "No list imported yet." } }
+        table.lists {
+            tr { th { "List" } th { "Owner" } th { "Records" } th { "Source" } th { "Imported" } }
+            @for l in &lists {
+                tr {
+                    td { (l.name) }
+                    td { (l.partner.as_deref().map_or_else(|| "ours".to_owned(), |p| format!("partner {p}"))) }
+                    td { (l.records) }
+                    td { (l.source_file) }
+                    td { (view::date(time::OffsetDateTime::from_unix_timestamp(l.imported_at).ok())) " by " (l.imported_by) }
+                }
+            }
+        }
+        h2 { "Import a list" }
+        form method="post" action="/customers/import" enctype="multipart/form-data" {
+            input type="hidden" name="csrf" value=(session.csrf);
+            label { "CSV file " input type="file" name="file" required; }
+            label { "List " input name="list" required placeholder="crm"; }
+            label { "Partner " input name="partner" placeholder="empty: our own list"; }
+            label { "E-mail column " input name="email_column" placeholder="if the header does not say: 3 or a header"; }
+            label { input type="checkbox" name="merge"; " add to the list instead of replacing it" }
+            button type="submit" { "Import" }
+        }
+        h2 { "Matches" }
+        ul {
+            @for ((list, kind), n) in &report.summary {
+                li { (list) ": " (n) " correspondents by " (kind.as_str()) }
+            }
+            li { "on no list: " (report.unmatched.len()) " correspondents" }
+        }
+        table.matches {
+            tr { th { "Correspondent" } th { "How" } th { "List" } th { "Name" } th { "Company" } th { "Account" } }
+            @for m in report.matches.iter().take(SHOWN) { (match_row(m)) }
+        }
+        @if report.matches.len() > SHOWN {
+            p.muted { (report.matches.len() - SHOWN) " more; `casebook customers match --csv` lists them all" }
+        }
+        @if session.user.role == Role::Admin && !partners.is_empty() {
+            h2 { "Export for a partner" }
+            p { "Everyone matched on the partner's lists, except those who objected to disclosure. The export is recorded in the audit log." }
+            form method="post" action="/customers/partner-export" {
+                input type="hidden" name="csrf" value=(session.csrf);
+                select name="partner" { @for p in &partners { option value=(p) { (p) } } }
+                button type="submit" { "Download CSV" }
+            }
+        }
+    };
+    respond(StatusCode::OK, page("Customers", Some(session), body))
+}
+
+fn match_row(m: &CustomerMatch) -> maud::Markup {
+    let r = &m.record;
+    html! {
+        tr {
+            td { (m.correspondent) }
+            td { (m.kind.as_str()) @if m.records_with_domain > 0 { " (" (r.domain) ", " (m.records_with_domain) " records)" } }
+            td { (r.list) }
+            td { (r.name.as_deref().unwrap_or("")) }
+            td { (r.company.as_deref().unwrap_or("")) }
+            td { (r.account.as_deref().unwrap_or("")) }
+        }
+    }
+}
+
+/// The fields of the import form.
+#[derive(Default)]
+struct Upload {
+    csrf: String,
+    file_name: String,
+    bytes: Vec<u8>,
+    list: String,
+    partner: String,
+    email_column: String,
+    merge: bool,
+}
+
+async fn read_upload(mut multipart: Multipart) -> Result<Upload, String> {
+    let mut upload = Upload::default();
+    while let Some(field) = multipart.next_field().await.map_err(|e| e.body_text())? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            upload.file_name = field.file_name().unwrap_or("upload.csv").to_owned();
+            upload.bytes = field.bytes().await.map_err(|e| e.body_text())?.to_vec();
+            continue;
+        }
+        let text = field.text().await.map_err(|e| e.body_text())?;
+        match name.as_str() {
+            "csrf" => upload.csrf = text,
+            "list" => upload.list = text,
+            "partner" => upload.partner = text,
+            "email_column" => upload.email_column = text,
+            "merge" => upload.merge = text == "on",
+            _ => {}
+        }
+    }
+    Ok(upload)
+}
+
+pub(crate) async fn import(
+    State(app): State<App>,
+    browser: Browser,
+    multipart: Multipart,
+) -> Response {
+    let upload = match read_upload(multipart).await {
+        Ok(u) => u,
+        Err(why) => {
+            return refused(
+                &browser,
+                &ArchiveError::Customers(format!("the upload could not be read: {why}")),
+            )
+        }
+    };
+    if let Some(r) = refuse_form(&browser, &upload.csrf) {
+        return r;
+    }
+    let mut columns = Vec::new();
+    if !upload.email_column.trim().is_empty() {
+        match ColumnChoice::parse(&format!("email={}", upload.email_column.trim())) {
+            Ok(c) => columns.push(c),
+            Err(e) => return refused(&browser, &ArchiveError::Customers(e.to_string())),
+        }
+    }
+    let import = CustomerImport {
+        list: upload.list,
+        partner: Some(upload.partner).filter(|p| !p.trim().is_empty()),
+        columns,
+        merge: upload.merge,
+        actor: actor(&browser),
+    };
+    match app
+        .archive
+        .import_customer_bytes(&upload.file_name, &upload.bytes, &import)
+        .await
+    {
+        Ok(report) => respond(
+            StatusCode::OK,
+            page(
+                "List imported",
+                Some(&browser.session),
+                html! {
+                    h1 { "List " (report.list) " imported" }
+                    p { (report.records) " records read from " (upload.file_name) " (" (report.encoding) "), " (report.stored) " stored" @if upload.merge { " (added)" } @else { " (replacing the list)" } "." }
+                    @if report.duplicates > 0 { p { (report.duplicates) " duplicate rows left out." } }
+                    @if !report.problems.is_empty() {
+                        h2 { "Rows not imported" }
+                        ul { @for p in &report.problems { li { "line " (p.line) ": " (p.reason) } } }
+                    }
+                    p { a href="/customers" { "Back to customers" } }
+                },
+            ),
+        ),
+        Err(e @ ArchiveError::Customers(_)) => refused(&browser, &e),
+        Err(e) => view::internal_error(&e),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PartnerForm {
+    csrf: String,
+    partner: String,
+}
+
+pub(crate) async fn partner_export(
+    State(app): State<App>,
+    browser: Browser,
+    Form(form): Form<PartnerForm>,
+) -> Response {
+    if let Some(r) = refuse_form(&browser, &form.csrf) {
+        return r;
+    }
+    if browser.session.user.role != Role::Admin {
+        return view::forbidden(&browser.session);
+    }
+    let export = match app
+        .archive
+        .export_for_partner(&form.partner, &actor(&browser))
+        .await
+    {
+        Ok(e) => e,
+        Err(e @ ArchiveError::Customers(_)) => return refused(&browser, &e),
+        Err(e) => return view::internal_error(&e),
+    };
+    let csv = casebook_archive::matches_csv(&export.matches);
+    let file = format!(
+        "attachment; filename=\"for-{}.csv\"",
+        export
+            .partner
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+            .collect::<String>()
+    );
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, file),
+        ],
+        csv,
+    )
+        .into_response()
+}
