@@ -15,6 +15,12 @@ pub struct Config {
     /// Providers' domains (besides the built-in list) that never make a
     /// customer match by domain.
     pub free_mail_domains: Vec<String>,
+    /// Mail older than this many days is erased by `casebook retention
+    /// apply` (and daily by `casebook watch`), but held mail.
+    pub retention_days: Option<u32>,
+    /// Aggregate statistics suppress every cell covering fewer distinct
+    /// correspondents than this.
+    pub k_anonymity: u32,
     /// How far apart two messages of one correspondent with the same subject
     /// may be and still be threaded together when reply headers are missing.
     pub thread_subject_window_days: u32,
@@ -90,6 +96,8 @@ impl Default for Config {
             our_addresses: Vec::new(),
             our_domains: Vec::new(),
             free_mail_domains: Vec::new(),
+            retention_days: None,
+            k_anonymity: 5,
             thread_subject_window_days: 30,
             data_dir: None,
             database_url: None,
@@ -128,6 +136,8 @@ struct RawConfig {
     #[serde(default)]
     free_mail_domains: Vec<String>,
     thread_subject_window_days: Option<u32>,
+    retention_days: Option<u32>,
+    k_anonymity: Option<u32>,
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
     tls_cert: Option<PathBuf>,
@@ -246,6 +256,24 @@ impl Config {
                 ))
             }
         };
+        let retention_days = match raw.retention_days {
+            Some(0) => {
+                return Err(invalid(
+                    "retention_days".into(),
+                    "0",
+                    "must be at least 1 day; leave it out to keep mail for ever",
+                ))
+            }
+            other => other,
+        };
+        let k_anonymity = raw.k_anonymity.unwrap_or(5);
+        if k_anonymity < 2 {
+            return Err(invalid(
+                "k_anonymity".into(),
+                &k_anonymity.to_string(),
+                "must be at least 2, or a cell could describe one person",
+            ));
+        }
         let window = raw.thread_subject_window_days.unwrap_or(30);
         if window == 0 || window > 3650 {
             return Err(invalid(
@@ -330,6 +358,8 @@ impl Config {
             our_addresses,
             our_domains,
             free_mail_domains,
+            retention_days,
+            k_anonymity,
             thread_subject_window_days: window,
             data_dir: raw.data_dir,
             database_url,

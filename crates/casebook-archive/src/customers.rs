@@ -36,6 +36,8 @@ pub struct CustomerImportReport {
     /// Records added to the list (with `merge`, those it did not hold).
     pub stored: u64,
     pub duplicates: u64,
+    /// Rows of erased persons, left out.
+    pub erased: u64,
     /// Rows without a usable address, with their line.
     pub problems: Vec<RowProblem>,
     pub encoding: &'static str,
@@ -166,9 +168,11 @@ impl Archive {
         let list = list_name(&import.list)?;
         let file = read_list(bytes, &import.columns)
             .map_err(|e| ArchiveError::Customers(format!("{file_name}: {e}")))?;
+        let erased = self.erased_filter().await?;
         let records: Vec<NewCustomerRecord> = file
             .records
             .iter()
+            .filter(|r| !erased.is_erased_address(&r.address))
             .map(|r| NewCustomerRecord {
                 line: r.line as i64,
                 domain: r.domain().to_owned(),
@@ -224,6 +228,7 @@ impl Archive {
             records: records.len() as u64,
             stored,
             duplicates: file.duplicates,
+            erased: file.records.len() as u64 - records.len() as u64,
             problems: file.problems,
             encoding: file.encoding,
             separator: file.separator,

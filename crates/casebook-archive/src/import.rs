@@ -25,6 +25,8 @@ pub struct ImportReport {
     pub copies: u64,
     /// Bytes the archive already had (their new place is recorded).
     pub duplicates: u64,
+    /// Mail of erased persons, not taken in.
+    pub erased: u64,
     /// Inputs that could not be stored, with the reason.
     pub failed: Vec<ImportFailure>,
 }
@@ -69,6 +71,7 @@ impl Archive {
             .spawn(move || read_and_parse(&paths, &config, &tx))
             .map_err(|e| ArchiveError::Pipeline(format!("cannot start the reader thread: {e}")))?;
 
+        let erased = self.erased_filter().await?;
         let mut report = ImportReport::default();
         while let Some(items) = rx.recv().await {
             let mut ready = Vec::with_capacity(items.len());
@@ -80,6 +83,15 @@ impl Archive {
             }
             report.read += ready.len() as u64;
             progress.read(ready.len() as u64, ready.iter().map(|m| m.size).sum());
+            let before = ready.len();
+            ready.retain(|m| !erased.is_erased(m));
+            if ready.len() < before {
+                tracing::info!(
+                    skipped = before - ready.len(),
+                    "mail of erased persons not imported"
+                );
+                report.erased += (before - ready.len()) as u64;
+            }
             for outcome in self.store.insert_batch(&ready).await? {
                 match outcome {
                     Stored::New(_) => report.stored += 1,

@@ -16,10 +16,13 @@
 //! Architecture invariant: no SQL and no tantivy types here; storage goes
 //! through `casebook-store`, search through `casebook-search`.
 
+mod access;
+mod aggregate;
 mod audit;
 mod classify;
 mod config;
 mod customers;
+mod erasure;
 mod error;
 mod import;
 mod migrate;
@@ -31,15 +34,19 @@ mod settle;
 mod sync;
 mod testimonials;
 pub mod threading;
+pub mod topic;
 mod users;
 mod watch;
 
+pub use access::AccessReport;
+pub use aggregate::{AggregateStats, StatCell};
 pub use casebook_customers::{ColumnChoice, RowProblem};
 pub use config::{Account, Config, ConfigError, OAuthMechanism, Secret, Security, TlsFiles};
 pub use customers::{
     matches_csv, CustomerImport, CustomerImportReport, CustomerMatch, MatchKind, MatchReport,
     PartnerExport, PersonSuggestion,
 };
+pub use erasure::ErasureReport;
 pub use error::ArchiveError;
 pub use import::{ImportFailure, ImportProgress, ImportReport, NoProgress};
 pub use migrate::{migrate, migrate_store};
@@ -57,7 +64,7 @@ pub use watch::WatchEvent;
 pub use casebook_mail::{CopyDifference, Direction, MessageId, ThreadId};
 pub use casebook_search::{QueryError, Snippet, Sort};
 pub use casebook_store::{
-    AuditEntry, Backend, CopyReport, CustomerList, CustomerRecordRow, FolderRecord,
+    AuditEntry, Backend, CopyReport, CustomerList, CustomerRecordRow, FolderRecord, Hold,
     MarketingChoice, MessageCounts, MessageSummary, PartnerChoice, PreferenceRecord, Recipient,
     RecipientKind, Role, Stated, StoreLocation, StoredAttachment, StoredMessage, TestimonialRecord,
     TestimonialState,

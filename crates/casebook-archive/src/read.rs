@@ -48,6 +48,11 @@ pub struct Stats {
     pub counts: MessageCounts,
     /// Median time from a customer's message to our first reply.
     pub median_first_response_secs: Option<i64>,
+    /// Documents in this process's search index.
+    pub index_documents: u64,
+    /// Deleted documents whose words are still in index files until a
+    /// merge (none after an erasure, which compacts the index).
+    pub index_deleted: u64,
 }
 
 impl Archive {
@@ -200,12 +205,14 @@ impl Archive {
         Ok(Stats {
             counts: self.store.counts().await?,
             median_first_response_secs: median(&self.store.response_times().await?),
+            index_documents: self.index.doc_count(),
+            index_deleted: self.index.deleted_count(),
         })
     }
 }
 
 /// The median of ascending `values` (the mean of the two middle values of an even count).
-fn median(values: &[i64]) -> Option<i64> {
+pub(crate) fn median(values: &[i64]) -> Option<i64> {
     match values.len() {
         0 => None,
         n if n % 2 == 1 => Some(values[n / 2]),

@@ -97,11 +97,13 @@ impl Archive {
         let from_scratch = since.is_none();
         let since = since.unwrap_or(0);
         let mut batch = self.index.batch()?;
+        let mut removals = 0;
         if from_scratch {
             batch.delete_all()?;
         } else {
             for id in self.store.removed_since(since).await? {
                 batch.delete(id);
+                removals += 1;
             }
         }
         // Into an empty index every row is new: nothing to replace.
@@ -122,6 +124,11 @@ impl Archive {
             }
         }
         batch.commit(&target)?;
+        if removals > 0 {
+            // Removed mail (an erasure, retention, `casebook remove`) must
+            // not linger in index files until a merge happens to come.
+            self.index.compact()?;
+        }
         tracing::debug!(count, seq = target.seq, "index caught up");
         Ok(count)
     }

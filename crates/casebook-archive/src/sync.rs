@@ -28,6 +28,8 @@ pub struct FolderSync {
     pub stored: u64,
     pub copies: u64,
     pub duplicates: u64,
+    /// Mail of erased persons, not taken in.
+    pub erased: u64,
     /// Over the size limit: recorded, listed by `casebook accounts`, not fetched.
     pub skipped: u64,
     /// The folder's UIDVALIDITY changed, so it was scanned again from the start.
@@ -282,15 +284,27 @@ impl Archive {
             drop(tx);
             Ok::<u64, ArchiveError>(skipped)
         };
+        let erased = self.erased_filter().await?;
         let storing = async {
             let mut counts = FolderSync::default();
             while let Some((fetched, last_uid)) = rx.recv().await {
                 counts.fetched += fetched.len() as u64;
                 let bytes: u64 = fetched.iter().map(|(_, b)| b.len() as u64).sum();
                 let messages = fetched.len() as u64;
-                let batch = self
+                let mut batch = self
                     .prepare_fetched(fetched, account, folder, status.uid_validity, is_sent)
                     .await?;
+                let before = batch.len();
+                batch.retain(|m| !erased.is_erased(m));
+                if batch.len() < before {
+                    tracing::info!(
+                        account = %account.name,
+                        folder,
+                        skipped = before - batch.len(),
+                        "mail of erased persons not synced"
+                    );
+                    counts.erased += (before - batch.len()) as u64;
+                }
                 let watermark = Watermark {
                     account: account.name.clone(),
                     folder: folder.to_owned(),
@@ -315,6 +329,7 @@ impl Archive {
         report.stored = stored.stored;
         report.copies = stored.copies;
         report.duplicates = stored.duplicates;
+        report.erased = stored.erased;
         report.skipped = fetched?;
         if sizes.is_empty() && state.is_none_or(|s| s.uid_validity != status.uid_validity) {
             // An empty folder: remember its UIDVALIDITY all the same.

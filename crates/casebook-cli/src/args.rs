@@ -118,6 +118,11 @@ pub enum ArchiveCommand {
     Stats {
         #[arg(long)]
         json: bool,
+        /// Volumes per month and topic, answer rates and response times,
+        /// with every cell of fewer than k_anonymity people suppressed:
+        /// figures that identify nobody.
+        #[arg(long)]
+        aggregate: bool,
     },
     /// Rebuild the search index from the store.
     Reindex,
@@ -173,6 +178,25 @@ pub enum ArchiveCommand {
     Privacy {
         #[command(subcommand)]
         action: PrivacyAction,
+    },
+    /// Erase mail past the config's retention_days.
+    Retention {
+        #[command(subcommand)]
+        action: RetentionAction,
+    },
+    /// Legal holds: `hold thread:ID|tag:NAME --reason "…"` keeps that mail
+    /// through erasure and retention; `--list`; `--release TARGET`.
+    Hold {
+        /// thread:ID or tag:NAME.
+        #[arg(required_unless_present_any = ["list", "release"])]
+        target: Option<String>,
+        #[arg(long, requires = "target")]
+        reason: Option<String>,
+        #[arg(long, conflicts_with_all = ["target", "release"])]
+        list: bool,
+        /// End the hold on TARGET.
+        #[arg(long, value_name = "TARGET", conflicts_with = "target")]
+        release: Option<String>,
     },
     /// Who did what and when: testimonial decisions, exports, privacy.
     Audit {
@@ -375,6 +399,33 @@ pub enum PrivacyAction {
     Confirm { message: i64 },
     /// A flagged message that is not a request after all.
     Dismiss { message: i64 },
+    /// Write everything held on a person (every address merged with them)
+    /// into a new folder: messages (.eml and JSON), our replies, list
+    /// matches, choices, testimonials, audit entries, and a README.
+    Export {
+        email: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Erase a person (and every address merged with them): their mail and
+    /// our replies, list records, choices and links, from the store and
+    /// every index. A keyed hash keeps their mail from coming back; held
+    /// mail is kept.
+    Erase {
+        email: String,
+        /// Only say what would be erased.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum RetentionAction {
+    /// Erase mail older than `retention_days` (the config's), but held mail.
+    Apply {
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]

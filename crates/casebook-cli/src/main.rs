@@ -246,7 +246,14 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
             let page = archive.search(&request).await?;
             output::search(out, &page, json, std::io::stdout().is_terminal())?;
         }
-        ArchiveCommand::Stats { json } => output::stats(out, &archive.stats().await?, json)?,
+        ArchiveCommand::Stats {
+            json,
+            aggregate: false,
+        } => output::stats(out, &archive.stats().await?, json)?,
+        ArchiveCommand::Stats {
+            json,
+            aggregate: true,
+        } => output::aggregate(out, &archive.aggregate_stats().await?, json)?,
         ArchiveCommand::Reindex => {
             let n = archive.reindex().await?;
             writeln!(out, "reindexed {n} messages")?;
@@ -296,6 +303,39 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
         ArchiveCommand::Testimonial { action } => testimonials(archive, action, out).await?,
         ArchiveCommand::Customers { action } => customers::customers(archive, action, out).await?,
         ArchiveCommand::Person { action } => customers::person(archive, action, out).await?,
+        ArchiveCommand::Retention {
+            action: args::RetentionAction::Apply { dry_run },
+        } => {
+            let report = archive.apply_retention(dry_run, &cli_actor()).await?;
+            privacy::erasure(out, &report, "of")?;
+        }
+        ArchiveCommand::Hold {
+            target,
+            reason,
+            list,
+            release,
+        } => {
+            if let Some(target) = release {
+                archive.release_hold(&target, &cli_actor()).await?;
+                writeln!(out, "released {target}")?;
+            } else if let Some(target) = target {
+                archive
+                    .hold(&target, reason.as_deref().unwrap_or(""), &cli_actor())
+                    .await?;
+                writeln!(
+                    out,
+                    "holding {target}: it is kept through erasure and retention"
+                )?;
+            } else if list {
+                for h in archive.holds().await? {
+                    writeln!(
+                        out,
+                        "{}:{}  {}  (by {})",
+                        h.kind, h.target, h.reason, h.held_by
+                    )?;
+                }
+            }
+        }
         ArchiveCommand::Privacy { action } => privacy::run(archive, action, out).await?,
         ArchiveCommand::Audit { json } => output::audit(out, &archive.audit_log().await?, json)?,
         ArchiveCommand::Tag { id, tag } => {

@@ -90,7 +90,7 @@ pub fn import_report(out: &mut impl Write, r: &ImportReport, json: bool) -> io::
             .collect();
         let v = serde_json::json!({
             "read": r.read, "stored": r.stored, "copies": r.copies,
-            "duplicates": r.duplicates, "failed": failed,
+            "duplicates": r.duplicates, "erased": r.erased, "failed": failed,
         });
         serde_json::to_writer(&mut *out, &v)?;
         return writeln!(out);
@@ -106,7 +106,15 @@ pub fn import_report(out: &mut impl Write, r: &ImportReport, json: bool) -> io::
         r.copies,
         r.duplicates,
         r.failed.len()
-    )
+    )?;
+    if r.erased > 0 {
+        writeln!(
+            out,
+            "{} messages of erased persons were not imported",
+            r.erased
+        )?;
+    }
+    Ok(())
 }
 
 pub fn search(
@@ -368,6 +376,48 @@ pub fn thread(
     Ok(())
 }
 
+pub fn aggregate(
+    out: &mut impl Write,
+    a: &casebook_archive::AggregateStats,
+    json: bool,
+) -> io::Result<()> {
+    if json {
+        let v = serde_json::json!({
+            "k_anonymity": a.k,
+            "suppressed_cells": a.suppressed,
+            "cells": a.cells.iter().map(|c| serde_json::json!({
+                "month": c.month, "topic": c.topic, "inbound": c.inbound, "outbound": c.outbound,
+                "answered": c.answered, "answer_rate": c.answer_rate(),
+                "median_response_secs": c.median_response_secs, "correspondents": c.correspondents,
+            })).collect::<Vec<_>>(),
+        });
+        return writeln!(out, "{v}");
+    }
+    writeln!(
+        out,
+        "month    topic       inbound  outbound  answered  median response  people"
+    )?;
+    for c in &a.cells {
+        writeln!(
+            out,
+            "{:<8} {:<11} {:>7}  {:>8}  {:>7}%  {:>15}  {:>6}",
+            c.month,
+            c.topic,
+            c.inbound,
+            c.outbound,
+            c.answer_rate().map_or(0, |r| (r * 100.0).round() as u64),
+            c.median_response_secs
+                .map_or_else(|| "-".to_owned(), duration_text),
+            c.correspondents
+        )?;
+    }
+    writeln!(
+        out,
+        "{} cells of fewer than {} people not shown",
+        a.suppressed, a.k
+    )
+}
+
 pub fn stats(out: &mut impl Write, s: &Stats, json: bool) -> io::Result<()> {
     if json {
         let v = serde_json::json!({
@@ -376,6 +426,7 @@ pub fn stats(out: &mut impl Write, s: &Stats, json: bool) -> io::Result<()> {
             "answered": s.counts.answered, "unanswered": s.counts.unanswered,
             "correspondents": s.counts.correspondents,
             "median_first_response_secs": s.median_first_response_secs,
+            "index": { "documents": s.index_documents, "deleted_not_yet_merged": s.index_deleted },
         });
         serde_json::to_writer_pretty(&mut *out, &v)?;
         return writeln!(out);
@@ -404,7 +455,7 @@ pub fn sync(out: &mut impl Write, reports: &[FolderSync], json: bool) -> io::Res
             .map(|r| {
                 serde_json::json!({
                     "account": r.account, "folder": r.folder, "fetched": r.fetched,
-                    "stored": r.stored, "copies": r.copies, "duplicates": r.duplicates,
+                    "stored": r.stored, "copies": r.copies, "duplicates": r.duplicates, "erased": r.erased,
                     "skipped": r.skipped, "rescanned": r.rescanned, "error": r.error,
                 })
             })
@@ -422,12 +473,13 @@ pub fn sync(out: &mut impl Write, reports: &[FolderSync], json: bool) -> io::Res
             Some(e) => writeln!(out, "{place}: failed: {e}")?,
             None => writeln!(
                 out,
-                "{place}: fetched {}, stored {} new, {} copies, {} duplicates, {} skipped as too large{}",
+                "{place}: fetched {}, stored {} new, {} copies, {} duplicates, {} skipped as too large{}{}",
                 r.fetched,
                 r.stored,
                 r.copies,
                 r.duplicates,
                 r.skipped,
+                if r.erased > 0 { format!(", {} of erased persons not taken in", r.erased) } else { String::new() },
                 if r.rescanned { " (UIDVALIDITY changed: folder scanned again)" } else { "" }
             )?,
         }

@@ -5,8 +5,8 @@ use crate::args::{MarketingArg, PartnersArg, PrivacyAction};
 use crate::cli_actor;
 use anyhow::Result;
 use casebook_archive::{
-    Archive, MarketingChoice, MessageId, PartnerChoice, PersonPrivacy, PreferenceRecord,
-    PrivacyOutcome, PrivacyRequest, PrivacyUpdate, Stated,
+    Archive, ErasureReport, MarketingChoice, MessageId, PartnerChoice, PersonPrivacy,
+    PreferenceRecord, PrivacyOutcome, PrivacyRequest, PrivacyUpdate, Stated,
 };
 use std::io::Write;
 use time::format_description::well_known::Rfc3339;
@@ -50,6 +50,21 @@ pub async fn run(archive: &Archive, action: PrivacyAction, out: &mut impl Write)
             writeln!(out, "confirmed the request in message {message}")?;
             revoked(out, &outcome)?;
         }
+        PrivacyAction::Export { email, out: dir } => {
+            let report = archive.export_person(&email, &dir, &cli_actor()).await?;
+            writeln!(
+                out,
+                "wrote {} files ({} messages) about {} to {}",
+                report.files.len(),
+                report.messages,
+                report.addresses.join(", "),
+                report.dir.display()
+            )?;
+        }
+        PrivacyAction::Erase { email, dry_run } => {
+            let report = archive.erase_person(&email, dry_run, &cli_actor()).await?;
+            erasure(out, &report, "of")?;
+        }
         PrivacyAction::Dismiss { message } => {
             archive
                 .dismiss_privacy_request(MessageId(message), &cli_actor())
@@ -59,6 +74,30 @@ pub async fn run(archive: &Archive, action: PrivacyAction, out: &mut impl Write)
                 "dismissed message {message}: it is not listed as a request any more"
             )?;
         }
+    }
+    Ok(())
+}
+
+/// What an erasure or a retention run did, or would do.
+pub fn erasure(out: &mut impl Write, r: &ErasureReport, what: &str) -> std::io::Result<()> {
+    let whose = if r.addresses.is_empty() {
+        String::new()
+    } else {
+        format!(" {what} {}", r.addresses.join(", "))
+    };
+    if r.dry_run {
+        writeln!(out, "would erase {} messages{whose}", r.messages)?;
+    } else {
+        writeln!(out, "erased {} messages{whose}", r.messages)?;
+    }
+    if !r.held.is_empty() {
+        let ids: Vec<String> = r.held.iter().map(|m| m.0.to_string()).collect();
+        writeln!(
+            out,
+            "kept {} messages under a legal hold: {}",
+            ids.len(),
+            ids.join(", ")
+        )?;
     }
     Ok(())
 }

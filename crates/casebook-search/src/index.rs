@@ -247,6 +247,30 @@ impl SearchIndex {
         })
     }
 
+    /// Rewrites the index without what was deleted: merges every segment
+    /// (deleted documents and the words only they held are dropped) and
+    /// removes the old files. After an erasure nothing of the erased mail
+    /// is left on disk.
+    pub fn compact(&self) -> Result<(), SearchError> {
+        let mut writer: IndexWriter = self
+            .index
+            .writer_with_num_threads(1, WRITER_MEMORY)
+            .map_err(|e| match e {
+                tantivy::TantivyError::LockFailure(..) => SearchError::Locked(e),
+                other => SearchError::Index(other),
+            })?;
+        let segments = self.index.searchable_segment_ids()?;
+        if !segments.is_empty() {
+            writer.merge(&segments).wait()?;
+        }
+        // Readers move to the merged segment first, so the old files are
+        // no longer in use when they are removed.
+        self.reader.reload()?;
+        writer.garbage_collect_files().wait()?;
+        writer.wait_merging_threads()?;
+        Ok(())
+    }
+
     pub fn search(&self, expr: &Expr, opts: &SearchOptions) -> Result<SearchResults, SearchError> {
         let searcher = self.reader.searcher();
         let query = self.to_query(expr);
@@ -288,6 +312,16 @@ impl SearchIndex {
             hits,
             snippets,
         })
+    }
+
+    /// Deleted documents still held in segments until they are merged.
+    pub fn deleted_count(&self) -> u64 {
+        self.reader
+            .searcher()
+            .segment_readers()
+            .iter()
+            .map(|s| u64::from(s.num_deleted_docs()))
+            .sum()
     }
 
     /// How many messages the index holds.

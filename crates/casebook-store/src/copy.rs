@@ -253,6 +253,42 @@ const TABLES: &[Table] = &[
         ],
         page_by: None,
     },
+    Table {
+        name: "erased_addresses",
+        columns: &[("digest", Text), ("erased_at", Int)],
+        page_by: None,
+    },
+    Table {
+        name: "erased_messages",
+        columns: &[
+            ("id", Int),
+            ("month", Text),
+            ("direction", Text),
+            ("topic", Text),
+            ("answered", Int),
+            ("response_secs", Int),
+            ("erasure", Text),
+            ("erased_at", Int),
+        ],
+        page_by: Some("id"),
+    },
+    Table {
+        name: "legal_holds",
+        columns: &[
+            ("id", Int),
+            ("kind", Text),
+            ("target", Text),
+            ("reason", Text),
+            ("held_by", Text),
+            ("held_at", Int),
+        ],
+        page_by: Some("id"),
+    },
+    Table {
+        name: "store_secrets",
+        columns: &[("name", Text), ("value", Text)],
+        page_by: None,
+    },
 ];
 
 /// What a copy moved and checked.
@@ -308,6 +344,8 @@ impl Store {
                 "audit_log",
                 "customer_lists",
                 "customer_records",
+                "erased_messages",
+                "legal_holds",
             ] {
                 sqlx::query(&format!(
                     "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \

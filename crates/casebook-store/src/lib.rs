@@ -19,6 +19,7 @@
 mod copy;
 mod customers;
 mod decode;
+mod erasure;
 mod error;
 mod imap;
 mod insert;
@@ -35,14 +36,15 @@ mod users;
 
 pub use copy::CopyReport;
 pub use customers::{NewCustomerList, NewCustomerRecord};
+pub use erasure::Erasure;
 pub use error::StoreError;
 pub use location::{Backend, StoreLocation};
 pub use model::{
-    AuditEntry, CustomerList, CustomerRecordRow, DomainMatch, FolderRecord, FolderState, IndexRow,
-    MarketingChoice, MessageCounts, MessageSummary, NewMessage, PartnerChoice, PreferenceRecord,
-    Recipient, RecipientKind, RequestDecision, Role, SkippedMessage, Stated, Stored,
-    StoredAttachment, StoredMessage, TestimonialRecord, TestimonialState, ThreadRow, ThreadUpdate,
-    UserRecord, Watermark,
+    AuditEntry, CustomerList, CustomerRecordRow, DomainMatch, ErasedMessage, FolderRecord,
+    FolderState, Hold, IndexRow, MarketingChoice, MessageCounts, MessageSummary, NewMessage,
+    PartnerChoice, PreferenceRecord, Recipient, RecipientKind, RequestDecision, Role,
+    SkippedMessage, Stated, Stored, StoredAttachment, StoredMessage, TestimonialRecord,
+    TestimonialState, ThreadRow, ThreadUpdate, UserRecord, Watermark,
 };
 pub use privacy::PreferenceChange;
 pub use raw::{compress_raw, CompressedRaw};

@@ -428,3 +428,28 @@ pub struct DomainMatch {
     pub first: CustomerRecordRow,
     pub records: u64,
 }
+
+/// What statistics keep of an erased message: nothing that identifies
+/// anyone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErasedMessage {
+    /// `YYYY-MM`, UTC.
+    pub month: String,
+    pub direction: String,
+    pub topic: String,
+    pub answered: bool,
+    pub response_secs: Option<i64>,
+    /// A random number shared by one erasure's messages.
+    pub erasure: String,
+}
+
+/// A legal hold on a thread or a tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hold {
+    /// `thread` or `tag`.
+    pub kind: String,
+    pub target: String,
+    pub reason: String,
+    pub held_by: String,
+    pub held_at: i64,
+}

@@ -90,6 +90,10 @@ impl Store {
                                 "PRAGMA journal_mode = WAL",
                                 "PRAGMA synchronous = NORMAL",
                                 "PRAGMA foreign_keys = ON",
+                                // Deleted content is overwritten, so an
+                                // erased person's mail is not left in free
+                                // pages for a later copy of the file.
+                                "PRAGMA secure_delete = ON",
                                 "PRAGMA busy_timeout = 30000",
                             ] {
                                 conn.execute(pragma).await?;
@@ -221,13 +225,22 @@ impl Store {
     /// of scanning what the last import left; a process that only read has
     /// nothing to fold in and skips it.
     pub async fn close(&self) -> Result<(), StoreError> {
-        if self.backend() == Backend::Sqlite && self.wrote.load(Ordering::Relaxed) {
+        if self.wrote.load(Ordering::Relaxed) {
+            self.fold_log().await?;
+        }
+        self.pool.close().await;
+        Ok(())
+    }
+
+    /// SQLite: folds the write-ahead log into the database and empties it
+    /// (after an erasure, the log would otherwise still hold old pages).
+    pub(crate) async fn fold_log(&self) -> Result<(), StoreError> {
+        if self.backend() == Backend::Sqlite {
             sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
                 .execute(&self.pool)
                 .await
                 .during("checkpointing the write-ahead log")?;
         }
-        self.pool.close().await;
         Ok(())
     }
 }

@@ -53,6 +53,18 @@ impl Store {
             return Ok(0);
         }
         let (mut tx, seq) = self.begin_write().await?;
+        let removed = self.remove_in(&mut tx, seq, ids).await?;
+        tx.commit().await.during("committing removals")?;
+        Ok(removed)
+    }
+
+    /// [`Store::remove_messages`] inside a write transaction numbered `seq`.
+    pub(crate) async fn remove_in(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        seq: i64,
+        ids: &[MessageId],
+    ) -> Result<u64, StoreError> {
         let mut removed = 0;
         for chunk in ids.chunks(ROWS_PER_STATEMENT) {
             let list = param_list(self.backend(), chunk.len(), 1);
@@ -70,19 +82,20 @@ impl Store {
                 format!("DELETE FROM testimonials WHERE message IN ({list})"),
                 format!("UPDATE testimonials SET consent_message = NULL WHERE consent_message IN ({list})"),
                 format!("DELETE FROM locations WHERE message IN ({list})"),
+                format!("DELETE FROM privacy_request_decisions WHERE message IN ({list})"),
             ] {
                 let mut q = sqlx::query(&sql);
                 for id in chunk {
                     q = q.bind(id.0);
                 }
-                q.execute(&mut *tx).await.during(d)?;
+                q.execute(&mut **tx).await.during(d)?;
             }
             let sql = format!("DELETE FROM messages WHERE id IN ({list}) RETURNING id");
             let mut q = sqlx::query_scalar::<_, i64>(&sql);
             for id in chunk {
                 q = q.bind(id.0);
             }
-            let gone = q.fetch_all(&mut *tx).await.during(d)?;
+            let gone = q.fetch_all(&mut **tx).await.during(d)?;
             removed += gone.len() as u64;
             if !gone.is_empty() {
                 let sql = format!(
@@ -94,10 +107,9 @@ impl Store {
                 for id in &gone {
                     q = q.bind(*id).bind(seq);
                 }
-                q.execute(&mut *tx).await.during(d)?;
+                q.execute(&mut **tx).await.during(d)?;
             }
         }
-        tx.commit().await.during("committing removals")?;
         Ok(removed)
     }
 }

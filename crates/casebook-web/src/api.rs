@@ -17,7 +17,7 @@ fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "error": message }))).into_response()
 }
 
-fn internal(e: &ArchiveError) -> Response {
+pub(crate) fn internal(e: &ArchiveError) -> Response {
     tracing::error!("API request failed: {e}");
     error(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -26,7 +26,7 @@ fn internal(e: &ArchiveError) -> Response {
 }
 
 /// 403 unless `user`'s role is one of `roles`.
-fn refuse_unless(user: &User, roles: &[Role]) -> Option<Response> {
+pub(crate) fn refuse_unless(user: &User, roles: &[Role]) -> Option<Response> {
     (!auth::allowed(user, roles)).then(|| {
         error(
             StatusCode::FORBIDDEN,

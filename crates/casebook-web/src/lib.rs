@@ -25,6 +25,7 @@ mod pages;
 mod privacy;
 mod review;
 mod security;
+mod statistics;
 mod tls;
 mod view;
 
@@ -89,6 +90,8 @@ pub fn router(archive: Arc<Archive>, options: WebOptions) -> Router {
             )),
         )
         .route("/customers/partner-export", post(customers::partner_export))
+        .route("/stats", get(statistics::page_view))
+        .route("/api/v1/stats", get(statistics::api))
         .route("/static/app.css", get(pages::stylesheet))
         .route("/api/v1/me", get(api::me))
         .route("/api/v1/search", get(api::search))

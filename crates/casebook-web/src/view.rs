@@ -31,6 +31,7 @@ pub(crate) fn page(title: &str, session: Option<&Session>, body: Markup) -> Mark
                             }
                             @if matches!(s.user.role, Role::Marketing | Role::Admin) {
                                 a href="/testimonials" { "Testimonials" }
+                                a href="/stats" { "Statistics" }
                             }
                         }
                         span.muted { (s.user.name) " (" (s.user.role.as_str()) ")" }

@@ -153,3 +153,115 @@ fn agents_confirm_requests_and_record_choices_in_the_web_app() {
     assert!(person.body.contains("by web:ann"), "{}", person.body);
     assert!(person.body.contains("<strong>opt-out</strong>"), "kept");
 }
+
+#[test]
+fn an_access_export_holds_everything_on_the_person_and_nothing_on_others() {
+    let cb = crate::with_conversation();
+    cb.write_mail("praise.eml", PRAISE);
+    let other = b"From: Bob <bob@other.example>\r\nTo: support@casebook.example\r\n\
+Subject: Invoice\r\nMessage-ID: <bob1@other.example>\r\nDate: Thu, 3 Jul 2008 09:00:00 +0200\r\n\r\nWhere is my invoice?\r\n";
+    cb.write_mail("bob.eml", other);
+    let home = b"From: Ann <ann@home.example>\r\nTo: support@casebook.example\r\n\
+Subject: From home\r\nMessage-ID: <home1@home.example>\r\nDate: Thu, 3 Jul 2008 19:00:00 +0200\r\n\r\nWriting from home.\r\n";
+    cb.write_mail("home.eml", home);
+    cb.ok(&["import", cb.mail_dir()]);
+    let praise = id_of(&cb, "praise1@customer.example").to_string();
+    cb.ok(&[
+        "testimonial",
+        "approve",
+        &praise,
+        "--excerpt",
+        "Excellent work!",
+        "--attribution",
+        "Ann Lee, ACME",
+        "--consent-message",
+        &praise,
+    ]);
+    cb.ok(&[
+        "person",
+        "merge",
+        "ann@customer.example",
+        "ann@home.example",
+    ]);
+    cb.ok(&[
+        "privacy",
+        "set",
+        "ann@home.example",
+        "--partners",
+        "deny",
+        "--source",
+        "letter",
+    ]);
+    let list = cb.write_mail(
+        "crm.csv",
+        b"Email,Company\nann@customer.example,ACME\nbob@other.example,Other\n",
+    );
+    cb.ok(&[
+        "customers",
+        "import",
+        list.to_str().expect("utf-8"),
+        "--list",
+        "crm",
+    ]);
+
+    let dir = cb.data_path().join("export-ann");
+    let said = cb.ok(&[
+        "privacy",
+        "export",
+        "ann@customer.example",
+        "--out",
+        dir.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        said.contains("(4 messages)"),
+        "question, our answer, praise, home: {said}"
+    );
+    let question = id_of(&cb, "q1@customer.example");
+    assert_eq!(
+        std::fs::read(dir.join(format!("messages/{question}.eml"))).expect("raw"),
+        crate::QUESTION,
+        "byte for byte"
+    );
+    let person: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("person.json")).expect("person"))
+            .expect("json");
+    assert_eq!(person["partners"]["value"], "deny");
+    assert_eq!(
+        person["addresses"],
+        serde_json::json!(["ann@customer.example", "ann@home.example"])
+    );
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect(name);
+    assert!(read("testimonials.json").contains("Excellent work!"));
+    assert!(read("customer-lists.json").contains("ACME"));
+    assert!(read("audit.json").contains("privacy-set"));
+    assert!(read("README.txt").contains("messages/ID.eml"));
+    // Nothing about Bob anywhere.
+    for entry in walk(&dir) {
+        let text = String::from_utf8_lossy(&std::fs::read(&entry).expect("file")).into_owned();
+        assert!(
+            !text.contains("bob@other.example") && !text.contains("invoice?"),
+            "{entry:?}"
+        );
+    }
+    let again = cb.run(&[
+        "privacy",
+        "export",
+        "ann@customer.example",
+        "--out",
+        dir.to_str().expect("utf-8"),
+    ]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("is not empty"));
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("dir").flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

@@ -4,16 +4,16 @@ use crate::Casebook;
 use casebook_testkit::Dovecot;
 use serde_json::Value;
 
-const PASSWORD_VAR: &str = "CASEBOOK_TEST_IMAP_PASSWORD";
+pub(crate) const PASSWORD_VAR: &str = "CASEBOOK_TEST_IMAP_PASSWORD";
 
-fn account(name: &str, port: u16, extra: &str) -> String {
+pub(crate) fn account(name: &str, port: u16, extra: &str) -> String {
     format!(
         "[[account]]\nname = \"{name}\"\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\n\
          username = \"support\"\npassword_env = \"{PASSWORD_VAR}\"\ntimeout_secs = 20\n{extra}"
     )
 }
 
-fn configure(cb: &Casebook, accounts: &str) {
+pub(crate) fn configure(cb: &Casebook, accounts: &str) {
     std::fs::write(
         &cb.config,
         format!("our_domains = [\"casebook.example\"]\n{accounts}"),
@@ -21,7 +21,7 @@ fn configure(cb: &Casebook, accounts: &str) {
     .expect("config");
 }
 
-fn sync(cb: &Casebook, password: &str) -> (Option<i32>, Value) {
+pub(crate) fn sync(cb: &Casebook, password: &str) -> (Option<i32>, Value) {
     let out = cb
         .command(&["sync", "--json"])
         .env(PASSWORD_VAR, password)
@@ -37,7 +37,7 @@ fn sync(cb: &Casebook, password: &str) -> (Option<i32>, Value) {
     (out.status.code(), v)
 }
 
-fn folder<'a>(report: &'a Value, name: &str) -> &'a Value {
+pub(crate) fn folder<'a>(report: &'a Value, name: &str) -> &'a Value {
     report
         .as_array()
         .and_then(|a| a.iter().find(|f| f["folder"] == name))

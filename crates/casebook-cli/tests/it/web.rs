@@ -232,12 +232,13 @@ fn every_role_gets_the_api_routes_it_may_and_no_others() {
         format!("/api/v1/messages/{q}"),
         format!("/api/v1/threads/{thread}"),
         "/api/v1/testimonials".to_owned(),
+        "/api/v1/stats".to_owned(),
     ];
-    // me, search, message, thread, testimonials
-    let expected: [(&str, [u16; 5]); 3] = [
-        ("ann", [200, 200, 200, 200, 403]),
-        ("mia", [200, 403, 403, 403, 200]),
-        ("root", [200, 200, 200, 200, 200]),
+    // me, search, message, thread, testimonials, stats
+    let expected: [(&str, [u16; 6]); 3] = [
+        ("ann", [200, 200, 200, 200, 403, 403]),
+        ("mia", [200, 403, 403, 403, 200, 200]),
+        ("root", [200, 200, 200, 200, 200, 200]),
     ];
     for (user, statuses) in expected {
         let t = token(&cb, user);

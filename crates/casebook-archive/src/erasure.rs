@@ -1,0 +1,324 @@
+//! Erasure on request, retention, and legal holds. An erased person's
+//! mail, our replies to them, their list records, choices and links leave
+//! the store and every index; a keyed hash of each of their addresses
+//! stays so their mail is not taken in again, and an anonymous record of
+//! each message keeps statistics from changing. Held mail is kept.
+
+use crate::audit::{entry, now};
+use crate::privacy::address_arg;
+use crate::topic::topic_of;
+use crate::{Archive, ArchiveError};
+use casebook_mail::{Direction, MessageId};
+use casebook_store::{ErasedMessage, Erasure, Hold, NewMessage};
+use hmac::Mac;
+use std::collections::HashSet;
+
+/// The store secret the address hashes are keyed with.
+const ERASURE_KEY: &str = "erasure-hmac-key";
+
+/// What an erasure did (or, dry, would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErasureReport {
+    pub addresses: Vec<String>,
+    /// Messages removed (or to remove): theirs, our replies, copies.
+    pub messages: u64,
+    /// Messages kept because a legal hold covers them.
+    pub held: Vec<MessageId>,
+    pub dry_run: bool,
+}
+
+/// Which incoming mail belongs to an erased person.
+pub(crate) struct ErasedFilter {
+    key: Vec<u8>,
+    digests: HashSet<String>,
+}
+
+impl ErasedFilter {
+    /// Whether `m` is from or to an erased person.
+    pub(crate) fn is_erased(&self, m: &NewMessage) -> bool {
+        let from = m.parsed.from.as_ref().map(|f| f.address.as_str());
+        m.correspondent
+            .as_ref()
+            .map(|c| c.as_str())
+            .into_iter()
+            .chain(from)
+            .any(|a| self.is_erased_address(a))
+    }
+
+    /// Whether `address` (normalised) is an erased person's.
+    pub(crate) fn is_erased_address(&self, address: &str) -> bool {
+        !self.digests.is_empty() && self.digests.contains(&digest(&self.key, address))
+    }
+}
+
+/// HMAC-SHA256 of a normalised address under `key`, hex.
+fn digest(key: &[u8], address: &str) -> String {
+    let mut mac = match hmac::Hmac::<sha2::Sha256>::new_from_slice(key) {
+        Ok(m) => m,
+        // HMAC takes keys of any length; this cannot happen.
+        Err(_) => return String::new(),
+    };
+    mac.update(address.as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn random_hex(bytes: usize) -> Result<String, ArchiveError> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::getrandom(&mut buf)
+        .map_err(|e| ArchiveError::Privacy(format!("no randomness from the system: {e}")))?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn hex_bytes(hex: &str) -> Vec<u8> {
+    (0..hex.len() / 2)
+        .filter_map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect()
+}
+
+/// A hold target as typed: `thread:12` or `tag:litigation`.
+fn hold_target(raw: &str) -> Result<(String, String), ArchiveError> {
+    let bad = || {
+        ArchiveError::Privacy(format!(
+            "{raw:?} is not a hold target: write thread:ID or tag:NAME"
+        ))
+    };
+    let (kind, target) = raw.trim().split_once(':').ok_or_else(bad)?;
+    match kind {
+        "thread" => {
+            let id: i64 = target.trim().parse().map_err(|_| bad())?;
+            Ok(("thread".into(), id.to_string()))
+        }
+        "tag" => casebook_search::normalize_tag(target)
+            .map(|t| ("tag".into(), t))
+            .ok_or_else(bad),
+        _ => Err(bad()),
+    }
+}
+
+impl Archive {
+    async fn erasure_key(&self) -> Result<Vec<u8>, ArchiveError> {
+        let candidate = random_hex(32)?;
+        Ok(hex_bytes(
+            &self.store.secret(ERASURE_KEY, &candidate).await?,
+        ))
+    }
+
+    pub(crate) async fn erased_filter(&self) -> Result<ErasedFilter, ArchiveError> {
+        let digests = self.store.erased_digests().await?;
+        let key = if digests.is_empty() {
+            Vec::new()
+        } else {
+            self.erasure_key().await?
+        };
+        Ok(ErasedFilter { key, digests })
+    }
+
+    /// The messages of `ids` that may go and the anonymous records they
+    /// leave; the held ones apart.
+    async fn plan(
+        &self,
+        ids: &[MessageId],
+    ) -> Result<(Vec<MessageId>, Vec<ErasedMessage>, Vec<MessageId>), ArchiveError> {
+        let held = self.store.held(ids).await?;
+        let going: Vec<MessageId> = ids.iter().filter(|i| !held.contains(i)).copied().collect();
+        let erasure = random_hex(8)?;
+        let mut records = Vec::with_capacity(going.len());
+        for chunk in going.chunks(500) {
+            for (m, body) in self.store.summaries_with_bodies(chunk).await? {
+                records.push(ErasedMessage {
+                    month: m
+                        .date
+                        .map(|d| format!("{:04}-{:02}", d.year(), u8::from(d.month())))
+                        .unwrap_or_else(|| "unknown".into()),
+                    direction: m.direction.as_str().to_owned(),
+                    topic: topic_of(&m.subject, &body).to_owned(),
+                    answered: m.direction == Direction::Inbound && m.reply_id.is_some(),
+                    response_secs: m.response_secs,
+                    erasure: erasure.clone(),
+                });
+            }
+        }
+        let mut held: Vec<MessageId> = held.into_iter().collect();
+        held.sort();
+        Ok((going, records, held))
+    }
+
+    /// Erases a person (every address merged with `email`): their mail and
+    /// our replies from the store, the raw store and every index, their
+    /// list records, choices and links; audit entries about them redacted.
+    /// Mail under a legal hold is kept (and named). `dry_run` only says
+    /// what would go.
+    pub async fn erase_person(
+        &self,
+        email: &str,
+        dry_run: bool,
+        actor: &str,
+    ) -> Result<ErasureReport, ArchiveError> {
+        let address = address_arg(email)?;
+        let addresses = self.store.person_addresses(address.as_str()).await?;
+        let ids = self.store.messages_of(&addresses).await?;
+        let (going, records, held) = self.plan(&ids).await?;
+        let mut report = ErasureReport {
+            addresses: addresses.clone(),
+            messages: going.len() as u64,
+            held,
+            dry_run,
+        };
+        if dry_run {
+            return Ok(report);
+        }
+        let key = self.erasure_key().await?;
+        let erasure = Erasure {
+            messages: going,
+            digests: addresses.iter().map(|a| digest(&key, a)).collect(),
+            addresses,
+            records,
+            at: now(),
+        };
+        // The audit entry names no address.
+        let audit = entry(
+            actor,
+            "erase",
+            "person (erased)".into(),
+            serde_json::json!({
+                "messages": erasure.messages.len(),
+                "held": report.held.len(),
+            }),
+        );
+        report.messages = self.store.erase(&erasure, &audit).await?;
+        // The index catch-up rewrites the index without the removed mail;
+        // an index another process is writing drops it when that process
+        // catches up.
+        self.refresh().await?;
+        Ok(report)
+    }
+
+    /// Erases mail older than `retention_days` (the config's), but held
+    /// mail. Nobody is remembered: later mail of the same people is taken
+    /// in as usual.
+    pub async fn apply_retention(
+        &self,
+        dry_run: bool,
+        actor: &str,
+    ) -> Result<ErasureReport, ArchiveError> {
+        let Some(days) = self.config.retention_days else {
+            return Err(ArchiveError::Privacy(
+                "no retention_days in the config: set it (e.g. retention_days = 2555 for seven years) to say how long mail is kept".into(),
+            ));
+        };
+        let cutoff = now() - i64::from(days) * 86_400;
+        let ids = self.store.messages_before(cutoff).await?;
+        let (going, records, held) = self.plan(&ids).await?;
+        let mut report = ErasureReport {
+            addresses: Vec::new(),
+            messages: going.len() as u64,
+            held,
+            dry_run,
+        };
+        if dry_run || going.is_empty() {
+            return Ok(report);
+        }
+        let audit = entry(
+            actor,
+            "retention",
+            format!("mail older than {days} days"),
+            serde_json::json!({ "messages": going.len(), "held": report.held.len() }),
+        );
+        let erasure = Erasure {
+            messages: going,
+            addresses: Vec::new(),
+            digests: Vec::new(),
+            records,
+            at: now(),
+        };
+        report.messages = self.store.erase(&erasure, &audit).await?;
+        // The index catch-up rewrites the index without the removed mail;
+        // an index another process is writing drops it when that process
+        // catches up.
+        self.refresh().await?;
+        Ok(report)
+    }
+
+    /// Puts `thread:ID` or `tag:NAME` under a legal hold.
+    pub async fn hold(&self, target: &str, reason: &str, actor: &str) -> Result<(), ArchiveError> {
+        let (kind, target) = hold_target(target)?;
+        if reason.trim().is_empty() {
+            return Err(ArchiveError::Privacy(
+                "say why the mail is held (--reason), e.g. \"litigation 2026-14\"".into(),
+            ));
+        }
+        let hold = Hold {
+            kind: kind.clone(),
+            target: target.clone(),
+            reason: reason.trim().to_owned(),
+            held_by: actor.to_owned(),
+            held_at: now(),
+        };
+        let audit = entry(
+            actor,
+            "hold",
+            format!("{kind}:{target}"),
+            serde_json::json!({ "reason": hold.reason }),
+        );
+        if !self.store.add_hold(&hold, &audit).await? {
+            return Err(ArchiveError::Privacy(format!(
+                "{kind}:{target} is already held; `casebook hold --list` shows holds"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Ends a legal hold.
+    pub async fn release_hold(&self, target: &str, actor: &str) -> Result<(), ArchiveError> {
+        let (kind, target) = hold_target(target)?;
+        let audit = entry(
+            actor,
+            "release",
+            format!("{kind}:{target}"),
+            serde_json::json!({}),
+        );
+        if !self.store.release_hold(&kind, &target, &audit).await? {
+            return Err(ArchiveError::Privacy(format!(
+                "{kind}:{target} is not held; `casebook hold --list` shows holds"
+            )));
+        }
+        Ok(())
+    }
+
+    pub async fn holds(&self) -> Result<Vec<Hold>, ArchiveError> {
+        Ok(self.store.holds().await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_depend_on_the_key_and_the_address() {
+        let a = digest(b"key one", "ann@example.com");
+        assert_eq!(a.len(), 64);
+        assert_eq!(a, digest(b"key one", "ann@example.com"));
+        assert_ne!(a, digest(b"key two", "ann@example.com"));
+        assert_ne!(a, digest(b"key one", "bob@example.com"));
+        assert_eq!(hex_bytes("00ff10"), vec![0, 255, 16]);
+    }
+
+    #[test]
+    fn hold_targets_are_threads_or_tags() {
+        assert_eq!(
+            hold_target("thread:12").ok(),
+            Some(("thread".into(), "12".into()))
+        );
+        assert_eq!(
+            hold_target("tag:Litigation").ok(),
+            Some(("tag".into(), "litigation".into()))
+        );
+        assert!(hold_target("12").is_err());
+        assert!(hold_target("thread:x").is_err());
+    }
+}

@@ -1,0 +1,279 @@
+//! Erasure, retention and legal holds: after erasing a person no search
+//! finds their words, no file of the archive holds them, and neither a
+//! re-sync from Dovecot nor an import brings them back; held mail survives.
+
+use crate::sync::{account, configure, folder, sync};
+use crate::{id_of, Casebook};
+use casebook_testkit::Dovecot;
+use std::path::Path;
+
+fn mail(from: &str, to: &str, id: &str, date: &str, text: &str) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nTo: {to}\r\nSubject: Trunk down\r\nDate: {date}\r\nMessage-ID: <{id}>\r\n\r\n{text}\r\n"
+    )
+    .into_bytes()
+}
+
+const ANN: &str = "Ann Lee <ann@customer.example>";
+const BOB: &str = "Bob <bob@other.example>";
+const US: &str = "support@casebook.example";
+const OLD: &str = "Tue, 1 Jul 2008 10:00:00 +0000";
+
+fn hits(cb: &Casebook, query: &str) -> u64 {
+    cb.json(&["search", "--json", "--", query])["total"]
+        .as_u64()
+        .expect("a total")
+}
+
+/// Whether any file under `dir` holds `needle`.
+fn any_file_holds(dir: &Path, needle: &[u8]) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("readable").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if std::fs::read(&path)
+                .map(|b| b.windows(needle.len()).any(|w| w == needle))
+                .unwrap_or(false)
+            {
+                found.push(path.display().to_string());
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn an_erased_person_leaves_no_trace_and_does_not_come_back() {
+    let dovecot = Dovecot::start(&[("support", "secret")]);
+    dovecot.deliver(
+        "support",
+        "INBOX",
+        &mail(ANN, US, "ann1@x", OLD, "Our zebraphonic trunk is down."),
+    );
+    for n in 1..=3 {
+        dovecot.deliver(
+            "support",
+            "INBOX",
+            &mail(
+                BOB,
+                US,
+                &format!("bob{n}@x"),
+                OLD,
+                &format!("The quokkaline codec stutters ({n})."),
+            ),
+        );
+    }
+    dovecot.deliver(
+        "support",
+        "INBOX",
+        &mail(ANN, US, "ann3@x", OLD, "Zebraphonic trunk, second try."),
+    );
+    let reply = format!(
+        "From: Sam <{US}>\r\nTo: {ANN}\r\nSubject: Re: Trunk down\r\nDate: {OLD}\r\n\
+         Message-ID: <r1@casebook.example>\r\nIn-Reply-To: <ann1@x>\r\n\r\nMarmaladeous fix applied.\r\n"
+    );
+    dovecot.deliver("support", "Sent", reply.as_bytes());
+    let cb = Casebook::new();
+    configure(&cb, &account("support", dovecot.port, ""));
+    let (code, report) = sync(&cb, "secret");
+    assert_eq!(code, Some(0), "{report}");
+    cb.ok(&[
+        "privacy",
+        "set",
+        "ann@customer.example",
+        "--marketing",
+        "opt-out",
+        "--source",
+        "phone call",
+    ]);
+    assert_eq!(hits(&cb, "zebraphonic"), 2);
+    if casebook_testkit::backend() == "sqlite" {
+        assert!(
+            !any_file_holds(cb.data_path(), b"zebraphonic").is_empty(),
+            "the database holds the words before (so the check below can fail)"
+        );
+    }
+
+    let dry = cb.ok(&["privacy", "erase", "ann@customer.example", "--dry-run"]);
+    assert_eq!(dry.trim(), "would erase 3 messages of ann@customer.example");
+    assert_eq!(hits(&cb, "zebraphonic"), 2, "a dry run erases nothing");
+
+    let done = cb.ok(&["privacy", "erase", "ANN@customer.example"]);
+    assert_eq!(done.trim(), "erased 3 messages of ann@customer.example");
+    for word in ["zebraphonic", "marmaladeous", "from:ann@customer.example"] {
+        assert_eq!(hits(&cb, word), 0, "{word}");
+    }
+    assert_eq!(hits(&cb, "quokkaline"), 3, "others' mail stays");
+    // Nothing of theirs in any file of the archive: the index, and on the
+    // embedded default the database with its log.
+    for needle in [
+        &b"zebraphonic"[..],
+        b"ann@customer.example",
+        b"Marmaladeous",
+    ] {
+        let found = any_file_holds(cb.data_path(), needle);
+        assert!(
+            found.is_empty(),
+            "{} still in {found:?}",
+            String::from_utf8_lossy(needle)
+        );
+    }
+    // The index was rewritten: no deleted document keeps their words.
+    let index = &cb.json(&["stats", "--json"])["index"];
+    assert_eq!(index["documents"], 3, "{index}");
+    assert_eq!(index["deleted_not_yet_merged"], 0, "{index}");
+    let audit = cb.ok(&["audit", "--json"]);
+    assert!(!audit.contains("ann@customer.example"), "{audit}");
+    assert!(audit.contains("\"action\":\"erase\""), "{audit}");
+    let privacy = cb.json(&["privacy", "show", "ann@customer.example", "--json"]);
+    assert_eq!(privacy["marketing"], serde_json::Value::Null, "forgotten");
+
+    // The server still has their mail: a full re-scan does not bring it back.
+    dovecot.reset_uid_validity("support", "INBOX", 777);
+    dovecot.reset_uid_validity("support", "Sent", 778);
+    let (code, report) = sync(&cb, "secret");
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(folder(&report, "INBOX")["erased"], 2, "{report}");
+    assert_eq!(folder(&report, "Sent")["erased"], 1, "{report}");
+    assert_eq!(hits(&cb, "zebraphonic"), 0);
+    assert_eq!(hits(&cb, "quokkaline"), 3);
+    // Nor does an import of a copy.
+    cb.write_mail(
+        "again.eml",
+        &mail(ANN, US, "ann2@x", OLD, "Zebraphonic again."),
+    );
+    let imported = cb.ok(&["import", cb.mail_dir()]);
+    assert!(
+        imported.contains("1 messages of erased persons were not imported"),
+        "{imported}"
+    );
+    assert_eq!(hits(&cb, "zebraphonic"), 0);
+}
+
+#[test]
+fn held_mail_survives_retention_and_erasure() {
+    let cb = Casebook::new();
+    std::fs::write(
+        &cb.config,
+        "our_domains = [\"casebook.example\"]\nretention_days = 365\n",
+    )
+    .expect("config");
+    let future = "Tue, 1 Jul 2099 10:00:00 +0000";
+    cb.write_mail("a.eml", &mail(ANN, US, "a@x", OLD, "Held by thread."));
+    cb.write_mail("b.eml", &mail(BOB, US, "b@x", OLD, "Old and gone."));
+    cb.write_mail(
+        "c.eml",
+        &mail("Cy <cy@third.example>", US, "c@x", OLD, "Held by tag."),
+    );
+    cb.write_mail("d.eml", &mail(BOB, US, "d@x", future, "Recent enough."));
+    cb.ok(&["import", cb.mail_dir()]);
+    let a = id_of(&cb, "a@x");
+    let thread = cb.json(&["show", &a.to_string(), "--json"])["thread_id"]
+        .as_i64()
+        .expect("threaded");
+    let c = id_of(&cb, "c@x");
+    cb.ok(&["tag", &c.to_string(), "litigation"]);
+
+    let no_reason = cb.run(&["hold", &format!("thread:{thread}")]);
+    assert!(!no_reason.status.success());
+    assert!(String::from_utf8_lossy(&no_reason.stderr).contains("--reason"));
+    cb.ok(&[
+        "hold",
+        &format!("thread:{thread}"),
+        "--reason",
+        "dispute 2026-14",
+    ]);
+    cb.ok(&["hold", "tag:litigation", "--reason", "court order"]);
+    let holds = cb.ok(&["hold", "--list"]);
+    assert!(holds.contains("tag:litigation  court order"), "{holds}");
+
+    let dry = cb.ok(&["retention", "apply", "--dry-run"]);
+    assert!(dry.starts_with("would erase 1 messages"), "{dry}");
+    let done = cb.ok(&["retention", "apply"]);
+    assert!(done.starts_with("erased 1 messages"), "{done}");
+    assert!(
+        done.contains(&format!("kept 2 messages under a legal hold: {a}, {c}")),
+        "{done}"
+    );
+    assert_eq!(hits(&cb, "\"old and gone\""), 0);
+    for kept in ["\"held by thread\"", "\"held by tag\"", "\"recent enough\""] {
+        assert_eq!(hits(&cb, kept), 1, "{kept}");
+    }
+
+    let erased = cb.ok(&["privacy", "erase", "ann@customer.example"]);
+    assert!(erased.contains("erased 0 messages"), "{erased}");
+    assert!(
+        erased.contains(&format!("kept 1 messages under a legal hold: {a}")),
+        "{erased}"
+    );
+    cb.ok(&["hold", "--release", &format!("thread:{thread}")]);
+    let erased = cb.ok(&["privacy", "erase", "ann@customer.example"]);
+    assert!(erased.contains("erased 1 messages"), "{erased}");
+
+    let none = Casebook::new();
+    let e = none.run(&["retention", "apply"]);
+    assert!(String::from_utf8_lossy(&e.stderr).contains("no retention_days in the config"));
+}
+
+#[test]
+fn aggregate_statistics_single_out_nobody_and_survive_an_erasure() {
+    let cb = Casebook::new();
+    let corpus = cb.data_path().join("corpus");
+    cb.ok(&[
+        "corpus",
+        "--messages",
+        "800",
+        "--seed",
+        "3",
+        "--out",
+        corpus.to_str().expect("utf-8"),
+    ]);
+    cb.ok(&["import", corpus.join("Maildir").to_str().expect("utf-8")]);
+    let before = cb.json(&["stats", "--aggregate", "--json"]);
+    let cells = before["cells"].as_array().expect("cells");
+    assert!(!cells.is_empty(), "{before}");
+    assert!(before["suppressed_cells"].as_u64() > Some(0), "{before}");
+    for c in cells {
+        assert!(c["correspondents"].as_u64() >= Some(5), "{c}");
+    }
+    let text = cb.ok(&["stats", "--aggregate"]);
+    assert!(
+        text.contains("cells of fewer than 5 people not shown"),
+        "{text}"
+    );
+    // Marketing sees the same figures, and nothing smaller.
+    crate::web::add_user(&cb, "mia", "marketing");
+    let server = crate::web::Server::start(&cb);
+    let page = server.page("/stats", &server.log_in("mia"));
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("Every figure covers at least 5 people"),
+        "{}",
+        page.body
+    );
+    let api = server
+        .api("/api/v1/stats", &crate::web::token(&cb, "mia"))
+        .json();
+    assert_eq!(api["cells"].as_array().map(Vec::len), Some(cells.len()));
+    drop(server);
+
+    // Erasing a customer leaves the figures as they were.
+    let first_customer = cb
+        .ok(&["list", "--json"])
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|m| m["direction"] == "inbound")
+        .and_then(|m| m["correspondent"].as_str().map(str::to_owned))
+        .expect("a customer");
+    let erased = cb.ok(&["privacy", "erase", &first_customer]);
+    assert!(!erased.starts_with("erased 0 "), "{erased}");
+    assert_eq!(cb.json(&["stats", "--aggregate", "--json"]), before);
+
+    let strict = Casebook::new();
+    std::fs::write(&strict.config, "k_anonymity = 1\n").expect("config");
+    let e = strict.run(&["stats", "--aggregate"]);
+    assert!(String::from_utf8_lossy(&e.stderr).contains("k_anonymity"));
+}
