@@ -28,7 +28,7 @@ listed in person.json, as of the time written there.
 person.json        your addresses and your choices: marketing (opt-in or
                    opt-out) and disclosure to our business partners (allowed
                    or objected to), each with when, by whom and on what
-                   evidence it was recorded.
+                   evidence it was recorded; corrections you asked for.
 messages/ID.eml    each message you sent us and each reply we sent you,
                    byte for byte as it was received or sent.
 messages/ID.json   the same message as the archive reads it: date, sender,
@@ -86,6 +86,7 @@ impl Archive {
         write(out, "README.txt", README.as_bytes())?;
 
         let privacy = self.privacy_of(address.as_str()).await?;
+        let corrections = self.corrections_of(address.as_str()).await?;
         let stated = |s: Option<(&str, i64, &str, &str)>| match s {
             None => serde_json::Value::Null,
             Some((value, at, by, source)) => serde_json::json!({
@@ -100,6 +101,10 @@ impl Archive {
                 "written_at": when(crate::audit::now()),
                 "marketing": stated(privacy.marketing.as_ref().map(|m| (m.value.as_str(), m.at, m.by.as_str(), m.source.as_str()))),
                 "partners": stated(privacy.partners.as_ref().map(|p| (p.value.as_str(), p.at, p.by.as_str(), p.source.as_str()))),
+                "corrections": corrections.iter().map(|c| serde_json::json!({
+                    "address": c.address, "field": c.field, "value": c.value,
+                    "by": c.corrected_by, "at": when(c.corrected_at),
+                })).collect::<Vec<_>>(),
             })),
         )?;
 

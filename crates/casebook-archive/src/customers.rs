@@ -9,7 +9,9 @@ use crate::privacy::address_arg;
 use crate::{Archive, ArchiveError};
 use casebook_customers::{is_free_mail, normalize_address, read_list, ColumnChoice, RowProblem};
 use casebook_mail::MessageId;
-use casebook_store::{CustomerList, CustomerRecordRow, NewCustomerList, NewCustomerRecord};
+use casebook_store::{
+    Correction, CustomerList, CustomerRecordRow, NewCustomerList, NewCustomerRecord,
+};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
@@ -279,6 +281,8 @@ impl Archive {
                     .push((m.first, m.records));
             }
         }
+        // Matches a person had corrected away.
+        let excluded = self.store.list_exclusions().await?;
         let mut out = Vec::new();
         for c in correspondents {
             let mine = exact.get(c.as_str());
@@ -306,6 +310,7 @@ impl Archive {
                 }
             }
         }
+        out.retain(|m| !excluded.contains(&(m.correspondent.clone(), m.record.list.clone())));
         out.sort_by(|a, b| {
             (&a.correspondent, a.kind, &a.record.list, a.record.id).cmp(&(
                 &b.correspondent,
@@ -508,6 +513,81 @@ impl Archive {
                 .await?;
         }
         Ok(())
+    }
+
+    /// Corrects what is held on a person at their request, audited: the
+    /// name they go by, and a customer list whose match was wrong for them.
+    pub async fn correct_person(
+        &self,
+        email: &str,
+        name: Option<&str>,
+        not_on_list: Option<&str>,
+        actor: &str,
+    ) -> Result<(), ArchiveError> {
+        let address = address_arg(email)?;
+        let mut changes = Vec::new();
+        if let Some(name) = name {
+            let name = name.trim();
+            if name.is_empty() {
+                return Err(ArchiveError::Customers(
+                    "the corrected name is empty".into(),
+                ));
+            }
+            changes.push(("name", name.to_owned()));
+        }
+        if let Some(list) = not_on_list {
+            self.check_list(Some(list.trim())).await?;
+            changes.push(("not-on-list", list.trim().to_owned()));
+        }
+        if changes.is_empty() {
+            return Err(ArchiveError::Customers(
+                "nothing to correct: say --name \"…\" and/or --not-on-list LIST".into(),
+            ));
+        }
+        for (field, value) in changes {
+            let audit = entry(
+                actor,
+                "correct",
+                format!("person {address}"),
+                serde_json::json!({ field: value }),
+            );
+            self.store
+                .add_correction(
+                    &Correction {
+                        address: address.as_str().to_owned(),
+                        field: field.to_owned(),
+                        value,
+                        corrected_by: actor.to_owned(),
+                        corrected_at: now(),
+                    },
+                    &audit,
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The name a person asked to be known by, if they corrected it.
+    pub async fn corrected_name(&self, address: &str) -> Result<Option<String>, ArchiveError> {
+        let Some(address) = normalize_address(address) else {
+            return Ok(None);
+        };
+        let addresses = self.store.person_addresses(&address).await?;
+        Ok(self
+            .store
+            .corrections_of(&addresses)
+            .await?
+            .into_iter()
+            .filter(|c| c.field == "name")
+            .max_by_key(|c| c.corrected_at)
+            .map(|c| c.value))
+    }
+
+    /// Every correction recorded for a person's addresses.
+    pub async fn corrections_of(&self, address: &str) -> Result<Vec<Correction>, ArchiveError> {
+        let address = address_arg(address)?;
+        let addresses = self.store.person_addresses(address.as_str()).await?;
+        Ok(self.store.corrections_of(&addresses).await?)
     }
 
     /// Separates `address` from the person it was merged into, audited.

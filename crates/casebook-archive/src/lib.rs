@@ -64,10 +64,10 @@ pub use watch::WatchEvent;
 pub use casebook_mail::{CopyDifference, Direction, MessageId, ThreadId};
 pub use casebook_search::{QueryError, Snippet, Sort};
 pub use casebook_store::{
-    AuditEntry, Backend, CopyReport, CustomerList, CustomerRecordRow, FolderRecord, Hold,
-    MarketingChoice, MessageCounts, MessageSummary, PartnerChoice, PreferenceRecord, Recipient,
-    RecipientKind, Role, Stated, StoreLocation, StoredAttachment, StoredMessage, TestimonialRecord,
-    TestimonialState,
+    AuditEntry, Backend, CopyReport, Correction, CustomerList, CustomerRecordRow, FolderRecord,
+    Hold, MarketingChoice, MessageCounts, MessageSummary, PartnerChoice, PreferenceRecord,
+    Recipient, RecipientKind, Role, Stated, StoreLocation, StoredAttachment, StoredMessage,
+    TestimonialRecord, TestimonialState,
 };
 
 use casebook_search::SearchIndex;

@@ -14,6 +14,8 @@ const IDLE_FOR: Duration = Duration::from_secs(5 * 60);
 /// How often a server without IDLE is asked for new mail.
 const POLL_EVERY: Duration = Duration::from_secs(60);
 const MAX_BACKOFF: Duration = Duration::from_secs(5 * 60);
+/// How often `watch` applies the retention period.
+const RETENTION_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// What `watch` is doing, for the person or log watching it.
 #[derive(Debug, Clone)]
@@ -29,6 +31,8 @@ pub enum WatchEvent {
         account: String,
         every: Duration,
     },
+    /// The retention period was applied: mail older than it erased.
+    Retention(crate::ErasureReport),
     /// Something failed; trying again after this pause.
     Retrying {
         account: String,
@@ -53,7 +57,29 @@ impl Archive {
             .map(|a| self.watch_account(a, stop.clone(), report));
         tokio::select! {
             result = futures_util::future::try_join_all(loops) => result.map(|_| ()),
+            result = self.retention_daily(stop.clone(), report) => result,
             _ = stop.wait_for(|s| *s) => Ok(()),
+        }
+    }
+
+    /// With `retention_days` set: applies it now and every day after,
+    /// until told to stop. Without: waits for the stop.
+    async fn retention_daily(
+        &self,
+        mut stop: watch::Receiver<bool>,
+        report: &(dyn Fn(WatchEvent) + Sync),
+    ) -> Result<(), ArchiveError> {
+        if self.config.retention_days.is_none() {
+            let _ = stop.wait_for(|s| *s).await;
+            return Ok(());
+        }
+        loop {
+            report(WatchEvent::Retention(
+                self.apply_retention(false, "watch").await?,
+            ));
+            if pause(&mut stop, RETENTION_EVERY).await {
+                return Ok(());
+            }
         }
     }
 

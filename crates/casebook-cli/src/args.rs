@@ -399,6 +399,17 @@ pub enum PrivacyAction {
     Confirm { message: i64 },
     /// A flagged message that is not a request after all.
     Dismiss { message: i64 },
+    /// Correct what is held on a person at their request: the name they go
+    /// by, or a customer list whose match was wrong for them.
+    #[command(group(clap::ArgGroup::new("correction").required(true).multiple(true).args(["name", "not_on_list"])))]
+    Correct {
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// This person is not the customer the list LIST matched.
+        #[arg(long, value_name = "LIST")]
+        not_on_list: Option<String>,
+    },
     /// Write everything held on a person (every address merged with them)
     /// into a new folder: messages (.eml and JSON), our replies, list
     /// matches, choices, testimonials, audit entries, and a README.

@@ -203,11 +203,24 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
                 None => Vec::new(),
             };
             let differences = archive.copy_differences(&message).await?;
-            let customer = match &message.summary.correspondent {
-                Some(c) => archive.customer_matches_of(c).await?,
-                None => Vec::new(),
+            let (customer, known_as) = match &message.summary.correspondent {
+                Some(c) => (
+                    archive.customer_matches_of(c).await?,
+                    archive.corrected_name(c).await?,
+                ),
+                None => (Vec::new(), None),
             };
-            output::show(out, &message, &thread, &differences, &customer, json)?;
+            output::show(
+                out,
+                &message,
+                &thread,
+                &differences,
+                &output::Person {
+                    customer: &customer,
+                    known_as: known_as.as_deref(),
+                },
+                json,
+            )?;
         }
         ArchiveCommand::Thread { id, json } => {
             let messages = archive.thread(ThreadId(id)).await?;

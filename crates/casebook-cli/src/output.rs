@@ -185,14 +185,22 @@ pub fn search(
     Ok(())
 }
 
+/// Who the correspondent of a shown message is.
+pub struct Person<'a> {
+    pub customer: &'a [casebook_archive::CustomerMatch],
+    /// The name they asked to be known by.
+    pub known_as: Option<&'a str>,
+}
+
 pub fn show(
     out: &mut impl Write,
     m: &StoredMessage,
     thread: &[MessageSummary],
     differences: &[(MessageId, CopyDifference)],
-    customer: &[casebook_archive::CustomerMatch],
+    person: &Person<'_>,
     json: bool,
 ) -> io::Result<()> {
+    let customer = person.customer;
     let s = &m.summary;
     let reply = s.reply_id.and_then(|r| thread.iter().find(|t| t.id == r));
     if json {
@@ -205,6 +213,7 @@ pub fn show(
             "automated": s.automated.map(|a| a.as_str()),
             "correspondent": s.correspondent,
             "customer": customer.iter().map(crate::customers::match_json).collect::<Vec<_>>(),
+            "known_as": person.known_as,
             "from": { "address": s.from_address, "name": m.from_name },
             "recipients": m.recipients,
             "subject": s.subject,
@@ -252,6 +261,9 @@ pub fn show(
             Some(n) => writeln!(out, "{kind:<9} {n} <{}>", r.address)?,
             None => writeln!(out, "{kind:<9} {}", r.address)?,
         }
+    }
+    if let Some(name) = person.known_as {
+        writeln!(out, "Known as: {name} (corrected at their request)")?;
     }
     for c in customer {
         writeln!(out, "Customer: {}", crate::customers::match_text(c))?;
@@ -549,6 +561,10 @@ pub fn watch_event(out: &mut impl Write, event: &WatchEvent) -> io::Result<()> {
         }
         WatchEvent::Idle { account, folder } => {
             writeln!(out, "{account}/{folder}: waiting for new mail (IDLE)")
+        }
+        WatchEvent::Retention(r) => {
+            write!(out, "retention: ")?;
+            crate::privacy::erasure(out, r, "of")
         }
         WatchEvent::Polling { account, every } => {
             writeln!(

@@ -5,7 +5,7 @@ use crate::args::{MarketingArg, PartnersArg, PrivacyAction};
 use crate::cli_actor;
 use anyhow::Result;
 use casebook_archive::{
-    Archive, ErasureReport, MarketingChoice, MessageId, PartnerChoice, PersonPrivacy,
+    Archive, Correction, ErasureReport, MarketingChoice, MessageId, PartnerChoice, PersonPrivacy,
     PreferenceRecord, PrivacyOutcome, PrivacyRequest, PrivacyUpdate, Stated,
 };
 use std::io::Write;
@@ -37,7 +37,8 @@ pub async fn run(archive: &Archive, action: PrivacyAction, out: &mut impl Write)
         }
         PrivacyAction::Show { email, json } => {
             let person = archive.privacy_of(&email).await?;
-            show(out, &person, json)?;
+            let corrections = archive.corrections_of(&email).await?;
+            show(out, &person, &corrections, json)?;
         }
         PrivacyAction::List { json } => list(out, &archive.all_preferences().await?, json)?,
         PrivacyAction::Requests { json } => {
@@ -49,6 +50,21 @@ pub async fn run(archive: &Archive, action: PrivacyAction, out: &mut impl Write)
                 .await?;
             writeln!(out, "confirmed the request in message {message}")?;
             revoked(out, &outcome)?;
+        }
+        PrivacyAction::Correct {
+            email,
+            name,
+            not_on_list,
+        } => {
+            archive
+                .correct_person(
+                    &email,
+                    name.as_deref(),
+                    not_on_list.as_deref(),
+                    &cli_actor(),
+                )
+                .await?;
+            writeln!(out, "corrected for {}", email.trim())?;
         }
         PrivacyAction::Export { email, out: dir } => {
             let report = archive.export_person(&email, &dir, &cli_actor()).await?;
@@ -155,9 +171,18 @@ fn partner_name(p: &PartnerChoice) -> &'static str {
     p.as_str()
 }
 
-fn show(out: &mut impl Write, p: &PersonPrivacy, json: bool) -> std::io::Result<()> {
+fn show(
+    out: &mut impl Write,
+    p: &PersonPrivacy,
+    corrections: &[Correction],
+    json: bool,
+) -> std::io::Result<()> {
     if json {
         let v = serde_json::json!({
+            "corrections": corrections.iter().map(|c| serde_json::json!({
+                "address": c.address, "field": c.field, "value": c.value,
+                "by": c.corrected_by, "at": when(c.corrected_at),
+            })).collect::<Vec<_>>(),
             "addresses": p.addresses,
             "marketing": stated_json(&p.marketing, marketing_name),
             "partners": stated_json(&p.partners, partner_name),
@@ -176,6 +201,16 @@ fn show(out: &mut impl Write, p: &PersonPrivacy, json: bool) -> std::io::Result<
             "not stated (no marketing without an opt-in)"
         )
     )?;
+    for c in corrections {
+        writeln!(
+            out,
+            "corrected: {} = {} (by {} at {})",
+            c.field,
+            c.value,
+            c.corrected_by,
+            when(c.corrected_at)
+        )?;
+    }
     writeln!(
         out,
         "partners:  {}",

@@ -285,6 +285,17 @@ const TABLES: &[Table] = &[
         page_by: Some("id"),
     },
     Table {
+        name: "person_corrections",
+        columns: &[
+            ("address", Text),
+            ("field", Text),
+            ("value", Text),
+            ("corrected_by", Text),
+            ("corrected_at", Int),
+        ],
+        page_by: None,
+    },
+    Table {
         name: "store_secrets",
         columns: &[("name", Text), ("value", Text)],
         page_by: None,

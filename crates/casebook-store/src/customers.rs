@@ -11,6 +11,7 @@ use crate::testimonials::audit;
 use casebook_mail::MessageId;
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use std::collections::HashSet;
 
 /// Records per insert statement (9 parameters each).
 const RECORDS_PER_INSERT: usize = 400;
@@ -379,5 +380,89 @@ impl Store {
         }
         out.extend(linked);
         Ok(out)
+    }
+}
+
+/// A correction recorded for an address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Correction {
+    pub address: String,
+    /// `name` or `not-on-list`.
+    pub field: String,
+    pub value: String,
+    pub corrected_by: String,
+    pub corrected_at: i64,
+}
+
+impl Store {
+    /// Records a correction, audited. A new `name` replaces the old one.
+    pub async fn add_correction(
+        &self,
+        c: &Correction,
+        entry: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        self.note_write();
+        let mut tx = self.pool.begin().await.during("starting a transaction")?;
+        if c.field == "name" {
+            sqlx::query("DELETE FROM person_corrections WHERE address = $1 AND field = 'name'")
+                .bind(&c.address)
+                .execute(&mut *tx)
+                .await
+                .during("correcting a name")?;
+        }
+        sqlx::query(
+            "INSERT INTO person_corrections (address, field, value, corrected_by, corrected_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (address, field, value) DO UPDATE SET \
+             corrected_by = excluded.corrected_by, corrected_at = excluded.corrected_at",
+        )
+        .bind(&c.address)
+        .bind(&c.field)
+        .bind(&c.value)
+        .bind(&c.corrected_by)
+        .bind(c.corrected_at)
+        .execute(&mut *tx)
+        .await
+        .during("recording a correction")?;
+        audit(&mut tx, entry).await?;
+        tx.commit().await.during("committing a correction")
+    }
+
+    /// Corrections recorded for these addresses.
+    pub async fn corrections_of(
+        &self,
+        addresses: &[String],
+    ) -> Result<Vec<Correction>, StoreError> {
+        let mut out = Vec::new();
+        for a in addresses {
+            let rows = sqlx::query_as::<_, (String, String, String, String, i64)>(
+                "SELECT address, field, value, corrected_by, corrected_at FROM person_corrections \
+                 WHERE address = $1 ORDER BY field, value",
+            )
+            .bind(a)
+            .fetch_all(&self.pool)
+            .await
+            .during("reading corrections")?;
+            out.extend(rows.into_iter().map(
+                |(address, field, value, corrected_by, corrected_at)| Correction {
+                    address,
+                    field,
+                    value,
+                    corrected_by,
+                    corrected_at,
+                },
+            ));
+        }
+        Ok(out)
+    }
+
+    /// (address, list) pairs whose match a person had corrected away.
+    pub async fn list_exclusions(&self) -> Result<HashSet<(String, String)>, StoreError> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT address, value FROM person_corrections WHERE field = 'not-on-list'",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .during("reading corrections")?;
+        Ok(rows.into_iter().collect())
     }
 }

@@ -160,6 +160,7 @@ impl Store {
             "DELETE FROM privacy_preferences WHERE address = $1",
             "DELETE FROM person_links WHERE address = $1 OR person = $1",
             "DELETE FROM customer_records WHERE address = $1",
+            "DELETE FROM person_corrections WHERE address = $1",
         ] {
             execute_each(&mut tx, sql, &e.addresses, forget).await?;
         }

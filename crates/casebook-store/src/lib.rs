@@ -35,7 +35,7 @@ mod threads;
 mod users;
 
 pub use copy::CopyReport;
-pub use customers::{NewCustomerList, NewCustomerRecord};
+pub use customers::{Correction, NewCustomerList, NewCustomerRecord};
 pub use erasure::Erasure;
 pub use error::StoreError;
 pub use location::{Backend, StoreLocation};

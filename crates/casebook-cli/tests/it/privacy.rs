@@ -265,3 +265,64 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn a_person_corrects_their_name_and_a_wrong_customer_match() {
+    let cb = crate::with_conversation();
+    let list = cb.write_mail(
+        "partner.csv",
+        b"Email,Company\nsomeone@customer.example,Customer Inc\n",
+    );
+    cb.ok(&[
+        "customers",
+        "import",
+        list.to_str().expect("utf-8"),
+        "--list",
+        "crm",
+    ]);
+    let q = id_of(&cb, "q1@customer.example").to_string();
+    assert_eq!(
+        cb.json(&["show", &q, "--json"])["customer"][0]["kind"],
+        "domain"
+    );
+
+    cb.ok(&[
+        "privacy",
+        "correct",
+        "ann@customer.example",
+        "--name",
+        "Ann Lee-Smith",
+        "--not-on-list",
+        "crm",
+    ]);
+    let shown = cb.json(&["show", &q, "--json"]);
+    assert_eq!(shown["known_as"], "Ann Lee-Smith");
+    assert_eq!(
+        shown["customer"],
+        serde_json::json!([]),
+        "the wrong match is gone"
+    );
+    assert!(cb.ok(&["show", &q]).contains("Known as: Ann Lee-Smith"));
+    let privacy = cb.json(&["privacy", "show", "ann@customer.example", "--json"]);
+    assert_eq!(privacy["corrections"].as_array().map(Vec::len), Some(2));
+    let audit = cb.ok(&["audit", "--json"]);
+    assert_eq!(
+        audit.matches("\"action\":\"correct\"").count(),
+        2,
+        "{audit}"
+    );
+
+    let unknown = cb.run(&[
+        "privacy",
+        "correct",
+        "ann@customer.example",
+        "--not-on-list",
+        "nope",
+    ]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no customer list \"nope\""));
+    let nothing = cb.run(&["privacy", "correct", "ann@customer.example"]);
+    assert!(
+        !nothing.status.success(),
+        "something to correct is required"
+    );
+}

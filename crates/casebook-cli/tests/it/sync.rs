@@ -480,3 +480,30 @@ fn a_folder_that_does_not_exist_is_named_and_the_other_folders_sync() {
         "{text}"
     );
 }
+
+#[test]
+fn watch_applies_the_retention_period_when_it_starts() {
+    let dovecot = Dovecot::start(&[("support", "secret")]);
+    let cb = Casebook::new();
+    configure(
+        &cb,
+        &format!(
+            "retention_days = 365\n{}",
+            account("support", dovecot.port, "")
+        ),
+    );
+    cb.write_mail("old.eml", &question(1));
+    cb.ok(&["import", cb.mail_dir()]);
+    let mut watch = StopOnDrop(
+        cb.command(&["watch"])
+            .env(PASSWORD_VAR, "secret")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("watch starts"),
+    );
+    let lines = lines_of(&mut watch.0);
+    wait_for_line(&lines, "retention: erased 1 messages");
+    drop(watch);
+    assert_eq!(cb.json(&["search", "--json", "subject:trunk"])["total"], 0);
+}
