@@ -15,6 +15,9 @@ pub struct Config {
     /// Providers' domains (besides the built-in list) that never make a
     /// customer match by domain.
     pub free_mail_domains: Vec<String>,
+    /// Raw messages (and so attachments) are stored sealed with the key in
+    /// this file (64 hex digits; `casebook keygen` makes one).
+    pub encryption_key_file: Option<PathBuf>,
     /// Mail older than this many days is erased by `casebook retention
     /// apply` (and daily by `casebook watch`), but held mail.
     pub retention_days: Option<u32>,
@@ -98,6 +101,7 @@ impl Default for Config {
             free_mail_domains: Vec::new(),
             retention_days: None,
             k_anonymity: 5,
+            encryption_key_file: None,
             thread_subject_window_days: 30,
             data_dir: None,
             database_url: None,
@@ -124,6 +128,8 @@ pub enum ConfigError {
         value: String,
         problem: &'static str,
     },
+    #[error("the encryption key file {} {problem}", path.display())]
+    Key { path: PathBuf, problem: String },
 }
 
 #[derive(serde::Deserialize)]
@@ -138,6 +144,7 @@ struct RawConfig {
     thread_subject_window_days: Option<u32>,
     retention_days: Option<u32>,
     k_anonymity: Option<u32>,
+    encryption_key_file: Option<PathBuf>,
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
     tls_cert: Option<PathBuf>,
@@ -360,6 +367,7 @@ impl Config {
             free_mail_domains,
             retention_days,
             k_anonymity,
+            encryption_key_file: raw.encryption_key_file,
             thread_subject_window_days: window,
             data_dir: raw.data_dir,
             database_url,
@@ -369,6 +377,14 @@ impl Config {
     }
 
     /// Where the archive's database is for the data folder `data_dir`.
+    /// The key in `encryption_key_file`, read now; none without one.
+    pub fn encryption_key(&self) -> Result<Option<casebook_store::RawKey>, ConfigError> {
+        let Some(path) = &self.encryption_key_file else {
+            return Ok(None);
+        };
+        read_key(path).map(Some)
+    }
+
     pub fn store_location(&self, data_dir: &Path) -> StoreLocation {
         self.database_url
             .clone()
@@ -391,6 +407,20 @@ fn has_password(url: &str) -> bool {
         .map(|(_, rest)| &rest[..rest.find(['/', '?']).unwrap_or(rest.len())])
         .and_then(|authority| authority.rsplit_once('@'))
         .is_some_and(|(userinfo, _)| userinfo.contains(':'))
+}
+
+/// The key in a key file; the error names the file and says what to do.
+pub fn read_key(path: &Path) -> Result<casebook_store::RawKey, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Key {
+        path: path.to_owned(),
+        problem: format!("cannot be read: {e}"),
+    })?;
+    casebook_store::RawKey::from_hex(&text).ok_or_else(|| ConfigError::Key {
+        path: path.to_owned(),
+        problem:
+            "does not hold a key (64 hexadecimal digits); `casebook keygen --out FILE` makes one"
+                .into(),
+    })
 }
 
 #[cfg(test)]

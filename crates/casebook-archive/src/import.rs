@@ -7,7 +7,7 @@ use crate::classify::{correspondent, direction};
 use crate::{Archive, ArchiveError, Config};
 use casebook_mail::{check_is_mail, parse, Direction, Sha256};
 use casebook_mailbox::{discover, FoundMessage};
-use casebook_store::{compress_raw, NewMessage, Stored};
+use casebook_store::{compress_raw, NewMessage, RawKey, Stored};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -64,11 +64,11 @@ impl Archive {
         progress: &dyn ImportProgress,
     ) -> Result<ImportReport, ArchiveError> {
         let (tx, mut rx) = mpsc::channel::<Vec<Item>>(4);
-        let config = Arc::new(self.config.clone());
+        let settings = Arc::new(self.ingest_settings());
         let paths = paths.to_vec();
         let reader = std::thread::Builder::new()
             .name("casebook-read".into())
-            .spawn(move || read_and_parse(&paths, &config, &tx))
+            .spawn(move || read_and_parse(&paths, &settings, &tx))
             .map_err(|e| ArchiveError::Pipeline(format!("cannot start the reader thread: {e}")))?;
 
         let erased = self.erased_filter().await?;
@@ -112,11 +112,11 @@ impl Archive {
 
 /// Runs on the reader thread: discovers sources, reads messages in batches
 /// and parses each batch on two threads.
-fn read_and_parse(paths: &[PathBuf], config: &Config, tx: &mpsc::Sender<Vec<Item>>) {
+fn read_and_parse(paths: &[PathBuf], settings: &IngestSettings, tx: &mpsc::Sender<Vec<Item>>) {
     let mut pending: Vec<Result<FoundMessage, ImportFailure>> = Vec::with_capacity(BATCH);
     let flush = |pending: &mut Vec<Result<FoundMessage, ImportFailure>>| -> bool {
         let batch = std::mem::take(pending);
-        tx.blocking_send(prepare_batch(batch, config)).is_ok()
+        tx.blocking_send(prepare_batch(batch, settings)).is_ok()
     };
     for path in paths {
         let sources = match discover(path) {
@@ -153,8 +153,11 @@ fn read_and_parse(paths: &[PathBuf], config: &Config, tx: &mpsc::Sender<Vec<Item
     }
 }
 
-fn prepare_batch(batch: Vec<Result<FoundMessage, ImportFailure>>, config: &Config) -> Vec<Item> {
-    map_on_two_threads(batch, |m| prepare(m, config)).unwrap_or_else(|| {
+fn prepare_batch(
+    batch: Vec<Result<FoundMessage, ImportFailure>>,
+    settings: &IngestSettings,
+) -> Vec<Item> {
+    map_on_two_threads(batch, |m| prepare(m, settings)).unwrap_or_else(|| {
         vec![Item::Failed(ImportFailure {
             source: "(parser)".into(),
             reason: "a parser thread panicked; run the import again".into(),
@@ -177,7 +180,7 @@ pub(crate) fn map_on_two_threads<T: Send, R: Send>(
     })
 }
 
-fn prepare(found: Result<FoundMessage, ImportFailure>, config: &Config) -> Item {
+fn prepare(found: Result<FoundMessage, ImportFailure>, settings: &IngestSettings) -> Item {
     let found = match found {
         Ok(f) => f,
         Err(f) => return Item::Failed(f),
@@ -192,12 +195,19 @@ fn prepare(found: Result<FoundMessage, ImportFailure>, config: &Config) -> Item 
         &found.bytes,
         found.location.folder,
         found.location.source,
-        config,
+        settings,
         false,
     ) {
         Ok(m) => Item::Ready(Box::new(m)),
         Err((source, reason)) => Item::Failed(ImportFailure { source, reason }),
     }
+}
+
+/// What preparing a message for the store needs: the config, and the key
+/// raw bytes are sealed with, if any.
+pub(crate) struct IngestSettings {
+    pub(crate) config: Config,
+    pub(crate) key: Option<RawKey>,
 }
 
 /// Parses, classifies and compresses one message for the store. Mail from
@@ -207,10 +217,12 @@ pub(crate) fn prepare_message(
     bytes: &[u8],
     folder: String,
     source: String,
-    config: &Config,
+    settings: &IngestSettings,
     sent_folder: bool,
 ) -> Result<NewMessage, (String, String)> {
-    let raw = compress_raw(bytes).map_err(|e| (source.clone(), e.to_string()))?;
+    let config = &settings.config;
+    let raw =
+        compress_raw(bytes, settings.key.as_ref()).map_err(|e| (source.clone(), e.to_string()))?;
     let parsed = parse(bytes);
     let dir = match direction(config, &parsed) {
         Direction::Inbound if sent_folder => Direction::Outbound,

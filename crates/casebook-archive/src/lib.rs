@@ -41,7 +41,9 @@ mod watch;
 pub use access::AccessReport;
 pub use aggregate::{AggregateStats, StatCell};
 pub use casebook_customers::{ColumnChoice, RowProblem};
-pub use config::{Account, Config, ConfigError, OAuthMechanism, Secret, Security, TlsFiles};
+pub use config::{
+    read_key, Account, Config, ConfigError, OAuthMechanism, Secret, Security, TlsFiles,
+};
 pub use customers::{
     matches_csv, CustomerImport, CustomerImportReport, CustomerMatch, MatchKind, MatchReport,
     PartnerExport, PersonSuggestion,
@@ -65,7 +67,7 @@ pub use casebook_mail::{CopyDifference, Direction, MessageId, ThreadId};
 pub use casebook_search::{QueryError, Snippet, Sort};
 pub use casebook_store::{
     AuditEntry, Backend, CopyReport, Correction, CustomerList, CustomerRecordRow, FolderRecord,
-    Hold, MarketingChoice, MessageCounts, MessageSummary, PartnerChoice, PreferenceRecord,
+    Hold, MarketingChoice, MessageCounts, MessageSummary, PartnerChoice, PreferenceRecord, RawKey,
     Recipient, RecipientKind, Role, Stated, StoreLocation, StoredAttachment, StoredMessage,
     TestimonialRecord, TestimonialState,
 };
@@ -87,6 +89,8 @@ pub struct Archive {
     /// The store's change number at the last [`Archive::refresh`] that
     /// settled: while it is unchanged, refreshing costs one query.
     refreshed_seq: std::sync::atomic::AtomicU64,
+    /// The key new raw bytes are sealed with (`encryption_key_file`).
+    raw_key: Option<casebook_store::RawKey>,
 }
 
 impl Archive {
@@ -94,17 +98,28 @@ impl Archive {
     /// threads and the index up to date with whatever the store holds
     /// (after a crash, what was stored but not yet indexed is indexed now).
     pub async fn open(data_dir: &Path, config: Config) -> Result<Self, ArchiveError> {
-        let store = Store::open(&config.store_location(data_dir)).await?;
+        let raw_key = config.encryption_key()?;
+        let store = Store::open(&config.store_location(data_dir))
+            .await?
+            .with_raw_keys(raw_key.iter().cloned().collect());
         let index = SearchIndex::open(&data_dir.join("index"))?;
         let archive = Self {
             store,
             index,
             config,
+            raw_key,
             settling: tokio::sync::Mutex::new(()),
             refreshed_seq: std::sync::atomic::AtomicU64::new(0),
         };
         archive.settle_after_open().await?;
         Ok(archive)
+    }
+
+    pub(crate) fn ingest_settings(&self) -> import::IngestSettings {
+        import::IngestSettings {
+            config: self.config.clone(),
+            key: self.raw_key.clone(),
+        }
     }
 
     /// Closes the store cleanly; call it when done writing, so the next

@@ -355,13 +355,13 @@ impl Archive {
         uid_validity: u32,
         is_sent: bool,
     ) -> Result<Vec<casebook_store::NewMessage>, ArchiveError> {
-        let config = self.config.clone();
+        let settings = self.ingest_settings();
         let (name, folder) = (account.name.clone(), folder.to_owned());
         let prepared = tokio::task::spawn_blocking(move || {
             map_on_two_threads(fetched, |(uid, bytes)| {
                 let source =
                     format!("imap://{name}/{folder};UIDVALIDITY={uid_validity}/;UID={uid}");
-                prepare_message(&bytes, folder.clone(), source, &config, is_sent)
+                prepare_message(&bytes, folder.clone(), source, &settings, is_sent)
             })
         })
         .await

@@ -59,6 +59,12 @@ pub enum Command {
         #[arg(long)]
         to: String,
     },
+    /// Write a new random key for encryption at rest to FILE (readable by
+    /// its owner only); point encryption_key_file at it.
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Write a generated corpus of support mail (for tests and benchmarks).
     #[command(hide = true)]
     Corpus {
@@ -178,6 +184,14 @@ pub enum ArchiveCommand {
     Privacy {
         #[command(subcommand)]
         action: PrivacyAction,
+    },
+    /// Move every raw message to one key: the config's encryption_key_file,
+    /// or --to FILE (then set encryption_key_file to FILE), or --decrypt.
+    Rekey {
+        #[arg(long, conflicts_with = "decrypt")]
+        to: Option<PathBuf>,
+        #[arg(long)]
+        decrypt: bool,
     },
     /// Erase mail past the config's retention_days.
     Retention {

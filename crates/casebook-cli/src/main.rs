@@ -133,11 +133,25 @@ async fn run(args: Args) -> Result<ExitCode> {
             let from = parse_database_url(&from, "--from")?;
             let to = parse_database_url(&to, "--to")?;
             let bar = progress::CountBar::new("messages copied");
-            let report = casebook_archive::migrate_store(&from, &to, |n| bar.set(n))
+            let keys: Vec<_> = config.encryption_key()?.into_iter().collect();
+            let report = casebook_archive::migrate_store(&from, &to, &keys, |n| bar.set(n))
                 .await
                 .with_context(|| format!("cannot copy the archive from {from} to {to}"))?;
             bar.finish();
             output::copy_report(&mut std::io::stdout().lock(), &from, &to, &report)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Keygen { out } => {
+            let text = casebook_archive::RawKey::generate_hex()?;
+            write_private(&out, text.as_bytes())
+                .with_context(|| format!("cannot write the key file {}", out.display()))?;
+            let key = casebook_archive::RawKey::from_hex(&text)
+                .context("the new key does not read back")?;
+            println!(
+                "wrote a new key (fingerprint {}) to {}; keep a copy apart from the data: without it the raw mail cannot be read",
+                key.fingerprint(),
+                out.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Quickstart { messages } => {
@@ -316,6 +330,25 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
         ArchiveCommand::Testimonial { action } => testimonials(archive, action, out).await?,
         ArchiveCommand::Customers { action } => customers::customers(archive, action, out).await?,
         ArchiveCommand::Person { action } => customers::person(archive, action, out).await?,
+        ArchiveCommand::Rekey { to, decrypt } => {
+            let to_key = match &to {
+                Some(path) => Some(casebook_archive::read_key(path)?),
+                None => None,
+            };
+            let bar = progress::CountBar::new("messages re-encrypted");
+            let n = archive.rekey(to_key, decrypt, |n| bar.set(n)).await?;
+            bar.finish();
+            match (&to, decrypt) {
+                (_, true) => writeln!(out, "decrypted {n} raw messages; the raw store is compressed only")?,
+                (Some(path), _) => writeln!(
+                    out,
+                    "re-encrypted {n} raw messages with {}; now set encryption_key_file = {:?} in the config",
+                    path.display(),
+                    path.display().to_string()
+                )?,
+                (None, false) => writeln!(out, "encrypted {n} raw messages with the config's key")?,
+            }
+        }
         ArchiveCommand::Retention {
             action: args::RetentionAction::Apply { dry_run },
         } => {
@@ -489,6 +522,18 @@ async fn testimonials(
         }
     }
     Ok(())
+}
+
+/// Writes a new file readable by its owner only; refuses to overwrite.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 /// A password from the terminal (typed twice, not shown) or, for scripts,

@@ -549,7 +549,12 @@ impl Store {
                 let sha: Vec<u8> = row.try_get(1).during(d)?;
                 let size: i64 = row.try_get(2).during(d)?;
                 let compressed: Vec<u8> = row.try_get(3).during(d)?;
-                let raw = decompress_raw(id, &compressed, usize::try_from(size).unwrap_or(0))?;
+                let raw = decompress_raw(
+                    id,
+                    &compressed,
+                    usize::try_from(size).unwrap_or(0),
+                    &self.raw_keys,
+                )?;
                 if Sha256::of(&raw) != digest(&sha) {
                     return Err(StoreError::CopyMismatch {
                         what: format!("message {id}'s raw bytes no longer match their SHA-256"),

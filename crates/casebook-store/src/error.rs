@@ -46,6 +46,12 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    #[error("the raw bytes of message {id} are encrypted with key {fingerprint}, which casebook was not given; set encryption_key_file to that key (`casebook rekey` moves every message to one key)")]
+    NoKey { id: i64, fingerprint: String },
+    #[error("the raw bytes of message {id} fail their authentication check: they were changed, or the key is wrong")]
+    Tampered { id: i64 },
+    #[error("no randomness from the system: {0}")]
+    Random(String),
     #[error("cannot compress a message: {0}")]
     Compress(#[source] std::io::Error),
 }

@@ -28,6 +28,7 @@ mod model;
 mod privacy;
 mod raw;
 mod read;
+mod rekey;
 mod sql;
 mod store;
 mod testimonials;
@@ -47,7 +48,7 @@ pub use model::{
     TestimonialState, ThreadRow, ThreadUpdate, UserRecord, Watermark,
 };
 pub use privacy::PreferenceChange;
-pub use raw::{compress_raw, CompressedRaw};
+pub use raw::{compress_raw, CompressedRaw, RawKey};
 pub use store::Store;
 pub use testimonials::NewTestimonial;
 pub use threads::Rethreading;

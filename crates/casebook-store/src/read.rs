@@ -27,7 +27,13 @@ impl Store {
             Some(row) => {
                 let compressed: Vec<u8> = row.try_get(0).during("reading raw bytes")?;
                 let size: i64 = row.try_get(1).during("reading raw bytes")?;
-                decompress_raw(id.0, &compressed, usize::try_from(size).unwrap_or(0)).map(Some)
+                decompress_raw(
+                    id.0,
+                    &compressed,
+                    usize::try_from(size).unwrap_or(0),
+                    &self.raw_keys,
+                )
+                .map(Some)
             }
         }
     }

@@ -29,6 +29,8 @@ pub struct Store {
     /// Whether this process wrote, and so (SQLite) has a write-ahead log to
     /// fold in.
     wrote: Arc<AtomicBool>,
+    /// Keys that open sealed raw bytes.
+    pub(crate) raw_keys: Arc<Vec<crate::raw::RawKey>>,
 }
 
 impl Store {
@@ -125,6 +127,7 @@ impl Store {
             location: Arc::new(location.clone()),
             identity: Arc::from(""),
             wrote: Arc::new(AtomicBool::new(false)),
+            raw_keys: Arc::new(Vec::new()),
         })
     }
 
@@ -135,6 +138,12 @@ impl Store {
             .during("reading the archive's identity")?;
         self.identity = Arc::from(value);
         Ok(self)
+    }
+
+    /// Gives the store the keys sealed raw bytes are opened with.
+    pub fn with_raw_keys(mut self, keys: Vec<crate::raw::RawKey>) -> Self {
+        self.raw_keys = Arc::new(keys);
+        self
     }
 
     pub fn backend(&self) -> Backend {

@@ -74,7 +74,7 @@ async fn stored_but_unindexed_mail_is_indexed_on_the_next_run() {
         .insert_batch(&[NewMessage {
             sha256: Sha256::of(raw),
             size: raw.len() as u64,
-            raw: compress_raw(raw).expect("compress"),
+            raw: compress_raw(raw, None).expect("compress"),
             correspondent: parsed.from.as_ref().map(|f| f.address.clone()),
             direction: Direction::Inbound,
             parsed,

@@ -2,6 +2,7 @@
 //! a fresh data folder per test, output and exit status checked.
 
 mod customers;
+mod encryption;
 mod erasure;
 mod privacy;
 mod shared;

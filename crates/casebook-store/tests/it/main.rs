@@ -21,7 +21,7 @@ fn message(n: u32) -> NewMessage {
     NewMessage {
         sha256: Sha256::of(raw.as_bytes()),
         size: raw.len() as u64,
-        raw: compress_raw(raw.as_bytes()).expect("compress"),
+        raw: compress_raw(raw.as_bytes(), None).expect("compress"),
         correspondent: parsed.from.as_ref().map(|f| f.address.clone()),
         direction: Direction::Inbound,
         parsed,

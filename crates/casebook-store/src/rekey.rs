@@ -1,0 +1,51 @@
+//! Moving the raw store to another key (`casebook rekey`): every raw
+//! message opened with the store's keys and sealed again.
+
+use crate::error::{During, StoreError};
+use crate::store::Store;
+
+impl Store {
+    /// Moves every raw message to `key` (sealed with it; with none, only
+    /// compressed), opening them with the store's keys. Works in pages, a
+    /// transaction each, so it can be stopped and run again. `progress`
+    /// hears how many were rewritten so far. Returns that count.
+    pub async fn reseal_raw(
+        &self,
+        key: Option<&crate::raw::RawKey>,
+        mut progress: impl FnMut(u64),
+    ) -> Result<u64, StoreError> {
+        self.note_write();
+        let mut after = 0i64;
+        let mut changed = 0u64;
+        loop {
+            let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+                "SELECT message, compressed FROM raw_messages WHERE message > $1 ORDER BY message LIMIT 500",
+            )
+            .bind(after)
+            .fetch_all(&self.pool)
+            .await
+            .during("reading raw bytes to re-encrypt")?;
+            let Some((last, _)) = rows.last() else { break };
+            after = *last;
+            let mut tx = self.pool.begin().await.during("starting a transaction")?;
+            for (id, stored) in &rows {
+                if let Some(new) = crate::raw::reseal(*id, stored, &self.raw_keys, key)? {
+                    sqlx::query("UPDATE raw_messages SET compressed = $1 WHERE message = $2")
+                        .bind(&new[..])
+                        .bind(*id)
+                        .execute(&mut *tx)
+                        .await
+                        .during("re-encrypting raw bytes")?;
+                    changed += 1;
+                }
+            }
+            tx.commit()
+                .await
+                .during("committing re-encrypted raw bytes")?;
+            progress(changed);
+        }
+        // Old pages with the previous bytes leave the log too.
+        self.fold_log().await?;
+        Ok(changed)
+    }
+}
