@@ -5,8 +5,14 @@
 
 use crate::topic::topic_of;
 use crate::{Archive, ArchiveError};
-use casebook_mail::{Direction, MessageId};
+use casebook_mail::Direction;
 use std::collections::{BTreeMap, HashSet};
+
+/// `YYYY-MM` of a date, in UTC: the finest time statistics show.
+pub(crate) fn month_of(date: time::OffsetDateTime) -> String {
+    let utc = date.to_offset(time::UtcOffset::UTC);
+    format!("{:04}-{:02}", utc.year(), u8::from(utc.month()))
+}
 
 /// One message as the statistics see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,30 +101,23 @@ impl Archive {
     /// cells of fewer than the config's `k_anonymity` people suppressed.
     pub async fn aggregate_stats(&self) -> Result<AggregateStats, ArchiveError> {
         let mut rows = Vec::new();
-        let mut after = MessageId(0);
-        loop {
-            let page = self.store.list(after, 1000).await?;
-            let Some(last) = page.last() else { break };
-            after = last.id;
-            let ids: Vec<MessageId> = page
-                .iter()
-                .filter(|m| matches!(m.direction, Direction::Inbound | Direction::Outbound))
-                .map(|m| m.id)
-                .collect();
-            for (m, body) in self.store.summaries_with_bodies(&ids).await? {
+        self.each_with_body(
+            |m| matches!(m.direction, Direction::Inbound | Direction::Outbound),
+            |m, body| {
                 let (Some(date), Some(person)) = (m.date, m.correspondent.clone()) else {
-                    continue;
+                    return;
                 };
                 rows.push(StatRow {
-                    month: format!("{:04}-{:02}", date.year(), u8::from(date.month())),
+                    month: month_of(date),
                     topic: topic_of(&m.subject, &body).to_owned(),
                     inbound: m.direction == Direction::Inbound,
                     answered: m.reply_id.is_some(),
                     response_secs: m.response_secs,
                     person,
                 });
-            }
-        }
+            },
+        )
+        .await?;
         for e in self.store.erased_messages().await? {
             if e.month == "unknown" || e.direction == "automated" {
                 continue;

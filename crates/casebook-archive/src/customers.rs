@@ -171,24 +171,30 @@ impl Archive {
         let file = read_list(bytes, &import.columns)
             .map_err(|e| ArchiveError::Customers(format!("{file_name}: {e}")))?;
         let erased = self.erased_filter().await?;
+        let read = file.records.len() as u64;
+        // Records are moved, not copied: a list of a million rows is held
+        // once.
         let records: Vec<NewCustomerRecord> = file
             .records
-            .iter()
+            .into_iter()
             .filter(|r| !erased.is_erased_address(&r.address))
-            .map(|r| NewCustomerRecord {
-                line: r.line as i64,
-                domain: r.domain().to_owned(),
-                address: r.address.clone(),
-                name: r.name.clone(),
-                company: r.company.clone(),
-                account: r.account.clone(),
-                fields: serde_json::Value::Object(
+            .map(|r| {
+                let fields = serde_json::Value::Object(
                     r.fields
-                        .iter()
-                        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                        .into_iter()
+                        .map(|(k, v)| (k, serde_json::Value::String(v)))
                         .collect(),
                 )
-                .to_string(),
+                .to_string();
+                NewCustomerRecord {
+                    line: r.line as i64,
+                    domain: r.address.rsplit_once('@').map_or("", |(_, d)| d).to_owned(),
+                    address: r.address,
+                    name: r.name,
+                    company: r.company,
+                    account: r.account,
+                    fields,
+                }
             })
             .collect();
         let source_file = file_name.to_owned();
@@ -230,7 +236,7 @@ impl Archive {
             records: records.len() as u64,
             stored,
             duplicates: file.duplicates,
-            erased: file.records.len() as u64 - records.len() as u64,
+            erased: read - records.len() as u64,
             problems: file.problems,
             encoding: file.encoding,
             separator: file.separator,

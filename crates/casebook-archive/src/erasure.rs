@@ -132,8 +132,7 @@ impl Archive {
                 records.push(ErasedMessage {
                     month: m
                         .date
-                        .map(|d| format!("{:04}-{:02}", d.year(), u8::from(d.month())))
-                        .unwrap_or_else(|| "unknown".into()),
+                        .map_or_else(|| "unknown".into(), crate::aggregate::month_of),
                     direction: m.direction.as_str().to_owned(),
                     topic: topic_of(&m.subject, &body).to_owned(),
                     answered: m.direction == Direction::Inbound && m.reply_id.is_some(),

@@ -201,23 +201,16 @@ impl Archive {
         let decided: HashSet<MessageId> =
             self.store.decided_requests().await?.into_iter().collect();
         let mut out = Vec::new();
-        let mut after = MessageId(0);
-        loop {
-            let page = self.store.list(after, 1000).await?;
-            let Some(last) = page.last() else { break };
-            after = last.id;
-            let ids: Vec<MessageId> = page
-                .iter()
-                .filter(|m| m.direction == Direction::Inbound && !decided.contains(&m.id))
-                .map(|m| m.id)
-                .collect();
-            for (message, body) in self.store.summaries_with_bodies(&ids).await? {
+        self.each_with_body(
+            |m| m.direction == Direction::Inbound && !decided.contains(&m.id),
+            |message, body| {
                 let kinds = detect(&body);
                 if !kinds.is_empty() {
                     out.push(PrivacyRequest { message, kinds });
                 }
-            }
-        }
+            },
+        )
+        .await?;
         out.sort_by_key(|r| std::cmp::Reverse(r.message.id));
         Ok(out)
     }

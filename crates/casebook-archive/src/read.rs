@@ -127,6 +127,26 @@ impl Archive {
         Ok(replace(expr, &customers, &persons))
     }
 
+    /// Every message `keep` accepts, with its text, in id order, a page at
+    /// a time (for the scans of suggestions, requests and statistics).
+    pub(crate) async fn each_with_body(
+        &self,
+        keep: impl Fn(&MessageSummary) -> bool,
+        mut visit: impl FnMut(MessageSummary, String),
+    ) -> Result<(), ArchiveError> {
+        let mut after = MessageId(0);
+        loop {
+            let page = self.store.list(after, 1000).await?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            let ids: Vec<MessageId> = page.iter().filter(|m| keep(m)).map(|m| m.id).collect();
+            for (summary, body) in self.store.summaries_with_bodies(&ids).await? {
+                visit(summary, body);
+            }
+        }
+        Ok(())
+    }
+
     pub async fn message(&self, id: MessageId) -> Result<Option<StoredMessage>, ArchiveError> {
         Ok(self.store.message(id).await?)
     }

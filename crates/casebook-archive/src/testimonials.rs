@@ -113,17 +113,9 @@ impl Archive {
             .map(|t| t.message)
             .collect();
         let mut out = Vec::new();
-        let mut after = MessageId(0);
-        loop {
-            let page = self.store.list(after, 1000).await?;
-            let Some(last) = page.last() else { break };
-            after = last.id;
-            let ids: Vec<MessageId> = page
-                .iter()
-                .filter(|m| m.direction == Direction::Inbound && !decided.contains(&m.id))
-                .map(|m| m.id)
-                .collect();
-            for (summary, body) in self.store.summaries_with_bodies(&ids).await? {
+        self.each_with_body(
+            |m| m.direction == Direction::Inbound && !decided.contains(&m.id),
+            |summary, body| {
                 let answered_before = summary.thread_id.is_some_and(|t| t.0 != summary.id.0);
                 if let Some(found) = assess(&body, answered_before) {
                     out.push(Suggestion {
@@ -133,8 +125,9 @@ impl Archive {
                         permission: found.permission,
                     });
                 }
-            }
-        }
+            },
+        )
+        .await?;
         out.sort_by(|a, b| b.score.cmp(&a.score).then(b.message.id.cmp(&a.message.id)));
         Ok(out)
     }

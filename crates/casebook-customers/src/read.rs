@@ -216,13 +216,19 @@ pub fn read_list(bytes: &[u8], choices: &[ColumnChoice]) -> Result<ListFile, Cus
                 .collect(),
             address,
         };
-        let identity = (
-            record.address.clone(),
-            record.name.clone(),
-            record.company.clone(),
-            record.account.clone(),
-        );
-        if seen.insert(identity) {
+        // A digest of what makes a row the same, not a copy of it: a list
+        // of a million rows is held once.
+        let mut identity = Vec::new();
+        for part in [
+            Some(&record.address),
+            record.name.as_ref(),
+            record.company.as_ref(),
+            record.account.as_ref(),
+        ] {
+            identity.extend_from_slice(part.map_or("\u{1}", |p| p.as_str()).as_bytes());
+            identity.push(0);
+        }
+        if seen.insert(casebook_mail::Sha256::of(&identity)) {
             list.records.push(record);
         } else {
             list.duplicates += 1;

@@ -140,6 +140,14 @@ impl Store {
         }
         audit(&mut tx, entry).await?;
         tx.commit().await.during("committing a customer list")?;
+        if backend == Backend::Postgres {
+            // A large list changes the table's statistics: without fresh
+            // ones the planner scans instead of using the indexes.
+            sqlx::query("ANALYZE customer_records")
+                .execute(&self.pool)
+                .await
+                .during("updating the lists' statistics")?;
+        }
         Ok(new.len() as u64)
     }
 
@@ -281,10 +289,14 @@ impl Store {
                 param_list(Backend::Postgres, free_mail.len(), 2)
             )
         };
+        // From each message to the records by index (address, then
+        // domain): a lookup per message, never a scan of the lists.
         let sql = format!(
-            "SELECT m.id FROM messages m WHERE m.correspondent IN \
-             (SELECT r.address FROM customer_records r WHERE r.list IN ({lists})) \
-             OR {domain} IN (SELECT r.domain FROM customer_records r WHERE r.list IN ({lists}){free}) \
+            "SELECT m.id FROM messages m WHERE m.correspondent IS NOT NULL AND (\
+             EXISTS (SELECT 1 FROM customer_records r WHERE r.address = m.correspondent \
+                     AND r.list IN ({lists})) \
+             OR EXISTS (SELECT 1 FROM customer_records r WHERE r.domain = {domain} \
+                        AND r.list IN ({lists}){free})) \
              ORDER BY m.id"
         );
         let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(list);

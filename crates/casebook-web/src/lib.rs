@@ -80,8 +80,7 @@ pub fn router(archive: Arc<Archive>, options: WebOptions) -> Router {
         .route("/testimonials/{id}/revoke", post(review::revoke))
         .route("/privacy", get(privacy::overview))
         .route("/privacy/set", post(privacy::set))
-        .route("/privacy/requests/{id}/confirm", post(privacy::confirm))
-        .route("/privacy/requests/{id}/dismiss", post(privacy::dismiss))
+        .route("/privacy/requests/{id}/{decision}", post(privacy::decide))
         .route("/customers", get(customers::overview))
         .route(
             "/customers/import",

@@ -183,34 +183,25 @@ pub(crate) struct DecideForm {
     csrf: String,
 }
 
-pub(crate) async fn confirm(
+/// Confirms (`confirm`) or dismisses (`dismiss`) a flagged request.
+pub(crate) async fn decide(
     State(app): State<App>,
     browser: Browser,
-    Path(id): Path<i64>,
+    Path((id, decision)): Path<(i64, String)>,
     Form(form): Form<DecideForm>,
 ) -> Response {
     if let Some(r) = refuse_form(&browser, &form.csrf) {
         return r;
     }
-    let result = app
-        .archive
-        .confirm_privacy_request(MessageId(id), &actor(&browser))
-        .await;
-    done(&browser, result.map(|_| "/privacy".to_owned()))
-}
-
-pub(crate) async fn dismiss(
-    State(app): State<App>,
-    browser: Browser,
-    Path(id): Path<i64>,
-    Form(form): Form<DecideForm>,
-) -> Response {
-    if let Some(r) = refuse_form(&browser, &form.csrf) {
-        return r;
-    }
-    let result = app
-        .archive
-        .dismiss_privacy_request(MessageId(id), &actor(&browser))
-        .await;
+    let (message, actor) = (MessageId(id), actor(&browser));
+    let result = match decision.as_str() {
+        "confirm" => app
+            .archive
+            .confirm_privacy_request(message, &actor)
+            .await
+            .map(|_| ()),
+        "dismiss" => app.archive.dismiss_privacy_request(message, &actor).await,
+        _ => return view::not_found_page(Some(&browser.session), "There is no such decision."),
+    };
     done(&browser, result.map(|()| "/privacy".to_owned()))
 }
