@@ -37,6 +37,8 @@ pub enum ArchiveError {
     Privacy(String),
     #[error("{0}")]
     Customers(String),
+    #[error("{0}")]
+    Backup(String),
     #[error("cannot hash a password: {0}")]
     PasswordHash(String),
     #[error("the import pipeline stopped: {0}")]

@@ -19,6 +19,7 @@
 mod access;
 mod aggregate;
 mod audit;
+mod check;
 mod classify;
 mod config;
 mod customers;
@@ -41,6 +42,7 @@ mod watch;
 pub use access::AccessReport;
 pub use aggregate::{AggregateStats, StatCell};
 pub use casebook_customers::{ColumnChoice, RowProblem};
+pub use check::{CheckReport, BACKUP_FILE};
 pub use config::{
     read_key, Account, Config, ConfigError, OAuthMechanism, Secret, Security, TlsFiles,
 };

@@ -59,6 +59,9 @@ pub enum Command {
         #[arg(long)]
         to: String,
     },
+    /// Restore a backup made by `casebook backup DIR` into this archive's
+    /// database, which must be empty; verified like migrate-store.
+    Restore { dir: PathBuf },
     /// Write a new random key for encryption at rest to FILE (readable by
     /// its owner only); point encryption_key_file at it.
     Keygen {
@@ -193,6 +196,20 @@ pub enum ArchiveCommand {
         #[arg(long)]
         decrypt: bool,
     },
+    /// Verify the archive: every raw message against its SHA-256, rows that
+    /// point nowhere, threads, the search index against the store. Exit
+    /// status 2 if anything is wrong.
+    Check {
+        /// Fix what can be fixed (orphan rows, links, threads, the index)
+        /// and check again.
+        #[arg(long)]
+        repair: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A consistent snapshot of the archive (SQLite) in a new folder, made
+    /// while it is in use.
+    Backup { dir: PathBuf },
     /// Erase mail past the config's retention_days.
     Retention {
         #[command(subcommand)]

@@ -141,6 +141,25 @@ async fn run(args: Args) -> Result<ExitCode> {
             output::copy_report(&mut std::io::stdout().lock(), &from, &to, &report)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Restore { dir } => {
+            let from = StoreLocation::sqlite(&dir.join(casebook_archive::BACKUP_FILE));
+            if !dir.join(casebook_archive::BACKUP_FILE).is_file() {
+                bail!(
+                    "{} holds no backup ({} is missing); give the folder `casebook backup` wrote",
+                    dir.display(),
+                    casebook_archive::BACKUP_FILE
+                );
+            }
+            let to = config.store_location(&data);
+            let keys: Vec<_> = config.encryption_key()?.into_iter().collect();
+            let bar = progress::CountBar::new("messages restored");
+            let report = casebook_archive::migrate_store(&from, &to, &keys, |n| bar.set(n))
+                .await
+                .with_context(|| format!("cannot restore {} into {to}", dir.display()))?;
+            bar.finish();
+            output::copy_report(&mut std::io::stdout().lock(), &from, &to, &report)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Keygen { out } => {
             let text = casebook_archive::RawKey::generate_hex()?;
             write_private(&out, text.as_bytes())
@@ -330,6 +349,19 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
         ArchiveCommand::Testimonial { action } => testimonials(archive, action, out).await?,
         ArchiveCommand::Customers { action } => customers::customers(archive, action, out).await?,
         ArchiveCommand::Person { action } => customers::person(archive, action, out).await?,
+        ArchiveCommand::Check { repair, json } => {
+            let bar = progress::CountBar::new("raw messages verified");
+            let report = archive.check(repair, |n| bar.set(n)).await?;
+            bar.finish();
+            output::check(out, &report, json)?;
+            if !report.is_clean() {
+                return Ok(ExitCode::from(2));
+            }
+        }
+        ArchiveCommand::Backup { dir } => {
+            let file = archive.backup(&dir).await?;
+            writeln!(out, "wrote a consistent snapshot to {}", file.display())?;
+        }
         ArchiveCommand::Rekey { to, decrypt } => {
             let to_key = match &to {
                 Some(path) => Some(casebook_archive::read_key(path)?),

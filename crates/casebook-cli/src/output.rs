@@ -827,3 +827,77 @@ pub fn audit(out: &mut impl Write, log: &[AuditEntry], json: bool) -> io::Result
     }
     Ok(())
 }
+
+/// What `casebook check` found, and what to do about it.
+pub fn check(
+    out: &mut impl Write,
+    r: &casebook_archive::CheckReport,
+    json: bool,
+) -> io::Result<()> {
+    let ids = |v: &[MessageId]| v.iter().map(|m| m.0).collect::<Vec<_>>();
+    if json {
+        let v = serde_json::json!({
+            "clean": r.is_clean(),
+            "raw_checked": r.raw_checked,
+            "damaged": r.damaged.iter().map(|p| serde_json::json!({"id": p.id.0, "problem": p.problem})).collect::<Vec<_>>(),
+            "missing_raw": ids(&r.rows.missing_raw),
+            "orphan_rows": r.rows.orphans,
+            "dangling_links": r.rows.dangling_links,
+            "unthreaded": r.rows.unthreaded,
+            "missing_from_index": ids(&r.missing_from_index),
+            "extra_in_index": ids(&r.extra_in_index),
+            "repaired_rows": r.repaired_rows,
+            "reindexed": r.reindexed,
+        });
+        return writeln!(out, "{v}");
+    }
+    writeln!(out, "raw messages verified: {}", r.raw_checked)?;
+    for p in &r.damaged {
+        writeln!(
+            out,
+            "message {}: {} — restore it from a backup (`casebook restore`)",
+            p.id.0, p.problem
+        )?;
+    }
+    if !r.rows.missing_raw.is_empty() {
+        writeln!(
+            out,
+            "messages without raw bytes: {:?} — only a backup has them",
+            ids(&r.rows.missing_raw)
+        )?;
+    }
+    for (n, what) in [
+        (r.rows.orphans, "rows belonging to no message"),
+        (r.rows.dangling_links, "links to messages that do not exist"),
+        (r.rows.unthreaded, "messages without a thread"),
+        (
+            r.missing_from_index.len() as u64,
+            "messages missing from the search index",
+        ),
+        (
+            r.extra_in_index.len() as u64,
+            "search results for messages the store does not have",
+        ),
+    ] {
+        if n > 0 {
+            writeln!(out, "{what}: {n} — `casebook check --repair` fixes this")?;
+        }
+    }
+    if r.repaired_rows > 0 || r.reindexed {
+        writeln!(
+            out,
+            "repaired: {} rows{}",
+            r.repaired_rows,
+            if r.reindexed { ", index rebuilt" } else { "" }
+        )?;
+    }
+    writeln!(
+        out,
+        "{}",
+        if r.is_clean() {
+            "the archive is whole"
+        } else {
+            "problems found"
+        }
+    )
+}

@@ -314,6 +314,23 @@ impl SearchIndex {
         })
     }
 
+    /// The ids of every message the index holds, ascending (for checking
+    /// it against the store).
+    pub fn ids(&self) -> Result<Vec<MessageId>, SearchError> {
+        let searcher = self.reader.searcher();
+        let mut ids = Vec::new();
+        for segment in searcher.segment_readers() {
+            let column = segment.fast_fields().u64("id")?;
+            for doc in segment.doc_ids_alive() {
+                if let Some(id) = column.first(doc) {
+                    ids.push(MessageId(id as i64));
+                }
+            }
+        }
+        ids.sort_unstable();
+        Ok(ids)
+    }
+
     /// Deleted documents still held in segments until they are merged.
     pub fn deleted_count(&self) -> u64 {
         self.reader

@@ -1,10 +1,8 @@
 //! Copying a whole archive from one database to another (`casebook
 //! migrate-store`), verified by counts and checksums.
 
-use crate::decode::digest;
 use crate::error::{During, StoreError};
 use crate::location::Backend;
-use crate::raw::decompress_raw;
 use crate::sql::value_rows;
 use crate::store::Store;
 use casebook_mail::Sha256;
@@ -529,41 +527,13 @@ impl Store {
 
     /// Decompresses every raw message and checks it against its SHA-256.
     async fn verify_raw(&self) -> Result<u64, StoreError> {
-        let mut verified = 0;
-        let mut after = 0i64;
-        loop {
-            let rows = sqlx::query(
-                "SELECT m.id, m.sha256, m.size, r.compressed FROM messages m \
-                 JOIN raw_messages r ON r.message = m.id WHERE m.id > $1 ORDER BY m.id LIMIT $2",
-            )
-            .bind(after)
-            .bind(PAGE)
-            .fetch_all(&self.pool)
-            .await
-            .during("verifying copied raw bytes")?;
-            let Some(last) = rows.last() else { break };
-            after = last.try_get(0).during("verifying copied raw bytes")?;
-            for row in &rows {
-                let d = "verifying copied raw bytes";
-                let id: i64 = row.try_get(0).during(d)?;
-                let sha: Vec<u8> = row.try_get(1).during(d)?;
-                let size: i64 = row.try_get(2).during(d)?;
-                let compressed: Vec<u8> = row.try_get(3).during(d)?;
-                let raw = decompress_raw(
-                    id,
-                    &compressed,
-                    usize::try_from(size).unwrap_or(0),
-                    &self.raw_keys,
-                )?;
-                if Sha256::of(&raw) != digest(&sha) {
-                    return Err(StoreError::CopyMismatch {
-                        what: format!("message {id}'s raw bytes no longer match their SHA-256"),
-                    });
-                }
-                verified += 1;
-            }
+        let (verified, problems) = self.check_raw(|_| {}).await?;
+        match problems.first() {
+            None => Ok(verified),
+            Some(p) => Err(StoreError::CopyMismatch {
+                what: format!("message {}: {}", p.id.0, p.problem),
+            }),
         }
-        Ok(verified)
     }
 
     /// A checksum over what identifies each message and links it to others.

@@ -50,6 +50,8 @@ pub enum StoreError {
     NoKey { id: i64, fingerprint: String },
     #[error("the raw bytes of message {id} fail their authentication check: they were changed, or the key is wrong")]
     Tampered { id: i64 },
+    #[error("{location} is a PostgreSQL archive: back it up with `pg_dump -Fc` (and restore with `pg_restore`), or copy it with `casebook migrate-store` into a SQLite file")]
+    BackupElsewhere { location: String },
     #[error("no randomness from the system: {0}")]
     Random(String),
     #[error("cannot compress a message: {0}")]

@@ -14,6 +14,13 @@ use std::fmt;
 #[derive(Debug, Clone)]
 pub struct CompressedRaw(pub(crate) Vec<u8>);
 
+impl CompressedRaw {
+    /// The bytes as they are stored.
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 const LEVEL: i32 = 3;
 /// How a sealed value starts; zstd frames start with 28 b5 2f fd, so the
 /// two never look alike.

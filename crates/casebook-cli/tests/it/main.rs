@@ -4,6 +4,7 @@
 mod customers;
 mod encryption;
 mod erasure;
+mod integrity;
 mod privacy;
 mod shared;
 mod sync;

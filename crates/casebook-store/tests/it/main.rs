@@ -128,3 +128,44 @@ async fn removed_messages_are_gone_and_recorded_for_the_indexes() {
         .is_empty());
     assert_eq!(store.counts().await.expect("counts").messages, 2);
 }
+
+/// A direct connection to the store's database, as something behind the
+/// archive's back would have.
+async fn behind_the_back(at: &StoreLocation) -> sqlx::AnyPool {
+    let url = match at {
+        StoreLocation::Sqlite(path) => format!("sqlite://{}", path.display()),
+        StoreLocation::Postgres(url) => url.clone(),
+    };
+    sqlx::any::install_default_drivers();
+    sqlx::AnyPool::connect(&url).await.expect("connect")
+}
+
+#[tokio::test]
+async fn check_finds_raw_bytes_changed_behind_the_archives_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let at = location(dir.path());
+    let store = Store::open(&at).await.expect("store");
+    let stored = store
+        .insert_batch(&[message(1), message(2)])
+        .await
+        .expect("insert");
+    let (checked, problems) = store.check_raw(|_| {}).await.expect("check");
+    assert_eq!((checked, problems.len()), (2, 0));
+
+    let pool = behind_the_back(&at).await;
+    let other = compress_raw(b"something else entirely", None).expect("compress");
+    let id = stored[1].id();
+    sqlx::query("UPDATE raw_messages SET compressed = $1 WHERE message = $2")
+        .bind(casebook_store::CompressedRaw::bytes(&other).to_vec())
+        .bind(id.0)
+        .execute(&pool)
+        .await
+        .expect("tamper");
+    let (_, problems) = store.check_raw(|_| {}).await.expect("check");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].id, id);
+    assert!(problems[0].problem.contains("SHA-256"), "{problems:?}");
+    let rows = store.check_rows().await.expect("rows");
+    assert!(rows.missing_raw.is_empty() && rows.orphans == 0, "{rows:?}");
+    assert_eq!(rows.unthreaded, 2, "the store alone threads nothing");
+}

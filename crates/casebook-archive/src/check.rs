@@ -1,0 +1,126 @@
+//! `casebook check`: is the archive whole? Every raw message against its
+//! SHA-256, rows that point nowhere, threads, and this process's index
+//! against the store. `--repair` fixes what can be fixed without the lost
+//! data (orphan rows, links, threads, the index) and names what cannot.
+
+use crate::{Archive, ArchiveError};
+use casebook_mail::MessageId;
+use casebook_store::{RawProblem, RowProblems};
+use std::collections::BTreeSet;
+
+/// What a check found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckReport {
+    /// Raw messages read back and hashed.
+    pub raw_checked: u64,
+    /// Raw messages that do not read back as stored: only a backup helps.
+    pub damaged: Vec<RawProblem>,
+    pub rows: RowProblems,
+    /// Messages the store has and the index lacks.
+    pub missing_from_index: Vec<MessageId>,
+    /// Messages the index holds and the store does not.
+    pub extra_in_index: Vec<MessageId>,
+    /// Rows changed by `--repair` (0 without it).
+    pub repaired_rows: u64,
+    /// Whether `--repair` rebuilt the index.
+    pub reindexed: bool,
+}
+
+impl CheckReport {
+    /// Nothing wrong (after repairs, if any were made).
+    pub fn is_clean(&self) -> bool {
+        self.damaged.is_empty()
+            && self.rows.is_empty()
+            && self.missing_from_index.is_empty()
+            && self.extra_in_index.is_empty()
+    }
+}
+
+impl Archive {
+    /// Checks the archive; with `repair`, fixes what can be fixed and
+    /// checks again. `progress` hears how many raw messages were read.
+    pub async fn check(
+        &self,
+        repair: bool,
+        mut progress: impl FnMut(u64),
+    ) -> Result<CheckReport, ArchiveError> {
+        let mut report = self.check_once(&mut progress).await?;
+        if repair && !report.is_clean() {
+            let repaired = if report.rows.is_empty() {
+                0
+            } else {
+                self.store.repair_rows().await?
+            };
+            let reindex =
+                !report.missing_from_index.is_empty() || !report.extra_in_index.is_empty();
+            if reindex {
+                self.reindex().await?;
+            } else {
+                self.settle().await?;
+            }
+            report = self.check_once(&mut progress).await?;
+            report.repaired_rows = repaired;
+            report.reindexed = reindex;
+        }
+        Ok(report)
+    }
+
+    async fn check_once(
+        &self,
+        progress: &mut impl FnMut(u64),
+    ) -> Result<CheckReport, ArchiveError> {
+        let (raw_checked, damaged) = self.store.check_raw(&mut *progress).await?;
+        let rows = self.store.check_rows().await?;
+        let store: BTreeSet<MessageId> = self.store.indexable_ids().await?.into_iter().collect();
+        let index: BTreeSet<MessageId> = self.index.ids()?.into_iter().collect();
+        Ok(CheckReport {
+            raw_checked,
+            damaged,
+            rows,
+            missing_from_index: store.difference(&index).copied().collect(),
+            extra_in_index: index.difference(&store).copied().collect(),
+            repaired_rows: 0,
+            reindexed: false,
+        })
+    }
+}
+
+/// The file a backup folder holds the archive in.
+pub const BACKUP_FILE: &str = "casebook.db";
+
+impl Archive {
+    /// Writes a consistent snapshot of the archive into the folder `dir`
+    /// (created if needed; it must not hold a backup already) with a
+    /// manifest. The key of an encrypted archive is not copied: keep it
+    /// apart. Returns the backup file.
+    pub async fn backup(&self, dir: &std::path::Path) -> Result<std::path::PathBuf, ArchiveError> {
+        let file = dir.join(BACKUP_FILE);
+        if file.exists() {
+            return Err(ArchiveError::Backup(format!(
+                "{} already holds a backup; give a new folder",
+                dir.display()
+            )));
+        }
+        std::fs::create_dir_all(dir)
+            .map_err(|e| ArchiveError::Backup(format!("cannot create {}: {e}", dir.display())))?;
+        self.store.backup_to(&file).await?;
+        let counts = self.store.counts().await?;
+        let manifest = format!(
+            "Casebook backup\nmade: {}\nmessages: {}\nencrypted raw store: {}\n\n\
+             Restore with: casebook restore {}\n(into an empty archive; the search index is rebuilt)\n",
+            time::OffsetDateTime::now_utc()
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            counts.messages,
+            if self.raw_key.is_some() { "yes: restore with the same encryption_key_file" } else { "no" },
+            dir.display()
+        );
+        std::fs::write(dir.join("BACKUP.txt"), manifest).map_err(|e| {
+            ArchiveError::Backup(format!(
+                "cannot write {}: {e}",
+                dir.join("BACKUP.txt").display()
+            ))
+        })?;
+        Ok(file)
+    }
+}

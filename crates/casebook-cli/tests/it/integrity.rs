@@ -1,0 +1,56 @@
+//! `casebook check`, `backup` and `restore` as an administrator uses them.
+
+use crate::Casebook;
+
+#[test]
+fn a_backup_taken_while_in_use_restores_into_an_empty_archive_and_checks_whole() {
+    let cb = crate::with_conversation();
+    let report = cb.ok(&["check"]);
+    assert!(report.contains("raw messages verified: 2"), "{report}");
+    assert!(
+        report.trim_end().ends_with("the archive is whole"),
+        "{report}"
+    );
+    let json = cb.json(&["check", "--json"]);
+    assert_eq!(json["clean"], true, "{json}");
+
+    if casebook_testkit::backend() == "postgres" {
+        let refused = cb.run(&["backup", cb.data_path().join("b").to_str().expect("utf-8")]);
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("pg_dump"));
+        return;
+    }
+    let dir = cb.data_path().join("backup-1");
+    let said = cb.ok(&["backup", dir.to_str().expect("utf-8")]);
+    assert!(said.contains("consistent snapshot"), "{said}");
+    let manifest = std::fs::read_to_string(dir.join("BACKUP.txt")).expect("manifest");
+    assert!(manifest.contains("messages: 2"), "{manifest}");
+    let again = cb.run(&["backup", dir.to_str().expect("utf-8")]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds a backup"));
+    // Mail stored after the backup is not in it.
+    cb.write_mail(
+        "later.eml",
+        b"From: Zed <zed@later.example>\r\nSubject: later\r\nMessage-ID: <later@x>\r\n\r\nafter the backup\r\n",
+    );
+    cb.ok(&["import", cb.mail_dir()]);
+
+    let fresh = Casebook::new();
+    let restored = fresh.ok(&["restore", dir.to_str().expect("utf-8")]);
+    assert!(restored.contains("messages"), "{restored}");
+    assert_eq!(fresh.json(&["stats", "--json"])["messages"], 2);
+    let q = crate::id_of(&fresh, "q1@customer.example");
+    assert_eq!(
+        fresh.run(&["raw", &q.to_string()]).stdout,
+        crate::QUESTION,
+        "byte for byte"
+    );
+    assert_eq!(
+        fresh.json(&["search", "--json", "voicemail"])["total"],
+        2,
+        "the index is rebuilt"
+    );
+    assert_eq!(fresh.json(&["check", "--json"])["clean"], true);
+    let twice = fresh.run(&["restore", dir.to_str().expect("utf-8")]);
+    assert!(!twice.status.success(), "only into an empty archive");
+    let nothing = fresh.run(&["restore", "/nonexistent/backup"]);
+    assert!(String::from_utf8_lossy(&nothing.stderr).contains("holds no backup"));
+}

@@ -1,0 +1,206 @@
+//! Verifying what the store holds (`casebook check`): every raw message
+//! against its SHA-256, rows that point nowhere, and repairs of what can
+//! be repaired without the lost data.
+
+use crate::decode::digest;
+use crate::error::{During, StoreError};
+use crate::raw::decompress_raw;
+use crate::store::Store;
+use casebook_mail::{MessageId, Sha256};
+use sqlx::Row;
+
+const PAGE: i64 = 500;
+
+/// A raw message that does not read back as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawProblem {
+    pub id: MessageId,
+    pub problem: String,
+}
+
+/// Rows that do not fit together.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RowProblems {
+    /// Messages without raw bytes.
+    pub missing_raw: Vec<MessageId>,
+    /// Raw bytes, places or tags of messages that do not exist.
+    pub orphans: u64,
+    /// Copy or reply links to messages that do not exist.
+    pub dangling_links: u64,
+    /// Messages not yet given a thread.
+    pub unthreaded: u64,
+}
+
+impl RowProblems {
+    pub fn is_empty(&self) -> bool {
+        self.missing_raw.is_empty()
+            && self.orphans == 0
+            && self.dangling_links == 0
+            && self.unthreaded == 0
+    }
+}
+
+async fn count(store: &Store, sql: &str) -> Result<u64, StoreError> {
+    sqlx::query_scalar::<_, i64>(sql)
+        .fetch_one(&store.pool)
+        .await
+        .during("checking the archive")
+        .map(|n| n as u64)
+}
+
+/// Tables whose rows belong to a message.
+const BELONG_TO_MESSAGES: [&str; 3] = ["raw_messages", "locations", "message_tags"];
+
+/// The rows of `table` whose message does not exist.
+fn orphans_of(table: &str) -> String {
+    format!("{table} WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = {table}.message)")
+}
+
+const DANGLING: [&str; 2] = [
+    "primary_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM messages p WHERE p.id = m.primary_id)",
+    "reply_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM messages p WHERE p.id = m.reply_id)",
+];
+
+impl Store {
+    /// Reads every raw message back and compares it with its SHA-256;
+    /// returns how many were read and those that failed. `progress` hears
+    /// the count so far.
+    pub async fn check_raw(
+        &self,
+        mut progress: impl FnMut(u64),
+    ) -> Result<(u64, Vec<RawProblem>), StoreError> {
+        let mut checked = 0;
+        let mut problems = Vec::new();
+        let mut after = 0i64;
+        loop {
+            let rows = sqlx::query(
+                "SELECT m.id, m.sha256, m.size, r.compressed FROM messages m \
+                 JOIN raw_messages r ON r.message = m.id WHERE m.id > $1 ORDER BY m.id LIMIT $2",
+            )
+            .bind(after)
+            .bind(PAGE)
+            .fetch_all(&self.pool)
+            .await
+            .during("reading raw bytes to verify")?;
+            let Some(last) = rows.last() else { break };
+            after = last.try_get(0).during("reading raw bytes to verify")?;
+            for row in &rows {
+                let d = "reading raw bytes to verify";
+                let id: i64 = row.try_get(0).during(d)?;
+                let sha: Vec<u8> = row.try_get(1).during(d)?;
+                let size: i64 = row.try_get(2).during(d)?;
+                let stored: Vec<u8> = row.try_get(3).during(d)?;
+                let problem = match decompress_raw(
+                    id,
+                    &stored,
+                    usize::try_from(size).unwrap_or(0),
+                    &self.raw_keys,
+                ) {
+                    Ok(raw) if Sha256::of(&raw) == digest(&sha) => None,
+                    Ok(_) => Some("the bytes no longer match their SHA-256".to_owned()),
+                    Err(e) => Some(e.to_string()),
+                };
+                if let Some(problem) = problem {
+                    problems.push(RawProblem {
+                        id: MessageId(id),
+                        problem,
+                    });
+                }
+                checked += 1;
+            }
+            progress(checked);
+        }
+        Ok((checked, problems))
+    }
+
+    /// Rows that point nowhere, messages without raw bytes or a thread.
+    pub async fn check_rows(&self) -> Result<RowProblems, StoreError> {
+        let missing: Vec<i64> = sqlx::query_scalar(
+            "SELECT m.id FROM messages m WHERE NOT EXISTS \
+             (SELECT 1 FROM raw_messages r WHERE r.message = m.id) ORDER BY m.id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .during("checking the archive")?;
+        let mut problems = RowProblems {
+            missing_raw: missing.into_iter().map(MessageId).collect(),
+            ..RowProblems::default()
+        };
+        for table in BELONG_TO_MESSAGES {
+            problems.orphans +=
+                count(self, &format!("SELECT COUNT(*) FROM {}", orphans_of(table))).await?;
+        }
+        for condition in DANGLING {
+            problems.dangling_links += count(
+                self,
+                &format!("SELECT COUNT(*) FROM messages m WHERE {condition}"),
+            )
+            .await?;
+        }
+        problems.unthreaded = count(
+            self,
+            "SELECT COUNT(*) FROM messages WHERE thread_id IS NULL AND primary_id IS NULL",
+        )
+        .await?;
+        Ok(problems)
+    }
+
+    /// Deletes rows that belong to no message and clears links to messages
+    /// that do not exist (threads are then worked out afresh). Returns how
+    /// many rows it changed.
+    pub async fn repair_rows(&self) -> Result<u64, StoreError> {
+        let (mut tx, seq) = self.begin_write().await?;
+        let mut changed = 0;
+        for table in BELONG_TO_MESSAGES {
+            changed += sqlx::query(&format!("DELETE FROM {}", orphans_of(table)))
+                .execute(&mut *tx)
+                .await
+                .during("removing orphan rows")?
+                .rows_affected();
+        }
+        for (column, condition) in ["primary_id", "reply_id"].iter().zip(DANGLING) {
+            changed += sqlx::query(&format!(
+                "UPDATE messages SET {column} = NULL, thread_id = NULL, change_seq = $1 \
+                 WHERE id IN (SELECT m.id FROM messages m WHERE {condition})"
+            ))
+            .bind(seq)
+            .execute(&mut *tx)
+            .await
+            .during("clearing dangling links")?
+            .rows_affected();
+        }
+        tx.commit().await.during("committing repairs")?;
+        Ok(changed)
+    }
+
+    /// The messages every search index should hold.
+    pub async fn indexable_ids(&self) -> Result<Vec<MessageId>, StoreError> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM messages WHERE primary_id IS NULL AND thread_id IS NOT NULL ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .during("listing indexable messages")?;
+        Ok(ids.into_iter().map(MessageId).collect())
+    }
+}
+
+impl Store {
+    /// A consistent copy of a SQLite archive at `path` (a new file), made
+    /// while others keep reading and writing: SQLite's `VACUUM INTO` reads
+    /// one snapshot. A PostgreSQL archive is backed up with `pg_dump`.
+    pub async fn backup_to(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        if self.backend() == crate::location::Backend::Postgres {
+            return Err(StoreError::BackupElsewhere {
+                location: self.location().to_string(),
+            });
+        }
+        let target = path.to_string_lossy().into_owned();
+        sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(&self.pool)
+            .await
+            .during("writing the backup")?;
+        Ok(())
+    }
+}
