@@ -5,7 +5,7 @@
 
 use crate::{Archive, ArchiveError};
 use casebook_mail::MessageId;
-use casebook_store::{RawProblem, RowProblems};
+use casebook_store::{ChainReport, RawProblem, RowProblems};
 use std::collections::BTreeSet;
 
 /// What a check found.
@@ -20,6 +20,11 @@ pub struct CheckReport {
     pub missing_from_index: Vec<MessageId>,
     /// Messages the index holds and the store does not.
     pub extra_in_index: Vec<MessageId>,
+    /// The integrity chain against what the archive holds.
+    pub chain: ChainReport,
+    /// Messages `--repair` entered into the chain (stored before it
+    /// began, or behind the archive's back: look at them).
+    pub chained: Vec<MessageId>,
     /// Rows changed by `--repair` (0 without it).
     pub repaired_rows: u64,
     /// Whether `--repair` rebuilt the index.
@@ -33,6 +38,7 @@ impl CheckReport {
             && self.rows.is_empty()
             && self.missing_from_index.is_empty()
             && self.extra_in_index.is_empty()
+            && self.chain.verifies()
     }
 }
 
@@ -51,6 +57,10 @@ impl Archive {
             } else {
                 self.store.repair_rows().await?
             };
+            let chained = report.chain.unchained.clone();
+            if !chained.is_empty() {
+                self.store.chain_unchained(&chained).await?;
+            }
             let reindex =
                 !report.missing_from_index.is_empty() || !report.extra_in_index.is_empty();
             if reindex {
@@ -61,6 +71,7 @@ impl Archive {
             report = self.check_once(&mut progress).await?;
             report.repaired_rows = repaired;
             report.reindexed = reindex;
+            report.chained = chained;
         }
         Ok(report)
     }
@@ -73,7 +84,10 @@ impl Archive {
         let rows = self.store.check_rows().await?;
         let store: BTreeSet<MessageId> = self.store.indexable_ids().await?.into_iter().collect();
         let index: BTreeSet<MessageId> = self.index.ids()?.into_iter().collect();
+        let chain = self.store.verify_chain().await?;
         Ok(CheckReport {
+            chain,
+            chained: Vec::new(),
             raw_checked,
             damaged,
             rows,

@@ -848,10 +848,52 @@ pub fn check(
             "extra_in_index": ids(&r.extra_in_index),
             "repaired_rows": r.repaired_rows,
             "reindexed": r.reindexed,
+            "chain": {
+                "entries": r.chain.entries,
+                "head": r.chain.head,
+                "broken_at": r.chain.broken_at,
+                "removed_behind_the_back": ids(&r.chain.removed_behind_the_back),
+                "altered": ids(&r.chain.altered),
+                "unchained": ids(&r.chain.unchained),
+                "entered_by_repair": ids(&r.chained),
+            },
         });
         return writeln!(out, "{v}");
     }
     writeln!(out, "raw messages verified: {}", r.raw_checked)?;
+    writeln!(
+        out,
+        "integrity chain: {} entries, head {} (note it down: a later check shows the chain was not cut back)",
+        r.chain.entries, r.chain.head
+    )?;
+    if let Some(seq) = r.chain.broken_at {
+        writeln!(out, "the integrity chain was edited at entry {seq}")?;
+    }
+    for (list, what) in [
+        (
+            &r.chain.removed_behind_the_back,
+            "removed without a trace in the chain",
+        ),
+        (&r.chain.altered, "changed since they were stored"),
+    ] {
+        if !list.is_empty() {
+            writeln!(
+                out,
+                "messages {what}: {:?} — restore them from a backup",
+                ids(list)
+            )?;
+        }
+    }
+    if !r.chain.unchained.is_empty() {
+        writeln!(
+            out,
+            "messages the chain does not hold: {:?} — stored before the chain began, or inserted behind the archive's back; `--repair` enters them",
+            ids(&r.chain.unchained)
+        )?;
+    }
+    if !r.chained.is_empty() {
+        writeln!(out, "entered into the chain: {:?}", ids(&r.chained))?;
+    }
     for p in &r.damaged {
         writeln!(
             out,

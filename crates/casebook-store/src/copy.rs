@@ -294,6 +294,17 @@ const TABLES: &[Table] = &[
         page_by: None,
     },
     Table {
+        name: "integrity_chain",
+        columns: &[
+            ("seq", Int),
+            ("kind", Text),
+            ("message", Int),
+            ("sha256", Text),
+            ("hash", Text),
+        ],
+        page_by: Some("seq"),
+    },
+    Table {
         name: "store_secrets",
         columns: &[("name", Text), ("value", Text)],
         page_by: None,

@@ -138,7 +138,9 @@ impl Store {
             }
             subjects.extend(chunk.iter().map(|m| format!("message {}", m.0)));
         }
-        let removed = self.remove_in(&mut tx, seq, &e.messages).await?;
+        let removed = self
+            .remove_in(&mut tx, seq, &e.messages, crate::chain::ChainKind::Erased)
+            .await?;
         let redact = "redacting the audit log";
         execute_each(
             &mut tx,

@@ -56,6 +56,9 @@ impl Store {
             q.execute(&mut *tx).await.during("storing raw bytes")?;
         }
 
+        let entered: Vec<(i64, Sha256)> = fresh.iter().map(|(m, id)| (*id, m.sha256)).collect();
+        crate::chain::append(&mut tx, backend, crate::chain::ChainKind::Stored, &entered).await?;
+
         let known: Vec<&Sha256> = batch
             .iter()
             .map(|m| &m.sha256)

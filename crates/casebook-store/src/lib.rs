@@ -16,6 +16,7 @@
 //! migration, and always binds parameters; it knows nothing of IMAP, of
 //! tantivy, or of how threads are worked out (it only records them).
 
+mod chain;
 mod check;
 mod copy;
 mod customers;
@@ -36,6 +37,7 @@ mod testimonials;
 mod threads;
 mod users;
 
+pub use chain::ChainReport;
 pub use check::{RawProblem, RowProblems};
 pub use copy::CopyReport;
 pub use customers::{Correction, NewCustomerList, NewCustomerRecord};

@@ -53,7 +53,9 @@ impl Store {
             return Ok(0);
         }
         let (mut tx, seq) = self.begin_write().await?;
-        let removed = self.remove_in(&mut tx, seq, ids).await?;
+        let removed = self
+            .remove_in(&mut tx, seq, ids, crate::chain::ChainKind::Removed)
+            .await?;
         tx.commit().await.during("committing removals")?;
         Ok(removed)
     }
@@ -64,6 +66,7 @@ impl Store {
         tx: &mut Transaction<'static, Any>,
         seq: i64,
         ids: &[MessageId],
+        kind: crate::chain::ChainKind,
     ) -> Result<u64, StoreError> {
         let mut removed = 0;
         for chunk in ids.chunks(ROWS_PER_STATEMENT) {
@@ -90,12 +93,18 @@ impl Store {
                 }
                 q.execute(&mut **tx).await.during(d)?;
             }
-            let sql = format!("DELETE FROM messages WHERE id IN ({list}) RETURNING id");
-            let mut q = sqlx::query_scalar::<_, i64>(&sql);
+            let sql = format!("DELETE FROM messages WHERE id IN ({list}) RETURNING id, sha256");
+            let mut q = sqlx::query_as::<_, (i64, Vec<u8>)>(&sql);
             for id in chunk {
                 q = q.bind(id.0);
             }
-            let gone = q.fetch_all(&mut **tx).await.during(d)?;
+            let deleted = q.fetch_all(&mut **tx).await.during(d)?;
+            let entries: Vec<(i64, casebook_mail::Sha256)> = deleted
+                .iter()
+                .map(|(id, sha)| (*id, crate::decode::digest(sha)))
+                .collect();
+            crate::chain::append(tx, self.backend(), kind, &entries).await?;
+            let gone: Vec<i64> = deleted.into_iter().map(|(id, _)| id).collect();
             removed += gone.len() as u64;
             if !gone.is_empty() {
                 let sql = format!(

@@ -13,6 +13,8 @@ fn a_backup_taken_while_in_use_restores_into_an_empty_archive_and_checks_whole()
     );
     let json = cb.json(&["check", "--json"]);
     assert_eq!(json["clean"], true, "{json}");
+    assert_eq!(json["chain"]["entries"], 2, "{json}");
+    assert_eq!(json["chain"]["head"].as_str().map(str::len), Some(64));
 
     if casebook_testkit::backend() == "postgres" {
         let refused = cb.run(&["backup", cb.data_path().join("b").to_str().expect("utf-8")]);

@@ -169,3 +169,53 @@ async fn check_finds_raw_bytes_changed_behind_the_archives_back() {
     assert!(rows.missing_raw.is_empty() && rows.orphans == 0, "{rows:?}");
     assert_eq!(rows.unthreaded, 2, "the store alone threads nothing");
 }
+
+#[tokio::test]
+async fn the_integrity_chain_tells_lawful_removals_from_changes_behind_the_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let at = location(dir.path());
+    let store = Store::open(&at).await.expect("store");
+    let ids: Vec<MessageId> = store
+        .insert_batch(&[message(1), message(2), message(3), message(4)])
+        .await
+        .expect("insert")
+        .iter()
+        .map(|s| s.id())
+        .collect();
+    store.remove_messages(&ids[..1]).await.expect("remove");
+    let report = store.verify_chain().await.expect("verify");
+    assert!(report.verifies(), "{report:?}");
+    assert_eq!(report.entries, 5, "four stored, one removed");
+
+    let pool = behind_the_back(&at).await;
+    for sql in [
+        "DELETE FROM locations WHERE message = $1",
+        "DELETE FROM raw_messages WHERE message = $1",
+        "DELETE FROM messages WHERE id = $1",
+    ] {
+        sqlx::query(sql)
+            .bind(ids[1].0)
+            .execute(&pool)
+            .await
+            .expect("remove behind the back");
+    }
+    sqlx::query("UPDATE messages SET sha256 = $1 WHERE id = $2")
+        .bind(vec![7u8; 32])
+        .bind(ids[2].0)
+        .execute(&pool)
+        .await
+        .expect("alter behind the back");
+    let report = store.verify_chain().await.expect("verify");
+    assert_eq!(report.removed_behind_the_back, vec![ids[1]]);
+    assert_eq!(report.altered, vec![ids[2]]);
+    assert_eq!(report.broken_at, None);
+
+    sqlx::query("UPDATE integrity_chain SET message = 999 WHERE seq = 2")
+        .execute(&pool)
+        .await
+        .expect("edit the chain");
+    assert_eq!(
+        store.verify_chain().await.expect("verify").broken_at,
+        Some(2)
+    );
+}
