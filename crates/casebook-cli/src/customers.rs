@@ -3,10 +3,10 @@
 
 use crate::args::{CustomersAction, PersonAction};
 use crate::cli_actor;
+use crate::output::rfc3339 as when;
 use anyhow::{Context, Result};
 use casebook_archive::{Archive, ColumnChoice, CustomerImport, CustomerMatch, MatchReport};
 use std::io::Write;
-use time::format_description::well_known::Rfc3339;
 
 pub async fn customers(
     archive: &Archive,
@@ -166,13 +166,6 @@ pub async fn person(archive: &Archive, action: PersonAction, out: &mut impl Writ
         }
     }
     Ok(())
-}
-
-fn when(at: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(at)
-        .ok()
-        .and_then(|d| d.format(&Rfc3339).ok())
-        .unwrap_or_default()
 }
 
 /// A match as JSON: the correspondent, how it matched, and the record.

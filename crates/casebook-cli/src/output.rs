@@ -792,13 +792,16 @@ pub fn published_html(out: &mut impl Write, list: &[PublishedTestimonial]) -> io
     writeln!(out, "</body></html>")
 }
 
+/// Seconds since the epoch as an RFC 3339 time (empty if out of range).
+pub fn rfc3339(at: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(at)
+        .ok()
+        .and_then(|d| d.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
 pub fn audit(out: &mut impl Write, log: &[AuditEntry], json: bool) -> io::Result<()> {
-    let when = |at: i64| {
-        time::OffsetDateTime::from_unix_timestamp(at)
-            .ok()
-            .and_then(|d| d.format(&Rfc3339).ok())
-            .unwrap_or_default()
-    };
+    let when = rfc3339;
     if json {
         let v: Vec<_> = log
             .iter()

@@ -3,6 +3,7 @@
 
 use crate::args::{MarketingArg, PartnersArg, PrivacyAction};
 use crate::cli_actor;
+use crate::output::rfc3339 as when;
 use anyhow::Result;
 use casebook_archive::{
     Archive, Correction, ErasureReport, MarketingChoice, MessageId, PartnerChoice, PersonPrivacy,
@@ -129,13 +130,6 @@ fn revoked(out: &mut impl Write, outcome: &PrivacyOutcome) -> std::io::Result<()
         )?;
     }
     Ok(())
-}
-
-fn when(at: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(at)
-        .ok()
-        .and_then(|d| d.format(&Rfc3339).ok())
-        .unwrap_or_default()
 }
 
 fn stated_json<T>(s: &Option<Stated<T>>, name: fn(&T) -> &'static str) -> serde_json::Value {
