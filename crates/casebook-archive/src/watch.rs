@@ -16,6 +16,8 @@ const POLL_EVERY: Duration = Duration::from_secs(60);
 const MAX_BACKOFF: Duration = Duration::from_secs(5 * 60);
 /// How often `watch` applies the retention period.
 const RETENTION_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
+/// How soon a failed retention run is tried again.
+const RETENTION_RETRY: Duration = Duration::from_secs(60 * 60);
 
 /// What `watch` is doing, for the person or log watching it.
 #[derive(Debug, Clone)]
@@ -74,10 +76,23 @@ impl Archive {
             return Ok(());
         }
         loop {
-            report(WatchEvent::Retention(
-                self.apply_retention(false, "watch").await?,
-            ));
-            if pause(&mut stop, RETENTION_EVERY).await {
+            // A failure (the database away for a moment) must not stop the
+            // mail from flowing: it is reported and tried again in an hour.
+            let next = match self.apply_retention(false, "watch").await {
+                Ok(done) => {
+                    report(WatchEvent::Retention(done));
+                    RETENTION_EVERY
+                }
+                Err(e) => {
+                    report(WatchEvent::Retrying {
+                        account: "retention".into(),
+                        after: RETENTION_RETRY,
+                        error: e.to_string(),
+                    });
+                    RETENTION_RETRY
+                }
+            };
+            if pause(&mut stop, next).await {
                 return Ok(());
             }
         }
