@@ -344,21 +344,12 @@ impl Store {
         address: &str,
         entry: &AuditEntry,
     ) -> Result<bool, StoreError> {
-        self.note_write();
-        let mut tx = self.pool.begin().await.during("starting a transaction")?;
-        let n = sqlx::query("DELETE FROM person_links WHERE address = $1")
-            .bind(address)
-            .execute(&mut *tx)
-            .await
-            .during("separating an address from a person")?
-            .rows_affected();
-        if n == 0 {
-            tx.rollback().await.during("separating an address")?;
-            return Ok(false);
-        }
-        audit(&mut tx, entry).await?;
-        tx.commit().await.during("committing a separation")?;
-        Ok(true)
+        self.audited_change(
+            sqlx::query("DELETE FROM person_links WHERE address = $1").bind(address),
+            "separating an address from a person",
+            entry,
+        )
+        .await
     }
 
     /// Every (address, person) link.

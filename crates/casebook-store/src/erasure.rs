@@ -254,28 +254,20 @@ impl Store {
 
     /// Puts a thread or tag under a legal hold, audited; false if it was.
     pub async fn add_hold(&self, hold: &Hold, entry: &AuditEntry) -> Result<bool, StoreError> {
-        self.note_write();
-        let mut tx = self.pool.begin().await.during("starting a transaction")?;
-        let n = sqlx::query(
-            "INSERT INTO legal_holds (kind, target, reason, held_by, held_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (kind, target) DO NOTHING",
+        self.audited_change(
+            sqlx::query(
+                "INSERT INTO legal_holds (kind, target, reason, held_by, held_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (kind, target) DO NOTHING",
+            )
+            .bind(&hold.kind)
+            .bind(&hold.target)
+            .bind(&hold.reason)
+            .bind(&hold.held_by)
+            .bind(hold.held_at),
+            "adding a legal hold",
+            entry,
         )
-        .bind(&hold.kind)
-        .bind(&hold.target)
-        .bind(&hold.reason)
-        .bind(&hold.held_by)
-        .bind(hold.held_at)
-        .execute(&mut *tx)
         .await
-        .during("adding a legal hold")?
-        .rows_affected();
-        if n == 0 {
-            tx.rollback().await.during("adding a legal hold")?;
-            return Ok(false);
-        }
-        audit(&mut tx, entry).await?;
-        tx.commit().await.during("committing a legal hold")?;
-        Ok(true)
     }
 
     /// Ends a hold, audited; false if there was none.
@@ -285,22 +277,14 @@ impl Store {
         target: &str,
         entry: &AuditEntry,
     ) -> Result<bool, StoreError> {
-        self.note_write();
-        let mut tx = self.pool.begin().await.during("starting a transaction")?;
-        let n = sqlx::query("DELETE FROM legal_holds WHERE kind = $1 AND target = $2")
-            .bind(kind)
-            .bind(target)
-            .execute(&mut *tx)
-            .await
-            .during("releasing a legal hold")?
-            .rows_affected();
-        if n == 0 {
-            tx.rollback().await.during("releasing a legal hold")?;
-            return Ok(false);
-        }
-        audit(&mut tx, entry).await?;
-        tx.commit().await.during("committing a release")?;
-        Ok(true)
+        self.audited_change(
+            sqlx::query("DELETE FROM legal_holds WHERE kind = $1 AND target = $2")
+                .bind(kind)
+                .bind(target),
+            "releasing a legal hold",
+            entry,
+        )
+        .await
     }
 
     pub async fn holds(&self) -> Result<Vec<Hold>, StoreError> {

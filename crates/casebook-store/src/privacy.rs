@@ -149,31 +149,19 @@ impl Store {
         at: i64,
         entry: &AuditEntry,
     ) -> Result<bool, StoreError> {
-        self.note_write();
-        let mut tx = self.pool.begin().await.during("starting a transaction")?;
-        let inserted = sqlx::query(
-            "INSERT INTO privacy_request_decisions (message, decision, decided_by, decided_at) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (message) DO NOTHING",
+        self.audited_change(
+            sqlx::query(
+                "INSERT INTO privacy_request_decisions (message, decision, decided_by, decided_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (message) DO NOTHING",
+            )
+            .bind(message.0)
+            .bind(decision.as_str())
+            .bind(by)
+            .bind(at),
+            "recording a privacy request decision",
+            entry,
         )
-        .bind(message.0)
-        .bind(decision.as_str())
-        .bind(by)
-        .bind(at)
-        .execute(&mut *tx)
         .await
-        .during("recording a privacy request decision")?
-        .rows_affected();
-        if inserted == 0 {
-            tx.rollback()
-                .await
-                .during("recording a privacy request decision")?;
-            return Ok(false);
-        }
-        audit(&mut tx, entry).await?;
-        tx.commit()
-            .await
-            .during("committing a privacy request decision")?;
-        Ok(true)
     }
 
     /// Messages whose flagged request an agent already decided on.

@@ -26,6 +26,32 @@ pub(crate) async fn audit(
     Ok(())
 }
 
+impl Store {
+    /// Runs `change` and, if it changed a row, writes `entry` in the same
+    /// transaction; false (and nothing written) if it changed none.
+    pub(crate) async fn audited_change<'q>(
+        &self,
+        change: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+        action: &'static str,
+        entry: &AuditEntry,
+    ) -> Result<bool, StoreError> {
+        self.note_write();
+        let mut tx = self.pool.begin().await.during("starting a transaction")?;
+        let changed = change
+            .execute(&mut *tx)
+            .await
+            .during(action)?
+            .rows_affected();
+        if changed == 0 {
+            tx.rollback().await.during(action)?;
+            return Ok(false);
+        }
+        audit(&mut tx, entry).await?;
+        tx.commit().await.during(action)?;
+        Ok(true)
+    }
+}
+
 fn testimonial(row: &AnyRow) -> Result<TestimonialRecord, StoreError> {
     let d = "reading a testimonial";
     let state: String = row.try_get("state").during(d)?;
@@ -118,27 +144,17 @@ impl Store {
         reason: &str,
         entry: &AuditEntry,
     ) -> Result<bool, StoreError> {
-        self.note_write();
-        let mut tx = self.pool.begin().await.during("starting a transaction")?;
-        let changed = sqlx::query(
-            "UPDATE testimonials SET state = $1, reason = $2 WHERE id = $3 AND state = 'approved'",
+        self.audited_change(
+            sqlx::query(
+                "UPDATE testimonials SET state = $1, reason = $2 WHERE id = $3 AND state = 'approved'",
+            )
+            .bind(state.as_str())
+            .bind(reason)
+            .bind(id),
+            "changing a testimonial",
+            entry,
         )
-        .bind(state.as_str())
-        .bind(reason)
-        .bind(id)
-        .execute(&mut *tx)
         .await
-        .during("changing a testimonial")?
-        .rows_affected();
-        if changed == 0 {
-            tx.rollback().await.during("changing a testimonial")?;
-            return Ok(false);
-        }
-        audit(&mut tx, entry).await?;
-        tx.commit()
-            .await
-            .during("committing a testimonial change")?;
-        Ok(true)
     }
 
     /// Every testimonial decision, newest first, with when the customer
