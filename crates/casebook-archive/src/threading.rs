@@ -151,13 +151,16 @@ pub fn pair_replies(
                 .message_id
                 .as_deref()
                 .and_then(|mid| replies_by_parent.get(mid).copied());
+            // The first reply sent at or after it: a binary search, so a
+            // thread of ten thousand messages costs n log n, not n².
             let by_thread = || {
                 let date = row.date?;
-                outbound_by_thread
-                    .get(&threads[i])?
-                    .iter()
+                let outbound = outbound_by_thread.get(&threads[i])?;
+                let first = outbound.partition_point(|&o| order_key(o).0 < date);
+                outbound
+                    .get(first)
                     .copied()
-                    .find(|&o| rows[o].date.is_some_and(|d| d >= date))
+                    .filter(|&o| rows[o].date.is_some())
             };
             match by_header.or_else(by_thread) {
                 Some(o) => {
@@ -437,5 +440,98 @@ mod tests {
             r.response_secs = u.response_secs;
         }
         assert!(changed_threads(&rows, 30 * DAY).is_empty());
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Rows drawn from small pools, so that Message-IDs, parents,
+        /// subjects and correspondents collide often.
+        fn rows() -> impl Strategy<Value = Vec<ThreadRow>> {
+            let one = (
+                proptest::option::of(0u8..12),
+                proptest::collection::vec(0u8..12, 0..3),
+                0u8..3,
+                (0u8..4, any::<bool>()),
+                proptest::option::of(0i64..40),
+                0u8..3,
+            );
+            proptest::collection::vec(one, 1..40).prop_map(|drawn| {
+                drawn
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (mid, parents, who, (subject, re), day, dir))| {
+                        let parents: Vec<String> =
+                            parents.iter().map(|p| format!("m{p}")).collect();
+                        ThreadRow {
+                            id: MessageId(i as i64 + 1),
+                            sha256: Sha256(*sha2_like(i)),
+                            message_id: mid.map(|m| format!("m{m}")),
+                            in_reply_to: parents.last().cloned().into_iter().collect(),
+                            references: parents,
+                            correspondent: Some(format!("c{who}@customer.example")),
+                            subject: format!("{}topic {subject}", if re { "Re: " } else { "" }),
+                            date: day.map(|d| d * DAY / 2),
+                            direction: [
+                                Direction::Inbound,
+                                Direction::Outbound,
+                                Direction::Automated,
+                            ][usize::from(dir)],
+                            thread_id: None,
+                            reply_id: None,
+                            response_secs: None,
+                        }
+                    })
+                    .collect()
+            })
+        }
+
+        /// A distinct digest per row, as the store guarantees.
+        fn sha2_like(i: usize) -> Box<[u8; 32]> {
+            let mut d = [0u8; 32];
+            d[..8].copy_from_slice(&(i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15).to_be_bytes());
+            Box::new(d)
+        }
+
+        /// What a person sees of threading: for each message, its thread's
+        /// name and the reply paired with it.
+        fn outcome(
+            rows: &[ThreadRow],
+        ) -> HashMap<MessageId, (ThreadId, Option<MessageId>, Option<i64>)> {
+            let threads = assign_threads(rows, 30 * DAY);
+            let replies = pair_replies(rows, &threads);
+            rows.iter()
+                .zip(threads.iter().zip(replies))
+                .map(|(r, (&t, (reply, secs)))| (r.id, (t, reply, secs)))
+                .collect()
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            #[test]
+            fn threads_and_replies_do_not_depend_on_arrival_order(
+                (rows, shuffled) in rows().prop_flat_map(|rows| {
+                    let shuffled = Just(rows.clone()).prop_shuffle();
+                    (Just(rows), shuffled)
+                })
+            ) {
+                prop_assert_eq!(outcome(&rows), outcome(&shuffled));
+            }
+
+            #[test]
+            fn a_reply_is_ours_and_never_earlier_than_the_question(rows in rows()) {
+                let by_id: HashMap<MessageId, &ThreadRow> = rows.iter().map(|r| (r.id, r)).collect();
+                for (id, (_, reply, secs)) in outcome(&rows) {
+                    let Some(reply) = reply else { continue };
+                    prop_assert_eq!(by_id[&id].direction, Direction::Inbound);
+                    prop_assert_eq!(by_id[&reply].direction, Direction::Outbound);
+                    if let Some(secs) = secs {
+                        prop_assert!(secs >= 0);
+                    }
+                }
+            }
+        }
     }
 }

@@ -48,16 +48,19 @@ pub fn check_is_mail(raw: &[u8]) -> Result<(), NotMail> {
     let raw = &raw[start..];
     let header_end = find_header_end(raw);
     let header = &raw[..header_end];
-    if header.contains(&0) {
-        return Err(NotMail::Binary);
-    }
     let mut lines = header.split(|&b| b == b'\n');
     let mut first = lines.next().unwrap_or_default();
     if first.starts_with(b"From ") || first.starts_with(b">From ") {
         first = lines.next().unwrap_or_default();
     }
     if header_name(first).is_none() {
-        return Err(NotMail::NoHeaderAtStart);
+        // A NUL byte in a header that is also no mail header: a binary
+        // file. Mail with a NUL in a header value is broken mail, kept.
+        return Err(if header.contains(&0) {
+            NotMail::Binary
+        } else {
+            NotMail::NoHeaderAtStart
+        });
     }
     let known = std::iter::once(first)
         .chain(lines)
@@ -71,12 +74,15 @@ pub fn check_is_mail(raw: &[u8]) -> Result<(), NotMail> {
 }
 
 fn find_header_end(raw: &[u8]) -> usize {
+    // The first blank line, whichever line ending the message uses (a
+    // CRLF message's body may hold a bare "\n\n" further on).
     let limit = raw.len().min(256 * 1024);
-    raw[..limit]
-        .windows(2)
-        .position(|w| w == b"\n\n")
-        .or_else(|| raw[..limit].windows(4).position(|w| w == b"\r\n\r\n"))
-        .unwrap_or(limit)
+    let lf = raw[..limit].windows(2).position(|w| w == b"\n\n");
+    let crlf = raw[..limit].windows(4).position(|w| w == b"\r\n\r\n");
+    match (lf, crlf) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b).unwrap_or(limit),
+    }
 }
 
 /// The field name of a header line, if the line is one.
@@ -96,6 +102,13 @@ mod tests {
         assert_eq!(check_is_mail(b"From x@y Mon Jan 1\nFrom: a@b\n\n"), Ok(()));
         assert_eq!(
             check_is_mail(b"X-Junk: 1\r\nDate: nonsense\r\n\r\n"),
+            Ok(())
+        );
+        // Broken mail: a NUL in a header value, and a CRLF message whose
+        // body holds bare newlines and NUL bytes.
+        assert_eq!(check_is_mail(b"From: a@b\nSubject: x\0y\n\nbody"), Ok(()));
+        assert_eq!(
+            check_is_mail(b"From: a@b\r\nSubject: x\r\n\r\n\0\0\n\nrest"),
             Ok(())
         );
     }

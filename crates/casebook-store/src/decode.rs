@@ -103,6 +103,16 @@ pub(crate) fn thread_row(row: &AnyRow) -> Result<ThreadRow, StoreError> {
     })
 }
 
+/// A copy's original and the parents its headers name.
+pub(crate) fn copy_parents(row: &AnyRow) -> Result<(i64, Vec<String>), StoreError> {
+    let primary: i64 = row
+        .try_get("primary_id")
+        .during("reading copies for threading")?;
+    let mut parents: Vec<String> = from_json(row, "refs")?;
+    parents.extend(from_json::<Vec<String>>(row, "in_reply_to")?);
+    Ok((primary, parents))
+}
+
 pub(crate) fn index_row(row: &AnyRow) -> Result<IndexRow, StoreError> {
     let d = "reading messages to index";
     let from_address: Option<String> = row.try_get("from_address").during(d)?;

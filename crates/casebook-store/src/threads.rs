@@ -1,6 +1,6 @@
 //! Recording threads and reply pairs, and removing messages.
 
-use crate::decode::thread_row;
+use crate::decode::{copy_parents, thread_row};
 use crate::error::{During, StoreError};
 use crate::location::Backend;
 use crate::model::*;
@@ -8,6 +8,7 @@ use crate::sql::{param_list, placeholder, value_rows};
 use crate::store::{Store, ROWS_PER_STATEMENT};
 use casebook_mail::MessageId;
 use sqlx::{Any, Transaction};
+use std::collections::HashMap;
 
 impl Store {
     /// Whether stored messages wait for a thread.
@@ -140,7 +141,36 @@ impl Rethreading {
         .fetch_all(&mut *self.tx)
         .await
         .during("reading messages for threading")?;
-        rows.iter().map(thread_row).collect()
+        let mut rows = rows.iter().map(thread_row).collect::<Result<Vec<_>, _>>()?;
+        // A copy (same Message-ID, other bytes) may name parents its
+        // original does not; the family is threaded by all of them, so
+        // which of the two arrived first does not change the threads.
+        let copies = sqlx::query(
+            "SELECT primary_id, in_reply_to, refs FROM messages WHERE primary_id IS NOT NULL",
+        )
+        .fetch_all(&mut *self.tx)
+        .await
+        .during("reading copies for threading")?;
+        if !copies.is_empty() {
+            let position: HashMap<i64, usize> =
+                rows.iter().enumerate().map(|(i, r)| (r.id.0, i)).collect();
+            for copy in &copies {
+                let (primary, parents) = copy_parents(copy)?;
+                let Some(&i) = position.get(&primary) else {
+                    continue;
+                };
+                let row = &mut rows[i];
+                let mut extra: Vec<String> = parents
+                    .into_iter()
+                    .filter(|p| !row.references.contains(p) && !row.in_reply_to.contains(p))
+                    .collect();
+                extra.dedup();
+                // In front: the last reference still names the original's parent.
+                extra.append(&mut row.references);
+                row.references = extra;
+            }
+        }
+        Ok(rows)
     }
 
     /// Records new threads and pairings, stamping the changed rows so every

@@ -6,6 +6,7 @@
 mod corpus;
 mod malformed;
 mod privacy;
+mod properties;
 mod recovery;
 mod search;
 mod testimonials;

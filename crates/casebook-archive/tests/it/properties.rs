@@ -1,0 +1,183 @@
+//! Properties over generated mail, each case a fresh archive on this run's
+//! backend: what goes in comes out byte for byte, importing twice changes
+//! nothing, and the order files arrive in does not change the threads.
+
+use crate::{import, open};
+use casebook_archive::{Archive, MessageId};
+use proptest::prelude::*;
+use proptest::test_runner::{Config as RunnerConfig, TestRunner};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// One message's raw bytes: a header block that makes it mail, with
+/// Message-IDs and parents from a small pool (so copies, replies and
+/// missing parents happen), arbitrary bytes in a header value and in the
+/// body, and a line ending chosen per message.
+fn message() -> impl Strategy<Value = Vec<u8>> {
+    (
+        0u8..4,
+        proptest::option::of(0u8..8),
+        proptest::option::of(0u8..8),
+        proptest::collection::vec(any::<u8>(), 0..40),
+        proptest::collection::vec(any::<u8>(), 0..400),
+        any::<bool>(),
+        0u8..3,
+    )
+        .prop_map(|(who, mid, parent, subject, body, crlf, dir)| {
+            let eol: &[u8] = if crlf { b"\r\n" } else { b"\n" };
+            let mut out = Vec::new();
+            let mut line = |text: &[u8]| {
+                out.extend_from_slice(text);
+                out.extend_from_slice(eol);
+            };
+            match dir {
+                0 => line(format!("From: c{who}@customer.example").as_bytes()),
+                _ => line(b"From: support@casebook.example"),
+            }
+            match dir {
+                0 => line(b"To: support@casebook.example"),
+                _ => line(format!("To: c{who}@customer.example").as_bytes()),
+            }
+            if let Some(m) = mid {
+                line(format!("Message-ID: <m{m}@customer.example>").as_bytes());
+            }
+            if let Some(p) = parent {
+                line(format!("In-Reply-To: <m{p}@customer.example>").as_bytes());
+            }
+            line(format!("Date: Tue, {} Jul 2008 10:00:00 +0000", 1 + who).as_bytes());
+            let mut subject_line = b"Subject: ".to_vec();
+            subject_line.extend(subject.iter().map(|&b| {
+                if b == b'\n' || b == b'\r' {
+                    b' '
+                } else {
+                    b
+                }
+            }));
+            line(&subject_line);
+            line(b"");
+            out.extend_from_slice(&body);
+            out
+        })
+}
+
+fn messages() -> impl Strategy<Value = Vec<Vec<u8>>> {
+    proptest::collection::vec(message(), 1..24).prop_map(|mut all| {
+        // The archive keeps one copy of identical bytes; the property is
+        // about distinct inputs.
+        let mut seen = BTreeSet::new();
+        all.retain(|m| seen.insert(m.clone()));
+        all
+    })
+}
+
+fn write_all(dir: &Path, messages: &[Vec<u8>], order: impl Iterator<Item = usize>) {
+    // Files are imported in name order: the name sets the arrival order.
+    for (position, i) in order.enumerate() {
+        std::fs::write(dir.join(format!("{position:04}.eml")), &messages[i]).expect("write");
+    }
+}
+
+/// Every message the archive holds (copies too): raw bytes → the thread
+/// it is in (a copy is in its original's).
+async fn stored(archive: &Archive) -> BTreeMap<Vec<u8>, i64> {
+    let mut out = BTreeMap::new();
+    let mut after = MessageId(0);
+    loop {
+        let page = archive.list(after, 500).await.expect("list");
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        for m in page {
+            let thread = m.thread_id.expect("every message is threaded").0;
+            let message = archive.message(m.id).await.expect("read").expect("exists");
+            for id in std::iter::once(m.id).chain(message.copies) {
+                let raw = archive.raw(id).await.expect("raw").expect("exists");
+                out.insert(raw, thread);
+            }
+        }
+    }
+    out
+}
+
+/// The threads as groups of raw messages, independent of ids.
+async fn thread_groups(archive: &Archive) -> BTreeSet<BTreeSet<Vec<u8>>> {
+    let mut groups: BTreeMap<i64, BTreeSet<Vec<u8>>> = BTreeMap::new();
+    for (raw, thread) in stored(archive).await {
+        groups.entry(thread).or_default().insert(raw);
+    }
+    groups.into_values().collect()
+}
+
+fn run(cases: u32, test: impl Fn(Vec<Vec<u8>>) -> Result<(), TestCaseError>) {
+    // PROPTEST_CASES explores further (scripts/fuzz sets it).
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(cases);
+    let mut runner = TestRunner::new(RunnerConfig {
+        cases,
+        failure_persistence: None,
+        ..RunnerConfig::default()
+    });
+    if let Err(e) = runner.run(&messages(), test) {
+        panic!("{e}");
+    }
+}
+
+fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(future)
+}
+
+#[test]
+fn raw_bytes_come_back_exactly_and_a_second_import_changes_nothing() {
+    run(40, |messages| {
+        block_on(async {
+            let mail = tempfile::tempdir().expect("tempdir");
+            write_all(mail.path(), &messages, 0..messages.len());
+            let data = tempfile::tempdir().expect("tempdir");
+            let archive = open(data.path()).await;
+
+            let first = import(&archive, &[mail.path().to_owned()]).await;
+            prop_assert!(first.failed.is_empty(), "failed: {:?}", first.failed);
+            prop_assert_eq!(first.stored + first.copies, messages.len() as u64);
+            let held = stored(&archive).await;
+            let put_in: BTreeSet<&Vec<u8>> = messages.iter().collect();
+            prop_assert_eq!(held.keys().collect::<BTreeSet<_>>(), put_in);
+
+            let threads = thread_groups(&archive).await;
+            let indexed = archive.indexed_count();
+            let again = import(&archive, &[mail.path().to_owned()]).await;
+            prop_assert_eq!((again.stored, again.copies), (0, 0));
+            prop_assert_eq!(again.duplicates, messages.len() as u64);
+            prop_assert_eq!(stored(&archive).await, held);
+            prop_assert_eq!(thread_groups(&archive).await, threads);
+            prop_assert_eq!(archive.indexed_count(), indexed);
+            Ok(())
+        })
+    });
+}
+
+#[test]
+fn threads_do_not_depend_on_the_order_files_arrive_in() {
+    run(24, |messages| {
+        block_on(async {
+            let mut groups = Vec::new();
+            let forward: Vec<usize> = (0..messages.len()).collect();
+            let backward: Vec<usize> = forward.iter().rev().copied().collect();
+            for order in [forward, backward] {
+                let mail = tempfile::tempdir().expect("tempdir");
+                write_all(mail.path(), &messages, order.into_iter());
+                let data = tempfile::tempdir().expect("tempdir");
+                let archive = open(data.path()).await;
+                import(&archive, &[mail.path().to_owned()]).await;
+                groups.push(thread_groups(&archive).await);
+            }
+            prop_assert_eq!(&groups[0], &groups[1]);
+            Ok(())
+        })
+    });
+}
