@@ -113,7 +113,7 @@ impl Archive {
             settling: tokio::sync::Mutex::new(()),
             refreshed_seq: std::sync::atomic::AtomicU64::new(0),
         };
-        archive.settle_after_open().await?;
+        archive.settle_unless_busy().await?;
         Ok(archive)
     }
 

@@ -43,10 +43,11 @@ impl Archive {
         }
     }
 
-    /// What opening does: cheap checks, and work only where a crash or
-    /// another process left some. An index busy in another process (an
-    /// import running) is left to that process.
-    pub(crate) async fn settle_after_open(&self) -> Result<(), ArchiveError> {
+    /// What opening and small writes (a tag) do: cheap checks, and work
+    /// only where a crash, this write or another process left some. An
+    /// index busy in another process (an import running) is left to it:
+    /// the change is stored, and whichever process next settles indexes it.
+    pub(crate) async fn settle_unless_busy(&self) -> Result<(), ArchiveError> {
         if self.store.has_unthreaded().await? {
             self.rethread().await?;
         }

@@ -274,7 +274,7 @@ impl Archive {
             .store
             .add_tag(id, &tag, by.map(|u| u.id), now())
             .await?;
-        self.settle().await?;
+        self.settle_unless_busy().await?;
         Ok(tagged)
     }
 
@@ -283,7 +283,7 @@ impl Archive {
         let tag = casebook_search::normalize_tag(tag)
             .ok_or_else(|| ArchiveError::BadTag(tag.to_owned()))?;
         let removed = self.store.remove_tag(id, &tag).await?;
-        self.settle().await?;
+        self.settle_unless_busy().await?;
         Ok(removed)
     }
 

@@ -229,12 +229,16 @@ fn server_with_cases(total: u32) -> Dovecot {
 /// once and the watermark ends at the last UID.
 #[test]
 fn a_sync_killed_at_any_moment_loses_and_duplicates_nothing() {
-    let total = 1500u32;
+    let total = crate::crash::setting("CASEBOOK_CRASH_MESSAGES", 1500) as u32;
+    let kills = crate::crash::setting("CASEBOOK_CRASH_KILLS", 9);
     let dovecot = server_with_cases(total);
     let cb = Casebook::new();
     configure(&cb, &account("support", dovecot.port, ""));
-    // Deterministic, spread-out kill points (milliseconds after start).
-    for delay_ms in [40u64, 80, 110, 130, 150, 170, 190, 230, 330] {
+    let mut watermark = 0;
+    // Spread over the first part of a sync (about 5 s per 10,000 messages
+    // here), where it connects, fetches and stores.
+    let span = std::time::Duration::from_millis(u64::from(total) / 4);
+    for point in crate::crash::kill_points(span, kills, 3) {
         let mut child = cb
             .command(&["sync"])
             .env(PASSWORD_VAR, "secret")
@@ -242,9 +246,26 @@ fn a_sync_killed_at_any_moment_loses_and_duplicates_nothing() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("sync starts");
-        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        // The sleep picks the kill point; nothing waits on it for a result.
+        std::thread::sleep(point);
         let _ = child.kill();
         let _ = child.wait();
+        let accounts = cb.json(&["accounts", "--json"]);
+        // Killed before the folder was first seen: nothing recorded yet.
+        let inbox = accounts
+            .as_array()
+            .and_then(|a| a.iter().find(|f| f["folder"] == "INBOX"));
+        let number = |key: &str| inbox.and_then(|f| f[key].as_u64()).unwrap_or(0);
+        let (last_uid, archived) = (number("last_uid"), number("archived"));
+        assert!(
+            last_uid >= watermark,
+            "the watermark went back from {watermark} to {last_uid}"
+        );
+        assert!(
+            archived >= last_uid,
+            "the watermark ({last_uid}) passed unstored mail ({archived} stored)"
+        );
+        watermark = last_uid;
     }
     let (code, _) = sync(&cb, "secret");
     assert_eq!(code, Some(0));
@@ -263,6 +284,7 @@ fn a_sync_killed_at_any_moment_loses_and_duplicates_nothing() {
         total,
         "the index agrees with the store"
     );
+    assert_eq!(cb.json(&["check", "--json"])["clean"], true);
 }
 
 /// Issue 4: two workers started on one account by mistake, each with its

@@ -12,7 +12,7 @@ const PASSWORD: &str = "correct horse battery";
 /// A running `casebook serve` over an archive, stopped when dropped.
 pub(crate) struct Server {
     url: String,
-    _child: StopOnDrop,
+    child: StopOnDrop,
     http: ureq::Agent,
 }
 
@@ -69,9 +69,19 @@ impl Server {
             .to_owned();
         Self {
             url,
-            _child: StopOnDrop(child),
+            child: StopOnDrop(child),
             http: ureq::AgentBuilder::new().redirects(0).build(),
         }
+    }
+
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Ends the server with SIGKILL, as a power cut or the OOM killer would.
+    pub(crate) fn kill(mut self) {
+        let _ = self.child.0.kill();
+        let _ = self.child.0.wait();
     }
 
     fn get(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
