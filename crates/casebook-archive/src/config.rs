@@ -1,6 +1,6 @@
 //! The configuration file, typed once at start-up.
 
-use casebook_mail::EmailAddress;
+use casebook_mail::{EmailAddress, Limits};
 use casebook_store::StoreLocation;
 use std::path::{Path, PathBuf};
 
@@ -35,6 +35,9 @@ pub struct Config {
     pub database_url: Option<StoreLocation>,
     /// IMAP accounts to sync (`[[account]]`).
     pub accounts: Vec<Account>,
+    /// How much of one message is read (`[limits]`); what is over them is
+    /// stored whole and tagged `over-limit`.
+    pub limits: Limits,
     /// `casebook serve` speaks HTTPS itself with this certificate and key
     /// (PEM); without them it speaks HTTP (behind a proxy that does TLS).
     pub tls: Option<TlsFiles>,
@@ -106,6 +109,7 @@ impl Default for Config {
             data_dir: None,
             database_url: None,
             accounts: Vec::new(),
+            limits: Limits::default(),
             tls: None,
         }
     }
@@ -151,6 +155,18 @@ struct RawConfig {
     tls_key: Option<PathBuf>,
     #[serde(default)]
     account: Vec<RawAccount>,
+    limits: Option<RawLimits>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    parse_bytes: Option<u64>,
+    text_bytes: Option<u64>,
+    parts: Option<u64>,
+    references: Option<u64>,
+    header_bytes: Option<u64>,
+    subject_chars: Option<u64>,
 }
 
 #[derive(serde::Deserialize)]
@@ -361,7 +377,61 @@ impl Config {
                 timeout_secs: a.timeout_secs.unwrap_or(60).max(1),
             });
         }
+        let limits = match raw.limits {
+            None => Limits::default(),
+            Some(l) => {
+                let d = Limits::default();
+                let pick = |key: &str, value: Option<u64>, default: usize, least: u64, problem| {
+                    match value {
+                        None => Ok(default),
+                        Some(v) if v < least => {
+                            Err(invalid(format!("limits.{key}"), &v.to_string(), problem))
+                        }
+                        Some(v) => Ok(usize::try_from(v).unwrap_or(usize::MAX)),
+                    }
+                };
+                Limits {
+                    parse_bytes: pick(
+                        "parse_bytes",
+                        l.parse_bytes,
+                        d.parse_bytes,
+                        65_536,
+                        "must be at least 65536 (64 KiB), so every header is read",
+                    )?,
+                    text_bytes: pick(
+                        "text_bytes",
+                        l.text_bytes,
+                        d.text_bytes,
+                        1_024,
+                        "must be at least 1024 bytes",
+                    )?,
+                    parts: pick("parts", l.parts, d.parts, 1, "must be at least 1")?,
+                    references: pick(
+                        "references",
+                        l.references,
+                        d.references,
+                        1,
+                        "must be at least 1, or replies cannot be threaded",
+                    )?,
+                    header_bytes: pick(
+                        "header_bytes",
+                        l.header_bytes,
+                        d.header_bytes,
+                        1_024,
+                        "must be at least 1024 bytes",
+                    )?,
+                    subject_chars: pick(
+                        "subject_chars",
+                        l.subject_chars,
+                        d.subject_chars,
+                        20,
+                        "must be at least 20 characters",
+                    )?,
+                }
+            }
+        };
         Ok(Self {
+            limits,
             our_addresses,
             our_domains,
             free_mail_domains,
@@ -475,6 +545,21 @@ mod tests {
         );
         let e = parse("tls_cert = \"/etc/casebook/cert.pem\"\n").expect_err("no key");
         assert!(e.to_string().contains("`tls_key`"), "{e}");
+    }
+
+    #[test]
+    fn limits_default_and_refuse_values_that_would_lose_reading() {
+        assert_eq!(parse("").expect("valid").limits, Limits::default());
+        let c = parse("[limits]\nparts = 50\ntext_bytes = 4096\n").expect("valid");
+        assert_eq!((c.limits.parts, c.limits.text_bytes), (50, 4096));
+        assert_eq!(c.limits.parse_bytes, Limits::default().parse_bytes);
+        let e = parse("[limits]\nparse_bytes = 100\n").expect_err("too small");
+        assert!(
+            e.to_string().contains("`limits.parse_bytes` = \"100\""),
+            "{e}"
+        );
+        let e = parse("[limits]\npart = 5\n").expect_err("unknown key");
+        assert!(e.to_string().contains("part"), "{e}");
     }
 
     #[test]

@@ -43,4 +43,56 @@ pub enum ArchiveError {
     PasswordHash(String),
     #[error("the import pipeline stopped: {0}")]
     Pipeline(String),
+    #[error("the disk holding {} is full ({detail})", path.display())]
+    DiskFull {
+        path: std::path::PathBuf,
+        detail: String,
+    },
+}
+
+impl ArchiveError {
+    /// Whether this failed because a disk is full (see [`is_disk_full`]).
+    pub fn is_disk_full(&self) -> bool {
+        is_disk_full(self)
+    }
+}
+
+/// Whether an error or one of its causes is a full disk: the system's
+/// ENOSPC (the index, a data file), SQLite's SQLITE_FULL, or PostgreSQL
+/// failing to extend a file.
+pub fn is_disk_full(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(e) = next {
+        if let Some(ArchiveError::DiskFull { .. }) = e.downcast_ref::<ArchiveError>() {
+            return true;
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::StorageFull || io.raw_os_error() == Some(ENOSPC) {
+                return true;
+            }
+        }
+        // Through drivers the cause often survives only as text.
+        let text = e.to_string();
+        if text.contains("database or disk is full") || text.contains("No space left on device") {
+            return true;
+        }
+        next = e.source();
+    }
+    false
+}
+
+const ENOSPC: i32 = 28;
+
+/// Whether `dir` has room for a little more: the index library reports a
+/// full disk only as a failed worker, so a failure there is followed by
+/// this probe.
+pub(crate) fn has_room(dir: &std::path::Path) -> bool {
+    use std::io::Write;
+    let probe = dir.join(".casebook-space-probe");
+    let written = std::fs::File::create(&probe).and_then(|mut f| {
+        f.write_all(&[0u8; 1 << 20])?;
+        f.sync_all()
+    });
+    let _ = std::fs::remove_file(&probe);
+    !matches!(written, Err(e) if e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(ENOSPC))
 }

@@ -5,7 +5,7 @@
 
 use crate::classify::{correspondent, direction};
 use crate::{Archive, ArchiveError, Config};
-use casebook_mail::{check_is_mail, parse, Direction, Sha256};
+use casebook_mail::{check_is_mail, parse_within, Direction, Sha256};
 use casebook_mailbox::{discover, FoundMessage};
 use casebook_store::{compress_raw, NewMessage, RawKey, Stored};
 use std::path::PathBuf;
@@ -13,6 +13,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 const BATCH: usize = 512;
+const BATCH_BYTES: usize = 64 * 1024 * 1024;
 
 /// What an import did, for the person who ran it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -114,6 +115,7 @@ impl Archive {
 /// and parses each batch on two threads.
 fn read_and_parse(paths: &[PathBuf], settings: &IngestSettings, tx: &mpsc::Sender<Vec<Item>>) {
     let mut pending: Vec<Result<FoundMessage, ImportFailure>> = Vec::with_capacity(BATCH);
+    let mut pending_bytes = 0usize;
     let flush = |pending: &mut Vec<Result<FoundMessage, ImportFailure>>| -> bool {
         let batch = std::mem::take(pending);
         tx.blocking_send(prepare_batch(batch, settings)).is_ok()
@@ -139,8 +141,14 @@ fn read_and_parse(paths: &[PathBuf], settings: &IngestSettings, tx: &mpsc::Sende
                     source: source.path.display().to_string(),
                     reason: e.to_string(),
                 }));
-                if pending.len() >= BATCH {
+                if let Some(Ok(m)) = pending.last() {
+                    pending_bytes += m.bytes.len();
+                }
+                // Bounded by count and by bytes: a folder of huge messages
+                // must not be held in memory a batch of 512 at a time.
+                if pending.len() >= BATCH || pending_bytes >= BATCH_BYTES {
                     open = flush(&mut pending);
+                    pending_bytes = 0;
                 }
             });
             if !open {
@@ -223,7 +231,7 @@ pub(crate) fn prepare_message(
     let config = &settings.config;
     let raw =
         compress_raw(bytes, settings.key.as_ref()).map_err(|e| (source.clone(), e.to_string()))?;
-    let parsed = parse(bytes);
+    let parsed = parse_within(bytes, &config.limits);
     let dir = match direction(config, &parsed) {
         Direction::Inbound if sent_folder => Direction::Outbound,
         other => other,

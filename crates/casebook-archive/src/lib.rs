@@ -51,7 +51,7 @@ pub use customers::{
     PartnerExport, PersonSuggestion,
 };
 pub use erasure::ErasureReport;
-pub use error::ArchiveError;
+pub use error::{is_disk_full, ArchiveError};
 pub use import::{ImportFailure, ImportProgress, ImportReport, NoProgress};
 pub use migrate::{migrate, migrate_store};
 pub use privacy::{PersonPrivacy, PrivacyOutcome, PrivacyRequest, PrivacyUpdate};
@@ -85,6 +85,8 @@ use std::path::Path;
 pub struct Archive {
     store: Store,
     index: SearchIndex,
+    /// Where `index` lives, to tell a full disk from other index failures.
+    index_dir: std::path::PathBuf,
     config: Config,
     /// One settle at a time: accounts watched together share one index writer.
     settling: tokio::sync::Mutex<()>,
@@ -104,16 +106,18 @@ impl Archive {
         let store = Store::open(&config.store_location(data_dir))
             .await?
             .with_raw_keys(raw_key.iter().cloned().collect());
-        let index = SearchIndex::open(&data_dir.join("index"))?;
+        let index_dir = data_dir.join("index");
+        let index = SearchIndex::open(&index_dir)?;
         let archive = Self {
             store,
             index,
+            index_dir,
             config,
             raw_key,
             settling: tokio::sync::Mutex::new(()),
             refreshed_seq: std::sync::atomic::AtomicU64::new(0),
         };
-        archive.settle_unless_busy().await?;
+        archive.settle_unless_full().await?;
         Ok(archive)
     }
 
@@ -126,7 +130,17 @@ impl Archive {
 
     /// Closes the store cleanly; call it when done writing, so the next
     /// process does not inherit a large write-ahead log.
+    /// A full disk only leaves the log unfolded: what it holds is
+    /// committed, and the next process folds it.
     pub async fn close(self) -> Result<(), ArchiveError> {
-        Ok(self.store.close().await?)
+        match self.store.close().await.map_err(ArchiveError::from) {
+            Err(e) if e.is_disk_full() => {
+                tracing::warn!(
+                    "the write-ahead log is left for the next process, the disk is full: {e}"
+                );
+                Ok(())
+            }
+            other => other,
+        }
     }
 }

@@ -60,6 +60,19 @@ impl Archive {
         }
     }
 
+    /// [`Archive::settle_unless_busy`], but a full disk is reported and
+    /// left for later, so what is stored can still be read (and the disk
+    /// cleared) while there is no room to write.
+    pub(crate) async fn settle_unless_full(&self) -> Result<(), ArchiveError> {
+        match self.settle_unless_busy().await {
+            Err(e) if e.is_disk_full() => {
+                tracing::warn!("threads and index not brought up to date, the disk is full: {e}");
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
     /// Rebuilds the index from the store. Returns how many messages it holds.
     pub async fn reindex(&self) -> Result<u64, ArchiveError> {
         self.rethread().await?;
@@ -84,6 +97,21 @@ impl Archive {
     /// changed since its checkpoint is (re)indexed, what was removed is
     /// dropped. An index built from another store is rebuilt.
     async fn catch_up_index(&self, rebuild: bool) -> Result<u64, ArchiveError> {
+        match self.catch_up_index_now(rebuild).await {
+            Err(ArchiveError::Search(e))
+                if !matches!(e, SearchError::Locked(_))
+                    && !crate::error::has_room(&self.index_dir) =>
+            {
+                Err(ArchiveError::DiskFull {
+                    path: self.index_dir.clone(),
+                    detail: e.to_string(),
+                })
+            }
+            other => other,
+        }
+    }
+
+    async fn catch_up_index_now(&self, rebuild: bool) -> Result<u64, ArchiveError> {
         let target = Checkpoint {
             store: self.store.identity().to_owned(),
             seq: self.store.current_seq().await?,

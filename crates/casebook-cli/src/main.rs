@@ -73,6 +73,13 @@ fn report_error(e: &anyhow::Error) {
     for cause in e.chain().skip(1) {
         eprintln!("  caused by: {cause}");
     }
+    if e.chain().any(casebook_archive::is_disk_full) {
+        eprintln!(
+            "The disk is full. Everything stored before this point is kept (`casebook check` \
+             verifies it). Free space on the disk of the data folder (or, for PostgreSQL, of the \
+             database server) and run the command again: it carries on where it stopped."
+        );
+    }
 }
 
 async fn run(args: Args) -> Result<ExitCode> {
@@ -243,6 +250,7 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
                 ),
                 None => (Vec::new(), None),
             };
+            let tags = archive.tags(MessageId(id)).await?;
             output::show(
                 out,
                 &message,
@@ -252,6 +260,7 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
                     customer: &customer,
                     known_as: known_as.as_deref(),
                 },
+                &tags,
                 json,
             )?;
         }

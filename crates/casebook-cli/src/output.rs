@@ -198,6 +198,7 @@ pub fn show(
     thread: &[MessageSummary],
     differences: &[(MessageId, CopyDifference)],
     person: &Person<'_>,
+    tags: &[String],
     json: bool,
 ) -> io::Result<()> {
     let customer = person.customer;
@@ -213,6 +214,7 @@ pub fn show(
             "automated": s.automated.map(|a| a.as_str()),
             "correspondent": s.correspondent,
             "customer": customer.iter().map(crate::customers::match_json).collect::<Vec<_>>(),
+            "tags": tags,
             "known_as": person.known_as,
             "from": { "address": s.from_address, "name": m.from_name },
             "recipients": m.recipients,
@@ -327,6 +329,9 @@ pub fn show(
     }
     for (folder, source) in &m.locations {
         writeln!(out, "Seen in:  {folder}  {source}")?;
+    }
+    if !tags.is_empty() {
+        writeln!(out, "Tags:     {}", tags.join(", "))?;
     }
     for w in &m.warnings {
         writeln!(out, "Warning:  {w}")?;

@@ -52,6 +52,8 @@ pub enum ParseWarning {
     MissingMessageId,
     /// Neither a text nor an HTML body could be found.
     NoReadableText,
+    /// Over one of the [`crate::Limits`]: only part of it was read.
+    OverLimit(crate::limits::OverLimit),
 }
 
 impl std::fmt::Display for ParseWarning {
@@ -64,12 +66,19 @@ impl std::fmt::Display for ParseWarning {
             Self::InvalidDate(v) => write!(f, "Date header is not a date: {v:?}"),
             Self::MissingMessageId => f.write_str("no Message-ID header"),
             Self::NoReadableText => f.write_str("no text or html body"),
+            Self::OverLimit(o) => o.fmt(f),
         }
     }
 }
 
-/// Reads `raw`. Never fails: what cannot be read becomes a warning.
+/// Reads `raw` within the default [`crate::Limits`]. Never fails: what
+/// cannot be read becomes a warning.
 pub fn parse(raw: &[u8]) -> ParsedMessage {
+    crate::limits::parse_within(raw, &crate::Limits::default())
+}
+
+/// Reads all of `raw`, without limits.
+pub(crate) fn from_bytes(raw: &[u8]) -> ParsedMessage {
     match MessageParser::default().parse(raw) {
         Some(message) => from_message(&message),
         None => unparsable(raw),

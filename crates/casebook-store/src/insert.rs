@@ -6,7 +6,7 @@ use crate::location::Backend;
 use crate::model::*;
 use crate::sql::{param_list, value_rows};
 use crate::store::{Store, ROWS_PER_STATEMENT};
-use casebook_mail::{AutomatedKind, MessageId, Sha256};
+use casebook_mail::{AutomatedKind, MessageId, ParseWarning, Sha256};
 use sqlx::{Any, Row, Transaction};
 use std::collections::{HashMap, HashSet};
 use time::OffsetDateTime;
@@ -54,6 +54,26 @@ impl Store {
                 q = q.bind(*id).bind(&m.raw.0[..]);
             }
             q.execute(&mut *tx).await.during("storing raw bytes")?;
+        }
+
+        // Mail over a reading limit is kept whole and flagged where agents
+        // look: the tag `over-limit` (`tag:over-limit` finds them all).
+        for (_, id) in fresh.iter().filter(|(m, _)| {
+            m.parsed
+                .warnings
+                .iter()
+                .any(|w| matches!(w, ParseWarning::OverLimit(_)))
+        }) {
+            sqlx::query(
+                "INSERT INTO message_tags (message, tag, added_by, added_at) VALUES ($1, $2, NULL, $3) \
+                 ON CONFLICT (message, tag) DO NOTHING",
+            )
+            .bind(*id)
+            .bind(OVER_LIMIT_TAG)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .during("flagging mail over a limit")?;
         }
 
         let entered: Vec<(i64, Sha256)> = fresh.iter().map(|(m, id)| (*id, m.sha256)).collect();
@@ -117,6 +137,9 @@ impl Store {
 }
 
 const MESSAGE_COLUMNS: usize = 20;
+
+/// The tag given to mail over one of the reading limits.
+pub const OVER_LIMIT_TAG: &str = "over-limit";
 
 /// Inserts the messages whose bytes are new; RETURNING names the rows made.
 async fn insert_new(

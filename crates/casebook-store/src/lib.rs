@@ -43,6 +43,7 @@ pub use copy::CopyReport;
 pub use customers::{Correction, NewCustomerList, NewCustomerRecord};
 pub use erasure::Erasure;
 pub use error::StoreError;
+pub use insert::OVER_LIMIT_TAG;
 pub use location::{Backend, StoreLocation};
 pub use model::{
     AuditEntry, CustomerList, CustomerRecordRow, DomainMatch, ErasedMessage, FolderRecord,

@@ -561,10 +561,20 @@ pub(crate) async fn add_tag(
     }
 }
 
+/// Conversations shown per thread page: a thread of ten thousand messages
+/// is read and rendered a page at a time.
+const THREAD_PAGE: usize = 100;
+
+#[derive(Deserialize, Default)]
+pub(crate) struct ThreadPage {
+    page: Option<usize>,
+}
+
 pub(crate) async fn thread(
     State(app): State<App>,
     browser: Browser,
     Path(id): Path<i64>,
+    Query(at): Query<ThreadPage>,
 ) -> Response {
     let session = &browser.session;
     if !auth::allowed(&session.user, READS_MAIL) {
@@ -575,54 +585,78 @@ pub(crate) async fn thread(
         Ok(_) => return view::not_found_page(Some(session), &format!("There is no thread {id}.")),
         Err(e) => return view::internal_error(&e),
     };
-    let mut messages = Vec::with_capacity(summaries.len());
-    for s in &summaries {
-        match app.archive.message(s.id).await {
-            Ok(Some(m)) => messages.push(m),
-            Ok(None) => {}
-            Err(e) => return view::internal_error(&e),
+    // One entry per customer message (with its reply beside it) and per
+    // message of ours that answers none of them.
+    let paired: std::collections::HashSet<MessageId> =
+        summaries.iter().filter_map(|m| m.reply_id).collect();
+    let entries: Vec<&casebook_archive::MessageSummary> = summaries
+        .iter()
+        .filter(|m| !paired.contains(&m.id))
+        .collect();
+    let pages = entries.len().div_ceil(THREAD_PAGE).max(1);
+    let page_no = at.page.unwrap_or(1).clamp(1, pages);
+    let shown = &entries[(page_no - 1) * THREAD_PAGE..entries.len().min(page_no * THREAD_PAGE)];
+    let mut loaded: std::collections::HashMap<MessageId, StoredMessage> =
+        std::collections::HashMap::with_capacity(shown.len() * 2);
+    for s in shown {
+        for wanted in std::iter::once(s.id).chain(s.reply_id) {
+            match app.archive.message(wanted).await {
+                Ok(Some(m)) => {
+                    loaded.insert(wanted, m);
+                }
+                Ok(None) => {}
+                Err(e) => return view::internal_error(&e),
+            }
         }
     }
-    let by_id = |mid: MessageId| messages.iter().find(|m| m.summary.id == mid);
-    let paired: std::collections::HashSet<MessageId> =
-        messages.iter().filter_map(|m| m.summary.reply_id).collect();
-    let subject = messages
+    let subject = summaries
         .first()
-        .map(|m| m.summary.subject.clone())
+        .map(|m| m.subject.clone())
         .unwrap_or_default();
-    let mut correspondents: Vec<&str> = messages
+    let correspondents: std::collections::BTreeSet<&str> = summaries
         .iter()
-        .filter_map(|m| m.summary.correspondent.as_deref())
+        .filter_map(|m| m.correspondent.as_deref())
         .collect();
-    correspondents.dedup();
     let mut customer = Vec::new();
-    for c in correspondents {
+    for c in correspondents.into_iter().take(THREAD_PAGE) {
         match app.archive.customer_matches_of(c).await {
             Ok(found) => customer.extend(found),
             Err(e) => return view::internal_error(&e),
         }
     }
+    let link = |n: usize| format!("/threads/{id}?page={n}");
     let body = html! {
         h1 { (subject) }
         @for c in &customer {
             p.customer { "Customer: " (customer_line(c)) }
         }
-        p.muted { (messages.len()) " messages; each customer message beside our reply" }
-        @for m in messages.iter().filter(|m| !paired.contains(&m.summary.id)) {
-            div.pair {
-                @if m.summary.direction == Direction::Outbound {
-                    div.placeholder {}
-                    div.ours { (message_card(m)) }
-                } @else {
-                    div.theirs { (message_card(m)) }
-                    @match m.summary.reply_id.and_then(by_id) {
-                        Some(reply) => div.ours {
-                            @if let Some(secs) = m.summary.response_secs { p.muted { "answered after " (view::duration(secs)) } }
-                            (message_card(reply))
-                        },
-                        None => div.placeholder { @if m.summary.direction == Direction::Inbound { p.muted { "not answered" } } },
+        p.muted {
+            (summaries.len()) " messages; each customer message beside our reply"
+            @if pages > 1 { " · page " (page_no) " of " (pages) }
+        }
+        @for s in shown {
+            @if let Some(m) = loaded.get(&s.id) {
+                div.pair {
+                    @if m.summary.direction == Direction::Outbound {
+                        div.placeholder {}
+                        div.ours { (message_card(m)) }
+                    } @else {
+                        div.theirs { (message_card(m)) }
+                        @match m.summary.reply_id.and_then(|r| loaded.get(&r)) {
+                            Some(reply) => div.ours {
+                                @if let Some(secs) = m.summary.response_secs { p.muted { "answered after " (view::duration(secs)) } }
+                                (message_card(reply))
+                            },
+                            None => div.placeholder { @if m.summary.direction == Direction::Inbound { p.muted { "not answered" } } },
+                        }
                     }
                 }
+            }
+        }
+        @if pages > 1 {
+            nav.pages {
+                @if page_no > 1 { a href=(link(page_no - 1)) { "← earlier" } " " }
+                @if page_no < pages { a href=(link(page_no + 1)) { "later →" } }
             }
         }
     };

@@ -1,8 +1,10 @@
 //! The `casebook` binary driven as a person or a script would: real files,
 //! a fresh data folder per test, output and exit status checked.
 
+mod bounds;
 mod crash;
 mod customers;
+mod disk;
 mod encryption;
 mod erasure;
 mod integrity;

@@ -1,0 +1,197 @@
+//! Hostile sizes: a 100 MB message, one of 10,000 MIME parts, a header of
+//! 1 MB, a thread of 10,000 messages. Each is stored whole and byte-exact;
+//! what is over a reading limit is tagged `over-limit` with a warning
+//! naming the limit; the import stays within a fixed memory ceiling
+//! (enforced by the kernel: over it, allocation fails and the test fails).
+
+use crate::web::{add_user, Server};
+use crate::Casebook;
+use std::io::Write;
+use std::process::Command;
+
+/// Heap and other private memory the import may use (RLIMIT_DATA).
+const MEMORY_CEILING: u64 = 512 * 1024 * 1024;
+const THREAD: usize = 10_000;
+
+fn big_message(dir: &std::path::Path) -> Vec<u8> {
+    let mut raw = b"From: big@customer.example\r\nTo: support@casebook.example\r\nSubject: packet capture\r\n\
+Message-ID: <big@customer.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
+--b\r\nContent-Type: text/plain\r\n\r\nThe capture of the dropped SIP calls is attached.\r\n\
+--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=calls.pcap\r\n\
+Content-Transfer-Encoding: base64\r\n\r\n"
+        .to_vec();
+    // Varied lines, so the archive's compression cannot shrink the problem away.
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    while raw.len() < 100 * 1024 * 1024 {
+        for _ in 0..76 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            raw.push(alphabet[(state % 64) as usize]);
+        }
+        raw.extend_from_slice(b"\r\n");
+    }
+    raw.extend_from_slice(b"--b--\r\n");
+    std::fs::write(dir.join("big.eml"), &raw).expect("write");
+    raw
+}
+
+fn many_parts(dir: &std::path::Path) {
+    let mut raw = b"From: parts@customer.example\r\nTo: support@casebook.example\r\nSubject: all the logs\r\n\
+Message-ID: <parts@customer.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=p\r\n\r\n"
+        .to_vec();
+    for i in 0..10_000 {
+        write!(raw, "--p\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=trunk{i}.log\r\n\r\nregistration {i} failed\r\n").expect("write");
+    }
+    raw.extend_from_slice(b"--p--\r\n");
+    std::fs::write(dir.join("parts.eml"), raw).expect("write");
+}
+
+fn huge_header(dir: &std::path::Path) {
+    let mut raw = b"From: header@customer.example\r\nTo: support@casebook.example\r\nSubject: looping mail\r\n\
+Message-ID: <header@customer.example>\r\nReferences:"
+        .to_vec();
+    let mut i = 0;
+    while raw.len() < 1024 * 1024 {
+        write!(raw, "\r\n <loop{i}@relay.example>").expect("write");
+        i += 1;
+    }
+    raw.extend_from_slice(b"\r\n\r\nThe relay loops.\r\n");
+    std::fs::write(dir.join("header.eml"), raw).expect("write");
+}
+
+fn long_thread(dir: &std::path::Path) {
+    let thread = dir.join("thread");
+    std::fs::create_dir(&thread).expect("mkdir");
+    for n in 0..THREAD {
+        let (from, to) = if n % 2 == 0 {
+            ("ann@customer.example", "support@casebook.example")
+        } else {
+            ("sam@casebook.example", "ann@customer.example")
+        };
+        let parent = match n {
+            0 => String::new(),
+            _ => format!("In-Reply-To: <t{}@x.example>\r\n", n - 1),
+        };
+        let minute = n % 60;
+        let hour = (n / 60) % 24;
+        let day = 1 + n / 1440;
+        let raw = format!(
+            "From: {from}\r\nTo: {to}\r\nSubject: Re: trunk keeps dropping\r\nMessage-ID: <t{n}@x.example>\r\n\
+{parent}Date: {day} Jul 2008 {hour:02}:{minute:02}:00 +0000\r\n\r\nround {n}\r\n"
+        );
+        std::fs::write(thread.join(format!("{n:05}.eml")), raw).expect("write");
+    }
+}
+
+/// `casebook ARGS` under a kernel-enforced memory ceiling.
+fn limited(cb: &Casebook, args: &[&str]) -> std::process::Output {
+    let inner = cb.command(args);
+    let mut command = Command::new("prlimit");
+    command
+        .arg(format!("--data={MEMORY_CEILING}"))
+        .arg("--")
+        .arg(inner.get_program())
+        .args(inner.get_args());
+    for (key, value) in inner.get_envs() {
+        match value {
+            Some(v) => command.env(key, v),
+            None => command.env_remove(key),
+        };
+    }
+    command
+        .output()
+        .expect("prlimit (util-linux) runs casebook")
+}
+
+#[test]
+fn hostile_sizes_are_stored_whole_flagged_and_read_within_limits() {
+    let cb = Casebook::new();
+    let mail = std::path::Path::new(cb.mail_dir()).to_owned();
+    let big = big_message(&mail);
+    many_parts(&mail);
+    huge_header(&mail);
+    long_thread(&mail);
+
+    let out = limited(&cb, &["import", cb.mail_dir()]);
+    assert!(
+        out.status.success(),
+        "import within {MEMORY_CEILING} bytes: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stats = cb.json(&["stats", "--json"]);
+    assert_eq!(stats["messages"], THREAD as u64 + 3, "nothing dropped");
+
+    let flagged = cb.json(&["search", "--json", "--", "tag:over-limit"]);
+    let mut subjects: Vec<&str> = flagged["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .filter_map(|h| h["subject"].as_str())
+        .collect();
+    subjects.sort_unstable();
+    assert_eq!(subjects, ["all the logs", "looping mail", "packet capture"]);
+
+    let big_id = crate::id_of(&cb, "big@customer.example");
+    assert!(
+        cb.run(&["raw", &big_id.to_string()]).stdout == big,
+        "the 100 MB message comes back byte for byte"
+    );
+    let shown = cb.ok(&["show", &big_id.to_string()]);
+    assert!(shown.contains("over limits.parse_bytes"), "{shown}");
+    assert!(
+        shown.contains("dropped SIP calls"),
+        "its text is read: {shown}"
+    );
+    let parts = cb.ok(&[
+        "show",
+        &crate::id_of(&cb, "parts@customer.example").to_string(),
+    ]);
+    assert!(
+        parts.contains("over limits.parts: 10000 attachments, the first 1000 listed"),
+        "{parts}"
+    );
+    assert_eq!(parts.matches("Attached:").count(), 1000);
+    let header = cb.ok(&[
+        "show",
+        &crate::id_of(&cb, "header@customer.example").to_string(),
+    ]);
+    assert!(header.contains("over limits.header_bytes"), "{header}");
+    assert!(header.contains("over limits.references"), "{header}");
+    assert!(header.contains("Tags:     over-limit"), "{header}");
+
+    // The long thread is one thread, read a page at a time on the web.
+    let first = crate::id_of(&cb, "t0@x.example");
+    let shown = cb.json(&["show", "--json", &first.to_string()]);
+    let thread = shown["thread_id"].as_i64().expect("threaded");
+    let listed = cb.json(&["thread", "--json", &thread.to_string()]);
+    assert_eq!(
+        listed["messages"].as_array().map(Vec::len),
+        Some(THREAD),
+        "one thread of all of them"
+    );
+    add_user(&cb, "ann", "agent");
+    let server = Server::start(&cb);
+    let agent = server.log_in("ann");
+    let page = server.page(&format!("/threads/{thread}"), &agent);
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("10000 messages"),
+        "{}",
+        &page.body[..500]
+    );
+    assert!(
+        page.body.contains("page 1 of 50"),
+        "5,000 pairs, 100 a page"
+    );
+    assert_eq!(page.body.matches("class=\"pair\"").count(), 100);
+    let last = server.page(&format!("/threads/{thread}?page=50"), &agent);
+    assert!(
+        last.body.contains("round 9999"),
+        "the last page ends the thread"
+    );
+
+    let check = cb.json(&["check", "--json"]);
+    assert_eq!(check["clean"], true, "{check}");
+}

@@ -1,0 +1,106 @@
+//! A full disk: the data folder on a small tmpfs (a real filesystem that
+//! really fills up). The import stops with an error that says what
+//! happened and what to do, what was stored stays readable and whole, and
+//! once there is room again the same import carries on to the end.
+
+use crate::Casebook;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A tmpfs this test mounted; unmounted (that mount only) when dropped.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(at: &Path, size: &str) -> Self {
+        std::fs::create_dir_all(at).expect("mount point");
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .status()
+            .expect("mount runs");
+        assert!(
+            status.success(),
+            "mounting a {size} tmpfs at {} failed: this test needs root (scripts/test runs as root on a fresh machine)",
+            at.display()
+        );
+        Self(at.to_owned())
+    }
+
+    fn grow(&self, size: &str) {
+        let status = Command::new("mount")
+            .args(["-o", &format!("remount,size={size}")])
+            .arg(&self.0)
+            .status()
+            .expect("mount runs");
+        assert!(status.success(), "remount of {}", self.0.display());
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_stops_the_import_clearly_and_loses_nothing_stored() {
+    let reference = Casebook::new();
+    let corpus = reference.data_path().join("corpus");
+    reference.ok(&[
+        "corpus",
+        "--messages",
+        "3000",
+        "--seed",
+        "5",
+        "--out",
+        corpus.to_str().expect("utf-8"),
+    ]);
+    let maildir = corpus.join("Maildir");
+    let maildir = maildir.to_str().expect("utf-8");
+    reference.ok(&["import", maildir]);
+    let all = reference.json(&["stats", "--json"]);
+
+    let cb = Casebook::new();
+    // The archive's own folder on a disk too small for it: the database
+    // and the index (on PostgreSQL, the index alone, so a smaller disk).
+    let size = match casebook_testkit::backend() {
+        "postgres" => "256k",
+        _ => "2m",
+    };
+    let disk = Tmpfs::mount(&cb.data_path().join("archive"), size);
+    let full = cb.run(&["import", maildir]);
+    let said = String::from_utf8_lossy(&full.stderr);
+    assert!(!full.status.success(), "the import cannot finish: {said}");
+    assert!(said.contains("The disk is full"), "{said}");
+    assert!(said.contains("run the command again"), "{said}");
+
+    // With the disk still full, what was stored can be read.
+    let partial = cb.run(&["stats", "--json"]);
+    assert!(
+        partial.status.success(),
+        "reading works on a full disk: {}",
+        String::from_utf8_lossy(&partial.stderr)
+    );
+    let partial: serde_json::Value = serde_json::from_slice(&partial.stdout).expect("JSON");
+    if casebook_testkit::backend() == "postgres" {
+        // The store is on the database server's disk: all stored, the
+        // index (here) behind.
+        assert_eq!(partial["messages"], all["messages"]);
+        assert!(partial["index"]["documents"].as_u64() < all["messages"].as_u64());
+    } else {
+        assert!(partial["messages"].as_u64() < all["messages"].as_u64());
+    }
+
+    disk.grow("256m");
+    cb.ok(&["import", maildir]);
+    let after = cb.json(&["stats", "--json"]);
+    assert_eq!(after["messages"], all["messages"], "every message, once");
+    assert_eq!(after["copies"], all["copies"]);
+    assert_eq!(after["threads"], all["threads"]);
+    assert_eq!(
+        after["index"]["documents"], all["messages"],
+        "the index caught up"
+    );
+    assert_eq!(cb.json(&["check", "--json"])["clean"], true);
+    drop(disk);
+}
