@@ -51,14 +51,20 @@ pub struct ListFile {
 
 /// Text of the file: UTF-8 (a byte-order mark is dropped) if it is valid
 /// UTF-8, else Windows-1252, the superset of Latin-1 spreadsheets write.
+/// NUL characters become U+FFFD: no database text column holds them.
 fn decode(bytes: &[u8]) -> (String, &'static str) {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
+    let (text, encoding) = match std::str::from_utf8(bytes) {
         Ok(s) => (s.to_owned(), "UTF-8"),
         Err(_) => {
             let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
             (text.into_owned(), "Windows-1252")
         }
+    };
+    if text.contains('\0') {
+        (text.replace('\0', "\u{FFFD}"), encoding)
+    } else {
+        (text, encoding)
     }
 }
 
@@ -285,6 +291,12 @@ mod tests {
         let newline = read_list(files[3], &[]).expect("readable");
         assert_eq!(newline.records[0].name.as_deref(), Some("Ann\nLee"));
         assert_eq!(newline.records[1].line, 4, "a quoted line break is one row");
+    }
+
+    #[test]
+    fn nul_characters_do_not_reach_the_records() {
+        let list = read_list(b"email,name\nann@acme.example,Ann\0Lee\n", &[]).expect("readable");
+        assert_eq!(list.records[0].name.as_deref(), Some("Ann\u{FFFD}Lee"));
     }
 
     #[test]

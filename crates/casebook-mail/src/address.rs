@@ -14,7 +14,10 @@ impl EmailAddress {
             .trim_end_matches('>')
             .trim();
         let (local, domain) = trimmed.rsplit_once('@')?;
-        if local.is_empty() || domain.is_empty() || trimmed.chars().any(char::is_whitespace) {
+        if local.is_empty()
+            || domain.is_empty()
+            || trimmed.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
             return None;
         }
         Some(Self(trimmed.to_lowercase()))

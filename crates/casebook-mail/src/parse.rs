@@ -79,9 +79,54 @@ pub fn parse(raw: &[u8]) -> ParsedMessage {
 
 /// Reads all of `raw`, without limits.
 pub(crate) fn from_bytes(raw: &[u8]) -> ParsedMessage {
-    match MessageParser::default().parse(raw) {
+    let mut parsed = match MessageParser::default().parse(raw) {
         Some(message) => from_message(&message),
         None => unparsable(raw),
+    };
+    without_nul(&mut parsed);
+    parsed
+}
+
+/// NUL characters replaced by U+FFFD in everything read out of a message:
+/// text columns cannot hold them (PostgreSQL refuses the whole row), and
+/// the raw bytes keep the original anyway.
+fn without_nul(m: &mut ParsedMessage) {
+    let clean = |s: &mut String| {
+        if s.contains('\0') {
+            *s = s.replace('\0', "\u{FFFD}");
+        }
+    };
+    clean(&mut m.subject);
+    clean(&mut m.text);
+    for id in m
+        .message_id
+        .iter_mut()
+        .chain(&mut m.in_reply_to)
+        .chain(&mut m.references)
+    {
+        clean(id);
+    }
+    for mailbox in m
+        .from
+        .iter_mut()
+        .chain(&mut m.to)
+        .chain(&mut m.cc)
+        .chain(&mut m.bcc)
+    {
+        if let Some(name) = &mut mailbox.name {
+            clean(name);
+        }
+    }
+    for a in &mut m.attachments {
+        clean(&mut a.content_type);
+        if let Some(name) = &mut a.name {
+            clean(name);
+        }
+    }
+    for w in &mut m.warnings {
+        if let ParseWarning::UnusableFrom(v) | ParseWarning::InvalidDate(v) = w {
+            clean(v);
+        }
     }
 }
 
@@ -317,6 +362,20 @@ Subject: =?utf-8?q?Caf=C3=A9?= trunk\r\n\r\nbody\r\n";
             .contains(&ParseWarning::InvalidDate("yesterday-ish".into())));
         assert!(m.warnings.contains(&ParseWarning::MissingMessageId));
         assert_eq!(m.text, "hello");
+    }
+
+    #[test]
+    fn nul_characters_never_reach_the_text_columns() {
+        let m = parse(
+            b"From: \"A\0nn\" <ann@b.example>\nDate: x\0y\nSubject: hi\0there\nMessage-ID: <a\0b@c>\n\
+Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nbody\0text\n\
+--b\nContent-Disposition: attachment; filename=\"l\0og.txt\"\n\nx\n--b--\n",
+        );
+        let debug = format!("{m:?}");
+        assert!(!debug.contains("\\0"), "{debug}");
+        assert_eq!(m.subject, "hi\u{FFFD}there");
+        assert!(m.text.contains("body\u{FFFD}text"), "{}", m.text);
+        assert_eq!(EmailAddress::parse("a\0b@c.example"), None);
     }
 
     #[test]
