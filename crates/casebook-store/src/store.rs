@@ -97,6 +97,11 @@ impl Store {
                                 // pages for a later copy of the file.
                                 "PRAGMA secure_delete = ON",
                                 "PRAGMA busy_timeout = 30000",
+                                // Statement journals (every multi-row
+                                // statement inside a transaction keeps one)
+                                // in memory, not in a temp file written
+                                // page by page.
+                                "PRAGMA temp_store = MEMORY",
                             ] {
                                 conn.execute(pragma).await?;
                             }
