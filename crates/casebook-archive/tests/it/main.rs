@@ -53,7 +53,19 @@ pub fn fixtures() -> PathBuf {
 /// Maps every stored message (copies too) to its corpus key, read from
 /// its raw bytes' `X-Corpus-Key` header.
 pub async fn keys(archive: &Archive) -> HashMap<String, MessageId> {
-    let mut out = HashMap::new();
+    every_raw(archive)
+        .await
+        .into_iter()
+        .map(|(id, _, raw)| (corpus_key(&raw), id))
+        .collect()
+}
+
+/// Every stored message, copies too: its id, the summary of the message
+/// it belongs to (a copy's original), and its raw bytes.
+pub async fn every_raw(
+    archive: &Archive,
+) -> Vec<(MessageId, casebook_archive::MessageSummary, Vec<u8>)> {
+    let mut out = Vec::new();
     let mut after = MessageId(0);
     loop {
         let page = archive.list(after, 500).await.expect("list");
@@ -63,7 +75,7 @@ pub async fn keys(archive: &Archive) -> HashMap<String, MessageId> {
             let message = archive.message(m.id).await.expect("read").expect("exists");
             for id in std::iter::once(m.id).chain(message.copies) {
                 let raw = archive.raw(id).await.expect("raw").expect("exists");
-                out.insert(corpus_key(&raw), id);
+                out.push((id, m.clone(), raw));
             }
         }
     }

@@ -3,7 +3,7 @@
 //! nothing, and the order files arrive in does not change the threads.
 
 use crate::{import, open};
-use casebook_archive::{Archive, MessageId};
+use casebook_archive::Archive;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as RunnerConfig, TestRunner};
 use std::collections::{BTreeMap, BTreeSet};
@@ -80,22 +80,14 @@ fn write_all(dir: &Path, messages: &[Vec<u8>], order: impl Iterator<Item = usize
 /// Every message the archive holds (copies too): raw bytes → the thread
 /// it is in (a copy is in its original's).
 async fn stored(archive: &Archive) -> BTreeMap<Vec<u8>, i64> {
-    let mut out = BTreeMap::new();
-    let mut after = MessageId(0);
-    loop {
-        let page = archive.list(after, 500).await.expect("list");
-        let Some(last) = page.last() else { break };
-        after = last.id;
-        for m in page {
-            let thread = m.thread_id.expect("every message is threaded").0;
-            let message = archive.message(m.id).await.expect("read").expect("exists");
-            for id in std::iter::once(m.id).chain(message.copies) {
-                let raw = archive.raw(id).await.expect("raw").expect("exists");
-                out.insert(raw, thread);
-            }
-        }
-    }
-    out
+    crate::every_raw(archive)
+        .await
+        .into_iter()
+        .map(|(_, summary, raw)| {
+            let thread = summary.thread_id.expect("every message is threaded");
+            (raw, thread.0)
+        })
+        .collect()
 }
 
 /// The threads as groups of raw messages, independent of ids.

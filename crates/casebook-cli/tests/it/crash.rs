@@ -35,20 +35,6 @@ pub(crate) fn kill_points(span: Duration, kills: usize, seed: u64) -> Vec<Durati
         .collect()
 }
 
-fn generate_corpus(cb: &Casebook, messages: usize, seed: u64) -> std::path::PathBuf {
-    let out = cb.data_path().join(format!("corpus-{seed}"));
-    cb.ok(&[
-        "corpus",
-        "--messages",
-        &messages.to_string(),
-        "--seed",
-        &seed.to_string(),
-        "--out",
-        out.to_str().expect("utf-8"),
-    ]);
-    out.join("Maildir")
-}
-
 fn counts(cb: &Casebook) -> (u64, u64) {
     let stats = cb.json(&["stats", "--json"]);
     let n = |k: &str| {
@@ -70,7 +56,7 @@ fn an_import_killed_at_any_moment_stores_each_message_once() {
     let messages = setting("CASEBOOK_CRASH_MESSAGES", 1500);
     let kills = setting("CASEBOOK_CRASH_KILLS", 8);
     let reference = Casebook::new();
-    let maildir = generate_corpus(&reference, messages, 11);
+    let maildir = reference.corpus(messages, 11);
     let started = Instant::now();
     reference.ok(&["import", maildir.to_str().expect("utf-8")]);
     let span = started.elapsed();
@@ -124,7 +110,7 @@ fn serve_killed_while_it_writes_keeps_every_change_it_acknowledged() {
     for round in 0..rounds {
         // Load besides the writes: another process imports new mail into
         // the same archive while the server tags and catches up its index.
-        let incoming = generate_corpus(&cb, 300, 100 + round as u64);
+        let incoming = cb.corpus(300, 100 + round as u64);
         let importer = cb
             .command(&["import", incoming.to_str().expect("utf-8")])
             .stdout(Stdio::null())

@@ -45,17 +45,7 @@ impl Drop for Tmpfs {
 #[test]
 fn a_full_disk_stops_the_import_clearly_and_loses_nothing_stored() {
     let reference = Casebook::new();
-    let corpus = reference.data_path().join("corpus");
-    reference.ok(&[
-        "corpus",
-        "--messages",
-        "3000",
-        "--seed",
-        "5",
-        "--out",
-        corpus.to_str().expect("utf-8"),
-    ]);
-    let maildir = corpus.join("Maildir");
+    let maildir = reference.corpus(3000, 5);
     let maildir = maildir.to_str().expect("utf-8");
     reference.ok(&["import", maildir]);
     let all = reference.json(&["stats", "--json"]);

@@ -221,17 +221,8 @@ fn held_mail_survives_retention_and_erasure() {
 #[test]
 fn aggregate_statistics_single_out_nobody_and_survive_an_erasure() {
     let cb = Casebook::new();
-    let corpus = cb.data_path().join("corpus");
-    cb.ok(&[
-        "corpus",
-        "--messages",
-        "800",
-        "--seed",
-        "3",
-        "--out",
-        corpus.to_str().expect("utf-8"),
-    ]);
-    cb.ok(&["import", corpus.join("Maildir").to_str().expect("utf-8")]);
+    let maildir = cb.corpus(800, 3);
+    cb.ok(&["import", maildir.to_str().expect("utf-8")]);
     let before = cb.json(&["stats", "--aggregate", "--json"]);
     let cells = before["cells"].as_array().expect("cells");
     assert!(!cells.is_empty(), "{before}");

@@ -120,6 +120,22 @@ impl Casebook {
         path
     }
 
+    /// Generates `messages` of support mail (seed `seed`) into this
+    /// process's data folder and returns its Maildir.
+    pub(crate) fn corpus(&self, messages: usize, seed: u64) -> PathBuf {
+        let out = self.data_path().join(format!("corpus-{seed}"));
+        self.ok(&[
+            "corpus",
+            "--messages",
+            &messages.to_string(),
+            "--seed",
+            &seed.to_string(),
+            "--out",
+            out.to_str().expect("utf-8 temp path"),
+        ]);
+        out.join("Maildir")
+    }
+
     pub(crate) fn mail_dir(&self) -> &str {
         self.mail.path().to_str().expect("utf-8 temp path")
     }

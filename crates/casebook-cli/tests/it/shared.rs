@@ -33,21 +33,12 @@ fn stored(cb: &Casebook) -> u64 {
 fn a_searching_process_catches_up_with_a_writing_one_including_removals() {
     let writer = Casebook::new();
     let searcher = writer.another_process();
-    let corpus = writer.mail_dir().to_owned() + "/corpus";
-    writer.ok(&[
-        "corpus",
-        "--messages",
-        "400",
-        "--seed",
-        "11",
-        "--out",
-        &corpus,
-    ]);
+    let maildir = writer.corpus(400, 11);
 
     // The searcher searches over and over while the writer imports; each
     // search is a process that first catches its own index up.
     let mut import = writer
-        .command(&["import", &format!("{corpus}/Maildir")])
+        .command(&["import", maildir.to_str().expect("utf-8")])
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("import starts");
