@@ -28,14 +28,22 @@ const NOBODY: (u32, u32) = (65534, 65534);
 
 impl Dovecot {
     pub fn start(users: &[(&str, &str)]) -> Self {
-        Self::launch(users, false)
+        Self::launch(users, false, None)
     }
 
     pub fn start_with_tls(users: &[(&str, &str)]) -> Self {
-        Self::launch(users, true)
+        Self::launch(users, true, None)
     }
 
-    fn launch(users: &[(&str, &str)], tls: bool) -> Self {
+    /// Also accepts XOAUTH2 and OAUTHBEARER logins, asking the token
+    /// introspection endpoint at `introspection_url` whether a token is
+    /// valid (Dovecot's oauth2 passdb), as a Microsoft 365 or Gmail
+    /// gateway does.
+    pub fn start_with_oauth(users: &[(&str, &str)], introspection_url: &str) -> Self {
+        Self::launch(users, false, Some(introspection_url))
+    }
+
+    fn launch(users: &[(&str, &str)], tls: bool, oauth: Option<&str>) -> Self {
         assert!(
             Path::new(DOVECOT).exists(),
             "{DOVECOT} is missing: run scripts/test, which installs dovecot-imapd"
@@ -57,7 +65,25 @@ impl Dovecot {
         let port = free_port();
         let tls_port = tls.then(free_port);
         let ca_file = tls.then(|| crate::make_certificate(root));
-        let config = config(root, port, tls_port, owner);
+        let mut config = config(root, port, tls_port, owner);
+        if let Some(url) = oauth {
+            fs::write(
+                root.join("oauth2.conf.ext"),
+                format!(
+                    "introspection_mode = post\nintrospection_url = {url}\nforce_introspection = yes\n\
+                     username_attribute = username\nactive_attribute = active\nactive_value = true\n"
+                ),
+            )
+            .expect("oauth2 config");
+            config = config.replace(
+                "auth_mechanisms = plain login\n",
+                &format!(
+                    "auth_mechanisms = plain login xoauth2 oauthbearer\n\
+                     passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {}/oauth2.conf.ext\n}}\n",
+                    root.display()
+                ),
+            );
+        }
         fs::write(root.join("dovecot.conf"), config).expect("dovecot.conf");
         let child = Command::new(DOVECOT)
             .arg("-F")

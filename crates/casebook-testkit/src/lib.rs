@@ -14,11 +14,13 @@ mod certificate;
 mod chromium;
 mod database;
 mod dovecot;
+mod oauth;
 
 pub use certificate::make_certificate;
 pub use chromium::{Chromium, Element};
 pub use database::{backend, database_url, other_database_url};
 pub use dovecot::Dovecot;
+pub use oauth::TokenIntrospection;
 
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};

@@ -529,3 +529,66 @@ fn watch_applies_the_retention_period_when_it_starts() {
     drop(watch);
     assert_eq!(cb.json(&["search", "--json", "subject:trunk"])["total"], 0);
 }
+
+/// OAuth 2 as Microsoft 365 and Gmail require: a real Dovecot checks each
+/// access token with a token-introspection endpoint (the one stand-in:
+/// no OAuth provider installs from Debian). Both mechanisms log in; a
+/// token the provider does not know is refused and named; no token is
+/// printed.
+#[test]
+fn oauth_tokens_log_in_with_xoauth2_and_oauthbearer_and_a_bad_one_is_refused() {
+    let provider = casebook_testkit::TokenIntrospection::start(&[("ya29.good-token", "support")]);
+    let dovecot = Dovecot::start_with_oauth(&[("support", "secret")], &provider.url());
+    dovecot.deliver("support", "INBOX", &question(1));
+    dovecot.deliver("support", "INBOX", &question(2));
+    let oauth = |name: &str, token: &str, mechanism: &str| {
+        format!(
+            "[[account]]\nname = \"{name}\"\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"plain\"\n\
+             username = \"support\"\noauth_token_command = \"printf %s {token}\"\n\
+             oauth_mechanism = \"{mechanism}\"\ntimeout_secs = 20\n",
+            dovecot.port
+        )
+    };
+    let cb = Casebook::new();
+    configure(
+        &cb,
+        &[
+            oauth("m365", "ya29.good-token", "xoauth2"),
+            oauth("gmail", "ya29.good-token", "oauthbearer"),
+            oauth("expired", "ya29.expired-token", "xoauth2"),
+        ]
+        .concat(),
+    );
+    let out = cb.command(&["sync", "--json"]).output().expect("sync runs");
+    assert_eq!(out.status.code(), Some(2), "one account failed");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    let of = |account: &str| -> Vec<&Value> {
+        report
+            .as_array()
+            .map(|a| a.iter().filter(|f| f["account"] == account).collect())
+            .unwrap_or_default()
+    };
+    let inbox = |account: &str| {
+        of(account)
+            .into_iter()
+            .find(|f| f["folder"] == "INBOX")
+            .unwrap_or_else(|| panic!("{account}'s INBOX in {report}"))
+            .clone()
+    };
+    assert_eq!(inbox("m365")["fetched"], 2, "{report}");
+    assert_eq!(inbox("gmail")["fetched"], 2, "{report}");
+    let expired = of("expired");
+    assert!(
+        expired.iter().any(|f| f["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("refused the login of support"))),
+        "{report}"
+    );
+    assert_eq!(cb.json(&["stats", "--json"])["messages"], 2);
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!said.contains("good-token"), "a token was printed: {said}");
+}
