@@ -7,8 +7,14 @@ use crate::{Archive, ArchiveError};
 use casebook_mail::MessageId;
 use casebook_search::{Checkpoint, IndexDoc, SearchError};
 use casebook_store::IndexRow;
+use std::time::{Duration, Instant};
 
 const INDEX_PAGE: u32 = 2_000;
+
+/// How long a write that must index what it stored (an import, a sync)
+/// waits for an index another process is writing (a server indexing a
+/// tag holds it for moments at a time).
+const INDEX_PATIENCE: Duration = Duration::from_secs(60);
 
 impl Archive {
     /// Re-threads if anything changed and indexes what the index lacks.
@@ -18,7 +24,7 @@ impl Archive {
         if self.store.has_unthreaded().await? {
             self.rethread().await?;
         }
-        self.catch_up_index(false).await
+        self.catch_up_index(false, INDEX_PATIENCE).await
     }
 
     /// Brings this process's threads and index up to date with what other
@@ -51,7 +57,7 @@ impl Archive {
         if self.store.has_unthreaded().await? {
             self.rethread().await?;
         }
-        match self.catch_up_index(false).await {
+        match self.catch_up_index(false, Duration::ZERO).await {
             Err(ArchiveError::Search(SearchError::Locked(e))) => {
                 tracing::warn!("index not brought up to date: {e}");
                 Ok(())
@@ -76,7 +82,7 @@ impl Archive {
     /// Rebuilds the index from the store. Returns how many messages it holds.
     pub async fn reindex(&self) -> Result<u64, ArchiveError> {
         self.rethread().await?;
-        self.catch_up_index(true).await
+        self.catch_up_index(true, INDEX_PATIENCE).await
     }
 
     /// Works threads out afresh. The store holds every other writer off
@@ -96,8 +102,8 @@ impl Archive {
     /// Brings this process's index up to the store's latest change: what
     /// changed since its checkpoint is (re)indexed, what was removed is
     /// dropped. An index built from another store is rebuilt.
-    async fn catch_up_index(&self, rebuild: bool) -> Result<u64, ArchiveError> {
-        match self.catch_up_index_now(rebuild).await {
+    async fn catch_up_index(&self, rebuild: bool, patience: Duration) -> Result<u64, ArchiveError> {
+        match self.catch_up_index_now(rebuild, patience).await {
             Err(ArchiveError::Search(e))
                 if !matches!(e, SearchError::Locked(_))
                     && !crate::error::has_room(&self.index_dir) =>
@@ -111,7 +117,23 @@ impl Archive {
         }
     }
 
-    async fn catch_up_index_now(&self, rebuild: bool) -> Result<u64, ArchiveError> {
+    async fn catch_up_index_now(
+        &self,
+        rebuild: bool,
+        patience: Duration,
+    ) -> Result<u64, ArchiveError> {
+        // An index up to date needs no writer (most opens, every search).
+        let seq = self.store.current_seq().await?;
+        if !rebuild {
+            if let Some(c) = self.index.checkpoint()? {
+                if c.store == self.store.identity() && c.seq >= seq {
+                    return Ok(0);
+                }
+            }
+        }
+        // Then the writer, before reading what the index holds, so that
+        // cannot change under us.
+        let mut batch = self.index_batch(patience).await?;
         let target = Checkpoint {
             store: self.store.identity().to_owned(),
             seq: self.store.current_seq().await?,
@@ -125,7 +147,6 @@ impl Archive {
         }
         let from_scratch = since.is_none();
         let since = since.unwrap_or(0);
-        let mut batch = self.index.batch()?;
         let mut removals = 0;
         if from_scratch {
             batch.delete_all()?;
@@ -160,6 +181,28 @@ impl Archive {
         }
         tracing::debug!(count, seq = target.seq, "index caught up");
         Ok(count)
+    }
+}
+
+impl Archive {
+    /// The index's writer, waiting up to `patience` (with growing pauses)
+    /// while another process holds it.
+    async fn index_batch(
+        &self,
+        patience: Duration,
+    ) -> Result<casebook_search::IndexBatch<'_>, ArchiveError> {
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(20);
+        loop {
+            match self.index.batch() {
+                Err(SearchError::Locked(e)) if started.elapsed() + pause <= patience => {
+                    tracing::debug!("the index is busy in another process; waiting: {e}");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(500));
+                }
+                other => return Ok(other?),
+            }
+        }
     }
 }
 

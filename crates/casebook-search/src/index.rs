@@ -233,6 +233,8 @@ impl SearchIndex {
     }
 
     /// Starts a batch of changes, committed together with [`IndexBatch::commit`].
+    /// Only one process writes at a time: another's batch is
+    /// [`SearchError::Locked`].
     pub fn batch(&self) -> Result<IndexBatch<'_>, SearchError> {
         let writer = self
             .index
@@ -241,6 +243,9 @@ impl SearchIndex {
                 tantivy::TantivyError::LockFailure(..) => SearchError::Locked(e),
                 other => SearchError::Index(other),
             })?;
+        // Holding the writer, nobody else changes the index: see what
+        // other processes committed before deciding what to add.
+        self.reader.reload()?;
         Ok(IndexBatch {
             owner: self,
             writer,
