@@ -182,9 +182,7 @@ impl Archive {
         tracing::debug!(count, seq = target.seq, "index caught up");
         Ok(count)
     }
-}
 
-impl Archive {
     /// The index's writer, waiting up to `patience` (with growing pauses)
     /// while another process holds it.
     async fn index_batch(
