@@ -20,6 +20,9 @@ pub struct CheckReport {
     pub missing_from_index: Vec<MessageId>,
     /// Messages the index holds and the store does not.
     pub extra_in_index: Vec<MessageId>,
+    /// Messages the index holds more than once (a search would show them
+    /// twice).
+    pub duplicated_in_index: Vec<MessageId>,
     /// The integrity chain against what the archive holds.
     pub chain: ChainReport,
     /// Messages `--repair` entered into the chain (stored before it
@@ -38,6 +41,7 @@ impl CheckReport {
             && self.rows.is_empty()
             && self.missing_from_index.is_empty()
             && self.extra_in_index.is_empty()
+            && self.duplicated_in_index.is_empty()
             && self.chain.verifies()
     }
 }
@@ -61,8 +65,9 @@ impl Archive {
             if !chained.is_empty() {
                 self.store.chain_unchained(&chained).await?;
             }
-            let reindex =
-                !report.missing_from_index.is_empty() || !report.extra_in_index.is_empty();
+            let reindex = !report.missing_from_index.is_empty()
+                || !report.extra_in_index.is_empty()
+                || !report.duplicated_in_index.is_empty();
             if reindex {
                 self.reindex().await?;
             } else {
@@ -83,7 +88,15 @@ impl Archive {
         let (raw_checked, damaged) = self.store.check_raw(&mut *progress).await?;
         let rows = self.store.check_rows().await?;
         let store: BTreeSet<MessageId> = self.store.indexable_ids().await?.into_iter().collect();
-        let index: BTreeSet<MessageId> = self.index.ids()?.into_iter().collect();
+        let indexed = self.index.ids()?;
+        let duplicated_in_index: Vec<MessageId> = indexed
+            .windows(2)
+            .filter(|pair| pair[0] == pair[1])
+            .map(|pair| pair[0])
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let index: BTreeSet<MessageId> = indexed.into_iter().collect();
         let chain = self.store.verify_chain().await?;
         Ok(CheckReport {
             chain,
@@ -93,6 +106,7 @@ impl Archive {
             rows,
             missing_from_index: store.difference(&index).copied().collect(),
             extra_in_index: index.difference(&store).copied().collect(),
+            duplicated_in_index,
             repaired_rows: 0,
             reindexed: false,
         })

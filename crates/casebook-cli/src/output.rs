@@ -854,6 +854,7 @@ pub fn check(
             "unthreaded": r.rows.unthreaded,
             "missing_from_index": ids(&r.missing_from_index),
             "extra_in_index": ids(&r.extra_in_index),
+            "duplicated_in_index": ids(&r.duplicated_in_index),
             "repaired_rows": r.repaired_rows,
             "reindexed": r.reindexed,
             "chain": {
@@ -927,6 +928,10 @@ pub fn check(
         (
             r.extra_in_index.len() as u64,
             "search results for messages the store does not have",
+        ),
+        (
+            r.duplicated_in_index.len() as u64,
+            "messages the search index holds twice",
         ),
     ] {
         if n > 0 {

@@ -319,8 +319,9 @@ impl SearchIndex {
         })
     }
 
-    /// The ids of every message the index holds, ascending (for checking
-    /// it against the store).
+    /// The id of every document the index holds, ascending, one entry per
+    /// document (a message indexed twice appears twice), for checking it
+    /// against the store.
     pub fn ids(&self) -> Result<Vec<MessageId>, SearchError> {
         let searcher = self.reader.searcher();
         let mut ids = Vec::new();

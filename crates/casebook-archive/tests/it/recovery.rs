@@ -96,3 +96,56 @@ async fn stored_but_unindexed_mail_is_indexed_on_the_next_run() {
         "threaded on the way"
     );
 }
+
+/// A message the index holds twice (as a crash at the wrong moment could
+/// leave) is found by `check` and removed by `check --repair`.
+#[tokio::test(flavor = "multi_thread")]
+async fn check_finds_a_message_indexed_twice_and_repair_fixes_it() {
+    let mail = tempfile::tempdir().expect("tempdir");
+    write_message(mail.path(), "a", "gnocchi");
+    write_message(mail.path(), "b", "ravioli");
+    let data = tempfile::tempdir().expect("tempdir");
+    let first = {
+        let archive = open(data.path()).await;
+        import(&archive, &[mail.path().to_owned()]).await;
+        let page = archive
+            .search(&SearchRequest::new("gnocchi"))
+            .await
+            .expect("search");
+        page.hits[0].summary.id
+    };
+    {
+        // Behind the archive's back: the same message added again.
+        let index = casebook_search::SearchIndex::open(&data.path().join("index")).expect("index");
+        let checkpoint = index.checkpoint().expect("meta").expect("a checkpoint");
+        let mut batch = index.batch().expect("writer");
+        batch
+            .add(&casebook_search::IndexDoc {
+                id: first,
+                thread: casebook_archive::ThreadId(first.0),
+                date: None,
+                direction: casebook_archive::Direction::Inbound,
+                from: "ann@customer.example".into(),
+                to: String::new(),
+                subject: "gnocchi".into(),
+                body: "gnocchi".into(),
+                has_attachment: false,
+                answered: false,
+                tags: Vec::new(),
+            })
+            .expect("add");
+        batch.commit(&checkpoint).expect("commit");
+    }
+    let archive = open(data.path()).await;
+    let found = archive.check(false, |_| {}).await.expect("check");
+    assert_eq!(found.duplicated_in_index, [first]);
+    assert!(!found.is_clean());
+    let repaired = archive.check(true, |_| {}).await.expect("check --repair");
+    assert!(repaired.is_clean(), "{repaired:?}");
+    assert!(repaired.reindexed);
+    let page = archive
+        .search(&SearchRequest::new("gnocchi"))
+        .await
+        .expect("search");
+    assert_eq!(page.total, 1, "one hit again");
+}
