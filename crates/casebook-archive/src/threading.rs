@@ -466,7 +466,7 @@ mod tests {
                             parents.iter().map(|p| format!("m{p}")).collect();
                         ThreadRow {
                             id: MessageId(i as i64 + 1),
-                            sha256: Sha256(*sha2_like(i)),
+                            sha256: distinct_digest(i),
                             message_id: mid.map(|m| format!("m{m}")),
                             in_reply_to: parents.last().cloned().into_iter().collect(),
                             references: parents,
@@ -488,10 +488,10 @@ mod tests {
         }
 
         /// A distinct digest per row, as the store guarantees.
-        fn sha2_like(i: usize) -> Box<[u8; 32]> {
+        fn distinct_digest(i: usize) -> Sha256 {
             let mut d = [0u8; 32];
             d[..8].copy_from_slice(&(i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15).to_be_bytes());
-            Box::new(d)
+            Sha256(d)
         }
 
         /// What a person sees of threading: for each message, its thread's

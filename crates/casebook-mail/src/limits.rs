@@ -5,6 +5,7 @@
 //! and one hostile message cannot take the memory of a whole import.
 
 use crate::parse::{from_bytes, ParseWarning, ParsedMessage};
+use crate::sniff::header_block_len;
 
 /// The limits, each configurable (`[limits]` in the config file).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,7 +130,15 @@ pub fn parse_within(raw: &[u8], limits: &Limits) -> ParsedMessage {
         let cut = parsed.references.len() - limits.references;
         parsed.references.drain(..cut);
     }
-    let header = header_len(&raw[..read]);
+    // Only as far as the limit: a whole CRLF message would be scanned
+    // for a bare blank line otherwise. The full size is measured only for
+    // a header over it.
+    let parsed_part = &raw[..read];
+    let within = &parsed_part[..parsed_part.len().min(limits.header_bytes + 4)];
+    let header = match header_block_len(within) {
+        Some(len) => len,
+        None => header_block_len(parsed_part).unwrap_or(parsed_part.len()),
+    };
     if header > limits.header_bytes {
         over.push(OverLimit::Header {
             size: header as u64,
@@ -151,16 +160,6 @@ fn floor_char_boundary(text: &str, at: usize) -> usize {
         .rev()
         .find(|&i| text.is_char_boundary(i))
         .unwrap_or(0)
-}
-
-/// Bytes up to the first blank line (the whole input if there is none).
-fn header_len(raw: &[u8]) -> usize {
-    let lf = raw.windows(2).position(|w| w == b"\n\n");
-    let crlf = raw.windows(4).position(|w| w == b"\r\n\r\n");
-    match (lf, crlf) {
-        (Some(a), Some(b)) => a.min(b),
-        (a, b) => a.or(b).unwrap_or(raw.len()),
-    }
 }
 
 #[cfg(test)]

@@ -46,7 +46,8 @@ pub fn check_is_mail(raw: &[u8]) -> Result<(), NotMail> {
         .position(|b| !b.is_ascii_whitespace())
         .ok_or(NotMail::Empty)?;
     let raw = &raw[start..];
-    let header_end = find_header_end(raw);
+    let limit = raw.len().min(256 * 1024);
+    let header_end = header_block_len(&raw[..limit]).unwrap_or(limit);
     let header = &raw[..header_end];
     let mut lines = header.split(|&b| b == b'\n');
     let mut first = lines.next().unwrap_or_default();
@@ -73,15 +74,15 @@ pub fn check_is_mail(raw: &[u8]) -> Result<(), NotMail> {
     }
 }
 
-fn find_header_end(raw: &[u8]) -> usize {
-    // The first blank line, whichever line ending the message uses (a
-    // CRLF message's body may hold a bare "\n\n" further on).
-    let limit = raw.len().min(256 * 1024);
-    let lf = raw[..limit].windows(2).position(|w| w == b"\n\n");
-    let crlf = raw[..limit].windows(4).position(|w| w == b"\r\n\r\n");
+/// Bytes before the first blank line, whichever line ending the message
+/// uses (a CRLF message's body may hold a bare "\n\n" further on); `None`
+/// when `raw` holds no blank line.
+pub(crate) fn header_block_len(raw: &[u8]) -> Option<usize> {
+    let lf = raw.windows(2).position(|w| w == b"\n\n");
+    let crlf = raw.windows(4).position(|w| w == b"\r\n\r\n");
     match (lf, crlf) {
-        (Some(a), Some(b)) => a.min(b),
-        (a, b) => a.or(b).unwrap_or(limit),
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
