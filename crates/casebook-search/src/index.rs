@@ -4,6 +4,7 @@ use casebook_mail::{Direction, MessageId, ThreadId};
 use std::ops::{Bound, Range};
 use std::path::{Path, PathBuf};
 use tantivy::collector::{Count, TopDocs};
+use tantivy::indexer::{LogMergePolicy, MergePolicy, NoMergePolicy};
 use tantivy::query::{AllQuery, BooleanQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STRING,
@@ -236,13 +237,7 @@ impl SearchIndex {
     /// Only one process writes at a time: another's batch is
     /// [`SearchError::Locked`].
     pub fn batch(&self) -> Result<IndexBatch<'_>, SearchError> {
-        let writer = self
-            .index
-            .writer_with_num_threads(writer_threads(), WRITER_MEMORY)
-            .map_err(|e| match e {
-                tantivy::TantivyError::LockFailure(..) => SearchError::Locked(e),
-                other => SearchError::Index(other),
-            })?;
+        let writer = self.writer(writer_threads())?;
         // Holding the writer, nobody else changes the index: see what
         // other processes committed before deciding what to add.
         self.reader.reload()?;
@@ -257,13 +252,7 @@ impl SearchIndex {
     /// removes the old files. After an erasure nothing of the erased mail
     /// is left on disk.
     pub fn compact(&self) -> Result<(), SearchError> {
-        let mut writer: IndexWriter = self
-            .index
-            .writer_with_num_threads(1, WRITER_MEMORY)
-            .map_err(|e| match e {
-                tantivy::TantivyError::LockFailure(..) => SearchError::Locked(e),
-                other => SearchError::Index(other),
-            })?;
+        let mut writer = self.writer(1)?;
         let segments = self.index.searchable_segment_ids()?;
         if !segments.is_empty() {
             writer.merge(&segments).wait()?;
@@ -274,6 +263,23 @@ impl SearchIndex {
         writer.garbage_collect_files().wait()?;
         writer.wait_merging_threads()?;
         Ok(())
+    }
+
+    /// The index's one writer, merging nothing by itself: tantivy's
+    /// background merges, running while a batch deletes (every upsert
+    /// does), once lost a delete and left a message in the index twice.
+    /// Segments are merged in [`IndexBatch::commit`] instead, with nothing
+    /// else running.
+    fn writer(&self, threads: usize) -> Result<IndexWriter, SearchError> {
+        let writer: IndexWriter = self
+            .index
+            .writer_with_num_threads(threads, WRITER_MEMORY)
+            .map_err(|e| match e {
+                tantivy::TantivyError::LockFailure(..) => SearchError::Locked(e),
+                other => SearchError::Index(other),
+            })?;
+        writer.set_merge_policy(Box::new(NoMergePolicy));
+        Ok(writer)
     }
 
     pub fn search(&self, expr: &Expr, opts: &SearchOptions) -> Result<SearchResults, SearchError> {
@@ -348,6 +354,12 @@ impl SearchIndex {
     }
 
     /// How many messages the index holds.
+    /// How many segments a search reads: merging at each commit keeps it
+    /// logarithmic in the number of commits.
+    pub fn segment_count(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
+    }
+
     pub fn doc_count(&self) -> u64 {
         self.reader.searcher().num_docs()
     }
@@ -516,6 +528,16 @@ impl IndexBatch<'_> {
         let mut prepared = self.writer.prepare_commit()?;
         prepared.set_payload(&checkpoint.to_payload());
         prepared.commit()?;
+        // Then the merges tantivy's default policy would pick, one after
+        // the other while this batch still holds the writer: nothing else
+        // deletes meanwhile, and nothing is left running when the writer
+        // is released (a merge ending later could rewrite what the next
+        // writer committed).
+        let segments = self.owner.index.searchable_segment_metas()?;
+        for candidate in LogMergePolicy::default().compute_merge_candidates(&segments) {
+            self.writer.merge(&candidate.0).wait()?;
+        }
+        self.writer.wait_merging_threads()?;
         self.owner.reader.reload()?;
         Ok(())
     }
