@@ -23,6 +23,9 @@ pub struct CheckReport {
     /// Messages the index holds more than once (a search would show them
     /// twice).
     pub duplicated_in_index: Vec<MessageId>,
+    /// Messages whose thread or reply pairing differs from working every
+    /// thread out afresh (`--repair` does that).
+    pub threads_to_fix: u64,
     /// The integrity chain against what the archive holds.
     pub chain: ChainReport,
     /// Messages `--repair` entered into the chain (stored before it
@@ -42,6 +45,7 @@ impl CheckReport {
             && self.missing_from_index.is_empty()
             && self.extra_in_index.is_empty()
             && self.duplicated_in_index.is_empty()
+            && self.threads_to_fix == 0
             && self.chain.verifies()
     }
 }
@@ -64,6 +68,9 @@ impl Archive {
             let chained = report.chain.unchained.clone();
             if !chained.is_empty() {
                 self.store.chain_unchained(&chained).await?;
+            }
+            if report.threads_to_fix > 0 {
+                self.rethread(crate::settle::Scope::Everything).await?;
             }
             let reindex = !report.missing_from_index.is_empty()
                 || !report.extra_in_index.is_empty()
@@ -99,6 +106,7 @@ impl Archive {
         let index: BTreeSet<MessageId> = indexed.into_iter().collect();
         let chain = self.store.verify_chain().await?;
         Ok(CheckReport {
+            threads_to_fix: self.threads_to_fix().await?,
             chain,
             chained: Vec::new(),
             raw_checked,

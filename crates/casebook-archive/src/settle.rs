@@ -2,11 +2,12 @@
 //! pairs first, then the search index, which follows the store's change
 //! numbers so it never holds what the store does not.
 
-use crate::threading::changed_threads;
+use crate::threading::{changed_threads, link_keys, subject_key};
 use crate::{Archive, ArchiveError};
-use casebook_mail::MessageId;
+use casebook_mail::{normalize_subject, MessageId, ThreadId};
 use casebook_search::{Checkpoint, IndexDoc, SearchError};
-use casebook_store::IndexRow;
+use casebook_store::{IndexRow, Rethreading, ThreadRow};
+use std::collections::{BTreeSet, HashSet};
 use std::time::{Duration, Instant};
 
 const INDEX_PAGE: u32 = 2_000;
@@ -22,7 +23,7 @@ impl Archive {
     pub async fn settle(&self) -> Result<u64, ArchiveError> {
         let _one_at_a_time = self.settling.lock().await;
         if self.store.has_unthreaded().await? {
-            self.rethread().await?;
+            self.rethread(Scope::Touched).await?;
         }
         self.catch_up_index(false, INDEX_PATIENCE).await
     }
@@ -55,7 +56,7 @@ impl Archive {
     /// the change is stored, and whichever process next settles indexes it.
     pub(crate) async fn settle_unless_busy(&self) -> Result<(), ArchiveError> {
         if self.store.has_unthreaded().await? {
-            self.rethread().await?;
+            self.rethread(Scope::Touched).await?;
         }
         match self.catch_up_index(false, Duration::ZERO).await {
             Err(ArchiveError::Search(SearchError::Locked(e))) => {
@@ -81,22 +82,44 @@ impl Archive {
 
     /// Rebuilds the index from the store. Returns how many messages it holds.
     pub async fn reindex(&self) -> Result<u64, ArchiveError> {
-        self.rethread().await?;
+        self.rethread(Scope::Everything).await?;
         self.catch_up_index(true, INDEX_PATIENCE).await
     }
 
-    /// Works threads out afresh. The store holds every other writer off
-    /// meanwhile, so threads computed here never overwrite newer ones.
-    async fn rethread(&self) -> Result<(), ArchiveError> {
+    /// Works threads out afresh: for `Scope::Touched`, only the threads of
+    /// messages waiting for one and those they join. The store holds every
+    /// other writer off meanwhile, so threads computed here never overwrite
+    /// newer ones.
+    pub(crate) async fn rethread(&self, scope: Scope) -> Result<(), ArchiveError> {
         let mut rethreading = self.store.begin_rethreading().await?;
-        let rows = rethreading.rows().await?;
-        let window = i64::from(self.config.thread_subject_window_days) * 86_400;
-        let updates = tokio::task::spawn_blocking(move || changed_threads(&rows, window))
-            .await
-            .map_err(|e| ArchiveError::Pipeline(format!("threading failed: {e}")))?;
+        let rows = match scope {
+            Scope::Everything => rethreading.rows().await?,
+            Scope::Touched => touched_rows(&mut rethreading).await?,
+        };
+        let updates = self.work_out_threads(rows).await?;
         tracing::debug!(changed = updates.len(), "rethreaded");
         rethreading.apply(&updates).await?;
         Ok(())
+    }
+
+    /// How many messages' threads or reply pairings differ from working
+    /// every thread out afresh (what `check` reports): nothing is changed.
+    pub(crate) async fn threads_to_fix(&self) -> Result<u64, ArchiveError> {
+        let mut rethreading = self.store.begin_rethreading().await?;
+        let rows = rethreading.rows().await?;
+        let updates = self.work_out_threads(rows).await?;
+        rethreading.apply(&[]).await?;
+        Ok(updates.len() as u64)
+    }
+
+    async fn work_out_threads(
+        &self,
+        rows: Vec<ThreadRow>,
+    ) -> Result<Vec<casebook_store::ThreadUpdate>, ArchiveError> {
+        let window = i64::from(self.config.thread_subject_window_days) * 86_400;
+        tokio::task::spawn_blocking(move || changed_threads(&rows, window))
+            .await
+            .map_err(|e| ArchiveError::Pipeline(format!("threading failed: {e}")))
     }
 
     /// Brings this process's index up to the store's latest change: what
@@ -202,6 +225,55 @@ impl Archive {
             }
         }
     }
+}
+
+/// Which messages a re-threading works out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// Every message (`reindex`, `check --repair`).
+    Everything,
+    /// Messages waiting for a thread and every thread they may join.
+    Touched,
+}
+
+/// The messages waiting for a thread, and every message of the threads
+/// they link to: by Message-ID either way, by a parent both name, or by
+/// subject with the same correspondent. Threads are the connected groups of
+/// these links, so working out only these rows gives what working out
+/// every row would (`check` compares the two).
+async fn touched_rows(r: &mut Rethreading) -> Result<Vec<ThreadRow>, ArchiveError> {
+    let mut rows = r.unthreaded_rows().await?;
+    if rows.is_empty() {
+        return Ok(rows);
+    }
+    // Most of the archive waiting (a first import or sync): reading it all
+    // at once is cheaper than following links. Ids approximate the count.
+    if rows.len() as i64 * 4 >= r.highest_id().await?.0 {
+        return Ok(r.rows().await?);
+    }
+    let mut threads: BTreeSet<ThreadId> = r
+        .threads_linked_to(&link_keys(&rows))
+        .await?
+        .into_iter()
+        .collect();
+    let subjects: HashSet<(&str, String)> = rows.iter().filter_map(subject_key).collect();
+    if !subjects.is_empty() {
+        let correspondents: Vec<&str> = subjects
+            .iter()
+            .map(|(c, _)| *c)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        for (correspondent, subject, thread) in r.subjects_of(&correspondents).await? {
+            let key = (correspondent.as_str(), normalize_subject(&subject).text);
+            if subjects.contains(&key) {
+                threads.insert(thread);
+            }
+        }
+    }
+    let threads: Vec<ThreadId> = threads.into_iter().collect();
+    rows.extend(r.thread_rows(&threads).await?);
+    Ok(rows)
 }
 
 fn index_doc(row: IndexRow) -> IndexDoc {

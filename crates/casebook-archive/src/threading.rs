@@ -9,7 +9,7 @@
 //!   with the *same correspondent* within a time window. A stranger writing
 //!   "Invoice" never joins someone else's "Invoice" thread.
 
-use casebook_mail::{normalize_subject, Direction, MessageId, ThreadId};
+use casebook_mail::{normalize_subject, Direction, MessageId, NormalizedSubject, ThreadId};
 use casebook_store::{ThreadRow, ThreadUpdate};
 use std::collections::HashMap;
 
@@ -33,6 +33,41 @@ pub fn changed_threads(rows: &[ThreadRow], window_secs: i64) -> Vec<ThreadUpdate
             (!unchanged).then_some(update)
         })
         .collect()
+}
+
+/// Where the subject fallback compares a message: its correspondent and
+/// normalised subject; none for machine-sent mail, mail without a date or
+/// correspondent, or an empty subject.
+pub(crate) fn subject_key(row: &ThreadRow) -> Option<(&str, String)> {
+    subject_of(row).map(|(correspondent, subject)| (correspondent, subject.text))
+}
+
+fn subject_of(row: &ThreadRow) -> Option<(&str, NormalizedSubject)> {
+    let correspondent = row.correspondent.as_deref()?;
+    row.date?;
+    if row.direction == Direction::Automated {
+        return None;
+    }
+    let subject = normalize_subject(&row.subject);
+    (!subject.text.is_empty()).then_some((correspondent, subject))
+}
+
+/// The Message-IDs that link to these rows: their own and every parent they
+/// name (two messages naming the same missing parent are linked through it).
+pub(crate) fn link_keys(rows: &[ThreadRow]) -> Vec<&str> {
+    let mut keys: Vec<&str> = rows
+        .iter()
+        .flat_map(|r| {
+            r.message_id
+                .iter()
+                .chain(&r.in_reply_to)
+                .chain(&r.references)
+                .map(String::as_str)
+        })
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
 }
 
 /// The thread of each row, in input order.
@@ -67,23 +102,15 @@ pub fn assign_threads(rows: &[ThreadRow], window_secs: i64) -> Vec<ThreadId> {
     // Subject fallback, only between one correspondent's messages.
     let mut by_subject: HashMap<(&str, String), Vec<(usize, bool)>> = HashMap::new();
     for (i, row) in rows.iter().enumerate() {
-        let (Some(correspondent), Some(_)) = (row.correspondent.as_deref(), row.date) else {
-            continue;
-        };
-        if row.direction == Direction::Automated {
-            continue;
+        if let Some((correspondent, subject)) = subject_of(row) {
+            by_subject
+                .entry((correspondent, subject.text))
+                .or_default()
+                .push((i, subject.had_reply_prefix));
         }
-        let subject = normalize_subject(&row.subject);
-        if subject.text.is_empty() {
-            continue;
-        }
-        by_subject
-            .entry((correspondent, subject.text))
-            .or_default()
-            .push((i, subject.had_reply_prefix));
     }
     for members in by_subject.values_mut() {
-        members.sort_by_key(|&(i, _)| (rows[i].date, rows[i].sha256));
+        members.sort_by_key(|&(i, _)| (rows[i].date, same_time_order(&rows[i])));
         for pair in members.windows(2) {
             let ((earlier, _), (later, is_reply)) = (pair[0], pair[1]);
             // Only a reply ("Re: …") that lost its headers is linked; the same
@@ -121,7 +148,7 @@ pub fn pair_replies(
     rows: &[ThreadRow],
     threads: &[ThreadId],
 ) -> Vec<(Option<MessageId>, Option<i64>)> {
-    let order_key = |i: usize| (rows[i].date.unwrap_or(i64::MAX), rows[i].sha256);
+    let order_key = |i: usize| (rows[i].date.unwrap_or(i64::MAX), same_time_order(&rows[i]));
     let mut replies_by_parent: HashMap<&str, usize> = HashMap::new();
     let mut outbound_by_thread: HashMap<ThreadId, Vec<usize>> = HashMap::new();
     for (i, row) in rows.iter().enumerate() {
@@ -174,6 +201,13 @@ pub fn pair_replies(
             }
         })
         .collect()
+}
+
+/// Orders messages sent in the same second: by Message-ID, shared by every
+/// copy of a message (so which copy arrived first, and is the one threaded,
+/// does not change the order), then by content for mail without one.
+fn same_time_order(row: &ThreadRow) -> (Option<&str>, casebook_mail::Sha256) {
+    (row.message_id.as_deref(), row.sha256)
 }
 
 /// Union-find with path halving and union by size.

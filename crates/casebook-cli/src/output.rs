@@ -852,6 +852,7 @@ pub fn check(
             "orphan_rows": r.rows.orphans,
             "dangling_links": r.rows.dangling_links,
             "unthreaded": r.rows.unthreaded,
+            "threads_to_fix": r.threads_to_fix,
             "missing_from_index": ids(&r.missing_from_index),
             "extra_in_index": ids(&r.extra_in_index),
             "duplicated_in_index": ids(&r.duplicated_in_index),
@@ -921,6 +922,10 @@ pub fn check(
         (r.rows.orphans, "rows belonging to no message"),
         (r.rows.dangling_links, "links to messages that do not exist"),
         (r.rows.unthreaded, "messages without a thread"),
+        (
+            r.threads_to_fix,
+            "messages whose thread or reply differs from working threads out afresh",
+        ),
         (
             r.missing_from_index.len() as u64,
             "messages missing from the search index",

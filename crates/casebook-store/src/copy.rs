@@ -350,6 +350,7 @@ impl Store {
         }
         self.copy_links(target).await?;
         let (mut tx, _) = target.begin_write().await?;
+        crate::threads::derive_parents(&mut tx, target.backend()).await?;
         sqlx::query("UPDATE change_counter SET value = $1 WHERE id = 1")
             .bind(seq - 1)
             .execute(&mut *tx)

@@ -6,7 +6,7 @@ use crate::location::Backend;
 use crate::model::*;
 use crate::sql::{param_list, placeholder, value_rows};
 use crate::store::{Store, ROWS_PER_STATEMENT};
-use casebook_mail::MessageId;
+use casebook_mail::{Direction, MessageId, ThreadId};
 use sqlx::{Any, Transaction};
 use std::collections::HashMap;
 
@@ -86,6 +86,7 @@ impl Store {
                 format!("DELETE FROM testimonials WHERE message IN ({list})"),
                 format!("UPDATE testimonials SET consent_message = NULL WHERE consent_message IN ({list})"),
                 format!("DELETE FROM locations WHERE message IN ({list})"),
+                format!("DELETE FROM message_parents WHERE message IN ({list})"),
                 format!("DELETE FROM privacy_request_decisions WHERE message IN ({list})"),
             ] {
                 let mut q = sqlx::query(&sql);
@@ -134,43 +135,159 @@ pub struct Rethreading {
 impl Rethreading {
     /// What threading needs, for every message that is not a copy.
     pub async fn rows(&mut self) -> Result<Vec<ThreadRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, sha256, message_id, in_reply_to, refs, correspondent, subject, date, \
-             direction, thread_id, reply_id, response_secs FROM messages WHERE primary_id IS NULL",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {THREAD_COLUMNS} FROM messages WHERE primary_id IS NULL"
+        ))
         .fetch_all(&mut *self.tx)
         .await
         .during("reading messages for threading")?;
         let mut rows = rows.iter().map(thread_row).collect::<Result<Vec<_>, _>>()?;
-        // A copy (same Message-ID, other bytes) may name parents its
-        // original does not; the family is threaded by all of them, so
-        // which of the two arrived first does not change the threads.
         let copies = sqlx::query(
             "SELECT primary_id, in_reply_to, refs FROM messages WHERE primary_id IS NOT NULL",
         )
         .fetch_all(&mut *self.tx)
         .await
         .during("reading copies for threading")?;
-        if !copies.is_empty() {
-            let position: HashMap<i64, usize> =
-                rows.iter().enumerate().map(|(i, r)| (r.id.0, i)).collect();
-            for copy in &copies {
-                let (primary, parents) = copy_parents(copy)?;
-                let Some(&i) = position.get(&primary) else {
-                    continue;
-                };
-                let row = &mut rows[i];
-                let mut extra: Vec<String> = parents
-                    .into_iter()
-                    .filter(|p| !row.references.contains(p) && !row.in_reply_to.contains(p))
-                    .collect();
-                extra.dedup();
-                // In front: the last reference still names the original's parent.
-                extra.append(&mut row.references);
-                row.references = extra;
+        merge_copies(&mut rows, &copies)?;
+        Ok(rows)
+    }
+
+    /// The highest message id given so far (about how many there are).
+    pub async fn highest_id(&mut self) -> Result<MessageId, StoreError> {
+        sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(id), 0) FROM messages")
+            .fetch_one(&mut *self.tx)
+            .await
+            .during("reading the highest message id")
+            .map(MessageId)
+    }
+
+    /// Messages that wait for a thread (new ones, those whose thread lost
+    /// a message, originals that gained a copy).
+    pub async fn unthreaded_rows(&mut self) -> Result<Vec<ThreadRow>, StoreError> {
+        let hint = match self.backend {
+            Backend::Sqlite => "INDEXED BY messages_unthreaded",
+            Backend::Postgres => "",
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT {THREAD_COLUMNS} FROM messages {hint} \
+             WHERE thread_id IS NULL AND primary_id IS NULL"
+        ))
+        .fetch_all(&mut *self.tx)
+        .await
+        .during("reading unthreaded messages")?;
+        let mut rows = rows.iter().map(thread_row).collect::<Result<Vec<_>, _>>()?;
+        self.merge_copies_of(&mut rows).await?;
+        Ok(rows)
+    }
+
+    /// Every message of these threads.
+    pub async fn thread_rows(
+        &mut self,
+        threads: &[ThreadId],
+    ) -> Result<Vec<ThreadRow>, StoreError> {
+        let mut rows = Vec::new();
+        for chunk in threads.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT {THREAD_COLUMNS} FROM messages \
+                 WHERE thread_id IN ({}) AND primary_id IS NULL",
+                param_list(self.backend, chunk.len(), 1)
+            );
+            let mut q = sqlx::query(&sql);
+            for t in chunk {
+                q = q.bind(t.0);
+            }
+            for row in q.fetch_all(&mut *self.tx).await.during("reading threads")? {
+                rows.push(thread_row(&row)?);
             }
         }
+        self.merge_copies_of(&mut rows).await?;
         Ok(rows)
+    }
+
+    /// The threads of messages (or of the originals of copies) that carry
+    /// one of `ids` as their Message-ID or name one as a parent.
+    pub async fn threads_linked_to(&mut self, ids: &[&str]) -> Result<Vec<ThreadId>, StoreError> {
+        let mut threads = std::collections::BTreeSet::new();
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            let list = param_list(self.backend, chunk.len(), 1);
+            for sql in [
+                format!(
+                    "SELECT DISTINCT p.thread_id FROM messages m \
+                     JOIN messages p ON p.id = COALESCE(m.primary_id, m.id) \
+                     WHERE m.message_id IN ({list}) AND p.thread_id IS NOT NULL"
+                ),
+                format!(
+                    "SELECT DISTINCT p.thread_id FROM message_parents l \
+                     JOIN messages m ON m.id = l.message \
+                     JOIN messages p ON p.id = COALESCE(m.primary_id, m.id) \
+                     WHERE l.parent IN ({list}) AND p.thread_id IS NOT NULL"
+                ),
+            ] {
+                let mut q = sqlx::query_scalar::<_, i64>(&sql);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                threads.extend(
+                    q.fetch_all(&mut *self.tx)
+                        .await
+                        .during("finding linked threads")?,
+                );
+            }
+        }
+        Ok(threads.into_iter().map(ThreadId).collect())
+    }
+
+    /// (correspondent, subject, thread) of the threaded, dated, not
+    /// machine-sent messages of these correspondents: where a reply that
+    /// lost its headers may join by subject.
+    pub async fn subjects_of(
+        &mut self,
+        correspondents: &[&str],
+    ) -> Result<Vec<(String, String, ThreadId)>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in correspondents.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT correspondent, subject, thread_id FROM messages \
+                 WHERE correspondent IN ({}) AND primary_id IS NULL AND thread_id IS NOT NULL \
+                 AND date IS NOT NULL AND direction <> {}",
+                param_list(self.backend, chunk.len(), 1),
+                placeholder(self.backend, chunk.len() + 1)
+            );
+            let mut q = sqlx::query_as::<_, (String, String, i64)>(&sql);
+            for c in chunk {
+                q = q.bind(*c);
+            }
+            for (c, subject, thread) in q
+                .bind(Direction::Automated.as_str())
+                .fetch_all(&mut *self.tx)
+                .await
+                .during("reading correspondents' subjects")?
+            {
+                out.push((c, subject, ThreadId(thread)));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Adds the parents the copies of `rows` name (see [`merge_copies`]).
+    async fn merge_copies_of(&mut self, rows: &mut [ThreadRow]) -> Result<(), StoreError> {
+        let mut copies = Vec::new();
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT primary_id, in_reply_to, refs FROM messages WHERE primary_id IN ({})",
+                param_list(self.backend, chunk.len(), 1)
+            );
+            let mut q = sqlx::query(&sql);
+            for row in chunk {
+                q = q.bind(row.id.0);
+            }
+            copies.extend(
+                q.fetch_all(&mut *self.tx)
+                    .await
+                    .during("reading copies for threading")?,
+            );
+        }
+        merge_copies(rows, &copies)
     }
 
     /// Records new threads and pairings, stamping the changed rows so every
@@ -204,4 +321,64 @@ impl Rethreading {
         }
         self.tx.commit().await.during("committing threads")
     }
+}
+
+/// Fills `message_parents` from the messages' own headers (it is derived
+/// from them): for a copied archive.
+pub(crate) async fn derive_parents(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+) -> Result<(), StoreError> {
+    let statements: &[&str] = match backend {
+        Backend::Sqlite => &[
+            "INSERT OR IGNORE INTO message_parents (parent, message) \
+             SELECT j.value, m.id FROM messages m, json_each(m.refs) j WHERE j.type = 'text'",
+            "INSERT OR IGNORE INTO message_parents (parent, message) \
+             SELECT j.value, m.id FROM messages m, json_each(m.in_reply_to) j WHERE j.type = 'text'",
+        ],
+        Backend::Postgres => &[
+            "INSERT INTO message_parents (parent, message) \
+             SELECT j.value, m.id FROM messages m, jsonb_array_elements_text(m.refs::jsonb) AS j(value) \
+             UNION \
+             SELECT j.value, m.id FROM messages m, jsonb_array_elements_text(m.in_reply_to::jsonb) AS j(value) \
+             ON CONFLICT DO NOTHING",
+        ],
+    };
+    for sql in statements {
+        sqlx::query(sql)
+            .execute(&mut **tx)
+            .await
+            .during("recording the parents messages name")?;
+    }
+    Ok(())
+}
+
+/// What threading reads of a message.
+const THREAD_COLUMNS: &str = "id, sha256, message_id, in_reply_to, refs, correspondent, subject, \
+     date, direction, thread_id, reply_id, response_secs";
+
+/// A copy (same Message-ID, other bytes) may name parents its original
+/// does not; the family is threaded by all of them, so which of the two
+/// arrived first does not change the threads.
+fn merge_copies(rows: &mut [ThreadRow], copies: &[sqlx::any::AnyRow]) -> Result<(), StoreError> {
+    if copies.is_empty() {
+        return Ok(());
+    }
+    let position: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, r)| (r.id.0, i)).collect();
+    for copy in copies {
+        let (primary, parents) = copy_parents(copy)?;
+        let Some(&i) = position.get(&primary) else {
+            continue;
+        };
+        let row = &mut rows[i];
+        let mut extra: Vec<String> = parents
+            .into_iter()
+            .filter(|p| !row.references.contains(p) && !row.in_reply_to.contains(p))
+            .collect();
+        extra.dedup();
+        // In front: the last reference still names the original's parent.
+        extra.append(&mut row.references);
+        row.references = extra;
+    }
+    Ok(())
 }

@@ -10,9 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// One message's raw bytes: a header block that makes it mail, with
-/// Message-IDs and parents from a small pool (so copies, replies and
-/// missing parents happen), arbitrary bytes in a header value and in the
-/// body, and a line ending chosen per message.
+/// Message-IDs, parents and subjects from small pools (so copies, replies,
+/// missing parents and subject threading happen), arbitrary bytes in a
+/// header value and in the body, and a line ending chosen per message.
 fn message() -> impl Strategy<Value = Vec<u8>> {
     (
         0u8..4,
@@ -22,8 +22,15 @@ fn message() -> impl Strategy<Value = Vec<u8>> {
         proptest::collection::vec(any::<u8>(), 0..400),
         any::<bool>(),
         0u8..3,
+        0u8..6,
     )
-        .prop_map(|(who, mid, parent, subject, body, crlf, dir)| {
+        .prop_map(|(who, mid, parent, subject, body, crlf, dir, pooled)| {
+            // Copies of one Message-ID come from one sender, on one date,
+            // under one subject, as real copies do (threads read those from
+            // whichever copy arrived first); their other headers and bodies
+            // differ.
+            let who = mid.map_or(who, |m| m % 4);
+            let pooled = mid.map_or(pooled, |m| m % 3);
             let eol: &[u8] = if crlf { b"\r\n" } else { b"\n" };
             let mut out = Vec::new();
             let mut line = |text: &[u8]| {
@@ -45,14 +52,20 @@ fn message() -> impl Strategy<Value = Vec<u8>> {
                 line(format!("In-Reply-To: <m{p}@customer.example>").as_bytes());
             }
             line(format!("Date: Tue, {} Jul 2008 10:00:00 +0000", 1 + who).as_bytes());
+            // A subject from a small pool, so replies that lost their headers
+            // join by subject; arbitrary bytes for some without a Message-ID.
+            let pool: [&[u8]; 3] = [b"Invoice", b"Re: Invoice", b"RE: invoice"];
             let mut subject_line = b"Subject: ".to_vec();
-            subject_line.extend(subject.iter().map(|&b| {
-                if b == b'\n' || b == b'\r' {
-                    b' '
-                } else {
-                    b
-                }
-            }));
+            match pool.get(usize::from(pooled)) {
+                Some(text) => subject_line.extend_from_slice(text),
+                None => subject_line.extend(subject.iter().map(|&b| {
+                    if b == b'\n' || b == b'\r' {
+                        b' '
+                    } else {
+                        b
+                    }
+                })),
+            }
             line(&subject_line);
             line(b"");
             out.extend_from_slice(&body);
@@ -169,6 +182,35 @@ fn threads_do_not_depend_on_the_order_files_arrive_in() {
                 groups.push(thread_groups(&archive).await);
             }
             prop_assert_eq!(&groups[0], &groups[1]);
+            Ok(())
+        })
+    });
+}
+
+#[test]
+fn threads_worked_out_as_mail_arrives_are_those_worked_out_at_once() {
+    run(24, |messages| {
+        block_on(async {
+            let mail = tempfile::tempdir().expect("tempdir");
+            write_all(mail.path(), &messages, 0..messages.len());
+            let whole = tempfile::tempdir().expect("tempdir");
+            let at_once = open(whole.path()).await;
+            import(&at_once, &[mail.path().to_owned()]).await;
+
+            // One message per import: each settles by working out only the
+            // threads the newcomer touches.
+            let data = tempfile::tempdir().expect("tempdir");
+            let arriving = open(data.path()).await;
+            for position in 0..messages.len() {
+                let file = mail.path().join(format!("{position:04}.eml"));
+                import(&arriving, &[file]).await;
+            }
+            prop_assert_eq!(
+                thread_groups(&arriving).await,
+                thread_groups(&at_once).await
+            );
+            let check = arriving.check(false, |_| {}).await.expect("check runs");
+            prop_assert_eq!(check.threads_to_fix, 0, "replies paired as at once");
             Ok(())
         })
     });
