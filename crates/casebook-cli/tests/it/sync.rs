@@ -224,6 +224,75 @@ fn server_with_cases(total: u32) -> Dovecot {
     dovecot
 }
 
+/// A sync pulls mail chunk by chunk and both folders at once: a question
+/// and our reply to it arrive in different chunks (the replies come in the
+/// opposite order). At the end everything is searchable, paired and
+/// threaded as if worked out at once, and mail of a later sync joins the
+/// threads made before (incremental threading).
+#[test]
+fn a_long_sync_threads_and_pairs_mail_that_arrives_in_different_chunks() {
+    let cases: u32 = 1_200;
+    let dovecot = Dovecot::start(&[("support", "secret")]);
+    for n in 0..cases {
+        dovecot.deliver(
+            "support",
+            "INBOX",
+            format!(
+                "From: c{n}@customer.example\r\nTo: support@casebook.example\r\nSubject: trunk {n}\r\n\
+                 Date: Tue, 1 Jul 2008 10:00:00 +0000\r\nMessage-ID: <t{n}@customer.example>\r\n\r\n\
+                 SIP trunk {n} drops calls\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    for n in (0..cases).rev() {
+        dovecot.deliver(
+            "support",
+            "Sent",
+            format!(
+                "From: support@casebook.example\r\nTo: c{n}@customer.example\r\nSubject: Re: trunk {n}\r\n\
+                 Date: Tue, 1 Jul 2008 11:00:00 +0000\r\nMessage-ID: <a{n}@casebook.example>\r\n\
+                 In-Reply-To: <t{n}@customer.example>\r\n\r\nFixed trunk {n}.\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    let cb = Casebook::new();
+    configure(&cb, &account("support", dovecot.port, ""));
+    let (code, report) = sync(&cb, "secret");
+    assert_eq!(code, Some(0), "{report}");
+    let search = |q: &str| cb.json(&["search", "--json", "--limit", "1", "--", q])["total"].clone();
+    assert_eq!(
+        search("is:answered"),
+        cases,
+        "every question paired with its reply"
+    );
+    assert_eq!(search("is:unanswered"), 0);
+    assert_eq!(search("is:outbound"), cases);
+    assert_eq!(cb.json(&["stats", "--json"])["threads"], cases);
+    let check = cb.json(&["check", "--json"]);
+    assert_eq!(check["clean"], true, "{check}");
+
+    // More mail later joins the threads made above.
+    dovecot.append(
+        "support",
+        "secret",
+        "INBOX",
+        b"From: c7@customer.example\r\nTo: support@casebook.example\r\nSubject: Re: trunk 7\r\n\
+          Date: Wed, 2 Jul 2008 09:00:00 +0000\r\nMessage-ID: <t7b@customer.example>\r\n\
+          In-Reply-To: <a7@casebook.example>\r\n\r\nDrops again\r\n",
+    );
+    let (code, report) = sync(&cb, "secret");
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(
+        cb.json(&["stats", "--json"])["threads"],
+        cases,
+        "it joined thread 7"
+    );
+    assert_eq!(search("is:unanswered"), 1, "the new question waits for us");
+    assert_eq!(cb.json(&["check", "--json"])["clean"], true);
+}
+
 /// Kills `casebook sync` with SIGKILL at spread-out moments while it pulls
 /// 1,500 messages, then lets it finish: every message is stored exactly
 /// once and the watermark ends at the last UID.
