@@ -242,15 +242,16 @@ pub(crate) enum Scope {
 /// these links, so working out only these rows gives what working out
 /// every row would (`check` compares the two).
 async fn touched_rows(r: &mut Rethreading) -> Result<Vec<ThreadRow>, ArchiveError> {
-    let mut rows = r.unthreaded_rows().await?;
-    if rows.is_empty() {
-        return Ok(rows);
-    }
     // Most of the archive waiting (a first import or sync): reading it all
     // at once is cheaper than following links. Ids approximate the count.
-    if rows.len() as i64 * 4 >= r.highest_id().await?.0 {
+    let waiting = r.unthreaded_count().await?;
+    if waiting == 0 {
+        return Ok(Vec::new());
+    }
+    if waiting as i64 * 4 >= r.highest_id().await?.0 {
         return Ok(r.rows().await?);
     }
+    let mut rows = r.unthreaded_rows().await?;
     let mut threads: BTreeSet<ThreadId> = r
         .threads_linked_to(&link_keys(&rows))
         .await?

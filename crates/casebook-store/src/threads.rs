@@ -13,20 +13,12 @@ use std::collections::HashMap;
 impl Store {
     /// Whether stored messages wait for a thread.
     pub async fn has_unthreaded(&self) -> Result<bool, StoreError> {
-        let sql = match self.backend() {
-            // The partial index holds exactly these rows; without INDEXED BY
-            // SQLite's planner walks every copy's NULL thread_id in
-            // messages_by_thread.
-            Backend::Sqlite => {
-                "SELECT COUNT(*) FROM (SELECT 1 FROM messages INDEXED BY messages_unthreaded \
-                 WHERE thread_id IS NULL AND primary_id IS NULL LIMIT 1) AS waiting"
-            }
-            Backend::Postgres => {
-                "SELECT COUNT(*) FROM (SELECT 1 FROM messages \
-                 WHERE thread_id IS NULL AND primary_id IS NULL LIMIT 1) AS waiting"
-            }
-        };
-        sqlx::query_scalar::<_, i64>(sql)
+        let sql = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM messages {} \
+             WHERE thread_id IS NULL AND primary_id IS NULL LIMIT 1) AS waiting",
+            unthreaded_hint(self.backend())
+        );
+        sqlx::query_scalar::<_, i64>(&sql)
             .fetch_one(&self.pool)
             .await
             .during("looking for unthreaded messages")
@@ -161,13 +153,22 @@ impl Rethreading {
             .map(MessageId)
     }
 
+    /// How many messages wait for a thread (read from the index of them).
+    pub async fn unthreaded_count(&mut self) -> Result<u64, StoreError> {
+        sqlx::query_scalar::<_, i64>(&format!(
+            "SELECT COUNT(*) FROM messages {} WHERE thread_id IS NULL AND primary_id IS NULL",
+            unthreaded_hint(self.backend)
+        ))
+        .fetch_one(&mut *self.tx)
+        .await
+        .during("counting unthreaded messages")
+        .map(|n| n as u64)
+    }
+
     /// Messages that wait for a thread (new ones, those whose thread lost
     /// a message, originals that gained a copy).
     pub async fn unthreaded_rows(&mut self) -> Result<Vec<ThreadRow>, StoreError> {
-        let hint = match self.backend {
-            Backend::Sqlite => "INDEXED BY messages_unthreaded",
-            Backend::Postgres => "",
-        };
+        let hint = unthreaded_hint(self.backend);
         let rows = sqlx::query(&format!(
             "SELECT {THREAD_COLUMNS} FROM messages {hint} \
              WHERE thread_id IS NULL AND primary_id IS NULL"
@@ -351,6 +352,16 @@ pub(crate) async fn derive_parents(
             .during("recording the parents messages name")?;
     }
     Ok(())
+}
+
+/// SQLite's planner otherwise walks every copy's NULL thread_id in
+/// messages_by_thread instead of the partial index that holds exactly the
+/// waiting messages.
+fn unthreaded_hint(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "INDEXED BY messages_unthreaded",
+        Backend::Postgres => "",
+    }
 }
 
 /// What threading reads of a message.
