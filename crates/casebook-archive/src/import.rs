@@ -236,14 +236,27 @@ pub(crate) fn prepare_message(
         Direction::Inbound if sent_folder => Direction::Outbound,
         other => other,
     };
+    let correspondent = correspondent(dir, &parsed);
+    let links = crate::threading::link_keys(
+        parsed
+            .in_reply_to
+            .iter()
+            .chain(&parsed.references)
+            .map(String::as_str),
+        correspondent.as_ref().map(|c| c.as_str()),
+        parsed.date.is_some(),
+        dir,
+        &parsed.subject,
+    );
     Ok(NewMessage {
         sha256: Sha256::of(bytes),
         size: bytes.len() as u64,
         raw,
-        correspondent: correspondent(dir, &parsed),
+        correspondent,
         direction: dir,
         parsed,
         folder,
         source,
+        links,
     })
 }

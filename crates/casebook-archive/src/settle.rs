@@ -2,12 +2,12 @@
 //! pairs first, then the search index, which follows the store's change
 //! numbers so it never holds what the store does not.
 
-use crate::threading::{changed_threads, link_keys, subject_key};
+use crate::threading::{changed_threads, named_message_ids, parent_key, row_link_keys};
 use crate::{Archive, ArchiveError};
-use casebook_mail::{normalize_subject, MessageId, ThreadId};
+use casebook_mail::{MessageId, ThreadId};
 use casebook_search::{Checkpoint, IndexDoc, SearchError};
 use casebook_store::{IndexRow, Rethreading, ThreadRow};
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 const INDEX_PAGE: u32 = 2_000;
@@ -92,10 +92,22 @@ impl Archive {
     /// newer ones.
     pub(crate) async fn rethread(&self, scope: Scope) -> Result<(), ArchiveError> {
         let mut rethreading = self.store.begin_rethreading().await?;
+        let complete = rethreading.links_complete().await?;
         let rows = match scope {
-            Scope::Everything => rethreading.rows().await?,
-            Scope::Touched => touched_rows(&mut rethreading).await?,
+            Scope::Touched if complete => touched_rows(&mut rethreading).await?,
+            _ => rethreading.rows().await?,
         };
+        if !complete {
+            // Read every message anyway: record every message's link keys,
+            // so the next new mail can follow them.
+            let copies = rethreading.copy_rows().await?;
+            let links: Vec<(MessageId, Vec<i64>)> = rows
+                .iter()
+                .chain(&copies)
+                .map(|row| (row.id, row_link_keys(row)))
+                .collect();
+            rethreading.relink(&links).await?;
+        }
         let updates = self.work_out_threads(rows).await?;
         tracing::debug!(changed = updates.len(), "rethreaded");
         rethreading.apply(&updates).await?;
@@ -238,7 +250,7 @@ pub(crate) enum Scope {
 
 /// The messages waiting for a thread, and every message of the threads
 /// they link to: by Message-ID either way, by a parent both name, or by
-/// subject with the same correspondent. Threads are the connected groups of
+/// subject with the same correspondent (found by link keys). Threads are the connected groups of
 /// these links, so working out only these rows gives what working out
 /// every row would (`check` compares the two).
 async fn touched_rows(r: &mut Rethreading) -> Result<Vec<ThreadRow>, ArchiveError> {
@@ -252,26 +264,20 @@ async fn touched_rows(r: &mut Rethreading) -> Result<Vec<ThreadRow>, ArchiveErro
         return Ok(r.rows().await?);
     }
     let mut rows = r.unthreaded_rows().await?;
-    let mut threads: BTreeSet<ThreadId> = r
-        .threads_linked_to(&link_keys(&rows))
+    let mut keys: Vec<i64> = rows.iter().flat_map(row_link_keys).collect();
+    // Messages naming one of these as their parent.
+    keys.extend(
+        rows.iter()
+            .filter_map(|r| r.message_id.as_deref())
+            .map(parent_key),
+    );
+    keys.sort_unstable();
+    keys.dedup();
+    let threads: BTreeSet<ThreadId> = r
+        .threads_linked_to(&named_message_ids(&rows), &keys)
         .await?
         .into_iter()
         .collect();
-    let subjects: HashSet<(&str, String)> = rows.iter().filter_map(subject_key).collect();
-    if !subjects.is_empty() {
-        let correspondents: Vec<&str> = subjects
-            .iter()
-            .map(|(c, _)| *c)
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        for (correspondent, subject, thread) in r.subjects_of(&correspondents).await? {
-            let key = (correspondent.as_str(), normalize_subject(&subject).text);
-            if subjects.contains(&key) {
-                threads.insert(thread);
-            }
-        }
-    }
     let threads: Vec<ThreadId> = threads.into_iter().collect();
     rows.extend(r.thread_rows(&threads).await?);
     Ok(rows)

@@ -38,24 +38,93 @@ pub fn changed_threads(rows: &[ThreadRow], window_secs: i64) -> Vec<ThreadUpdate
 /// Where the subject fallback compares a message: its correspondent and
 /// normalised subject; none for machine-sent mail, mail without a date or
 /// correspondent, or an empty subject.
-pub(crate) fn subject_key(row: &ThreadRow) -> Option<(&str, String)> {
-    subject_of(row).map(|(correspondent, subject)| (correspondent, subject.text))
+fn subject_of(row: &ThreadRow) -> Option<(&str, NormalizedSubject)> {
+    subject_key(
+        row.correspondent.as_deref(),
+        row.date.is_some(),
+        row.direction,
+        &row.subject,
+    )
 }
 
-fn subject_of(row: &ThreadRow) -> Option<(&str, NormalizedSubject)> {
-    let correspondent = row.correspondent.as_deref()?;
-    row.date?;
-    if row.direction == Direction::Automated {
+fn subject_key<'a>(
+    correspondent: Option<&'a str>,
+    dated: bool,
+    direction: Direction,
+    subject: &str,
+) -> Option<(&'a str, NormalizedSubject)> {
+    let correspondent = correspondent?;
+    if !dated || direction == Direction::Automated {
         return None;
     }
-    let subject = normalize_subject(&row.subject);
+    let subject = normalize_subject(subject);
     (!subject.text.is_empty()).then_some((correspondent, subject))
 }
 
-/// The Message-IDs that link to these rows: their own and every parent they
-/// name (two messages naming the same missing parent are linked through it).
-pub(crate) fn link_keys(rows: &[ThreadRow]) -> Vec<&str> {
-    let mut keys: Vec<&str> = rows
+/// A message's link keys (recorded in the store's `message_links`): one
+/// for each parent it names, one for its subject-threading key. Two
+/// messages linked by a shared parent or subject share a key, and a
+/// message whose Message-ID another names as parent has that parent's key
+/// as [`parent_key`] of its own Message-ID. A 64-bit FNV-1a hash: two
+/// different keys that collide only make threading read one more thread.
+pub fn link_keys<'a>(
+    parents: impl Iterator<Item = &'a str>,
+    correspondent: Option<&str>,
+    dated: bool,
+    direction: Direction,
+    subject: &str,
+) -> Vec<i64> {
+    let mut keys: Vec<i64> = parents.map(parent_key).collect();
+    if let Some((correspondent, subject)) = subject_key(correspondent, dated, direction, subject) {
+        keys.push(hash_key(&[
+            b"subject",
+            correspondent.as_bytes(),
+            subject.text.as_bytes(),
+        ]));
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// The link keys of a row as stored (see [`link_keys`]).
+pub(crate) fn row_link_keys(row: &ThreadRow) -> Vec<i64> {
+    link_keys(
+        row.in_reply_to
+            .iter()
+            .chain(&row.references)
+            .map(String::as_str),
+        row.correspondent.as_deref(),
+        row.date.is_some(),
+        row.direction,
+        &row.subject,
+    )
+}
+
+/// The key of a Message-ID named as a parent.
+pub(crate) fn parent_key(message_id: &str) -> i64 {
+    hash_key(&[b"parent", message_id.as_bytes()])
+}
+
+fn hash_key(parts: &[&[u8]]) -> i64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut hash = OFFSET;
+    for part in parts {
+        // Each part ends with a byte no Message-ID, address or subject
+        // text holds, so ("ab", "c") and ("a", "bc") differ.
+        for &byte in part.iter().chain(&[0xff]) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(PRIME);
+        }
+    }
+    hash as i64
+}
+
+/// The Message-IDs of these rows and of the parents they name: messages
+/// carrying one of them are linked to a row.
+pub(crate) fn named_message_ids(rows: &[ThreadRow]) -> Vec<&str> {
+    let mut ids: Vec<&str> = rows
         .iter()
         .flat_map(|r| {
             r.message_id
@@ -65,9 +134,9 @@ pub(crate) fn link_keys(rows: &[ThreadRow]) -> Vec<&str> {
                 .map(String::as_str)
         })
         .collect();
-    keys.sort_unstable();
-    keys.dedup();
-    keys
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// The thread of each row, in input order.

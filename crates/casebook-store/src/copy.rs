@@ -350,7 +350,12 @@ impl Store {
         }
         self.copy_links(target).await?;
         let (mut tx, _) = target.begin_write().await?;
-        crate::threads::derive_parents(&mut tx, target.backend()).await?;
+        // Link keys are not copied: the copy's first threading records
+        // them afresh from the messages.
+        sqlx::query("UPDATE message_links_state SET complete = 0 WHERE id = 1")
+            .execute(&mut *tx)
+            .await
+            .during("marking link keys to record")?;
         sqlx::query("UPDATE change_counter SET value = $1 WHERE id = 1")
             .bind(seq - 1)
             .execute(&mut *tx)

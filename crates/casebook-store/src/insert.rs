@@ -56,7 +56,7 @@ impl Store {
             q.execute(&mut *tx).await.during("storing raw bytes")?;
         }
 
-        insert_parents(&mut tx, backend, &fresh).await?;
+        insert_links(&mut tx, backend, &fresh).await?;
 
         // Mail over a reading limit is kept whole and flagged where agents
         // look: the tag `over-limit` (`tag:over-limit` finds them all).
@@ -199,40 +199,17 @@ async fn insert_new(
     Ok(new_ids)
 }
 
-/// Rows of `message_parents` per statement (two parameters each).
-const PARENT_ROWS: usize = 500;
-
-/// The parents each new message names, so threading finds, from a parent,
-/// the messages that name it.
-async fn insert_parents(
+/// Each new message's link keys.
+async fn insert_links(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
     fresh: &[(&NewMessage, i64)],
 ) -> Result<(), StoreError> {
-    let mut rows: Vec<(&str, i64)> = Vec::new();
-    let mut named = HashSet::new();
-    for (m, id) in fresh {
-        named.clear();
-        for parent in m.parsed.in_reply_to.iter().chain(&m.parsed.references) {
-            if named.insert(parent.as_str()) {
-                rows.push((parent, *id));
-            }
-        }
-    }
-    for chunk in rows.chunks(PARENT_ROWS) {
-        let sql = format!(
-            "INSERT INTO message_parents (parent, message) VALUES {}",
-            value_rows(backend, chunk.len(), 2)
-        );
-        let mut q = sqlx::query(&sql);
-        for (parent, id) in chunk {
-            q = q.bind(*parent).bind(*id);
-        }
-        q.execute(&mut **tx)
-            .await
-            .during("recording the parents messages name")?;
-    }
-    Ok(())
+    let rows: Vec<(i64, i64)> = fresh
+        .iter()
+        .flat_map(|(m, id)| m.links.iter().map(move |key| (*key, *id)))
+        .collect();
+    crate::threads::insert_link_rows(tx, backend, &rows).await
 }
 
 /// The ids of messages the archive already has, by digest.

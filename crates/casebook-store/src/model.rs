@@ -15,6 +15,9 @@ pub struct NewMessage {
     pub correspondent: Option<EmailAddress>,
     pub folder: String,
     pub source: String,
+    /// Its link keys (see `message_links`): worked out by the caller, who
+    /// knows how threads are made; the store only records them.
+    pub links: Vec<i64>,
 }
 
 /// What storing one message did.

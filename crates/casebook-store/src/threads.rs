@@ -6,7 +6,7 @@ use crate::location::Backend;
 use crate::model::*;
 use crate::sql::{param_list, placeholder, value_rows};
 use crate::store::{Store, ROWS_PER_STATEMENT};
-use casebook_mail::{Direction, MessageId, ThreadId};
+use casebook_mail::{MessageId, ThreadId};
 use sqlx::{Any, Transaction};
 use std::collections::HashMap;
 
@@ -35,6 +35,7 @@ impl Store {
             tx,
             seq,
             backend: self.backend(),
+            wrote: false,
         })
     }
 
@@ -78,7 +79,7 @@ impl Store {
                 format!("DELETE FROM testimonials WHERE message IN ({list})"),
                 format!("UPDATE testimonials SET consent_message = NULL WHERE consent_message IN ({list})"),
                 format!("DELETE FROM locations WHERE message IN ({list})"),
-                format!("DELETE FROM message_parents WHERE message IN ({list})"),
+                format!("DELETE FROM message_links WHERE message IN ({list})"),
                 format!("DELETE FROM privacy_request_decisions WHERE message IN ({list})"),
             ] {
                 let mut q = sqlx::query(&sql);
@@ -122,6 +123,9 @@ pub struct Rethreading {
     tx: Transaction<'static, Any>,
     seq: i64,
     backend: Backend,
+    /// Something besides threads was written (link keys): commit even with
+    /// no thread changed.
+    wrote: bool,
 }
 
 impl Rethreading {
@@ -206,68 +210,91 @@ impl Rethreading {
     }
 
     /// The threads of messages (or of the originals of copies) that carry
-    /// one of `ids` as their Message-ID or name one as a parent.
-    pub async fn threads_linked_to(&mut self, ids: &[&str]) -> Result<Vec<ThreadId>, StoreError> {
+    /// one of `message_ids` as their Message-ID or have one of `keys`
+    /// among their link keys.
+    pub async fn threads_linked_to(
+        &mut self,
+        message_ids: &[&str],
+        keys: &[i64],
+    ) -> Result<Vec<ThreadId>, StoreError> {
         let mut threads = std::collections::BTreeSet::new();
-        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-            let list = param_list(self.backend, chunk.len(), 1);
-            for sql in [
-                format!(
-                    "SELECT DISTINCT p.thread_id FROM messages m \
-                     JOIN messages p ON p.id = COALESCE(m.primary_id, m.id) \
-                     WHERE m.message_id IN ({list}) AND p.thread_id IS NOT NULL"
-                ),
-                format!(
-                    "SELECT DISTINCT p.thread_id FROM message_parents l \
-                     JOIN messages m ON m.id = l.message \
-                     JOIN messages p ON p.id = COALESCE(m.primary_id, m.id) \
-                     WHERE l.parent IN ({list}) AND p.thread_id IS NOT NULL"
-                ),
-            ] {
-                let mut q = sqlx::query_scalar::<_, i64>(&sql);
-                for id in chunk {
-                    q = q.bind(*id);
-                }
-                threads.extend(
-                    q.fetch_all(&mut *self.tx)
-                        .await
-                        .during("finding linked threads")?,
-                );
+        for chunk in message_ids.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT DISTINCT p.thread_id FROM messages m \
+                 JOIN messages p ON p.id = COALESCE(m.primary_id, m.id) \
+                 WHERE m.message_id IN ({}) AND p.thread_id IS NOT NULL",
+                param_list(self.backend, chunk.len(), 1)
+            );
+            let mut q = sqlx::query_scalar::<_, i64>(&sql);
+            for id in chunk {
+                q = q.bind(*id);
             }
+            threads.extend(
+                q.fetch_all(&mut *self.tx)
+                    .await
+                    .during("finding linked threads")?,
+            );
+        }
+        for chunk in keys.chunks(LINK_KEYS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT DISTINCT p.thread_id FROM message_links l \
+                 JOIN messages m ON m.id = l.message \
+                 JOIN messages p ON p.id = COALESCE(m.primary_id, m.id) \
+                 WHERE l.key IN ({}) AND p.thread_id IS NOT NULL",
+                param_list(self.backend, chunk.len(), 1)
+            );
+            let mut q = sqlx::query_scalar::<_, i64>(&sql);
+            for key in chunk {
+                q = q.bind(*key);
+            }
+            threads.extend(
+                q.fetch_all(&mut *self.tx)
+                    .await
+                    .during("finding linked threads")?,
+            );
         }
         Ok(threads.into_iter().map(ThreadId).collect())
     }
 
-    /// (correspondent, subject, thread) of the threaded, dated, not
-    /// machine-sent messages of these correspondents: where a reply that
-    /// lost its headers may join by subject.
-    pub async fn subjects_of(
-        &mut self,
-        correspondents: &[&str],
-    ) -> Result<Vec<(String, String, ThreadId)>, StoreError> {
-        let mut out = Vec::new();
-        for chunk in correspondents.chunks(ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "SELECT correspondent, subject, thread_id FROM messages \
-                 WHERE correspondent IN ({}) AND primary_id IS NULL AND thread_id IS NOT NULL \
-                 AND date IS NOT NULL AND direction <> {}",
-                param_list(self.backend, chunk.len(), 1),
-                placeholder(self.backend, chunk.len() + 1)
-            );
-            let mut q = sqlx::query_as::<_, (String, String, i64)>(&sql);
-            for c in chunk {
-                q = q.bind(*c);
-            }
-            for (c, subject, thread) in q
-                .bind(Direction::Automated.as_str())
-                .fetch_all(&mut *self.tx)
-                .await
-                .during("reading correspondents' subjects")?
-            {
-                out.push((c, subject, ThreadId(thread)));
-            }
-        }
-        Ok(out)
+    /// Whether every message's link keys are recorded (not so in an
+    /// archive from before them, or one just copied).
+    pub async fn links_complete(&mut self) -> Result<bool, StoreError> {
+        sqlx::query_scalar::<_, i64>("SELECT complete FROM message_links_state WHERE id = 1")
+            .fetch_optional(&mut *self.tx)
+            .await
+            .during("reading the state of link keys")
+            .map(|c| c == Some(1))
+    }
+
+    /// Every copy (its own id and headers), for [`Rethreading::relink`].
+    pub async fn copy_rows(&mut self) -> Result<Vec<ThreadRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {THREAD_COLUMNS} FROM messages WHERE primary_id IS NOT NULL"
+        ))
+        .fetch_all(&mut *self.tx)
+        .await
+        .during("reading copies for threading")?;
+        rows.iter().map(thread_row).collect()
+    }
+
+    /// Replaces every message's link keys and records them complete;
+    /// committed by [`Rethreading::apply`].
+    pub async fn relink(&mut self, links: &[(MessageId, Vec<i64>)]) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM message_links")
+            .execute(&mut *self.tx)
+            .await
+            .during("rewriting link keys")?;
+        let rows: Vec<(i64, i64)> = links
+            .iter()
+            .flat_map(|(id, keys)| keys.iter().map(move |key| (*key, id.0)))
+            .collect();
+        insert_link_rows(&mut self.tx, self.backend, &rows).await?;
+        sqlx::query("UPDATE message_links_state SET complete = 1 WHERE id = 1")
+            .execute(&mut *self.tx)
+            .await
+            .during("rewriting link keys")?;
+        self.wrote = true;
+        Ok(())
     }
 
     /// Adds the parents the copies of `rows` name (see [`merge_copies`]).
@@ -295,7 +322,7 @@ impl Rethreading {
     /// index picks them up, and commits. With nothing to record it rolls
     /// back, leaving the change number unused.
     pub async fn apply(mut self, updates: &[ThreadUpdate]) -> Result<(), StoreError> {
-        if updates.is_empty() {
+        if updates.is_empty() && !self.wrote {
             return self.tx.rollback().await.during("ending a re-threading");
         }
         for chunk in updates.chunks(ROWS_PER_STATEMENT) {
@@ -324,32 +351,26 @@ impl Rethreading {
     }
 }
 
-/// Fills `message_parents` from the messages' own headers (it is derived
-/// from them): for a copied archive.
-pub(crate) async fn derive_parents(
+/// Link keys per lookup statement.
+const LINK_KEYS_PER_STATEMENT: usize = 500;
+
+/// Writes `(key, message)` rows of `message_links`, several hundred per
+/// statement; a row already there is left as it is.
+pub(crate) async fn insert_link_rows(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
+    rows: &[(i64, i64)],
 ) -> Result<(), StoreError> {
-    let statements: &[&str] = match backend {
-        Backend::Sqlite => &[
-            "INSERT OR IGNORE INTO message_parents (parent, message) \
-             SELECT j.value, m.id FROM messages m, json_each(m.refs) j WHERE j.type = 'text'",
-            "INSERT OR IGNORE INTO message_parents (parent, message) \
-             SELECT j.value, m.id FROM messages m, json_each(m.in_reply_to) j WHERE j.type = 'text'",
-        ],
-        Backend::Postgres => &[
-            "INSERT INTO message_parents (parent, message) \
-             SELECT j.value, m.id FROM messages m, jsonb_array_elements_text(m.refs::jsonb) AS j(value) \
-             UNION \
-             SELECT j.value, m.id FROM messages m, jsonb_array_elements_text(m.in_reply_to::jsonb) AS j(value) \
-             ON CONFLICT DO NOTHING",
-        ],
-    };
-    for sql in statements {
-        sqlx::query(sql)
-            .execute(&mut **tx)
-            .await
-            .during("recording the parents messages name")?;
+    for chunk in rows.chunks(LINK_KEYS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO message_links (key, message) VALUES {} ON CONFLICT DO NOTHING",
+            value_rows(backend, chunk.len(), 2)
+        );
+        let mut q = sqlx::query(&sql);
+        for (key, id) in chunk {
+            q = q.bind(*key).bind(*id);
+        }
+        q.execute(&mut **tx).await.during("recording link keys")?;
     }
     Ok(())
 }

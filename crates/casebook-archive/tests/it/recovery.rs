@@ -80,6 +80,7 @@ async fn stored_but_unindexed_mail_is_indexed_on_the_next_run() {
             parsed,
             folder: "INBOX".into(),
             source: "test".into(),
+            links: Vec::new(),
         }])
         .await
         .expect("insert");
@@ -148,4 +149,58 @@ async fn check_finds_a_message_indexed_twice_and_repair_fixes_it() {
         .await
         .expect("search");
     assert_eq!(page.total, 1, "one hit again");
+}
+
+/// A copied archive (or one from before link keys) records every message's
+/// link keys at its next threading; after that, new mail threads by them:
+/// here a parent arriving after the reply that names it joins its thread.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_copied_archive_records_link_keys_and_a_late_parent_joins_its_reply() {
+    let mail = tempfile::tempdir().expect("tempdir");
+    let write = |name: &str, extra: &str| {
+        let text = format!(
+            "From: ann@customer.example\nTo: support@casebook.example\nSubject: {name}\n\
+             Message-ID: <{name}@customer.example>\n{extra}Date: Tue, 1 Jul 2008 10:00:00 +0000\n\nbody\n"
+        );
+        let path = mail.path().join(format!("{name}.eml"));
+        std::fs::write(&path, text).expect("write");
+        path
+    };
+    let reply = write("reply", "In-Reply-To: <late@customer.example>\n");
+    let others: Vec<_> = (0..4).map(|n| write(&format!("other{n}"), "")).collect();
+    let source = tempfile::tempdir().expect("tempdir");
+    {
+        let archive = open(source.path()).await;
+        import(&archive, &[reply]).await;
+        import(&archive, &others).await;
+        archive.close().await.expect("close");
+    }
+    let copy = tempfile::tempdir().expect("tempdir");
+    casebook_archive::migrate_store(
+        &config_for(source.path()).store_location(source.path()),
+        &config_for(copy.path()).store_location(copy.path()),
+        &[],
+        |_| {},
+    )
+    .await
+    .expect("copy");
+
+    let archive = open(copy.path()).await;
+    // The copy's first threading reads every message and records its keys;
+    // the next one follows them.
+    import(&archive, &[write("unrelated", "")]).await;
+    import(&archive, &[write("late", "")]).await;
+    let thread_of = |name: &'static str| {
+        let archive = &archive;
+        async move {
+            let page = archive
+                .search(&SearchRequest::new(&format!("subject:{name}")))
+                .await
+                .expect("search");
+            page.hits.first().expect("found").summary.thread_id
+        }
+    };
+    assert_eq!(thread_of("late").await, thread_of("reply").await);
+    let check = archive.check(false, |_| {}).await.expect("check");
+    assert_eq!(check.threads_to_fix, 0);
 }

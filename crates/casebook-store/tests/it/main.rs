@@ -27,6 +27,7 @@ fn message(n: u32) -> NewMessage {
         parsed,
         folder: "INBOX".into(),
         source: format!("imap://support/INBOX/{n}"),
+        links: Vec::new(),
     }
 }
 
