@@ -250,9 +250,11 @@ pub(crate) enum Scope {
 
 /// The messages waiting for a thread, and every message of the threads
 /// they link to: by Message-ID either way, by a parent both name, or by
-/// subject with the same correspondent (found by link keys). Threads are the connected groups of
-/// these links, so working out only these rows gives what working out
-/// every row would (`check` compares the two).
+/// subject with the same correspondent (the last two found by link keys).
+/// Threads are the connected groups of these links, so working out only
+/// these rows gives what working out every row would (`check` compares the
+/// two). A thread named here by a colliding key is read whole and comes
+/// out as it was.
 async fn touched_rows(r: &mut Rethreading) -> Result<Vec<ThreadRow>, ArchiveError> {
     // Most of the archive waiting (a first import or sync): reading it all
     // at once is cheaper than following links. Ids approximate the count.
