@@ -69,15 +69,16 @@ impl Archive {
             if !chained.is_empty() {
                 self.store.chain_unchained(&chained).await?;
             }
-            if report.threads_to_fix > 0 {
-                self.rethread(crate::settle::Scope::Everything).await?;
-            }
             let reindex = !report.missing_from_index.is_empty()
                 || !report.extra_in_index.is_empty()
                 || !report.duplicated_in_index.is_empty();
             if reindex {
+                // Works every thread out afresh too.
                 self.reindex().await?;
             } else {
+                if report.threads_to_fix > 0 {
+                    self.rethread(crate::settle::Scope::Everything).await?;
+                }
                 self.settle().await?;
             }
             report = self.check_once(&mut progress).await?;

@@ -4,10 +4,9 @@
 
 use crate::threading::{changed_threads, named_message_ids, parent_key, row_link_keys};
 use crate::{Archive, ArchiveError};
-use casebook_mail::{MessageId, ThreadId};
+use casebook_mail::MessageId;
 use casebook_search::{Checkpoint, IndexDoc, SearchError};
 use casebook_store::{IndexRow, Rethreading, ThreadRow};
-use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 const INDEX_PAGE: u32 = 2_000;
@@ -275,12 +274,9 @@ async fn touched_rows(r: &mut Rethreading) -> Result<Vec<ThreadRow>, ArchiveErro
     );
     keys.sort_unstable();
     keys.dedup();
-    let threads: BTreeSet<ThreadId> = r
+    let threads = r
         .threads_linked_to(&named_message_ids(&rows), &keys)
-        .await?
-        .into_iter()
-        .collect();
-    let threads: Vec<ThreadId> = threads.into_iter().collect();
+        .await?;
     rows.extend(r.thread_rows(&threads).await?);
     Ok(rows)
 }

@@ -353,13 +353,13 @@ impl SearchIndex {
             .sum()
     }
 
-    /// How many messages the index holds.
     /// How many segments a search reads: merging at each commit keeps it
     /// logarithmic in the number of commits.
     pub fn segment_count(&self) -> usize {
         self.reader.searcher().segment_readers().len()
     }
 
+    /// How many messages the index holds.
     pub fn doc_count(&self) -> u64 {
         self.reader.searcher().num_docs()
     }

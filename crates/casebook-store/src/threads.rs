@@ -211,7 +211,7 @@ impl Rethreading {
 
     /// The threads of messages (or of the originals of copies) that carry
     /// one of `message_ids` as their Message-ID or have one of `keys`
-    /// among their link keys.
+    /// among their link keys: each once, in ascending order.
     pub async fn threads_linked_to(
         &mut self,
         message_ids: &[&str],
