@@ -3,7 +3,7 @@
 //! from the store.
 
 use crate::{Archive, ArchiveError};
-use casebook_mail::{compare_copies, CopyDifference, MessageId, ThreadId};
+use casebook_mail::{compare_copies, CopyDifference, Direction, MessageId, ThreadId};
 use casebook_search::{parse_query, Expr, SearchOptions, Snippet, Sort, TextField};
 use casebook_store::{MessageCounts, MessageSummary, StoredMessage};
 use std::collections::HashMap;
@@ -88,13 +88,18 @@ impl Archive {
     }
 
     /// What the index cannot answer alone: `customer:` terms become the
-    /// customers' messages, and `from:ADDRESS` of a merged person looks
-    /// for every address of theirs.
+    /// customers' messages, `thread:` and `is:answered`/`is:unanswered`
+    /// the messages the store's threads and reply pairs name, and
+    /// `from:ADDRESS` of a merged person looks for every address of theirs.
     async fn resolve(&self, expr: Expr) -> Result<Expr, ArchiveError> {
         let mut lists = Vec::new();
         let mut senders = Vec::new();
+        let mut threads = Vec::new();
+        let mut answered = false;
         walk(&expr, &mut |e| match e {
             Expr::Customer(list) => lists.push(list.clone()),
+            Expr::Thread(t) => threads.push(*t),
+            Expr::Answered(_) => answered = true,
             Expr::Text {
                 field: TextField::From,
                 text,
@@ -124,7 +129,22 @@ impl Archive {
                 persons.insert(text, all);
             }
         }
-        Ok(replace(expr, &customers, &persons))
+        let mut lookups = Lookups {
+            customers,
+            persons,
+            ..Lookups::default()
+        };
+        for thread in threads {
+            let ids = self.store.thread_message_ids(thread).await?;
+            lookups.threads.insert(thread, ids);
+        }
+        if answered {
+            // Whichever set is smaller: the other is inbound mail not in it.
+            let (yes, no) = self.store.answered_counts().await?;
+            let answered = yes <= no;
+            lookups.answered = Some((answered, self.store.answered_ids(answered).await?));
+        }
+        Ok(replace(expr, &lookups))
     }
 
     /// Every message `keep` accepts, with its text, in id order, a page at
@@ -249,17 +269,38 @@ fn walk(expr: &Expr, visit: &mut impl FnMut(&Expr)) {
     }
 }
 
-fn replace(
-    expr: Expr,
-    customers: &HashMap<Option<String>, Vec<MessageId>>,
-    persons: &HashMap<String, Vec<String>>,
-) -> Expr {
+/// What the store told [`Archive::resolve`].
+#[derive(Default)]
+struct Lookups {
+    customers: HashMap<Option<String>, Vec<MessageId>>,
+    persons: HashMap<String, Vec<String>>,
+    threads: HashMap<ThreadId, Vec<MessageId>>,
+    /// Answered (`true`) or unanswered inbound mail, whichever is fewer.
+    answered: Option<(bool, Vec<MessageId>)>,
+}
+
+fn replace(expr: Expr, found: &Lookups) -> Expr {
     match expr {
-        Expr::Customer(list) => Expr::Messages(customers.get(&list).cloned().unwrap_or_default()),
+        Expr::Customer(list) => {
+            Expr::Messages(found.customers.get(&list).cloned().unwrap_or_default())
+        }
+        Expr::Thread(t) => Expr::Messages(found.threads.get(&t).cloned().unwrap_or_default()),
+        Expr::Answered(wanted) => {
+            let (kind, ids) = found.answered.clone().unwrap_or((wanted, Vec::new()));
+            let listed = Expr::Messages(ids);
+            Expr::And(vec![
+                Expr::Direction(Direction::Inbound),
+                if kind == wanted {
+                    listed
+                } else {
+                    Expr::Not(Box::new(listed))
+                },
+            ])
+        }
         Expr::Text {
             field: TextField::From,
             text,
-        } => match persons.get(&text) {
+        } => match found.persons.get(&text) {
             Some(all) => Expr::Or(
                 all.iter()
                     .map(|a| Expr::Text {
@@ -273,19 +314,9 @@ fn replace(
                 text,
             },
         },
-        Expr::Not(inner) => Expr::Not(Box::new(replace(*inner, customers, persons))),
-        Expr::And(parts) => Expr::And(
-            parts
-                .into_iter()
-                .map(|p| replace(p, customers, persons))
-                .collect(),
-        ),
-        Expr::Or(parts) => Expr::Or(
-            parts
-                .into_iter()
-                .map(|p| replace(p, customers, persons))
-                .collect(),
-        ),
+        Expr::Not(inner) => Expr::Not(Box::new(replace(*inner, found))),
+        Expr::And(parts) => Expr::And(parts.into_iter().map(|p| replace(p, found)).collect()),
+        Expr::Or(parts) => Expr::Or(parts.into_iter().map(|p| replace(p, found)).collect()),
         other => other,
     }
 }

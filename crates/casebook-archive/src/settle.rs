@@ -5,8 +5,9 @@
 use crate::threading::{changed_threads, named_message_ids, parent_key, row_link_keys};
 use crate::{Archive, ArchiveError};
 use casebook_mail::MessageId;
-use casebook_search::{Checkpoint, IndexDoc, SearchError};
-use casebook_store::{IndexRow, Rethreading, ThreadRow};
+use casebook_search::{Checkpoint, IndexBatch, IndexDoc, SearchError};
+use casebook_store::{IndexRow, NewMessage, Rethreading, Stored, ThreadRow};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 const INDEX_PAGE: u32 = 2_000;
@@ -20,11 +21,31 @@ impl Archive {
     /// Re-threads if anything changed and indexes what the index lacks.
     /// Returns how many messages were (re)indexed.
     pub async fn settle(&self) -> Result<u64, ArchiveError> {
+        self.settle_fed(None).await
+    }
+
+    /// [`Archive::settle`], committing what `feed` indexed as it was
+    /// stored together with whatever else the index lacks.
+    pub(crate) async fn settle_fed(
+        &self,
+        feed: Option<IndexFeed<'_>>,
+    ) -> Result<u64, ArchiveError> {
         let _one_at_a_time = self.settling.lock().await;
         if self.store.has_unthreaded().await? {
             self.rethread(Scope::Touched).await?;
         }
-        self.catch_up_index(false, INDEX_PATIENCE).await
+        self.catch_up_index(false, INDEX_PATIENCE, feed).await
+    }
+
+    /// Starts indexing mail as it is stored (a sync does, so the index is
+    /// built while the network is busy instead of after it). `None` when
+    /// another process holds the index: the settle at the end waits for it.
+    pub(crate) async fn start_feed(&self) -> Result<Option<IndexFeed<'_>>, ArchiveError> {
+        match self.open_feed(false, Duration::ZERO).await {
+            Ok(feed) => Ok(Some(feed)),
+            Err(ArchiveError::Search(SearchError::Locked(_))) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Brings this process's threads and index up to date with what other
@@ -36,7 +57,15 @@ impl Archive {
         if seq == self.refreshed_seq.load(Ordering::Relaxed) {
             return Ok(());
         }
-        let settled = self.settle().await;
+        // A search never waits for an index another process is writing
+        // (a sync holds it while it stores): it reads the index as it is.
+        let settled = {
+            let _one_at_a_time = self.settling.lock().await;
+            if self.store.has_unthreaded().await? {
+                self.rethread(Scope::Touched).await?;
+            }
+            self.catch_up_index(false, Duration::ZERO, None).await
+        };
         if settled.is_ok() {
             self.refreshed_seq.store(seq, Ordering::Relaxed);
         }
@@ -57,7 +86,7 @@ impl Archive {
         if self.store.has_unthreaded().await? {
             self.rethread(Scope::Touched).await?;
         }
-        match self.catch_up_index(false, Duration::ZERO).await {
+        match self.catch_up_index(false, Duration::ZERO, None).await {
             Err(ArchiveError::Search(SearchError::Locked(e))) => {
                 tracing::warn!("index not brought up to date: {e}");
                 Ok(())
@@ -82,7 +111,7 @@ impl Archive {
     /// Rebuilds the index from the store. Returns how many messages it holds.
     pub async fn reindex(&self) -> Result<u64, ArchiveError> {
         self.rethread(Scope::Everything).await?;
-        self.catch_up_index(true, INDEX_PATIENCE).await
+        self.catch_up_index(true, INDEX_PATIENCE, None).await
     }
 
     /// Works threads out afresh: for `Scope::Touched`, only the threads of
@@ -135,19 +164,30 @@ impl Archive {
 
     /// Brings this process's index up to the store's latest change: what
     /// changed since its checkpoint is (re)indexed, what was removed is
-    /// dropped. An index built from another store is rebuilt.
-    async fn catch_up_index(&self, rebuild: bool, patience: Duration) -> Result<u64, ArchiveError> {
-        match self.catch_up_index_now(rebuild, patience).await {
-            Err(ArchiveError::Search(e))
-                if !matches!(e, SearchError::Locked(_))
-                    && !crate::error::has_room(&self.index_dir) =>
-            {
-                Err(ArchiveError::DiskFull {
-                    path: self.index_dir.clone(),
-                    detail: e.to_string(),
-                })
-            }
+    /// dropped. An index built from another store is rebuilt. What `feed`
+    /// indexed already is not read again.
+    async fn catch_up_index(
+        &self,
+        rebuild: bool,
+        patience: Duration,
+        feed: Option<IndexFeed<'_>>,
+    ) -> Result<u64, ArchiveError> {
+        match self.catch_up_index_now(rebuild, patience, feed).await {
+            Err(ArchiveError::Search(e)) => Err(self.index_failure(e)),
             other => other,
+        }
+    }
+
+    /// An index failure, told as a full disk when it is one (tantivy hides
+    /// the cause: a probe write finds it).
+    pub(crate) fn index_failure(&self, e: SearchError) -> ArchiveError {
+        if !matches!(e, SearchError::Locked(_)) && !crate::error::has_room(&self.index_dir) {
+            ArchiveError::DiskFull {
+                path: self.index_dir.clone(),
+                detail: e.to_string(),
+            }
+        } else {
+            ArchiveError::Search(e)
         }
     }
 
@@ -155,59 +195,74 @@ impl Archive {
         &self,
         rebuild: bool,
         patience: Duration,
+        feed: Option<IndexFeed<'_>>,
     ) -> Result<u64, ArchiveError> {
-        // An index up to date needs no writer (most opens, every search).
-        let seq = self.store.current_seq().await?;
-        if !rebuild {
-            if let Some(c) = self.index.checkpoint()? {
-                if c.store == self.store.identity() && c.seq >= seq {
-                    return Ok(0);
+        let mut feed = match feed {
+            Some(feed) => feed,
+            None => {
+                // An index up to date needs no writer (most opens, every search).
+                let seq = self.store.current_seq().await?;
+                if !rebuild {
+                    if let Some(c) = self.index.checkpoint()? {
+                        if c.store == self.store.identity() && c.seq >= seq {
+                            return Ok(0);
+                        }
+                    }
                 }
+                self.open_feed(rebuild, patience).await?
             }
-        }
-        // Then the writer, before reading what the index holds, so that
-        // cannot change under us.
-        let mut batch = self.index_batch(patience).await?;
+        };
         let target = Checkpoint {
             store: self.store.identity().to_owned(),
             seq: self.store.current_seq().await?,
         };
-        let since = match self.index.checkpoint()? {
-            Some(c) if !rebuild && c.store == target.store => Some(c.seq),
-            _ => None,
-        };
-        if since.is_some_and(|seq| seq >= target.seq) {
+        if feed.added.is_empty() && feed.since.is_some_and(|seq| seq >= target.seq) {
             return Ok(0);
         }
-        let from_scratch = since.is_none();
-        let since = since.unwrap_or(0);
+        let since = feed.since.unwrap_or(0);
         let mut removals = 0;
-        if from_scratch {
-            batch.delete_all()?;
-        } else {
+        if feed.since.is_some() {
             for id in self.store.removed_since(since).await? {
-                batch.delete(id);
+                // Dropped whatever the index held under this id, even what
+                // the feed added: if the id is in use again, its row is
+                // read below.
+                feed.batch.delete(id);
+                feed.added.remove(&id);
                 removals += 1;
             }
         }
-        // Into an empty index every row is new: nothing to replace.
-        let empty = from_scratch || self.index.doc_count() == 0;
-        let mut after = MessageId(0);
-        let mut count = 0;
-        loop {
-            let rows = self.store.index_rows(since, after, INDEX_PAGE).await?;
-            let Some(last) = rows.last() else { break };
-            after = last.id;
-            count += rows.len() as u64;
-            for row in rows {
-                if empty {
-                    batch.add(&index_doc(row))?;
-                } else {
-                    batch.upsert(&index_doc(row))?;
+        let mut count = feed.added.len() as u64;
+        if feed.added.is_empty() {
+            let mut after = MessageId(0);
+            loop {
+                let rows = self.store.index_rows(since, after, INDEX_PAGE).await?;
+                let Some(last) = rows.last() else { break };
+                after = last.id;
+                count += rows.len() as u64;
+                for row in rows {
+                    feed.put(row)?;
+                }
+            }
+        } else {
+            // What the feed added at the change number the row still
+            // carries is in the index as the store holds it.
+            let unread: Vec<MessageId> = self
+                .store
+                .changed_since(since)
+                .await?
+                .into_iter()
+                .filter(|(id, seq)| feed.added.get(id) != Some(seq))
+                .map(|(id, _)| id)
+                .collect();
+            for ids in unread.chunks(INDEX_PAGE as usize) {
+                let rows = self.store.index_rows_of(ids).await?;
+                count += rows.len() as u64;
+                for row in rows {
+                    feed.put(row)?;
                 }
             }
         }
-        batch.commit(&target)?;
+        feed.batch.commit(&target)?;
         if removals > 0 {
             // Removed mail (an erasure, retention, `casebook remove`) must
             // not linger in index files until a merge happens to come.
@@ -215,6 +270,31 @@ impl Archive {
         }
         tracing::debug!(count, seq = target.seq, "index caught up");
         Ok(count)
+    }
+
+    /// Takes the index's writer and sees what the index holds.
+    async fn open_feed(
+        &self,
+        rebuild: bool,
+        patience: Duration,
+    ) -> Result<IndexFeed<'_>, ArchiveError> {
+        // The writer first, before reading what the index holds, so that
+        // cannot change under us.
+        let mut batch = self.index_batch(patience).await?;
+        let since = match self.index.checkpoint()? {
+            Some(c) if !rebuild && c.store == self.store.identity() => Some(c.seq),
+            _ => None,
+        };
+        if since.is_none() {
+            batch.delete_all()?;
+        }
+        Ok(IndexFeed {
+            batch,
+            // Into an empty index every row is new: nothing to replace.
+            empty: since.is_none() || self.index.doc_count() == 0,
+            since,
+            added: HashMap::new(),
+        })
     }
 
     /// The index's writer, waiting up to `patience` (with growing pauses)
@@ -281,10 +361,52 @@ async fn touched_rows(r: &mut Rethreading) -> Result<Vec<ThreadRow>, ArchiveErro
     Ok(rows)
 }
 
+/// The index's writer held from the start of a sync to its settle: mail is
+/// indexed as it is stored, and committed (with the checkpoint) only when
+/// the index holds everything the store does.
+pub(crate) struct IndexFeed<'a> {
+    batch: IndexBatch<'a>,
+    /// The change the index had caught up to; `None`: it is being made
+    /// from nothing (it was emptied).
+    since: Option<u64>,
+    /// The index held nothing: rows can be added without replacing.
+    empty: bool,
+    /// Messages indexed from memory, with the change number they were
+    /// stored at.
+    added: HashMap<MessageId, u64>,
+}
+
+impl IndexFeed<'_> {
+    /// Indexes mail just stored at change `seq`: `batch[i]` became
+    /// `outcomes[i]`; only new messages are indexed (a copy is not, and a
+    /// duplicate is there already).
+    pub(crate) fn stored(
+        &mut self,
+        batch: &[NewMessage],
+        outcomes: &[Stored],
+        seq: u64,
+    ) -> Result<(), SearchError> {
+        for (m, outcome) in batch.iter().zip(outcomes) {
+            if let Stored::New(id) = outcome {
+                self.put(IndexRow::of_new(m, *id, seq))?;
+                self.added.insert(*id, seq);
+            }
+        }
+        Ok(())
+    }
+
+    fn put(&mut self, row: IndexRow) -> Result<(), SearchError> {
+        if self.empty && !self.added.contains_key(&row.id) {
+            self.batch.add(&index_doc(row))
+        } else {
+            self.batch.upsert(&index_doc(row))
+        }
+    }
+}
+
 fn index_doc(row: IndexRow) -> IndexDoc {
     IndexDoc {
         id: row.id,
-        thread: row.thread_id,
         date: row.date,
         direction: row.direction,
         from: row.from,
@@ -292,7 +414,6 @@ fn index_doc(row: IndexRow) -> IndexDoc {
         subject: row.subject,
         body: row.body,
         has_attachment: row.has_attachments,
-        answered: row.answered,
         tags: row.tags,
     }
 }

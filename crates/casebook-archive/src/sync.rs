@@ -64,16 +64,22 @@ impl Archive {
         progress: &dyn SyncProgress,
     ) -> Result<Vec<FolderSync>, ArchiveError> {
         let accounts = self.accounts_named(only)?;
+        // Mail is indexed as each chunk is stored, on the index's own
+        // threads, while the next chunk is on the wire.
+        let feed = std::sync::Mutex::new(self.start_feed().await?);
         let mut reports = Vec::new();
         for account in accounts {
             let span = tracing::info_span!("sync", account = %account.name);
             reports.extend(
-                self.sync_account(account, progress)
+                self.sync_account_fed(account, progress, &feed)
                     .instrument(span)
                     .await?,
             );
         }
-        self.settle().await?;
+        let feed = feed
+            .into_inner()
+            .map_err(|_| ArchiveError::Pipeline("indexing failed; run the sync again".into()))?;
+        self.settle_fed(feed).await?;
         Ok(reports)
     }
 
@@ -97,6 +103,18 @@ impl Archive {
         &self,
         account: &Account,
         progress: &dyn SyncProgress,
+    ) -> Result<Vec<FolderSync>, ArchiveError> {
+        self.sync_account_fed(account, progress, &std::sync::Mutex::new(None))
+            .await
+    }
+
+    /// [`Archive::sync_account`], indexing what it stores into `feed` (if
+    /// there is one).
+    async fn sync_account_fed(
+        &self,
+        account: &Account,
+        progress: &dyn SyncProgress,
+        feed: &Feed<'_>,
     ) -> Result<Vec<FolderSync>, ArchiveError> {
         let failed = |folder: &str, error: String| FolderSync {
             account: account.name.clone(),
@@ -149,7 +167,7 @@ impl Archive {
                     Err(error) => return Ok(failed(&folder, error)),
                 };
                 let report = match self
-                    .sync_folder(&mut session, account, &folder, is_sent, progress)
+                    .sync_folder(&mut session, account, &folder, is_sent, progress, feed)
                     .await
                 {
                     Ok(report) => report,
@@ -216,6 +234,7 @@ impl Archive {
         folder: &str,
         is_sent: bool,
         progress: &dyn SyncProgress,
+        feed: &Feed<'_>,
     ) -> Result<FolderSync, ArchiveError> {
         let mut report = FolderSync {
             account: account.name.clone(),
@@ -311,7 +330,18 @@ impl Archive {
                     uid_validity: status.uid_validity,
                     last_uid,
                 };
-                for outcome in self.store.insert_batch_at(&batch, Some(&watermark)).await? {
+                let stored = self.store.insert_chunk(&batch, Some(&watermark)).await?;
+                if let Some(feed) = feed
+                    .lock()
+                    .map_err(|_| {
+                        ArchiveError::Pipeline("indexing failed; run the sync again".into())
+                    })?
+                    .as_mut()
+                {
+                    feed.stored(&batch, &stored.outcomes, stored.seq)
+                        .map_err(|e| self.index_failure(e))?;
+                }
+                for outcome in stored.outcomes {
                     match outcome {
                         Stored::New(_) => counts.stored += 1,
                         Stored::Copy { .. } => counts.copies += 1,
@@ -382,6 +412,9 @@ impl Archive {
         Ok(batch)
     }
 }
+
+/// The index feed a sync shares between its folders.
+type Feed<'a> = std::sync::Mutex<Option<crate::settle::IndexFeed<'a>>>;
 
 /// Splits (uid, size) pairs into fetch chunks of at most CHUNK_MESSAGES
 /// messages and about CHUNK_BYTES bytes (messages over `limit` count nothing:

@@ -1,6 +1,6 @@
 use crate::query::{Expr, TextField};
 use crate::tokenizer::{analyzer, TOKENIZER_NAME};
-use casebook_mail::{Direction, MessageId, ThreadId};
+use casebook_mail::{Direction, MessageId};
 use std::ops::{Bound, Range};
 use std::path::{Path, PathBuf};
 use tantivy::collector::{Count, TopDocs};
@@ -37,7 +37,6 @@ pub enum SearchError {
 #[derive(Debug, Clone)]
 pub struct IndexDoc {
     pub id: MessageId,
-    pub thread: ThreadId,
     /// Seconds since the epoch, UTC.
     pub date: Option<i64>,
     pub direction: Direction,
@@ -48,8 +47,6 @@ pub struct IndexDoc {
     pub subject: String,
     pub body: String,
     pub has_attachment: bool,
-    /// For inbound mail: one of our replies is paired with it.
-    pub answered: bool,
     /// Tags agents gave it, normalised (see [`crate::normalize_tag`]).
     pub tags: Vec<String>,
 }
@@ -128,8 +125,6 @@ fn writer_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
 }
 const FLAG_ATTACHMENT: &str = "attachment";
-const FLAG_ANSWERED: &str = "answered";
-const FLAG_UNANSWERED: &str = "unanswered";
 
 /// Tags share the flags field, prefixed so no tag can pose as a flag.
 fn tag_flag(tag: &str) -> String {
@@ -139,7 +134,6 @@ fn tag_flag(tag: &str) -> String {
 #[derive(Clone, Copy)]
 struct Fields {
     id: Field,
-    thread: Field,
     date: Field,
     from: Field,
     to: Field,
@@ -157,7 +151,6 @@ fn schema() -> (Schema, Fields) {
     );
     let fields = Fields {
         id: b.add_u64_field("id", INDEXED | FAST),
-        thread: b.add_u64_field("thread", INDEXED),
         date: b.add_i64_field("date", INDEXED | FAST),
         from: b.add_text_field("from", text.clone()),
         to: b.add_text_field("to", text.clone()),
@@ -191,6 +184,30 @@ impl Checkpoint {
     }
 }
 
+/// An index written by an earlier Casebook with other fields is derived
+/// data: it is emptied (holding its writer, so no other process is
+/// writing it) and made again with this version's fields. Having no
+/// checkpoint, it is then filled from the store.
+fn rebuild_empty(
+    dir: &Path,
+    directory: tantivy::directory::MmapDirectory,
+    schema: Schema,
+) -> tantivy::Result<Index> {
+    let old = Index::open(directory.clone())?;
+    let writer: IndexWriter = old.writer_with_num_threads(1, 15_000_000)?;
+    tracing::warn!(path = %dir.display(), "the search index has other fields than this version's: rebuilding it");
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        // Lock files stay: the writer held here is one of them.
+        if !entry.file_name().to_string_lossy().starts_with(".tantivy-") {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    let index = Index::create(directory, schema, tantivy::IndexSettings::default())?;
+    drop(writer);
+    Ok(index)
+}
+
 /// The archive's search index in one directory.
 pub struct SearchIndex {
     index: Index,
@@ -210,9 +227,16 @@ impl SearchIndex {
             source,
         })?;
         let (schema, fields) = schema();
-        let directory = tantivy::directory::MmapDirectory::open(dir)
-            .map_err(|e| open_err(tantivy::TantivyError::from(e)))?;
-        let index = Index::open_or_create(directory, schema).map_err(open_err)?;
+        let directory = || {
+            tantivy::directory::MmapDirectory::open(dir)
+                .map_err(|e| open_err(tantivy::TantivyError::from(e)))
+        };
+        let index = match Index::open_or_create(directory()?, schema.clone()) {
+            Err(tantivy::TantivyError::SchemaError(_)) => {
+                rebuild_empty(dir, directory()?, schema).map_err(open_err)?
+            }
+            other => other.map_err(open_err)?,
+        };
         index.tokenizers().register(TOKENIZER_NAME, analyzer());
         let reader = index
             .reader_builder()
@@ -398,14 +422,12 @@ impl SearchIndex {
             )),
             Expr::HasAttachment => self.flag(FLAG_ATTACHMENT),
             Expr::Direction(d) => self.flag(d.as_str()),
-            Expr::Answered(true) => self.flag(FLAG_ANSWERED),
-            Expr::Answered(false) => self.flag(FLAG_UNANSWERED),
-            Expr::Thread(t) => Box::new(TermQuery::new(
-                Term::from_field_u64(f.thread, t.0 as u64),
-                IndexRecordOption::Basic,
-            )),
             Expr::Tag(tag) => self.flag(&tag_flag(tag)),
-            Expr::Customer(_) => Box::new(tantivy::query::EmptyQuery),
+            // Threads, reply pairs and customer lists live in the store:
+            // the caller resolves these into `Expr::Messages` first.
+            Expr::Answered(_) | Expr::Thread(_) | Expr::Customer(_) => {
+                Box::new(tantivy::query::EmptyQuery)
+            }
             Expr::Messages(ids) => Box::new(tantivy::query::TermSetQuery::new(
                 ids.iter().map(|id| Term::from_field_u64(f.id, id.0 as u64)),
             )),
@@ -484,7 +506,6 @@ impl IndexBatch<'_> {
         let f = self.owner.fields;
         let mut d = TantivyDocument::default();
         d.add_u64(f.id, doc.id.0 as u64);
-        d.add_u64(f.thread, doc.thread.0 as u64);
         d.add_i64(f.date, doc.date.unwrap_or(i64::MIN));
         d.add_text(f.from, &doc.from);
         d.add_text(f.to, &doc.to);
@@ -493,16 +514,6 @@ impl IndexBatch<'_> {
         d.add_text(f.flags, doc.direction.as_str());
         if doc.has_attachment {
             d.add_text(f.flags, FLAG_ATTACHMENT);
-        }
-        if doc.direction == Direction::Inbound {
-            d.add_text(
-                f.flags,
-                if doc.answered {
-                    FLAG_ANSWERED
-                } else {
-                    FLAG_UNANSWERED
-                },
-            );
         }
         for tag in &doc.tags {
             d.add_text(f.flags, tag_flag(tag));

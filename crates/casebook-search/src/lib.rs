@@ -7,20 +7,20 @@
 //! up to, so a caller can always bring it up to date after a crash.
 //!
 //! ```
-//! use casebook_mail::{Direction, MessageId, ThreadId};
+//! use casebook_mail::{Direction, MessageId};
 //! use casebook_search::{parse_query, Checkpoint, IndexDoc, SearchIndex, SearchOptions, Sort};
 //! let dir = tempfile::tempdir().unwrap();
 //! let index = SearchIndex::open(dir.path()).unwrap();
 //! let mut batch = index.batch().unwrap();
 //! batch.upsert(&IndexDoc {
-//!     id: MessageId(1), thread: ThreadId(1), date: Some(1_200_000_000),
+//!     id: MessageId(1), date: Some(1_200_000_000),
 //!     direction: Direction::Inbound, from: "ann@example.com".into(), to: String::new(),
 //!     subject: "SIP trunk down".into(), body: "Our trunk drops calls".into(),
-//!     has_attachment: false, answered: false, tags: vec!["outage".into()],
+//!     has_attachment: false, tags: vec!["outage".into()],
 //! }).unwrap();
 //! let caught_up = Checkpoint { store: "a1b2".into(), seq: 1 };
 //! batch.commit(&caught_up).unwrap();
-//! let found = index.search(&parse_query("trunk is:unanswered tag:Outage").unwrap(), &SearchOptions::default()).unwrap();
+//! let found = index.search(&parse_query("trunk is:inbound tag:Outage").unwrap(), &SearchOptions::default()).unwrap();
 //! assert_eq!(found.total, 1);
 //! assert_eq!(found.hits[0].id, MessageId(1));
 //! assert_eq!(index.checkpoint().unwrap(), Some(caught_up));

@@ -39,7 +39,12 @@ pub enum Expr {
     Before(Date),
     HasAttachment,
     Direction(Direction),
+    /// Inbound mail one of our replies is (`true`) or is not paired with.
+    /// Reply pairs live in the store: the caller resolves this into
+    /// [`Expr::Messages`] first (unresolved, it matches nothing).
     Answered(bool),
+    /// Every message of this thread; resolved by the caller like
+    /// [`Expr::Answered`].
     Thread(ThreadId),
     /// Carries this tag (lowercase).
     Tag(String),

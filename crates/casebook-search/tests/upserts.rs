@@ -1,14 +1,13 @@
 //! Replacing documents batch after batch, as the archive's index catch-up
 //! does after every write: each message stays in the index exactly once.
 
-use casebook_mail::{Direction, MessageId, ThreadId};
+use casebook_mail::{Direction, MessageId};
 use casebook_search::{Checkpoint, IndexDoc, SearchIndex};
 use std::collections::HashSet;
 
 fn doc(id: i64, round: usize) -> IndexDoc {
     IndexDoc {
         id: MessageId(id),
-        thread: ThreadId(id / 3 + 1),
         date: Some(1_700_000_000 + id),
         direction: if id % 2 == 0 {
             Direction::Inbound
@@ -24,7 +23,6 @@ fn doc(id: i64, round: usize) -> IndexDoc {
             "registration timeout ".repeat((id % 13) as usize)
         ),
         has_attachment: id % 5 == 0,
-        answered: round.is_multiple_of(2),
         tags: vec![],
     }
 }

@@ -119,30 +119,69 @@ pub(crate) fn index_row(row: &AnyRow) -> Result<IndexRow, StoreError> {
     let from_name: Option<String> = row.try_get("from_name").during(d)?;
     let recipients: Vec<Recipient> = from_json(row, "recipients")?;
     let attachments: Vec<StoredAttachment> = from_json(row, "attachments")?;
-    let recipients = recipients
+    Ok(IndexRow {
+        id: MessageId(row.try_get("id").during(d)?),
+        change_seq: row.try_get::<i64, _>("change_seq").during(d)? as u64,
+        date: row.try_get("date").during(d)?,
+        direction: direction(row)?,
+        from: from_text(from_name.as_deref(), from_address.as_deref()),
+        recipients: recipients_text(&recipients),
+        subject: row.try_get("subject").during(d)?,
+        body: row.try_get("body").during(d)?,
+        has_attachments: !attachments.is_empty(),
+        tags: Vec::new(),
+    })
+}
+
+impl IndexRow {
+    /// The row [`Store::index_rows`](crate::Store::index_rows) would read
+    /// for `m`, stored as `id` at change `change_seq`, without reading it:
+    /// for indexing mail as it is stored.
+    pub fn of_new(m: &NewMessage, id: MessageId, change_seq: u64) -> IndexRow {
+        let p = &m.parsed;
+        let over_limit = p
+            .warnings
+            .iter()
+            .any(|w| matches!(w, casebook_mail::ParseWarning::OverLimit(_)));
+        IndexRow {
+            id,
+            change_seq,
+            date: p.date.map(|d| d.unix_timestamp()),
+            direction: m.direction,
+            from: from_text(
+                p.from.as_ref().and_then(|f| f.name.as_deref()),
+                p.from.as_ref().map(|f| f.address.as_str()),
+            ),
+            recipients: recipients_text(&crate::insert::recipients_of(p)),
+            subject: p.subject.clone(),
+            body: p.text.clone(),
+            has_attachments: !p.attachments.is_empty(),
+            tags: if over_limit {
+                vec![crate::insert::OVER_LIMIT_TAG.to_owned()]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+}
+
+/// The sender as the index holds it: name, then address.
+fn from_text(name: Option<&str>, address: Option<&str>) -> String {
+    [name, address]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The recipients as the index holds them.
+fn recipients_text(recipients: &[Recipient]) -> String {
+    recipients
         .iter()
         .map(|r| match &r.name {
             Some(n) => format!("{n} {}", r.address),
             None => r.address.clone(),
         })
         .collect::<Vec<_>>()
-        .join(", ");
-    Ok(IndexRow {
-        id: MessageId(row.try_get("id").during(d)?),
-        change_seq: row.try_get::<i64, _>("change_seq").during(d)? as u64,
-        thread_id: ThreadId(row.try_get("thread_id").during(d)?),
-        date: row.try_get("date").during(d)?,
-        direction: direction(row)?,
-        from: [from_name, from_address]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" "),
-        recipients,
-        subject: row.try_get("subject").during(d)?,
-        body: row.try_get("body").during(d)?,
-        has_attachments: !attachments.is_empty(),
-        answered: message_id_column(row, "reply_id")?.is_some(),
-        tags: Vec::new(),
-    })
+        .join(", ")
 }

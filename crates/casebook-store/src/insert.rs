@@ -28,6 +28,17 @@ impl Store {
         batch: &[NewMessage],
         watermark: Option<&Watermark>,
     ) -> Result<Vec<Stored>, StoreError> {
+        Ok(self.insert_chunk(batch, watermark).await?.outcomes)
+    }
+
+    /// [`Store::insert_batch_at`], also telling the change number the new
+    /// rows carry (so a caller that indexes them from memory knows what
+    /// the index then holds).
+    pub async fn insert_chunk(
+        &self,
+        batch: &[NewMessage],
+        watermark: Option<&Watermark>,
+    ) -> Result<StoredChunk, StoreError> {
         let backend = self.backend();
         let (mut tx, seq) = self.begin_write().await?;
         let now = OffsetDateTime::now_utc().unix_timestamp();
@@ -134,7 +145,10 @@ impl Store {
             move_watermark(&mut tx, w, now).await?;
         }
         tx.commit().await.during("committing stored messages")?;
-        Ok(outcomes)
+        Ok(StoredChunk {
+            outcomes,
+            seq: seq as u64,
+        })
     }
 }
 
@@ -330,12 +344,17 @@ pub(crate) fn json<T: serde::Serialize>(value: &T) -> String {
 }
 
 fn recipients_json(p: &casebook_mail::ParsedMessage) -> String {
+    json(&recipients_of(p))
+}
+
+/// To, Cc and Bcc as the `recipients` column holds them.
+pub(crate) fn recipients_of(p: &casebook_mail::ParsedMessage) -> Vec<Recipient> {
     let kinds = [
         (RecipientKind::To, &p.to),
         (RecipientKind::Cc, &p.cc),
         (RecipientKind::Bcc, &p.bcc),
     ];
-    let list: Vec<Recipient> = kinds
+    kinds
         .iter()
         .flat_map(|(kind, boxes)| {
             boxes.iter().map(|b| Recipient {
@@ -344,8 +363,7 @@ fn recipients_json(p: &casebook_mail::ParsedMessage) -> String {
                 name: b.name.clone(),
             })
         })
-        .collect();
-    json(&list)
+        .collect()
 }
 
 fn attachments_json(p: &casebook_mail::ParsedMessage) -> String {

@@ -49,8 +49,8 @@ pub use model::{
     AuditEntry, CustomerList, CustomerRecordRow, DomainMatch, ErasedMessage, FolderRecord,
     FolderState, Hold, IndexRow, MarketingChoice, MessageCounts, MessageSummary, NewMessage,
     PartnerChoice, PreferenceRecord, Recipient, RecipientKind, RequestDecision, Role,
-    SkippedMessage, Stated, Stored, StoredAttachment, StoredMessage, TestimonialRecord,
-    TestimonialState, ThreadRow, ThreadUpdate, UserRecord, Watermark,
+    SkippedMessage, Stated, Stored, StoredAttachment, StoredChunk, StoredMessage,
+    TestimonialRecord, TestimonialState, ThreadRow, ThreadUpdate, UserRecord, Watermark,
 };
 pub use privacy::PreferenceChange;
 pub use raw::{compress_raw, CompressedRaw, RawKey};

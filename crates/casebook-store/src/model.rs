@@ -20,6 +20,14 @@ pub struct NewMessage {
     pub links: Vec<i64>,
 }
 
+/// What storing a batch did, and the change number its rows carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredChunk {
+    /// One per message of the batch, in its order.
+    pub outcomes: Vec<Stored>,
+    pub seq: u64,
+}
+
 /// What storing one message did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stored {
@@ -132,7 +140,6 @@ pub struct ThreadUpdate {
 pub struct IndexRow {
     pub id: MessageId,
     pub change_seq: u64,
-    pub thread_id: ThreadId,
     pub date: Option<i64>,
     pub direction: Direction,
     pub from: String,
@@ -140,7 +147,6 @@ pub struct IndexRow {
     pub subject: String,
     pub body: String,
     pub has_attachments: bool,
-    pub answered: bool,
     pub tags: Vec<String>,
 }
 

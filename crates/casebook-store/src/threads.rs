@@ -4,7 +4,7 @@ use crate::decode::{copy_parents, thread_row};
 use crate::error::{During, StoreError};
 use crate::location::Backend;
 use crate::model::*;
-use crate::sql::{param_list, placeholder, value_rows};
+use crate::sql::{param_list, value_rows};
 use crate::store::{Store, ROWS_PER_STATEMENT};
 use casebook_mail::{MessageId, ThreadId};
 use sqlx::{Any, Transaction};
@@ -30,10 +30,11 @@ impl Store {
     /// Threads worked out from what this transaction reads cannot overwrite
     /// those another process worked out from newer rows.
     pub async fn begin_rethreading(&self) -> Result<Rethreading, StoreError> {
-        let (tx, seq) = self.begin_write().await?;
+        // Taking a change number holds every other writer off until the
+        // threads are applied.
+        let (tx, _) = self.begin_write().await?;
         Ok(Rethreading {
             tx,
-            seq,
             backend: self.backend(),
             wrote: false,
         })
@@ -121,7 +122,6 @@ impl Store {
 /// A re-threading in progress: read the rows, work out the changes, apply.
 pub struct Rethreading {
     tx: Transaction<'static, Any>,
-    seq: i64,
     backend: Backend,
     /// Something besides threads was written (link keys): commit even with
     /// no thread changed.
@@ -326,13 +326,13 @@ impl Rethreading {
             return self.tx.rollback().await.during("ending a re-threading");
         }
         for chunk in updates.chunks(ROWS_PER_STATEMENT) {
+            // The change number stays: the search index holds no thread
+            // or reply pair, so nothing there needs doing again.
             let sql = format!(
                 "WITH u (id, thread_id, reply_id, response_secs) AS (VALUES {}) \
                  UPDATE messages SET thread_id = u.thread_id, reply_id = u.reply_id, \
-                 response_secs = u.response_secs, change_seq = {} \
-                 FROM u WHERE messages.id = u.id",
+                 response_secs = u.response_secs FROM u WHERE messages.id = u.id",
                 value_rows(self.backend, chunk.len(), 4),
-                placeholder(self.backend, chunk.len() * 4 + 1)
             );
             let mut q = sqlx::query(&sql);
             for u in chunk {
@@ -342,10 +342,7 @@ impl Rethreading {
                     .bind(u.reply_id.map(|r| r.0))
                     .bind(u.response_secs);
             }
-            q.bind(self.seq)
-                .execute(&mut *self.tx)
-                .await
-                .during("recording threads")?;
+            q.execute(&mut *self.tx).await.during("recording threads")?;
         }
         self.tx.commit().await.during("committing threads")
     }

@@ -123,7 +123,6 @@ async fn check_finds_a_message_indexed_twice_and_repair_fixes_it() {
         batch
             .add(&casebook_search::IndexDoc {
                 id: first,
-                thread: casebook_archive::ThreadId(first.0),
                 date: None,
                 direction: casebook_archive::Direction::Inbound,
                 from: "ann@customer.example".into(),
@@ -131,7 +130,6 @@ async fn check_finds_a_message_indexed_twice_and_repair_fixes_it() {
                 subject: "gnocchi".into(),
                 body: "gnocchi".into(),
                 has_attachment: false,
-                answered: false,
                 tags: Vec::new(),
             })
             .expect("add");

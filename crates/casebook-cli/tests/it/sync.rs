@@ -273,6 +273,35 @@ fn a_long_sync_threads_and_pairs_mail_that_arrives_in_different_chunks() {
     let check = cb.json(&["check", "--json"]);
     assert_eq!(check["clean"], true, "{check}");
 
+    // The sync indexed mail from memory as it stored it: what it indexed
+    // is what indexing from the store gives.
+    let queries = [
+        "from:c77@customer.example",
+        "to:c77@customer.example",
+        "subject:\"trunk 5\"",
+        "drops calls",
+        "\"fixed trunk 9\"",
+        "is:inbound trunk",
+    ];
+    let found: Vec<_> = queries.iter().map(|q| search(q)).collect();
+    assert_eq!(found[0], 1, "the customer's question");
+    assert_eq!(found[1], 1, "our reply to them");
+    assert_eq!(found[3], cases);
+    let ours = cb.json(&[
+        "search",
+        "--json",
+        "--limit",
+        "1",
+        "--",
+        "to:c77@customer.example",
+    ]);
+    let thread = ours["hits"][0]["thread_id"].clone();
+    assert!(thread.is_u64(), "{ours}");
+    assert_eq!(search(&format!("thread:{thread}")), 2, "question and reply");
+    cb.ok(&["reindex"]);
+    let again: Vec<_> = queries.iter().map(|q| search(q)).collect();
+    assert_eq!(found, again, "{queries:?}");
+
     // More mail later joins the threads made above.
     dovecot.append(
         "support",
