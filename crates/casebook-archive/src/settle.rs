@@ -39,12 +39,18 @@ impl Archive {
 
     /// Starts indexing mail as it is stored (a sync does, so the index is
     /// built while the network is busy instead of after it). `None` when
-    /// another process holds the index: the settle at the end waits for it.
-    pub(crate) async fn start_feed(&self) -> Result<Option<IndexFeed<'_>>, ArchiveError> {
+    /// another process holds the index or it cannot be written now: the
+    /// settle at the end waits for it.
+    pub(crate) async fn start_feed(&self) -> Option<IndexFeed<'_>> {
         match self.open_feed(false, Duration::ZERO).await {
-            Ok(feed) => Ok(Some(feed)),
-            Err(ArchiveError::Search(SearchError::Locked(_))) => Ok(None),
-            Err(e) => Err(e),
+            Ok(feed) => Some(feed),
+            Err(ArchiveError::Search(SearchError::Locked(_))) => None,
+            Err(e) => {
+                // The mail matters more: store it, and index at the end
+                // (where a lasting failure is reported).
+                tracing::warn!("indexing after the sync instead of during it: {e}");
+                None
+            }
         }
     }
 

@@ -66,7 +66,7 @@ impl Archive {
         let accounts = self.accounts_named(only)?;
         // Mail is indexed as each chunk is stored, on the index's own
         // threads, while the next chunk is on the wire.
-        let feed = std::sync::Mutex::new(self.start_feed().await?);
+        let feed = std::sync::Mutex::new(self.start_feed().await);
         let mut reports = Vec::new();
         for account in accounts {
             let span = tracing::info_span!("sync", account = %account.name);

@@ -175,12 +175,11 @@ impl Store {
 
     /// The messages every search index should hold.
     pub async fn indexable_ids(&self) -> Result<Vec<MessageId>, StoreError> {
-        let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM messages WHERE primary_id IS NULL AND thread_id IS NOT NULL ORDER BY id",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .during("listing indexable messages")?;
+        let ids: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM messages WHERE primary_id IS NULL ORDER BY id")
+                .fetch_all(&self.pool)
+                .await
+                .during("listing indexable messages")?;
         Ok(ids.into_iter().map(MessageId).collect())
     }
 }
