@@ -135,14 +135,24 @@ impl Archive {
             ..Lookups::default()
         };
         for thread in threads {
-            let ids = self.store.thread_message_ids(thread).await?;
+            let ids = self
+                .store
+                .thread(thread)
+                .await?
+                .iter()
+                .map(|m| m.id)
+                .collect();
             lookups.threads.insert(thread, ids);
         }
         if answered {
-            // Whichever set is smaller: the other is inbound mail not in it.
-            let (yes, no) = self.store.answered_counts().await?;
-            let answered = yes <= no;
-            lookups.answered = Some((answered, self.store.answered_ids(answered).await?));
+            // The smaller set goes to the index: the other is inbound mail
+            // not in it.
+            let (yes, no) = self.store.answered_and_not().await?;
+            lookups.answered = Some(if yes.len() <= no.len() {
+                (true, yes)
+            } else {
+                (false, no)
+            });
         }
         Ok(replace(expr, &lookups))
     }

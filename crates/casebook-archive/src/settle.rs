@@ -10,7 +10,8 @@ use casebook_store::{IndexRow, NewMessage, Rethreading, Stored, ThreadRow};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-const INDEX_PAGE: u32 = 2_000;
+/// Messages read from the store per statement while indexing.
+const INDEX_PAGE: usize = 1_000;
 
 /// How long a write that must index what it stored (an import, a sync)
 /// waits for an index another process is writing (a server indexing a
@@ -30,11 +31,21 @@ impl Archive {
         &self,
         feed: Option<IndexFeed<'_>>,
     ) -> Result<u64, ArchiveError> {
+        self.settle_within(INDEX_PATIENCE, feed).await
+    }
+
+    /// Threads what waits for one, then brings the index up to date,
+    /// waiting up to `patience` for an index another process writes.
+    async fn settle_within(
+        &self,
+        patience: Duration,
+        feed: Option<IndexFeed<'_>>,
+    ) -> Result<u64, ArchiveError> {
         let _one_at_a_time = self.settling.lock().await;
         if self.store.has_unthreaded().await? {
             self.rethread(Scope::Touched).await?;
         }
-        self.catch_up_index(false, INDEX_PATIENCE, feed).await
+        self.catch_up_index(false, patience, feed).await
     }
 
     /// Starts indexing mail as it is stored (a sync does, so the index is
@@ -65,13 +76,7 @@ impl Archive {
         }
         // A search never waits for an index another process is writing
         // (a sync holds it while it stores): it reads the index as it is.
-        let settled = {
-            let _one_at_a_time = self.settling.lock().await;
-            if self.store.has_unthreaded().await? {
-                self.rethread(Scope::Touched).await?;
-            }
-            self.catch_up_index(false, Duration::ZERO, None).await
-        };
+        let settled = self.settle_within(Duration::ZERO, None).await;
         if settled.is_ok() {
             self.refreshed_seq.store(seq, Ordering::Relaxed);
         }
@@ -89,10 +94,7 @@ impl Archive {
     /// index busy in another process (an import running) is left to it:
     /// the change is stored, and whichever process next settles indexes it.
     pub(crate) async fn settle_unless_busy(&self) -> Result<(), ArchiveError> {
-        if self.store.has_unthreaded().await? {
-            self.rethread(Scope::Touched).await?;
-        }
-        match self.catch_up_index(false, Duration::ZERO, None).await {
+        match self.settle_within(Duration::ZERO, None).await {
             Err(ArchiveError::Search(SearchError::Locked(e))) => {
                 tracing::warn!("index not brought up to date: {e}");
                 Ok(())
@@ -237,35 +239,23 @@ impl Archive {
                 removals += 1;
             }
         }
+        // Everything changed since the checkpoint is read, except what the
+        // feed added at the change number the row still carries: that is
+        // in the index as the store holds it.
+        let unread: Vec<MessageId> = self
+            .store
+            .changed_since(since)
+            .await?
+            .into_iter()
+            .filter(|(id, seq)| feed.added.get(id) != Some(seq))
+            .map(|(id, _)| id)
+            .collect();
         let mut count = feed.added.len() as u64;
-        if feed.added.is_empty() {
-            let mut after = MessageId(0);
-            loop {
-                let rows = self.store.index_rows(since, after, INDEX_PAGE).await?;
-                let Some(last) = rows.last() else { break };
-                after = last.id;
-                count += rows.len() as u64;
-                for row in rows {
-                    feed.put(row)?;
-                }
-            }
-        } else {
-            // What the feed added at the change number the row still
-            // carries is in the index as the store holds it.
-            let unread: Vec<MessageId> = self
-                .store
-                .changed_since(since)
-                .await?
-                .into_iter()
-                .filter(|(id, seq)| feed.added.get(id) != Some(seq))
-                .map(|(id, _)| id)
-                .collect();
-            for ids in unread.chunks(INDEX_PAGE as usize) {
-                let rows = self.store.index_rows_of(ids).await?;
-                count += rows.len() as u64;
-                for row in rows {
-                    feed.put(row)?;
-                }
+        for ids in unread.chunks(INDEX_PAGE) {
+            let rows = self.store.index_rows_of(ids).await?;
+            count += rows.len() as u64;
+            for row in rows {
+                feed.put(row)?;
             }
         }
         feed.batch.commit(&target)?;

@@ -139,10 +139,6 @@ impl IndexRow {
     /// for indexing mail as it is stored.
     pub fn of_new(m: &NewMessage, id: MessageId, change_seq: u64) -> IndexRow {
         let p = &m.parsed;
-        let over_limit = p
-            .warnings
-            .iter()
-            .any(|w| matches!(w, casebook_mail::ParseWarning::OverLimit(_)));
         IndexRow {
             id,
             change_seq,
@@ -156,7 +152,7 @@ impl IndexRow {
             subject: p.subject.clone(),
             body: p.text.clone(),
             has_attachments: !p.attachments.is_empty(),
-            tags: if over_limit {
+            tags: if crate::insert::over_limit(p) {
                 vec![crate::insert::OVER_LIMIT_TAG.to_owned()]
             } else {
                 Vec::new()

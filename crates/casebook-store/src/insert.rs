@@ -71,12 +71,7 @@ impl Store {
 
         // Mail over a reading limit is kept whole and flagged where agents
         // look: the tag `over-limit` (`tag:over-limit` finds them all).
-        for (_, id) in fresh.iter().filter(|(m, _)| {
-            m.parsed
-                .warnings
-                .iter()
-                .any(|w| matches!(w, ParseWarning::OverLimit(_)))
-        }) {
+        for (_, id) in fresh.iter().filter(|(m, _)| over_limit(&m.parsed)) {
             sqlx::query(
                 "INSERT INTO message_tags (message, tag, added_by, added_at) VALUES ($1, $2, NULL, $3) \
                  ON CONFLICT (message, tag) DO NOTHING",
@@ -156,6 +151,14 @@ const MESSAGE_COLUMNS: usize = 20;
 
 /// The tag given to mail over one of the reading limits.
 pub const OVER_LIMIT_TAG: &str = "over-limit";
+
+/// Whether reading the message stopped at one of the limits (it is then
+/// tagged [`OVER_LIMIT_TAG`] as it is stored).
+pub(crate) fn over_limit(p: &casebook_mail::ParsedMessage) -> bool {
+    p.warnings
+        .iter()
+        .any(|w| matches!(w, ParseWarning::OverLimit(_)))
+}
 
 /// Inserts the messages whose bytes are new; RETURNING names the rows made.
 async fn insert_new(

@@ -42,28 +42,6 @@ impl Store {
         }
     }
 
-    /// Up to `limit` messages (not copies) changed after `seq`, with ids above
-    /// `after`, in id order: what the index must (re)index.
-    pub async fn index_rows(
-        &self,
-        seq: u64,
-        after: MessageId,
-        limit: u32,
-    ) -> Result<Vec<IndexRow>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {INDEX_COLUMNS} FROM messages \
-             WHERE change_seq > $1 AND id > $2 AND primary_id IS NULL ORDER BY id LIMIT $3",
-        ))
-        .bind(seq as i64)
-        .bind(after.0)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .during("reading messages to index")?;
-        let out: Vec<IndexRow> = rows.iter().map(index_row).collect::<Result<_, _>>()?;
-        self.with_tags(out).await
-    }
-
     /// The messages (not copies) changed after `seq`, with the change
     /// number each carries: what an index must hold at those numbers.
     pub async fn changed_since(&self, seq: u64) -> Result<Vec<(MessageId, u64)>, StoreError> {
@@ -82,65 +60,44 @@ impl Store {
     }
 
     /// What the index holds of these messages (those that are still there
-    /// and not copies), in id order.
+    /// and not copies), in id order, with their tags. One statement: the
+    /// caller pages (a thousand ids is well within both backends' limits).
     pub async fn index_rows_of(&self, ids: &[MessageId]) -> Result<Vec<IndexRow>, StoreError> {
-        let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(crate::store::ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "SELECT {INDEX_COLUMNS} FROM messages WHERE primary_id IS NULL AND id IN ({}) \
-                 ORDER BY id",
-                param_list(self.backend(), chunk.len(), 1)
-            );
-            let mut q = sqlx::query(&sql);
-            for id in chunk {
-                q = q.bind(id.0);
-            }
-            let rows = q
-                .fetch_all(&self.pool)
-                .await
-                .during("reading messages to index")?;
-            let page: Vec<IndexRow> = rows.iter().map(index_row).collect::<Result<_, _>>()?;
-            out.extend(self.with_tags(page).await?);
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(out)
+        let sql = format!(
+            "SELECT {INDEX_COLUMNS} FROM messages WHERE primary_id IS NULL AND id IN ({}) \
+             ORDER BY id",
+            param_list(self.backend(), ids.len(), 1)
+        );
+        let mut q = sqlx::query(&sql);
+        for id in ids {
+            q = q.bind(id.0);
+        }
+        let rows = q
+            .fetch_all(&self.pool)
+            .await
+            .during("reading messages to index")?;
+        let out: Vec<IndexRow> = rows.iter().map(index_row).collect::<Result<_, _>>()?;
+        self.with_tags(out).await
     }
 
-    /// Every message of a thread (not copies), in id order.
-    pub async fn thread_message_ids(&self, thread: ThreadId) -> Result<Vec<MessageId>, StoreError> {
-        let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM messages WHERE thread_id = $1 AND primary_id IS NULL ORDER BY id",
+    /// Inbound messages (not copies): those one of our replies is paired
+    /// with, and those none is, each in id order.
+    pub async fn answered_and_not(&self) -> Result<(Vec<MessageId>, Vec<MessageId>), StoreError> {
+        let rows: Vec<(i64, Option<i64>)> = sqlx::query_as(
+            "SELECT id, reply_id FROM messages WHERE direction = 'inbound' AND primary_id IS NULL \
+             ORDER BY id",
         )
-        .bind(thread.0)
-        .fetch_all(&self.pool)
-        .await
-        .during("reading a thread")?;
-        Ok(ids.into_iter().map(MessageId).collect())
-    }
-
-    /// How many inbound messages (not copies) are answered, and how many not.
-    pub async fn answered_counts(&self) -> Result<(u64, u64), StoreError> {
-        let (answered, unanswered): (i64, i64) = sqlx::query_as(
-            "SELECT COUNT(reply_id), COUNT(*) - COUNT(reply_id) FROM messages \
-             WHERE direction = 'inbound' AND primary_id IS NULL",
-        )
-        .fetch_one(&self.pool)
-        .await
-        .during("counting answered mail")?;
-        Ok((answered as u64, unanswered as u64))
-    }
-
-    /// The inbound messages (not copies) one of our replies is paired with
-    /// (`answered`), or those none is.
-    pub async fn answered_ids(&self, answered: bool) -> Result<Vec<MessageId>, StoreError> {
-        let ids: Vec<i64> = sqlx::query_scalar(&format!(
-            "SELECT id FROM messages WHERE direction = 'inbound' AND primary_id IS NULL \
-             AND reply_id IS {} NULL ORDER BY id",
-            if answered { "NOT" } else { "" }
-        ))
         .fetch_all(&self.pool)
         .await
         .during("reading answered mail")?;
-        Ok(ids.into_iter().map(MessageId).collect())
+        let (answered, unanswered): (Vec<_>, Vec<_>) =
+            rows.into_iter().partition(|(_, reply)| reply.is_some());
+        let ids =
+            |rows: Vec<(i64, Option<i64>)>| rows.into_iter().map(|(id, _)| MessageId(id)).collect();
+        Ok((ids(answered), ids(unanswered)))
     }
 
     /// `rows` with their tags.
