@@ -27,10 +27,7 @@ impl Archive {
 
     /// [`Archive::settle`], committing what `feed` indexed as it was
     /// stored together with whatever else the index lacks.
-    pub(crate) async fn settle_fed(
-        &self,
-        feed: Option<IndexFeed<'_>>,
-    ) -> Result<u64, ArchiveError> {
+    pub(crate) async fn settle_fed(&self, feed: Option<IndexFeed>) -> Result<u64, ArchiveError> {
         self.settle_within(INDEX_PATIENCE, feed).await
     }
 
@@ -39,20 +36,33 @@ impl Archive {
     async fn settle_within(
         &self,
         patience: Duration,
-        feed: Option<IndexFeed<'_>>,
+        feed: Option<IndexFeed>,
     ) -> Result<u64, ArchiveError> {
         let _one_at_a_time = self.settling.lock().await;
+        // The index holds no threads, so the two are independent and go
+        // side by side: the store's work on one core, the index's commit
+        // on another (the tail of a first sync is both).
+        let (threaded, indexed) = tokio::join!(
+            self.rethread_waiting(),
+            self.catch_up_index(false, patience, feed)
+        );
+        threaded?;
+        indexed
+    }
+
+    /// Threads the messages waiting for one, if any are.
+    async fn rethread_waiting(&self) -> Result<(), ArchiveError> {
         if self.store.has_unthreaded().await? {
             self.rethread(Scope::Touched).await?;
         }
-        self.catch_up_index(false, patience, feed).await
+        Ok(())
     }
 
     /// Starts indexing mail as it is stored (a sync does, so the index is
     /// built while the network is busy instead of after it). `None` when
     /// another process holds the index or it cannot be written now: the
     /// settle at the end waits for it.
-    pub(crate) async fn start_feed(&self) -> Option<IndexFeed<'_>> {
+    pub(crate) async fn start_feed(&self) -> Option<IndexFeed> {
         match self.open_feed(false, Duration::ZERO).await {
             Ok(feed) => Some(feed),
             Err(ArchiveError::Search(SearchError::Locked(_))) => None,
@@ -118,8 +128,12 @@ impl Archive {
 
     /// Rebuilds the index from the store. Returns how many messages it holds.
     pub async fn reindex(&self) -> Result<u64, ArchiveError> {
-        self.rethread(Scope::Everything).await?;
-        self.catch_up_index(true, INDEX_PATIENCE, None).await
+        let (threaded, indexed) = tokio::join!(
+            self.rethread(Scope::Everything),
+            self.catch_up_index(true, INDEX_PATIENCE, None)
+        );
+        threaded?;
+        indexed
     }
 
     /// Works threads out afresh: for `Scope::Touched`, only the threads of
@@ -178,7 +192,7 @@ impl Archive {
         &self,
         rebuild: bool,
         patience: Duration,
-        feed: Option<IndexFeed<'_>>,
+        feed: Option<IndexFeed>,
     ) -> Result<u64, ArchiveError> {
         match self.catch_up_index_now(rebuild, patience, feed).await {
             Err(ArchiveError::Search(e)) => Err(self.index_failure(e)),
@@ -203,7 +217,7 @@ impl Archive {
         &self,
         rebuild: bool,
         patience: Duration,
-        feed: Option<IndexFeed<'_>>,
+        feed: Option<IndexFeed>,
     ) -> Result<u64, ArchiveError> {
         let mut feed = match feed {
             Some(feed) => feed,
@@ -258,7 +272,12 @@ impl Archive {
                 feed.put(row)?;
             }
         }
-        feed.batch.commit(&target)?;
+        // Off the async threads, so threads being worked out meanwhile
+        // (`settle_within`) go on.
+        let batch = feed.batch;
+        let target = tokio::task::spawn_blocking(move || batch.commit(&target).map(|()| target))
+            .await
+            .map_err(|e| ArchiveError::Pipeline(format!("committing the index failed: {e}")))??;
         if removals > 0 {
             // Removed mail (an erasure, retention, `casebook remove`) must
             // not linger in index files until a merge happens to come.
@@ -273,7 +292,7 @@ impl Archive {
         &self,
         rebuild: bool,
         patience: Duration,
-    ) -> Result<IndexFeed<'_>, ArchiveError> {
+    ) -> Result<IndexFeed, ArchiveError> {
         // The writer first, before reading what the index holds, so that
         // cannot change under us.
         let mut batch = self.index_batch(patience).await?;
@@ -298,7 +317,7 @@ impl Archive {
     async fn index_batch(
         &self,
         patience: Duration,
-    ) -> Result<casebook_search::IndexBatch<'_>, ArchiveError> {
+    ) -> Result<casebook_search::IndexBatch, ArchiveError> {
         let started = Instant::now();
         let mut pause = Duration::from_millis(20);
         loop {
@@ -360,8 +379,8 @@ async fn touched_rows(r: &mut Rethreading) -> Result<Vec<ThreadRow>, ArchiveErro
 /// The index's writer held from the start of a sync to its settle: mail is
 /// indexed as it is stored, and committed (with the checkpoint) only when
 /// the index holds everything the store does.
-pub(crate) struct IndexFeed<'a> {
-    batch: IndexBatch<'a>,
+pub(crate) struct IndexFeed {
+    batch: IndexBatch,
     /// The change the index had caught up to; `None`: it is being made
     /// from nothing (it was emptied).
     since: Option<u64>,
@@ -372,7 +391,7 @@ pub(crate) struct IndexFeed<'a> {
     added: HashMap<MessageId, u64>,
 }
 
-impl IndexFeed<'_> {
+impl IndexFeed {
     /// Indexes mail just stored at change `seq`: `batch[i]` became
     /// `outcomes[i]`; only new messages are indexed (a copy is not, and a
     /// duplicate is there already).

@@ -114,7 +114,7 @@ impl Archive {
         &self,
         account: &Account,
         progress: &dyn SyncProgress,
-        feed: &Feed<'_>,
+        feed: &Feed,
     ) -> Result<Vec<FolderSync>, ArchiveError> {
         let failed = |folder: &str, error: String| FolderSync {
             account: account.name.clone(),
@@ -234,7 +234,7 @@ impl Archive {
         folder: &str,
         is_sent: bool,
         progress: &dyn SyncProgress,
-        feed: &Feed<'_>,
+        feed: &Feed,
     ) -> Result<FolderSync, ArchiveError> {
         let mut report = FolderSync {
             account: account.name.clone(),
@@ -414,7 +414,7 @@ impl Archive {
 }
 
 /// The index feed a sync shares between its folders.
-type Feed<'a> = std::sync::Mutex<Option<crate::settle::IndexFeed<'a>>>;
+type Feed = std::sync::Mutex<Option<crate::settle::IndexFeed>>;
 
 /// Splits (uid, size) pairs into fetch chunks of at most CHUNK_MESSAGES
 /// messages and about CHUNK_BYTES bytes (messages over `limit` count nothing:

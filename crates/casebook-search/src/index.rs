@@ -260,13 +260,15 @@ impl SearchIndex {
     /// Starts a batch of changes, committed together with [`IndexBatch::commit`].
     /// Only one process writes at a time: another's batch is
     /// [`SearchError::Locked`].
-    pub fn batch(&self) -> Result<IndexBatch<'_>, SearchError> {
+    pub fn batch(&self) -> Result<IndexBatch, SearchError> {
         let writer = self.writer(writer_threads())?;
         // Holding the writer, nobody else changes the index: see what
         // other processes committed before deciding what to add.
         self.reader.reload()?;
         Ok(IndexBatch {
-            owner: self,
+            index: self.index.clone(),
+            reader: self.reader.clone(),
+            fields: self.fields,
             writer,
         })
     }
@@ -488,12 +490,16 @@ fn day_start(day: time::Date) -> i64 {
 }
 
 /// Changes to the index, made visible together by [`IndexBatch::commit`].
-pub struct IndexBatch<'a> {
-    owner: &'a SearchIndex,
+/// It owns what it needs (handles to the index [`SearchIndex::batch`]
+/// came from), so a commit can run on a thread of its own.
+pub struct IndexBatch {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
     writer: IndexWriter,
 }
 
-impl IndexBatch<'_> {
+impl IndexBatch {
     /// Adds the message, replacing what the index held for its id.
     pub fn upsert(&mut self, doc: &IndexDoc) -> Result<(), SearchError> {
         self.delete(doc.id);
@@ -503,7 +509,7 @@ impl IndexBatch<'_> {
     /// Adds a message the index does not hold yet (cheaper than
     /// [`IndexBatch::upsert`]: nothing to delete).
     pub fn add(&mut self, doc: &IndexDoc) -> Result<(), SearchError> {
-        let f = self.owner.fields;
+        let f = self.fields;
         let mut d = TantivyDocument::default();
         d.add_u64(f.id, doc.id.0 as u64);
         d.add_i64(f.date, doc.date.unwrap_or(i64::MIN));
@@ -524,7 +530,7 @@ impl IndexBatch<'_> {
 
     pub fn delete(&mut self, id: MessageId) {
         self.writer
-            .delete_term(Term::from_field_u64(self.owner.fields.id, id.0 as u64));
+            .delete_term(Term::from_field_u64(self.fields.id, id.0 as u64));
     }
 
     /// Empties the index (for a rebuild); takes effect at commit.
@@ -544,12 +550,12 @@ impl IndexBatch<'_> {
         // deletes meanwhile, and nothing is left running when the writer
         // is released (a merge ending later could rewrite what the next
         // writer committed).
-        let segments = self.owner.index.searchable_segment_metas()?;
+        let segments = self.index.searchable_segment_metas()?;
         for candidate in LogMergePolicy::default().compute_merge_candidates(&segments) {
             self.writer.merge(&candidate.0).wait()?;
         }
         self.writer.wait_merging_threads()?;
-        self.owner.reader.reload()?;
+        self.reader.reload()?;
         Ok(())
     }
 }

@@ -221,6 +221,23 @@ impl Store {
         Ok((tx, seq))
     }
 
+    /// Starts a write transaction that takes its turn with the others
+    /// (the counter's row is locked until commit, as by
+    /// [`Store::begin_write`]) but uses no change number: for writes no
+    /// reader follows by number (threads and reply pairs, which the search
+    /// index does not hold), so they leave every index's checkpoint current.
+    pub(crate) async fn begin_write_unnumbered(
+        &self,
+    ) -> Result<Transaction<'static, Any>, StoreError> {
+        let mut tx = self.pool.begin().await.during("starting a transaction")?;
+        self.wrote.store(true, Ordering::Relaxed);
+        sqlx::query("UPDATE change_counter SET value = value WHERE id = 1")
+            .execute(&mut *tx)
+            .await
+            .during("waiting for other writers")?;
+        Ok(tx)
+    }
+
     pub(crate) fn note_write(&self) {
         self.wrote.store(true, Ordering::Relaxed);
     }

@@ -30,9 +30,10 @@ impl Store {
     /// Threads worked out from what this transaction reads cannot overwrite
     /// those another process worked out from newer rows.
     pub async fn begin_rethreading(&self) -> Result<Rethreading, StoreError> {
-        // Taking a change number holds every other writer off until the
-        // threads are applied.
-        let (tx, _) = self.begin_write().await?;
+        // Every other writer waits until the threads are applied. No
+        // change number: the search index holds no threads, so a settle
+        // that re-threads leaves the index's checkpoint current.
+        let tx = self.begin_write_unnumbered().await?;
         Ok(Rethreading {
             tx,
             backend: self.backend(),

@@ -202,3 +202,45 @@ async fn a_copied_archive_records_link_keys_and_a_late_parent_joins_its_reply() 
     let check = archive.check(false, |_| {}).await.expect("check");
     assert_eq!(check.threads_to_fix, 0);
 }
+
+/// Threading takes no change number (the index holds no threads): once an
+/// import has threaded its mail, the index's checkpoint is the store's
+/// latest change, so the next process has nothing to catch up and needs
+/// no index writer.
+#[tokio::test(flavor = "multi_thread")]
+async fn threading_leaves_the_index_at_the_latest_change() {
+    let mail = tempfile::tempdir().expect("tempdir");
+    write_message(mail.path(), "a", "gnocchi");
+    std::fs::write(
+        mail.path().join("b.eml"),
+        "From: support@casebook.example\nTo: ann@customer.example\nSubject: Re: gnocchi\n\
+         Message-ID: <b@casebook.example>\nIn-Reply-To: <a@customer.example>\n\
+         Date: Tue, 1 Jul 2008 11:00:00 +0000\n\nabout your gnocchi\n",
+    )
+    .expect("write");
+    let data = tempfile::tempdir().expect("tempdir");
+    let archive = open(data.path()).await;
+    import(&archive, &[mail.path().to_owned()]).await;
+    archive.close().await.expect("close");
+
+    // Read before anything opens the archive again (which would catch up).
+    let store = casebook_store::Store::open(&config_for(data.path()).store_location(data.path()))
+        .await
+        .expect("store");
+    let index = casebook_search::SearchIndex::open(&data.path().join("index")).expect("index");
+    let checkpoint = index.checkpoint().expect("meta").expect("a checkpoint");
+    assert_eq!(checkpoint.seq, store.current_seq().await.expect("seq"));
+    store.close().await.expect("close");
+    drop(index);
+
+    let archive = open(data.path()).await;
+    let page = archive
+        .search(&SearchRequest::new("gnocchi"))
+        .await
+        .expect("search");
+    assert_eq!(page.total, 2);
+    let threads: std::collections::HashSet<_> =
+        page.hits.iter().map(|h| h.summary.thread_id).collect();
+    assert_eq!(threads.len(), 1, "the reply joined the question's thread");
+    assert!(threads.iter().all(Option::is_some));
+}
