@@ -8,11 +8,14 @@
 use crate::location::Backend;
 use std::fmt::Write;
 
-/// The `n`-th parameter (from 1).
-pub(crate) fn placeholder(backend: Backend, n: usize) -> String {
+/// Appends the `n`-th parameter (from 1), without a string of its own:
+/// an insert statement has thousands.
+fn push_placeholder(out: &mut String, backend: Backend, n: usize) {
     match backend {
-        Backend::Sqlite => "?".to_owned(),
-        Backend::Postgres => format!("${n}"),
+        Backend::Sqlite => out.push('?'),
+        Backend::Postgres => {
+            let _ = write!(out, "${n}");
+        }
     }
 }
 
@@ -28,7 +31,7 @@ pub(crate) fn value_rows(backend: Backend, rows: usize, columns: usize) -> Strin
             if c > 0 {
                 out.push_str(", ");
             }
-            let _ = write!(out, "{}", placeholder(backend, r * columns + c + 1));
+            push_placeholder(&mut out, backend, r * columns + c + 1);
         }
         out.push(')');
     }
@@ -37,10 +40,14 @@ pub(crate) fn value_rows(backend: Backend, rows: usize, columns: usize) -> Strin
 
 /// `$first, $first+1, …`: `n` parameters for an `IN (…)` list.
 pub(crate) fn param_list(backend: Backend, n: usize, first: usize) -> String {
-    (first..first + n)
-        .map(|i| placeholder(backend, i))
-        .collect::<Vec<_>>()
-        .join(", ")
+    let mut out = String::with_capacity(n * 4);
+    for i in first..first + n {
+        if i > first {
+            out.push_str(", ");
+        }
+        push_placeholder(&mut out, backend, i);
+    }
+    out
 }
 
 #[cfg(test)]
