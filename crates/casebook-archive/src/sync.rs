@@ -76,9 +76,7 @@ impl Archive {
                     .await?,
             );
         }
-        let feed = feed
-            .into_inner()
-            .map_err(|_| ArchiveError::Pipeline("indexing failed; run the sync again".into()))?;
+        let feed = feed.into_inner().map_err(|_| feed_failed())?;
         self.settle_fed(feed).await?;
         Ok(reports)
     }
@@ -331,13 +329,7 @@ impl Archive {
                     last_uid,
                 };
                 let stored = self.store.insert_chunk(&batch, Some(&watermark)).await?;
-                if let Some(feed) = feed
-                    .lock()
-                    .map_err(|_| {
-                        ArchiveError::Pipeline("indexing failed; run the sync again".into())
-                    })?
-                    .as_mut()
-                {
+                if let Some(feed) = feed.lock().map_err(|_| feed_failed())?.as_mut() {
                     feed.stored(&batch, &stored.outcomes, stored.seq)
                         .map_err(|e| self.index_failure(e))?;
                 }
@@ -415,6 +407,11 @@ impl Archive {
 
 /// The index feed a sync shares between its folders.
 type Feed = std::sync::Mutex<Option<crate::settle::IndexFeed>>;
+
+/// A folder's sync panicked while indexing (the feed's lock is poisoned).
+fn feed_failed() -> ArchiveError {
+    ArchiveError::Pipeline("indexing failed; run the sync again".into())
+}
 
 /// Splits (uid, size) pairs into fetch chunks of at most CHUNK_MESSAGES
 /// messages and about CHUNK_BYTES bytes (messages over `limit` count nothing:

@@ -63,22 +63,18 @@ impl Store {
     /// and not copies), in id order, with their tags. One statement: the
     /// caller pages (a thousand ids is well within both backends' limits).
     pub async fn index_rows_of(&self, ids: &[MessageId]) -> Result<Vec<IndexRow>, StoreError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = format!(
-            "SELECT {INDEX_COLUMNS} FROM messages WHERE primary_id IS NULL AND id IN ({}) \
-             ORDER BY id",
-            param_list(self.backend(), ids.len(), 1)
-        );
-        let mut q = sqlx::query(&sql);
-        for id in ids {
-            q = q.bind(id.0);
-        }
-        let rows = q
-            .fetch_all(&self.pool)
-            .await
-            .during("reading messages to index")?;
+        let rows = self
+            .rows_of(
+                ids,
+                |list| {
+                    format!(
+                        "SELECT {INDEX_COLUMNS} FROM messages WHERE primary_id IS NULL \
+                         AND id IN ({list}) ORDER BY id"
+                    )
+                },
+                "reading messages to index",
+            )
+            .await?;
         let out: Vec<IndexRow> = rows.iter().map(index_row).collect::<Result<_, _>>()?;
         self.with_tags(out).await
     }
@@ -223,21 +219,13 @@ impl Store {
         &self,
         ids: &[MessageId],
     ) -> Result<Vec<(MessageSummary, String)>, StoreError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = format!(
-            "SELECT {SUMMARY_COLUMNS}, body FROM messages WHERE id IN ({})",
-            param_list(self.backend(), ids.len(), 1)
-        );
-        let mut query = sqlx::query(&sql);
-        for id in ids {
-            query = query.bind(id.0);
-        }
-        let rows = query
-            .fetch_all(&self.pool)
-            .await
-            .during("reading search hits")?;
+        let rows = self
+            .rows_of(
+                ids,
+                |list| format!("SELECT {SUMMARY_COLUMNS}, body FROM messages WHERE id IN ({list})"),
+                "reading search hits",
+            )
+            .await?;
         let mut found = HashMap::with_capacity(rows.len());
         for row in &rows {
             let s = summary(row)?;
@@ -245,6 +233,25 @@ impl Store {
             found.insert(s.id, (s, body));
         }
         Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
+    /// The rows `select` reads for these ids: it is given the statement's
+    /// placeholder list, one per id, in one statement (callers page).
+    async fn rows_of(
+        &self,
+        ids: &[MessageId],
+        select: impl FnOnce(&str) -> String,
+        action: &'static str,
+    ) -> Result<Vec<sqlx::any::AnyRow>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = select(&param_list(self.backend(), ids.len(), 1));
+        let mut query = sqlx::query(&sql);
+        for id in ids {
+            query = query.bind(id.0);
+        }
+        query.fetch_all(&self.pool).await.during(action)
     }
 
     pub async fn counts(&self) -> Result<MessageCounts, StoreError> {

@@ -319,16 +319,14 @@ impl Rethreading {
         merge_copies(rows, &copies)
     }
 
-    /// Records new threads and pairings, stamping the changed rows so every
-    /// index picks them up, and commits. With nothing to record it rolls
-    /// back, leaving the change number unused.
+    /// Records new threads and pairings and commits (with nothing to
+    /// record it rolls back). No row's change number moves: the search
+    /// index holds no threads or reply pairs.
     pub async fn apply(mut self, updates: &[ThreadUpdate]) -> Result<(), StoreError> {
         if updates.is_empty() && !self.wrote {
             return self.tx.rollback().await.during("ending a re-threading");
         }
         for chunk in updates.chunks(ROWS_PER_STATEMENT) {
-            // The change number stays: the search index holds no thread
-            // or reply pair, so nothing there needs doing again.
             let sql = format!(
                 "WITH u (id, thread_id, reply_id, response_secs) AS (VALUES {}) \
                  UPDATE messages SET thread_id = u.thread_id, reply_id = u.reply_id, \
