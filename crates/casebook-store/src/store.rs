@@ -5,8 +5,8 @@ use crate::location::{Backend, StoreLocation};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::AnyPool;
-use sqlx::ConnectOptions;
 use sqlx::{Any, Executor, Transaction};
+use sqlx::{ConnectOptions, Connection};
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -195,13 +195,47 @@ impl Store {
                 // SQLite has none, so two processes opening a new archive
                 // at once would both create its tables: a lock file next
                 // to the database makes them take turns.
-                let _turn = match &*self.location {
-                    StoreLocation::Sqlite(path) => Some(lock_file(path).await?),
-                    StoreLocation::Postgres(_) => None,
-                };
-                migrator.run(&self.pool).await?;
+                match &*self.location {
+                    StoreLocation::Sqlite(path) => {
+                        let _turn = lock_file(path).await?;
+                        self.migrate_sqlite(migrator).await?;
+                    }
+                    StoreLocation::Postgres(_) => migrator.run(&self.pool).await?,
+                }
                 Ok(latest)
             }
+        }
+    }
+
+    /// SQLite: runs the migrations with foreign keys off, as SQLite's
+    /// procedure for rebuilding a table asks (the switch is ignored inside
+    /// a transaction, and each migration is one), on a connection that
+    /// never returns to the pool; then checks every foreign key, so a
+    /// migration cannot leave a reference to nothing behind.
+    async fn migrate_sqlite(&self, migrator: &Migrator) -> Result<(), StoreError> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .during("connecting to migrate")?
+            .detach();
+        conn.execute("PRAGMA foreign_keys = OFF")
+            .await
+            .during("turning foreign keys off to migrate")?;
+        migrator.run(&mut conn).await?;
+        let broken: Vec<String> =
+            sqlx::query_scalar("SELECT \"table\" FROM pragma_foreign_key_check")
+                .fetch_all(&mut conn)
+                .await
+                .during("checking foreign keys after migrating")?;
+        let _ = conn.close().await;
+        match broken.first() {
+            None => Ok(()),
+            Some(table) => Err(StoreError::BrokenReferences {
+                location: self.location.to_string(),
+                table: table.clone(),
+                count: broken.len(),
+            }),
         }
     }
 

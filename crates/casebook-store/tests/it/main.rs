@@ -220,3 +220,137 @@ async fn the_integrity_chain_tells_lawful_removals_from_changes_behind_the_back(
         Some(2)
     );
 }
+
+/// The schema as the last release before `reply_id` lost its foreign key
+/// left it (migrations up to 0011).
+async fn schema_before_0012(at: &StoreLocation) -> sqlx::AnyPool {
+    let dialect = match at {
+        StoreLocation::Sqlite(_) => "sqlite",
+        StoreLocation::Postgres(_) => "postgres",
+    };
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(dialect);
+    let mut migrator = sqlx::migrate::Migrator::new(dir).await.expect("migrations");
+    let older: Vec<_> = migrator
+        .iter()
+        .filter(|m| m.version <= 11)
+        .cloned()
+        .collect();
+    assert_eq!(older.len(), 11, "migrations 0001 to 0011");
+    migrator.migrations = older.into();
+    if let StoreLocation::Sqlite(path) = at {
+        std::fs::File::create(path).expect("create the database file");
+    }
+    let pool = behind_the_back(at).await;
+    migrator.run(&pool).await.expect("migrate to 0011");
+    pool
+}
+
+/// What `message_rows` reads of a message: id, sha256, message_id,
+/// primary_id, thread_id, reply_id, response_secs, subject, body.
+type MessageColumns = (
+    i64,
+    Vec<u8>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    String,
+    String,
+);
+
+/// Columns of every message, as text, for comparing before and after.
+async fn message_rows(pool: &sqlx::AnyPool) -> Vec<String> {
+    let rows: Vec<MessageColumns> = sqlx::query_as(
+        "SELECT id, sha256, message_id, primary_id, thread_id, reply_id, response_secs, \
+         subject, body FROM messages ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("read messages");
+    rows.iter().map(|r| format!("{r:?}")).collect()
+}
+
+#[tokio::test]
+async fn upgrading_drops_the_reply_foreign_key_and_keeps_every_row() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let at = location(dir.path());
+    let pool = schema_before_0012(&at).await;
+    // Our reply, the question it answers (paired with it), and a copy of
+    // the question: in that order, as the old foreign keys demand.
+    for (id, sha, primary, reply, direction) in [
+        (2_i64, 2_u8, None, None, "outbound"),
+        (1, 1, None, Some(2_i64), "inbound"),
+        (3, 3, Some(1_i64), None, "inbound"),
+    ] {
+        sqlx::query(
+            "INSERT INTO messages (id, sha256, size, message_id, primary_id, thread_id, direction, \
+             recipients, subject, in_reply_to, refs, body, html_only, attachments, warnings, \
+             reply_id, response_secs, change_seq, stored_at) \
+             VALUES ($1, $2, 10, $3, $4, 1, $5, '[]', 'licence renewal', '[]', '[]', $6, 0, '[]', \
+             '[]', $7, $8, 1, 0)",
+        )
+        .bind(id)
+        .bind(vec![sha; 32])
+        .bind(format!("<m{id}@example.com>"))
+        .bind(primary)
+        .bind(direction)
+        .bind(format!("body of {id}"))
+        .bind(reply)
+        .bind(reply.map(|_| 3600_i64))
+        .execute(&pool)
+        .await
+        .expect("a message in the old schema");
+        sqlx::query("INSERT INTO raw_messages (message, compressed) VALUES ($1, $2)")
+            .bind(id)
+            .bind(vec![0_u8; 4])
+            .execute(&pool)
+            .await
+            .expect("its raw bytes");
+    }
+    let before = message_rows(&pool).await;
+    pool.close().await;
+
+    let store = Store::open(&at).await.expect("open and migrate");
+    let question = store
+        .message(MessageId(1))
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(question.summary.reply_id, Some(MessageId(2)));
+    store.close().await.expect("close");
+
+    let pool = behind_the_back(&at).await;
+    assert_eq!(message_rows(&pool).await, before, "every row as it was");
+    let foreign_keys: Vec<String> = match &at {
+        StoreLocation::Sqlite(_) => {
+            sqlx::query_scalar("SELECT \"from\" FROM pragma_foreign_key_list('messages')")
+                .fetch_all(&pool)
+                .await
+        }
+        StoreLocation::Postgres(_) => {
+            sqlx::query_scalar(
+                "SELECT k.column_name::TEXT FROM information_schema.table_constraints c \
+                 JOIN information_schema.key_column_usage k \
+                 ON k.constraint_name = c.constraint_name AND k.table_name = c.table_name \
+                 WHERE c.table_name = 'messages' AND c.constraint_type = 'FOREIGN KEY'",
+            )
+            .fetch_all(&pool)
+            .await
+        }
+    }
+    .expect("list foreign keys");
+    assert_eq!(foreign_keys, ["primary_id"]);
+    // The other tables still refer to the rebuilt table.
+    let raw_of_missing =
+        sqlx::query("INSERT INTO raw_messages (message, compressed) VALUES (99, $1)")
+            .bind(vec![0_u8; 4])
+            .execute(&pool)
+            .await;
+    assert!(
+        raw_of_missing.is_err(),
+        "raw bytes of no message were accepted"
+    );
+}
