@@ -244,3 +244,58 @@ async fn threading_leaves_the_index_at_the_latest_change() {
     assert_eq!(threads.len(), 1, "the reply joined the question's thread");
     assert!(threads.iter().all(Option::is_some));
 }
+
+/// reply_id has no foreign key (it is derived data): a pairing with a
+/// message that does not exist, written behind the archive's back, is
+/// found by `check` and mended by `check --repair`.
+#[tokio::test(flavor = "multi_thread")]
+async fn check_finds_a_reply_pairing_with_no_message_and_repair_mends_it() {
+    let mail = tempfile::tempdir().expect("tempdir");
+    write_message(mail.path(), "a", "gnocchi");
+    std::fs::write(
+        mail.path().join("b.eml"),
+        "From: support@casebook.example\nTo: ann@customer.example\nSubject: Re: gnocchi\n\
+         Message-ID: <b@casebook.example>\nIn-Reply-To: <a@customer.example>\n\
+         Date: Tue, 1 Jul 2008 11:00:00 +0000\n\nabout your gnocchi\n",
+    )
+    .expect("write");
+    let data = tempfile::tempdir().expect("tempdir");
+    let paired = {
+        let archive = open(data.path()).await;
+        import(&archive, &[mail.path().to_owned()]).await;
+        let summary = the_question(&archive).await;
+        archive.close().await.expect("close");
+        summary
+    };
+    let reply = paired.reply_id.expect("the question is answered");
+
+    let url = match config_for(data.path()).store_location(data.path()) {
+        casebook_store::StoreLocation::Sqlite(path) => format!("sqlite://{}", path.display()),
+        casebook_store::StoreLocation::Postgres(url) => url,
+    };
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&url).await.expect("connect");
+    sqlx::query("UPDATE messages SET reply_id = 999999 WHERE id = $1")
+        .bind(paired.id.0)
+        .execute(&pool)
+        .await
+        .expect("pair the question with no message");
+    pool.close().await;
+
+    let archive = open(data.path()).await;
+    let found = archive.check(false, |_| {}).await.expect("check");
+    assert_eq!(found.threads_to_fix, 1, "{found:?}");
+    assert!(!found.is_clean());
+    let repaired = archive.check(true, |_| {}).await.expect("check --repair");
+    assert!(repaired.is_clean(), "{repaired:?}");
+    assert_eq!(the_question(&archive).await.reply_id, Some(reply));
+}
+
+/// The customer's message of the test above, as search shows it.
+async fn the_question(archive: &casebook_archive::Archive) -> casebook_store::MessageSummary {
+    let page = archive
+        .search(&SearchRequest::new("gnocchi from:ann@customer.example"))
+        .await
+        .expect("search");
+    page.hits.first().expect("found").summary.clone()
+}
