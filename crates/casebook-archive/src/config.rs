@@ -4,6 +4,15 @@ use casebook_mail::{EmailAddress, Limits};
 use casebook_store::StoreLocation;
 use std::path::{Path, PathBuf};
 
+/// Messages a sync fetches and stores per transaction unless an account
+/// says otherwise. Each transaction rewrites the pages of the store's
+/// indexes it touches (keys by digest and Message-ID fall all over them),
+/// so fewer, larger ones make a first sync faster: 30,000 messages took
+/// ~3.3 s at 2,000 against ~3.7 s at 500. Memory stays bounded by bytes
+/// (32 MiB a batch) whatever the count.
+pub const DEFAULT_BATCH_MESSAGES: usize = 2000;
+const MAX_BATCH_MESSAGES: usize = 100_000;
+
 /// Settings from `casebook.toml`; every key is documented in
 /// `config/casebook.example.toml`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +75,8 @@ pub struct Account {
     pub sent: Option<String>,
     /// Messages larger than this are recorded as skipped, not fetched.
     pub max_message_bytes: u64,
+    /// Messages fetched, and stored in one transaction, at a time.
+    pub batch_messages: usize,
     pub timeout_secs: u64,
 }
 
@@ -185,6 +196,7 @@ struct RawAccount {
     inbound: Option<String>,
     sent: Option<String>,
     max_message_bytes: Option<u64>,
+    batch_messages: Option<u64>,
     timeout_secs: Option<u64>,
 }
 
@@ -361,6 +373,17 @@ impl Config {
                     ))
                 }
             };
+            let batch_messages = match a.batch_messages {
+                None => DEFAULT_BATCH_MESSAGES,
+                Some(n) if (1..=MAX_BATCH_MESSAGES as u64).contains(&n) => n as usize,
+                Some(n) => {
+                    return Err(invalid(
+                        key("batch_messages"),
+                        &n.to_string(),
+                        "must be between 1 and 100000 (default 2000)",
+                    ))
+                }
+            };
             accounts.push(Account {
                 port: a
                     .port
@@ -374,6 +397,7 @@ impl Config {
                 inbound: a.inbound.unwrap_or_else(|| "INBOX".to_owned()),
                 sent: a.sent,
                 max_message_bytes: a.max_message_bytes.unwrap_or(50 * 1024 * 1024),
+                batch_messages,
                 timeout_secs: a.timeout_secs.unwrap_or(60).max(1),
             });
         }
@@ -599,6 +623,25 @@ mod tests {
         let e = parse("[[account]]\nname = \"a\"\nhost = \"h\"\nsecurity = \"tls\"\nusername = \"u\"\npassword = \"x\"\n")
             .expect_err("password in config");
         assert!(e.to_string().contains("unknown field `password`"), "{e}");
+    }
+
+    #[test]
+    fn batch_messages_defaults_and_refuses_zero() {
+        let account = |extra: &str| {
+            format!(
+                "[[account]]\nname = \"a\"\nhost = \"h\"\nsecurity = \"tls\"\nusername = \"u\"\n\
+                 password_env = \"P\"\n{extra}"
+            )
+        };
+        let c = parse(&account("")).expect("valid");
+        assert_eq!(c.accounts[0].batch_messages, DEFAULT_BATCH_MESSAGES);
+        let c = parse(&account("batch_messages = 100\n")).expect("valid");
+        assert_eq!(c.accounts[0].batch_messages, 100);
+        let e = parse(&account("batch_messages = 0\n")).expect_err("zero");
+        assert_eq!(
+            e.to_string(),
+            "config file casebook.toml: `account[0].batch_messages` = \"0\": must be between 1 and 100000 (default 2000)"
+        );
     }
 
     #[test]

@@ -15,7 +15,6 @@ use casebook_store::{SkippedMessage, Stored, Watermark};
 use std::time::Duration;
 use tracing::Instrument;
 
-const CHUNK_MESSAGES: usize = 500;
 const CHUNK_BYTES: u64 = 32 * 1024 * 1024;
 
 /// What a sync did in one folder (or, with `folder` empty, why an account
@@ -265,7 +264,7 @@ impl Archive {
         let (tx, mut rx) = tokio::sync::mpsc::channel::<(Vec<(u32, Vec<u8>)>, u32)>(2);
         let fetching = async {
             let mut skipped = 0;
-            for chunk in chunks(&sizes, account.max_message_bytes) {
+            for chunk in chunks(&sizes, account.batch_messages, account.max_message_bytes) {
                 let Some(&(last_uid, _)) = chunk.last() else {
                     continue;
                 };
@@ -413,17 +412,17 @@ fn feed_failed() -> ArchiveError {
     ArchiveError::Pipeline("indexing failed; run the sync again".into())
 }
 
-/// Splits (uid, size) pairs into fetch chunks of at most CHUNK_MESSAGES
+/// Splits (uid, size) pairs into fetch chunks of at most `messages`
 /// messages and about CHUNK_BYTES bytes (messages over `limit` count nothing:
 /// they are not fetched).
-fn chunks(sizes: &[(u32, u32)], limit: u64) -> Vec<&[(u32, u32)]> {
+fn chunks(sizes: &[(u32, u32)], messages: usize, limit: u64) -> Vec<&[(u32, u32)]> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut bytes = 0u64;
     for (i, &(_, size)) in sizes.iter().enumerate() {
         let size = u64::from(size);
         let counted = if size > limit { 0 } else { size };
-        if i > start && (i - start >= CHUNK_MESSAGES || bytes + counted > CHUNK_BYTES) {
+        if i > start && (i - start >= messages || bytes + counted > CHUNK_BYTES) {
             out.push(&sizes[start..i]);
             start = i;
             bytes = 0;
@@ -469,10 +468,21 @@ mod tests {
     #[test]
     fn chunks_bound_count_and_bytes() {
         let many: Vec<(u32, u32)> = (1..=1200).map(|u| (u, 100)).collect();
-        let sizes: Vec<usize> = chunks(&many, 1_000_000).iter().map(|c| c.len()).collect();
+        let sizes: Vec<usize> = chunks(&many, 500, 1_000_000)
+            .iter()
+            .map(|c| c.len())
+            .collect();
         assert_eq!(sizes, [500, 500, 200]);
+        let sizes: Vec<usize> = chunks(&many, 2000, 1_000_000)
+            .iter()
+            .map(|c| c.len())
+            .collect();
+        assert_eq!(sizes, [1200]);
         let big = [(1, 20_000_000), (2, 20_000_000), (3, 90_000_000), (4, 1)];
-        let sizes: Vec<usize> = chunks(&big, 50_000_000).iter().map(|c| c.len()).collect();
+        let sizes: Vec<usize> = chunks(&big, 2000, 50_000_000)
+            .iter()
+            .map(|c| c.len())
+            .collect();
         assert_eq!(sizes, [1, 3], "the oversized one adds no bytes");
     }
 

@@ -13,6 +13,10 @@ pub(crate) fn account(name: &str, port: u16, extra: &str) -> String {
     )
 }
 
+/// Stores a folder of these tests' size in several transactions (the
+/// default batch would take it in one).
+const MANY_BATCHES: &str = "batch_messages = 500\n";
+
 pub(crate) fn configure(cb: &Casebook, accounts: &str) {
     std::fs::write(
         &cb.config,
@@ -258,7 +262,7 @@ fn a_long_sync_threads_and_pairs_mail_that_arrives_in_different_chunks() {
         );
     }
     let cb = Casebook::new();
-    configure(&cb, &account("support", dovecot.port, ""));
+    configure(&cb, &account("support", dovecot.port, MANY_BATCHES));
     let (code, report) = sync(&cb, "secret");
     assert_eq!(code, Some(0), "{report}");
     let search = |q: &str| cb.json(&["search", "--json", "--limit", "1", "--", q])["total"].clone();
@@ -331,7 +335,7 @@ fn a_sync_killed_at_any_moment_loses_and_duplicates_nothing() {
     let kills = crate::crash::setting("CASEBOOK_CRASH_KILLS", 9);
     let dovecot = server_with_cases(total);
     let cb = Casebook::new();
-    configure(&cb, &account("support", dovecot.port, ""));
+    configure(&cb, &account("support", dovecot.port, MANY_BATCHES));
     let mut watermark = 0;
     // Spread over the first part of a sync (about 5 s per 10,000 messages
     // here), where it connects, fetches and stores.
@@ -392,7 +396,7 @@ fn two_sync_workers_on_one_account_store_each_message_once() {
     let total = 1200u32;
     let dovecot = server_with_cases(total);
     let first = Casebook::new();
-    configure(&first, &account("support", dovecot.port, ""));
+    configure(&first, &account("support", dovecot.port, MANY_BATCHES));
     let second = first.another_process();
     let workers: Vec<StopOnDrop> = [&first, &second]
         .iter()
@@ -534,7 +538,7 @@ fn a_server_restart_during_a_sync_loses_nothing() {
         dovecot.deliver("support", "INBOX", msg.as_bytes());
     }
     let cb = Casebook::new();
-    configure(&cb, &account("support", dovecot.port, ""));
+    configure(&cb, &account("support", dovecot.port, MANY_BATCHES));
     let child = cb
         .command(&["sync"])
         .env(PASSWORD_VAR, "secret")
