@@ -22,38 +22,36 @@ impl Archive {
     /// Re-threads if anything changed and indexes what the index lacks.
     /// Returns how many messages were (re)indexed.
     pub async fn settle(&self) -> Result<u64, ArchiveError> {
-        self.settle_fed(None).await
+        self.settle_fed(Fed::default()).await
     }
 
-    /// [`Archive::settle`], committing what `feed` indexed as it was
-    /// stored together with whatever else the index lacks.
-    pub(crate) async fn settle_fed(&self, feed: Option<IndexFeed>) -> Result<u64, ArchiveError> {
-        self.settle_within(INDEX_PATIENCE, feed).await
+    /// [`Archive::settle`], committing what `fed.index` indexed as it was
+    /// stored together with whatever else the index lacks, and threading
+    /// with the rows `fed` kept instead of reading them back.
+    pub(crate) async fn settle_fed(&self, fed: Fed) -> Result<u64, ArchiveError> {
+        self.settle_within(INDEX_PATIENCE, fed).await
     }
 
     /// Threads what waits for one, then brings the index up to date,
     /// waiting up to `patience` for an index another process writes.
-    async fn settle_within(
-        &self,
-        patience: Duration,
-        feed: Option<IndexFeed>,
-    ) -> Result<u64, ArchiveError> {
+    async fn settle_within(&self, patience: Duration, fed: Fed) -> Result<u64, ArchiveError> {
         let _one_at_a_time = self.settling.lock().await;
         // The index holds no threads, so the two are independent and go
         // side by side: the store's work on one core, the index's commit
         // on another (the tail of a first sync is both).
         let (threaded, indexed) = tokio::join!(
-            self.rethread_waiting(),
-            self.catch_up_index(false, patience, feed)
+            self.rethread_waiting(fed.threads),
+            self.catch_up_index(false, patience, fed.index)
         );
         threaded?;
         indexed
     }
 
-    /// Threads the messages waiting for one, if any are.
-    async fn rethread_waiting(&self) -> Result<(), ArchiveError> {
+    /// Threads the messages waiting for one, if any are; `known` holds
+    /// rows of messages this process stored ([`Fed`]).
+    async fn rethread_waiting(&self, known: KnownRows) -> Result<(), ArchiveError> {
         if self.store.has_unthreaded().await? {
-            self.rethread(Scope::Touched).await?;
+            self.rethread_knowing(Scope::Touched, known).await?;
         }
         Ok(())
     }
@@ -86,7 +84,7 @@ impl Archive {
         }
         // A search never waits for an index another process is writing
         // (a sync holds it while it stores): it reads the index as it is.
-        let settled = self.settle_within(Duration::ZERO, None).await;
+        let settled = self.settle_within(Duration::ZERO, Fed::default()).await;
         if settled.is_ok() {
             self.refreshed_seq.store(seq, Ordering::Relaxed);
         }
@@ -104,7 +102,7 @@ impl Archive {
     /// index busy in another process (an import running) is left to it:
     /// the change is stored, and whichever process next settles indexes it.
     pub(crate) async fn settle_unless_busy(&self) -> Result<(), ArchiveError> {
-        match self.settle_within(Duration::ZERO, None).await {
+        match self.settle_within(Duration::ZERO, Fed::default()).await {
             Err(ArchiveError::Search(SearchError::Locked(e))) => {
                 tracing::warn!("index not brought up to date: {e}");
                 Ok(())
@@ -141,10 +139,20 @@ impl Archive {
     /// other writer off meanwhile, so threads computed here never overwrite
     /// newer ones.
     pub(crate) async fn rethread(&self, scope: Scope) -> Result<(), ArchiveError> {
+        self.rethread_knowing(scope, KnownRows::new()).await
+    }
+
+    /// [`Archive::rethread`], taking the rows in `known` from memory where
+    /// it would read every message.
+    async fn rethread_knowing(
+        &self,
+        scope: Scope,
+        mut known: KnownRows,
+    ) -> Result<(), ArchiveError> {
         let mut rethreading = self.store.begin_rethreading().await?;
         let complete = rethreading.links_complete().await?;
         let rows = match scope {
-            Scope::Touched if complete => touched_rows(&mut rethreading).await?,
+            Scope::Touched if complete => touched_rows(&mut rethreading, &mut known).await?,
             _ => rethreading.rows().await?,
         };
         if !complete {
@@ -349,7 +357,10 @@ pub(crate) enum Scope {
 /// these rows gives what working out every row would (`check` compares the
 /// two). A thread named here by a colliding key is read whole and comes
 /// out as it was.
-async fn touched_rows(r: &mut Rethreading) -> Result<Vec<ThreadRow>, ArchiveError> {
+async fn touched_rows(
+    r: &mut Rethreading,
+    known: &mut KnownRows,
+) -> Result<Vec<ThreadRow>, ArchiveError> {
     // Most of the archive waiting (a first import or sync): reading it all
     // at once is cheaper than following links. Ids approximate the count.
     let waiting = r.unthreaded_count().await?;
@@ -357,7 +368,11 @@ async fn touched_rows(r: &mut Rethreading) -> Result<Vec<ThreadRow>, ArchiveErro
         return Ok(Vec::new());
     }
     if waiting as i64 * 4 >= r.highest_id().await?.0 {
-        return Ok(r.rows().await?);
+        return Ok(if known.is_empty() {
+            r.rows().await?
+        } else {
+            r.rows_knowing(known).await?
+        });
     }
     let mut rows = r.unthreaded_rows().await?;
     let mut keys: Vec<i64> = rows.iter().flat_map(row_link_keys).collect();
@@ -374,6 +389,49 @@ async fn touched_rows(r: &mut Rethreading) -> Result<Vec<ThreadRow>, ArchiveErro
         .await?;
     rows.extend(r.thread_rows(&threads).await?);
     Ok(rows)
+}
+
+/// Rows for threading of messages this process stored, by id.
+pub(crate) type KnownRows = HashMap<MessageId, ThreadRow>;
+
+/// What a sync keeps of the mail it stores, for its settle at the end:
+/// the index it feeds as it goes (if it could take the writer) and the
+/// rows threading needs, so a first sync's settle reads ids, not 30,000
+/// messages, back from the store.
+#[derive(Default)]
+pub(crate) struct Fed {
+    index: Option<IndexFeed>,
+    threads: KnownRows,
+}
+
+impl Fed {
+    /// Keeping rows for threading, and indexing into `index` if there is one.
+    pub(crate) fn feeding(index: Option<IndexFeed>) -> Fed {
+        Fed {
+            index,
+            threads: KnownRows::new(),
+        }
+    }
+
+    /// Mail just stored at change `seq`: `batch[i]` became `outcomes[i]`.
+    /// New messages are indexed and kept for threading (a copy is
+    /// threaded with its original, a duplicate was there already).
+    pub(crate) fn stored(
+        &mut self,
+        batch: &[NewMessage],
+        outcomes: &[Stored],
+        seq: u64,
+    ) -> Result<(), SearchError> {
+        for (m, outcome) in batch.iter().zip(outcomes) {
+            if let Stored::New(id) = outcome {
+                self.threads.insert(*id, ThreadRow::of_new(m, *id));
+            }
+        }
+        match self.index.as_mut() {
+            Some(index) => index.stored(batch, outcomes, seq),
+            None => Ok(()),
+        }
+    }
 }
 
 /// The index's writer held from the start of a sync to its settle: mail is

@@ -65,7 +65,7 @@ impl Archive {
         let accounts = self.accounts_named(only)?;
         // Mail is indexed as each chunk is stored, on the index's own
         // threads, while the next chunk is on the wire.
-        let feed = std::sync::Mutex::new(self.start_feed().await);
+        let feed = std::sync::Mutex::new(crate::settle::Fed::feeding(self.start_feed().await));
         let mut reports = Vec::new();
         for account in accounts {
             let span = tracing::info_span!("sync", account = %account.name);
@@ -101,7 +101,7 @@ impl Archive {
         account: &Account,
         progress: &dyn SyncProgress,
     ) -> Result<Vec<FolderSync>, ArchiveError> {
-        self.sync_account_fed(account, progress, &std::sync::Mutex::new(None))
+        self.sync_account_fed(account, progress, &std::sync::Mutex::default())
             .await
     }
 
@@ -328,10 +328,10 @@ impl Archive {
                     last_uid,
                 };
                 let stored = self.store.insert_chunk(&batch, Some(&watermark)).await?;
-                if let Some(feed) = feed.lock().map_err(|_| feed_failed())?.as_mut() {
-                    feed.stored(&batch, &stored.outcomes, stored.seq)
-                        .map_err(|e| self.index_failure(e))?;
-                }
+                feed.lock()
+                    .map_err(|_| feed_failed())?
+                    .stored(&batch, &stored.outcomes, stored.seq)
+                    .map_err(|e| self.index_failure(e))?;
                 for outcome in stored.outcomes {
                     match outcome {
                         Stored::New(_) => counts.stored += 1,
@@ -404,8 +404,8 @@ impl Archive {
     }
 }
 
-/// The index feed a sync shares between its folders.
-type Feed = std::sync::Mutex<Option<crate::settle::IndexFeed>>;
+/// What a sync keeps of what it stores, shared between its folders.
+type Feed = std::sync::Mutex<crate::settle::Fed>;
 
 /// A folder's sync panicked while indexing (the feed's lock is poisoned).
 fn feed_failed() -> ArchiveError {

@@ -161,6 +161,29 @@ impl IndexRow {
     }
 }
 
+impl ThreadRow {
+    /// What threading reads of a message just stored as `id`, from the
+    /// message itself: the fields [`crate::Rethreading::rows`] reads back,
+    /// with no thread or reply yet.
+    pub fn of_new(m: &NewMessage, id: MessageId) -> ThreadRow {
+        let p = &m.parsed;
+        ThreadRow {
+            id,
+            sha256: m.sha256,
+            message_id: p.message_id.clone(),
+            in_reply_to: p.in_reply_to.clone(),
+            references: p.references.clone(),
+            correspondent: m.correspondent.as_ref().map(|c| c.as_str().to_owned()),
+            subject: p.subject.clone(),
+            date: p.date.map(|d| d.unix_timestamp()),
+            direction: m.direction,
+            thread_id: None,
+            reply_id: None,
+            response_secs: None,
+        }
+    }
+}
+
 /// The sender as the index holds it: name, then address.
 fn from_text(name: Option<&str>, address: Option<&str>) -> String {
     [name, address]

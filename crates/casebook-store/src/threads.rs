@@ -149,6 +149,61 @@ impl Rethreading {
         Ok(rows)
     }
 
+    /// [`Rethreading::rows`], taking the messages in `known` (rows this
+    /// process made with [`ThreadRow::of_new`] as it stored them) from
+    /// memory: of those only the id and the thread columns are read, the
+    /// rest of a row never changes once stored. A known message that is
+    /// gone, or became a copy, is left out, as reading would.
+    pub async fn rows_knowing(
+        &mut self,
+        known: &mut HashMap<MessageId, ThreadRow>,
+    ) -> Result<Vec<ThreadRow>, StoreError> {
+        let current = sqlx::query_as::<_, (i64, Option<i64>, Option<i64>, Option<i64>)>(
+            "SELECT id, thread_id, reply_id, response_secs FROM messages WHERE primary_id IS NULL",
+        )
+        .fetch_all(&mut *self.tx)
+        .await
+        .during("reading messages for threading")?;
+        let mut rows = Vec::with_capacity(current.len());
+        let mut unknown = Vec::new();
+        for (id, thread_id, reply_id, response_secs) in current {
+            match known.remove(&MessageId(id)) {
+                Some(mut row) => {
+                    row.thread_id = thread_id.map(ThreadId);
+                    row.reply_id = reply_id.map(MessageId);
+                    row.response_secs = response_secs;
+                    rows.push(row);
+                }
+                None => unknown.push(id),
+            }
+        }
+        for chunk in unknown.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT {THREAD_COLUMNS} FROM messages WHERE id IN ({})",
+                param_list(self.backend, chunk.len(), 1)
+            );
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for row in q
+                .fetch_all(&mut *self.tx)
+                .await
+                .during("reading messages for threading")?
+            {
+                rows.push(thread_row(&row)?);
+            }
+        }
+        let copies = sqlx::query(
+            "SELECT primary_id, in_reply_to, refs FROM messages WHERE primary_id IS NOT NULL",
+        )
+        .fetch_all(&mut *self.tx)
+        .await
+        .during("reading copies for threading")?;
+        merge_copies(&mut rows, &copies)?;
+        Ok(rows)
+    }
+
     /// The highest message id given so far (about how many there are).
     pub async fn highest_id(&mut self) -> Result<MessageId, StoreError> {
         sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(id), 0) FROM messages")

@@ -354,3 +354,67 @@ async fn upgrading_drops_the_reply_foreign_key_and_keeps_every_row() {
         "raw bytes of no message were accepted"
     );
 }
+
+/// A message with everything threading reads: parents, a date, a subject.
+fn reply_message(n: u32, parent: u32) -> NewMessage {
+    let raw = format!(
+        "From: Support <support@casebook.example>\nTo: c{parent}@customer.example\n\
+         Subject: Re: case {parent}\nDate: Tue, 1 Jul 2008 10:0{n}:00 +0200\n\
+         Message-ID: <r{n}@casebook.example>\nIn-Reply-To: <m{parent}@customer.example>\n\
+         References: <older@customer.example> <m{parent}@customer.example>\n\nanswer {n}\n"
+    );
+    let parsed = parse(raw.as_bytes());
+    NewMessage {
+        sha256: Sha256::of(raw.as_bytes()),
+        size: raw.len() as u64,
+        raw: compress_raw(raw.as_bytes(), None).expect("compress"),
+        correspondent: parsed.to.first().map(|t| t.address.clone()),
+        direction: Direction::Outbound,
+        parsed,
+        folder: "Sent".into(),
+        source: format!("imap://support/Sent/{n}"),
+        links: Vec::new(),
+    }
+}
+
+/// Threading after a sync takes the rows the sync kept in memory and reads
+/// only ids: what it gets must be what reading every row gives, with
+/// messages another process stored read from the store and a kept message
+/// that is gone left out.
+#[tokio::test]
+async fn rows_kept_in_memory_read_as_the_stored_rows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&location(dir.path())).await.expect("open");
+    let batch = [message(1), reply_message(2, 1), message(3)];
+    let stored = store.insert_batch(&batch).await.expect("store");
+    // Another process's message: not kept.
+    store.insert_batch(&[message(4)]).await.expect("store");
+    let mut known: std::collections::HashMap<MessageId, casebook_store::ThreadRow> = batch
+        .iter()
+        .zip(&stored)
+        .map(|(m, s)| (s.id(), casebook_store::ThreadRow::of_new(m, s.id())))
+        .collect();
+    let gone = stored[2].id();
+    store.remove_messages(&[gone]).await.expect("remove");
+
+    let mut rethreading = store.begin_rethreading().await.expect("begin");
+    let mut read = rethreading.rows().await.expect("read every row");
+    let mut kept = rethreading
+        .rows_knowing(&mut known)
+        .await
+        .expect("rows from memory");
+    rethreading.apply(&[]).await.expect("end");
+    read.sort_by_key(|r| r.id);
+    kept.sort_by_key(|r| r.id);
+    assert_eq!(read.len(), 3, "two kept, one stored elsewhere");
+    assert_eq!(kept, read);
+    assert!(kept.iter().all(|r| r.id != gone));
+    let reply = kept
+        .iter()
+        .find(|r| r.message_id.as_deref() == Some("r2@casebook.example"));
+    assert_eq!(
+        reply.map(|r| r.references.len()),
+        Some(2),
+        "the reply's references came through"
+    );
+}
