@@ -422,16 +422,29 @@ impl Fed {
         outcomes: &[Stored],
         seq: u64,
     ) -> Result<(), SearchError> {
-        for (m, outcome) in batch.iter().zip(outcomes) {
-            if let Stored::New(id) = outcome {
-                self.threads.insert(*id, ThreadRow::of_new(m, *id));
-            }
+        for (m, id) in new_among(batch, outcomes) {
+            self.threads.insert(id, ThreadRow::of_new(m, id));
         }
         match self.index.as_mut() {
             Some(index) => index.stored(batch, outcomes, seq),
             None => Ok(()),
         }
     }
+}
+
+/// The messages of `batch` that were stored as new (`outcomes[i]` is what
+/// became of `batch[i]`), with their ids.
+fn new_among<'a>(
+    batch: &'a [NewMessage],
+    outcomes: &'a [Stored],
+) -> impl Iterator<Item = (&'a NewMessage, MessageId)> + 'a {
+    batch
+        .iter()
+        .zip(outcomes)
+        .filter_map(|(m, outcome)| match outcome {
+            Stored::New(id) => Some((m, *id)),
+            _ => None,
+        })
 }
 
 /// The index's writer held from the start of a sync to its settle: mail is
@@ -459,11 +472,9 @@ impl IndexFeed {
         outcomes: &[Stored],
         seq: u64,
     ) -> Result<(), SearchError> {
-        for (m, outcome) in batch.iter().zip(outcomes) {
-            if let Stored::New(id) = outcome {
-                self.put(IndexRow::of_new(m, *id, seq))?;
-                self.added.insert(*id, seq);
-            }
+        for (m, id) in new_among(batch, outcomes) {
+            self.put(IndexRow::of_new(m, id, seq))?;
+            self.added.insert(id, seq);
         }
         Ok(())
     }

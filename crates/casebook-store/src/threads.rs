@@ -139,13 +139,7 @@ impl Rethreading {
         .await
         .during("reading messages for threading")?;
         let mut rows = rows.iter().map(thread_row).collect::<Result<Vec<_>, _>>()?;
-        let copies = sqlx::query(
-            "SELECT primary_id, in_reply_to, refs FROM messages WHERE primary_id IS NOT NULL",
-        )
-        .fetch_all(&mut *self.tx)
-        .await
-        .during("reading copies for threading")?;
-        merge_copies(&mut rows, &copies)?;
+        self.merge_every_copy(&mut rows).await?;
         Ok(rows)
     }
 
@@ -194,14 +188,19 @@ impl Rethreading {
                 rows.push(thread_row(&row)?);
             }
         }
+        self.merge_every_copy(&mut rows).await?;
+        Ok(rows)
+    }
+
+    /// Adds every copy's parents to its original among `rows`.
+    async fn merge_every_copy(&mut self, rows: &mut [ThreadRow]) -> Result<(), StoreError> {
         let copies = sqlx::query(
             "SELECT primary_id, in_reply_to, refs FROM messages WHERE primary_id IS NOT NULL",
         )
         .fetch_all(&mut *self.tx)
         .await
         .during("reading copies for threading")?;
-        merge_copies(&mut rows, &copies)?;
-        Ok(rows)
+        merge_copies(rows, &copies)
     }
 
     /// The highest message id given so far (about how many there are).
