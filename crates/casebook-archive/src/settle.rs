@@ -32,8 +32,9 @@ impl Archive {
         self.settle_within(INDEX_PATIENCE, fed).await
     }
 
-    /// Threads what waits for one, then brings the index up to date,
-    /// waiting up to `patience` for an index another process writes.
+    /// Threads what waits for one and, side by side, brings the index up
+    /// to date, waiting up to `patience` for an index another process
+    /// writes.
     async fn settle_within(&self, patience: Duration, fed: Fed) -> Result<u64, ArchiveError> {
         let _one_at_a_time = self.settling.lock().await;
         // The index holds no threads, so the two are independent and go
@@ -144,15 +145,11 @@ impl Archive {
 
     /// [`Archive::rethread`], taking the rows in `known` from memory where
     /// it would read every message.
-    async fn rethread_knowing(
-        &self,
-        scope: Scope,
-        mut known: KnownRows,
-    ) -> Result<(), ArchiveError> {
+    async fn rethread_knowing(&self, scope: Scope, known: KnownRows) -> Result<(), ArchiveError> {
         let mut rethreading = self.store.begin_rethreading().await?;
         let complete = rethreading.links_complete().await?;
         let rows = match scope {
-            Scope::Touched if complete => touched_rows(&mut rethreading, &mut known).await?,
+            Scope::Touched if complete => touched_rows(&mut rethreading, known).await?,
             _ => rethreading.rows().await?,
         };
         if !complete {
@@ -359,7 +356,7 @@ pub(crate) enum Scope {
 /// out as it was.
 async fn touched_rows(
     r: &mut Rethreading,
-    known: &mut KnownRows,
+    known: KnownRows,
 ) -> Result<Vec<ThreadRow>, ArchiveError> {
     // Most of the archive waiting (a first import or sync): reading it all
     // at once is cheaper than following links. Ids approximate the count.

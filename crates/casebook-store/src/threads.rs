@@ -150,7 +150,7 @@ impl Rethreading {
     /// gone, or became a copy, is left out, as reading would.
     pub async fn rows_knowing(
         &mut self,
-        known: &mut HashMap<MessageId, ThreadRow>,
+        mut known: HashMap<MessageId, ThreadRow>,
     ) -> Result<Vec<ThreadRow>, StoreError> {
         let current = sqlx::query_as::<_, (i64, Option<i64>, Option<i64>, Option<i64>)>(
             "SELECT id, thread_id, reply_id, response_secs FROM messages WHERE primary_id IS NULL",

@@ -8,6 +8,18 @@ fn write_message(dir: &std::path::Path, name: &str, word: &str) {
     std::fs::write(dir.join(format!("{name}.eml")), text).expect("write");
 }
 
+/// Ann's question about gnocchi (a.eml) and our reply to it (b.eml).
+fn write_question_and_reply(dir: &std::path::Path) {
+    write_message(dir, "a", "gnocchi");
+    std::fs::write(
+        dir.join("b.eml"),
+        "From: support@casebook.example\nTo: ann@customer.example\nSubject: Re: gnocchi\n\
+         Message-ID: <b@casebook.example>\nIn-Reply-To: <a@customer.example>\n\
+         Date: Tue, 1 Jul 2008 11:00:00 +0000\n\nabout your gnocchi\n",
+    )
+    .expect("write");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_lost_index_is_rebuilt_from_the_store() {
     let mail = tempfile::tempdir().expect("tempdir");
@@ -210,14 +222,7 @@ async fn a_copied_archive_records_link_keys_and_a_late_parent_joins_its_reply() 
 #[tokio::test(flavor = "multi_thread")]
 async fn threading_leaves_the_index_at_the_latest_change() {
     let mail = tempfile::tempdir().expect("tempdir");
-    write_message(mail.path(), "a", "gnocchi");
-    std::fs::write(
-        mail.path().join("b.eml"),
-        "From: support@casebook.example\nTo: ann@customer.example\nSubject: Re: gnocchi\n\
-         Message-ID: <b@casebook.example>\nIn-Reply-To: <a@customer.example>\n\
-         Date: Tue, 1 Jul 2008 11:00:00 +0000\n\nabout your gnocchi\n",
-    )
-    .expect("write");
+    write_question_and_reply(mail.path());
     let data = tempfile::tempdir().expect("tempdir");
     let archive = open(data.path()).await;
     import(&archive, &[mail.path().to_owned()]).await;
@@ -251,14 +256,7 @@ async fn threading_leaves_the_index_at_the_latest_change() {
 #[tokio::test(flavor = "multi_thread")]
 async fn check_finds_a_reply_pairing_with_no_message_and_repair_mends_it() {
     let mail = tempfile::tempdir().expect("tempdir");
-    write_message(mail.path(), "a", "gnocchi");
-    std::fs::write(
-        mail.path().join("b.eml"),
-        "From: support@casebook.example\nTo: ann@customer.example\nSubject: Re: gnocchi\n\
-         Message-ID: <b@casebook.example>\nIn-Reply-To: <a@customer.example>\n\
-         Date: Tue, 1 Jul 2008 11:00:00 +0000\n\nabout your gnocchi\n",
-    )
-    .expect("write");
+    write_question_and_reply(mail.path());
     let data = tempfile::tempdir().expect("tempdir");
     let paired = {
         let archive = open(data.path()).await;

@@ -389,7 +389,7 @@ async fn rows_kept_in_memory_read_as_the_stored_rows() {
     let stored = store.insert_batch(&batch).await.expect("store");
     // Another process's message: not kept.
     store.insert_batch(&[message(4)]).await.expect("store");
-    let mut known: std::collections::HashMap<MessageId, casebook_store::ThreadRow> = batch
+    let known: std::collections::HashMap<MessageId, casebook_store::ThreadRow> = batch
         .iter()
         .zip(&stored)
         .map(|(m, s)| (s.id(), casebook_store::ThreadRow::of_new(m, s.id())))
@@ -400,7 +400,7 @@ async fn rows_kept_in_memory_read_as_the_stored_rows() {
     let mut rethreading = store.begin_rethreading().await.expect("begin");
     let mut read = rethreading.rows().await.expect("read every row");
     let mut kept = rethreading
-        .rows_knowing(&mut known)
+        .rows_knowing(known)
         .await
         .expect("rows from memory");
     rethreading.apply(&[]).await.expect("end");
