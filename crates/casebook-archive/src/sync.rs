@@ -261,7 +261,7 @@ impl Archive {
         // is parsed and stored, the next is fetched. Chunks are stored in
         // order, each with its watermark, so an interruption anywhere leaves
         // the watermark at what is stored.
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<(Vec<(u32, Vec<u8>)>, u32)>(2);
+        let (tx, rx) = tokio::sync::mpsc::channel::<(Vec<(u32, Vec<u8>)>, u32)>(2);
         let fetching = async {
             let mut skipped = 0;
             for chunk in chunks(&sizes, account.batch_messages, account.max_message_bytes) {
@@ -300,16 +300,45 @@ impl Archive {
             drop(tx);
             Ok::<u64, ArchiveError>(skipped)
         };
+        // Parsing is a stage of its own, so a folder's next chunk is parsed
+        // while the one before it is stored: with one folder left (or one
+        // folder only) the two would otherwise take turns on the cores.
+        let (parsed_tx, parsed_rx) = tokio::sync::mpsc::channel::<Parsed>(1);
+        let parsing = async {
+            // Owned, so an error here drops both ends it holds and the
+            // other stages stop instead of waiting on a full channel.
+            let mut rx = rx;
+            while let Some((fetched, last_uid)) = rx.recv().await {
+                let messages = fetched.len() as u64;
+                let bytes: u64 = fetched.iter().map(|(_, b)| b.len() as u64).sum();
+                let batch = self
+                    .prepare_fetched(fetched, account, folder, status.uid_validity, is_sent)
+                    .await?;
+                let parsed = Parsed {
+                    batch,
+                    last_uid,
+                    messages,
+                    bytes,
+                };
+                if parsed_tx.send(parsed).await.is_err() {
+                    break; // the storing side stopped on an error of its own
+                }
+            }
+            drop(parsed_tx);
+            Ok::<(), ArchiveError>(())
+        };
         let erased = self.erased_filter().await?;
         let storing = async {
             let mut counts = FolderSync::default();
-            while let Some((fetched, last_uid)) = rx.recv().await {
-                counts.fetched += fetched.len() as u64;
-                let bytes: u64 = fetched.iter().map(|(_, b)| b.len() as u64).sum();
-                let messages = fetched.len() as u64;
-                let mut batch = self
-                    .prepare_fetched(fetched, account, folder, status.uid_validity, is_sent)
-                    .await?;
+            let mut parsed_rx = parsed_rx; // owned, as `rx` above
+            while let Some(parsed) = parsed_rx.recv().await {
+                let Parsed {
+                    mut batch,
+                    last_uid,
+                    messages,
+                    bytes,
+                } = parsed;
+                counts.fetched += messages;
                 let before = batch.len();
                 batch.retain(|m| !erased.is_erased(m));
                 if batch.len() < before {
@@ -343,9 +372,10 @@ impl Archive {
             }
             Ok::<FolderSync, ArchiveError>(counts)
         };
-        let (fetched, stored) = tokio::join!(fetching, storing);
+        let (fetched, parsed, stored) = tokio::join!(fetching, parsing, storing);
         // What was stored counts even when fetching failed part way.
         let stored = stored?;
+        parsed?;
         report.fetched = stored.fetched;
         report.stored = stored.stored;
         report.copies = stored.copies;
@@ -402,6 +432,16 @@ impl Archive {
         }
         Ok(batch)
     }
+}
+
+/// A fetched chunk, parsed and waiting to be stored.
+struct Parsed {
+    batch: Vec<casebook_store::NewMessage>,
+    /// The highest UID of the chunk as fetched (the watermark once stored).
+    last_uid: u32,
+    /// How many messages and bytes were fetched (the progress shown).
+    messages: u64,
+    bytes: u64,
 }
 
 /// What a sync keeps of what it stores, shared between its folders.

@@ -94,3 +94,59 @@ fn a_full_disk_stops_the_import_clearly_and_loses_nothing_stored() {
     assert_eq!(cb.json(&["check", "--json"])["clean"], true);
     drop(disk);
 }
+
+/// The disk fills in the middle of a sync: the sync stops with the same
+/// clear error (it used to wait for ever, its fetching side blocked on a
+/// channel nobody read any more), keeps what it stored, and the next sync
+/// finishes the folder with every message once.
+#[test]
+fn a_full_disk_stops_a_sync_clearly_and_the_next_sync_finishes_it() {
+    use crate::sync::{account, configure, server_with_cases, MANY_BATCHES, PASSWORD_VAR};
+    let total = 3000;
+    let dovecot = server_with_cases(total);
+    let cb = Casebook::new();
+    configure(&cb, &account("support", dovecot.port, MANY_BATCHES));
+    let size = match casebook_testkit::backend() {
+        "postgres" => "256k",
+        _ => "1m",
+    };
+    let disk = Tmpfs::mount(&cb.data_path().join("archive"), size);
+    let child = cb
+        .command(&["sync"])
+        .env(PASSWORD_VAR, "secret")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("sync starts");
+    let pid = child.id();
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(child.wait_with_output());
+    });
+    // A deadline, not a pause: the sync normally ends within seconds.
+    let full = match finished.recv_timeout(std::time::Duration::from_secs(120)) {
+        Ok(output) => output.expect("sync ran"),
+        Err(_) => {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+            panic!("the sync did not end within two minutes of filling the disk");
+        }
+    };
+    let said = String::from_utf8_lossy(&full.stderr);
+    assert!(!full.status.success(), "the sync cannot finish: {said}");
+    assert!(said.contains("The disk is full"), "{said}");
+
+    disk.grow("256m");
+    let (code, report) = crate::sync::sync(&cb, "secret");
+    assert_eq!(code, Some(0), "{report}");
+    let stats = cb.json(&["stats", "--json"]);
+    assert_eq!(stats["messages"], total, "every message once");
+    let accounts = cb.json(&["accounts", "--json"]);
+    assert_eq!(crate::sync::folder(&accounts, "INBOX")["last_uid"], total);
+    assert_eq!(
+        cb.json(&["search", "--json", "subject:case"])["total"],
+        total,
+        "the index agrees with the store"
+    );
+    assert_eq!(cb.json(&["check", "--json"])["clean"], true);
+    drop(disk);
+}

@@ -15,7 +15,7 @@ pub(crate) fn account(name: &str, port: u16, extra: &str) -> String {
 
 /// Stores a folder of these tests' size in several transactions (the
 /// default batch would take it in one).
-const MANY_BATCHES: &str = "batch_messages = 500\n";
+pub(crate) const MANY_BATCHES: &str = "batch_messages = 500\n";
 
 pub(crate) fn configure(cb: &Casebook, accounts: &str) {
     std::fs::write(
@@ -215,7 +215,7 @@ fn an_oversized_message_is_skipped_listed_and_does_not_block_the_folder() {
 }
 
 /// A Dovecot whose INBOX holds `total` one-line cases ("case N").
-fn server_with_cases(total: u32) -> Dovecot {
+pub(crate) fn server_with_cases(total: u32) -> Dovecot {
     let dovecot = Dovecot::start(&[("support", "secret")]);
     for n in 0..total {
         let msg = format!(
