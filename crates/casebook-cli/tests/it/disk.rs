@@ -136,6 +136,16 @@ fn a_full_disk_stops_a_sync_clearly_and_the_next_sync_finishes_it() {
     let said = String::from_utf8_lossy(&full.stderr);
     assert!(!full.status.success(), "the sync cannot finish: {said}");
     assert!(said.contains("The disk is full"), "{said}");
+    // Read on the full disk: the watermark moved only with stored mail.
+    let accounts = cb.json(&["accounts", "--json"]);
+    let inbox = accounts
+        .as_array()
+        .and_then(|a| a.iter().find(|f| f["folder"] == "INBOX"));
+    let number = |key: &str| inbox.and_then(|f| f[key].as_u64()).unwrap_or(0);
+    assert!(
+        number("archived") >= number("last_uid"),
+        "the watermark passed unstored mail: {accounts}"
+    );
 
     disk.grow("256m");
     let (code, report) = crate::sync::sync(&cb, "secret");
