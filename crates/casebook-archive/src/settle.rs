@@ -419,29 +419,16 @@ impl Fed {
         outcomes: &[Stored],
         seq: u64,
     ) -> Result<(), SearchError> {
-        for (m, id) in new_among(batch, outcomes) {
-            self.threads.insert(id, ThreadRow::of_new(m, id));
+        for (m, outcome) in batch.iter().zip(outcomes) {
+            if let Stored::New(id) = *outcome {
+                self.threads.insert(id, ThreadRow::of_new(m, id));
+                if let Some(index) = self.index.as_mut() {
+                    index.add_new(m, id, seq)?;
+                }
+            }
         }
-        match self.index.as_mut() {
-            Some(index) => index.stored(batch, outcomes, seq),
-            None => Ok(()),
-        }
+        Ok(())
     }
-}
-
-/// The messages of `batch` that were stored as new (`outcomes[i]` is what
-/// became of `batch[i]`), with their ids.
-fn new_among<'a>(
-    batch: &'a [NewMessage],
-    outcomes: &'a [Stored],
-) -> impl Iterator<Item = (&'a NewMessage, MessageId)> + 'a {
-    batch
-        .iter()
-        .zip(outcomes)
-        .filter_map(|(m, outcome)| match outcome {
-            Stored::New(id) => Some((m, *id)),
-            _ => None,
-        })
 }
 
 /// The index's writer held from the start of a sync to its settle: mail is
@@ -460,19 +447,10 @@ pub(crate) struct IndexFeed {
 }
 
 impl IndexFeed {
-    /// Indexes mail just stored at change `seq`: `batch[i]` became
-    /// `outcomes[i]`; only new messages are indexed (a copy is not, and a
-    /// duplicate is there already).
-    pub(crate) fn stored(
-        &mut self,
-        batch: &[NewMessage],
-        outcomes: &[Stored],
-        seq: u64,
-    ) -> Result<(), SearchError> {
-        for (m, id) in new_among(batch, outcomes) {
-            self.put(IndexRow::of_new(m, id, seq))?;
-            self.added.insert(id, seq);
-        }
+    /// Indexes a message just stored as new, as `id`, at change `seq`.
+    fn add_new(&mut self, m: &NewMessage, id: MessageId, seq: u64) -> Result<(), SearchError> {
+        self.put(IndexRow::of_new(m, id, seq))?;
+        self.added.insert(id, seq);
         Ok(())
     }
 

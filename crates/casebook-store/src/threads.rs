@@ -7,6 +7,7 @@ use crate::model::*;
 use crate::sql::{param_list, value_rows};
 use crate::store::{Store, ROWS_PER_STATEMENT};
 use casebook_mail::{MessageId, ThreadId};
+use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
 use std::collections::HashMap;
 
@@ -171,22 +172,15 @@ impl Rethreading {
                 None => unknown.push(id),
             }
         }
-        for chunk in unknown.chunks(ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "SELECT {THREAD_COLUMNS} FROM messages WHERE id IN ({})",
-                param_list(self.backend, chunk.len(), 1)
-            );
-            let mut q = sqlx::query(&sql);
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            for row in q
-                .fetch_all(&mut *self.tx)
-                .await
-                .during("reading messages for threading")?
-            {
-                rows.push(thread_row(&row)?);
-            }
+        let read = self
+            .rows_in(
+                &unknown,
+                |list| format!("SELECT {THREAD_COLUMNS} FROM messages WHERE id IN ({list})"),
+                "reading messages for threading",
+            )
+            .await?;
+        for row in &read {
+            rows.push(thread_row(row)?);
         }
         self.merge_every_copy(&mut rows).await?;
         Ok(rows)
@@ -245,21 +239,20 @@ impl Rethreading {
         &mut self,
         threads: &[ThreadId],
     ) -> Result<Vec<ThreadRow>, StoreError> {
-        let mut rows = Vec::new();
-        for chunk in threads.chunks(ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "SELECT {THREAD_COLUMNS} FROM messages \
-                 WHERE thread_id IN ({}) AND primary_id IS NULL",
-                param_list(self.backend, chunk.len(), 1)
-            );
-            let mut q = sqlx::query(&sql);
-            for t in chunk {
-                q = q.bind(t.0);
-            }
-            for row in q.fetch_all(&mut *self.tx).await.during("reading threads")? {
-                rows.push(thread_row(&row)?);
-            }
-        }
+        let threads: Vec<i64> = threads.iter().map(|t| t.0).collect();
+        let read = self
+            .rows_in(
+                &threads,
+                |list| {
+                    format!(
+                        "SELECT {THREAD_COLUMNS} FROM messages \
+                         WHERE thread_id IN ({list}) AND primary_id IS NULL"
+                    )
+                },
+                "reading threads",
+            )
+            .await?;
+        let mut rows = read.iter().map(thread_row).collect::<Result<Vec<_>, _>>()?;
         self.merge_copies_of(&mut rows).await?;
         Ok(rows)
     }
@@ -354,23 +347,41 @@ impl Rethreading {
 
     /// Adds the parents the copies of `rows` name (see [`merge_copies`]).
     async fn merge_copies_of(&mut self, rows: &mut [ThreadRow]) -> Result<(), StoreError> {
-        let mut copies = Vec::new();
-        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "SELECT primary_id, in_reply_to, refs FROM messages WHERE primary_id IN ({})",
-                param_list(self.backend, chunk.len(), 1)
-            );
-            let mut q = sqlx::query(&sql);
-            for row in chunk {
-                q = q.bind(row.id.0);
-            }
-            copies.extend(
-                q.fetch_all(&mut *self.tx)
-                    .await
-                    .during("reading copies for threading")?,
-            );
-        }
+        let ids: Vec<i64> = rows.iter().map(|r| r.id.0).collect();
+        let copies = self
+            .rows_in(
+                &ids,
+                |list| {
+                    format!(
+                        "SELECT primary_id, in_reply_to, refs FROM messages \
+                         WHERE primary_id IN ({list})"
+                    )
+                },
+                "reading copies for threading",
+            )
+            .await?;
         merge_copies(rows, &copies)
+    }
+
+    /// The rows `select` reads for `values`, in statements of at most
+    /// [`ROWS_PER_STATEMENT`] values: `select` is given one statement's
+    /// placeholder list.
+    async fn rows_in(
+        &mut self,
+        values: &[i64],
+        select: impl Fn(&str) -> String,
+        action: &'static str,
+    ) -> Result<Vec<AnyRow>, StoreError> {
+        let mut rows = Vec::new();
+        for chunk in values.chunks(ROWS_PER_STATEMENT) {
+            let sql = select(&param_list(self.backend, chunk.len(), 1));
+            let mut q = sqlx::query(&sql);
+            for value in chunk {
+                q = q.bind(*value);
+            }
+            rows.extend(q.fetch_all(&mut *self.tx).await.during(action)?);
+        }
+        Ok(rows)
     }
 
     /// Records new threads and pairings and commits (with nothing to
