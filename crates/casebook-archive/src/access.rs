@@ -5,6 +5,7 @@
 use crate::audit::entry;
 use crate::privacy::address_arg;
 use crate::{Archive, ArchiveError};
+use casebook_store::AuditSubject;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use time::format_description::well_known::Rfc3339;
@@ -108,7 +109,8 @@ impl Archive {
             })),
         )?;
 
-        let ids = self.store.messages_of(&addresses).await?;
+        // Their conversations, and mail where a header field names them.
+        let (ids, _, _) = self.person_mail(&addresses).await?;
         for id in &ids {
             let (Some(m), Some(raw)) = (self.store.message(*id).await?, self.store.raw(*id).await?)
             else {
@@ -189,18 +191,17 @@ impl Archive {
         )?;
         files.push("testimonials.json".into());
 
-        let mut subjects: HashSet<String> =
-            addresses.iter().map(|a| format!("person {a}")).collect();
-        subjects.extend(testimonials.iter().map(|t| format!("testimonial {}", t.id)));
-        subjects.extend(ids.iter().map(|m| format!("message {}", m.0)));
+        // Entries about them by identity, never by an address in the text.
+        let mut subjects: Vec<String> = testimonials
+            .iter()
+            .map(|t| AuditSubject::Testimonial(t.id).to_string())
+            .collect();
+        subjects.extend(ids.iter().map(|m| AuditSubject::Message(*m).to_string()));
         let about: Vec<serde_json::Value> = self
             .store
-            .audit_log()
+            .audit_about(&addresses, &subjects)
             .await?
             .into_iter()
-            .filter(|e| {
-                subjects.contains(&e.subject) || addresses.iter().any(|a| e.detail.contains(a))
-            })
             .map(|e| {
                 serde_json::json!({
                     "at": when(e.at), "actor": e.actor, "action": e.action, "subject": e.subject,
@@ -219,7 +220,7 @@ impl Archive {
             .record_audit(&entry(
                 actor,
                 "privacy-export",
-                format!("person {address}"),
+                AuditSubject::Person(address.as_str()),
                 serde_json::json!({ "messages": ids.len(), "files": files.len() }),
             ))
             .await?;

@@ -31,6 +31,14 @@ pub struct CheckReport {
     /// Messages `--repair` entered into the chain (stored before it
     /// began, or behind the archive's back: look at them).
     pub chained: Vec<MessageId>,
+    /// Messages `--repair` rebuilt from raw bytes whose row was gone.
+    pub restored: Vec<MessageId>,
+    /// Orphaned raw copies `--repair` removed because the same bytes are
+    /// stored whole under another message: (orphan, the message kept).
+    pub duplicate_raw: Vec<(MessageId, MessageId)>,
+    /// Orphaned raw bytes `--repair` could not read to rebuild a message
+    /// from (kept as they are: name the key, or restore a backup).
+    pub unreadable_orphans: Vec<(MessageId, String)>,
     /// Rows changed by `--repair` (0 without it).
     pub repaired_rows: u64,
     /// Whether `--repair` rebuilt the index.
@@ -60,6 +68,7 @@ impl Archive {
     ) -> Result<CheckReport, ArchiveError> {
         let mut report = self.check_once(&mut progress).await?;
         if repair && !report.is_clean() {
+            let readopted = self.readopt_orphans(&report.rows.orphaned_raw).await?;
             let repaired = if report.rows.is_empty() {
                 0
             } else {
@@ -83,10 +92,63 @@ impl Archive {
             }
             report = self.check_once(&mut progress).await?;
             report.repaired_rows = repaired;
+            (
+                report.restored,
+                report.duplicate_raw,
+                report.unreadable_orphans,
+            ) = readopted;
             report.reindexed = reindex;
             report.chained = chained;
         }
         Ok(report)
+    }
+
+    /// Gives raw bytes whose message row is gone a row again, parsed
+    /// afresh from them (threads and the index follow in the settle).
+    /// Repairs never delete the only copy of mail: bytes are removed only
+    /// where the same bytes are stored under another message.
+    #[allow(clippy::type_complexity)]
+    async fn readopt_orphans(
+        &self,
+        orphans: &[MessageId],
+    ) -> Result<
+        (
+            Vec<MessageId>,
+            Vec<(MessageId, MessageId)>,
+            Vec<(MessageId, String)>,
+        ),
+        ArchiveError,
+    > {
+        let settings = self.ingest_settings();
+        let (mut restored, mut duplicates, mut unreadable) = (Vec::new(), Vec::new(), Vec::new());
+        for &id in orphans {
+            let bytes = match self.store.orphaned_raw_bytes(id).await {
+                Ok(b) => b,
+                Err(e) => {
+                    unreadable.push((id, e.to_string()));
+                    continue;
+                }
+            };
+            let source = format!("check --repair (message {})", id.0);
+            let message = match crate::import::prepare_message(
+                &bytes,
+                "restored".into(),
+                source,
+                &settings,
+                false,
+            ) {
+                Ok(m) => m,
+                Err((_, why)) => {
+                    unreadable.push((id, why));
+                    continue;
+                }
+            };
+            match self.store.readopt(id, &message).await? {
+                casebook_store::Readoption::Restored => restored.push(id),
+                casebook_store::Readoption::DuplicateOf(kept) => duplicates.push((id, kept)),
+            }
+        }
+        Ok((restored, duplicates, unreadable))
     }
 
     async fn check_once(
@@ -116,6 +178,9 @@ impl Archive {
             missing_from_index: store.difference(&index).copied().collect(),
             extra_in_index: index.difference(&store).copied().collect(),
             duplicated_in_index,
+            restored: Vec::new(),
+            duplicate_raw: Vec::new(),
+            unreadable_orphans: Vec::new(),
             repaired_rows: 0,
             reindexed: false,
         })

@@ -4,11 +4,12 @@
 //! export for a partner, which leaves out everyone who objected to
 //! disclosure.
 
-use crate::audit::{entry, now};
+use crate::audit::{about, entry, now};
 use crate::privacy::address_arg;
 use crate::{Archive, ArchiveError};
 use casebook_customers::{is_free_mail, normalize_address, read_list, ColumnChoice, RowProblem};
 use casebook_mail::MessageId;
+use casebook_store::AuditSubject;
 use casebook_store::{
     Correction, CustomerList, CustomerRecordRow, NewCustomerList, NewCustomerRecord,
 };
@@ -207,7 +208,7 @@ impl Archive {
         let audit = entry(
             &import.actor,
             "customers-import",
-            format!("list {list}"),
+            AuditSubject::List(&list),
             serde_json::json!({
                 "file": source_file,
                 "partner": partner,
@@ -461,7 +462,7 @@ impl Archive {
             .record_audit(&entry(
                 actor,
                 "partner-export",
-                format!("partner {partner}"),
+                AuditSubject::Partner(partner),
                 serde_json::json!({
                     "lists": lists,
                     "correspondents": people.len(),
@@ -508,11 +509,14 @@ impl Archive {
             if address == person {
                 continue;
             }
-            let audit = entry(
-                actor,
-                "person-merge",
-                format!("person {person}"),
-                serde_json::json!({ "address": address }),
+            let audit = about(
+                entry(
+                    actor,
+                    "person-merge",
+                    AuditSubject::Person(&person),
+                    serde_json::json!({ "address": address }),
+                ),
+                [address.as_str()],
             );
             self.store
                 .link_person(&address, &person, actor, now(), &audit)
@@ -554,7 +558,7 @@ impl Archive {
             let audit = entry(
                 actor,
                 "correct",
-                format!("person {address}"),
+                AuditSubject::Person(address.as_str()),
                 serde_json::json!({ field: value }),
             );
             self.store
@@ -602,7 +606,7 @@ impl Archive {
         let audit = entry(
             actor,
             "person-separate",
-            format!("person {address}"),
+            AuditSubject::Person(address.as_str()),
             serde_json::json!({}),
         );
         if !self.store.unlink_person(address.as_str(), &audit).await? {

@@ -9,9 +9,16 @@ use crate::privacy::address_arg;
 use crate::topic::topic_of;
 use crate::{Archive, ArchiveError};
 use casebook_mail::{Direction, MessageId};
+use casebook_search::Sort;
+use casebook_store::AuditSubject;
 use casebook_store::{ErasedMessage, Erasure, Hold, NewMessage};
 use hmac::Mac;
 use std::collections::HashSet;
+
+/// Messages the index may name as still holding an erased address that are
+/// read back to confirm it: more than this many means the erasure missed
+/// a great deal, and the first ones are enough to say so.
+const LEFTOVER_CANDIDATES: usize = 1_000;
 
 /// The store secret the address hashes are keyed with.
 const ERASURE_KEY: &str = "erasure-hmac-key";
@@ -24,6 +31,15 @@ pub struct ErasureReport {
     pub messages: u64,
     /// Messages kept because a legal hold covers them.
     pub held: Vec<MessageId>,
+    /// Of `messages`: found because they are the person's conversation
+    /// (correspondent or sender), and found only because a header field
+    /// names them (To, Cc, Reply-To, Sender).
+    pub by_correspondent: u64,
+    pub by_header_only: u64,
+    /// Stored messages that still name an erased address after the
+    /// erasure (in a header or the text), held mail aside: the erasure is
+    /// incomplete until these are dealt with.
+    pub leftovers: Vec<MessageId>,
     pub dry_run: bool,
 }
 
@@ -159,12 +175,15 @@ impl Archive {
     ) -> Result<ErasureReport, ArchiveError> {
         let address = address_arg(email)?;
         let addresses = self.store.person_addresses(address.as_str()).await?;
-        let ids = self.store.messages_of(&addresses).await?;
+        let (ids, by_correspondent, by_header_only) = self.person_mail(&addresses).await?;
         let (going, records, held) = self.plan(&ids).await?;
         let mut report = ErasureReport {
             addresses: addresses.clone(),
             messages: going.len() as u64,
             held,
+            by_correspondent,
+            by_header_only,
+            leftovers: Vec::new(),
             dry_run,
         };
         if dry_run {
@@ -182,7 +201,7 @@ impl Archive {
         let audit = entry(
             actor,
             "erase",
-            "person (erased)".into(),
+            AuditSubject::ErasedPerson,
             serde_json::json!({
                 "messages": erasure.messages.len(),
                 "held": report.held.len(),
@@ -193,7 +212,65 @@ impl Archive {
         // an index another process is writing drops it when that process
         // catches up.
         self.refresh().await?;
+        report.leftovers = self
+            .mail_still_naming(&erasure.addresses, &report.held)
+            .await?;
         Ok(report)
+    }
+
+    /// A person's mail (every copy included) and how it was found: as
+    /// their conversation, or only because a header field names them.
+    pub(crate) async fn person_mail(
+        &self,
+        addresses: &[String],
+    ) -> Result<(Vec<MessageId>, u64, u64), ArchiveError> {
+        let theirs = self.store.messages_of(addresses).await?;
+        let named = self.store.messages_naming(addresses).await?;
+        let known: HashSet<MessageId> = theirs.iter().copied().collect();
+        let named_only: Vec<MessageId> =
+            named.into_iter().filter(|id| !known.contains(id)).collect();
+        let counts = (theirs.len() as u64, named_only.len() as u64);
+        let mut ids = theirs;
+        ids.extend(named_only);
+        ids.sort_unstable();
+        Ok((ids, counts.0, counts.1))
+    }
+
+    /// Stored messages, `held` aside, that still name one of `addresses`:
+    /// in a header field, or in their text (found by the index, then
+    /// confirmed in the store's text).
+    async fn mail_still_naming(
+        &self,
+        addresses: &[String],
+        held: &[MessageId],
+    ) -> Result<Vec<MessageId>, ArchiveError> {
+        let mut found: HashSet<MessageId> =
+            self.person_mail(addresses).await?.0.into_iter().collect();
+        let phrases = addresses
+            .iter()
+            .map(|a| casebook_search::Expr::Text {
+                field: casebook_search::TextField::Anywhere,
+                text: a.clone(),
+            })
+            .collect();
+        let options = casebook_search::SearchOptions {
+            sort: Sort::Relevance,
+            limit: LEFTOVER_CANDIDATES,
+            offset: 0,
+        };
+        let hits = self
+            .index
+            .search(&casebook_search::Expr::Or(phrases), &options)?;
+        let candidates: Vec<MessageId> = hits.hits.iter().map(|h| h.id).collect();
+        for (summary, body) in self.store.summaries_with_bodies(&candidates).await? {
+            let text = format!("{}\n{}", summary.subject, body).to_lowercase();
+            if addresses.iter().any(|a| text.contains(a.as_str())) {
+                found.insert(summary.id);
+            }
+        }
+        let mut left: Vec<MessageId> = found.into_iter().filter(|id| !held.contains(id)).collect();
+        left.sort_unstable();
+        Ok(left)
     }
 
     /// Erases mail older than `retention_days` (the config's), but held
@@ -217,6 +294,7 @@ impl Archive {
             messages: going.len() as u64,
             held,
             dry_run,
+            ..ErasureReport::default()
         };
         if dry_run || going.is_empty() {
             return Ok(report);
@@ -224,7 +302,7 @@ impl Archive {
         let audit = entry(
             actor,
             "retention",
-            format!("mail older than {days} days"),
+            AuditSubject::OlderThan { days },
             serde_json::json!({ "messages": going.len(), "held": report.held.len() }),
         );
         let erasure = Erasure {
@@ -260,7 +338,10 @@ impl Archive {
         let audit = entry(
             actor,
             "hold",
-            format!("{kind}:{target}"),
+            AuditSubject::Hold {
+                kind: &kind,
+                target: &target,
+            },
             serde_json::json!({ "reason": hold.reason }),
         );
         if !self.store.add_hold(&hold, &audit).await? {
@@ -277,7 +358,10 @@ impl Archive {
         let audit = entry(
             actor,
             "release",
-            format!("{kind}:{target}"),
+            AuditSubject::Hold {
+                kind: &kind,
+                target: &target,
+            },
             serde_json::json!({}),
         );
         if !self.store.release_hold(&kind, &target, &audit).await? {

@@ -41,6 +41,14 @@ const PRAISE: &[&str] = &[
     "extremely helpful",
     "quick and friendly",
     "highly recommend",
+    "hervorragend",
+    "ausgezeichnet",
+    "großartig",
+    "fantastique",
+    "formidable",
+    "excelente",
+    "eccellente",
+    "uitstekend",
 ];
 
 /// Sentences carrying these are complaints or hedges, whatever else they say.
@@ -55,7 +63,9 @@ const DOUBT: &[&str] = &[
     "?",
 ];
 
-/// The customer lets us quote them.
+/// The customer lets us quote them (lowercase, straight apostrophes):
+/// English as customers write it, and the languages privacy requests are
+/// recognised in.
 const PERMISSION: &[&str] = &[
     "quote me",
     "quote us",
@@ -69,27 +79,149 @@ const PERMISSION: &[&str] = &[
     "feel free to use",
     "happy to be quoted",
     "may be quoted",
+    "use my name",
+    "use our name",
+    "happy for you to use",
+    "happy for you to quote",
+    "happy for you to share",
+    "you have my permission",
+    "you have our permission",
+    "go ahead and share",
+    "dürfen mich zitieren",
+    "können mich zitieren",
+    "gerne zitieren",
+    "dürfen sie gerne verwenden",
+    "meinen namen verwenden",
+    "vous pouvez me citer",
+    "n'hésitez pas à me citer",
+    "vous pouvez utiliser mon nom",
+    "pueden citarme",
+    "puede citarme",
+    "pueden usar mi nombre",
+    "potete citarmi",
+    "può citarmi",
+    "u mag mij citeren",
+    "mogen mij citeren",
+    "podem me citar",
+    "можете меня цитировать",
+    "можете процитировать",
+    "引用して構いません",
+    "引用していただいて",
+    "可以引用",
 ];
 
-/// The lines a customer wrote themselves: quoted lines (`>`), what follows
-/// an "On … wrote:" line or an "-----Original Message-----" marker, and
-/// the signature (after `-- `) are not theirs.
+/// Refusals that a permission phrase may stand in ("please do not quote me").
+const REFUSAL: &[&str] = &[
+    "not ",
+    "n't",
+    "please do not",
+    "nicht",
+    "ne pas",
+    "ne me",
+    "no me",
+    "non ",
+    "niet",
+    "не ",
+];
+
+/// Where what a customer wrote ends and what they quote or forward
+/// begins: the attribution lines mail clients write above a quote (Gmail,
+/// Apple Mail, Thunderbird, Outlook, in the languages of the archive),
+/// separators and forwarding markers.
+fn starts_quoted_part(lower: &str) -> bool {
+    const MARKERS: &[&str] = &[
+        "-----original message",
+        "----- original message",
+        "---------- forwarded message",
+        "-------- forwarded message",
+        "begin forwarded message:",
+        "-------- message transféré",
+        "-------- original-nachricht",
+        "-----ursprüngliche nachricht",
+        "-----message d'origine",
+        "-----mensaje original",
+        "-------- weitergeleitete nachricht",
+    ];
+    // "On … Sam wrote:", "Am … schrieb Sam:", "Le … Sam a écrit :".
+    const ATTRIBUTION_VERBS: &[&str] = &[
+        " wrote",
+        " schrieb ",
+        " schrieb:",
+        " a écrit",
+        " escribió",
+        " ha scritto",
+        " schreef",
+        " escreveu",
+        " написал",
+    ];
+    MARKERS.iter().any(|m| lower.starts_with(m))
+        || (lower.ends_with(':')
+            && ATTRIBUTION_VERBS.iter().any(|v| lower.contains(v))
+            && ["on ", "am ", "le ", "el ", "il ", "op ", "em ", "в ", "20", "19"]
+                .iter()
+                .any(|s| lower.starts_with(s)))
+        // Outlook's separator line above the quoted message's headers.
+        || (lower.len() >= 20 && lower.chars().all(|c| c == '_'))
+}
+
+/// Outlook's block of the quoted message's headers: `From:` with `Sent:`
+/// or `Date:` in the next lines.
+fn starts_outlook_header(lines: &[&str], at: usize) -> bool {
+    let is = |l: &str, names: &[&str]| {
+        let lower = l.trim().to_lowercase();
+        names.iter().any(|n| lower.starts_with(n))
+    };
+    is(
+        lines[at],
+        &["from:", "von:", "de :", "de:", "da:", "van:", "от:"],
+    ) && lines[at + 1..].iter().take(4).any(|l| {
+        is(
+            l,
+            &[
+                "sent:",
+                "date:",
+                "gesendet:",
+                "envoyé :",
+                "envoyé:",
+                "enviado:",
+                "inviato:",
+                "verzonden:",
+                "отправлено:",
+                "to:",
+                "an:",
+            ],
+        )
+    })
+}
+
+/// The lines a customer wrote themselves. Not theirs: quoted lines (`>`),
+/// everything from an attribution line ("On … wrote:", also when a client
+/// wrapped it over two lines, and its forms in other languages), a
+/// forwarding or "Original Message" marker, or an Outlook header block
+/// onwards, and the signature (after `-- `).
 pub fn own_words(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::new();
-    for line in text.lines() {
+    for (i, line) in lines.iter().enumerate() {
         let trimmed = line.trim();
         let lower = trimmed.to_lowercase();
+        let wrapped = lines
+            .get(i + 1)
+            .map(|next| format!("{lower} {}", next.trim().to_lowercase()));
         if trimmed == "--"
             || line.starts_with("-- ")
-            || lower.starts_with("-----original message")
-            || (lower.starts_with("on ") && lower.ends_with("wrote:"))
+            || starts_quoted_part(&lower)
+            || wrapped.as_deref().is_some_and(|w| {
+                starts_quoted_part(w) && !lower.is_empty() && !lower.ends_with(['.', '!', '?'])
+            })
+            || starts_outlook_header(&lines, i)
         {
             break;
         }
         if trimmed.starts_with('>') {
             continue;
         }
-        out.push(line);
+        out.push(*line);
     }
     out.join("\n")
 }
@@ -120,7 +252,7 @@ pub fn sentences(text: &str) -> Vec<String> {
 }
 
 fn has_any(sentence: &str, words: &[&str]) -> bool {
-    let lower = sentence.to_lowercase();
+    let lower = sentence.to_lowercase().replace('\u{2019}', "'");
     words.iter().any(|w| lower.contains(w))
 }
 
@@ -140,9 +272,7 @@ pub fn assess(text: &str, answered_before: bool) -> Option<PraiseFinding> {
     }
     let permission: Vec<String> = all
         .iter()
-        .filter(|s| {
-            has_any(s, PERMISSION) && !has_any(s, &["not ", "n't", "don't", "please do not"])
-        })
+        .filter(|s| has_any(s, PERMISSION) && !has_any(s, REFUSAL))
         .cloned()
         .collect();
     let score = 10 * quotes.len().min(3) as u32
@@ -179,11 +309,31 @@ pub fn normalize_for_match(text: &str) -> String {
         .join(" ")
 }
 
-/// Whether `excerpt` stands in `text` word for word (see
+/// Whether `excerpt` stands word for word in what the customer wrote
+/// themselves in `text` ([`own_words`]: never in quoted text, forwarded
+/// parts or the signature), starting and ending on word boundaries (see
 /// [`normalize_for_match`] for what does not count as a change).
 pub fn appears_verbatim(excerpt: &str, text: &str) -> bool {
+    stands_in(excerpt, &own_words(text))
+}
+
+/// Whether `excerpt` stands in `text` word for word, on word boundaries,
+/// quoted or not.
+pub fn stands_in(excerpt: &str, text: &str) -> bool {
     let excerpt = normalize_for_match(excerpt);
-    !excerpt.is_empty() && normalize_for_match(text).contains(&excerpt)
+    if excerpt.is_empty() {
+        return false;
+    }
+    let text = normalize_for_match(text);
+    let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    text.match_indices(&excerpt).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + excerpt.len()..].chars().next();
+        // A boundary unless a letter or digit runs on across it.
+        let starts = !(word(before) && word(excerpt.chars().next()));
+        let ends = !(word(after) && word(excerpt.chars().next_back()));
+        starts && ends
+    })
 }
 
 #[cfg(test)]
@@ -240,8 +390,8 @@ mod tests {
     }
 
     #[test]
-    fn verbatim_allows_line_breaks_quoting_and_typography_only() {
-        let text = "Our call centre is running again.\n> Your engineers are\n> fantastic \u{2014} \u{201C}truly\u{201D}.";
+    fn verbatim_allows_line_breaks_and_typography_only() {
+        let text = "Our call centre is running again. Your engineers are\nfantastic \u{2014} \u{201C}truly\u{201D}.";
         assert!(appears_verbatim(
             "Your engineers are fantastic - \"truly\".",
             text
@@ -260,5 +410,103 @@ mod tests {
             "Übergabe klappt",
             "Die Übergabe\nklappt jetzt."
         ));
+    }
+
+    #[test]
+    fn verbatim_refuses_partial_words() {
+        let text = "Your support is greatly overrated.";
+        assert!(!appears_verbatim("Your support is great", text));
+        assert!(!appears_verbatim("our support is greatly", text));
+        assert!(appears_verbatim("Your support is greatly", text));
+        assert!(appears_verbatim("support is greatly overrated.", text));
+    }
+
+    /// Replies as clients quote: each fixture's quoted part holds the
+    /// words "Restart the trunk and it works", which are ours.
+    const REPLIES: &[(&str, &str)] = &[
+        (
+            "plain > quoting",
+            "Thanks, all good now.\n\n> Restart the trunk and it works.\n",
+        ),
+        (
+            "Gmail, attribution wrapped over two lines",
+            "Thanks, all good now.\n\nOn Mon, 3 Jun 2024 at 10:02, Sam Support <\nsupport@casebook.example> wrote:\n\nRestart the trunk and it works.\n",
+        ),
+        (
+            "Apple Mail",
+            "Thanks, all good now.\n\nSent from my iPhone\n\nOn 3 Jun 2024, at 10:02, Sam Support <support@casebook.example> wrote:\n\nRestart the trunk and it works.\n",
+        ),
+        (
+            "Thunderbird, German",
+            "Danke, alles gut.\n\nAm 03.06.24 um 10:02 schrieb Sam Support:\nRestart the trunk and it works.\n",
+        ),
+        (
+            "Outlook, header block below a rule, no quote marks",
+            "Thanks, all good now.\n\n________________________________\nFrom: Sam Support <support@casebook.example>\nSent: Monday, June 3, 2024 10:02 AM\nTo: Ann Lee\nSubject: RE: Trunk\n\nRestart the trunk and it works.\n",
+        ),
+        (
+            "Outlook, header block alone",
+            "Thanks, all good now.\n\nFrom: Sam Support\nSent: Monday, June 3, 2024 10:02 AM\nSubject: RE: Trunk\n\nRestart the trunk and it works.\n",
+        ),
+        (
+            "Outlook Express, Original Message",
+            "Thanks, all good now.\n\n-----Original Message-----\nRestart the trunk and it works.\n",
+        ),
+        (
+            "forwarded",
+            "Thanks, all good now.\n\n---------- Forwarded message ---------\nRestart the trunk and it works.\n",
+        ),
+        (
+            "French",
+            "Merci, tout va bien.\n\nLe lun. 3 juin 2024 à 10:02, Sam Support <support@casebook.example> a écrit :\nRestart the trunk and it works.\n",
+        ),
+        (
+            "signature",
+            "Thanks, all good now.\n-- \nAnn Lee, ACME. Restart the trunk and it works.\n",
+        ),
+    ];
+
+    #[test]
+    fn quoted_forwarded_and_signature_text_is_not_the_customers() {
+        for (client, text) in REPLIES {
+            assert!(
+                !appears_verbatim("Restart the trunk and it works.", text),
+                "{client}: quoted words taken as the customer's"
+            );
+            assert!(
+                stands_in("Restart the trunk and it works.", text),
+                "{client}: the fixture holds the words"
+            );
+            let own = own_words(text);
+            assert!(
+                own.contains("all good")
+                    || own.contains("alles gut")
+                    || own.contains("tout va bien"),
+                "{client}: the customer's own words lost: {own:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn permission_as_customers_write_it() {
+        for text in [
+            "Excellent support. You can use my name.",
+            "Excellent support! Feel free to quote me.",
+            "Excellent support. Happy for you to use this on your site.",
+            "Hervorragend, vielen Dank. Sie dürfen mich zitieren.",
+            "Excellent travail. Vous pouvez me citer.",
+        ] {
+            let found = assess(text, false).expect("praise");
+            assert_eq!(found.permission.len(), 1, "{text}: {found:?}");
+        }
+        let refused =
+            assess("Excellent support. Please don't use my name.", false).expect("praise");
+        assert!(refused.permission.is_empty());
+        let quoted = assess(
+            "Excellent support.\n\n> Feel free to quote me, said another customer.\n",
+            false,
+        )
+        .expect("praise");
+        assert!(quoted.permission.is_empty(), "permission from quoted text");
     }
 }

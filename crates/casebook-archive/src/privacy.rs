@@ -3,10 +3,11 @@
 //! testimonials are revoked), no disclosure to partners once they objected,
 //! and mail asking for either flagged for an agent to confirm.
 
-use crate::audit::{entry, now};
+use crate::audit::{about, entry, now};
 use crate::privacy_request::{detect, RequestKind};
 use crate::{Archive, ArchiveError};
 use casebook_mail::{Direction, EmailAddress, MessageId};
+use casebook_store::AuditSubject;
 use casebook_store::{
     MarketingChoice, MessageSummary, PartnerChoice, PreferenceChange, PreferenceRecord,
     RequestDecision, Stated, TestimonialState,
@@ -148,7 +149,7 @@ impl Archive {
         let audit = entry(
             &update.actor,
             "privacy-set",
-            format!("person {address}"),
+            AuditSubject::Person(address.as_str()),
             serde_json::json!({
                 "marketing": update.marketing.map(MarketingChoice::as_str),
                 "partners": update.partners.map(PartnerChoice::as_str),
@@ -256,11 +257,19 @@ impl Archive {
         decision: RequestDecision,
         actor: &str,
     ) -> Result<(), ArchiveError> {
-        let audit = entry(
-            actor,
-            &format!("privacy-request-{}", decision.as_str()),
-            format!("message {}", message.0),
-            serde_json::json!({}),
+        let sender = self
+            .store
+            .message(message)
+            .await?
+            .and_then(|m| m.summary.correspondent);
+        let audit = about(
+            entry(
+                actor,
+                &format!("privacy-request-{}", decision.as_str()),
+                AuditSubject::Message(message),
+                serde_json::json!({}),
+            ),
+            sender.as_deref(),
         );
         if !self
             .store

@@ -205,8 +205,19 @@ impl Archive {
             .and_then(|raw| casebook_mail::html_body(&raw)))
     }
 
+    /// A message's original bytes, verified against their SHA-256 (an
+    /// error names the message when they no longer match).
     pub async fn raw(&self, id: MessageId) -> Result<Option<Vec<u8>>, ArchiveError> {
         Ok(self.store.raw(id).await?)
+    }
+
+    /// A message's bytes as stored, whether or not they still match their
+    /// SHA-256 (the flag says which): for looking at damage.
+    pub async fn raw_unverified(
+        &self,
+        id: MessageId,
+    ) -> Result<Option<(Vec<u8>, bool)>, ArchiveError> {
+        Ok(self.store.raw_unverified(id).await?)
     }
 
     /// How each other copy of a message (same Message-ID, other bytes)

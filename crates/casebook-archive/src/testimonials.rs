@@ -3,10 +3,11 @@
 //! marketing may see — the excerpt, attribution, date, topic and whether it
 //! was edited; never an address or the rest of the message.
 
-use crate::audit::{entry, now};
+use crate::audit::{about, entry, now};
 use crate::praise::{appears_verbatim, assess};
 use crate::{Archive, ArchiveError};
 use casebook_mail::{Direction, MessageId};
+use casebook_store::AuditSubject;
 use casebook_store::{
     AuditEntry, MessageSummary, NewTestimonial, TestimonialRecord, TestimonialState,
 };
@@ -149,14 +150,18 @@ impl Archive {
                 a.message.0
             )));
         }
-        if let Some(customer) = &message.summary.correspondent {
-            let privacy = self.privacy_of(customer).await?;
-            if !privacy.allows_testimonials() {
-                return Err(bad(format!(
-                    "the customer who wrote message {} opted out of marketing, so their words cannot be used; `casebook privacy show {customer}` shows when",
-                    a.message.0
-                )));
-            }
+        let Some(customer) = &message.summary.correspondent else {
+            return Err(bad(format!(
+                "message {} has no known sender, so nobody can say whose words they are or whether they agreed; `casebook show {}` shows its From header",
+                a.message.0, a.message.0
+            )));
+        };
+        let privacy = self.privacy_of(customer).await?;
+        if !privacy.allows_testimonials() {
+            return Err(bad(format!(
+                "the customer who wrote message {} opted out of marketing, so their words cannot be used; `casebook privacy show {customer}` shows when",
+                a.message.0
+            )));
         }
         if a.attribution.trim().is_empty() {
             return Err(bad(
@@ -166,11 +171,8 @@ impl Archive {
         if a.excerpt.trim().is_empty() {
             return Err(bad("the excerpt is empty".into()));
         }
-        if !a.edited && !appears_verbatim(&a.excerpt, &message.body) {
-            return Err(bad(format!(
-                "the excerpt does not appear word for word in message {}; copy it exactly (line breaks and quote marks do not matter), or mark it --edited, which marketing will see",
-                a.message.0
-            )));
+        if !a.edited {
+            self.check_verbatim(&a.excerpt, &message).await?;
         }
         match &a.consent {
             Consent::Note(note) if note.trim().is_empty() => {
@@ -185,9 +187,11 @@ impl Archive {
                     .message(*id)
                     .await?
                     .ok_or_else(|| bad(format!("there is no consent message {}", id.0)))?;
-                if consent.summary.direction != Direction::Inbound
-                    || consent.summary.correspondent != message.summary.correspondent
-                {
+                let same_person = match &consent.summary.correspondent {
+                    Some(c) => privacy.addresses.iter().any(|a| a == c),
+                    None => false,
+                };
+                if consent.summary.direction != Direction::Inbound || !same_person {
                     return Err(bad(format!(
                         "message {} is not from the customer who wrote message {}, so it cannot be their consent",
                         id.0, a.message.0
@@ -214,23 +218,85 @@ impl Archive {
             decided_at: now(),
             expires_at: a.expires_at,
         };
-        let audit = entry(
-            &a.actor,
-            "approve",
-            String::new(),
-            serde_json::json!({
-                "message": a.message.0,
-                "excerpt": record.excerpt,
-                "attribution": record.attribution,
-                "edited": a.edited,
-                "consent_message": consent_message.map(|m| m.0),
-                "consent_note": record.consent_note,
-                "expires_at": a.expires_at,
-            }),
+        let audit = about(
+            entry(
+                &a.actor,
+                "approve",
+                AuditSubject::Message(a.message),
+                serde_json::json!({
+                    "message": a.message.0,
+                    "excerpt": record.excerpt,
+                    "attribution": record.attribution,
+                    "edited": a.edited,
+                    "consent_message": consent_message.map(|m| m.0),
+                    "consent_note": record.consent_note,
+                    "expires_at": a.expires_at,
+                }),
+            ),
+            [customer.as_str()],
         );
         let id = self.store.add_testimonial(&record, &audit).await?;
         self.tag(a.message, TESTIMONIAL_TAG, None).await?;
         Ok(id)
+    }
+
+    /// The verbatim rule: `excerpt` stands, on word boundaries, in what
+    /// the customer wrote in `message` themselves — not in what they quote
+    /// (plain `>` lines, attribution blocks, HTML blockquotes), forward or
+    /// sign with, and not in words of ours earlier in the thread.
+    async fn check_verbatim(
+        &self,
+        excerpt: &str,
+        message: &casebook_store::StoredMessage,
+    ) -> Result<(), ArchiveError> {
+        let id = message.summary.id;
+        let bad = |why: String| Err(ArchiveError::Testimonial(why));
+        let own = match message.html_only {
+            true => self
+                .store
+                .raw(id)
+                .await?
+                .and_then(|raw| casebook_mail::html_own_text(&raw))
+                .unwrap_or_else(|| message.body.clone()),
+            false => message.body.clone(),
+        };
+        if !appears_verbatim(excerpt, &own) {
+            let quoted = crate::praise::stands_in(excerpt, &message.body);
+            return bad(if quoted {
+                format!(
+                    "the excerpt stands in message {} only in what the customer quotes, forwards or signs with, not in their own words; quote what they wrote themselves",
+                    id.0
+                )
+            } else {
+                format!(
+                    "the excerpt does not appear word for word in message {}; copy it exactly, whole words (line breaks and quote marks do not matter), or mark it --edited, which marketing will see",
+                    id.0
+                )
+            });
+        }
+        if let Some(thread) = message.summary.thread_id {
+            let ours: Vec<MessageId> = self
+                .store
+                .thread(thread)
+                .await?
+                .into_iter()
+                .filter(|m| m.direction == Direction::Outbound && m.id != id)
+                .map(|m| m.id)
+                .collect();
+            for (summary, body) in self.store.summaries_with_bodies(&ours).await? {
+                let earlier = match (summary.date, message.summary.date) {
+                    (Some(ours), Some(theirs)) => ours <= theirs,
+                    _ => true,
+                };
+                if earlier && crate::praise::stands_in(excerpt, &body) {
+                    return bad(format!(
+                        "the excerpt is our own words: it stands in our message {} of the same thread; quote what the customer wrote",
+                        summary.id.0
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Rejects a suggestion, so it is not suggested again.
@@ -260,11 +326,14 @@ impl Archive {
             decided_at: now(),
             expires_at: None,
         };
-        let audit = entry(
-            actor,
-            "reject",
-            String::new(),
-            serde_json::json!({ "message": message.0, "reason": reason }),
+        let audit = about(
+            entry(
+                actor,
+                "reject",
+                AuditSubject::Message(message),
+                serde_json::json!({ "message": message.0, "reason": reason }),
+            ),
+            summary.correspondent.as_deref(),
         );
         Ok(self.store.add_testimonial(&record, &audit).await?)
     }
@@ -283,11 +352,18 @@ impl Archive {
             ));
         }
         let decisions = self.store.testimonials().await?;
-        let audit = entry(
-            actor,
-            "revoke",
-            format!("testimonial {id}"),
-            serde_json::json!({ "reason": reason }),
+        let customer = decisions
+            .iter()
+            .find(|t| t.id == id)
+            .and_then(|t| t.customer.as_deref());
+        let audit = about(
+            entry(
+                actor,
+                "revoke",
+                AuditSubject::Testimonial(id),
+                serde_json::json!({ "reason": reason }),
+            ),
+            customer,
         );
         if !self
             .store
@@ -380,7 +456,7 @@ impl Archive {
             .record_audit(&entry(
                 actor,
                 "export",
-                "testimonials".into(),
+                AuditSubject::Testimonials,
                 serde_json::json!({ "format": format, "testimonials": ids }),
             ))
             .await?;

@@ -90,8 +90,15 @@ pub enum ArchiveCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Write a message's original bytes, unchanged, to standard output.
-    Raw { id: i64 },
+    /// Write a message's original bytes, unchanged, to standard output
+    /// (refused when they no longer match their SHA-256).
+    Raw {
+        id: i64,
+        /// Write the bytes even if they no longer match their SHA-256
+        /// (a warning goes to standard error).
+        #[arg(long)]
+        force: bool,
+    },
     /// Show a message: headers, text, attachments, its thread and our reply.
     Show {
         id: i64,

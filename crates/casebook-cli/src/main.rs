@@ -226,11 +226,19 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
     let out = &mut std::io::stdout().lock();
     match command {
         ArchiveCommand::Import { paths, json } => return import(archive, &paths, json).await,
-        ArchiveCommand::Raw { id } => {
-            let bytes = archive
-                .raw(MessageId(id))
+        ArchiveCommand::Raw { id, force } => {
+            let (bytes, matches) = archive
+                .raw_unverified(MessageId(id))
                 .await?
                 .with_context(|| no_message(id))?;
+            if !matches && !force {
+                anyhow::bail!(
+                    "the bytes of message {id} no longer match the SHA-256 they were stored with, so they are not the mail that arrived; `casebook check` lists damage, `--force` writes them anyway"
+                );
+            }
+            if !matches {
+                eprintln!("warning: the bytes of message {id} no longer match their SHA-256");
+            }
             out.write_all(&bytes)?;
         }
         ArchiveCommand::Show { id, json } => {

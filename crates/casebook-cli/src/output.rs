@@ -816,6 +816,7 @@ pub fn audit(out: &mut impl Write, log: &[AuditEntry], json: bool) -> io::Result
                     "actor": e.actor,
                     "action": e.action,
                     "subject": e.subject,
+                    "people": e.people,
                     "detail": serde_json::from_str::<serde_json::Value>(&e.detail).unwrap_or(serde_json::Value::Null),
                 })
             })
@@ -849,6 +850,10 @@ pub fn check(
             "raw_checked": r.raw_checked,
             "damaged": r.damaged.iter().map(|p| serde_json::json!({"id": p.id.0, "problem": p.problem})).collect::<Vec<_>>(),
             "missing_raw": ids(&r.rows.missing_raw),
+            "orphaned_raw": ids(&r.rows.orphaned_raw),
+            "restored": ids(&r.restored),
+            "duplicate_raw_removed": r.duplicate_raw.iter().map(|(o, k)| serde_json::json!({"orphan": o.0, "kept": k.0})).collect::<Vec<_>>(),
+            "unreadable_orphans": r.unreadable_orphans.iter().map(|(id, why)| serde_json::json!({"id": id.0, "problem": why})).collect::<Vec<_>>(),
             "orphan_rows": r.rows.orphans,
             "dangling_links": r.rows.dangling_links,
             "unthreaded": r.rows.unthreaded,
@@ -916,6 +921,30 @@ pub fn check(
             out,
             "messages without raw bytes: {:?} — only a backup has them",
             ids(&r.rows.missing_raw)
+        )?;
+    }
+    if !r.rows.orphaned_raw.is_empty() {
+        writeln!(
+            out,
+            "raw bytes whose message row is gone: {:?} — `casebook check --repair` rebuilds the messages from them",
+            ids(&r.rows.orphaned_raw)
+        )?;
+    }
+    if !r.restored.is_empty() {
+        writeln!(out, "restored from their raw bytes: {:?}", ids(&r.restored))?;
+    }
+    for (orphan, kept) in &r.duplicate_raw {
+        writeln!(
+            out,
+            "removed the orphaned raw copy {}: the same bytes are message {}",
+            orphan.0, kept.0
+        )?;
+    }
+    for (id, why) in &r.unreadable_orphans {
+        writeln!(
+            out,
+            "orphaned raw bytes {} cannot be read ({why}); kept as they are",
+            id.0
         )?;
     }
     for (n, what) in [

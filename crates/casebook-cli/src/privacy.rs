@@ -81,6 +81,17 @@ pub async fn run(archive: &Archive, action: PrivacyAction, out: &mut impl Write)
         PrivacyAction::Erase { email, dry_run } => {
             let report = archive.erase_person(&email, dry_run, &cli_actor()).await?;
             erasure(out, &report, "of")?;
+            if !report.leftovers.is_empty() {
+                let ids: Vec<String> = report.leftovers.iter().map(|m| m.0.to_string()).collect();
+                anyhow::bail!(
+                    "the erasure is incomplete: {} stored message{} still name {}: {}\n  \
+                     `casebook show ID` shows one; `casebook remove ID` removes it",
+                    ids.len(),
+                    if ids.len() == 1 { "" } else { "s" },
+                    report.addresses.join(", "),
+                    ids.join(", ")
+                );
+            }
         }
         PrivacyAction::Dismiss { message } => {
             archive
@@ -106,6 +117,13 @@ pub fn erasure(out: &mut impl Write, r: &ErasureReport, what: &str) -> std::io::
         writeln!(out, "would erase {} messages{whose}", r.messages)?;
     } else {
         writeln!(out, "erased {} messages{whose}", r.messages)?;
+    }
+    if !r.addresses.is_empty() {
+        writeln!(
+            out,
+            "found {} as their conversations (sender or correspondent), {} only named in a header (To, Cc, Reply-To, Sender)",
+            r.by_correspondent, r.by_header_only
+        )?;
     }
     if !r.held.is_empty() {
         let ids: Vec<String> = r.held.iter().map(|m| m.0.to_string()).collect();

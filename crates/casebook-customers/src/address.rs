@@ -59,17 +59,9 @@ pub fn normalize_address(raw: &str) -> Option<String> {
         .or_else(|| trimmed.strip_prefix("MAILTO:"))
         .unwrap_or(trimmed);
     let address = casebook_mail::EmailAddress::parse(trimmed)?;
-    let (local, domain) = address.as_str().rsplit_once('@')?;
-    let domain = domain.trim_end_matches('.');
-    if domain.is_empty() || (!domain.contains('.') && domain != "localhost") {
-        return None;
-    }
-    let ascii = if domain.is_ascii() {
-        domain.to_owned()
-    } else {
-        idna::domain_to_ascii(domain).ok()?
-    };
-    Some(format!("{local}@{ascii}"))
+    // A list's address is someone's on the internet: a domain with a dot.
+    let domain = address.domain();
+    (domain.contains('.') || domain == "localhost").then(|| address.to_string())
 }
 
 /// Whether `domain` (ASCII, lower-case) is a free-mail provider's.
@@ -93,6 +85,9 @@ mod tests {
             ("ann", None),
             ("ann@", None),
             ("ann@nodot", None),
+            ("two@@signs.com", None),
+            ("ann@exa mple.com", None),
+            ("ann@-bad.example!", None),
             ("n/a", None),
             ("", None),
         ] {

@@ -19,6 +19,7 @@ mod address;
 mod automated;
 mod compare;
 mod digest;
+mod header;
 mod ids;
 mod limits;
 mod parse;
@@ -31,6 +32,8 @@ pub use compare::{compare_copies, CopyDifference};
 pub use digest::Sha256;
 pub use ids::{Direction, MessageId, ThreadId};
 pub use limits::{parse_within, Limits, OverLimit};
-pub use parse::{attachment, html_body, parse, Attachment, ParseWarning, ParsedMessage};
+pub use parse::{
+    attachment, html_body, html_own_text, parse, Attachment, ParseWarning, ParsedMessage,
+};
 pub use sniff::{check_is_mail, NotMail};
 pub use subject::{normalize_subject, NormalizedSubject};

@@ -1,7 +1,8 @@
-use crate::address::{EmailAddress, Mailbox};
+use crate::address::{mailbox_list, Mailbox};
 use crate::automated::{classify, AutomatedKind};
 use crate::digest::Sha256;
-use mail_parser::{Address, HeaderValue, Message, MessageParser, MimeHeaders, PartType};
+use crate::header::{decode_words, fields, first_value};
+use mail_parser::{HeaderValue, Message, MessageParser, MimeHeaders, PartType};
 use time::{OffsetDateTime, UtcOffset};
 
 /// Everything Casebook reads out of one message.
@@ -15,6 +16,10 @@ pub struct ParsedMessage {
     pub to: Vec<Mailbox>,
     pub cc: Vec<Mailbox>,
     pub bcc: Vec<Mailbox>,
+    /// Where replies go (web forms put the customer here).
+    pub reply_to: Vec<Mailbox>,
+    /// Who sent it on the author's behalf (a list, an assistant).
+    pub sender: Option<Mailbox>,
     /// The Date header with the sender's own offset kept.
     pub date: Option<OffsetDateTime>,
     pub subject: String,
@@ -80,7 +85,7 @@ pub fn parse(raw: &[u8]) -> ParsedMessage {
 /// Reads all of `raw`, without limits.
 pub(crate) fn from_bytes(raw: &[u8]) -> ParsedMessage {
     let mut parsed = match MessageParser::default().parse(raw) {
-        Some(message) => from_message(&message),
+        Some(message) => from_message(&message, raw),
         None => unparsable(raw),
     };
     without_nul(&mut parsed);
@@ -112,6 +117,8 @@ fn without_nul(m: &mut ParsedMessage) {
         .chain(&mut m.to)
         .chain(&mut m.cc)
         .chain(&mut m.bcc)
+        .chain(&mut m.reply_to)
+        .chain(&mut m.sender)
     {
         if let Some(name) = &mut mailbox.name {
             clean(name);
@@ -154,18 +161,56 @@ pub fn html_body(raw: &[u8]) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("\n<hr>\n"))
 }
 
-fn from_message(m: &Message<'_>) -> ParsedMessage {
+/// What the author of an HTML message wrote above what they quote: the
+/// HTML body cut at the first quoted or forwarded part as mail clients
+/// mark it (`<blockquote>`, Gmail's `gmail_quote`, Thunderbird's
+/// `moz-cite-prefix`, Outlook's `divRplyFwdMsg` / `appendonsend`), as
+/// text. `None` when the message has no HTML body.
+pub fn html_own_text(raw: &[u8]) -> Option<String> {
+    const QUOTE_MARKS: &[&str] = &[
+        "<blockquote",
+        "class=\"gmail_quote",
+        "class=\"gmail_attr",
+        "class=\"moz-cite-prefix",
+        "id=\"divrplyfwdmsg",
+        "id=\"appendonsend",
+        "id=\"mail-editor-reference-message-container",
+        "class=\"yahoo_quoted",
+    ];
+    let html = html_body(raw)?;
+    let lower = html.to_ascii_lowercase();
+    let cut = QUOTE_MARKS
+        .iter()
+        .filter_map(|m| lower.find(m))
+        .min()
+        // Cut at the start of the tag the mark is in.
+        .map(|at| lower[..at].rfind('<').unwrap_or(at))
+        .unwrap_or(html.len());
+    Some(mail_parser::decoders::html::html_to_text(&html[..cut]))
+}
+
+fn from_message(m: &Message<'_>, raw: &[u8]) -> ParsedMessage {
     let mut warnings = Vec::new();
+    // Addresses as a mail client reads them (mail-parser's stricter reading
+    // loses a header that is one encoded-word, or has no angle brackets).
+    let header = fields(raw);
+    let addresses = |name: &str| {
+        first_value(&header, name)
+            .map(mailbox_list)
+            .unwrap_or_default()
+    };
 
     let message_id = m.message_id().and_then(clean_id);
     if message_id.is_none() {
         warnings.push(ParseWarning::MissingMessageId);
     }
 
-    let from = m.from().and_then(|a| mailboxes(a).into_iter().next());
+    let from = addresses("From").into_iter().next();
     if from.is_none() {
-        match m.header_raw("From") {
-            Some(v) => warnings.push(ParseWarning::UnusableFrom(v.trim().to_owned())),
+        match first_value(&header, "From") {
+            Some(v) => warnings.push(ParseWarning::UnusableFrom(
+                decode_words(v).trim().to_owned(),
+            )),
             None => warnings.push(ParseWarning::MissingFrom),
         }
     }
@@ -196,7 +241,6 @@ fn from_message(m: &Message<'_>) -> ParsedMessage {
         warnings.push(ParseWarning::NoReadableText);
     }
 
-    let all = |v: Option<&Address<'_>>| v.map(mailboxes).unwrap_or_default();
     let content_type = m
         .content_type()
         .map(|ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("")));
@@ -211,11 +255,13 @@ fn from_message(m: &Message<'_>) -> ParsedMessage {
         in_reply_to: id_list(m.in_reply_to()),
         references: id_list(m.references()),
         from,
-        to: all(m.to()),
-        cc: all(m.cc()),
-        bcc: all(m.bcc()),
+        to: addresses("To"),
+        cc: addresses("Cc"),
+        bcc: addresses("Bcc"),
+        reply_to: addresses("Reply-To"),
+        sender: addresses("Sender").into_iter().next(),
         date,
-        subject: m.subject().unwrap_or_default().trim().to_owned(),
+        subject: subject(m, &header),
         text,
         html_only,
         attachments: m.attachments().map(describe_attachment).collect(),
@@ -234,6 +280,8 @@ fn unparsable(raw: &[u8]) -> ParsedMessage {
         to: Vec::new(),
         cc: Vec::new(),
         bcc: Vec::new(),
+        reply_to: Vec::new(),
+        sender: None,
         date: None,
         subject: String::new(),
         text: String::from_utf8_lossy(raw).into_owned(),
@@ -249,21 +297,13 @@ fn unparsable(raw: &[u8]) -> ParsedMessage {
     }
 }
 
-fn mailboxes(address: &Address<'_>) -> Vec<Mailbox> {
-    address
-        .iter()
-        .filter_map(|a| {
-            let addr = EmailAddress::parse(a.address()?)?;
-            let name = a
-                .name()
-                .map(|n| n.trim().trim_matches('"').trim().to_owned())
-                .filter(|n| !n.is_empty());
-            Some(Mailbox {
-                address: addr,
-                name,
-            })
-        })
-        .collect()
+/// The subject as written; unlabelled 8-bit bytes read as mail clients
+/// read them (UTF-8, else Windows-1252) rather than as U+FFFD.
+fn subject(m: &Message<'_>, header: &[crate::header::RawField<'_>]) -> String {
+    match first_value(header, "Subject") {
+        Some(raw) if std::str::from_utf8(raw).is_err() => decode_words(raw).trim().to_owned(),
+        _ => m.subject().unwrap_or_default().trim().to_owned(),
+    }
 }
 
 fn clean_id(id: &str) -> Option<String> {
@@ -375,7 +415,7 @@ Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nbo
         assert!(!debug.contains("\\0"), "{debug}");
         assert_eq!(m.subject, "hi\u{FFFD}there");
         assert!(m.text.contains("body\u{FFFD}text"), "{}", m.text);
-        assert_eq!(EmailAddress::parse("a\0b@c.example"), None);
+        assert_eq!(crate::EmailAddress::parse("a\0b@c.example"), None);
     }
 
     #[test]

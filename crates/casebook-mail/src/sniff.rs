@@ -86,11 +86,10 @@ pub(crate) fn header_block_len(raw: &[u8]) -> Option<usize> {
     }
 }
 
-/// The field name of a header line, if the line is one.
+/// The field name of a header line, if the line is one (obsolete syntax,
+/// `Subject : x`, included).
 fn header_name(line: &[u8]) -> Option<&str> {
-    let colon = line.iter().position(|&b| b == b':')?;
-    let name = std::str::from_utf8(&line[..colon]).ok()?;
-    (!name.is_empty() && name.bytes().all(|b| b.is_ascii_graphic())).then_some(name)
+    crate::header::field_line(line).map(|(name, _)| name)
 }
 
 #[cfg(test)]

@@ -12,6 +12,9 @@ pub enum SourceKind {
     Mbox,
     /// A file holding one message.
     Eml,
+    /// A Maildir's `tmp/`: deliveries that never finished. Each file is
+    /// named as not taken in, never read as mail.
+    MaildirTmp,
 }
 
 /// One place to read mail from, with the folder name its messages get.
@@ -47,17 +50,42 @@ fn walk_dir(dir: &Path, folder: &str, found: &mut Vec<Source>) -> Result<(), Sou
             path: dir.to_owned(),
             folder: folder.to_owned(),
         });
-        // Dovecot's Maildir++ layout: subfolders are `.Name` (and `.A.B`) beside cur/new/tmp.
+        if dir.join("tmp").is_dir() {
+            found.push(Source {
+                kind: SourceKind::MaildirTmp,
+                path: dir.join("tmp"),
+                folder: folder.to_owned(),
+            });
+        }
         for entry in sorted_entries(dir)? {
-            let name = entry.file_name().unwrap_or_default().to_string_lossy();
+            let name = entry
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
             if let Some(sub) = name.strip_prefix('.') {
+                // Dovecot's Maildir++ layout: subfolders are `.Name` (and
+                // `.A.B`) beside cur/new/tmp; other dot entries are hidden.
                 if !sub.is_empty() && is_maildir(&entry) {
-                    found.push(Source {
-                        kind: SourceKind::Maildir,
-                        folder: sub.replace('.', "/"),
-                        path: entry.clone(),
-                    });
+                    walk_dir(&entry, &sub.replace('.', "/"), found)?;
                 }
+                continue;
+            }
+            if matches!(name.as_str(), "cur" | "new" | "tmp") || is_bookkeeping(&name) {
+                continue;
+            }
+            // The filesystem layout (mbsync's `SubFolders Verbatim`,
+            // Dovecot's `LAYOUT=fs`): folders inside the Maildir, at any
+            // depth, and loose message files beside cur/ and new/.
+            let child = if folder == "INBOX" {
+                name.clone()
+            } else {
+                format!("{folder}/{name}")
+            };
+            if entry.is_dir() {
+                walk_dir(&entry, &child, found)?;
+            } else if entry.is_file() {
+                found.push(file_source(&entry, folder)?);
             }
         }
         return Ok(());
@@ -68,7 +96,7 @@ fn walk_dir(dir: &Path, folder: &str, found: &mut Vec<Source>) -> Result<(), Sou
             .unwrap_or_default()
             .to_string_lossy()
             .into_owned();
-        if name.starts_with('.') {
+        if name.starts_with('.') || is_bookkeeping(&name) {
             continue;
         }
         if entry.is_dir() {
@@ -80,11 +108,31 @@ fn walk_dir(dir: &Path, folder: &str, found: &mut Vec<Source>) -> Result<(), Sou
     Ok(())
 }
 
+/// Files a mail store keeps beside the mail (Dovecot's indexes and UID
+/// lists, Courier's, quota files, subscriptions): not mail, not reported.
+fn is_bookkeeping(name: &str) -> bool {
+    const NAMES: &[&str] = &[
+        "maildirfolder",
+        "maildirsize",
+        "subscriptions",
+        "dovecot-shared",
+        "courierimapsubscribed",
+    ];
+    NAMES.contains(&name)
+        || name.starts_with("dovecot.")
+        || name.starts_with("dovecot-")
+        || name.starts_with("courierimap")
+}
+
 fn file_source(path: &Path, folder: &str) -> Result<Source, SourceError> {
     let mut head = [0u8; 5];
     let mut file = fs::File::open(path).map_err(|e| read_error(path, e))?;
     let n = read_up_to(&mut file, &mut head).map_err(|e| read_error(path, e))?;
-    let kind = if &head[..n] == b"From " {
+    // An `.eml` is one message, whatever lines its body holds.
+    let eml = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("eml") || e.eq_ignore_ascii_case("msg"));
+    let kind = if !eml && &head[..n] == b"From " {
         SourceKind::Mbox
     } else {
         SourceKind::Eml
@@ -117,9 +165,16 @@ impl Source {
                     .map_err(|e| read_error(&self.path, e))
                     .map(|bytes| FoundMessage {
                         location: self.location(self.path.display().to_string()),
-                        bytes,
+                        bytes: without_envelope_line(bytes),
                     }),
             ),
+            SourceKind::MaildirTmp => match sorted_entries(&self.path) {
+                Ok(files) => files
+                    .into_iter()
+                    .filter(|f| f.is_file())
+                    .for_each(|path| each(Err(SourceError::Unfinished { path }))),
+                Err(e) => each(Err(e)),
+            },
             SourceKind::Mbox => self.read_mbox(each),
             SourceKind::Maildir => self.read_maildir(each),
         }
@@ -165,6 +220,18 @@ impl Source {
                 each(item);
             }
         }
+    }
+}
+
+/// A single message saved with its mbox envelope line (`From ann@x Mon
+/// …`) first, as some clients save one: the message is what follows it.
+fn without_envelope_line(bytes: Vec<u8>) -> Vec<u8> {
+    if !bytes.starts_with(b"From ") {
+        return bytes;
+    }
+    match bytes.iter().position(|&b| b == b'\n') {
+        Some(end) => bytes[end + 1..].to_vec(),
+        None => bytes,
     }
 }
 
@@ -267,6 +334,85 @@ mod tests {
         assert!(got[1].1.ends_with("2008.mbox#2"));
         assert_eq!(got[2].0, "old");
         assert_eq!(got[2].2, b"Subject: 3\n\nz\n");
+    }
+
+    /// What every file under a tree became: (folder, file name) read as
+    /// mail, and the files named as not taken in.
+    fn account(root: &Path) -> (Vec<(String, String)>, Vec<String>) {
+        let mut read = Vec::new();
+        let mut refused = Vec::new();
+        for source in discover(root).expect("discover") {
+            source.read(&mut |item| match item {
+                Ok(m) => {
+                    let name = m
+                        .location
+                        .source
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or("")
+                        .to_owned();
+                    read.push((m.location.folder, name));
+                }
+                Err(e) => refused.push(e.to_string()),
+            });
+        }
+        read.sort();
+        (read, refused)
+    }
+
+    #[test]
+    fn the_filesystem_layout_at_any_depth_and_loose_files_are_read() {
+        // As mbsync's `SubFolders Verbatim` and Dovecot's LAYOUT=fs leave it.
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let root = tmp.path().join("mail");
+        let mail = b"Subject: x\n\nbody\n";
+        write(&root.join("cur/1.h:2,S"), mail);
+        fs::create_dir_all(root.join("new")).expect("mkdir");
+        write(&root.join("tmp/9.h"), mail);
+        write(&root.join("dovecot-uidlist"), b"3 V1 N2\n");
+        write(&root.join("dovecot.index.log"), b"\0\0");
+        write(&root.join("projects/cur/2.h:2,"), mail);
+        write(&root.join("projects/new/3.h"), mail);
+        write(&root.join("projects/maildirfolder"), b"");
+        write(&root.join("projects/2009/new/4.h"), mail);
+        fs::create_dir_all(root.join("projects/2009/cur")).expect("mkdir");
+        write(&root.join("projects/loose-5"), mail);
+        write(&root.join("loose/6"), mail);
+        write(&root.join("loose/7.eml"), mail);
+        write(&root.join(".Sent/cur/8.h:2,S"), mail);
+        fs::create_dir_all(root.join(".Sent/new")).expect("mkdir");
+        write(&root.join(".Sent/archive/cur/10.h"), mail);
+        fs::create_dir_all(root.join(".Sent/archive/new")).expect("mkdir");
+        let (read, refused) = account(&root);
+        let got: Vec<(&str, &str)> = read.iter().map(|(f, n)| (f.as_str(), n.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                ("INBOX", "1.h"),
+                ("Sent", "8.h"),
+                ("Sent/archive", "10.h"),
+                ("loose", "6"),
+                ("loose", "7.eml"),
+                ("projects", "2.h"),
+                ("projects", "3.h"),
+                ("projects", "loose-5"),
+                ("projects/2009", "4.h"),
+            ]
+        );
+        assert_eq!(refused.len(), 1, "{refused:?}");
+        assert!(refused[0].contains("tmp/9.h") && refused[0].contains("never finished"));
+    }
+
+    #[test]
+    fn an_eml_is_one_message_whatever_its_body_holds() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let message = b"From: Ann <ann@x.example>\nSubject: patch\n\nSee below.\n\nFrom fc88cba Mon Sep 17 00:00:00 2001\nFrom: Ann <ann@x.example>\n";
+        let mut saved = b"From ann@x.example Mon Jan  1 00:00:00 2024\n".to_vec();
+        saved.extend_from_slice(message);
+        write(&tmp.path().join("patch.eml"), &saved);
+        let got = read_all(&tmp.path().join("patch.eml"));
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].2, message.to_vec());
     }
 
     #[test]

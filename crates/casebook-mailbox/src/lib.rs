@@ -46,6 +46,8 @@ pub enum SourceError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{} is in a Maildir's tmp/: a delivery that never finished, so it is not taken in; if it is whole mail, move it to new/ and import again", path.display())]
+    Unfinished { path: PathBuf },
     #[error("{} does not exist; give a Maildir folder, an mbox file, an .eml file or a folder of them", path.display())]
     Missing { path: PathBuf },
 }

@@ -23,7 +23,10 @@ pub struct RawProblem {
 pub struct RowProblems {
     /// Messages without raw bytes.
     pub missing_raw: Vec<MessageId>,
-    /// Raw bytes, places or tags of messages that do not exist.
+    /// Raw bytes whose message row is gone: the only copy of that mail,
+    /// which `--repair` re-adopts (never deletes).
+    pub orphaned_raw: Vec<MessageId>,
+    /// Places or tags of messages that do not exist.
     pub orphans: u64,
     /// Copy or reply links to messages that do not exist.
     pub dangling_links: u64,
@@ -34,6 +37,7 @@ pub struct RowProblems {
 impl RowProblems {
     pub fn is_empty(&self) -> bool {
         self.missing_raw.is_empty()
+            && self.orphaned_raw.is_empty()
             && self.orphans == 0
             && self.dangling_links == 0
             && self.unthreaded == 0
@@ -48,8 +52,14 @@ async fn count(store: &Store, sql: &str) -> Result<u64, StoreError> {
         .map(|n| n as u64)
 }
 
-/// Tables whose rows belong to a message.
-const BELONG_TO_MESSAGES: [&str; 3] = ["raw_messages", "locations", "message_tags"];
+/// Tables whose rows belong to a message and say nothing without it (raw
+/// bytes are not among them: they are the mail itself).
+const BELONG_TO_MESSAGES: [&str; 4] = [
+    "locations",
+    "message_tags",
+    "message_links",
+    "message_addresses",
+];
 
 /// The rows of `table` whose message does not exist.
 fn orphans_of(table: &str) -> String {
@@ -122,8 +132,16 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .during("checking the archive")?;
+        let orphaned: Vec<i64> = sqlx::query_scalar(&format!(
+            "SELECT message FROM {} ORDER BY message",
+            orphans_of("raw_messages")
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .during("checking the archive")?;
         let mut problems = RowProblems {
             missing_raw: missing.into_iter().map(MessageId).collect(),
+            orphaned_raw: orphaned.into_iter().map(MessageId).collect(),
             ..RowProblems::default()
         };
         for table in BELONG_TO_MESSAGES {
@@ -145,9 +163,22 @@ impl Store {
         Ok(problems)
     }
 
-    /// Deletes rows that belong to no message and clears links to messages
-    /// that do not exist (threads are then worked out afresh). Returns how
-    /// many rows it changed.
+    /// The bytes of raw message `id` whose message row is gone (see
+    /// [`RowProblems::orphaned_raw`]), read back whatever their size.
+    pub async fn orphaned_raw_bytes(&self, id: MessageId) -> Result<Vec<u8>, StoreError> {
+        let stored: Vec<u8> =
+            sqlx::query_scalar("SELECT compressed FROM raw_messages WHERE message = $1")
+                .bind(id.0)
+                .fetch_one(&self.pool)
+                .await
+                .during("reading orphaned raw bytes")?;
+        crate::raw::decompress_raw_unsized(id.0, &stored, &self.raw_keys)
+    }
+
+    /// Deletes places, tags, link keys and addresses that belong to no
+    /// message (never raw bytes: see [`Store::readopt`]) and clears links
+    /// to messages that do not exist (threads are then worked out afresh).
+    /// Returns how many rows it changed.
     pub async fn repair_rows(&self) -> Result<u64, StoreError> {
         let (mut tx, seq) = self.begin_write().await?;
         let mut changed = 0;

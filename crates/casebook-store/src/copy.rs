@@ -78,6 +78,11 @@ const TABLES: &[Table] = &[
         page_by: Some("message"),
     },
     Table {
+        name: "message_addresses",
+        columns: &[("address", Text), ("message", Int)],
+        page_by: Some("message"),
+    },
+    Table {
         name: "removed_messages",
         columns: &[("id", Int), ("change_seq", Int)],
         page_by: Some("id"),
@@ -188,6 +193,11 @@ const TABLES: &[Table] = &[
             ("detail", Text),
         ],
         page_by: Some("id"),
+    },
+    Table {
+        name: "audit_people",
+        columns: &[("address", Text), ("entry", Int)],
+        page_by: Some("entry"),
     },
     Table {
         name: "privacy_preferences",

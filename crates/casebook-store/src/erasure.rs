@@ -2,7 +2,7 @@
 //! that keep statistics from changing when mail is erased.
 
 use crate::error::{During, StoreError};
-use crate::model::{AuditEntry, ErasedMessage, Hold};
+use crate::model::{AuditEntry, AuditSubject, ErasedMessage, Hold};
 use crate::sql::{param_list, value_rows};
 use crate::store::Store;
 use crate::testimonials::audit;
@@ -70,6 +70,36 @@ impl Store {
         Ok(ids.into_iter().map(MessageId).collect())
     }
 
+    /// Messages whose header names one of these addresses (From, Sender,
+    /// Reply-To, To, Cc, Bcc, as `message_addresses` records them), with
+    /// every copy of them.
+    pub async fn messages_naming(
+        &self,
+        addresses: &[String],
+    ) -> Result<Vec<MessageId>, StoreError> {
+        let mut ids = Vec::new();
+        for chunk in addresses.chunks(CHUNK) {
+            let list = param_list(self.backend(), chunk.len(), 1);
+            let sql = format!(
+                "SELECT message FROM message_addresses WHERE address IN ({list}) \
+                 UNION SELECT id FROM messages WHERE primary_id IN \
+                 (SELECT message FROM message_addresses WHERE address IN ({list}))"
+            );
+            let mut q = sqlx::query_scalar::<_, i64>(&sql);
+            for a in chunk {
+                q = q.bind(a);
+            }
+            ids.extend(
+                q.fetch_all(&self.pool)
+                    .await
+                    .during("finding mail that names a person")?,
+            );
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids.into_iter().map(MessageId).collect())
+    }
+
     /// Messages dated before `cutoff` (seconds since the epoch).
     pub async fn messages_before(&self, cutoff: i64) -> Result<Vec<MessageId>, StoreError> {
         let ids: Vec<i64> =
@@ -121,7 +151,11 @@ impl Store {
         self.note_write();
         let (mut tx, seq) = self.begin_write().await?;
         // Audit entries about their testimonials, requests and person.
-        let mut subjects: Vec<String> = e.addresses.iter().map(|a| format!("person {a}")).collect();
+        let mut subjects: Vec<String> = e
+            .addresses
+            .iter()
+            .map(|a| AuditSubject::Person(a).to_string())
+            .collect();
         for chunk in e.messages.chunks(CHUNK) {
             let list = param_list(self.backend(), chunk.len(), 1);
             let sql = format!("SELECT id FROM testimonials WHERE message IN ({list})");
@@ -134,9 +168,9 @@ impl Store {
                 .await
                 .during("finding testimonials to erase")?
             {
-                subjects.push(format!("testimonial {t}"));
+                subjects.push(AuditSubject::Testimonial(t).to_string());
             }
-            subjects.extend(chunk.iter().map(|m| format!("message {}", m.0)));
+            subjects.extend(chunk.iter().map(|m| AuditSubject::Message(*m).to_string()));
         }
         let removed = self
             .remove_in(&mut tx, seq, &e.messages, crate::chain::ChainKind::Erased)
@@ -149,11 +183,20 @@ impl Store {
             redact,
         )
         .await?;
-        let patterns: Vec<String> = e.addresses.iter().map(|a| format!("%{a}%")).collect();
+        // Entries about them by identity (`audit_people`), never by
+        // looking for the address in text; then the links that name them.
         execute_each(
             &mut tx,
-            "UPDATE audit_log SET detail = '{\"erased\":true}' WHERE detail LIKE $1",
-            &patterns,
+            "UPDATE audit_log SET detail = '{\"erased\":true}' \
+             WHERE id IN (SELECT entry FROM audit_people WHERE address = $1)",
+            &e.addresses,
+            redact,
+        )
+        .await?;
+        execute_each(
+            &mut tx,
+            "DELETE FROM audit_people WHERE address = $1",
+            &e.addresses,
             redact,
         )
         .await?;

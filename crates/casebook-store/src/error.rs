@@ -54,6 +54,8 @@ pub enum StoreError {
     },
     #[error("the raw bytes of message {id} are encrypted with key {fingerprint}, which casebook was not given; set encryption_key_file to that key (`casebook rekey` moves every message to one key)")]
     NoKey { id: i64, fingerprint: String },
+    #[error("the raw bytes of message {id} no longer match the SHA-256 they were stored with: they were changed after storing; `casebook check` lists damaged messages, a backup or the original file (imported again) restores them")]
+    RawMismatch { id: i64 },
     #[error("the raw bytes of message {id} fail their authentication check: they were changed, or the key is wrong")]
     Tampered { id: i64 },
     #[error("{location} is a PostgreSQL archive: back it up with `pg_dump -Fc` (and restore with `pg_restore`), or copy it with `casebook migrate-store` into a SQLite file")]

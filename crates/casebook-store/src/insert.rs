@@ -68,6 +68,7 @@ impl Store {
         }
 
         insert_links(&mut tx, backend, &fresh).await?;
+        insert_addresses(&mut tx, backend, &fresh).await?;
 
         // Mail over a reading limit is kept whole and flagged where agents
         // look: the tag `over-limit` (`tag:over-limit` finds them all).
@@ -160,6 +161,96 @@ pub(crate) fn over_limit(p: &casebook_mail::ParsedMessage) -> bool {
         .any(|w| matches!(w, ParseWarning::OverLimit(_)))
 }
 
+/// The columns [`bind_message`] binds, in its order.
+const MESSAGE_COLUMN_NAMES: &str = "sha256, size, message_id, direction, automated, from_address, \
+     from_name, correspondent, recipients, subject, date, date_offset, in_reply_to, refs, \
+     body, html_only, attachments, warnings, change_seq, stored_at";
+
+type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds one message's [`MESSAGE_COLUMN_NAMES`] values.
+fn bind_message<'q>(q: AnyQuery<'q>, m: &'q NewMessage, seq: i64, now: i64) -> AnyQuery<'q> {
+    let p = &m.parsed;
+    q.bind(&m.sha256.0[..])
+        .bind(m.size as i64)
+        .bind(p.message_id.as_deref())
+        .bind(m.direction.as_str())
+        .bind(p.automated.map(AutomatedKind::as_str))
+        .bind(p.from.as_ref().map(|f| f.address.as_str()))
+        .bind(p.from.as_ref().and_then(|f| f.name.as_deref()))
+        .bind(m.correspondent.as_ref().map(|c| c.as_str()))
+        .bind(recipients_json(p))
+        .bind(&p.subject)
+        .bind(p.date.map(|d| d.unix_timestamp()))
+        .bind(p.date.map(|d| i64::from(d.offset().whole_seconds())))
+        .bind(json(&p.in_reply_to))
+        .bind(json(&p.references))
+        .bind(&p.text)
+        .bind(i64::from(p.html_only))
+        .bind(attachments_json(p))
+        .bind(json(
+            &p.warnings
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+        ))
+        .bind(seq)
+        .bind(now)
+}
+
+/// What re-adopting orphaned raw bytes did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Readoption {
+    /// The message row was rebuilt from the bytes, under its old id.
+    Restored,
+    /// Another message holds the same bytes (with its own raw copy), so
+    /// the orphaned copy was removed.
+    DuplicateOf(MessageId),
+}
+
+impl Store {
+    /// Gives raw bytes whose message row is gone (`id`) their row back,
+    /// rebuilt from them as `m` (parsed afresh by the caller): the row,
+    /// its link keys and addresses, stamped with a new change number so
+    /// every index takes it in. Deletes the bytes only where the same
+    /// bytes are stored, whole, under another message.
+    pub async fn readopt(&self, id: MessageId, m: &NewMessage) -> Result<Readoption, StoreError> {
+        let backend = self.backend();
+        let (mut tx, seq) = self.begin_write().await?;
+        let d = "re-adopting orphaned raw bytes";
+        let other: Option<i64> = sqlx::query_scalar(
+            "SELECT m.id FROM messages m JOIN raw_messages r ON r.message = m.id WHERE m.sha256 = $1",
+        )
+        .bind(&m.sha256.0[..])
+        .fetch_optional(&mut *tx)
+        .await
+        .during(d)?;
+        if let Some(other) = other {
+            sqlx::query("DELETE FROM raw_messages WHERE message = $1")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await
+                .during(d)?;
+            tx.commit().await.during(d)?;
+            return Ok(Readoption::DuplicateOf(MessageId(other)));
+        }
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let sql = format!(
+            "INSERT INTO messages (id, {MESSAGE_COLUMN_NAMES}) VALUES {}",
+            value_rows(backend, 1, MESSAGE_COLUMNS + 1)
+        );
+        bind_message(sqlx::query(&sql).bind(id.0), m, seq, now)
+            .execute(&mut *tx)
+            .await
+            .during(d)?;
+        let fresh = [(m, id.0)];
+        insert_links(&mut tx, backend, &fresh).await?;
+        insert_addresses(&mut tx, backend, &fresh).await?;
+        tx.commit().await.during(d)?;
+        Ok(Readoption::Restored)
+    }
+}
+
 /// Inserts the messages whose bytes are new; RETURNING names the rows made.
 async fn insert_new(
     tx: &mut Transaction<'static, Any>,
@@ -171,41 +262,13 @@ async fn insert_new(
     let mut new_ids = HashMap::with_capacity(batch.len());
     for chunk in batch.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
-            "INSERT INTO messages (sha256, size, message_id, direction, automated, from_address, \
-             from_name, correspondent, recipients, subject, date, date_offset, in_reply_to, refs, \
-             body, html_only, attachments, warnings, change_seq, stored_at) VALUES {} \
+            "INSERT INTO messages ({MESSAGE_COLUMN_NAMES}) VALUES {} \
              ON CONFLICT (sha256) DO NOTHING RETURNING id, sha256",
             value_rows(backend, chunk.len(), MESSAGE_COLUMNS)
         );
         let mut q = sqlx::query(&sql);
         for m in chunk {
-            let p = &m.parsed;
-            q = q
-                .bind(&m.sha256.0[..])
-                .bind(m.size as i64)
-                .bind(p.message_id.as_deref())
-                .bind(m.direction.as_str())
-                .bind(p.automated.map(AutomatedKind::as_str))
-                .bind(p.from.as_ref().map(|f| f.address.as_str()))
-                .bind(p.from.as_ref().and_then(|f| f.name.as_deref()))
-                .bind(m.correspondent.as_ref().map(|c| c.as_str()))
-                .bind(recipients_json(p))
-                .bind(&p.subject)
-                .bind(p.date.map(|d| d.unix_timestamp()))
-                .bind(p.date.map(|d| i64::from(d.offset().whole_seconds())))
-                .bind(json(&p.in_reply_to))
-                .bind(json(&p.references))
-                .bind(&p.text)
-                .bind(i64::from(p.html_only))
-                .bind(attachments_json(p))
-                .bind(json(
-                    &p.warnings
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>(),
-                ))
-                .bind(seq)
-                .bind(now);
+            q = bind_message(q, m, seq, now);
         }
         for row in q.fetch_all(&mut **tx).await.during("storing messages")? {
             let id: i64 = row.try_get(0).during("storing messages")?;
@@ -227,6 +290,44 @@ async fn insert_links(
         .flat_map(|(m, id)| m.links.iter().map(move |key| (*key, *id)))
         .collect();
     crate::threads::insert_link_rows(tx, backend, &rows).await
+}
+
+/// Every address each new message's header names, and its correspondent.
+async fn insert_addresses(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    fresh: &[(&NewMessage, i64)],
+) -> Result<(), StoreError> {
+    let mut rows: Vec<(&str, i64)> = Vec::new();
+    for (m, id) in fresh {
+        let p = &m.parsed;
+        let named = p
+            .from
+            .iter()
+            .chain(&p.sender)
+            .chain(&p.reply_to)
+            .chain(&p.to)
+            .chain(&p.cc)
+            .chain(&p.bcc)
+            .map(|b| b.address.as_str())
+            .chain(m.correspondent.as_ref().map(|c| c.as_str()));
+        let mut seen = HashSet::new();
+        rows.extend(named.filter(|a| seen.insert(*a)).map(|a| (a, *id)));
+    }
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO message_addresses (address, message) VALUES {} ON CONFLICT DO NOTHING",
+            value_rows(backend, chunk.len(), 2)
+        );
+        let mut q = sqlx::query(&sql);
+        for (address, id) in chunk {
+            q = q.bind(*address).bind(*id);
+        }
+        q.execute(&mut **tx)
+            .await
+            .during("recording the addresses mail names")?;
+    }
+    Ok(())
 }
 
 /// The ids of messages the archive already has, by digest.

@@ -43,12 +43,12 @@ pub use copy::CopyReport;
 pub use customers::{Correction, NewCustomerList, NewCustomerRecord};
 pub use erasure::Erasure;
 pub use error::StoreError;
-pub use insert::OVER_LIMIT_TAG;
+pub use insert::{Readoption, OVER_LIMIT_TAG};
 pub use location::{Backend, StoreLocation};
 pub use model::{
-    AuditEntry, CustomerList, CustomerRecordRow, DomainMatch, ErasedMessage, FolderRecord,
-    FolderState, Hold, IndexRow, MarketingChoice, MessageCounts, MessageSummary, NewMessage,
-    PartnerChoice, PreferenceRecord, Recipient, RecipientKind, RequestDecision, Role,
+    AuditEntry, AuditSubject, CustomerList, CustomerRecordRow, DomainMatch, ErasedMessage,
+    FolderRecord, FolderState, Hold, IndexRow, MarketingChoice, MessageCounts, MessageSummary,
+    NewMessage, PartnerChoice, PreferenceRecord, Recipient, RecipientKind, RequestDecision, Role,
     SkippedMessage, Stated, Stored, StoredAttachment, StoredChunk, StoredMessage,
     TestimonialRecord, TestimonialState, ThreadRow, ThreadUpdate, UserRecord, Watermark,
 };

@@ -311,6 +311,50 @@ pub struct AuditEntry {
     pub subject: String,
     /// JSON.
     pub detail: String,
+    /// The persons (normalised addresses) the entry concerns, kept in
+    /// `audit_people`: what a person's export and erasure select by.
+    pub people: Vec<String>,
+}
+
+/// What an audit entry is about, written one way everywhere: the
+/// `subject` column holds its [`std::fmt::Display`] form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditSubject<'a> {
+    /// A person, by one of their addresses (the entry concerns them).
+    Person(&'a str),
+    /// A person who was erased: named nowhere.
+    ErasedPerson,
+    Message(casebook_mail::MessageId),
+    Testimonial(i64),
+    /// Marketing's export of usable testimonials.
+    Testimonials,
+    List(&'a str),
+    Partner(&'a str),
+    /// A legal hold's target, `thread:12` or `tag:litigation`.
+    Hold {
+        kind: &'a str,
+        target: &'a str,
+    },
+    /// A retention run.
+    OlderThan {
+        days: u32,
+    },
+}
+
+impl std::fmt::Display for AuditSubject<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Person(a) => write!(f, "person {a}"),
+            Self::ErasedPerson => f.write_str("person (erased)"),
+            Self::Message(id) => write!(f, "message {}", id.0),
+            Self::Testimonial(id) => write!(f, "testimonial {id}"),
+            Self::Testimonials => f.write_str("testimonials"),
+            Self::List(name) => write!(f, "list {name}"),
+            Self::Partner(name) => write!(f, "partner {name}"),
+            Self::Hold { kind, target } => write!(f, "{kind}:{target}"),
+            Self::OlderThan { days } => write!(f, "mail older than {days} days"),
+        }
+    }
 }
 
 /// Whether a person may receive marketing unrelated to what they wrote

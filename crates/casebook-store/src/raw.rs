@@ -178,6 +178,18 @@ pub(crate) fn decompress_raw(
         .map_err(|source| StoreError::CorruptRaw { id, source })
 }
 
+/// [`decompress_raw`] for bytes whose size is not known (their message
+/// row is gone): the compressed frame says how large they are.
+pub(crate) fn decompress_raw_unsized(
+    id: i64,
+    stored: &[u8],
+    keys: &[RawKey],
+) -> Result<Vec<u8>, StoreError> {
+    let compressed = unseal(id, stored, keys)?;
+    zstd::stream::decode_all(&compressed[..])
+        .map_err(|source| StoreError::CorruptRaw { id, source })
+}
+
 /// A stored value as it should be under `key` (sealed with it, or, with
 /// none, only compressed); `None` when it already is.
 pub(crate) fn reseal(

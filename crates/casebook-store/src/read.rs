@@ -7,7 +7,7 @@ use crate::model::*;
 use crate::raw::decompress_raw;
 use crate::sql::param_list;
 use crate::store::Store;
-use casebook_mail::{MessageId, ThreadId};
+use casebook_mail::{MessageId, Sha256, ThreadId};
 use sqlx::Row;
 use std::collections::HashMap;
 
@@ -16,30 +16,45 @@ const INDEX_COLUMNS: &str = "id, change_seq, date, direction, from_address, from
      recipients, subject, body, attachments";
 
 impl Store {
-    /// The original bytes of a message, exactly as received.
+    /// The original bytes of a message, exactly as received; an error
+    /// ([`StoreError::RawMismatch`]) when they no longer match their SHA-256.
     pub async fn raw(&self, id: MessageId) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.raw_unverified(id).await? {
+            Some((bytes, true)) => Ok(Some(bytes)),
+            Some((_, false)) => Err(StoreError::RawMismatch { id: id.0 }),
+            None => Ok(None),
+        }
+    }
+
+    /// A message's raw bytes as they are stored, and whether they still
+    /// match the SHA-256 they were stored with ([`Store::raw`] refuses
+    /// bytes that do not).
+    pub async fn raw_unverified(
+        &self,
+        id: MessageId,
+    ) -> Result<Option<(Vec<u8>, bool)>, StoreError> {
         let row = sqlx::query(
-            "SELECT r.compressed, m.size FROM raw_messages r JOIN messages m ON m.id = r.message \
+            "SELECT r.compressed, m.size, m.sha256 FROM raw_messages r JOIN messages m ON m.id = r.message \
              WHERE r.message = $1",
         )
         .bind(id.0)
         .fetch_optional(&self.pool)
         .await
         .during("reading raw bytes")?;
-        match row {
-            None => Ok(None),
-            Some(row) => {
-                let compressed: Vec<u8> = row.try_get(0).during("reading raw bytes")?;
-                let size: i64 = row.try_get(1).during("reading raw bytes")?;
-                decompress_raw(
-                    id.0,
-                    &compressed,
-                    usize::try_from(size).unwrap_or(0),
-                    &self.raw_keys,
-                )
-                .map(Some)
-            }
-        }
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let compressed: Vec<u8> = row.try_get(0).during("reading raw bytes")?;
+        let size: i64 = row.try_get(1).during("reading raw bytes")?;
+        let sha: Vec<u8> = row.try_get(2).during("reading raw bytes")?;
+        let bytes = decompress_raw(
+            id.0,
+            &compressed,
+            usize::try_from(size).unwrap_or(0),
+            &self.raw_keys,
+        )?;
+        let matches = Sha256::of(&bytes) == crate::decode::digest(&sha);
+        Ok(Some((bytes, matches)))
     }
 
     /// The messages (not copies) changed after `seq`, with the change

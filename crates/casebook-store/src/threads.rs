@@ -83,6 +83,7 @@ impl Store {
                 format!("UPDATE testimonials SET consent_message = NULL WHERE consent_message IN ({list})"),
                 format!("DELETE FROM locations WHERE message IN ({list})"),
                 format!("DELETE FROM message_links WHERE message IN ({list})"),
+                format!("DELETE FROM message_addresses WHERE message IN ({list})"),
                 format!("DELETE FROM privacy_request_decisions WHERE message IN ({list})"),
             ] {
                 let mut q = sqlx::query(&sql);

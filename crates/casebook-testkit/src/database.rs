@@ -80,3 +80,32 @@ fn fnv1a(bytes: &[u8]) -> u64 {
         (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
     })
 }
+
+/// Runs `sql` on the archive database at `url` (`sqlite://PATH` or a
+/// PostgreSQL URL) as an outside tool would, behind the archive's back and
+/// with references unchecked (SQLite's own default; PostgreSQL's replica
+/// role): for tests of what `casebook check` finds.
+pub fn behind_the_back(url: &str, sql: &str) {
+    let out = match url.strip_prefix("sqlite://") {
+        Some(path) => Command::new("python3")
+            .args([
+                "-c",
+                "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nc.executescript(sys.argv[2])\nc.commit()",
+                path,
+                sql,
+            ])
+            .output()
+            .expect("python3 runs (scripts/test installs it)"),
+        None => Command::new("psql")
+            .arg(url)
+            .args(["-v", "ON_ERROR_STOP=1", "-q", "-c"])
+            .arg(format!("SET session_replication_role = replica; {sql}"))
+            .output()
+            .expect("psql runs"),
+    };
+    assert!(
+        out.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

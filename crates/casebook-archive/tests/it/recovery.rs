@@ -297,3 +297,61 @@ async fn the_question(archive: &casebook_archive::Archive) -> casebook_store::Me
         .expect("search");
     page.hits.first().expect("found").summary.clone()
 }
+
+/// Issue 19: a message row deleted behind the archive's back leaves its
+/// raw bytes, the only copy of that mail. `check` names them and
+/// `check --repair` rebuilds the message from them (never deletes them):
+/// same id, same bytes, searchable, threaded and paired again.
+#[tokio::test(flavor = "multi_thread")]
+async fn repair_rebuilds_a_message_from_raw_bytes_whose_row_is_gone() {
+    use sqlx::Connection;
+    let mail = tempfile::tempdir().expect("tempdir");
+    write_question_and_reply(mail.path());
+    let data = tempfile::tempdir().expect("tempdir");
+    let (question, raw) = {
+        let archive = open(data.path()).await;
+        import(&archive, &[mail.path().to_owned()]).await;
+        let summary = the_question(&archive).await;
+        let raw = archive.raw(summary.id).await.expect("raw").expect("bytes");
+        archive.close().await.expect("close");
+        (summary, raw)
+    };
+
+    let url = match config_for(data.path()).store_location(data.path()) {
+        casebook_store::StoreLocation::Sqlite(path) => format!("sqlite://{}", path.display()),
+        casebook_store::StoreLocation::Postgres(url) => url,
+    };
+    sqlx::any::install_default_drivers();
+    let mut db = sqlx::AnyConnection::connect(&url).await.expect("connect");
+    // As a database tool would, with references unchecked.
+    let unchecked = if url.starts_with("sqlite") {
+        "PRAGMA foreign_keys = OFF"
+    } else {
+        "SET session_replication_role = replica"
+    };
+    sqlx::query(unchecked)
+        .execute(&mut db)
+        .await
+        .expect("unchecked");
+    sqlx::query("DELETE FROM messages WHERE id = $1")
+        .bind(question.id.0)
+        .execute(&mut db)
+        .await
+        .expect("delete the row behind the archive's back");
+    db.close().await.expect("close");
+
+    let archive = open(data.path()).await;
+    let found = archive.check(false, |_| {}).await.expect("check");
+    assert_eq!(found.rows.orphaned_raw, [question.id], "{found:?}");
+    assert!(!found.is_clean());
+    let repaired = archive.check(true, |_| {}).await.expect("check --repair");
+    assert_eq!(repaired.restored, [question.id], "{repaired:?}");
+    assert!(repaired.is_clean(), "{repaired:?}");
+    assert_eq!(archive.raw(question.id).await.expect("raw"), Some(raw));
+    let back = the_question(&archive).await;
+    assert_eq!(back.id, question.id);
+    assert_eq!(
+        back.reply_id, question.reply_id,
+        "paired with our reply again"
+    );
+}

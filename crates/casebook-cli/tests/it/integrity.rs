@@ -56,3 +56,50 @@ fn a_backup_taken_while_in_use_restores_into_an_empty_archive_and_checks_whole()
     let nothing = fresh.run(&["restore", "/nonexistent/backup"]);
     assert!(String::from_utf8_lossy(&nothing.stderr).contains("holds no backup"));
 }
+
+/// `UPDATE … SET compressed = <these bytes>` in each backend's spelling.
+fn blob_literal(bytes: &[u8]) -> String {
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    match casebook_testkit::backend() {
+        "postgres" => format!("'\\x{hex}'::bytea"),
+        _ => format!("X'{hex}'"),
+    }
+}
+
+/// Issue 19: bytes changed behind the archive's back are not handed out as
+/// the mail that arrived: `raw` refuses them, naming the message, unless
+/// `--force`; `check` lists the message as damaged.
+#[test]
+fn raw_refuses_bytes_that_no_longer_match_their_sha256() {
+    let cb = crate::with_conversation();
+    let q = crate::id_of(&cb, "q1@customer.example");
+    let forged = crate::QUESTION
+        .iter()
+        .map(|&b| if b == b'v' { b'V' } else { b })
+        .collect::<Vec<u8>>();
+    assert_ne!(forged, crate::QUESTION);
+    let compressed = zstd::bulk::compress(&forged, 1).expect("zstd");
+    casebook_testkit::behind_the_back(
+        &cb.database_url(),
+        &format!(
+            "UPDATE raw_messages SET compressed = {} WHERE message = {q}",
+            blob_literal(&compressed)
+        ),
+    );
+    let refused = cb.run(&["raw", &q.to_string()]);
+    assert!(!refused.status.success());
+    assert!(refused.stdout.is_empty(), "no byte of it written");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains(&format!("message {q}")) && said.contains("SHA-256"),
+        "{said}"
+    );
+    let forced = cb.run(&["raw", &q.to_string(), "--force"]);
+    assert!(forced.status.success());
+    assert_eq!(forced.stdout, forged);
+    assert!(String::from_utf8_lossy(&forced.stderr).contains("warning"));
+    let check = cb.run(&["check", "--json"]);
+    assert!(!check.status.success(), "a damaged archive fails the check");
+    let check: serde_json::Value = serde_json::from_slice(&check.stdout).expect("json");
+    assert_eq!(check["damaged"][0]["id"], q, "{check}");
+}

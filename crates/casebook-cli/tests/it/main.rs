@@ -7,6 +7,7 @@ mod customers;
 mod disk;
 mod encryption;
 mod erasure;
+mod identity;
 mod integrity;
 mod privacy;
 mod shared;
