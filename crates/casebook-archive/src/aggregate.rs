@@ -6,7 +6,7 @@
 use crate::topic::topic_of;
 use crate::{Archive, ArchiveError};
 use casebook_mail::Direction;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// `YYYY-MM` of a date, in UTC: the finest time statistics show.
 pub(crate) fn month_of(date: time::OffsetDateTime) -> String {
@@ -100,6 +100,9 @@ impl Archive {
     /// Volumes per month and topic, answer rates and response times, with
     /// cells of fewer than the config's `k_anonymity` people suppressed.
     pub async fn aggregate_stats(&self) -> Result<AggregateStats, ArchiveError> {
+        // People, not addresses, are counted: merged addresses are one.
+        let person_of: HashMap<String, String> =
+            self.store.person_links().await?.into_iter().collect();
         let mut rows = Vec::new();
         self.each_with_body(
             |m| matches!(m.direction, Direction::Inbound | Direction::Outbound),
@@ -113,7 +116,7 @@ impl Archive {
                     inbound: m.direction == Direction::Inbound,
                     answered: m.reply_id.is_some(),
                     response_secs: m.response_secs,
-                    person,
+                    person: person_of.get(&person).cloned().unwrap_or(person),
                 });
             },
         )

@@ -4,7 +4,7 @@
 //! data (orphan rows, links, threads, the index) and names what cannot.
 
 use crate::{Archive, ArchiveError};
-use casebook_mail::MessageId;
+use casebook_mail::{Direction, MessageId};
 use casebook_store::{ChainReport, RawProblem, RowProblems};
 use std::collections::BTreeSet;
 
@@ -39,6 +39,10 @@ pub struct CheckReport {
     /// Orphaned raw bytes `--repair` could not read to rebuild a message
     /// from (kept as they are: name the key, or restore a backup).
     pub unreadable_orphans: Vec<(MessageId, String)>,
+    /// Messages without a known person whose headers `--repair` read
+    /// again and now attributes (stored by a version that could not read
+    /// them).
+    pub reattributed: Vec<MessageId>,
     /// Rows changed by `--repair` (0 without it).
     pub repaired_rows: u64,
     /// Whether `--repair` rebuilt the index.
@@ -67,8 +71,9 @@ impl Archive {
         mut progress: impl FnMut(u64),
     ) -> Result<CheckReport, ArchiveError> {
         let mut report = self.check_once(&mut progress).await?;
-        if repair && !report.is_clean() {
+        if repair && (!report.is_clean() || !report.rows.unattributed.is_empty()) {
             let readopted = self.readopt_orphans(&report.rows.orphaned_raw).await?;
+            let reattributed = self.reattribute(&report.rows.unattributed).await?;
             let repaired = if report.rows.is_empty() {
                 0
             } else {
@@ -97,6 +102,7 @@ impl Archive {
                 report.duplicate_raw,
                 report.unreadable_orphans,
             ) = readopted;
+            report.reattributed = reattributed;
             report.reindexed = reindex;
             report.chained = chained;
         }
@@ -151,6 +157,34 @@ impl Archive {
         Ok((restored, duplicates, unreadable))
     }
 
+    /// Reads the headers of messages without a known person again, and
+    /// records the sender or recipient where they can now be read (threads
+    /// and the index follow in the settle). Returns those attributed.
+    async fn reattribute(&self, ids: &[MessageId]) -> Result<Vec<MessageId>, ArchiveError> {
+        let settings = self.ingest_settings();
+        let mut done = Vec::new();
+        for &id in ids {
+            let Some(stored) = self.store.message(id).await? else {
+                continue;
+            };
+            // Damaged bytes are `check`'s to name, not to read from.
+            let Ok(Some(raw)) = self.store.raw(id).await else {
+                continue;
+            };
+            let ours = stored.summary.direction == Direction::Outbound;
+            let Ok(message) =
+                crate::import::prepare_message(&raw, String::new(), String::new(), &settings, ours)
+            else {
+                continue;
+            };
+            if message.correspondent.is_some() {
+                self.store.reattribute(id, &message).await?;
+                done.push(id);
+            }
+        }
+        Ok(done)
+    }
+
     async fn check_once(
         &self,
         progress: &mut impl FnMut(u64),
@@ -179,6 +213,7 @@ impl Archive {
             extra_in_index: index.difference(&store).copied().collect(),
             duplicated_in_index,
             restored: Vec::new(),
+            reattributed: Vec::new(),
             duplicate_raw: Vec::new(),
             unreadable_orphans: Vec::new(),
             repaired_rows: 0,

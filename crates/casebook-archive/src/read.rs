@@ -166,7 +166,7 @@ impl Archive {
     ) -> Result<(), ArchiveError> {
         let mut after = MessageId(0);
         loop {
-            let page = self.store.list(after, 1000).await?;
+            let page = self.store.list(after, 1000, false).await?;
             let Some(last) = page.last() else { break };
             after = last.id;
             let ids: Vec<MessageId> = page.iter().filter(|m| keep(m)).map(|m| m.id).collect();
@@ -243,13 +243,16 @@ impl Archive {
         Ok(self.store.thread(id).await?)
     }
 
-    /// Up to `limit` messages with ids above `after`, in id order.
+    /// Up to `limit` messages with ids above `after`, in id order; with
+    /// `unattributed_only`, only those whose person (sender, or our
+    /// recipient) could not be read.
     pub async fn list(
         &self,
         after: MessageId,
         limit: u32,
+        unattributed_only: bool,
     ) -> Result<Vec<MessageSummary>, ArchiveError> {
-        Ok(self.store.list(after, limit).await?)
+        Ok(self.store.list(after, limit, unattributed_only).await?)
     }
 
     /// Every synced IMAP folder with its state.

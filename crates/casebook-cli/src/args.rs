@@ -115,6 +115,11 @@ pub enum ArchiveCommand {
     List {
         #[arg(long)]
         json: bool,
+        /// Only messages whose person could not be read (no usable From
+        /// header on a customer's mail, no recipient on ours): nobody's
+        /// erasure or export can find them by address.
+        #[arg(long)]
+        unattributed: bool,
     },
     /// Search: words, "phrases", from: to: subject: body:, -word, OR,
     /// after:YYYY-MM-DD before:, has:attachment, is:inbound|outbound|automated|answered|unanswered, thread:ID.

@@ -279,10 +279,10 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
             }
             output::thread(out, ThreadId(id), &messages, json)?;
         }
-        ArchiveCommand::List { json } => {
+        ArchiveCommand::List { json, unattributed } => {
             let mut after = MessageId(0);
             loop {
-                let page = archive.list(after, 1000).await?;
+                let page = archive.list(after, 1000, unattributed).await?;
                 let Some(last) = page.last() else { break };
                 after = last.id;
                 for m in &page {

@@ -851,6 +851,8 @@ pub fn check(
             "damaged": r.damaged.iter().map(|p| serde_json::json!({"id": p.id.0, "problem": p.problem})).collect::<Vec<_>>(),
             "missing_raw": ids(&r.rows.missing_raw),
             "orphaned_raw": ids(&r.rows.orphaned_raw),
+            "unattributed": ids(&r.rows.unattributed),
+            "reattributed": ids(&r.reattributed),
             "restored": ids(&r.restored),
             "duplicate_raw_removed": r.duplicate_raw.iter().map(|(o, k)| serde_json::json!({"orphan": o.0, "kept": k.0})).collect::<Vec<_>>(),
             "unreadable_orphans": r.unreadable_orphans.iter().map(|(id, why)| serde_json::json!({"id": id.0, "problem": why})).collect::<Vec<_>>(),
@@ -928,6 +930,20 @@ pub fn check(
             out,
             "raw bytes whose message row is gone: {:?} — `casebook check --repair` rebuilds the messages from them",
             ids(&r.rows.orphaned_raw)
+        )?;
+    }
+    if !r.reattributed.is_empty() {
+        writeln!(
+            out,
+            "senders read again and now known: {:?}",
+            ids(&r.reattributed)
+        )?;
+    }
+    if !r.rows.unattributed.is_empty() {
+        writeln!(
+            out,
+            "messages whose person cannot be read from their headers (no erasure or export finds them by address): {:?} — `casebook show ID` shows the header; `casebook list --unattributed` lists them; `--repair` reads them again",
+            ids(&r.rows.unattributed)
         )?;
     }
     if !r.restored.is_empty() {

@@ -32,6 +32,10 @@ pub struct RowProblems {
     pub dangling_links: u64,
     /// Messages not yet given a thread.
     pub unthreaded: u64,
+    /// Messages whose person (the sender of a customer's mail, the
+    /// recipient of ours) could not be read: listed, not a fault of the
+    /// archive; `--repair` reads their headers again.
+    pub unattributed: Vec<MessageId>,
 }
 
 impl RowProblems {
@@ -155,6 +159,13 @@ impl Store {
             )
             .await?;
         }
+        let unattributed: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM messages WHERE correspondent IS NULL AND primary_id IS NULL ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .during("checking the archive")?;
+        problems.unattributed = unattributed.into_iter().map(MessageId).collect();
         problems.unthreaded = count(
             self,
             "SELECT COUNT(*) FROM messages WHERE thread_id IS NULL AND primary_id IS NULL",

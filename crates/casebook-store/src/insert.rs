@@ -188,12 +188,7 @@ fn bind_message<'q>(q: AnyQuery<'q>, m: &'q NewMessage, seq: i64, now: i64) -> A
         .bind(&p.text)
         .bind(i64::from(p.html_only))
         .bind(attachments_json(p))
-        .bind(json(
-            &p.warnings
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>(),
-        ))
+        .bind(warnings_json(p))
         .bind(seq)
         .bind(now)
 }
@@ -248,6 +243,40 @@ impl Store {
         insert_addresses(&mut tx, backend, &fresh).await?;
         tx.commit().await.during(d)?;
         Ok(Readoption::Restored)
+    }
+}
+
+impl Store {
+    /// Records what reading message `id`'s headers again found (`m`, parsed
+    /// afresh by the caller): its direction, sender, correspondent,
+    /// recipients, warnings and addresses. Its thread is worked out again
+    /// and every index takes the change in.
+    pub async fn reattribute(&self, id: MessageId, m: &NewMessage) -> Result<(), StoreError> {
+        let backend = self.backend();
+        let (mut tx, seq) = self.begin_write().await?;
+        let d = "recording a message's sender read again";
+        let p = &m.parsed;
+        sqlx::query(
+            "UPDATE messages SET direction = $1, from_address = $2, from_name = $3, \
+             correspondent = $4, recipients = $5, warnings = $6, thread_id = NULL, \
+             reply_id = NULL, response_secs = NULL, change_seq = $7 WHERE id = $8",
+        )
+        .bind(m.direction.as_str())
+        .bind(p.from.as_ref().map(|f| f.address.as_str()))
+        .bind(p.from.as_ref().and_then(|f| f.name.as_deref()))
+        .bind(m.correspondent.as_ref().map(|c| c.as_str()))
+        .bind(recipients_json(p))
+        .bind(warnings_json(p))
+        .bind(seq)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await
+        .during(d)?;
+        let fresh = [(m, id.0)];
+        insert_links(&mut tx, backend, &fresh).await?;
+        insert_addresses(&mut tx, backend, &fresh).await?;
+        tx.commit().await.during(d)?;
+        Ok(())
     }
 }
 
@@ -468,6 +497,15 @@ pub(crate) fn recipients_of(p: &casebook_mail::ParsedMessage) -> Vec<Recipient> 
             })
         })
         .collect()
+}
+
+fn warnings_json(p: &casebook_mail::ParsedMessage) -> String {
+    json(
+        &p.warnings
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+    )
 }
 
 fn attachments_json(p: &casebook_mail::ParsedMessage) -> String {

@@ -215,9 +215,15 @@ impl Store {
         &self,
         after: MessageId,
         limit: u32,
+        unattributed_only: bool,
     ) -> Result<Vec<MessageSummary>, StoreError> {
+        let only = if unattributed_only {
+            "AND correspondent IS NULL"
+        } else {
+            ""
+        };
         let rows = sqlx::query(&format!(
-            "SELECT {SUMMARY_COLUMNS} FROM messages WHERE id > $1 AND primary_id IS NULL \
+            "SELECT {SUMMARY_COLUMNS} FROM messages WHERE id > $1 AND primary_id IS NULL {only} \
              ORDER BY id LIMIT $2"
         ))
         .bind(after.0)

@@ -368,7 +368,15 @@ pub(crate) async fn message(
     let body = html! {
         h1 { @if s.subject.is_empty() { "(no subject)" } @else { (s.subject) } }
         table.headers {
-            tr { td { "From" } td { (m.from_name.as_deref().unwrap_or("")) " " (s.from_address.as_deref().map(|a| format!("<{a}>")).unwrap_or_default()) } }
+            tr { td { "From" } td {
+                @match &s.from_address {
+                    Some(a) => { (m.from_name.as_deref().unwrap_or("")) " <" (a) ">" }
+                    None => { strong.warning { "unknown sender" } " — the From header holds no address Casebook can read; no erasure or export finds this message by address" }
+                }
+            } }
+            @if s.correspondent.is_none() && s.from_address.is_some() {
+                tr { td { "Person" } td { strong.warning { "unknown" } " — no recipient could be read" } }
+            }
             tr { td { "To" } td { (recipients.join(", ")) } }
             tr { td { "Date" } td { (view::date(s.date)) } }
             tr { td { "Kind" } td { (view::direction(s.direction)) } }

@@ -68,7 +68,7 @@ pub async fn every_raw(
     let mut out = Vec::new();
     let mut after = MessageId(0);
     loop {
-        let page = archive.list(after, 500).await.expect("list");
+        let page = archive.list(after, 500, false).await.expect("list");
         let Some(last) = page.last() else { break };
         after = last.id;
         for m in page {

@@ -35,7 +35,7 @@ async fn an_opt_out_revokes_testimonials_and_blocks_new_ones() {
     let data = tempfile::tempdir().expect("tempdir");
     let archive = open(data.path()).await;
     import(&archive, &[mail.path().to_owned()]).await;
-    let ann = archive.list(MessageId(0), 10).await.expect("list")[0].id;
+    let ann = archive.list(MessageId(0), 10, false).await.expect("list")[0].id;
     let approval = Approval {
         message: ann,
         excerpt: "Excellent work, the trunk is up.".into(),
@@ -171,7 +171,7 @@ async fn a_flagged_unsubscribe_is_confirmed_in_one_step() {
     assert_eq!(requests.len(), 1, "only the unsubscribe is a request");
     let message = requests[0].message.id;
     let praise = archive
-        .list(MessageId(0), 10)
+        .list(MessageId(0), 10, false)
         .await
         .expect("list")
         .into_iter()

@@ -97,7 +97,7 @@ async fn archive_with_praise() -> (
 
 async fn keys_by_message_id(archive: &Archive) -> HashMap<String, MessageId> {
     archive
-        .list(MessageId(0), 100)
+        .list(MessageId(0), 100, false)
         .await
         .expect("list")
         .into_iter()

@@ -275,3 +275,38 @@ fn aggregate_statistics_single_out_nobody_and_survive_an_erasure() {
     let e = strict.run(&["stats", "--aggregate"]);
     assert!(String::from_utf8_lossy(&e.stderr).contains("k_anonymity"));
 }
+
+/// Issue 19: k-anonymity counts persons. Five addresses of one person
+/// (merged) are one person, so their cell is held back.
+#[test]
+fn one_person_with_five_addresses_is_not_five_people() {
+    let cb = Casebook::new();
+    let addresses: Vec<String> = (1..=5).map(|n| format!("ann{n}@acme.example")).collect();
+    for (n, a) in addresses.iter().enumerate() {
+        cb.write_mail(
+            &format!("{n}.eml"),
+            &mail(
+                a,
+                US,
+                &format!("v{n}@acme.example"),
+                OLD,
+                "Our voicemail greeting is silent.",
+            ),
+        );
+    }
+    cb.ok(&["import", cb.mail_dir()]);
+    let cells = |cb: &Casebook| cb.json(&["stats", "--aggregate", "--json"])["cells"].clone();
+    let before = cells(&cb);
+    assert_eq!(
+        before[0]["correspondents"], 5,
+        "five people before merging: {before}"
+    );
+    for other in &addresses[1..] {
+        cb.ok(&["person", "merge", &addresses[0], other]);
+    }
+    assert_eq!(
+        cells(&cb),
+        serde_json::json!([]),
+        "one person: the cell is held back"
+    );
+}

@@ -253,3 +253,58 @@ fn audit_entries_belong_to_people_not_to_substrings() {
     let erased_named = log.to_string().contains("a_b@x.example");
     assert!(!erased_named, "the erased address is named nowhere: {log}");
 }
+
+/// Issue 19: mail stored without a person (by a version that could not
+/// read an encoded From, or whose From holds no address at all) is listed
+/// by `check` and `list --unattributed`, never silently nobody; `check
+/// --repair` reads the headers again and attributes what it now can.
+#[test]
+fn mail_without_a_known_sender_is_listed_and_repair_reads_it_again() {
+    let cb = archive();
+    cb.write_mail(
+        "nobody.eml",
+        &mail(
+            &format!("From: Nils Garcia (no address)\r\nTo: {US}\r\nSubject: Hallo"),
+            "x1@nowhere",
+            "Hallo?",
+        ),
+    );
+    cb.ok(&["import", cb.mail_dir()]);
+    let n1 = id_of(&cb, "n1@deltacc.com");
+    let nobody = id_of(&cb, "x1@nowhere");
+    // As an archive written before senders were read this way.
+    casebook_testkit::behind_the_back(
+        &cb.database_url(),
+        &format!(
+            "UPDATE messages SET from_address = NULL, from_name = NULL, correspondent = NULL WHERE id = {n1}; \
+             DELETE FROM message_addresses WHERE message = {n1}"
+        ),
+    );
+    let listed: Vec<i64> = cb
+        .ok(&["list", "--unattributed", "--json"])
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()?["id"].as_i64())
+        .collect();
+    assert_eq!(listed, [n1, nobody]);
+    let check = cb.ok(&["check"]);
+    assert!(check.contains(&format!("[{n1}, {nobody}]")), "{check}");
+
+    let repaired = cb.ok(&["check", "--repair"]);
+    assert!(
+        repaired.contains(&format!("now known: [{n1}]")),
+        "{repaired}"
+    );
+    let listed = cb.ok(&["list", "--unattributed", "--json"]);
+    assert_eq!(
+        listed.lines().count(),
+        1,
+        "only the one with no address: {listed}"
+    );
+    let shown = cb.json(&["show", "--json", &n1.to_string()]);
+    assert_eq!(shown["from"]["address"], NILS, "{shown}");
+
+    crate::web::add_user(&cb, "amy", "agent");
+    let server = crate::web::Server::start(&cb);
+    let page = server.page(&format!("/messages/{nobody}"), &server.log_in("amy"));
+    assert!(page.body.contains("unknown sender"), "{}", page.body);
+}
