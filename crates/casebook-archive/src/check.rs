@@ -28,9 +28,13 @@ pub struct CheckReport {
     pub threads_to_fix: u64,
     /// The integrity chain against what the archive holds.
     pub chain: ChainReport,
-    /// Messages `--repair` entered into the chain (stored before it
-    /// began, or behind the archive's back: look at them).
+    /// Messages `--accept-unchained` entered into the chain (an
+    /// administrator vouched that the archive stored them).
     pub chained: Vec<MessageId>,
+    /// Messages the chain does not hold that `--repair` tagged
+    /// `quarantined` instead of entering them: nothing shows the archive
+    /// stored them (inserted behind its back, or stored before the chain).
+    pub quarantined: Vec<MessageId>,
     /// Messages `--repair` rebuilt from raw bytes whose row was gone.
     pub restored: Vec<MessageId>,
     /// Orphaned raw copies `--repair` removed because the same bytes are
@@ -62,15 +66,46 @@ impl CheckReport {
     }
 }
 
+/// What `check` is asked to do beyond verifying.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// Fix what can be fixed without losing data, then check again.
+    pub repair: bool,
+    /// A chain head noted earlier: the chain must still hold it.
+    pub head: Option<String>,
+    /// With `repair`: enter messages the chain does not hold into it
+    /// (audited as vouched for by `actor`) instead of quarantining them.
+    pub accept_unchained: bool,
+    pub actor: String,
+}
+
+/// The tag `check --repair` gives messages nothing shows the archive stored.
+pub const QUARANTINE_TAG: &str = "quarantined";
+
 impl Archive {
     /// Checks the archive; with `repair`, fixes what can be fixed and
     /// checks again. `progress` hears how many raw messages were read.
     pub async fn check(
         &self,
         repair: bool,
+        progress: impl FnMut(u64),
+    ) -> Result<CheckReport, ArchiveError> {
+        let options = CheckOptions {
+            repair,
+            ..CheckOptions::default()
+        };
+        self.check_with(&options, progress).await
+    }
+
+    /// [`Archive::check`] with the options a person can give.
+    pub async fn check_with(
+        &self,
+        options: &CheckOptions,
         mut progress: impl FnMut(u64),
     ) -> Result<CheckReport, ArchiveError> {
-        let mut report = self.check_once(&mut progress).await?;
+        let head = options.head.as_deref();
+        let repair = options.repair;
+        let mut report = self.check_once(head, &mut progress).await?;
         if repair && (!report.is_clean() || !report.rows.unattributed.is_empty()) {
             let readopted = self.readopt_orphans(&report.rows.orphaned_raw).await?;
             let reattributed = self.reattribute(&report.rows.unattributed).await?;
@@ -79,9 +114,26 @@ impl Archive {
             } else {
                 self.store.repair_rows().await?
             };
-            let chained = report.chain.unchained.clone();
-            if !chained.is_empty() {
-                self.store.chain_unchained(&chained).await?;
+            // Never launder: what the chain does not hold is entered only
+            // when a person vouches for it, else quarantined and named.
+            let unchained = report.chain.unchained.clone();
+            let (mut chained, mut quarantined) = (Vec::new(), Vec::new());
+            if options.accept_unchained && !unchained.is_empty() {
+                self.store.chain_unchained(&unchained).await?;
+                self.store
+                    .record_audit(&crate::audit::entry(
+                        &options.actor,
+                        "chain-accept",
+                        casebook_store::AuditSubject::Messages,
+                        serde_json::json!({ "messages": unchained.iter().map(|m| m.0).collect::<Vec<_>>() }),
+                    ))
+                    .await?;
+                chained = unchained;
+            } else {
+                for id in &unchained {
+                    self.tag(*id, QUARANTINE_TAG, None).await?;
+                }
+                quarantined = unchained;
             }
             let reindex = !report.missing_from_index.is_empty()
                 || !report.extra_in_index.is_empty()
@@ -95,7 +147,7 @@ impl Archive {
                 }
                 self.settle().await?;
             }
-            report = self.check_once(&mut progress).await?;
+            report = self.check_once(head, &mut progress).await?;
             report.repaired_rows = repaired;
             (
                 report.restored,
@@ -105,6 +157,7 @@ impl Archive {
             report.reattributed = reattributed;
             report.reindexed = reindex;
             report.chained = chained;
+            report.quarantined = quarantined;
         }
         Ok(report)
     }
@@ -187,6 +240,7 @@ impl Archive {
 
     async fn check_once(
         &self,
+        head: Option<&str>,
         progress: &mut impl FnMut(u64),
     ) -> Result<CheckReport, ArchiveError> {
         let (raw_checked, damaged) = self.store.check_raw(&mut *progress).await?;
@@ -201,11 +255,12 @@ impl Archive {
             .into_iter()
             .collect();
         let index: BTreeSet<MessageId> = indexed.into_iter().collect();
-        let chain = self.store.verify_chain().await?;
+        let chain = self.store.verify_chain(head).await?;
         Ok(CheckReport {
             threads_to_fix: self.threads_to_fix().await?,
             chain,
             chained: Vec::new(),
+            quarantined: Vec::new(),
             raw_checked,
             damaged,
             rows,

@@ -27,6 +27,11 @@ pub struct Config {
     /// Raw messages (and so attachments) are stored sealed with the key in
     /// this file (64 hex digits; `casebook keygen` makes one).
     pub encryption_key_file: Option<PathBuf>,
+    /// Integrity chain entries are authenticated (HMAC-SHA256) with the
+    /// key in this file, kept outside the database (`casebook keygen`
+    /// makes one): then nobody who can only write to the database can
+    /// forge an entry that verifies.
+    pub integrity_key_file: Option<PathBuf>,
     /// Mail older than this many days is erased by `casebook retention
     /// apply` (and daily by `casebook watch`), but held mail.
     pub retention_days: Option<u32>,
@@ -116,6 +121,7 @@ impl Default for Config {
             retention_days: None,
             k_anonymity: 5,
             encryption_key_file: None,
+            integrity_key_file: None,
             thread_subject_window_days: 30,
             data_dir: None,
             database_url: None,
@@ -160,6 +166,7 @@ struct RawConfig {
     retention_days: Option<u32>,
     k_anonymity: Option<u32>,
     encryption_key_file: Option<PathBuf>,
+    integrity_key_file: Option<PathBuf>,
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
     tls_cert: Option<PathBuf>,
@@ -462,6 +469,7 @@ impl Config {
             retention_days,
             k_anonymity,
             encryption_key_file: raw.encryption_key_file,
+            integrity_key_file: raw.integrity_key_file,
             thread_subject_window_days: window,
             data_dir: raw.data_dir,
             database_url,
@@ -477,6 +485,23 @@ impl Config {
             return Ok(None);
         };
         read_key(path).map(Some)
+    }
+
+    /// The key in `integrity_key_file`, read now; none without one.
+    pub fn integrity_key(&self) -> Result<Option<casebook_store::ChainKey>, ConfigError> {
+        let Some(path) = &self.integrity_key_file else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Key {
+            path: path.to_owned(),
+            problem: format!("cannot be read: {e}"),
+        })?;
+        casebook_store::ChainKey::from_hex(&text)
+            .map(Some)
+            .ok_or_else(|| ConfigError::Key {
+                path: path.to_owned(),
+                problem: "does not hold a key (64 hexadecimal digits); `casebook keygen --out FILE` makes one".into(),
+            })
     }
 
     pub fn store_location(&self, data_dir: &Path) -> StoreLocation {

@@ -39,6 +39,8 @@ pub enum ArchiveError {
     Customers(String),
     #[error("{0}")]
     Backup(String),
+    #[error("{}", key_mismatch(archive, given))]
+    KeyMismatch { archive: String, given: String },
     #[error("cannot hash a password: {0}")]
     PasswordHash(String),
     #[error("the import pipeline stopped: {0}")]
@@ -48,6 +50,13 @@ pub enum ArchiveError {
         path: std::path::PathBuf,
         detail: String,
     },
+}
+
+/// What to do when the config's key is not the archive's.
+fn key_mismatch(archive: &str, given: &str) -> String {
+    format!(
+        "the archive's raw mail is {archive}, but this config gives {given}; an archive keeps one key at a time, so no mail is stored. Set encryption_key_file to the archive's key, or move the archive first with `casebook rekey` (to the config's key) or `casebook rekey --decrypt`"
+    )
 }
 
 impl ArchiveError {

@@ -5,7 +5,7 @@
 
 use crate::classify::{correspondent, direction};
 use crate::{Archive, ArchiveError, Config};
-use casebook_mail::{check_is_mail, parse_within, Direction, Sha256};
+use casebook_mail::{check_is_mail, parse_within, Direction, MessageId, Sha256};
 use casebook_mailbox::{discover, FoundMessage};
 use casebook_store::{compress_raw, NewMessage, RawKey, Stored};
 use std::path::PathBuf;
@@ -28,6 +28,9 @@ pub struct ImportReport {
     pub duplicates: u64,
     /// Mail of erased persons, not taken in.
     pub erased: u64,
+    /// Stored messages whose bytes were damaged and were replaced by the
+    /// same message read again (same SHA-256), verified.
+    pub healed: Vec<MessageId>,
     /// Inputs that could not be stored, with the reason.
     pub failed: Vec<ImportFailure>,
 }
@@ -64,6 +67,7 @@ impl Archive {
         paths: &[PathBuf],
         progress: &dyn ImportProgress,
     ) -> Result<ImportReport, ArchiveError> {
+        self.check_write_key().await?;
         let (tx, mut rx) = mpsc::channel::<Vec<Item>>(4);
         let settings = Arc::new(self.ingest_settings());
         let paths = paths.to_vec();
@@ -93,13 +97,25 @@ impl Archive {
                 );
                 report.erased += (before - ready.len()) as u64;
             }
-            for outcome in self.store.insert_batch(&ready).await? {
+            let mut same = Vec::new();
+            for (outcome, m) in self
+                .store
+                .insert_batch(&ready)
+                .await?
+                .into_iter()
+                .zip(&ready)
+            {
                 match outcome {
                     Stored::New(_) => report.stored += 1,
                     Stored::Copy { .. } => report.copies += 1,
-                    Stored::Duplicate(_) => report.duplicates += 1,
+                    Stored::Duplicate(id) => {
+                        report.duplicates += 1;
+                        same.push((id, m));
+                    }
                 }
             }
+            // The original file of a damaged message heals it.
+            report.healed.extend(self.store.heal_raw(&same).await?);
             progress.stored(&report);
         }
         reader

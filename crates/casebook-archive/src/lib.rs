@@ -42,7 +42,7 @@ mod watch;
 pub use access::AccessReport;
 pub use aggregate::{AggregateStats, StatCell};
 pub use casebook_customers::{ColumnChoice, RowProblem};
-pub use check::{CheckReport, BACKUP_FILE};
+pub use check::{CheckOptions, CheckReport, BACKUP_FILE, QUARANTINE_TAG};
 pub use config::{
     read_key, Account, Config, ConfigError, OAuthMechanism, Secret, Security, TlsFiles,
 };
@@ -105,7 +105,8 @@ impl Archive {
         let raw_key = config.encryption_key()?;
         let store = Store::open(&config.store_location(data_dir))
             .await?
-            .with_raw_keys(raw_key.iter().cloned().collect());
+            .with_raw_keys(raw_key.iter().cloned().collect())
+            .with_chain_key(config.integrity_key()?);
         let index_dir = data_dir.join("index");
         let index = SearchIndex::open(&index_dir)?;
         let archive = Self {

@@ -2,7 +2,7 @@
 
 use crate::{Archive, ArchiveError};
 use casebook_mail::MessageId;
-use casebook_store::{CopyReport, RawKey, Store, StoreLocation};
+use casebook_store::{CopyReport, RawKey, RawSeal, Store, StoreLocation};
 
 /// Brings the database at `location` to this binary's schema and returns
 /// its schema version. Opening an archive does the same; this is for
@@ -45,6 +45,7 @@ impl Archive {
         &self,
         to: Option<RawKey>,
         decrypt: bool,
+        actor: &str,
         progress: impl FnMut(u64),
     ) -> Result<u64, ArchiveError> {
         let target = match (&to, decrypt) {
@@ -58,13 +59,58 @@ impl Archive {
         };
         let keys: Vec<RawKey> = self.raw_key.iter().cloned().chain(to).collect();
         let store = self.store.clone().with_raw_keys(keys);
-        Ok(store.reseal_raw(target.as_ref(), progress).await?)
+        let moved = store.reseal_raw(target.as_ref(), progress).await?;
+        // The audit names keys by fingerprint only.
+        self.store
+            .record_audit(&crate::audit::entry(
+                actor,
+                "rekey",
+                casebook_store::AuditSubject::RawStore,
+                serde_json::json!({
+                    "to": target.as_ref().map(RawKey::fingerprint),
+                    "rewritten": moved,
+                }),
+            ))
+            .await?;
+        Ok(moved)
+    }
+
+    /// Refuses to store mail under a key other than the one the archive's
+    /// raw mail is under (or encrypted into a plain archive, or plain into
+    /// an encrypted one): the archive would then need two keys to read.
+    pub(crate) async fn check_write_key(&self) -> Result<(), ArchiveError> {
+        let given = self.raw_key.as_ref().map(RawKey::fingerprint);
+        let describe = |fp: &Option<String>| match fp {
+            Some(fp) => format!("sealed with key {fp}"),
+            None => "not encrypted".to_owned(),
+        };
+        let archive = match self.store.raw_seal().await? {
+            RawSeal::Empty => return Ok(()),
+            RawSeal::Plain => None,
+            RawSeal::Key(fp) => Some(fp),
+        };
+        if archive == given {
+            return Ok(());
+        }
+        Err(ArchiveError::KeyMismatch {
+            archive: describe(&archive),
+            given: match &given {
+                Some(fp) => format!("key {fp}"),
+                None => "no key".to_owned(),
+            },
+        })
     }
 
     /// Removes messages from the archive: the store drops them and records
     /// the removal, so this and every other process's index drop them too.
-    pub async fn remove(&self, ids: &[MessageId]) -> Result<u64, ArchiveError> {
-        let removed = self.store.remove_messages(ids).await?;
+    pub async fn remove(&self, ids: &[MessageId], actor: &str) -> Result<u64, ArchiveError> {
+        let entry = crate::audit::entry(
+            actor,
+            "remove",
+            casebook_store::AuditSubject::Messages,
+            serde_json::json!({ "messages": ids.iter().map(|m| m.0).collect::<Vec<_>>() }),
+        );
+        let removed = self.store.remove_messages(ids, &entry).await?;
         self.settle().await?;
         Ok(removed)
     }

@@ -113,6 +113,7 @@ impl Archive {
         progress: &dyn SyncProgress,
         feed: &Feed,
     ) -> Result<Vec<FolderSync>, ArchiveError> {
+        self.check_write_key().await?;
         let failed = |folder: &str, error: String| FolderSync {
             account: account.name.clone(),
             folder: folder.to_owned(),

@@ -212,10 +212,22 @@ pub enum ArchiveCommand {
     /// point nowhere, threads, the search index against the store. Exit
     /// status 2 if anything is wrong.
     Check {
-        /// Fix what can be fixed (orphan rows, links, threads, the index)
+        /// Fix what can be fixed without losing mail (rebuild messages from
+        /// orphaned raw bytes, read unknown senders again, mend links,
+        /// threads and the index; quarantine what the chain does not hold)
         /// and check again.
         #[arg(long)]
         repair: bool,
+        /// A chain head noted earlier (printed by every check): fail if
+        /// the chain no longer holds it (cut back or rewritten).
+        #[arg(long, value_name = "HASH")]
+        head: Option<String>,
+        /// With --repair: enter messages the chain does not hold into it,
+        /// vouching (audited) that the archive stored them, e.g. an
+        /// archive from before the chain began.
+        #[arg(long, requires = "repair")]
+        accept_unchained: bool,
+        /// One JSON document instead of text.
         #[arg(long)]
         json: bool,
     },

@@ -323,7 +323,7 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
         }
         ArchiveCommand::Remove { ids } => {
             let ids: Vec<MessageId> = ids.into_iter().map(MessageId).collect();
-            let n = archive.remove(&ids).await?;
+            let n = archive.remove(&ids, &cli_actor()).await?;
             writeln!(out, "removed {n} of {} messages", ids.len())?;
             if n < ids.len() as u64 {
                 writeln!(out, "(the others were not in the archive)")?;
@@ -366,9 +366,20 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
         ArchiveCommand::Testimonial { action } => testimonials(archive, action, out).await?,
         ArchiveCommand::Customers { action } => customers::customers(archive, action, out).await?,
         ArchiveCommand::Person { action } => customers::person(archive, action, out).await?,
-        ArchiveCommand::Check { repair, json } => {
+        ArchiveCommand::Check {
+            repair,
+            head,
+            accept_unchained,
+            json,
+        } => {
             let bar = progress::CountBar::new("raw messages verified");
-            let report = archive.check(repair, |n| bar.set(n)).await?;
+            let options = casebook_archive::CheckOptions {
+                repair,
+                head,
+                accept_unchained,
+                actor: cli_actor(),
+            };
+            let report = archive.check_with(&options, |n| bar.set(n)).await?;
             bar.finish();
             output::check(out, &report, json)?;
             if !report.is_clean() {
@@ -385,7 +396,9 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
                 None => None,
             };
             let bar = progress::CountBar::new("messages re-encrypted");
-            let n = archive.rekey(to_key, decrypt, |n| bar.set(n)).await?;
+            let n = archive
+                .rekey(to_key, decrypt, &cli_actor(), |n| bar.set(n))
+                .await?;
             bar.finish();
             match (&to, decrypt) {
                 (_, true) => writeln!(out, "decrypted {n} raw messages; the raw store is compressed only")?,

@@ -91,6 +91,7 @@ pub fn import_report(out: &mut impl Write, r: &ImportReport, json: bool) -> io::
         let v = serde_json::json!({
             "read": r.read, "stored": r.stored, "copies": r.copies,
             "duplicates": r.duplicates, "erased": r.erased, "failed": failed,
+            "healed": r.healed.iter().map(|m| m.0).collect::<Vec<_>>(),
         });
         serde_json::to_writer(&mut *out, &v)?;
         return writeln!(out);
@@ -112,6 +113,15 @@ pub fn import_report(out: &mut impl Write, r: &ImportReport, json: bool) -> io::
             out,
             "{} messages of erased persons were not imported",
             r.erased
+        )?;
+    }
+    if !r.healed.is_empty() {
+        let ids: Vec<i64> = r.healed.iter().map(|m| m.0).collect();
+        writeln!(
+            out,
+            "healed {} damaged message{} from their original bytes (same SHA-256, verified): {ids:?}",
+            ids.len(),
+            if ids.len() == 1 { "" } else { "s" }
         )?;
     }
     Ok(())
@@ -848,7 +858,7 @@ pub fn check(
         let v = serde_json::json!({
             "clean": r.is_clean(),
             "raw_checked": r.raw_checked,
-            "damaged": r.damaged.iter().map(|p| serde_json::json!({"id": p.id.0, "problem": p.problem})).collect::<Vec<_>>(),
+            "damaged": r.damaged.iter().map(|p| serde_json::json!({"id": p.id.0, "problem": p.problem, "needs_key": p.needs_key})).collect::<Vec<_>>(),
             "missing_raw": ids(&r.rows.missing_raw),
             "orphaned_raw": ids(&r.rows.orphaned_raw),
             "unattributed": ids(&r.rows.unattributed),
@@ -872,7 +882,14 @@ pub fn check(
                 "removed_behind_the_back": ids(&r.chain.removed_behind_the_back),
                 "altered": ids(&r.chain.altered),
                 "unchained": ids(&r.chain.unchained),
-                "entered_by_repair": ids(&r.chained),
+                "accepted": ids(&r.chained),
+                "quarantined": ids(&r.quarantined),
+                "edited": r.chain.edited.iter().map(|(seq, m)| serde_json::json!({"entry": seq, "message": m.0})).collect::<Vec<_>>(),
+                "unverified": r.chain.unverified,
+                "needs_key": r.chain.needs_key,
+                "unauthenticated": r.chain.unauthenticated,
+                "plain_hashes": r.chain.plain_hashes,
+                "head_found": r.chain.head_found,
             },
         });
         return writeln!(out, "{v}");
@@ -884,7 +901,40 @@ pub fn check(
         r.chain.entries, r.chain.head
     )?;
     if let Some(seq) = r.chain.broken_at {
-        writeln!(out, "the integrity chain was edited at entry {seq}")?;
+        writeln!(
+            out,
+            "the integrity chain was edited (or an entry forged) at entry {seq}; entries that do not verify: {:?}",
+            r.chain.edited.iter().map(|(s, m)| format!("{s} (message {})", m.0)).collect::<Vec<_>>()
+        )?;
+    }
+    match r.chain.head_found {
+        Some(true) => writeln!(out, "the chain still holds the head noted earlier")?,
+        Some(false) => writeln!(
+            out,
+            "the chain does not hold the head noted earlier: it was cut back or rewritten — restore a backup"
+        )?,
+        None => {}
+    }
+    if let Some(fp) = &r.chain.needs_key {
+        writeln!(
+            out,
+            "{} chain entries are authenticated with integrity key {fp}, which this config does not give: set integrity_key_file to it to verify them",
+            r.chain.unverified
+        )?;
+    }
+    if r.chain.unauthenticated > 0 {
+        writeln!(
+            out,
+            "{} chain entries were written without the integrity key (before it was set): anyone able to write to the database could have made them",
+            r.chain.unauthenticated
+        )?;
+    }
+    if r.chain.plain_hashes > 0 {
+        writeln!(
+            out,
+            "{} chain entries (written by an older version) hold a message's plain SHA-256",
+            r.chain.plain_hashes
+        )?;
     }
     for (list, what) in [
         (
@@ -904,18 +954,36 @@ pub fn check(
     if !r.chain.unchained.is_empty() {
         writeln!(
             out,
-            "messages the chain does not hold: {:?} — stored before the chain began, or inserted behind the archive's back; `--repair` enters them",
+            "messages the chain does not hold: {:?} — inserted behind the archive's back, or stored before the chain began; `--repair` quarantines them (tag `quarantined`), `--repair --accept-unchained` enters them if you vouch for them",
             ids(&r.chain.unchained)
         )?;
     }
     if !r.chained.is_empty() {
         writeln!(out, "entered into the chain: {:?}", ids(&r.chained))?;
     }
-    for p in &r.damaged {
+    if !r.quarantined.is_empty() {
         writeln!(
             out,
-            "message {}: {} — restore it from a backup (`casebook restore`)",
-            p.id.0, p.problem
+            "quarantined (tag `quarantined`), not entered into the chain: {:?}",
+            ids(&r.quarantined)
+        )?;
+    }
+    let mut keys: std::collections::BTreeMap<&str, Vec<i64>> = Default::default();
+    for p in &r.damaged {
+        match &p.needs_key {
+            Some(fp) => keys.entry(fp).or_default().push(p.id.0),
+            None => writeln!(
+                out,
+                "message {}: {} — restore it from a backup (`casebook restore`), or import its original file again",
+                p.id.0, p.problem
+            )?,
+        }
+    }
+    for (fp, ids) in keys {
+        writeln!(
+            out,
+            "{} messages are sealed with key {fp}, which this config does not give (nothing is damaged): set encryption_key_file to the key with that fingerprint — {ids:?}",
+            ids.len()
         )?;
     }
     if !r.rows.missing_raw.is_empty() {

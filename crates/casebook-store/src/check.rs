@@ -16,6 +16,9 @@ const PAGE: i64 = 500;
 pub struct RawProblem {
     pub id: MessageId,
     pub problem: String,
+    /// Set when the bytes are whole but sealed with a key this process was
+    /// not given (its fingerprint): nothing is damaged, a key is missing.
+    pub needs_key: Option<String>,
 }
 
 /// Rows that do not fit together.
@@ -111,13 +114,18 @@ impl Store {
                     &self.raw_keys,
                 ) {
                     Ok(raw) if Sha256::of(&raw) == digest(&sha) => None,
-                    Ok(_) => Some("the bytes no longer match their SHA-256".to_owned()),
-                    Err(e) => Some(e.to_string()),
+                    Ok(_) => Some(("the bytes no longer match their SHA-256".to_owned(), None)),
+                    Err(StoreError::NoKey { fingerprint, .. }) => Some((
+                        format!("sealed with key {fingerprint}, which was not given"),
+                        Some(fingerprint),
+                    )),
+                    Err(e) => Some((e.to_string(), None)),
                 };
-                if let Some(problem) = problem {
+                if let Some((problem, needs_key)) = problem {
                     problems.push(RawProblem {
                         id: MessageId(id),
                         problem,
+                        needs_key,
                     });
                 }
                 checked += 1;
@@ -172,6 +180,46 @@ impl Store {
         )
         .await?;
         Ok(problems)
+    }
+
+    /// Heals damaged raw bytes from a new copy of the same message: for
+    /// each `(id, m)` where `m` has the SHA-256 message `id` was stored
+    /// with, bytes that no longer match (or no longer open) are replaced
+    /// by `m`'s and read back to verify. Returns the messages healed.
+    pub async fn heal_raw(
+        &self,
+        same: &[(MessageId, &crate::model::NewMessage)],
+    ) -> Result<Vec<MessageId>, StoreError> {
+        let mut healed = Vec::new();
+        for (id, m) in same {
+            let whole = match self.raw_unverified(*id).await {
+                Ok(Some((_, matches))) => matches,
+                Ok(None) => continue,
+                // Sealed with a key not given: not damaged.
+                Err(StoreError::NoKey { .. }) => continue,
+                Err(_) => false,
+            };
+            let stored_sha: Option<Vec<u8>> =
+                sqlx::query_scalar("SELECT sha256 FROM messages WHERE id = $1")
+                    .bind(id.0)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .during("healing raw bytes")?;
+            if whole || stored_sha.map(|s| digest(&s)) != Some(m.sha256) {
+                continue;
+            }
+            self.note_write();
+            sqlx::query("UPDATE raw_messages SET compressed = $1 WHERE message = $2")
+                .bind(m.raw.bytes())
+                .bind(id.0)
+                .execute(&self.pool)
+                .await
+                .during("healing raw bytes")?;
+            if self.raw(*id).await?.is_some() {
+                healed.push(*id);
+            }
+        }
+        Ok(healed)
     }
 
     /// The bytes of raw message `id` whose message row is gone (see

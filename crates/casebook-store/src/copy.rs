@@ -311,7 +311,13 @@ const TABLES: &[Table] = &[
             ("message", Int),
             ("sha256", Text),
             ("hash", Text),
+            ("scheme", Text),
         ],
+        page_by: Some("seq"),
+    },
+    Table {
+        name: "integrity_salts",
+        columns: &[("seq", Int), ("salt", Text)],
         page_by: Some("seq"),
     },
     Table {

@@ -86,7 +86,14 @@ impl Store {
         }
 
         let entered: Vec<(i64, Sha256)> = fresh.iter().map(|(m, id)| (*id, m.sha256)).collect();
-        crate::chain::append(&mut tx, backend, crate::chain::ChainKind::Stored, &entered).await?;
+        crate::chain::append(
+            &mut tx,
+            backend,
+            crate::chain::ChainKind::Stored,
+            &entered,
+            self.chain_key.as_deref(),
+        )
+        .await?;
 
         let known: Vec<&Sha256> = batch
             .iter()

@@ -37,7 +37,7 @@ mod testimonials;
 mod threads;
 mod users;
 
-pub use chain::ChainReport;
+pub use chain::{ChainKey, ChainReport};
 pub use check::{RawProblem, RowProblems};
 pub use copy::CopyReport;
 pub use customers::{Correction, NewCustomerList, NewCustomerRecord};
@@ -53,7 +53,7 @@ pub use model::{
     TestimonialRecord, TestimonialState, ThreadRow, ThreadUpdate, UserRecord, Watermark,
 };
 pub use privacy::PreferenceChange;
-pub use raw::{compress_raw, CompressedRaw, RawKey};
+pub use raw::{compress_raw, CompressedRaw, RawKey, RawSeal};
 pub use store::Store;
 pub use testimonials::NewTestimonial;
 pub use threads::Rethreading;

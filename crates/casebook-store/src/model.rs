@@ -339,6 +339,10 @@ pub enum AuditSubject<'a> {
     OlderThan {
         days: u32,
     },
+    /// Messages named in the entry's detail (a removal).
+    Messages,
+    /// The raw store as a whole (a change of key).
+    RawStore,
 }
 
 impl std::fmt::Display for AuditSubject<'_> {
@@ -353,6 +357,8 @@ impl std::fmt::Display for AuditSubject<'_> {
             Self::Partner(name) => write!(f, "partner {name}"),
             Self::Hold { kind, target } => write!(f, "{kind}:{target}"),
             Self::OlderThan { days } => write!(f, "mail older than {days} days"),
+            Self::Messages => f.write_str("messages"),
+            Self::RawStore => f.write_str("raw store"),
         }
     }
 }

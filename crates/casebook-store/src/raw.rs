@@ -49,14 +49,7 @@ impl RawKey {
     /// Reads a key file's text: 64 hexadecimal digits (spaces and line
     /// breaks around them are ignored). `None` for anything else.
     pub fn from_hex(text: &str) -> Option<Self> {
-        let hex = text.trim();
-        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
-        }
-        let mut key = [0u8; 32];
-        for (i, byte) in key.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
-        }
+        let key = key_bytes(text)?;
         let digest = sha2::Sha256::digest(key);
         let mut fingerprint = [0u8; FINGERPRINT];
         fingerprint.copy_from_slice(&digest[..FINGERPRINT]);
@@ -104,6 +97,39 @@ impl RawKey {
         out.extend_from_slice(&ciphertext);
         Ok(out)
     }
+}
+
+/// How the raw store's newest value is kept: what new mail must match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawSeal {
+    /// The archive holds no raw mail yet.
+    Empty,
+    /// Compressed, not encrypted.
+    Plain,
+    /// Sealed with the key of this fingerprint.
+    Key(String),
+}
+
+/// How one stored value is kept.
+pub(crate) fn seal_of(stored: &[u8]) -> RawSeal {
+    match sealed_with(stored) {
+        Some(fp) => RawSeal::Key(fp.iter().map(|b| format!("{b:02x}")).collect()),
+        None => RawSeal::Plain,
+    }
+}
+
+/// A key file's 32 bytes: 64 hexadecimal digits, white space around them
+/// ignored.
+pub(crate) fn key_bytes(text: &str) -> Option<[u8; 32]> {
+    let hex = text.trim();
+    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut key = [0u8; 32];
+    for (i, byte) in key.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(key)
 }
 
 /// Whether a stored value is sealed, and with which key's fingerprint.

@@ -5,6 +5,18 @@ use crate::error::{During, StoreError};
 use crate::store::Store;
 
 impl Store {
+    /// How the newest raw message is kept: the key (or none) the archive's
+    /// raw mail is under. While a `rekey` is under way it is the key the
+    /// move started from, so writes wait for the move to finish.
+    pub async fn raw_seal(&self) -> Result<crate::raw::RawSeal, StoreError> {
+        let newest: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT compressed FROM raw_messages ORDER BY message DESC LIMIT 1")
+                .fetch_optional(&self.pool)
+                .await
+                .during("reading which key the raw store is under")?;
+        Ok(newest.map_or(crate::raw::RawSeal::Empty, |v| crate::raw::seal_of(&v)))
+    }
+
     /// Moves every raw message to `key` (sealed with it; with none, only
     /// compressed), opening them with the store's keys. Works in pages, a
     /// transaction each, so it can be stopped and run again. `progress`

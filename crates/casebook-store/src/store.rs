@@ -34,6 +34,8 @@ pub struct Store {
     wrote: Arc<AtomicBool>,
     /// Keys that open sealed raw bytes.
     pub(crate) raw_keys: Arc<Vec<crate::raw::RawKey>>,
+    /// The key chain entries are authenticated with (`integrity_key_file`).
+    pub(crate) chain_key: Option<Arc<crate::chain::ChainKey>>,
 }
 
 impl Store {
@@ -145,6 +147,7 @@ impl Store {
             identity: Arc::from(""),
             wrote: Arc::new(AtomicBool::new(false)),
             raw_keys: Arc::new(Vec::new()),
+            chain_key: None,
         })
     }
 
@@ -158,6 +161,13 @@ impl Store {
     }
 
     /// Gives the store the keys sealed raw bytes are opened with.
+    /// Authenticates chain entries with `key` from now on, and verifies
+    /// entries made with it.
+    pub fn with_chain_key(mut self, key: Option<crate::chain::ChainKey>) -> Self {
+        self.chain_key = key.map(Arc::new);
+        self
+    }
+
     pub fn with_raw_keys(mut self, keys: Vec<crate::raw::RawKey>) -> Self {
         self.raw_keys = Arc::new(keys);
         self

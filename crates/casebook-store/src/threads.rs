@@ -45,7 +45,11 @@ impl Store {
     /// Removes messages (with their copies' raw bytes and places), leaving
     /// a record so every process's search index drops them. Returns how many
     /// were removed.
-    pub async fn remove_messages(&self, ids: &[MessageId]) -> Result<u64, StoreError> {
+    pub async fn remove_messages(
+        &self,
+        ids: &[MessageId],
+        entry: &crate::model::AuditEntry,
+    ) -> Result<u64, StoreError> {
         if ids.is_empty() {
             return Ok(0);
         }
@@ -53,6 +57,7 @@ impl Store {
         let removed = self
             .remove_in(&mut tx, seq, ids, crate::chain::ChainKind::Removed)
             .await?;
+        crate::testimonials::audit(&mut tx, entry).await?;
         tx.commit().await.during("committing removals")?;
         Ok(removed)
     }
@@ -102,7 +107,18 @@ impl Store {
                 .iter()
                 .map(|(id, sha)| (*id, crate::decode::digest(sha)))
                 .collect();
-            crate::chain::append(tx, self.backend(), kind, &entries).await?;
+            crate::chain::append(
+                tx,
+                self.backend(),
+                kind,
+                &entries,
+                self.chain_key.as_deref(),
+            )
+            .await?;
+            if kind == crate::chain::ChainKind::Erased {
+                let ids: Vec<i64> = entries.iter().map(|(id, _)| *id).collect();
+                crate::chain::forget_salts(tx, self.backend(), &ids).await?;
+            }
             let gone: Vec<i64> = deleted.into_iter().map(|(id, _)| id).collect();
             removed += gone.len() as u64;
             if !gone.is_empty() {

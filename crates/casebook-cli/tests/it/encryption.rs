@@ -131,3 +131,69 @@ fn sealed_raw_mail_holds_no_plaintext_reads_back_and_moves_between_keys() {
         String::from_utf8_lossy(&e.stderr)
     );
 }
+
+/// Issue 19: one archive, one key at a time. Storing with another key (or
+/// none) is refused naming both; `check` names a missing key as such, not
+/// as damage; `rekey` is in the audit log.
+#[test]
+fn a_second_key_is_refused_and_rekey_is_audited() {
+    let cb = Casebook::new();
+    let key = cb.data_path().join("raw.key");
+    let other = cb.data_path().join("other.key");
+    let fingerprint = |said: String| {
+        said.split("fingerprint")
+            .nth(1)
+            .and_then(|rest| {
+                rest.split(|c: char| !c.is_ascii_hexdigit())
+                    .find(|w| w.len() == 16)
+            })
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("no fingerprint in {said:?}"))
+    };
+    let first = fingerprint(cb.ok(&["keygen", "--out", key.to_str().expect("utf-8")]));
+    let second = fingerprint(cb.ok(&["keygen", "--out", other.to_str().expect("utf-8")]));
+    with_key(&cb, &key);
+    cb.write_mail("secret.eml", SECRET);
+    cb.ok(&["import", cb.mail_dir()]);
+
+    with_key(&cb, &other);
+    cb.write_mail(
+        "later.eml",
+        b"From: Bob <bob@x.example>\r\nSubject: later\r\nMessage-ID: <later@x>\r\n\r\nlater\r\n",
+    );
+    let refused = cb.run(&["import", cb.mail_dir()]);
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(said.contains(&first) && said.contains(&second), "{said}");
+    let none = Casebook::on_database(&cb.database_url());
+    none.write_mail(
+        "later.eml",
+        b"From: Bob <bob@x.example>\r\nSubject: later\r\n\r\nlater\r\n",
+    );
+    let plain = none.run(&["import", none.mail_dir()]);
+    assert!(!plain.status.success(), "plain mail into a sealed archive");
+    assert!(String::from_utf8_lossy(&plain.stderr).contains("no key"));
+
+    let check = cb.run(&["check"]);
+    let text = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        text.contains(&format!(
+            "sealed with key {first}, which this config does not give"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("restore it from a backup"), "{text}");
+
+    with_key(&cb, &key);
+    cb.ok(&["rekey", "--to", other.to_str().expect("utf-8")]);
+    with_key(&cb, &other);
+    cb.ok(&["import", cb.mail_dir()]);
+    let log = cb.json(&["audit", "--json"]);
+    let rekey = log
+        .as_array()
+        .expect("entries")
+        .iter()
+        .find(|e| e["action"] == "rekey")
+        .expect("rekey audited");
+    assert_eq!(rekey["detail"]["to"], second.as_str(), "{rekey}");
+}

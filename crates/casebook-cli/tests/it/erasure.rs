@@ -26,7 +26,7 @@ fn hits(cb: &Casebook, query: &str) -> u64 {
 }
 
 /// Whether any file under `dir` holds `needle`.
-fn any_file_holds(dir: &Path, needle: &[u8]) -> Vec<String> {
+pub(crate) fn any_file_holds(dir: &Path, needle: &[u8]) -> Vec<String> {
     let mut found = Vec::new();
     let mut stack = vec![dir.to_owned()];
     while let Some(d) = stack.pop() {

@@ -110,6 +110,11 @@ fn a_sender_written_as_one_encoded_word_is_a_person() {
 fn an_erasure_finds_every_route_and_fails_while_mail_still_names_them() {
     let cb = archive();
     let carol = id_of(&cb, "c1@third.example");
+    let n1 = id_of(&cb, "n1@deltacc.com").to_string();
+    let sha = cb.json(&["show", "--json", &n1])["sha256"]
+        .as_str()
+        .expect("a digest")
+        .to_owned();
     let out = cb.run(&["privacy", "erase", NILS]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -134,9 +139,30 @@ fn an_erasure_finds_every_route_and_fails_while_mail_still_names_them() {
     }
     // Once the message that names them is dealt with, the erasure is whole.
     cb.ok(&["remove", &carol.to_string()]);
+    let log = cb.json(&["audit", "--json"]);
+    let removal = log
+        .as_array()
+        .expect("entries")
+        .iter()
+        .find(|e| e["action"] == "remove");
+    assert_eq!(
+        removal.map(|e| e["detail"]["messages"].clone()),
+        Some(serde_json::json!([carol])),
+        "a removal is audited: {log}"
+    );
     let again = cb.ok(&["privacy", "erase", NILS]);
     assert!(again.contains("erased 0 messages"), "{again}");
     assert_eq!(cb.ok(&["list", "--json"]).trim(), "");
+    // The chain still verifies, and keeps no hash that would show a
+    // holder of the file that it was archived.
+    cb.ok(&["check"]);
+    if casebook_testkit::backend() == "sqlite" {
+        let found = crate::erasure::any_file_holds(cb.data_path(), sha.as_bytes());
+        assert!(
+            found.is_empty(),
+            "the erased message's SHA-256 in {found:?}"
+        );
+    }
 }
 
 /// Issue 19: import accounts for every file under the paths it is given:

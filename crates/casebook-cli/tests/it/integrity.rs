@@ -102,4 +102,104 @@ fn raw_refuses_bytes_that_no_longer_match_their_sha256() {
     assert!(!check.status.success(), "a damaged archive fails the check");
     let check: serde_json::Value = serde_json::from_slice(&check.stdout).expect("json");
     assert_eq!(check["damaged"][0]["id"], q, "{check}");
+
+    // Importing the original file again heals it, verified.
+    let again = cb.ok(&["import", cb.mail_dir()]);
+    assert!(
+        again.contains(&format!(
+            "healed 1 damaged message from their original bytes (same SHA-256, verified): [{q}]"
+        )),
+        "{again}"
+    );
+    assert_eq!(cb.run(&["raw", &q.to_string()]).stdout, crate::QUESTION);
+    assert_eq!(cb.json(&["check", "--json"])["clean"], true);
+}
+
+/// Issue 19: `check --repair` never launders. A message inserted behind
+/// the archive's back is quarantined and named, not entered into the
+/// chain; only `--accept-unchained` (audited) enters it.
+#[test]
+fn repair_quarantines_what_the_chain_does_not_hold() {
+    let cb = crate::with_conversation();
+    let q = crate::id_of(&cb, "q1@customer.example");
+    casebook_testkit::behind_the_back(
+        &cb.database_url(),
+        &format!(
+            "INSERT INTO messages (sha256, size, message_id, direction, from_address, correspondent, \
+             recipients, subject, in_reply_to, refs, body, html_only, attachments, warnings, change_seq, stored_at) \
+             SELECT {}, size, 'forged@x', direction, from_address, correspondent, recipients, 'forged', \
+             in_reply_to, refs, body, html_only, attachments, warnings, change_seq, stored_at \
+             FROM messages WHERE id = {q}",
+            blob_literal(&[7u8; 32])
+        ),
+    );
+    let forged = crate::id_of(&cb, "forged@x");
+    let repaired = cb.run(&["check", "--repair", "--json"]);
+    assert!(
+        !repaired.status.success(),
+        "still not clean: nothing vouches for it"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&repaired.stdout).expect("json");
+    assert_eq!(
+        report["chain"]["quarantined"],
+        serde_json::json!([forged]),
+        "{report}"
+    );
+    assert_eq!(
+        report["chain"]["unchained"],
+        serde_json::json!([forged]),
+        "{report}"
+    );
+    let tagged = cb.json(&["search", "--json", "tag:quarantined"]);
+    assert_eq!(tagged["total"], 1, "{tagged}");
+
+    let accepted = cb.run(&["check", "--repair", "--accept-unchained", "--json"]);
+    let accepted: serde_json::Value = serde_json::from_slice(&accepted.stdout).expect("json");
+    assert_eq!(accepted["chain"]["accepted"], serde_json::json!([forged]));
+    assert_eq!(
+        accepted["chain"]["unchained"],
+        serde_json::json!([]),
+        "{accepted}"
+    );
+    // (It has no raw bytes, so the archive is not whole: check says so.)
+    assert_eq!(
+        accepted["missing_raw"],
+        serde_json::json!([forged]),
+        "{accepted}"
+    );
+    let log = cb.json(&["audit", "--json"]);
+    assert!(log.to_string().contains("chain-accept"), "{log}");
+}
+
+/// Issue 19: with `integrity_key_file`, entries are authenticated; a
+/// check without the key says what it cannot verify; `--head` holds.
+#[test]
+fn an_integrity_key_authenticates_the_chain() {
+    let cb = Casebook::new();
+    let key = cb.data_path().join("chain.key");
+    cb.ok(&["keygen", "--out", key.to_str().expect("utf-8")]);
+    std::fs::write(
+        &cb.config,
+        format!(
+            "our_domains = [\"casebook.example\"]\nintegrity_key_file = {:?}\n",
+            key.display().to_string()
+        ),
+    )
+    .expect("config");
+    cb.write_mail("question.eml", crate::QUESTION);
+    cb.ok(&["import", cb.mail_dir()]);
+    let report = cb.json(&["check", "--json"]);
+    assert_eq!(report["clean"], true, "{report}");
+    let head = report["chain"]["head"].as_str().expect("head").to_owned();
+    let held = cb.json(&["check", "--json", "--head", &head]);
+    assert_eq!(held["chain"]["head_found"], true);
+    let wrong = cb.run(&["check", "--head", &"0".repeat(64)]);
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stdout).contains("cut back or rewritten"));
+
+    std::fs::write(&cb.config, "our_domains = [\"casebook.example\"]\n").expect("config");
+    let keyless = cb.run(&["check"]);
+    assert!(!keyless.status.success());
+    let text = String::from_utf8_lossy(&keyless.stdout);
+    assert!(text.contains("authenticated with integrity key"), "{text}");
 }

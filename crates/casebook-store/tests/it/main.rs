@@ -114,7 +114,7 @@ async fn removed_messages_are_gone_and_recorded_for_the_indexes() {
     let gone = stored[1].id();
     assert_eq!(
         store
-            .remove_messages(&[gone, MessageId(999_999)])
+            .remove_messages(&[gone, MessageId(999_999)], &removal())
             .await
             .expect("remove"),
         1
@@ -183,8 +183,11 @@ async fn the_integrity_chain_tells_lawful_removals_from_changes_behind_the_back(
         .iter()
         .map(|s| s.id())
         .collect();
-    store.remove_messages(&ids[..1]).await.expect("remove");
-    let report = store.verify_chain().await.expect("verify");
+    store
+        .remove_messages(&ids[..1], &removal())
+        .await
+        .expect("remove");
+    let report = store.verify_chain(None).await.expect("verify");
     assert!(report.verifies(), "{report:?}");
     assert_eq!(report.entries, 5, "four stored, one removed");
 
@@ -206,7 +209,7 @@ async fn the_integrity_chain_tells_lawful_removals_from_changes_behind_the_back(
         .execute(&pool)
         .await
         .expect("alter behind the back");
-    let report = store.verify_chain().await.expect("verify");
+    let report = store.verify_chain(None).await.expect("verify");
     assert_eq!(report.removed_behind_the_back, vec![ids[1]]);
     assert_eq!(report.altered, vec![ids[2]]);
     assert_eq!(report.broken_at, None);
@@ -215,10 +218,108 @@ async fn the_integrity_chain_tells_lawful_removals_from_changes_behind_the_back(
         .execute(&pool)
         .await
         .expect("edit the chain");
+    let edited = store.verify_chain(None).await.expect("verify");
+    assert_eq!(edited.broken_at, Some(2));
     assert_eq!(
-        store.verify_chain().await.expect("verify").broken_at,
-        Some(2)
+        edited.edited,
+        vec![(2, MessageId(999))],
+        "the entry is blamed"
     );
+    assert!(
+        !edited.removed_behind_the_back.contains(&MessageId(999)),
+        "{edited:?}"
+    );
+}
+
+fn chain_key() -> casebook_store::ChainKey {
+    casebook_store::ChainKey::from_hex(&"ab".repeat(32)).expect("a key")
+}
+
+/// Issue 19: with an integrity key, a removal forged with the public
+/// formula (by someone who can write to the database) does not verify,
+/// nor does one that claims a key; `--head` finds a cut-back chain.
+#[tokio::test]
+async fn a_keyed_chain_cannot_be_forged_without_the_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let at = location(dir.path());
+    let store = Store::open(&at)
+        .await
+        .expect("store")
+        .with_chain_key(Some(chain_key()));
+    let ids: Vec<MessageId> = store
+        .insert_batch(&[message(1), message(2)])
+        .await
+        .expect("insert")
+        .iter()
+        .map(|s| s.id())
+        .collect();
+    let clean = store.verify_chain(None).await.expect("verify");
+    assert!(clean.verifies(), "{clean:?}");
+    assert_eq!(clean.unauthenticated, 0);
+    let noted = clean.head.clone();
+    let (_, last_hash): (i64, String) = {
+        let pool = behind_the_back(&at).await;
+        sqlx::query_as("SELECT seq, hash FROM integrity_chain ORDER BY seq DESC LIMIT 1")
+            .fetch_one(&pool)
+            .await
+            .expect("tail")
+    };
+    assert_eq!(last_hash, noted);
+
+    // Delete message 2 and append a removal as the public formula makes it.
+    let pool = behind_the_back(&at).await;
+    for sql in [
+        "DELETE FROM locations WHERE message = $1",
+        "DELETE FROM raw_messages WHERE message = $1",
+        "DELETE FROM messages WHERE id = $1",
+    ] {
+        sqlx::query(sql)
+            .bind(ids[1].0)
+            .execute(&pool)
+            .await
+            .expect("delete");
+    }
+    let content = "00".repeat(32);
+    let text = format!("{noted}\n3\nremoved\n{}\n{content}", ids[1].0);
+    let forged = {
+        use sha2::Digest;
+        sha2::Sha256::digest(text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    sqlx::query(
+        "INSERT INTO integrity_chain (seq, kind, message, sha256, hash, scheme) VALUES (3, 'removed', $1, $2, $3, 'salted')",
+    )
+    .bind(ids[1].0)
+    .bind(&content)
+    .bind(&forged)
+    .execute(&pool)
+    .await
+    .expect("forge");
+    let report = store.verify_chain(Some(&noted)).await.expect("verify");
+    assert!(!report.verifies(), "{report:?}");
+    assert_eq!(report.broken_at, Some(3));
+    assert_eq!(
+        report.head_found,
+        Some(true),
+        "the noted head is still there"
+    );
+
+    // Without the key, the keyed entries cannot be verified, and it says so.
+    let keyless = Store::open(&at).await.expect("store");
+    let report = keyless.verify_chain(None).await.expect("verify");
+    assert_eq!(report.unverified, 2, "{report:?}");
+    assert_eq!(report.needs_key.as_deref(), Some(chain_key().fingerprint()));
+    assert!(!report.verifies());
+
+    // A chain cut back to before the noted head.
+    sqlx::query("DELETE FROM integrity_chain WHERE seq >= 2")
+        .execute(&pool)
+        .await
+        .expect("cut back");
+    let cut = store.verify_chain(Some(&noted)).await.expect("verify");
+    assert_eq!(cut.head_found, Some(false), "{cut:?}");
 }
 
 /// The schema as the last release before `reply_id` lost its foreign key
@@ -395,7 +496,10 @@ async fn rows_kept_in_memory_read_as_the_stored_rows() {
         .map(|(m, s)| (s.id(), casebook_store::ThreadRow::of_new(m, s.id())))
         .collect();
     let gone = stored[2].id();
-    store.remove_messages(&[gone]).await.expect("remove");
+    store
+        .remove_messages(&[gone], &removal())
+        .await
+        .expect("remove");
 
     let mut rethreading = store.begin_rethreading().await.expect("begin");
     let mut read = rethreading.rows().await.expect("read every row");
@@ -417,4 +521,16 @@ async fn rows_kept_in_memory_read_as_the_stored_rows() {
         Some(2),
         "the reply's references came through"
     );
+}
+
+/// The audit entry a removal is written with.
+fn removal() -> casebook_store::AuditEntry {
+    casebook_store::AuditEntry {
+        at: 0,
+        actor: "test".into(),
+        action: "remove".into(),
+        subject: casebook_store::AuditSubject::Messages.to_string(),
+        detail: "{}".into(),
+        people: Vec::new(),
+    }
 }
