@@ -129,8 +129,47 @@ impl Archive {
             },
         )
         .await?;
-        out.sort_by(|a, b| b.score.cmp(&a.score).then(b.message.id.cmp(&a.message.id)));
-        Ok(out)
+        // Mail without a known sender can be no one's testimonial, and
+        // HTML-only mail is assessed on what its author wrote above the
+        // quoted part (its stored text keeps the quote, unmarked).
+        let mut kept = Vec::with_capacity(out.len());
+        for mut s in out {
+            if s.message.correspondent.is_none() {
+                continue;
+            }
+            if let Some(m) = self.store.message(s.message.id).await? {
+                if m.html_only {
+                    let answered_before =
+                        s.message.thread_id.is_some_and(|t| t.0 != s.message.id.0);
+                    let Some(found) = assess(&self.own_text(&m).await?, answered_before) else {
+                        continue;
+                    };
+                    (s.score, s.quotes, s.permission) =
+                        (found.score, found.quotes, found.permission);
+                }
+            }
+            kept.push(s);
+        }
+        kept.sort_by(|a, b| b.score.cmp(&a.score).then(b.message.id.cmp(&a.message.id)));
+        Ok(kept)
+    }
+
+    /// The text of `message` as its author wrote it: for HTML-only mail,
+    /// the HTML above its quoted part; else the stored text (whose quoted
+    /// lines [`crate::praise::own_words`] leaves out).
+    async fn own_text(
+        &self,
+        message: &casebook_store::StoredMessage,
+    ) -> Result<String, ArchiveError> {
+        if !message.html_only {
+            return Ok(message.body.clone());
+        }
+        Ok(self
+            .store
+            .raw(message.summary.id)
+            .await?
+            .and_then(|raw| casebook_mail::html_own_text(&raw))
+            .unwrap_or_else(|| message.body.clone()))
     }
 
     /// Approves an excerpt of a customer's message as a testimonial. The
@@ -251,15 +290,7 @@ impl Archive {
     ) -> Result<(), ArchiveError> {
         let id = message.summary.id;
         let bad = |why: String| Err(ArchiveError::Testimonial(why));
-        let own = match message.html_only {
-            true => self
-                .store
-                .raw(id)
-                .await?
-                .and_then(|raw| casebook_mail::html_own_text(&raw))
-                .unwrap_or_else(|| message.body.clone()),
-            false => message.body.clone(),
-        };
+        let own = self.own_text(message).await?;
         if !appears_verbatim(excerpt, &own) {
             let quoted = crate::praise::stands_in(excerpt, &message.body);
             return bad(if quoted {

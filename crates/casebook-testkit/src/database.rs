@@ -109,3 +109,31 @@ pub fn behind_the_back(url: &str, sql: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The first column of the first row `sql` returns on the database at
+/// `url` (`sqlite://PATH` or PostgreSQL), as text: for tests that look in
+/// the database itself for what must not be there.
+pub fn query_text(url: &str, sql: &str) -> String {
+    let out = match url.strip_prefix("sqlite://") {
+        Some(path) => Command::new("python3")
+            .args([
+                "-c",
+                "import sqlite3, sys\nrow = sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()\nprint('' if row is None else row[0])",
+                path,
+                sql,
+            ])
+            .output()
+            .expect("python3 runs (scripts/test installs it)"),
+        None => Command::new("psql")
+            .arg(url)
+            .args(["-v", "ON_ERROR_STOP=1", "-q", "-t", "-A", "-c", sql])
+            .output()
+            .expect("psql runs"),
+    };
+    assert!(
+        out.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}

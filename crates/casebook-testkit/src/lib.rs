@@ -18,7 +18,7 @@ mod oauth;
 
 pub use certificate::make_certificate;
 pub use chromium::{Chromium, Element};
-pub use database::{backend, behind_the_back, database_url, other_database_url};
+pub use database::{backend, behind_the_back, database_url, other_database_url, query_text};
 pub use dovecot::Dovecot;
 pub use oauth::TokenIntrospection;
 

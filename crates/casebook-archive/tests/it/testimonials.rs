@@ -275,3 +275,123 @@ async fn revoking_rejecting_and_expiring_take_a_quote_out_of_every_export() {
     );
     assert!(actions.iter().all(|(actor, _)| actor == ACTOR));
 }
+
+/// Our question-and-answer with Nils, his HTML-only thank-you in Gmail's
+/// shape (his words above a `gmail_quote` that holds ours; its attribution
+/// line dropped, as some mobile clients do), his Outlook
+/// reply quoting our words without marks, and mail from a sender nobody
+/// can read. Typed from what those clients send.
+const OUR_ANSWER: &[u8] = b"From: Sam <support@casebook.example>\r\nTo: Nils <nils@deltacc.example>\r\n\
+Subject: Re: Voicemail\r\nMessage-ID: <ans1@casebook.example>\r\nIn-Reply-To: <q1@deltacc.example>\r\n\
+Date: Mon, 3 Jun 2024 10:02:00 +0000\r\n\r\nRestart the voicemail service and it works perfectly.\r\n";
+const NILS_QUESTION: &[u8] =
+    b"From: =?utf-8?b?Ik5pbHMgR2FyY8OtYSIgPG5pbHNAZGVsdGFjYy5leGFtcGxlPg==?=\r\n\
+To: support@casebook.example\r\nSubject: Voicemail\r\nMessage-ID: <q1@deltacc.example>\r\n\
+Date: Mon, 3 Jun 2024 09:00:00 +0000\r\n\r\nOur voicemail is silent.\r\n";
+const NILS_GMAIL_HTML: &[u8] =
+    b"From: =?utf-8?b?Ik5pbHMgR2FyY8OtYSIgPG5pbHNAZGVsdGFjYy5leGFtcGxlPg==?=\r\n\
+To: support@casebook.example\r\nSubject: Re: Voicemail\r\nMessage-ID: <q2@deltacc.example>\r\n\
+In-Reply-To: <ans1@casebook.example>\r\nDate: Mon, 3 Jun 2024 11:00:00 +0000\r\n\
+Content-Type: text/html; charset=UTF-8\r\n\r\n\
+<div dir=\"ltr\">Thanks, all sorted.</div><br><div class=\"gmail_quote\">\
+<blockquote class=\"gmail_quote\">Restart the voicemail service and it works perfectly. \
+Excellent support, feel free to quote me.</blockquote></div>\r\n";
+const NILS_OUTLOOK: &[u8] =
+    b"From: =?utf-8?b?Ik5pbHMgR2FyY8OtYSIgPG5pbHNAZGVsdGFjYy5leGFtcGxlPg==?=\r\n\
+To: support@casebook.example\r\nSubject: RE: Voicemail\r\nMessage-ID: <q3@deltacc.example>\r\n\
+In-Reply-To: <ans1@casebook.example>\r\nDate: Mon, 3 Jun 2024 12:00:00 +0000\r\n\r\n\
+Your support is greatly appreciated. You can use my name.\r\n\r\n\
+________________________________\r\nFrom: Sam <support@casebook.example>\r\n\
+Sent: Monday, June 3, 2024 10:02 AM\r\nTo: Nils\r\nSubject: RE: Voicemail\r\n\r\n\
+Restart the voicemail service and it works perfectly.\r\n";
+const NOBODY: &[u8] = b"From: Happy Customer\r\nTo: support@casebook.example\r\nSubject: Thanks\r\n\
+Message-ID: <n1@nowhere>\r\nDate: Mon, 3 Jun 2024 13:00:00 +0000\r\n\r\nExcellent support! Feel free to quote me.\r\n";
+
+/// Issue 19: the verbatim rule and consent on mail as clients write it.
+#[tokio::test(flavor = "multi_thread")]
+async fn verbatim_means_the_customers_own_words_and_consent_the_same_person() {
+    let mail = tempfile::tempdir().expect("tempdir");
+    for (name, bytes) in [
+        ("q.eml", NILS_QUESTION),
+        ("a.eml", OUR_ANSWER),
+        ("gmail.eml", NILS_GMAIL_HTML),
+        ("outlook.eml", NILS_OUTLOOK),
+        ("nobody.eml", NOBODY),
+        ("other.eml", OTHER),
+    ] {
+        std::fs::write(mail.path().join(name), bytes).expect("write");
+    }
+    let data = tempfile::tempdir().expect("tempdir");
+    let archive = open(data.path()).await;
+    import(&archive, &[mail.path().to_owned()]).await;
+    let k = keys_by_message_id(&archive).await;
+    let (gmail, outlook, nobody, bob) = (
+        k["q2@deltacc.example"],
+        k["q3@deltacc.example"],
+        k["n1@nowhere"],
+        k["bob1@other.example"],
+    );
+    let refused = |a: Approval| {
+        let archive = &archive;
+        async move {
+            archive
+                .approve_testimonial(&a)
+                .await
+                .expect_err("refused")
+                .to_string()
+        }
+    };
+
+    // Suggestions come from the customer's own words only: the Gmail
+    // message's praise and permission stand in the quoted part.
+    let suggested: Vec<MessageId> = archive
+        .suggest_testimonials()
+        .await
+        .expect("suggest")
+        .iter()
+        .map(|s| s.message.id)
+        .collect();
+    assert!(!suggested.contains(&gmail), "quoted praise suggested");
+    assert!(
+        !suggested.contains(&nobody),
+        "a sender nobody knows suggested"
+    );
+    let outlook_suggestion = archive
+        .suggest_testimonials()
+        .await
+        .expect("suggest")
+        .into_iter()
+        .find(|s| s.message.id == outlook)
+        .expect("Nils's own praise is suggested");
+    assert_eq!(outlook_suggestion.permission, ["You can use my name."]);
+
+    // Quoted text, ours, is not the customer's, in HTML and in Outlook's
+    // unmarked quote alike.
+    let e = refused(approval(gmail, "Excellent support, feel free to quote me.")).await;
+    assert!(e.contains("only in what the customer quotes"), "{e}");
+    let e = refused(approval(
+        outlook,
+        "Restart the voicemail service and it works perfectly.",
+    ))
+    .await;
+    assert!(e.contains("only in what the customer quotes"), "{e}");
+    // Partial words are not the customer's words.
+    let e = refused(approval(outlook, "Your support is great")).await;
+    assert!(e.contains("word for word"), "{e}");
+    // Unknown senders: neither a testimonial nor consent.
+    let e = refused(approval(nobody, "Excellent support!")).await;
+    assert!(e.contains("no known sender"), "{e}");
+    let mut via_nobody = approval(outlook, "Your support is greatly appreciated.");
+    via_nobody.consent = Consent::Message(nobody);
+    assert!(refused(via_nobody).await.contains("not from the customer"));
+    let mut via_bob = approval(outlook, "Your support is greatly appreciated.");
+    via_bob.consent = Consent::Message(bob);
+    assert!(refused(via_bob).await.contains("not from the customer"));
+    // His own words, his own consent (another message of his): approved.
+    let mut good = approval(outlook, "Your support is greatly appreciated.");
+    good.consent = Consent::Message(gmail);
+    archive
+        .approve_testimonial(&good)
+        .await
+        .expect("his own words");
+}

@@ -47,6 +47,16 @@ fn files_holding(dir: &Path, needle: &[u8]) -> usize {
     n
 }
 
+/// Raw rows not sealed (a sealed value starts `CBX1`), asked of the
+/// database itself (PostgreSQL's files are not the test's to read).
+fn unsealed_raw_rows(cb: &Casebook) -> String {
+    let sql = match casebook_testkit::backend() {
+        "postgres" => "SELECT COUNT(*) FROM raw_messages WHERE substring(compressed from 1 for 4) <> convert_to('CBX1', 'UTF8')",
+        _ => "SELECT COUNT(*) FROM raw_messages WHERE substr(compressed, 1, 4) <> CAST('CBX1' AS BLOB)",
+    };
+    casebook_testkit::query_text(&cb.database_url(), sql)
+}
+
 fn with_key(cb: &Casebook, key: &Path) {
     std::fs::write(
         &cb.config,
@@ -68,6 +78,12 @@ fn sealed_raw_mail_holds_no_plaintext_reads_back_and_moves_between_keys() {
     if sqlite {
         assert!(files_holding(plain.data_path(), CANARY) > 0);
     }
+    // In the database itself, on either backend.
+    assert_eq!(
+        unsealed_raw_rows(&plain),
+        "1",
+        "plain raw mail is not sealed"
+    );
 
     let cb = Casebook::new();
     let key = cb.data_path().join("raw.key");
@@ -90,6 +106,7 @@ fn sealed_raw_mail_holds_no_plaintext_reads_back_and_moves_between_keys() {
     if sqlite {
         assert_eq!(files_holding(cb.data_path(), CANARY), 0, "sealed");
     }
+    assert_eq!(unsealed_raw_rows(&cb), "0", "sealed, in the database");
     let raw = cb.run(&["raw", &id]);
     assert_eq!(raw.stdout, SECRET, "byte for byte with the key");
     let attachment = cb.json(&["show", &id, "--json"])["attachments"].clone();

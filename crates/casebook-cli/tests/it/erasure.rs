@@ -97,6 +97,12 @@ fn an_erased_person_leaves_no_trace_and_does_not_come_back() {
         );
     }
 
+    let theirs = "SELECT COUNT(*) FROM messages WHERE correspondent = 'ann@customer.example'";
+    assert_eq!(
+        casebook_testkit::query_text(&cb.database_url(), theirs),
+        "3",
+        "the database holds them before (so the checks below can fail)"
+    );
     let dry = cb.ok(&["privacy", "erase", "ann@customer.example", "--dry-run"]);
     assert_eq!(
         dry.trim(),
@@ -128,6 +134,24 @@ fn an_erased_person_leaves_no_trace_and_does_not_come_back() {
             String::from_utf8_lossy(needle)
         );
     }
+    // The database itself, on either backend: no row names them or holds
+    // their words (PostgreSQL's files are not ours to read).
+    let url = cb.database_url();
+    for (what, sql) in [
+        ("messages", "SELECT COUNT(*) FROM messages WHERE body LIKE '%ebraphonic%' OR body LIKE '%armaladeous%' OR from_address = 'ann@customer.example' OR correspondent = 'ann@customer.example' OR recipients LIKE '%ann@customer.example%'"),
+        ("addresses", "SELECT COUNT(*) FROM message_addresses WHERE address = 'ann@customer.example'"),
+        ("audit", "SELECT COUNT(*) FROM audit_log WHERE subject LIKE '%ann@customer.example%' OR detail LIKE '%ann@customer.example%'"),
+        ("audit people", "SELECT COUNT(*) FROM audit_people WHERE address = 'ann@customer.example'"),
+        ("preferences", "SELECT COUNT(*) FROM privacy_preferences WHERE address = 'ann@customer.example'"),
+        ("chain salts", "SELECT COUNT(*) FROM integrity_salts s JOIN integrity_chain c ON c.seq = s.seq WHERE c.kind = 'stored' AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = c.message)"),
+    ] {
+        assert_eq!(casebook_testkit::query_text(&url, sql), "0", "{what} still hold them");
+    }
+    assert_eq!(
+        casebook_testkit::query_text(&url, "SELECT COUNT(*) FROM raw_messages"),
+        "3",
+        "only the others' raw mail is left"
+    );
     // The index was rewritten: no deleted document keeps their words.
     let index = &cb.json(&["stats", "--json"])["index"];
     assert_eq!(index["documents"], 3, "{index}");
