@@ -6,7 +6,7 @@
 use crate::classify::{correspondent, direction};
 use crate::{Archive, ArchiveError, Config};
 use casebook_mail::{check_is_mail, parse_within, Direction, MessageId, Sha256};
-use casebook_mailbox::{discover, FoundMessage};
+use casebook_mailbox::{discover, FoundMessage, SourceKind};
 use casebook_store::{compress_raw, NewMessage, RawKey, Stored};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -18,6 +18,10 @@ const BATCH_BYTES: usize = 64 * 1024 * 1024;
 /// What an import did, for the person who ran it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportReport {
+    /// Files seen under the paths (a Maildir message, an `.eml`, an mbox,
+    /// an unfinished `tmp/` delivery; the mail stores' own bookkeeping
+    /// files aside). Each was read, or is among `failed`.
+    pub files: u64,
     /// Messages read from the sources.
     pub read: u64,
     /// Messages the archive did not have.
@@ -71,9 +75,11 @@ impl Archive {
         let (tx, mut rx) = mpsc::channel::<Vec<Item>>(4);
         let settings = Arc::new(self.ingest_settings());
         let paths = paths.to_vec();
+        let files = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let seen = Arc::clone(&files);
         let reader = std::thread::Builder::new()
             .name("casebook-read".into())
-            .spawn(move || read_and_parse(&paths, &settings, &tx))
+            .spawn(move || read_and_parse(&paths, &settings, &tx, &seen))
             .map_err(|e| ArchiveError::Pipeline(format!("cannot start the reader thread: {e}")))?;
 
         let erased = self.erased_filter().await?;
@@ -121,6 +127,7 @@ impl Archive {
         reader
             .join()
             .map_err(|_| ArchiveError::Pipeline("the reader thread panicked".into()))?;
+        report.files = files.load(std::sync::atomic::Ordering::Relaxed);
         progress.indexing();
         self.settle().await?;
         Ok(report)
@@ -129,7 +136,13 @@ impl Archive {
 
 /// Runs on the reader thread: discovers sources, reads messages in batches
 /// and parses each batch on two threads.
-fn read_and_parse(paths: &[PathBuf], settings: &IngestSettings, tx: &mpsc::Sender<Vec<Item>>) {
+fn read_and_parse(
+    paths: &[PathBuf],
+    settings: &IngestSettings,
+    tx: &mpsc::Sender<Vec<Item>>,
+    files: &std::sync::atomic::AtomicU64,
+) {
+    let seen = |n: u64| files.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
     let mut pending: Vec<Result<FoundMessage, ImportFailure>> = Vec::with_capacity(BATCH);
     let mut pending_bytes = 0usize;
     let flush = |pending: &mut Vec<Result<FoundMessage, ImportFailure>>| -> bool {
@@ -149,12 +162,20 @@ fn read_and_parse(paths: &[PathBuf], settings: &IngestSettings, tx: &mpsc::Sende
         };
         for source in sources {
             let mut open = true;
+            // A Maildir's messages are a file each; an mbox or .eml is one.
+            let file_per_item = matches!(source.kind, SourceKind::Maildir | SourceKind::MaildirTmp);
+            if !file_per_item {
+                seen(1);
+            }
             source.read(&mut |item| {
                 if !open {
                     return;
                 }
+                if file_per_item {
+                    seen(1);
+                }
                 pending.push(item.map_err(|e| ImportFailure {
-                    source: source.path.display().to_string(),
+                    source: e.path().display().to_string(),
                     reason: e.to_string(),
                 }));
                 if let Some(Ok(m)) = pending.last() {

@@ -89,7 +89,7 @@ pub fn import_report(out: &mut impl Write, r: &ImportReport, json: bool) -> io::
             })
             .collect();
         let v = serde_json::json!({
-            "read": r.read, "stored": r.stored, "copies": r.copies,
+            "files": r.files, "read": r.read, "stored": r.stored, "copies": r.copies,
             "duplicates": r.duplicates, "erased": r.erased, "failed": failed,
             "healed": r.healed.iter().map(|m| m.0).collect::<Vec<_>>(),
         });
@@ -101,7 +101,8 @@ pub fn import_report(out: &mut impl Write, r: &ImportReport, json: bool) -> io::
     }
     writeln!(
         out,
-        "read {}, stored {} new, {} copies of known messages, {} duplicates skipped, {} could not be stored",
+        "{} files, {} messages read, stored {} new, {} copies of known messages, {} duplicates skipped, {} could not be stored",
+        r.files,
         r.read,
         r.stored,
         r.copies,

@@ -353,7 +353,7 @@ mod tests {
                         .to_owned();
                     read.push((m.location.folder, name));
                 }
-                Err(e) => refused.push(e.to_string()),
+                Err(e) => refused.push(format!("{}: {e}", e.path().display())),
             });
         }
         read.sort();
@@ -400,7 +400,10 @@ mod tests {
             ]
         );
         assert_eq!(refused.len(), 1, "{refused:?}");
-        assert!(refused[0].contains("tmp/9.h") && refused[0].contains("never finished"));
+        assert!(
+            refused[0].contains("tmp/9.h: a Maildir tmp/ file"),
+            "{refused:?}"
+        );
     }
 
     #[test]

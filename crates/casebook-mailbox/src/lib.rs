@@ -46,8 +46,18 @@ pub enum SourceError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{} is in a Maildir's tmp/: a delivery that never finished, so it is not taken in; if it is whole mail, move it to new/ and import again", path.display())]
+    /// The message names no path: [`SourceError::path`] gives it.
+    #[error("a Maildir tmp/ file: a delivery that never finished, so it is not taken in; if it is whole mail, move it to new/ and import again")]
     Unfinished { path: PathBuf },
     #[error("{} does not exist; give a Maildir folder, an mbox file, an .eml file or a folder of them", path.display())]
     Missing { path: PathBuf },
+}
+
+impl SourceError {
+    /// The file or folder the error is about.
+    pub fn path(&self) -> &std::path::Path {
+        match self {
+            Self::Read { path, .. } | Self::Unfinished { path } | Self::Missing { path } => path,
+        }
+    }
 }

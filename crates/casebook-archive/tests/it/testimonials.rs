@@ -390,8 +390,26 @@ async fn verbatim_means_the_customers_own_words_and_consent_the_same_person() {
     // His own words, his own consent (another message of his): approved.
     let mut good = approval(outlook, "Your support is greatly appreciated.");
     good.consent = Consent::Message(gmail);
-    archive
+    let id = archive
         .approve_testimonial(&good)
         .await
         .expect("his own words");
+    // His opt-out, recorded under the address his encoded From names,
+    // revokes it.
+    let update = casebook_archive::PrivacyUpdate {
+        marketing: Some(casebook_archive::MarketingChoice::OptOut),
+        partners: None,
+        source: "phone call".into(),
+        actor: ACTOR.into(),
+    };
+    let outcome = archive
+        .set_privacy("nils@deltacc.example", &update)
+        .await
+        .expect("opt-out");
+    assert_eq!(outcome.revoked, [id]);
+    assert!(archive
+        .published_testimonials()
+        .await
+        .expect("list")
+        .is_empty());
 }

@@ -201,7 +201,10 @@ fn import_accounts_for_every_file_of_a_maildir_tree() {
         Some(2),
         "the tmp/ file was not taken in: {text}"
     );
-    assert!(text.contains("stored 7 new"), "{text}");
+    assert!(
+        text.contains("8 files, 7 messages read, stored 7 new"),
+        "{text}"
+    );
     assert!(
         text.contains("tmp/2.h") && text.contains("never finished"),
         "{text}"

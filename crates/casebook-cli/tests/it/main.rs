@@ -168,10 +168,10 @@ fn import_reports_and_a_second_import_stores_nothing() {
     cb.write_mail("question.eml", QUESTION);
     cb.write_mail("answer.eml", ANSWER);
     let first = cb.ok(&["import", cb.mail_dir()]);
-    assert!(first.contains("read 2, stored 2 new, 0 copies of known messages, 0 duplicates skipped, 0 could not be stored"), "{first}");
+    assert!(first.contains("2 files, 2 messages read, stored 2 new, 0 copies of known messages, 0 duplicates skipped, 0 could not be stored"), "{first}");
     let second = cb.ok(&["import", cb.mail_dir()]);
     assert!(
-        second.contains("read 2, stored 0 new, 0 copies of known messages, 2 duplicates skipped"),
+        second.contains("2 files, 2 messages read, stored 0 new, 0 copies of known messages, 2 duplicates skipped"),
         "{second}"
     );
 }
