@@ -264,7 +264,8 @@ impl Archive {
         let candidates: Vec<MessageId> = hits.hits.iter().map(|h| h.id).collect();
         for (summary, body) in self.store.summaries_with_bodies(&candidates).await? {
             let text = format!("{}\n{}", summary.subject, body).to_lowercase();
-            if addresses.iter().any(|a| text.contains(a.as_str())) {
+            // The whole address, never a part of another (ann@ in joann@).
+            if addresses.iter().any(|a| crate::praise::stands_in(a, &text)) {
                 found.insert(summary.id);
             }
         }

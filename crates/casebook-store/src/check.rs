@@ -215,7 +215,7 @@ impl Store {
                 .execute(&self.pool)
                 .await
                 .during("healing raw bytes")?;
-            if self.raw(*id).await?.is_some() {
+            if let Some((_, true)) = self.raw_unverified(*id).await? {
                 healed.push(*id);
             }
         }

@@ -214,8 +214,10 @@ impl Store {
     /// Gives raw bytes whose message row is gone (`id`) their row back,
     /// rebuilt from them as `m` (parsed afresh by the caller): the row,
     /// its link keys and addresses, stamped with a new change number so
-    /// every index takes it in. Deletes the bytes only where the same
-    /// bytes are stored, whole, under another message.
+    /// every index takes it in. Where another message has the same
+    /// SHA-256, the orphan is that message's bytes: if that message's own
+    /// bytes no longer read back whole, the orphan's replace them; only
+    /// then, or when they are whole, is the orphaned copy deleted.
     pub async fn readopt(&self, id: MessageId, m: &NewMessage) -> Result<Readoption, StoreError> {
         let backend = self.backend();
         let (mut tx, seq) = self.begin_write().await?;
@@ -228,6 +230,18 @@ impl Store {
         .await
         .during(d)?;
         if let Some(other) = other {
+            let whole = matches!(
+                self.raw_unverified(MessageId(other)).await,
+                Ok(Some((_, true)))
+            );
+            if !whole {
+                sqlx::query("UPDATE raw_messages SET compressed = $1 WHERE message = $2")
+                    .bind(m.raw.bytes())
+                    .bind(other)
+                    .execute(&mut *tx)
+                    .await
+                    .during(d)?;
+            }
             sqlx::query("DELETE FROM raw_messages WHERE message = $1")
                 .bind(id.0)
                 .execute(&mut *tx)
@@ -245,9 +259,7 @@ impl Store {
             .execute(&mut *tx)
             .await
             .during(d)?;
-        let fresh = [(m, id.0)];
-        insert_links(&mut tx, backend, &fresh).await?;
-        insert_addresses(&mut tx, backend, &fresh).await?;
+        insert_keys_of(&mut tx, backend, m, id).await?;
         tx.commit().await.during(d)?;
         Ok(Readoption::Restored)
     }
@@ -279,9 +291,7 @@ impl Store {
         .execute(&mut *tx)
         .await
         .during(d)?;
-        let fresh = [(m, id.0)];
-        insert_links(&mut tx, backend, &fresh).await?;
-        insert_addresses(&mut tx, backend, &fresh).await?;
+        insert_keys_of(&mut tx, backend, m, id).await?;
         tx.commit().await.during(d)?;
         Ok(())
     }
@@ -326,6 +336,19 @@ async fn insert_links(
         .flat_map(|(m, id)| m.links.iter().map(move |key| (*key, *id)))
         .collect();
     crate::threads::insert_link_rows(tx, backend, &rows).await
+}
+
+/// One message's link keys and addresses (a message rebuilt or read
+/// again).
+async fn insert_keys_of(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    m: &NewMessage,
+    id: MessageId,
+) -> Result<(), StoreError> {
+    let one = [(m, id.0)];
+    insert_links(tx, backend, &one).await?;
+    insert_addresses(tx, backend, &one).await
 }
 
 /// Every address each new message's header names, and its correspondent.

@@ -86,27 +86,12 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 /// with references unchecked (SQLite's own default; PostgreSQL's replica
 /// role): for tests of what `casebook check` finds.
 pub fn behind_the_back(url: &str, sql: &str) {
-    let out = match url.strip_prefix("sqlite://") {
-        Some(path) => Command::new("python3")
-            .args([
-                "-c",
-                "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nc.executescript(sys.argv[2])\nc.commit()",
-                path,
-                sql,
-            ])
-            .output()
-            .expect("python3 runs (scripts/test installs it)"),
-        None => Command::new("psql")
-            .arg(url)
-            .args(["-v", "ON_ERROR_STOP=1", "-q", "-c"])
-            .arg(format!("SET session_replication_role = replica; {sql}"))
-            .output()
-            .expect("psql runs"),
-    };
-    assert!(
-        out.status.success(),
-        "{sql}: {}",
-        String::from_utf8_lossy(&out.stderr)
+    outside_tool(
+        url,
+        "c = sqlite3.connect(sys.argv[1])\nc.executescript(sys.argv[2])\nc.commit()",
+        &[],
+        &format!("SET session_replication_role = replica; {sql}"),
+        sql,
     );
 }
 
@@ -114,25 +99,47 @@ pub fn behind_the_back(url: &str, sql: &str) {
 /// `url` (`sqlite://PATH` or PostgreSQL), as text: for tests that look in
 /// the database itself for what must not be there.
 pub fn query_text(url: &str, sql: &str) -> String {
+    outside_tool(
+        url,
+        "row = sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()\nprint('' if row is None else row[0])",
+        &["-t", "-A"],
+        sql,
+        sql,
+    )
+}
+
+/// Runs SQL on `url` with tools that are not casebook: Python's sqlite3
+/// (`script`, given the path and `sqlite_sql`) or psql (`psql_args`,
+/// `postgres_sql`). Returns standard output, trimmed; fails the test on an
+/// error.
+fn outside_tool(
+    url: &str,
+    script: &str,
+    psql_args: &[&str],
+    postgres_sql: &str,
+    sqlite_sql: &str,
+) -> String {
     let out = match url.strip_prefix("sqlite://") {
         Some(path) => Command::new("python3")
             .args([
                 "-c",
-                "import sqlite3, sys\nrow = sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()\nprint('' if row is None else row[0])",
+                &format!("import sqlite3, sys\n{script}"),
                 path,
-                sql,
+                sqlite_sql,
             ])
             .output()
             .expect("python3 runs (scripts/test installs it)"),
         None => Command::new("psql")
             .arg(url)
-            .args(["-v", "ON_ERROR_STOP=1", "-q", "-t", "-A", "-c", sql])
+            .args(["-v", "ON_ERROR_STOP=1", "-q"])
+            .args(psql_args)
+            .args(["-c", postgres_sql])
             .output()
             .expect("psql runs"),
     };
     assert!(
         out.status.success(),
-        "{sql}: {}",
+        "{sqlite_sql}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
