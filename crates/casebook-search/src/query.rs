@@ -75,10 +75,45 @@ impl fmt::Display for QueryError {
 
 impl std::error::Error for QueryError {}
 
-/// Parses `input`; an empty or blank query is [`Expr::All`].
+/// Characters a query may have. Queries come from anyone with a login;
+/// bounding them bounds the work and the stack every later step (the
+/// index query, resolving, dropping) spends on one.
+pub const MAX_QUERY_CHARS: usize = 2_000;
+/// Terms (words, phrases, filters) a query may have.
+pub const MAX_QUERY_TERMS: usize = 100;
+/// How deep parentheses and negations may nest.
+pub const MAX_QUERY_DEPTH: usize = 32;
+
+/// Parses `input`; an empty or blank query is [`Expr::All`]. A query over
+/// [`MAX_QUERY_CHARS`], [`MAX_QUERY_TERMS`] or [`MAX_QUERY_DEPTH`] is an
+/// error naming the limit.
 pub fn parse_query(input: &str) -> Result<Expr, QueryError> {
+    if let Some((at, _)) = input.char_indices().nth(MAX_QUERY_CHARS) {
+        return Err(QueryError {
+            position: input[..at].chars().count(),
+            message: format!(
+                "the query is longer than {MAX_QUERY_CHARS} characters; search for fewer words"
+            ),
+        });
+    }
     let tokens = lex(input)?;
-    let mut parser = Parser { tokens, pos: 0 };
+    if let Some(extra) = tokens
+        .iter()
+        .filter(|t| matches!(t.tok, Tok::Term { .. }))
+        .nth(MAX_QUERY_TERMS)
+    {
+        return Err(QueryError {
+            position: extra.at,
+            message: format!(
+                "the query has more than {MAX_QUERY_TERMS} terms; search for fewer words"
+            ),
+        });
+    }
+    let mut parser = Parser {
+        tokens,
+        pos: 0,
+        depth: 0,
+    };
     let expr = parser.conjunction()?;
     if let Some(tok) = parser.tokens.get(parser.pos) {
         return Err(QueryError {
@@ -213,6 +248,8 @@ fn lex_term(chars: &[char], mut i: usize) -> Result<(Tok, usize), QueryError> {
 struct Parser {
     tokens: Vec<Token>,
     pos: usize,
+    /// Parentheses and negations open around the current token.
+    depth: usize,
 }
 
 impl Parser {
@@ -265,6 +302,23 @@ impl Parser {
             });
         };
         self.pos += 1;
+        if matches!(token.tok, Tok::Minus | Tok::Not | Tok::Open) {
+            self.depth += 1;
+            if self.depth > MAX_QUERY_DEPTH {
+                return Err(QueryError {
+                    position: token.at,
+                    message: format!(
+                        "parentheses and negations nest more than {MAX_QUERY_DEPTH} deep here; simplify the query"
+                    ),
+                });
+            }
+        }
+        let parsed = self.unary_after(token);
+        self.depth = self.depth.saturating_sub(1);
+        parsed
+    }
+
+    fn unary_after(&mut self, token: Token) -> Result<Expr, QueryError> {
         match token.tok {
             Tok::Minus | Tok::Not => Ok(Expr::Not(Box::new(self.unary()?))),
             Tok::Open => {
@@ -442,6 +496,38 @@ mod tests {
         );
         let e = parse_query("customer:").expect_err("no list");
         assert!(e.message.contains("after `customer:`"), "{e}");
+    }
+
+    /// Issue 20: one query crashed the process (stack overflow).
+    #[test]
+    fn hostile_queries_are_errors_naming_the_limit() {
+        let deep_negation = format!("{}a", "-".repeat(5_000));
+        let deep_parens = format!("{}a{}", "(".repeat(4_000), ")".repeat(4_000));
+        let unclosed = "(".repeat(8_000);
+        for q in [
+            &deep_negation[..1_500],
+            &deep_parens[..1_900],
+            &unclosed[..1_000],
+        ] {
+            let e = parse_query(q).expect_err("refused");
+            assert!(e.message.contains("nest more than 32 deep"), "{e}");
+        }
+        for q in [&deep_negation, &deep_parens, &unclosed] {
+            let e = parse_query(q).expect_err("refused");
+            assert!(e.message.contains("longer than 2000 characters"), "{e}");
+            assert_eq!(e.position, 2_000);
+        }
+        let many = "a ".repeat(101);
+        let e = parse_query(&many).expect_err("refused");
+        assert!(e.message.contains("more than 100 terms"), "{e}");
+        assert_eq!(e.position, 200);
+        // Within the limits, all is as before.
+        let nested = format!("{}voicemail{}", "(".repeat(31), ")".repeat(31));
+        assert_eq!(
+            parse_query(&nested),
+            Ok(text(TextField::Anywhere, "voicemail"))
+        );
+        assert!(parse_query(&"a ".repeat(100)).is_ok());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The `casebook` binary driven as a person or a script would: real files,
 //! a fresh data folder per test, output and exit status checked.
 
+mod abuse;
 mod bounds;
 mod crash;
 mod customers;
