@@ -78,6 +78,9 @@ use casebook_search::SearchIndex;
 use casebook_store::Store;
 use std::path::Path;
 
+/// Password checks run at once, at most: one per core of a small server.
+const PASSWORD_CHECKS_AT_ONCE: usize = 2;
+
 /// An archive: the store (the truth: `casebook.db` in the data folder, or
 /// the database `database_url` names) and this process's search index in
 /// the data folder's `index/` (derived, rebuildable, caught up from the
@@ -95,6 +98,8 @@ pub struct Archive {
     refreshed_seq: std::sync::atomic::AtomicU64,
     /// The key new raw bytes are sealed with (`encryption_key_file`).
     raw_key: Option<casebook_store::RawKey>,
+    /// Turns for password checks (argon2 holds ~19 MiB each).
+    password_checks: tokio::sync::Semaphore,
 }
 
 impl Archive {
@@ -117,6 +122,7 @@ impl Archive {
             raw_key,
             settling: tokio::sync::Mutex::new(()),
             refreshed_seq: std::sync::atomic::AtomicU64::new(0),
+            password_checks: tokio::sync::Semaphore::new(PASSWORD_CHECKS_AT_ONCE),
         };
         archive.settle_unless_full().await?;
         Ok(archive)

@@ -110,6 +110,17 @@ async fn hash_password(password: &str) -> Result<String, ArchiveError> {
     .map_err(ArchiveError::PasswordHash)
 }
 
+/// A hash of no one's password, checked for names that have no user.
+async fn dummy_hash() -> &'static str {
+    static HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    HASH.get_or_init(|| async {
+        let mut secret = [0u8; 16];
+        let _ = getrandom::getrandom(&mut secret);
+        hash_password(&hex(&secret)).await.unwrap_or_default()
+    })
+    .await
+}
+
 async fn password_matches(password: &str, hash: &str) -> bool {
     let (password, hash) = (password.to_owned(), hash.to_owned());
     tokio::task::spawn_blocking(move || {
@@ -207,21 +218,44 @@ impl Archive {
     /// and counted; after too many for one name it is locked for a while,
     /// even for the right password.
     pub async fn log_in(&self, name: &str, password: &str) -> Result<Login, ArchiveError> {
+        // A name no user can have (over 64 characters, odd characters) is
+        // refused before anything is recorded or logged: an outsider must
+        // not fill the disk through the login form.
+        if check_name(name).is_err() {
+            return Ok(Login::Refused);
+        }
         let now = now();
         let since = now - FAILURE_WINDOW_SECS;
-        if self.store.login_failures(name, since).await? >= FAILURES_ALLOWED {
+        // The attempt counts as a failure before the password is checked,
+        // in one write turn with the count: parallel guesses cannot all
+        // pass it.
+        if !self
+            .store
+            .begin_login_attempt(name, now, since, FAILURES_ALLOWED)
+            .await?
+        {
             tracing::warn!(user = name, "login refused: too many failed attempts");
             return Ok(Login::Throttled {
                 retry_after_secs: FAILURE_WINDOW_SECS,
             });
         }
         let user = self.store.user_by_name(name).await?;
-        let matches = match &user {
-            Some(u) => password_matches(password, &u.password_hash).await,
-            None => false,
+        // Password checks take ~19 MiB each: a few at a time, whatever the
+        // concurrency. An unknown name costs the same check as a known
+        // one, so response times do not tell names apart.
+        let matches = {
+            let _turn = self.password_checks.acquire().await;
+            match &user {
+                Some(u) => password_matches(password, &u.password_hash).await,
+                None => {
+                    password_matches(password, dummy_hash().await).await;
+                    false
+                }
+            }
         };
         match user {
             Some(u) if matches && !u.disabled => {
+                self.store.clear_login_failures(name).await?;
                 let token = random_secret("cbs_")?;
                 let csrf = random_secret("")?;
                 self.store
@@ -237,8 +271,7 @@ impl Archive {
                 })
             }
             _ => {
-                let failures = self.store.record_login_failure(name, now, since).await?;
-                tracing::warn!(user = name, failures, "failed login");
+                tracing::warn!(user = name, "failed login");
                 Ok(Login::Refused)
             }
         }

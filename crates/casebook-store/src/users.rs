@@ -221,28 +221,56 @@ impl Store {
         Ok(())
     }
 
-    /// Records a failed login and returns how many failed for this name
-    /// since `since` (this one included). Failures older than a day go.
-    pub async fn record_login_failure(
+    /// Starts a login attempt for `name`: in one write turn, counts its
+    /// failures since `since` and, if fewer than `allowed`, records this
+    /// attempt as one (cleared by [`Store::clear_login_failures`] if the
+    /// password matches). Parallel attempts therefore cannot all pass the
+    /// count: at most `allowed` passwords are ever checked per window.
+    /// Returns whether this attempt may check its password.
+    pub async fn begin_login_attempt(
         &self,
         name: &str,
         now: i64,
         since: i64,
-    ) -> Result<u64, StoreError> {
-        self.note_write();
-        let d = "recording a failed login";
+        allowed: u64,
+    ) -> Result<bool, StoreError> {
+        let d = "recording a login attempt";
+        let mut tx = self.begin_write_unnumbered().await?;
         sqlx::query("DELETE FROM login_failures WHERE at < $1")
             .bind(now - 86_400)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .during(d)?;
+        let failures: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE name = $1 AND at >= $2")
+                .bind(name)
+                .bind(since)
+                .fetch_one(&mut *tx)
+                .await
+                .during(d)?;
+        if failures as u64 >= allowed {
+            tx.rollback().await.during(d)?;
+            return Ok(false);
+        }
         sqlx::query("INSERT INTO login_failures (name, at) VALUES ($1, $2)")
             .bind(name)
             .bind(now)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .during(d)?;
-        self.login_failures(name, since).await
+        tx.commit().await.during(d)?;
+        Ok(true)
+    }
+
+    /// Forgets `name`'s failed logins (its password just matched).
+    pub async fn clear_login_failures(&self, name: &str) -> Result<(), StoreError> {
+        self.note_write();
+        sqlx::query("DELETE FROM login_failures WHERE name = $1")
+            .bind(name)
+            .execute(&self.pool)
+            .await
+            .during("clearing failed logins")?;
+        Ok(())
     }
 
     /// How many logins failed for this name since `since`.

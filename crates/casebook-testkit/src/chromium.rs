@@ -244,7 +244,22 @@ impl Chromium {
     pub fn downloaded(&self, name: &str, deadline: Duration) -> PathBuf {
         let path = self.downloads.join(name);
         let start = Instant::now();
-        while !path.exists() {
+        // Done when the file is there, no partial download is left beside
+        // it, and its size held still between two looks (Chromium may show
+        // the final name before the last bytes are written).
+        let partial = |dir: &std::path::Path| {
+            std::fs::read_dir(dir).is_ok_and(|d| {
+                d.filter_map(Result::ok)
+                    .any(|e| e.file_name().to_string_lossy().ends_with(".crdownload"))
+            })
+        };
+        let mut last_size = None;
+        loop {
+            let size = std::fs::metadata(&path).ok().map(|m| m.len());
+            if size.is_some() && size == last_size && !partial(&self.downloads) {
+                break;
+            }
+            last_size = size;
             assert!(
                 start.elapsed() < deadline,
                 "{name} was not downloaded within {deadline:?}; the folder holds {:?}",

@@ -116,6 +116,8 @@ pub(crate) async fn search(
             StatusCode::BAD_REQUEST,
             &format!("cannot parse the query {source}"),
         ),
+        // A term naming a list there is not (`customer:nosuchlist`).
+        Err(ArchiveError::Customers(why)) => error(StatusCode::BAD_REQUEST, &why),
         Err(e) => internal(&e),
     }
 }

@@ -41,10 +41,18 @@ pub(crate) struct Next {
     next: Option<String>,
 }
 
-/// Where to go after logging in: only a path on this site.
+/// Where to go after logging in: only a path on this site — one leading
+/// `/`, no backslash, and no control or space character (browsers drop a
+/// tab in `/\t/evil.example` and go to `//evil.example`).
 fn safe_next(next: Option<&str>) -> &str {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or("/")
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && !n
+                .chars()
+                .any(|c| c == '\\' || c.is_control() || c.is_whitespace())
+    })
+    .unwrap_or("/")
 }
 
 fn login_page(next: &str, problem: Option<&str>) -> maud::Markup {
@@ -274,6 +282,9 @@ pub(crate) async fn search(
             StatusCode::BAD_REQUEST,
             html! { p.error { "Cannot read the query " (source) } },
         ),
+        Some(Err(ArchiveError::Customers(why))) => {
+            (StatusCode::BAD_REQUEST, html! { p.error { (why) } })
+        }
         Some(Err(e)) => return view::internal_error(&e),
         Some(Ok(found)) => {
             let pages = found.total.div_ceil(PAGE_SIZE);

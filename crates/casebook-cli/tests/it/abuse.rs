@@ -2,6 +2,7 @@
 //! sends what an attacker (or a careless agent) would, to the real binary.
 
 use crate::web::{add_user, token, Server};
+use crate::Casebook;
 
 /// 5,000 negations, 4,000 nested parentheses, 8,000 unclosed ones: each
 /// overflowed the stack and killed the process. Now each is a clear error
@@ -45,4 +46,118 @@ fn a_deeply_nested_query_is_refused_not_a_crash() {
     }
     let fine = server.api("/api/v1/search?q=voicemail", &bearer);
     assert_eq!(fine.status, 200, "the server is still up");
+}
+
+/// 150 wrong passwords at once used to get 89 real password checks (the
+/// count was read before it was written) and took the server from 16 MB
+/// to 915 MB. Now at most five are checked, the rest are throttled, and
+/// memory stays flat.
+#[test]
+fn parallel_wrong_passwords_cannot_race_the_limit() {
+    let cb = Casebook::new();
+    add_user(&cb, "amy", "agent");
+    let server = Server::start(&cb);
+    let before = server.rss_kib();
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let guesses: Vec<_> = (0..60)
+            .map(|n| {
+                let server = &server;
+                s.spawn(move || {
+                    server
+                        .post(
+                            "/login",
+                            None,
+                            &[("name", "amy"), ("password", &format!("guess-{n}-wrong"))],
+                        )
+                        .status
+                })
+            })
+            .collect();
+        guesses
+            .into_iter()
+            .map(|g| g.join().expect("a reply"))
+            .collect()
+    });
+    let checked = statuses.iter().filter(|&&s| s == 401).count();
+    let throttled = statuses.iter().filter(|&&s| s == 429).count();
+    assert!(checked <= 5, "{checked} passwords checked: {statuses:?}");
+    assert_eq!(checked + throttled, 60, "{statuses:?}");
+    let after = server.rss_kib();
+    assert!(
+        after < before + 100 * 1024,
+        "memory grew from {before} KiB to {after} KiB"
+    );
+}
+
+/// An outsider must not fill the disk through the login form, nor send a
+/// browser elsewhere after logging in; `bearer` is a Bearer.
+#[test]
+fn the_login_form_keeps_outsiders_out_of_the_disk_and_the_redirect() {
+    let cb = Casebook::new();
+    add_user(&cb, "amy", "agent");
+    let server = Server::start(&cb);
+    let long = "x".repeat(100_000);
+    for _ in 0..5 {
+        let r = server.post("/login", None, &[("name", &long), ("password", "nope")]);
+        assert_eq!(r.status, 401);
+    }
+    let recorded =
+        casebook_testkit::query_text(&cb.database_url(), "SELECT COUNT(*) FROM login_failures");
+    assert_eq!(recorded, "0", "a name no user can have is not recorded");
+
+    for next in [
+        "/\t/evil.example",
+        "/\\evil.example",
+        "//evil.example",
+        "/\r\nSet-Cookie: x=1",
+    ] {
+        let r = server.post(
+            "/login",
+            None,
+            &[
+                ("name", "amy"),
+                ("password", crate::web::PASSWORD),
+                ("next", next),
+            ],
+        );
+        assert_eq!(r.status, 303, "{next:?}: {}", r.body);
+        assert_eq!(r.headers["location"], "/", "{next:?}");
+    }
+    let ok = server.post(
+        "/login",
+        None,
+        &[
+            ("name", "amy"),
+            ("password", crate::web::PASSWORD),
+            ("next", "/search?q=voicemail"),
+        ],
+    );
+    assert_eq!(ok.headers["location"], "/search?q=voicemail");
+
+    let bearer = token(&cb, "amy");
+    let r = server.get_with(
+        "/api/v1/me",
+        &[("Authorization", &format!("bearer {bearer}"))],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+/// A user's input is never a 500: a list there is not is a 400 saying so.
+#[test]
+fn a_query_naming_no_list_is_a_400() {
+    let cb = crate::with_conversation();
+    add_user(&cb, "amy", "agent");
+    let server = Server::start(&cb);
+    let api = server.api("/api/v1/search?q=customer:nosuchlist", &token(&cb, "amy"));
+    assert_eq!(api.status, 400, "{}", api.body);
+    assert!(
+        api.json()["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("no customer list \"nosuchlist\"")),
+        "{}",
+        api.body
+    );
+    let page = server.page("/search?q=customer:nosuchlist", &server.log_in("amy"));
+    assert_eq!(page.status, 400);
+    assert!(page.body.contains("no customer list"), "{}", page.body);
 }

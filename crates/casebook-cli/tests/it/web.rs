@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::process::Stdio;
 
-const PASSWORD: &str = "correct horse battery";
+pub(crate) const PASSWORD: &str = "correct horse battery";
 
 /// A running `casebook serve` over an archive, stopped when dropped.
 pub(crate) struct Server {
@@ -78,13 +78,24 @@ impl Server {
         &self.url
     }
 
+    /// The server process's resident memory now, in KiB (`VmRSS`).
+    pub(crate) fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.0.id()))
+            .expect("the server is alive");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS")
+    }
+
     /// Ends the server with SIGKILL, as a power cut or the OOM killer would.
     pub(crate) fn kill(mut self) {
         let _ = self.child.0.kill();
         let _ = self.child.0.wait();
     }
 
-    fn get(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+    pub(crate) fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
         let mut request = self.http.get(&format!("{}{path}", self.url));
         for (k, v) in headers {
             request = request.set(k, v);
@@ -148,11 +159,11 @@ impl Server {
     }
 
     pub(crate) fn page(&self, path: &str, cookie: &str) -> Reply {
-        self.get(path, &[("Cookie", cookie)])
+        self.get_with(path, &[("Cookie", cookie)])
     }
 
     pub(crate) fn api(&self, path: &str, token: &str) -> Reply {
-        self.get(path, &[("Authorization", &format!("Bearer {token}"))])
+        self.get_with(path, &[("Authorization", &format!("Bearer {token}"))])
     }
 }
 
@@ -262,7 +273,7 @@ fn every_role_gets_the_api_routes_it_may_and_no_others() {
     }
     for route in &routes {
         assert_eq!(
-            server.get(route, &[]).status,
+            server.get_with(route, &[]).status,
             401,
             "{route} without a token"
         );
@@ -290,7 +301,7 @@ fn every_role_gets_the_api_routes_it_may_and_no_others() {
 fn pages_need_a_login_and_the_right_role() {
     let cb = archive();
     let server = Server::start(&cb);
-    let anonymous = server.get("/search?q=greeting", &[]);
+    let anonymous = server.get_with("/search?q=greeting", &[]);
     assert_eq!(anonymous.status, 303);
     assert_eq!(
         anonymous.headers["location"],
@@ -394,11 +405,11 @@ fn every_response_carries_the_security_headers_and_hostile_mail_is_escaped() {
     let server = Server::start(&cb);
     let agent = server.log_in("ann");
     let pages = [
-        server.get("/login", &[]),
+        server.get_with("/login", &[]),
         server.page("/search?q=invoice", &agent),
         server.page(&format!("/messages/{evil}"), &agent),
         server.api("/api/v1/me", &token(&cb, "ann")),
-        server.get("/no/such/page", &[]),
+        server.get_with("/no/such/page", &[]),
     ];
     for r in &pages {
         let csp = &r.headers["content-security-policy"];
