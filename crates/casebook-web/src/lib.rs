@@ -21,6 +21,7 @@
 mod api;
 mod auth;
 mod customers;
+mod message_html;
 mod pages;
 mod privacy;
 mod review;
@@ -54,6 +55,8 @@ pub struct WebOptions {
 pub(crate) struct App {
     pub archive: Arc<Archive>,
     pub options: Arc<WebOptions>,
+    /// HTML-only mail, cleaned off the request threads and kept.
+    pub html: Arc<message_html::HtmlCleaner>,
 }
 
 /// Every route of the app.
@@ -61,6 +64,7 @@ pub fn router(archive: Arc<Archive>, options: WebOptions) -> Router {
     let app = App {
         archive,
         options: Arc::new(options),
+        html: Arc::default(),
     };
     Router::new()
         .route("/", get(pages::home))

@@ -467,11 +467,17 @@ pub(crate) async fn message_html(
         }
         Err(e) => return view::internal_error(&e),
     };
-    let clean = ammonia::Builder::default()
-        .link_rel(Some("noopener noreferrer nofollow"))
-        .url_schemes(["http", "https", "mailto", "data"].into_iter().collect())
-        .clean(&html)
-        .to_string();
+    let clean = match app.html.clean(MessageId(id), html).await {
+        crate::message_html::Cleaned::Html(clean) => clean.to_string(),
+        crate::message_html::Cleaned::Refused(why) => html! {
+            p.warning {
+                "This message's HTML is not shown: " (why) ". Its text is on the message page; "
+                a href=(format!("/messages/{id}/raw")) target="_top" { "the original message" }
+                " can be downloaded."
+            }
+        }
+        .into_string(),
+    };
     let csp = security::csp_for_message_html(images.images.as_deref() == Some("1"));
     let mut response = (
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
