@@ -105,7 +105,6 @@ fn match_row(m: &CustomerMatch) -> maud::Markup {
 /// The fields of the import form.
 #[derive(Default)]
 struct Upload {
-    csrf: String,
     file_name: String,
     bytes: Vec<u8>,
     list: String,
@@ -114,18 +113,41 @@ struct Upload {
     merge: bool,
 }
 
-async fn read_upload(mut multipart: Multipart) -> Result<Upload, String> {
+/// Reads the import form, checking who sends it before any of the file
+/// is read: the form's CSRF token must be its first field (the page puts
+/// it there), and it and the sender's role are checked as soon as it is
+/// read. A refusal is the response to send.
+async fn read_upload(browser: &Browser, mut multipart: Multipart) -> Result<Upload, Response> {
+    let unreadable = |why: String| {
+        refused(
+            browser,
+            &ArchiveError::Customers(format!("the upload could not be read: {why}")),
+        )
+    };
+    let first = multipart
+        .next_field()
+        .await
+        .map_err(|e| unreadable(e.body_text()))?;
+    let csrf = match first {
+        Some(field) if field.name() == Some("csrf") => {
+            field.text().await.map_err(|e| unreadable(e.body_text()))?
+        }
+        _ => String::new(),
+    };
+    if let Some(r) = refuse_form(browser, &csrf) {
+        return Err(r);
+    }
     let mut upload = Upload::default();
-    while let Some(field) = multipart.next_field().await.map_err(|e| e.body_text())? {
+    let next = |e: axum::extract::multipart::MultipartError| unreadable(e.body_text());
+    while let Some(field) = multipart.next_field().await.map_err(next)? {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" {
             upload.file_name = field.file_name().unwrap_or("upload.csv").to_owned();
-            upload.bytes = field.bytes().await.map_err(|e| e.body_text())?.to_vec();
+            upload.bytes = field.bytes().await.map_err(next)?.to_vec();
             continue;
         }
-        let text = field.text().await.map_err(|e| e.body_text())?;
+        let text = field.text().await.map_err(next)?;
         match name.as_str() {
-            "csrf" => upload.csrf = text,
             "list" => upload.list = text,
             "partner" => upload.partner = text,
             "email_column" => upload.email_column = text,
@@ -141,18 +163,10 @@ pub(crate) async fn import(
     browser: Browser,
     multipart: Multipart,
 ) -> Response {
-    let upload = match read_upload(multipart).await {
+    let upload = match read_upload(&browser, multipart).await {
         Ok(u) => u,
-        Err(why) => {
-            return refused(
-                &browser,
-                &ArchiveError::Customers(format!("the upload could not be read: {why}")),
-            )
-        }
+        Err(response) => return response,
     };
-    if let Some(r) = refuse_form(&browser, &upload.csrf) {
-        return r;
-    }
     let mut columns = Vec::new();
     if !upload.email_column.trim().is_empty() {
         match ColumnChoice::parse(&format!("email={}", upload.email_column.trim())) {
