@@ -2,7 +2,8 @@
 
 use crate::auth::{self, ApiUser, READS_MAIL, SEES_TESTIMONIALS};
 use crate::App;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -15,6 +16,36 @@ use time::format_description::well_known::Rfc3339;
 
 fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "error": message }))).into_response()
+}
+
+/// `Query`, answering a malformed query string (`limit=-1`) with a JSON
+/// 400 like every other API error, not axum's plain text.
+pub(crate) struct ApiQuery<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| Self(v))
+            .map_err(|e| error(StatusCode::BAD_REQUEST, &e.body_text()))
+    }
+}
+
+/// `Path`, answering a malformed id (`/api/v1/messages/abc`) with a JSON
+/// 400.
+pub(crate) struct ApiPath<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(v)| Self(v))
+            .map_err(|e| error(StatusCode::BAD_REQUEST, &e.body_text()))
+    }
 }
 
 pub(crate) fn internal(e: &ArchiveError) -> Response {
@@ -66,7 +97,7 @@ pub(crate) struct SearchParams {
 pub(crate) async fn search(
     State(app): State<App>,
     ApiUser(user): ApiUser,
-    Query(params): Query<SearchParams>,
+    ApiQuery(params): ApiQuery<SearchParams>,
 ) -> Response {
     if let Some(r) = refuse_unless(&user, READS_MAIL) {
         return r;
@@ -125,7 +156,7 @@ pub(crate) async fn search(
 pub(crate) async fn message(
     State(app): State<App>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Response {
     if let Some(r) = refuse_unless(&user, READS_MAIL) {
         return r;
@@ -160,7 +191,7 @@ pub(crate) async fn message(
 pub(crate) async fn thread(
     State(app): State<App>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Response {
     if let Some(r) = refuse_unless(&user, READS_MAIL) {
         return r;

@@ -11,7 +11,7 @@ use casebook_archive::{Role, Session, User};
 
 pub(crate) const COOKIE: &str = "casebook_session";
 
-fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()

@@ -55,7 +55,26 @@ fn safe_next(next: Option<&str>) -> &str {
     .unwrap_or("/")
 }
 
-fn login_page(next: &str, problem: Option<&str>) -> maud::Markup {
+/// The login form's cookie: a random token the form also carries. A page
+/// on another site can neither read it nor (SameSite=Strict) send it, so
+/// it cannot log a browser in as someone else.
+const LOGIN_COOKIE: &str = "casebook_login";
+
+fn login_token() -> String {
+    let mut bytes = [0u8; 16];
+    // Without randomness the token is empty, and every login is refused.
+    if getrandom::getrandom(&mut bytes).is_err() {
+        return String::new();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn login_cookie(token: &str, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{LOGIN_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/login{secure}")
+}
+
+fn login_page(next: &str, problem: Option<&str>, token: &str) -> maud::Markup {
     page(
         "Log in",
         None,
@@ -66,17 +85,23 @@ fn login_page(next: &str, problem: Option<&str>) -> maud::Markup {
                 label { "Name " input name="name" autocomplete="username" required autofocus; }
                 label { "Password " input name="password" type="password" autocomplete="current-password" required; }
                 input type="hidden" name="next" value=(next);
+                input type="hidden" name="token" value=(token);
                 button type="submit" { "Log in" }
             }
         },
     )
 }
 
-pub(crate) async fn login_form(Query(q): Query<Next>) -> Response {
-    respond(
+pub(crate) async fn login_form(State(app): State<App>, Query(q): Query<Next>) -> Response {
+    let token = login_token();
+    let mut response = respond(
         StatusCode::OK,
-        login_page(safe_next(q.next.as_deref()), None),
-    )
+        login_page(safe_next(q.next.as_deref()), None, &token),
+    );
+    if let Ok(v) = login_cookie(&token, app.options.secure_cookies).parse() {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    response
 }
 
 #[derive(Deserialize)]
@@ -84,10 +109,21 @@ pub(crate) struct LoginForm {
     name: String,
     password: String,
     next: Option<String>,
+    #[serde(default)]
+    token: String,
 }
 
-pub(crate) async fn login(State(app): State<App>, Form(form): Form<LoginForm>) -> Response {
+pub(crate) async fn login(
+    State(app): State<App>,
+    headers: axum::http::HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
     let next = safe_next(form.next.as_deref()).to_owned();
+    let expected = crate::auth::cookie_value(&headers, LOGIN_COOKIE).unwrap_or_default();
+    if expected.is_empty() || expected != form.token {
+        return bad_csrf();
+    }
+    let token = form.token.as_str();
     match app.archive.log_in(form.name.trim(), &form.password).await {
         Ok(Login::Started { token, .. }) => (
             StatusCode::SEE_OTHER,
@@ -102,7 +138,7 @@ pub(crate) async fn login(State(app): State<App>, Form(form): Form<LoginForm>) -
             .into_response(),
         Ok(Login::Refused) => respond(
             StatusCode::UNAUTHORIZED,
-            login_page(&next, Some("Wrong name or password.")),
+            login_page(&next, Some("Wrong name or password."), token),
         ),
         Ok(Login::Throttled { retry_after_secs }) => {
             let mut response = respond(
@@ -113,6 +149,7 @@ pub(crate) async fn login(State(app): State<App>, Form(form): Form<LoginForm>) -
                         "Too many failed logins for this name. Try again in {} minutes.",
                         (retry_after_secs + 59) / 60
                     )),
+                    token,
                 ),
             );
             if let Ok(v) = retry_after_secs.to_string().parse() {

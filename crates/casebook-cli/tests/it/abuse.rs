@@ -64,11 +64,7 @@ fn parallel_wrong_passwords_cannot_race_the_limit() {
                 let server = &server;
                 s.spawn(move || {
                     server
-                        .post(
-                            "/login",
-                            None,
-                            &[("name", "amy"), ("password", &format!("guess-{n}-wrong"))],
-                        )
+                        .post_login(&[("name", "amy"), ("password", &format!("guess-{n}-wrong"))])
                         .status
                 })
             })
@@ -98,7 +94,7 @@ fn the_login_form_keeps_outsiders_out_of_the_disk_and_the_redirect() {
     let server = Server::start(&cb);
     let long = "x".repeat(100_000);
     for _ in 0..5 {
-        let r = server.post("/login", None, &[("name", &long), ("password", "nope")]);
+        let r = server.post_login(&[("name", &long), ("password", "nope")]);
         assert_eq!(r.status, 401);
     }
     let recorded =
@@ -111,27 +107,19 @@ fn the_login_form_keeps_outsiders_out_of_the_disk_and_the_redirect() {
         "//evil.example",
         "/\r\nSet-Cookie: x=1",
     ] {
-        let r = server.post(
-            "/login",
-            None,
-            &[
-                ("name", "amy"),
-                ("password", crate::web::PASSWORD),
-                ("next", next),
-            ],
-        );
+        let r = server.post_login(&[
+            ("name", "amy"),
+            ("password", crate::web::PASSWORD),
+            ("next", next),
+        ]);
         assert_eq!(r.status, 303, "{next:?}: {}", r.body);
         assert_eq!(r.headers["location"], "/", "{next:?}");
     }
-    let ok = server.post(
-        "/login",
-        None,
-        &[
-            ("name", "amy"),
-            ("password", crate::web::PASSWORD),
-            ("next", "/search?q=voicemail"),
-        ],
-    );
+    let ok = server.post_login(&[
+        ("name", "amy"),
+        ("password", crate::web::PASSWORD),
+        ("next", "/search?q=voicemail"),
+    ]);
     assert_eq!(ok.headers["location"], "/search?q=voicemail");
 
     let bearer = token(&cb, "amy");
@@ -259,4 +247,50 @@ fn an_upload_is_authorised_before_its_file_is_read() {
         ("file", "x.csv", b"email\n"),
     );
     assert_eq!(late.status, 403);
+}
+
+/// Malformed parameters on the API are JSON 400s like every other API
+/// error, not plain text.
+#[test]
+fn malformed_api_parameters_are_json_errors() {
+    let cb = Casebook::new();
+    add_user(&cb, "amy", "agent");
+    let server = Server::start(&cb);
+    let bearer = token(&cb, "amy");
+    for path in [
+        "/api/v1/search?q=a&limit=-1",
+        "/api/v1/messages/abc",
+        "/api/v1/threads/1x",
+    ] {
+        let r = server.api(path, &bearer);
+        assert_eq!(r.status, 400, "{path}: {}", r.body);
+        assert!(
+            r.json()["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{path}: {}",
+            r.body
+        );
+    }
+}
+
+/// A page on another site cannot log a browser in as someone else: the
+/// login form carries a token that must match its SameSite cookie.
+#[test]
+fn the_login_form_carries_a_token_another_site_cannot_send() {
+    let cb = Casebook::new();
+    add_user(&cb, "amy", "agent");
+    let server = Server::start(&cb);
+    let form = [("name", "amy"), ("password", crate::web::PASSWORD)];
+    let no_token = server.post("/login", None, &form);
+    assert_eq!(no_token.status, 403, "{}", no_token.body);
+    assert!(
+        !no_token.headers.contains_key("set-cookie")
+            || !no_token.headers["set-cookie"].contains("casebook_session=cbs_")
+    );
+    let guessed = server.post("/login", None, &[form[0], form[1], ("token", "0123")]);
+    assert_eq!(guessed.status, 403);
+    assert_eq!(
+        server.post_login(&form).status,
+        303,
+        "the form itself works"
+    );
 }

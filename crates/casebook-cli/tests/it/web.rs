@@ -147,9 +147,30 @@ impl Server {
         )
     }
 
+    /// Posts the login form as a browser does: the form is fetched first
+    /// (its cookie and token), then sent with `fields` and that token.
+    pub(crate) fn post_login(&self, fields: &[(&str, &str)]) -> Reply {
+        let form = self.get_with("/login", &[]);
+        let cookie = form.headers["set-cookie"]
+            .split(';')
+            .next()
+            .expect("the login cookie")
+            .to_owned();
+        let token = form
+            .body
+            .split("name=\"token\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("the form's token")
+            .to_owned();
+        let mut all = fields.to_vec();
+        all.push(("token", &token));
+        self.post("/login", Some(&cookie), &all)
+    }
+
     /// Logs in and returns the session cookie (`name=value`).
     pub(crate) fn log_in(&self, name: &str) -> String {
-        let r = self.post("/login", None, &[("name", name), ("password", PASSWORD)]);
+        let r = self.post_login(&[("name", name), ("password", PASSWORD)]);
         assert_eq!(r.status, 303, "login of {name}: {}", r.body);
         r.headers["set-cookie"]
             .split(';')
@@ -327,11 +348,7 @@ fn pages_need_a_login_and_the_right_role() {
     }
     assert_eq!(server.page("/testimonials", &marketing).status, 200);
 
-    let bad = server.post(
-        "/login",
-        None,
-        &[("name", "ann"), ("password", "wrong password")],
-    );
+    let bad = server.post_login(&[("name", "ann"), ("password", "wrong password")]);
     assert_eq!(bad.status, 401);
     assert!(bad.body.contains("Wrong name or password"));
     assert!(!bad.headers.contains_key("set-cookie"));
@@ -342,14 +359,10 @@ fn repeated_failed_logins_lock_the_name_for_a_while() {
     let cb = archive();
     let server = Server::start(&cb);
     for _ in 0..5 {
-        let r = server.post(
-            "/login",
-            None,
-            &[("name", "root"), ("password", "guess guess guess")],
-        );
+        let r = server.post_login(&[("name", "root"), ("password", "guess guess guess")]);
         assert_eq!(r.status, 401);
     }
-    let locked = server.post("/login", None, &[("name", "root"), ("password", PASSWORD)]);
+    let locked = server.post_login(&[("name", "root"), ("password", PASSWORD)]);
     assert_eq!(locked.status, 429, "even the right password waits");
     assert!(locked.headers.contains_key("retry-after"));
     assert!(locked.body.contains("Too many failed logins"));
@@ -782,12 +795,33 @@ fn serve_speaks_https_with_the_configured_certificate_and_secure_cookies() {
     assert!(page.starts_with("HTTP/1.1 200"), "{page}");
     assert!(page.contains("Log in"), "{page}");
 
-    let form = format!("name=ann&password={}", PASSWORD.replace(' ', "+"));
+    // The form's own cookie and token, as a browser sends them back.
+    let login_cookie = page
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("set-cookie: ")
+                .or_else(|| l.strip_prefix("Set-Cookie: "))
+        })
+        .and_then(|c| c.split(';').next())
+        .expect("the login form's cookie");
+    assert!(
+        page.contains("; Secure"),
+        "the form's cookie is Secure too: {page}"
+    );
+    let token = page
+        .split("name=\"token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the form's token");
+    let form = format!(
+        "name=ann&password={}&token={token}",
+        PASSWORD.replace(' ', "+")
+    );
     let login = https_request(
         port,
         &ca,
         &format!(
-            "POST /login HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+            "POST /login HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nCookie: {login_cookie}\r\n\
              Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
             form.len()
         ),
