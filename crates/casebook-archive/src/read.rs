@@ -55,6 +55,11 @@ pub struct Stats {
     pub index_deleted: u64,
 }
 
+/// Characters of a hit's text its snippet is looked for in: a 5 MB
+/// message made every search that found it 30 times slower. A match past
+/// them still finds the message; its snippet is then the text's opening.
+const SNIPPET_WINDOW_CHARS: u32 = 20_000;
+
 impl Archive {
     pub async fn search(&self, request: &SearchRequest) -> Result<SearchPage, ArchiveError> {
         let started = Instant::now();
@@ -72,7 +77,7 @@ impl Archive {
         let ids: Vec<MessageId> = found.hits.iter().map(|h| h.id).collect();
         let hits = self
             .store
-            .summaries_with_bodies(&ids)
+            .summaries_with_openings(&ids, SNIPPET_WINDOW_CHARS)
             .await?
             .into_iter()
             .map(|(summary, body)| SearchHit {

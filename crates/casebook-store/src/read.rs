@@ -240,10 +240,33 @@ impl Store {
         &self,
         ids: &[MessageId],
     ) -> Result<Vec<(MessageSummary, String)>, StoreError> {
+        self.summaries_with_text(ids, "body").await
+    }
+
+    /// [`Store::summaries_with_bodies`] with only the first `chars`
+    /// characters of each body: what a search result's snippet is made
+    /// from, so one huge message costs a search no more than any other.
+    pub async fn summaries_with_openings(
+        &self,
+        ids: &[MessageId],
+        chars: u32,
+    ) -> Result<Vec<(MessageSummary, String)>, StoreError> {
+        self.summaries_with_text(ids, &format!("SUBSTR(body, 1, {chars}) AS body"))
+            .await
+    }
+
+    /// Summaries with the text `body` (a column expression named body).
+    async fn summaries_with_text(
+        &self,
+        ids: &[MessageId],
+        body: &str,
+    ) -> Result<Vec<(MessageSummary, String)>, StoreError> {
         let rows = self
             .rows_of(
                 ids,
-                |list| format!("SELECT {SUMMARY_COLUMNS}, body FROM messages WHERE id IN ({list})"),
+                |list| {
+                    format!("SELECT {SUMMARY_COLUMNS}, {body} FROM messages WHERE id IN ({list})")
+                },
                 "reading search hits",
             )
             .await?;

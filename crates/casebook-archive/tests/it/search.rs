@@ -198,3 +198,46 @@ async fn a_bad_query_says_where_and_what_was_expected() {
     assert!(text.contains("at column 14"), "{text}");
     assert!(text.contains("expected a date like 2008-01-31"), "{text}");
 }
+
+/// Issue 20: a snippet is made from the opening of a hit's text, so one
+/// huge message costs a search no more than a small one. Words past the
+/// window still find the message; its snippet is then the opening.
+#[tokio::test(flavor = "multi_thread")]
+async fn snippets_come_from_a_bounded_window_of_a_huge_message() {
+    let mail = tempfile::tempdir().expect("tempdir");
+    let mut raw = b"From: Ann <ann@x.example>\r\nTo: support@casebook.example\r\n\
+Subject: log\r\nMessage-ID: <huge@x.example>\r\n\r\nThe zebraphone fails.\r\n"
+        .to_vec();
+    // 780 KB: inside the text indexed (1 MiB), far past the snippet window.
+    for _ in 0..20_000 {
+        raw.extend_from_slice(b"filler line of an enormous pasted log\r\n");
+    }
+    raw.extend_from_slice(b"and at the very end a quokkaline error\r\n");
+    std::fs::write(mail.path().join("huge.eml"), &raw).expect("write");
+    let data = tempfile::tempdir().expect("tempdir");
+    let archive = crate::open(data.path()).await;
+    crate::import(&archive, &[mail.path().to_owned()]).await;
+
+    let near = archive
+        .search(&SearchRequest::new("zebraphone"))
+        .await
+        .expect("search");
+    assert_eq!(near.total, 1);
+    let snippet = &near.hits[0].snippet;
+    assert!(snippet.text.contains("zebraphone"), "{}", snippet.text);
+    assert!(!snippet.highlights.is_empty(), "the match is marked");
+
+    let far = archive
+        .search(&SearchRequest::new("quokkaline"))
+        .await
+        .expect("search");
+    assert_eq!(far.total, 1, "found, though past the window");
+    let snippet = &far.hits[0].snippet;
+    assert!(snippet.highlights.is_empty(), "{snippet:?}");
+    assert!(
+        snippet.text.starts_with("The zebraphone fails."),
+        "{}",
+        snippet.text
+    );
+    assert!(snippet.text.len() < 1_000, "a snippet, not the message");
+}
