@@ -79,6 +79,14 @@ pub struct CheckOptions {
     pub actor: String,
 }
 
+/// What re-adopting orphaned raw bytes did (see [`CheckReport`]).
+#[derive(Default)]
+struct Readopted {
+    restored: Vec<MessageId>,
+    duplicates: Vec<(MessageId, MessageId)>,
+    unreadable: Vec<(MessageId, String)>,
+}
+
 /// The tag `check --repair` gives messages nothing shows the archive stored.
 pub const QUARANTINE_TAG: &str = "quarantined";
 
@@ -149,11 +157,9 @@ impl Archive {
             }
             report = self.check_once(head, &mut progress).await?;
             report.repaired_rows = repaired;
-            (
-                report.restored,
-                report.duplicate_raw,
-                report.unreadable_orphans,
-            ) = readopted;
+            report.restored = readopted.restored;
+            report.duplicate_raw = readopted.duplicates;
+            report.unreadable_orphans = readopted.unreadable;
             report.reattributed = reattributed;
             report.reindexed = reindex;
             report.chained = chained;
@@ -166,25 +172,14 @@ impl Archive {
     /// afresh from them (threads and the index follow in the settle).
     /// Repairs never delete the only copy of mail: bytes are removed only
     /// where the same bytes are stored under another message.
-    #[allow(clippy::type_complexity)]
-    async fn readopt_orphans(
-        &self,
-        orphans: &[MessageId],
-    ) -> Result<
-        (
-            Vec<MessageId>,
-            Vec<(MessageId, MessageId)>,
-            Vec<(MessageId, String)>,
-        ),
-        ArchiveError,
-    > {
+    async fn readopt_orphans(&self, orphans: &[MessageId]) -> Result<Readopted, ArchiveError> {
         let settings = self.ingest_settings();
-        let (mut restored, mut duplicates, mut unreadable) = (Vec::new(), Vec::new(), Vec::new());
+        let mut done = Readopted::default();
         for &id in orphans {
             let bytes = match self.store.orphaned_raw_bytes(id).await {
                 Ok(b) => b,
                 Err(e) => {
-                    unreadable.push((id, e.to_string()));
+                    done.unreadable.push((id, e.to_string()));
                     continue;
                 }
             };
@@ -198,16 +193,16 @@ impl Archive {
             ) {
                 Ok(m) => m,
                 Err((_, why)) => {
-                    unreadable.push((id, why));
+                    done.unreadable.push((id, why));
                     continue;
                 }
             };
             match self.store.readopt(id, &message).await? {
-                casebook_store::Readoption::Restored => restored.push(id),
-                casebook_store::Readoption::DuplicateOf(kept) => duplicates.push((id, kept)),
+                casebook_store::Readoption::Restored => done.restored.push(id),
+                casebook_store::Readoption::DuplicateOf(kept) => done.duplicates.push((id, kept)),
             }
         }
-        Ok((restored, duplicates, unreadable))
+        Ok(done)
     }
 
     /// Reads the headers of messages without a known person again, and

@@ -47,27 +47,17 @@ impl Store {
     /// Messages from or to these addresses (their correspondent or
     /// sender), with every copy of them.
     pub async fn messages_of(&self, addresses: &[String]) -> Result<Vec<MessageId>, StoreError> {
-        let mut ids = Vec::new();
-        for chunk in addresses.chunks(CHUNK) {
-            let list = param_list(self.backend(), chunk.len(), 1);
-            let other = param_list(self.backend(), chunk.len(), chunk.len() + 1);
-            let sql = format!(
-                "SELECT id FROM messages WHERE correspondent IN ({list}) OR from_address IN ({other}) \
-                 OR primary_id IN (SELECT id FROM messages WHERE correspondent IN ({list}) OR from_address IN ({other}))"
-            );
-            let mut q = sqlx::query_scalar::<_, i64>(&sql);
-            for a in chunk.iter().chain(chunk) {
-                q = q.bind(a);
-            }
-            ids.extend(
-                q.fetch_all(&self.pool)
-                    .await
-                    .during("finding a person's mail")?,
-            );
-        }
-        ids.sort_unstable();
-        ids.dedup();
-        Ok(ids.into_iter().map(MessageId).collect())
+        self.ids_by_address(
+            addresses,
+            |list| {
+                format!(
+                    "SELECT id FROM messages WHERE correspondent IN ({list}) OR from_address IN ({list}) \
+                     OR primary_id IN (SELECT id FROM messages WHERE correspondent IN ({list}) OR from_address IN ({list}))"
+                )
+            },
+            "finding a person's mail",
+        )
+        .await
     }
 
     /// Messages whose header names one of these addresses (From, Sender,
@@ -77,23 +67,37 @@ impl Store {
         &self,
         addresses: &[String],
     ) -> Result<Vec<MessageId>, StoreError> {
+        self.ids_by_address(
+            addresses,
+            |list| {
+                format!(
+                    "SELECT message FROM message_addresses WHERE address IN ({list}) \
+                     UNION SELECT id FROM messages WHERE primary_id IN \
+                     (SELECT message FROM message_addresses WHERE address IN ({list}))"
+                )
+            },
+            "finding mail that names a person",
+        )
+        .await
+    }
+
+    /// The message ids `select` reads for `addresses`, a chunk at a time:
+    /// it is given one chunk's placeholder list (bound once, used as often
+    /// as it likes). Sorted, each once.
+    async fn ids_by_address(
+        &self,
+        addresses: &[String],
+        select: impl Fn(&str) -> String,
+        action: &'static str,
+    ) -> Result<Vec<MessageId>, StoreError> {
         let mut ids = Vec::new();
         for chunk in addresses.chunks(CHUNK) {
-            let list = param_list(self.backend(), chunk.len(), 1);
-            let sql = format!(
-                "SELECT message FROM message_addresses WHERE address IN ({list}) \
-                 UNION SELECT id FROM messages WHERE primary_id IN \
-                 (SELECT message FROM message_addresses WHERE address IN ({list}))"
-            );
+            let sql = select(&param_list(self.backend(), chunk.len(), 1));
             let mut q = sqlx::query_scalar::<_, i64>(&sql);
             for a in chunk {
                 q = q.bind(a);
             }
-            ids.extend(
-                q.fetch_all(&self.pool)
-                    .await
-                    .during("finding mail that names a person")?,
-            );
+            ids.extend(q.fetch_all(&self.pool).await.during(action)?);
         }
         ids.sort_unstable();
         ids.dedup();

@@ -273,19 +273,6 @@ impl Store {
         Ok(())
     }
 
-    /// How many logins failed for this name since `since`.
-    pub async fn login_failures(&self, name: &str, since: i64) -> Result<u64, StoreError> {
-        sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM login_failures WHERE name = $1 AND at >= $2",
-        )
-        .bind(name)
-        .bind(since)
-        .fetch_one(&self.pool)
-        .await
-        .during("counting failed logins")
-        .map(|n| n as u64)
-    }
-
     /// Tags a message (a tag it has is left as it is). The message is
     /// stamped with a new change number so every index picks the tag up.
     /// Returns false if there is no such message.

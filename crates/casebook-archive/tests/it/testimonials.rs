@@ -105,6 +105,15 @@ async fn keys_by_message_id(archive: &Archive) -> HashMap<String, MessageId> {
         .collect()
 }
 
+/// Why the archive refuses approval `a` (it must refuse it).
+async fn refusal(archive: &Archive, a: Approval) -> String {
+    archive
+        .approve_testimonial(&a)
+        .await
+        .expect_err("refused")
+        .to_string()
+}
+
 fn approval(message: MessageId, excerpt: &str) -> Approval {
     Approval {
         message,
@@ -120,16 +129,6 @@ fn approval(message: MessageId, excerpt: &str) -> Approval {
 #[tokio::test(flavor = "multi_thread")]
 async fn approval_needs_verbatim_words_and_consent_on_record() {
     let (_mail, _data, archive, ann, bob) = archive_with_praise().await;
-    let refuse = |a: Approval| {
-        let archive = &archive;
-        async move {
-            archive
-                .approve_testimonial(&a)
-                .await
-                .expect_err("refused")
-                .to_string()
-        }
-    };
     // Line breaks, quote marks and dashes do not count as changes.
     let id = archive
         .approve_testimonial(&approval(
@@ -139,7 +138,7 @@ async fn approval_needs_verbatim_words_and_consent_on_record() {
         .await
         .expect("verbatim");
     // Words that are not the customer's are refused unless marked edited.
-    let e = refuse(approval(ann, "Your engineers are great.")).await;
+    let e = refusal(&archive, approval(ann, "Your engineers are great.")).await;
     assert!(e.contains("word for word") && e.contains("--edited"), "{e}");
     let mut edited = approval(ann, "Excellent work, fantastic engineers.");
     edited.edited = true;
@@ -150,10 +149,14 @@ async fn approval_needs_verbatim_words_and_consent_on_record() {
     // Consent from another customer is not consent.
     let mut wrong = approval(ann, "Excellent work!");
     wrong.consent = Consent::Message(bob);
-    assert!(refuse(wrong).await.contains("not from the customer"));
+    assert!(refusal(&archive, wrong)
+        .await
+        .contains("not from the customer"));
     let mut empty = approval(ann, "Excellent work!");
     empty.consent = Consent::Note("  ".into());
-    assert!(refuse(empty).await.contains("consent note is empty"));
+    assert!(refusal(&archive, empty)
+        .await
+        .contains("consent note is empty"));
 
     let usable = archive.published_testimonials().await.expect("list");
     assert_eq!(usable.len(), 2);
@@ -331,16 +334,6 @@ async fn verbatim_means_the_customers_own_words_and_consent_the_same_person() {
         k["n1@nowhere"],
         k["bob1@other.example"],
     );
-    let refused = |a: Approval| {
-        let archive = &archive;
-        async move {
-            archive
-                .approve_testimonial(&a)
-                .await
-                .expect_err("refused")
-                .to_string()
-        }
-    };
 
     // Suggestions come from the customer's own words only: the Gmail
     // message's praise and permission stand in the quoted part.
@@ -367,26 +360,37 @@ async fn verbatim_means_the_customers_own_words_and_consent_the_same_person() {
 
     // Quoted text, ours, is not the customer's, in HTML and in Outlook's
     // unmarked quote alike.
-    let e = refused(approval(gmail, "Excellent support, feel free to quote me.")).await;
+    let e = refusal(
+        &archive,
+        approval(gmail, "Excellent support, feel free to quote me."),
+    )
+    .await;
     assert!(e.contains("only in what the customer quotes"), "{e}");
-    let e = refused(approval(
-        outlook,
-        "Restart the voicemail service and it works perfectly.",
-    ))
+    let e = refusal(
+        &archive,
+        approval(
+            outlook,
+            "Restart the voicemail service and it works perfectly.",
+        ),
+    )
     .await;
     assert!(e.contains("only in what the customer quotes"), "{e}");
     // Partial words are not the customer's words.
-    let e = refused(approval(outlook, "Your support is great")).await;
+    let e = refusal(&archive, approval(outlook, "Your support is great")).await;
     assert!(e.contains("word for word"), "{e}");
     // Unknown senders: neither a testimonial nor consent.
-    let e = refused(approval(nobody, "Excellent support!")).await;
+    let e = refusal(&archive, approval(nobody, "Excellent support!")).await;
     assert!(e.contains("no known sender"), "{e}");
     let mut via_nobody = approval(outlook, "Your support is greatly appreciated.");
     via_nobody.consent = Consent::Message(nobody);
-    assert!(refused(via_nobody).await.contains("not from the customer"));
+    assert!(refusal(&archive, via_nobody)
+        .await
+        .contains("not from the customer"));
     let mut via_bob = approval(outlook, "Your support is greatly appreciated.");
     via_bob.consent = Consent::Message(bob);
-    assert!(refused(via_bob).await.contains("not from the customer"));
+    assert!(refusal(&archive, via_bob)
+        .await
+        .contains("not from the customer"));
     // His own words, his own consent (another message of his): approved.
     let mut good = approval(outlook, "Your support is greatly appreciated.");
     good.consent = Consent::Message(gmail);
