@@ -62,7 +62,7 @@ pub use testimonials::{
     last_second_of, Approval, Consent, PublishedTestimonial, Suggestion, TestimonialFilter,
     TestimonialView, TESTIMONIAL_TAG,
 };
-pub use users::{Login, Session, User, MIN_PASSWORD_CHARS, SESSION_SECS};
+pub use users::{Locked, Login, Session, User, MIN_PASSWORD_CHARS, SESSION_SECS};
 pub use watch::WatchEvent;
 
 pub use casebook_mail::{CopyDifference, Direction, MessageId, ThreadId};

@@ -6,7 +6,7 @@ use crate::{Archive, ArchiveError};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use casebook_mail::MessageId;
-use casebook_store::{Role, UserRecord};
+use casebook_store::{LoginLimits, LoginTurn, Role, UserRecord};
 use sha2::Digest;
 use time::OffsetDateTime;
 
@@ -14,10 +14,17 @@ use time::OffsetDateTime;
 pub const MIN_PASSWORD_CHARS: usize = 10;
 /// How long a web session lasts.
 pub const SESSION_SECS: i64 = 12 * 3600;
-/// Failed logins for one name within this window…
+/// Failed logins within this window…
 const FAILURE_WINDOW_SECS: i64 = 15 * 60;
-/// …beyond this many lock the name until the window has passed.
-const FAILURES_ALLOWED: u64 = 5;
+/// …beyond this many for one name lock the name, from the addresses it
+/// has not logged in from, until the window has passed (from an address
+/// it is known at, only that address's own failures count)…
+const FAILURES_PER_NAME: u64 = 5;
+/// …and beyond this many from one client address, whatever the names,
+/// lock that address out of every name it is not known for.
+const FAILURES_PER_CLIENT: u64 = 20;
+/// An address a name logged in from is known for it this long.
+const KNOWN_ADDRESS_SECS: i64 = 90 * 86_400;
 
 /// A user, without their password hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,8 +60,38 @@ pub enum Login {
     Started { token: String, session: Session },
     /// Wrong name or password (not saying which), or a disabled user.
     Refused,
-    /// Too many failures for this name lately; try again after this long.
-    Throttled { retry_after_secs: i64 },
+    /// Too many failures lately; try again after this long.
+    Throttled {
+        retry_after_secs: i64,
+        locked: Locked,
+    },
+}
+
+/// What too many failed logins locked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locked {
+    /// The name, from addresses it has not logged in from.
+    Name,
+    /// The client's address, for names not known there.
+    Client,
+}
+
+/// The address login failures are counted by: an IPv4 address as it is,
+/// an IPv6 address by its /64 network (what one subscriber is given, so
+/// hopping between its addresses does not reset the count).
+fn login_client(address: std::net::IpAddr) -> String {
+    use std::net::IpAddr;
+    match address {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                let network = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+                format!("{network}/64")
+            }
+        },
+    }
 }
 
 fn now() -> i64 {
@@ -214,10 +251,18 @@ impl Archive {
             .map(User::from))
     }
 
-    /// Checks a name and password and opens a session. Failures are logged
-    /// and counted; after too many for one name it is locked for a while,
-    /// even for the right password.
-    pub async fn log_in(&self, name: &str, password: &str) -> Result<Login, ArchiveError> {
+    /// Checks a name and password from a client at `client` and opens a
+    /// session. Failures are logged and counted by name and by address:
+    /// after too many for one name it is locked for a while, even for the
+    /// right password, except from addresses it has logged in from; after
+    /// too many from one address, that address is locked for names it is
+    /// not known for.
+    pub async fn log_in(
+        &self,
+        name: &str,
+        password: &str,
+        client: std::net::IpAddr,
+    ) -> Result<Login, ArchiveError> {
         // A name no user can have (over 64 characters, odd characters) is
         // refused before anything is recorded or logged: an outsider must
         // not fill the disk through the login form.
@@ -225,18 +270,35 @@ impl Archive {
             return Ok(Login::Refused);
         }
         let now = now();
-        let since = now - FAILURE_WINDOW_SECS;
+        let client = login_client(client);
+        let limits = LoginLimits {
+            since: now - FAILURE_WINDOW_SECS,
+            known_since: now - KNOWN_ADDRESS_SECS,
+            per_name: FAILURES_PER_NAME,
+            per_client: FAILURES_PER_CLIENT,
+        };
         // The attempt counts as a failure before the password is checked,
         // in one write turn with the count: parallel guesses cannot all
         // pass it.
-        if !self
+        let locked = match self
             .store
-            .begin_login_attempt(name, now, since, FAILURES_ALLOWED)
+            .begin_login_attempt(name, &client, now, &limits)
             .await?
         {
-            tracing::warn!(user = name, "login refused: too many failed attempts");
+            LoginTurn::Allowed => None,
+            LoginTurn::NameLocked => Some(Locked::Name),
+            LoginTurn::ClientLocked => Some(Locked::Client),
+        };
+        if let Some(locked) = locked {
+            tracing::warn!(
+                user = name,
+                client,
+                ?locked,
+                "login refused: too many failed attempts"
+            );
             return Ok(Login::Throttled {
                 retry_after_secs: FAILURE_WINDOW_SECS,
+                locked,
             });
         }
         let user = self.store.user_by_name(name).await?;
@@ -255,13 +317,15 @@ impl Archive {
         };
         match user {
             Some(u) if matches && !u.disabled => {
-                self.store.clear_login_failures(name).await?;
+                self.store
+                    .login_succeeded(name, &client, now, limits.known_since)
+                    .await?;
                 let token = random_secret("cbs_")?;
                 let csrf = random_secret("")?;
                 self.store
                     .add_session(&digest(&token), u.id, &csrf, now, now + SESSION_SECS)
                     .await?;
-                tracing::info!(user = name, "logged in");
+                tracing::info!(user = name, client, "logged in");
                 Ok(Login::Started {
                     token,
                     session: Session {
@@ -271,7 +335,7 @@ impl Archive {
                 })
             }
             _ => {
-                tracing::warn!(user = name, "failed login");
+                tracing::warn!(user = name, client, "failed login");
                 Ok(Login::Refused)
             }
         }
@@ -358,5 +422,21 @@ mod tests {
         assert_eq!(a.len(), 4 + 64);
         assert_eq!(digest(&a).len(), 64);
         assert_ne!(digest(&a), a);
+    }
+
+    #[test]
+    fn login_failures_count_by_address_or_ipv6_network() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().expect("address");
+        assert_eq!(login_client(ip("192.0.2.7")), "192.0.2.7");
+        assert_eq!(login_client(ip("::ffff:192.0.2.7")), "192.0.2.7");
+        assert_eq!(
+            login_client(ip("2001:db8:1:2:aaaa::1")),
+            login_client(ip("2001:db8:1:2:bbbb::9"))
+        );
+        assert_eq!(login_client(ip("2001:db8:1:2::1")), "2001:db8:1:2::/64");
+        assert_ne!(
+            login_client(ip("2001:db8:1:2::1")),
+            login_client(ip("2001:db8:1:3::1"))
+        );
     }
 }

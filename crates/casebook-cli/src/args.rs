@@ -44,6 +44,12 @@ pub enum Command {
         /// (through a proxy that terminates TLS).
         #[arg(long)]
         secure_cookies: bool,
+        /// A reverse proxy in front of the app (an IP address; repeat for
+        /// several): its X-Forwarded-For names the client, whose address
+        /// failed logins are counted by. Without it, the connection's
+        /// address is the client.
+        #[arg(long = "trusted-proxy", value_name = "ADDRESS")]
+        trusted_proxies: Vec<std::net::IpAddr>,
     },
     /// Bring the database's schema up to date (opening an archive does it
     /// too; run this before starting the processes of a shared archive).

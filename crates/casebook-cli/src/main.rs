@@ -96,6 +96,7 @@ async fn run(args: Args) -> Result<ExitCode> {
         Command::Serve {
             listen,
             secure_cookies,
+            trusted_proxies,
         } => {
             let tls = match &config.tls {
                 Some(files) => Some(casebook_web::tls_acceptor(&files.cert, &files.key)?),
@@ -107,6 +108,7 @@ async fn run(args: Args) -> Result<ExitCode> {
             let archive = std::sync::Arc::new(archive);
             let options = casebook_web::WebOptions {
                 secure_cookies: secure_cookies || tls.is_some(),
+                trusted_proxies: trusted_proxies.iter().map(|ip| ip.to_canonical()).collect(),
             };
             let app = casebook_web::router(archive.clone(), options);
             let listener = tokio::net::TcpListener::bind(listen)

@@ -150,7 +150,12 @@ const TABLES: &[Table] = &[
     },
     Table {
         name: "login_failures",
-        columns: &[("name", Text), ("at", Int)],
+        columns: &[("name", Text), ("at", Int), ("client", Text)],
+        page_by: None,
+    },
+    Table {
+        name: "login_addresses",
+        columns: &[("name", Text), ("client", Text), ("last_at", Int)],
         page_by: None,
     },
     Table {

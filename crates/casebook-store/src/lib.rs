@@ -57,3 +57,4 @@ pub use raw::{compress_raw, CompressedRaw, RawKey, RawSeal};
 pub use store::Store;
 pub use testimonials::NewTestimonial;
 pub use threads::Rethreading;
+pub use users::{LoginLimits, LoginTurn};

@@ -26,6 +26,30 @@ fn user(row: &AnyRow) -> Result<UserRecord, StoreError> {
     })
 }
 
+/// How many failed logins are allowed before attempts are refused.
+#[derive(Debug, Clone)]
+pub struct LoginLimits {
+    /// Failures older than this do not count.
+    pub since: i64,
+    /// An address a name logged in from after this is known for it.
+    pub known_since: i64,
+    /// Failures for one name (from addresses it is not known at; from a
+    /// known address, that address's own failures for the name).
+    pub per_name: u64,
+    /// Failures from one client address, whatever the names.
+    pub per_client: u64,
+}
+
+/// Whether a login attempt may check its password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginTurn {
+    Allowed,
+    /// Too many failures for this name.
+    NameLocked,
+    /// Too many failures from this client address.
+    ClientLocked,
+}
+
 impl Store {
     /// Adds a user; `Ok(None)` if the name is taken.
     pub async fn add_user(
@@ -221,19 +245,26 @@ impl Store {
         Ok(())
     }
 
-    /// Starts a login attempt for `name`: in one write turn, counts its
-    /// failures since `since` and, if fewer than `allowed`, records this
-    /// attempt as one (cleared by [`Store::clear_login_failures`] if the
-    /// password matches). Parallel attempts therefore cannot all pass the
-    /// count: at most `allowed` passwords are ever checked per window.
-    /// Returns whether this attempt may check its password.
+    /// Starts a login attempt for `name` from `client` (an address, or
+    /// the network an IPv6 address belongs to): in one write turn, counts
+    /// the failures that bear on it since `limits.since` and, if it may
+    /// go ahead, records it as a failure (cleared by
+    /// [`Store::login_succeeded`] if the password matches). Parallel
+    /// attempts therefore cannot all pass the count.
+    ///
+    /// From an address `name` has logged in from since
+    /// `limits.known_since`, only that address's own failures for the name
+    /// count: guesses from elsewhere cannot lock a user out where they
+    /// work. From any other address, the name's failures from addresses
+    /// it is not known at count, and so do all the address's failures
+    /// whatever the names.
     pub async fn begin_login_attempt(
         &self,
         name: &str,
+        client: &str,
         now: i64,
-        since: i64,
-        allowed: u64,
-    ) -> Result<bool, StoreError> {
+        limits: &LoginLimits,
+    ) -> Result<LoginTurn, StoreError> {
         let d = "recording a login attempt";
         let mut tx = self.begin_write_unnumbered().await?;
         sqlx::query("DELETE FROM login_failures WHERE at < $1")
@@ -241,35 +272,107 @@ impl Store {
             .execute(&mut *tx)
             .await
             .during(d)?;
-        let failures: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE name = $1 AND at >= $2")
-                .bind(name)
-                .bind(since)
-                .fetch_one(&mut *tx)
-                .await
-                .during(d)?;
-        if failures as u64 >= allowed {
-            tx.rollback().await.during(d)?;
-            return Ok(false);
-        }
-        sqlx::query("INSERT INTO login_failures (name, at) VALUES ($1, $2)")
+        let known: Option<i64> = sqlx::query_scalar(
+            "SELECT last_at FROM login_addresses WHERE name = $1 AND client = $2 AND last_at >= $3",
+        )
+        .bind(name)
+        .bind(client)
+        .bind(limits.known_since)
+        .fetch_optional(&mut *tx)
+        .await
+        .during(d)?;
+        let turn = if known.is_some() {
+            let own: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM login_failures WHERE name = $1 AND client = $2 AND at >= $3",
+            )
             .bind(name)
+            .bind(client)
+            .bind(limits.since)
+            .fetch_one(&mut *tx)
+            .await
+            .during(d)?;
+            if own as u64 >= limits.per_name {
+                LoginTurn::NameLocked
+            } else {
+                LoginTurn::Allowed
+            }
+        } else {
+            let from_client: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM login_failures WHERE client = $1 AND at >= $2",
+            )
+            .bind(client)
+            .bind(limits.since)
+            .fetch_one(&mut *tx)
+            .await
+            .during(d)?;
+            let for_name: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM login_failures f WHERE f.name = $1 AND f.at >= $2 \
+                 AND NOT EXISTS (SELECT 1 FROM login_addresses a \
+                                 WHERE a.name = f.name AND a.client = f.client AND a.last_at >= $3)",
+            )
+            .bind(name)
+            .bind(limits.since)
+            .bind(limits.known_since)
+            .fetch_one(&mut *tx)
+            .await
+            .during(d)?;
+            if from_client as u64 >= limits.per_client {
+                LoginTurn::ClientLocked
+            } else if for_name as u64 >= limits.per_name {
+                LoginTurn::NameLocked
+            } else {
+                LoginTurn::Allowed
+            }
+        };
+        if turn != LoginTurn::Allowed {
+            tx.rollback().await.during(d)?;
+            return Ok(turn);
+        }
+        sqlx::query("INSERT INTO login_failures (name, client, at) VALUES ($1, $2, $3)")
+            .bind(name)
+            .bind(client)
             .bind(now)
             .execute(&mut *tx)
             .await
             .during(d)?;
         tx.commit().await.during(d)?;
-        Ok(true)
+        Ok(LoginTurn::Allowed)
     }
 
-    /// Forgets `name`'s failed logins (its password just matched).
-    pub async fn clear_login_failures(&self, name: &str) -> Result<(), StoreError> {
-        self.note_write();
-        sqlx::query("DELETE FROM login_failures WHERE name = $1")
+    /// `name`'s password just matched from `client`: forgets the failures
+    /// it had there and remembers the address as one the name logs in
+    /// from (addresses not used since `known_since` are forgotten).
+    pub async fn login_succeeded(
+        &self,
+        name: &str,
+        client: &str,
+        now: i64,
+        known_since: i64,
+    ) -> Result<(), StoreError> {
+        let d = "recording a login";
+        let mut tx = self.begin_write_unnumbered().await?;
+        sqlx::query("DELETE FROM login_failures WHERE name = $1 AND client = $2")
             .bind(name)
-            .execute(&self.pool)
+            .bind(client)
+            .execute(&mut *tx)
             .await
-            .during("clearing failed logins")?;
+            .during(d)?;
+        sqlx::query("DELETE FROM login_addresses WHERE last_at < $1")
+            .bind(known_since)
+            .execute(&mut *tx)
+            .await
+            .during(d)?;
+        sqlx::query(
+            "INSERT INTO login_addresses (name, client, last_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name, client) DO UPDATE SET last_at = excluded.last_at",
+        )
+        .bind(name)
+        .bind(client)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .during(d)?;
+        tx.commit().await.during(d)?;
         Ok(())
     }
 

@@ -2,12 +2,13 @@
 //! (`Authorization: Bearer`) for `/api/v1/`; and what their role allows.
 
 use crate::{view, App};
-use axum::extract::FromRequestParts;
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use casebook_archive::{Role, Session, User};
+use std::net::{IpAddr, SocketAddr};
 
 pub(crate) const COOKIE: &str = "casebook_session";
 
@@ -20,6 +21,58 @@ pub(crate) fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v)
+}
+
+/// The address a request comes from: the connection's peer, or — when
+/// the peer is a proxy named in `--trusted-proxy` — the nearest address in
+/// its `X-Forwarded-For` that is not itself a trusted proxy. Login failures
+/// are counted by it.
+pub(crate) struct Client(pub IpAddr);
+
+impl FromRequestParts<App> for Client {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() else {
+            tracing::error!("a request without its connection's address: serve the router with casebook_web::serve or serve_tls");
+            return Err(StatusCode::INTERNAL_SERVER_ERROR.into_response());
+        };
+        Ok(Client(client_address(
+            peer.ip(),
+            &parts.headers,
+            &app.options.trusted_proxies,
+        )))
+    }
+}
+
+fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    let trusted_hop = |ip: &IpAddr| trusted.contains(&ip.to_canonical());
+    if !trusted_hop(&peer) {
+        return peer;
+    }
+    // Each proxy appends the address it was reached from: read from the
+    // right, past our own proxies, to the first address nobody we trust
+    // could have written. A header that does not parse is not believed.
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip;
+                if !trusted_hop(&ip) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    client
 }
 
 /// A page request from a logged-in browser; anyone else is sent to the

@@ -49,6 +49,9 @@ pub struct WebOptions {
     /// Mark the session cookie `Secure` (the app is reached over HTTPS,
     /// directly or through a proxy).
     pub secure_cookies: bool,
+    /// Proxies in front of the app whose `X-Forwarded-For` names the
+    /// client (the peer address is used otherwise).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Clone)]
@@ -113,7 +116,10 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -9,7 +9,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use casebook_archive::{
-    ArchiveError, Direction, Login, MessageId, Role, SearchRequest, Sort, StoredMessage, ThreadId,
+    ArchiveError, Direction, Locked, Login, MessageId, Role, SearchRequest, Sort, StoredMessage,
+    ThreadId,
 };
 use maud::html;
 use serde::Deserialize;
@@ -115,6 +116,7 @@ pub(crate) struct LoginForm {
 
 pub(crate) async fn login(
     State(app): State<App>,
+    auth::Client(client): auth::Client,
     headers: axum::http::HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
@@ -124,7 +126,11 @@ pub(crate) async fn login(
         return bad_csrf();
     }
     let token = form.token.as_str();
-    match app.archive.log_in(form.name.trim(), &form.password).await {
+    match app
+        .archive
+        .log_in(form.name.trim(), &form.password, client)
+        .await
+    {
         Ok(Login::Started { token, .. }) => (
             StatusCode::SEE_OTHER,
             [
@@ -140,17 +146,23 @@ pub(crate) async fn login(
             StatusCode::UNAUTHORIZED,
             login_page(&next, Some("Wrong name or password."), token),
         ),
-        Ok(Login::Throttled { retry_after_secs }) => {
+        Ok(Login::Throttled {
+            retry_after_secs,
+            locked,
+        }) => {
+            let minutes = (retry_after_secs + 59) / 60;
+            let why = match locked {
+                Locked::Name => format!(
+                    "Too many failed logins for this name. Try again in {minutes} minutes, \
+                     or from a computer you have logged in from before."
+                ),
+                Locked::Client => format!(
+                    "Too many failed logins from your address. Try again in {minutes} minutes."
+                ),
+            };
             let mut response = respond(
                 StatusCode::TOO_MANY_REQUESTS,
-                login_page(
-                    &next,
-                    Some(&format!(
-                        "Too many failed logins for this name. Try again in {} minutes.",
-                        (retry_after_secs + 59) / 60
-                    )),
-                    token,
-                ),
+                login_page(&next, Some(&why), token),
             );
             if let Ok(v) = retry_after_secs.to_string().parse() {
                 response.headers_mut().insert(header::RETRY_AFTER, v);

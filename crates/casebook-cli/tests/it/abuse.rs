@@ -1,7 +1,7 @@
 //! Issue 20: one request must never take the service down. Each test
 //! sends what an attacker (or a careless agent) would, to the real binary.
 
-use crate::web::{add_user, token, Server};
+use crate::web::{add_user, token, Server, PASSWORD};
 use crate::Casebook;
 
 /// 5,000 negations, 4,000 nested parentheses, 8,000 unclosed ones: each
@@ -83,6 +83,94 @@ fn parallel_wrong_passwords_cannot_race_the_limit() {
         after < before + 100 * 1024,
         "memory grew from {before} KiB to {after} KiB"
     );
+}
+
+/// Five anonymous failures used to lock any name (say `admin`) for
+/// everyone for 15 minutes. Failures now count by client address as well
+/// as by name: an outsider locks the name only for addresses it has never
+/// logged in from, the user still gets in from where they work, and an
+/// address guessing at many names is stopped whatever the names.
+#[test]
+fn an_outsider_cannot_lock_a_user_out_where_they_work() {
+    let cb = Casebook::new();
+    add_user(&cb, "amy", "agent");
+    // Behind a proxy on loopback: clients are told apart by the address
+    // the proxy says they came from.
+    let server = Server::start_with(&cb, &["--trusted-proxy", "127.0.0.1"]);
+    let from = |client: &str, name: &str, password: &str| {
+        let forwarded = format!("192.0.2.250, {client}");
+        server
+            .post_login_with(
+                &[("X-Forwarded-For", &forwarded)],
+                &[("name", name), ("password", password)],
+            )
+            .status
+    };
+    let office = "198.51.100.7";
+    assert_eq!(from(office, "amy", PASSWORD), 303, "amy logs in at work");
+
+    let outsider = "203.0.113.5";
+    for n in 0..5 {
+        assert_eq!(from(outsider, "amy", &format!("guess-{n}")), 401);
+    }
+    assert_eq!(
+        from(outsider, "amy", PASSWORD),
+        429,
+        "the name is locked for the outsider"
+    );
+    assert_eq!(
+        from("192.0.2.99", "amy", PASSWORD),
+        429,
+        "and for any address amy has not logged in from"
+    );
+    let at_work = server.post_login_with(
+        &[("X-Forwarded-For", office)],
+        &[("name", "amy"), ("password", PASSWORD)],
+    );
+    assert_eq!(
+        at_work.status, 303,
+        "amy still gets in at work: {}",
+        at_work.body
+    );
+
+    // One address trying many names is stopped after 20 failures, for
+    // names it has never guessed too; other addresses are not.
+    let sprayer = "2001:db8:77:1::5";
+    for n in 0..20 {
+        assert_eq!(from(sprayer, &format!("user{n}"), "wrong password"), 401);
+    }
+    let locked = server.post_login_with(
+        &[("X-Forwarded-For", "2001:db8:77:1:ffff::9")],
+        &[("name", "nobody-yet"), ("password", "wrong password")],
+    );
+    assert_eq!(locked.status, 429, "the whole /64 is one client");
+    assert!(locked.body.contains("from your address"), "{}", locked.body);
+    assert_eq!(
+        from("2001:db8:77:2::5", "nobody-yet", "wrong password"),
+        401
+    );
+}
+
+/// A client cannot escape the count by claiming to be forwarded when no
+/// proxy is trusted.
+#[test]
+fn forwarded_for_is_believed_only_from_a_trusted_proxy() {
+    let cb = Casebook::new();
+    add_user(&cb, "amy", "agent");
+    let server = Server::start(&cb);
+    for n in 0..5 {
+        let claimed = format!("203.0.113.{n}");
+        let r = server.post_login_with(
+            &[("X-Forwarded-For", &claimed)],
+            &[("name", "amy"), ("password", "wrong password")],
+        );
+        assert_eq!(r.status, 401);
+    }
+    let r = server.post_login_with(
+        &[("X-Forwarded-For", "198.51.100.1")],
+        &[("name", "amy"), ("password", PASSWORD)],
+    );
+    assert_eq!(r.status, 429, "{}", r.body);
 }
 
 /// An outsider must not fill the disk through the login form, nor send a

@@ -55,8 +55,15 @@ fn reply(result: Result<ureq::Response, ureq::Error>) -> Reply {
 
 impl Server {
     pub(crate) fn start(cb: &Casebook) -> Self {
+        Self::start_with(cb, &[])
+    }
+
+    /// Starts `casebook serve` with more options.
+    pub(crate) fn start_with(cb: &Casebook, options: &[&str]) -> Self {
+        let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
+        args.extend_from_slice(options);
         let mut child = cb
-            .command(&["serve", "--listen", "127.0.0.1:0"])
+            .command(&args)
             .stdout(Stdio::piped())
             .spawn()
             .expect("serve starts");
@@ -104,9 +111,21 @@ impl Server {
     }
 
     pub(crate) fn post(&self, path: &str, cookie: Option<&str>, form: &[(&str, &str)]) -> Reply {
+        match cookie {
+            Some(c) => self.post_with(path, &[("Cookie", c)], form),
+            None => self.post_with(path, &[], form),
+        }
+    }
+
+    pub(crate) fn post_with(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        form: &[(&str, &str)],
+    ) -> Reply {
         let mut request = self.http.post(&format!("{}{path}", self.url));
-        if let Some(c) = cookie {
-            request = request.set("Cookie", c);
+        for (k, v) in headers {
+            request = request.set(k, v);
         }
         reply(request.send_form(form))
     }
@@ -150,7 +169,16 @@ impl Server {
     /// Posts the login form as a browser does: the form is fetched first
     /// (its cookie and token), then sent with `fields` and that token.
     pub(crate) fn post_login(&self, fields: &[(&str, &str)]) -> Reply {
-        let form = self.get_with("/login", &[]);
+        self.post_login_with(&[], fields)
+    }
+
+    /// Posts the login form with more request headers (on both requests).
+    pub(crate) fn post_login_with(
+        &self,
+        headers: &[(&str, &str)],
+        fields: &[(&str, &str)],
+    ) -> Reply {
+        let form = self.get_with("/login", headers);
         let cookie = form.headers["set-cookie"]
             .split(';')
             .next()
@@ -165,7 +193,9 @@ impl Server {
             .to_owned();
         let mut all = fields.to_vec();
         all.push(("token", &token));
-        self.post("/login", Some(&cookie), &all)
+        let mut with_cookie = headers.to_vec();
+        with_cookie.push(("Cookie", &cookie));
+        self.post_with("/login", &with_cookie, &all)
     }
 
     /// Logs in and returns the session cookie (`name=value`).
