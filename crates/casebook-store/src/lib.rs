@@ -53,7 +53,7 @@ pub use model::{
     TestimonialRecord, TestimonialState, ThreadRow, ThreadUpdate, UserRecord, Watermark,
 };
 pub use privacy::PreferenceChange;
-pub use raw::{compress_raw, CompressedRaw, RawKey, RawSeal};
+pub use raw::{compress_raw, open_raw, open_raw_unsized, CompressedRaw, RawKey, RawSeal};
 pub use store::Store;
 pub use testimonials::NewTestimonial;
 pub use threads::Rethreading;

@@ -192,6 +192,18 @@ fn unseal(id: i64, stored: &[u8], keys: &[RawKey]) -> Result<Vec<u8>, StoreError
         .map_err(|_| StoreError::Tampered { id })
 }
 
+/// The original bytes of a stored value (`size` long, as its row says),
+/// opened with whichever of `keys` sealed it: for the fuzz targets; the
+/// store reads through [`decompress_raw`], which names the message.
+pub fn open_raw(stored: &[u8], size: usize, keys: &[RawKey]) -> Result<Vec<u8>, StoreError> {
+    decompress_raw(0, stored, size, keys)
+}
+
+/// [`open_raw`] for a value whose size is not known.
+pub fn open_raw_unsized(stored: &[u8], keys: &[RawKey]) -> Result<Vec<u8>, StoreError> {
+    decompress_raw_unsized(0, stored, keys)
+}
+
 /// The original bytes of a stored value.
 pub(crate) fn decompress_raw(
     id: i64,

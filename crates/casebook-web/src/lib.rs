@@ -30,6 +30,7 @@ mod statistics;
 mod tls;
 mod view;
 
+pub use message_html::clean_message_html;
 pub use tls::{serve_tls, tls_acceptor, TlsError};
 
 use axum::routing::{get, post};

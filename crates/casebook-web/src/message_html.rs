@@ -83,6 +83,16 @@ impl HtmlCleaner {
     }
 }
 
+/// A message's HTML cleaned for its frame, on the calling thread and
+/// without a deadline (the server cleans through [`HtmlCleaner`]); or why
+/// it is not cleaned: it is over the size or nesting cap.
+pub fn clean_message_html(html: &str) -> Result<String, String> {
+    match over_caps(html) {
+        Some(why) => Err(why),
+        None => Ok(sanitise(html)),
+    }
+}
+
 /// No scripts, event handlers, forms, frames, styles or `javascript:`
 /// links survive.
 fn sanitise(html: &str) -> String {
