@@ -617,6 +617,27 @@ fn hostile_mail(canary: u16) -> Vec<(String, String)> {
                 "A".repeat(20_000)
             ),
         ),
+        // Issue 20's hostile messages: HTML nested 100,000 deep (it took
+        // 40 s to clean and held up every request), with a script at the
+        // bottom; and a 5 MB body full of markup and the search word.
+        (
+            "deep-html.eml".into(),
+            format!(
+                "From: Deep <deep-html@evil.example>\r\nTo: support@casebook.example\r\nSubject: invoice deep\r\n\
+                 Message-ID: <attack4@evil.example>\r\nContent-Type: text/html\r\n\r\n{}\
+                 <script>window.pwned=1;alert('deep')</script><img src=\"{remote}/deep.png\" onerror=\"window.pwned=1\">{}\r\n",
+                "<div>".repeat(100_000),
+                "</div>".repeat(100_000)
+            ),
+        ),
+        (
+            "huge.eml".into(),
+            format!(
+                "From: Huge <huge@evil.example>\r\nTo: support@casebook.example\r\nSubject: invoice huge\r\n\
+                 Message-ID: <attack5@evil.example>\r\n\r\n{}\r\n",
+                format!("invoice <script>window.pwned=1</script><img src=\"{remote}/huge.png\"> ").repeat(80_000)
+            ),
+        ),
         (
             "nested.eml".into(),
             format!(
@@ -727,6 +748,8 @@ fn in_chromium_hostile_mail_runs_nothing_opens_nothing_and_reaches_no_one() {
         "attack1@evil.example",
         "attack2@evil.example",
         "attack3@evil.example",
+        "attack4@evil.example",
+        "attack5@evil.example",
         "evil1@evil.example",
         "evil2@evil.example",
     ] {
@@ -742,6 +765,13 @@ fn in_chromium_hostile_mail_runs_nothing_opens_nothing_and_reaches_no_one() {
         assert_inert(&browser, page);
     }
     assert_eq!(canary.hits(), 0, "a request left for another host");
+    let deep = id_of(&cb, "attack4@evil.example");
+    browser.goto(&format!("{}/messages/{deep}/html", server.url));
+    assert!(
+        browser.text("body").contains("over the 256 shown"),
+        "the frame says why deep HTML is not shown: {}",
+        browser.text("body")
+    );
 
     // The canary is real: remote images load once the agent asks.
     let attack = id_of(&cb, "attack1@evil.example");
