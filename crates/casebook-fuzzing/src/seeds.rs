@@ -129,6 +129,11 @@ fn hostile_messages() -> Vec<Seed> {
         seed("dates", [b"From: ".as_slice(), &[b'a'; 1000], b"@", &[b'b'; 1000], b"\r\nDate: Mon, 32 Foo 99999 25:61:61 +9999\r\nSubject: dates\r\n\r\nx"].concat()),
         seed("nested-message", with_head(&nested_mail)),
         seed("utf-7", with_head(b"Subject: charset\r\nContent-Type: text/plain; charset=\"utf-7\"\r\n\r\n+ZeVnLIqe-+AAA-\r\n")),
+        // Found by fuzzing (minimised, rewritten by hand): a message/rfc822
+        // part whose own body is an empty message/rfc822, ended by the
+        // outer boundary. mail-parser 0.11 loses the multipart and panics
+        // (a debug assertion); casebook-mail must store it all the same.
+        seed("rfc822-in-rfc822-at-boundary", b"Content-Type: multipart/mixed; boundary=\"b\"\n\n--b\nContent-Type: message/rfc822\n\nContent-Type: message/rfc822\n\n\n\n--b--\n".to_vec()),
         // Python's email package, default policy: the whole From as one
         // encoded-word, name and address inside it.
         seed("python-encoded-from", b"From: =?utf-8?b?SsO2cmcgTcO8bGxlciA8am9lcmcubXVlbGxlckBleGFtcGxlLmRlPg==?=\nTo: support@casebook.example\nSubject: =?utf-8?q?Voicemail_l=C3=A4uft_nicht?=\nMIME-Version: 1.0\nContent-Type: text/plain; charset=\"utf-8\"\nContent-Transfer-Encoding: 8bit\n\nHallo,\n\ndie Voicemail l\xc3\xa4uft nicht.\n".to_vec()),

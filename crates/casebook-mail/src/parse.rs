@@ -84,11 +84,54 @@ pub fn parse(raw: &[u8]) -> ParsedMessage {
 
 /// Reads all of `raw`, without limits.
 pub(crate) fn from_bytes(raw: &[u8]) -> ParsedMessage {
-    let mut parsed = match MessageParser::default().parse(raw) {
-        Some(message) => from_message(&message, raw),
-        None => unparsable(raw),
+    let mut parsed = match mime(raw) {
+        Mime::Read(message) => from_message(&message, raw),
+        Mime::Unreadable => unparsable(raw),
+        Mime::ParserFailed => headers_only(raw),
     };
     without_nul(&mut parsed);
+    parsed
+}
+
+/// What mail-parser made of a message.
+enum Mime<'a> {
+    Read(Message<'a>),
+    Unreadable,
+    /// It panicked: mail-parser 0.11 asserts on some hostile structures
+    /// (a message/rfc822 part whose body is an empty message/rfc822 at
+    /// the outer boundary: found by fuzzing). One message must not end
+    /// the process that reads it.
+    ParserFailed,
+}
+
+fn mime(raw: &[u8]) -> Mime<'_> {
+    match std::panic::catch_unwind(|| MessageParser::default().parse(raw)) {
+        Ok(Some(message)) => Mime::Read(message),
+        Ok(None) => Mime::Unreadable,
+        Err(_) => Mime::ParserFailed,
+    }
+}
+
+/// A message whose MIME structure broke the parser: its headers read as
+/// usual (sender, recipients, date, threading), its body as raw text.
+fn headers_only(raw: &[u8]) -> ParsedMessage {
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|at| at + 4)
+        .or_else(|| raw.windows(2).position(|w| w == b"\n\n").map(|at| at + 2))
+        .unwrap_or(raw.len());
+    let (head, body) = raw.split_at(end);
+    let mut parsed = match mime(head) {
+        Mime::Read(message) => from_message(&message, head),
+        Mime::Unreadable | Mime::ParserFailed => unparsable(raw),
+    };
+    parsed.text = String::from_utf8_lossy(body).into_owned();
+    parsed.html_only = false;
+    parsed.attachments.clear();
+    if !parsed.warnings.contains(&ParseWarning::Unparsable) {
+        parsed.warnings.insert(0, ParseWarning::Unparsable);
+    }
     parsed
 }
 
@@ -140,7 +183,9 @@ fn without_nul(m: &mut ParsedMessage) {
 /// The `n`-th attachment (in the order [`ParsedMessage::attachments`]
 /// lists them) with its decoded bytes.
 pub fn attachment(raw: &[u8], n: usize) -> Option<(Attachment, Vec<u8>)> {
-    let message = MessageParser::default().parse(raw)?;
+    let Mime::Read(message) = mime(raw) else {
+        return None;
+    };
     let part = message.attachments().nth(n)?;
     Some((describe_attachment(part), part.contents().to_vec()))
 }
@@ -148,7 +193,9 @@ pub fn attachment(raw: &[u8], n: usize) -> Option<(Attachment, Vec<u8>)> {
 /// The HTML of a message's HTML body parts, decoded but otherwise as
 /// written (hostile: sanitise before showing it), or `None` if it has none.
 pub fn html_body(raw: &[u8]) -> Option<String> {
-    let message = MessageParser::default().parse(raw)?;
+    let Mime::Read(message) = mime(raw) else {
+        return None;
+    };
     let parts: Vec<String> = (0..message.html_body_count())
         .filter_map(|i| {
             let part = message.html_part(u32::try_from(i).ok()?)?;
@@ -388,6 +435,24 @@ Subject: =?utf-8?q?Caf=C3=A9?= trunk\r\n\r\nbody\r\n";
         assert!(m.text.contains("voicemail"), "{}", m.text);
         assert!(!m.text.contains("tracker"), "{}", m.text);
         assert!(!m.text.contains("color"), "{}", m.text);
+    }
+
+    /// Found by fuzzing: this structure makes mail-parser 0.11 panic
+    /// (in builds with debug assertions). The message is still read, its
+    /// sender and subject found, its body kept as text.
+    #[test]
+    fn a_structure_that_breaks_the_mime_parser_still_gives_sender_and_text() {
+        let raw = b"From: Ann Lee <ann@example.com>\r\nSubject: licence\r\n\
+            Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n\
+            Content-Type: message/rfc822\r\n\r\nContent-Type: message/rfc822\r\n\r\n\r\n\r\n--b--\r\n";
+        let parsed = parse(raw);
+        assert_eq!(
+            parsed.from.as_ref().map(|f| f.address.as_str()),
+            Some("ann@example.com")
+        );
+        assert_eq!(parsed.subject, "licence");
+        let _ = html_body(raw);
+        let _ = attachment(raw, 0);
     }
 
     #[test]
