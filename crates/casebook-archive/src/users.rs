@@ -2,13 +2,13 @@
 //! the tags agents give messages. Secrets are hashed here; the store only
 //! ever sees digests.
 
+use crate::audit::now;
 use crate::{Archive, ArchiveError};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use casebook_mail::MessageId;
 use casebook_store::{LoginLimits, LoginTurn, Role, UserRecord};
 use sha2::Digest;
-use time::OffsetDateTime;
 
 /// The shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 10;
@@ -92,10 +92,6 @@ fn login_client(address: std::net::IpAddr) -> String {
             }
         },
     }
-}
-
-fn now() -> i64 {
-    OffsetDateTime::now_utc().unix_timestamp()
 }
 
 /// 32 random bytes as hex, with a prefix saying what it is.

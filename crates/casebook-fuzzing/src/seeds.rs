@@ -222,6 +222,8 @@ fn raw_edits() -> Vec<Seed> {
         seed("flip-header", vec![0, 1]),
         seed("flip-body", vec![60, 0x80, 61, 1]),
         seed("cut", vec![0xFF, 30]),
+        // Found by fuzzing: cut to nothing, it opened as an empty message.
+        seed("cut-to-nothing", vec![0xFF, 0, 1]),
         seed(
             "zstd-frame",
             vec![0x28, 0xB5, 0x2F, 0xFD, 0x00, 0x58, 0x00, 0x00],

@@ -2,12 +2,12 @@
 //! one person. A list import replaces (or adds to) the list in one
 //! transaction with its audit entry.
 
+use crate::audit::audit;
 use crate::error::{During, StoreError};
 use crate::location::Backend;
 use crate::model::{AuditEntry, CustomerList, CustomerRecordRow, DomainMatch};
 use crate::sql::{param_list, value_rows};
 use crate::store::Store;
-use crate::testimonials::audit;
 use casebook_mail::MessageId;
 use sqlx::any::AnyRow;
 use sqlx::Row;

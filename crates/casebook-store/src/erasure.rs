@@ -1,11 +1,11 @@
 //! Erasing a person, retention, legal holds, and the anonymous records
 //! that keep statistics from changing when mail is erased.
 
+use crate::audit::audit;
 use crate::error::{During, StoreError};
 use crate::model::{AuditEntry, AuditSubject, ErasedMessage, Hold};
 use crate::sql::{param_list, value_rows};
 use crate::store::Store;
-use crate::testimonials::audit;
 use casebook_mail::MessageId;
 use sqlx::{Any, Row, Transaction};
 use std::collections::HashSet;

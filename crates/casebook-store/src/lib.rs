@@ -16,6 +16,7 @@
 //! migration, and always binds parameters; it knows nothing of IMAP, of
 //! tantivy, or of how threads are worked out (it only records them).
 
+mod audit;
 mod chain;
 mod check;
 mod copy;

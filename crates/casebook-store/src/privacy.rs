@@ -2,12 +2,12 @@
 //! to partners) and agents' decisions on flagged requests. Every change is
 //! written in the same transaction as its audit entry.
 
+use crate::audit::audit;
 use crate::error::{During, StoreError};
 use crate::model::{
     AuditEntry, MarketingChoice, PartnerChoice, PreferenceRecord, RequestDecision, Stated,
 };
 use crate::store::Store;
-use crate::testimonials::audit;
 use casebook_mail::MessageId;
 use sqlx::any::AnyRow;
 use sqlx::Row;

@@ -204,6 +204,22 @@ pub fn open_raw_unsized(stored: &[u8], keys: &[RawKey]) -> Result<Vec<u8>, Store
     decompress_raw_unsized(0, stored, keys)
 }
 
+/// Compressed bytes that can hold a zstd frame. A frame is never empty: a
+/// value cut to nothing is damage, not an empty message (zstd reads no
+/// frame as no bytes).
+fn frame(id: i64, compressed: Vec<u8>) -> Result<Vec<u8>, StoreError> {
+    if compressed.is_empty() {
+        return Err(StoreError::CorruptRaw {
+            id,
+            source: std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the stored value is empty",
+            ),
+        });
+    }
+    Ok(compressed)
+}
+
 /// The original bytes of a stored value.
 pub(crate) fn decompress_raw(
     id: i64,
@@ -211,7 +227,7 @@ pub(crate) fn decompress_raw(
     size: usize,
     keys: &[RawKey],
 ) -> Result<Vec<u8>, StoreError> {
-    let compressed = unseal(id, stored, keys)?;
+    let compressed = frame(id, unseal(id, stored, keys)?)?;
     zstd::bulk::decompress(&compressed, size.max(1))
         .map_err(|source| StoreError::CorruptRaw { id, source })
 }
@@ -223,7 +239,7 @@ pub(crate) fn decompress_raw_unsized(
     stored: &[u8],
     keys: &[RawKey],
 ) -> Result<Vec<u8>, StoreError> {
-    let compressed = unseal(id, stored, keys)?;
+    let compressed = frame(id, unseal(id, stored, keys)?)?;
     zstd::stream::decode_all(&compressed[..])
         .map_err(|source| StoreError::CorruptRaw { id, source })
 }
@@ -253,6 +269,17 @@ mod tests {
 
     fn key(fill: &str) -> RawKey {
         RawKey::from_hex(&fill.repeat(64)).expect("a key")
+    }
+
+    /// Found by fuzzing: a value cut to nothing opened as an empty message.
+    #[test]
+    fn an_empty_stored_value_is_damage_not_an_empty_message() {
+        let e = decompress_raw_unsized(7, b"", &[]);
+        assert!(
+            matches!(e, Err(StoreError::CorruptRaw { id: 7, .. })),
+            "{e:?}"
+        );
+        assert!(decompress_raw(7, b"", 10, &[]).is_err());
     }
 
     #[test]

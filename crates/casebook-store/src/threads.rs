@@ -57,7 +57,7 @@ impl Store {
         let removed = self
             .remove_in(&mut tx, seq, ids, crate::chain::ChainKind::Removed)
             .await?;
-        crate::testimonials::audit(&mut tx, entry).await?;
+        crate::audit::audit(&mut tx, entry).await?;
         tx.commit().await.during("committing removals")?;
         Ok(removed)
     }
