@@ -241,6 +241,9 @@ fn html() -> Vec<Seed> {
         seed("comments-cdata", "<!--<script>alert(1)</script>--><![CDATA[<script>x</script>]]><!-- unclosed"),
         seed("style-form", "<style>body{background:url(javascript:x)}</style><form action=\"javascript:x\"><input formaction=javascript:x></form><p style=\"x:expression(alert(1))\">p</p>"),
         seed("attribute-tricks", "<p title=\"a> <script>alert(1)</script>\">x</p><img src=\"x\"/onerror=alert(1)><a href=javascript&colon;alert(1)>e</a>"),
+        // Found by fuzzing: a backspace inside the scheme (not a script to
+        // a browser; it once fooled the inertness check).
+        seed("control-in-scheme", "<a href=\" java&#x08;script:alert(1)\">b</a><a href=\"\u{1}java&#x09;script:alert(1)\">c</a>"),
         seed("outlook-word", "<html xmlns:o=\"urn:schemas-microsoft-com:office:office\"><head><meta http-equiv=Content-Type content=\"text/html\"><style><!-- p.MsoNormal {margin:0} --></style></head><body lang=DE><div class=WordSection1><p class=MsoNormal>Danke!<o:p></o:p></p></div></body></html>"),
         seed("gmail-quote", "<div dir=\"ltr\">Thanks, works now.</div><br><div class=\"gmail_quote\"><div dir=\"ltr\" class=\"gmail_attr\">On Mon, Support wrote:<br></div><blockquote class=\"gmail_quote\" style=\"margin:0 0 0 .8ex\">Try this.</blockquote></div>"),
     ]
