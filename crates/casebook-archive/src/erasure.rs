@@ -208,6 +208,7 @@ impl Archive {
             }),
         );
         report.messages = self.store.erase(&erasure, &audit).await?;
+        self.openings.clear();
         // The index catch-up rewrites the index without the removed mail;
         // an index another process is writing drops it when that process
         // catches up.
@@ -314,6 +315,7 @@ impl Archive {
             at: now(),
         };
         report.messages = self.store.erase(&erasure, &audit).await?;
+        self.openings.clear();
         // The index catch-up rewrites the index without the removed mail;
         // an index another process is writing drops it when that process
         // catches up.

@@ -78,7 +78,8 @@ use casebook_search::SearchIndex;
 use casebook_store::Store;
 use std::path::Path;
 
-/// Password checks run at once, at most: one per core of a small server.
+/// Password checks run at once, at most, each on a thread of its own: one
+/// per core of a small server.
 const PASSWORD_CHECKS_AT_ONCE: usize = 2;
 
 /// An archive: the store (the truth: `casebook.db` in the data folder, or
@@ -98,8 +99,10 @@ pub struct Archive {
     refreshed_seq: std::sync::atomic::AtomicU64,
     /// The key new raw bytes are sealed with (`encryption_key_file`).
     raw_key: Option<casebook_store::RawKey>,
-    /// Turns for password checks (argon2 holds ~19 MiB each).
-    password_checks: tokio::sync::Semaphore,
+    /// The threads passwords are checked on (argon2 holds ~19 MiB each).
+    password_checks: users::PasswordChecks,
+    /// Openings of long messages' text for search snippets.
+    openings: read::Openings,
 }
 
 impl Archive {
@@ -122,7 +125,8 @@ impl Archive {
             raw_key,
             settling: tokio::sync::Mutex::new(()),
             refreshed_seq: std::sync::atomic::AtomicU64::new(0),
-            password_checks: tokio::sync::Semaphore::new(PASSWORD_CHECKS_AT_ONCE),
+            password_checks: users::PasswordChecks::start(PASSWORD_CHECKS_AT_ONCE)?,
+            openings: read::Openings::default(),
         };
         archive.settle_unless_full().await?;
         Ok(archive)

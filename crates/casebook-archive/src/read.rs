@@ -56,9 +56,52 @@ pub struct Stats {
 }
 
 /// Characters of a hit's text its snippet is looked for in: a 5 MB
-/// message made every search that found it 30 times slower. A match past
-/// them still finds the message; its snippet is then the text's opening.
-const SNIPPET_WINDOW_CHARS: u32 = 20_000;
+/// message made every search that found it 30 times slower, and the
+/// snippet's cost grows with the window (ten hits of 20,000 matching
+/// characters: 467 searches a second; of 5,000: 1,236; a typical message
+/// is shorter than either). A match past them still finds the message;
+/// its snippet is then the text's opening.
+const SNIPPET_WINDOW_CHARS: u32 = 5_000;
+/// A message of at most this many raw bytes has its opening read with
+/// the hit; a longer one's comes from [`Openings`] (the database loads a
+/// long text whole even to give its opening).
+const WHOLE_UP_TO_BYTES: u64 = 64 * 1024;
+/// Openings of long messages kept (each at most SNIPPET_WINDOW_CHARS).
+const OPENINGS_KEPT: usize = 256;
+
+/// The openings of long messages' text, kept per message and change
+/// number: a huge message costs the searches that find it one read, not
+/// one each (ten 5 MB messages took a search from 1,361 to 112 requests
+/// a second). At most [`OPENINGS_KEPT`] of at most
+/// [`SNIPPET_WINDOW_CHARS`] characters each; erasure empties it.
+#[derive(Default)]
+pub(crate) struct Openings {
+    kept: std::sync::Mutex<std::collections::VecDeque<((MessageId, u64), std::sync::Arc<str>)>>,
+}
+
+impl Openings {
+    fn get(&self, id: MessageId, change: u64) -> Option<std::sync::Arc<str>> {
+        let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        kept.iter()
+            .find(|(key, _)| *key == (id, change))
+            .map(|(_, text)| text.clone())
+    }
+
+    fn keep(&self, id: MessageId, change: u64, text: std::sync::Arc<str>) {
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        kept.retain(|((m, _), _)| *m != id);
+        if kept.len() >= OPENINGS_KEPT {
+            kept.pop_front();
+        }
+        kept.push_back(((id, change), text));
+    }
+
+    /// Forgets every opening (after an erasure: no erased words stay in
+    /// memory).
+    pub(crate) fn clear(&self) {
+        self.kept.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
 
 impl Archive {
     pub async fn search(&self, request: &SearchRequest) -> Result<SearchPage, ArchiveError> {
@@ -75,14 +118,43 @@ impl Archive {
         };
         let found = self.index.search(&expr, &options)?;
         let ids: Vec<MessageId> = found.hits.iter().map(|h| h.id).collect();
-        let hits = self
+        let rows = self
             .store
-            .summaries_with_openings(&ids, SNIPPET_WINDOW_CHARS)
-            .await?
+            .hits_with_openings(&ids, SNIPPET_WINDOW_CHARS, WHOLE_UP_TO_BYTES)
+            .await?;
+        let mut long = HashMap::new();
+        for row in rows.iter().filter(|r| r.opening.is_none()) {
+            if let Some(text) = self.openings.get(row.summary.id, row.change) {
+                long.insert(row.summary.id, text);
+            }
+        }
+        let missing: Vec<MessageId> = rows
+            .iter()
+            .filter(|r| r.opening.is_none() && !long.contains_key(&r.summary.id))
+            .map(|r| r.summary.id)
+            .collect();
+        if !missing.is_empty() {
+            let changes: HashMap<MessageId, u64> =
+                rows.iter().map(|r| (r.summary.id, r.change)).collect();
+            for (id, text) in self.store.openings(&missing, SNIPPET_WINDOW_CHARS).await? {
+                let text: std::sync::Arc<str> = text.into();
+                if let Some(&change) = changes.get(&id) {
+                    self.openings.keep(id, change, text.clone());
+                }
+                long.insert(id, text);
+            }
+        }
+        let hits = rows
             .into_iter()
-            .map(|(summary, body)| SearchHit {
-                snippet: found.snippet(&body),
-                summary,
+            .map(|row| {
+                let snippet = match &row.opening {
+                    Some(text) => found.snippet(text),
+                    None => found.snippet(long.get(&row.summary.id).map_or("", |t| t)),
+                };
+                SearchHit {
+                    snippet,
+                    summary: row.summary,
+                }
             })
             .collect();
         Ok(SearchPage {

@@ -154,19 +154,68 @@ async fn dummy_hash() -> &'static str {
     .await
 }
 
-async fn password_matches(password: &str, hash: &str) -> bool {
-    let (password, hash) = (password.to_owned(), hash.to_owned());
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    })
-    .await
-    .unwrap_or(false)
+/// Whether `password` is the one `hash` (a PHC string) was made from.
+fn password_matches(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A password to check and where the answer goes.
+type PasswordJob = (String, String, tokio::sync::oneshot::Sender<bool>);
+
+/// Password checks, on threads of their own, a fixed few: argon2 takes
+/// ~19 MiB per check, and on the runtime's pool of blocking threads each
+/// thread kept an allocator arena of freed checks (a 5-second flood of
+/// wrong passwords from rotating addresses took the server from 16 MB to
+/// 487 MB with only two checks at a time). On the same two threads that
+/// memory is reused. Checks queue for them; the threads end with the
+/// archive.
+pub(crate) struct PasswordChecks {
+    jobs: std::sync::mpsc::Sender<PasswordJob>,
+}
+
+impl PasswordChecks {
+    pub(crate) fn start(threads: usize) -> Result<Self, ArchiveError> {
+        let (jobs, queue) = std::sync::mpsc::channel::<PasswordJob>();
+        let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
+        for n in 0..threads {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("password-check-{n}"))
+                .spawn(move || loop {
+                    let job = match queue.lock() {
+                        Ok(queue) => queue.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok((password, hash, answer)) = job else {
+                        return;
+                    };
+                    let _ = answer.send(password_matches(&password, &hash));
+                })
+                .map_err(|e| {
+                    ArchiveError::PasswordHash(format!("cannot start a password-check thread: {e}"))
+                })?;
+        }
+        Ok(Self { jobs })
+    }
+
+    /// Whether `password` matches `hash`, checked in turn.
+    async fn matches(&self, password: &str, hash: &str) -> bool {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        if self
+            .jobs
+            .send((password.to_owned(), hash.to_owned(), answer))
+            .is_err()
+        {
+            return false;
+        }
+        answered.await.unwrap_or(false)
+    }
 }
 
 impl Archive {
@@ -301,14 +350,16 @@ impl Archive {
         // Password checks take ~19 MiB each: a few at a time, whatever the
         // concurrency. An unknown name costs the same check as a known
         // one, so response times do not tell names apart.
-        let matches = {
-            let _turn = self.password_checks.acquire().await;
-            match &user {
-                Some(u) => password_matches(password, &u.password_hash).await,
-                None => {
-                    password_matches(password, dummy_hash().await).await;
-                    false
-                }
+        let matches = match &user {
+            Some(u) => {
+                self.password_checks
+                    .matches(password, &u.password_hash)
+                    .await
+            }
+            None => {
+                let dummy = dummy_hash().await;
+                self.password_checks.matches(password, dummy).await;
+                false
             }
         };
         match user {
@@ -393,9 +444,10 @@ mod tests {
     async fn passwords_hash_with_argon2id_and_verify() {
         let hash = hash_password("correct horse battery").await.expect("hash");
         assert!(hash.starts_with("$argon2id$"), "{hash}");
-        assert!(password_matches("correct horse battery", &hash).await);
-        assert!(!password_matches("correct horse battery!", &hash).await);
-        assert!(!password_matches("anything", "not a hash").await);
+        let checks = PasswordChecks::start(1).expect("a thread");
+        assert!(checks.matches("correct horse battery", &hash).await);
+        assert!(!checks.matches("correct horse battery!", &hash).await);
+        assert!(!checks.matches("anything", "not a hash").await);
         assert!(matches!(
             hash_password("short").await,
             Err(ArchiveError::WeakPassword(MIN_PASSWORD_CHARS))

@@ -55,6 +55,7 @@ pub use model::{
 };
 pub use privacy::PreferenceChange;
 pub use raw::{compress_raw, open_raw, open_raw_unsized, CompressedRaw, RawKey, RawSeal};
+pub use read::HitRow;
 pub use store::Store;
 pub use testimonials::NewTestimonial;
 pub use threads::Rethreading;
