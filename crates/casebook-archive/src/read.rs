@@ -76,8 +76,11 @@ const OPENINGS_KEPT: usize = 256;
 /// [`SNIPPET_WINDOW_CHARS`] characters each; erasure empties it.
 #[derive(Default)]
 pub(crate) struct Openings {
-    kept: std::sync::Mutex<std::collections::VecDeque<((MessageId, u64), std::sync::Arc<str>)>>,
+    kept: std::sync::Mutex<std::collections::VecDeque<KeptOpening>>,
 }
+
+/// An opening, by message and change number.
+type KeptOpening = ((MessageId, u64), std::sync::Arc<str>);
 
 impl Openings {
     fn get(&self, id: MessageId, change: u64) -> Option<std::sync::Arc<str>> {
