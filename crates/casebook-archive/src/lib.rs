@@ -103,6 +103,8 @@ pub struct Archive {
     password_checks: users::PasswordChecks,
     /// Openings of long messages' text for search snippets.
     openings: read::Openings,
+    /// Which inbound mail is answered, as last read.
+    answered: read::AnsweredState,
 }
 
 impl Archive {
@@ -127,6 +129,7 @@ impl Archive {
             refreshed_seq: std::sync::atomic::AtomicU64::new(0),
             password_checks: users::PasswordChecks::start(PASSWORD_CHECKS_AT_ONCE)?,
             openings: read::Openings::default(),
+            answered: read::AnsweredState::default(),
         };
         archive.settle_unless_full().await?;
         Ok(archive)
