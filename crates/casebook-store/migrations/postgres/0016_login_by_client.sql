@@ -6,6 +6,8 @@
 -- known at.
 ALTER TABLE login_failures ADD COLUMN client TEXT NOT NULL DEFAULT '';
 CREATE INDEX login_failures_by_client ON login_failures(client, at);
+-- Failures older than a day are pruned at every attempt: by time.
+CREATE INDEX login_failures_by_time ON login_failures(at);
 
 CREATE TABLE login_addresses (
     name     TEXT    NOT NULL,
