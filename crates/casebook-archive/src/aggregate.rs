@@ -5,7 +5,7 @@
 
 use crate::topic::topic_of;
 use crate::{Archive, ArchiveError};
-use casebook_mail::Direction;
+use casebook_vocabulary::Direction;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// `YYYY-MM` of a date, in UTC: the finest time statistics show.

@@ -4,8 +4,8 @@
 //! data (orphan rows, links, threads, the index) and names what cannot.
 
 use crate::{Archive, ArchiveError};
-use casebook_mail::{Direction, MessageId};
 use casebook_store::{ChainReport, RawProblem, RowProblems};
+use casebook_vocabulary::{Direction, MessageId};
 use std::collections::BTreeSet;
 
 /// What a check found.

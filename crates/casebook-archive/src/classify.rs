@@ -1,7 +1,8 @@
 //! Which way a message went and whose conversation it belongs to.
 
 use crate::Config;
-use casebook_mail::{Direction, EmailAddress, ParsedMessage};
+use casebook_mail::{EmailAddress, ParsedMessage};
+use casebook_vocabulary::Direction;
 
 /// Outbound when From is one of ours; automated when a machine sent it.
 pub(crate) fn direction(config: &Config, m: &ParsedMessage) -> Direction {

@@ -8,11 +8,11 @@ use crate::audit::{about, entry, now};
 use crate::privacy::address_arg;
 use crate::{Archive, ArchiveError};
 use casebook_customers::{is_free_mail, normalize_address, read_list, ColumnChoice, RowProblem};
-use casebook_mail::MessageId;
 use casebook_store::AuditSubject;
 use casebook_store::{
     Correction, CustomerList, CustomerRecordRow, NewCustomerList, NewCustomerRecord,
 };
+use casebook_vocabulary::MessageId;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 

@@ -8,10 +8,10 @@ use crate::audit::{entry, now};
 use crate::privacy::address_arg;
 use crate::topic::topic_of;
 use crate::{Archive, ArchiveError};
-use casebook_mail::{Direction, MessageId};
 use casebook_search::Sort;
 use casebook_store::AuditSubject;
 use casebook_store::{ErasedMessage, Erasure, Hold, NewMessage};
+use casebook_vocabulary::{Direction, MessageId};
 use hmac::Mac;
 use std::collections::HashSet;
 

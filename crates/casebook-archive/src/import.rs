@@ -5,9 +5,10 @@
 
 use crate::classify::{correspondent, direction};
 use crate::{Archive, ArchiveError, Config};
-use casebook_mail::{check_is_mail, parse_within, Direction, MessageId, Sha256};
+use casebook_mail::{check_is_mail, parse_within};
 use casebook_mailbox::{discover, FoundMessage, SourceKind};
 use casebook_store::{compress_raw, NewMessage, RawKey, Stored};
+use casebook_vocabulary::{Direction, MessageId, Sha256};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::mpsc;

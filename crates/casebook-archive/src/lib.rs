@@ -65,7 +65,7 @@ pub use testimonials::{
 pub use users::{Locked, Login, Session, User, MIN_PASSWORD_CHARS, SESSION_SECS};
 pub use watch::WatchEvent;
 
-pub use casebook_mail::{CopyDifference, Direction, MessageId, ThreadId};
+pub use casebook_mail::CopyDifference;
 pub use casebook_search::{QueryError, Snippet, Sort};
 pub use casebook_store::{
     AuditEntry, Backend, CopyReport, Correction, CustomerList, CustomerRecordRow, FolderRecord,
@@ -73,6 +73,7 @@ pub use casebook_store::{
     Recipient, RecipientKind, Role, Stated, StoreLocation, StoredAttachment, StoredMessage,
     TestimonialRecord, TestimonialState,
 };
+pub use casebook_vocabulary::{Direction, MessageId, ThreadId};
 
 use casebook_search::SearchIndex;
 use casebook_store::Store;

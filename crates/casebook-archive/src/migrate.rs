@@ -1,8 +1,8 @@
 //! Schema migrations and copying an archive between databases.
 
 use crate::{Archive, ArchiveError};
-use casebook_mail::MessageId;
 use casebook_store::{CopyReport, RawKey, RawSeal, Store, StoreLocation};
+use casebook_vocabulary::MessageId;
 
 /// Brings the database at `location` to this binary's schema and returns
 /// its schema version. Opening an archive does the same; this is for

@@ -6,12 +6,13 @@
 use crate::audit::{about, entry, now};
 use crate::privacy_request::{detect, RequestKind};
 use crate::{Archive, ArchiveError};
-use casebook_mail::{Direction, EmailAddress, MessageId};
+use casebook_mail::EmailAddress;
 use casebook_store::AuditSubject;
 use casebook_store::{
     MarketingChoice, MessageSummary, PartnerChoice, PreferenceChange, PreferenceRecord,
     RequestDecision, Stated, TestimonialState,
 };
+use casebook_vocabulary::{Direction, MessageId};
 use std::collections::HashSet;
 
 /// A change to a person's choices; `None` leaves a choice as it was.

@@ -3,9 +3,10 @@
 //! from the store.
 
 use crate::{Archive, ArchiveError};
-use casebook_mail::{compare_copies, CopyDifference, Direction, MessageId, ThreadId};
+use casebook_mail::{compare_copies, CopyDifference};
 use casebook_search::{parse_query, Expr, SearchOptions, Snippet, Sort, TextField};
 use casebook_store::{MessageCounts, MessageSummary, StoredMessage};
+use casebook_vocabulary::{Direction, MessageId, ThreadId};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 

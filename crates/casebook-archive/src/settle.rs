@@ -4,9 +4,9 @@
 
 use crate::threading::{changed_threads, named_message_ids, parent_key, row_link_keys};
 use crate::{Archive, ArchiveError};
-use casebook_mail::MessageId;
 use casebook_search::{Checkpoint, IndexBatch, IndexDoc, SearchError};
 use casebook_store::{IndexRow, NewMessage, Rethreading, Stored, ThreadRow};
+use casebook_vocabulary::MessageId;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 

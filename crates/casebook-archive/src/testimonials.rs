@@ -6,11 +6,11 @@
 use crate::audit::{about, entry, now};
 use crate::praise::{appears_verbatim, assess};
 use crate::{Archive, ArchiveError};
-use casebook_mail::{Direction, MessageId};
 use casebook_store::AuditSubject;
 use casebook_store::{
     AuditEntry, MessageSummary, NewTestimonial, TestimonialRecord, TestimonialState,
 };
+use casebook_vocabulary::{Direction, MessageId};
 use std::collections::HashSet;
 use time::OffsetDateTime;
 

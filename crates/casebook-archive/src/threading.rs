@@ -9,8 +9,9 @@
 //!   with the *same correspondent* within a time window. A stranger writing
 //!   "Invoice" never joins someone else's "Invoice" thread.
 
-use casebook_mail::{normalize_subject, Direction, MessageId, NormalizedSubject, ThreadId};
+use casebook_mail::{normalize_subject, NormalizedSubject};
 use casebook_store::{ThreadRow, ThreadUpdate};
+use casebook_vocabulary::{Direction, MessageId, ThreadId};
 use std::collections::HashMap;
 
 /// The thread and reply pairing of every row, and only those that differ
@@ -275,7 +276,7 @@ pub fn pair_replies(
 /// Orders messages sent in the same second: by Message-ID, shared by every
 /// copy of a message (so which copy arrived first, and is the one threaded,
 /// does not change the order), then by content for mail without one.
-fn same_time_order(row: &ThreadRow) -> (Option<&str>, casebook_mail::Sha256) {
+fn same_time_order(row: &ThreadRow) -> (Option<&str>, casebook_vocabulary::Sha256) {
     (row.message_id.as_deref(), row.sha256)
 }
 
@@ -317,7 +318,7 @@ impl DisjointSets {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use casebook_mail::Sha256;
+    use casebook_vocabulary::Sha256;
 
     struct Mail {
         id: i64,

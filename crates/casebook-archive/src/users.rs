@@ -6,8 +6,8 @@ use crate::audit::now;
 use crate::{Archive, ArchiveError};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use casebook_mail::MessageId;
 use casebook_store::{LoginLimits, LoginTurn, Role, UserRecord};
+use casebook_vocabulary::MessageId;
 use sha2::Digest;
 
 /// The shortest password accepted.

@@ -234,7 +234,7 @@ pub fn read_list(bytes: &[u8], choices: &[ColumnChoice]) -> Result<ListFile, Cus
             identity.extend_from_slice(part.map_or("\u{1}", |p| p.as_str()).as_bytes());
             identity.push(0);
         }
-        if seen.insert(casebook_mail::Sha256::of(&identity)) {
+        if seen.insert(casebook_vocabulary::Sha256::of(&identity)) {
             list.records.push(record);
         } else {
             list.duplicates += 1;

@@ -18,9 +18,7 @@
 mod address;
 mod automated;
 mod compare;
-mod digest;
 mod header;
-mod ids;
 mod limits;
 mod parse;
 mod sniff;
@@ -29,8 +27,6 @@ mod subject;
 pub use address::{EmailAddress, Mailbox};
 pub use automated::AutomatedKind;
 pub use compare::{compare_copies, CopyDifference};
-pub use digest::Sha256;
-pub use ids::{Direction, MessageId, ThreadId};
 pub use limits::{parse_within, Limits, OverLimit};
 pub use parse::{
     attachment, html_body, html_own_text, parse, Attachment, ParseWarning, ParsedMessage,

@@ -1,7 +1,7 @@
 use crate::address::{mailbox_list, Mailbox};
 use crate::automated::{classify, AutomatedKind};
-use crate::digest::Sha256;
 use crate::header::{decode_words, fields, first_value};
+use casebook_vocabulary::Sha256;
 use mail_parser::{HeaderValue, Message, MessageParser, MimeHeaders, PartType};
 use time::{OffsetDateTime, UtcOffset};
 

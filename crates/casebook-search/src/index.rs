@@ -1,6 +1,6 @@
 use crate::query::{Expr, TextField};
 use crate::tokenizer::{analyzer, TOKENIZER_NAME};
-use casebook_mail::{Direction, MessageId};
+use casebook_vocabulary::{Direction, MessageId};
 use std::ops::{Bound, Range};
 use std::path::{Path, PathBuf};
 use tantivy::collector::{Count, TopDocs};

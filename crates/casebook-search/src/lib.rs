@@ -7,7 +7,7 @@
 //! up to, so a caller can always bring it up to date after a crash.
 //!
 //! ```
-//! use casebook_mail::{Direction, MessageId};
+//! use casebook_vocabulary::{Direction, MessageId};
 //! use casebook_search::{parse_query, Checkpoint, IndexDoc, SearchIndex, SearchOptions, Sort};
 //! let dir = tempfile::tempdir().unwrap();
 //! let index = SearchIndex::open(dir.path()).unwrap();

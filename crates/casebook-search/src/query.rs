@@ -10,7 +10,7 @@
 //! gave messages; case does not matter); `customer:LIST` and `is:customer`
 //! (the correspondent is on that customer list, or on any).
 
-use casebook_mail::{Direction, ThreadId};
+use casebook_vocabulary::{Direction, ThreadId};
 use std::fmt;
 use time::{Date, Month};
 
@@ -53,7 +53,7 @@ pub enum Expr {
     /// [`Expr::Messages`] first (unresolved, it matches nothing).
     Customer(Option<String>),
     /// One of these messages.
-    Messages(Vec<casebook_mail::MessageId>),
+    Messages(Vec<casebook_vocabulary::MessageId>),
     Not(Box<Expr>),
     And(Vec<Expr>),
     Or(Vec<Expr>),

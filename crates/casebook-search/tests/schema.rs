@@ -2,8 +2,8 @@
 //! again instead of refusing to open (the archive then fills it from the
 //! store: it has no checkpoint).
 
-use casebook_mail::{Direction, MessageId};
 use casebook_search::{parse_query, Checkpoint, IndexDoc, SearchIndex, SearchOptions};
+use casebook_vocabulary::{Direction, MessageId};
 use tantivy::schema::{Schema, INDEXED, STRING};
 use tantivy::{doc, Index, IndexWriter};
 

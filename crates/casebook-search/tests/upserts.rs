@@ -1,8 +1,8 @@
 //! Replacing documents batch after batch, as the archive's index catch-up
 //! does after every write: each message stays in the index exactly once.
 
-use casebook_mail::{Direction, MessageId};
 use casebook_search::{Checkpoint, IndexDoc, SearchIndex};
+use casebook_vocabulary::{Direction, MessageId};
 use std::collections::HashSet;
 
 fn doc(id: i64, round: usize) -> IndexDoc {

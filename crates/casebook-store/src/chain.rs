@@ -15,7 +15,7 @@ use crate::error::{During, StoreError};
 use crate::location::Backend;
 use crate::sql::value_rows;
 use crate::store::Store;
-use casebook_mail::{MessageId, Sha256};
+use casebook_vocabulary::{MessageId, Sha256};
 use sha2::Digest;
 use sqlx::{Any, Transaction};
 use std::collections::HashMap;

@@ -6,7 +6,7 @@ use crate::decode::digest;
 use crate::error::{During, StoreError};
 use crate::raw::decompress_raw;
 use crate::store::Store;
-use casebook_mail::{MessageId, Sha256};
+use casebook_vocabulary::{MessageId, Sha256};
 use sqlx::Row;
 
 const PAGE: i64 = 500;

@@ -5,7 +5,7 @@ use crate::error::{During, StoreError};
 use crate::location::Backend;
 use crate::sql::value_rows;
 use crate::store::Store;
-use casebook_mail::Sha256;
+use casebook_vocabulary::Sha256;
 use sha2::Digest;
 use sqlx::any::AnyRow;
 use sqlx::Row;

@@ -8,7 +8,7 @@ use crate::location::Backend;
 use crate::model::{AuditEntry, CustomerList, CustomerRecordRow, DomainMatch};
 use crate::sql::{param_list, value_rows};
 use crate::store::Store;
-use casebook_mail::MessageId;
+use casebook_vocabulary::MessageId;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::collections::HashSet;

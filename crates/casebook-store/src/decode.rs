@@ -2,7 +2,8 @@
 
 use crate::error::{During, StoreError};
 use crate::model::*;
-use casebook_mail::{AutomatedKind, Direction, MessageId, Sha256, ThreadId};
+use casebook_mail::AutomatedKind;
+use casebook_vocabulary::{Direction, MessageId, Sha256, ThreadId};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use time::{OffsetDateTime, UtcOffset};

@@ -6,7 +6,7 @@ use crate::error::{During, StoreError};
 use crate::model::{AuditEntry, AuditSubject, ErasedMessage, Hold};
 use crate::sql::{param_list, value_rows};
 use crate::store::Store;
-use casebook_mail::MessageId;
+use casebook_vocabulary::MessageId;
 use sqlx::{Any, Row, Transaction};
 use std::collections::HashSet;
 

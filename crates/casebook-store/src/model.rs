@@ -1,7 +1,6 @@
 use crate::raw::CompressedRaw;
-use casebook_mail::{
-    AutomatedKind, Direction, EmailAddress, MessageId, ParsedMessage, Sha256, ThreadId,
-};
+use casebook_mail::{AutomatedKind, EmailAddress, ParsedMessage};
+use casebook_vocabulary::{Direction, MessageId, Sha256, ThreadId};
 use time::OffsetDateTime;
 
 /// A message ready to be stored: parsed, classified and compressed.
@@ -324,7 +323,7 @@ pub enum AuditSubject<'a> {
     Person(&'a str),
     /// A person who was erased: named nowhere.
     ErasedPerson,
-    Message(casebook_mail::MessageId),
+    Message(casebook_vocabulary::MessageId),
     Testimonial(i64),
     /// Marketing's export of usable testimonials.
     Testimonials,

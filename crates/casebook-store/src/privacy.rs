@@ -8,7 +8,7 @@ use crate::model::{
     AuditEntry, MarketingChoice, PartnerChoice, PreferenceRecord, RequestDecision, Stated,
 };
 use crate::store::Store;
-use casebook_mail::MessageId;
+use casebook_vocabulary::MessageId;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 

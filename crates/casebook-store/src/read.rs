@@ -7,7 +7,7 @@ use crate::model::*;
 use crate::raw::decompress_raw;
 use crate::sql::param_list;
 use crate::store::Store;
-use casebook_mail::{MessageId, Sha256, ThreadId};
+use casebook_vocabulary::{MessageId, Sha256, ThreadId};
 use sqlx::Row;
 use std::collections::HashMap;
 

@@ -5,7 +5,7 @@ use crate::audit::audit;
 use crate::error::{During, StoreError};
 use crate::model::{AuditEntry, TestimonialRecord, TestimonialState};
 use crate::store::Store;
-use casebook_mail::MessageId;
+use casebook_vocabulary::MessageId;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 

@@ -6,7 +6,7 @@ use crate::location::Backend;
 use crate::model::*;
 use crate::sql::{param_list, value_rows};
 use crate::store::{Store, ROWS_PER_STATEMENT};
-use casebook_mail::{MessageId, ThreadId};
+use casebook_vocabulary::{MessageId, ThreadId};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
 use std::collections::HashMap;
@@ -103,7 +103,7 @@ impl Store {
                 q = q.bind(id.0);
             }
             let deleted = q.fetch_all(&mut **tx).await.during(d)?;
-            let entries: Vec<(i64, casebook_mail::Sha256)> = deleted
+            let entries: Vec<(i64, casebook_vocabulary::Sha256)> = deleted
                 .iter()
                 .map(|(id, sha)| (*id, crate::decode::digest(sha)))
                 .collect();

@@ -4,7 +4,7 @@
 use crate::error::{During, StoreError};
 use crate::model::{Role, UserRecord};
 use crate::store::Store;
-use casebook_mail::MessageId;
+use casebook_vocabulary::MessageId;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 

@@ -72,8 +72,9 @@ async fn reindex_gives_the_same_answers() {
 /// open indexes what was stored.
 #[tokio::test(flavor = "multi_thread")]
 async fn stored_but_unindexed_mail_is_indexed_on_the_next_run() {
-    use casebook_mail::{parse, Direction, Sha256};
+    use casebook_mail::parse;
     use casebook_store::{compress_raw, NewMessage, Store};
+    use casebook_vocabulary::{Direction, Sha256};
 
     let data = tempfile::tempdir().expect("tempdir");
     drop(open(data.path()).await);

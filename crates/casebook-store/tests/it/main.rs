@@ -2,8 +2,9 @@
 //! `scripts/test` runs the suite on it): schema versions, watermarks,
 //! removals.
 
-use casebook_mail::{parse, Direction, MessageId, Sha256};
+use casebook_mail::parse;
 use casebook_store::{compress_raw, NewMessage, Store, StoreLocation, Watermark};
+use casebook_vocabulary::{Direction, MessageId, Sha256};
 use std::path::Path;
 
 fn location(dir: &Path) -> StoreLocation {
