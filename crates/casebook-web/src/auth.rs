@@ -141,6 +141,70 @@ impl FromRequestParts<App> for ApiUser {
     }
 }
 
+/// A logged-in browser whose role is one of `roles`; anyone else gets
+/// the login page (not logged in) or "not allowed" (another role).
+async fn browser_with(parts: &mut Parts, app: &App, roles: &[Role]) -> Result<Browser, Response> {
+    let browser = Browser::from_request_parts(parts, app).await?;
+    if !allowed(&browser.session.user, roles) {
+        return Err(view::forbidden(&browser.session));
+    }
+    Ok(browser)
+}
+
+/// An API user whose role is one of `roles`; anyone else gets 401 (no
+/// token) or a JSON 403.
+async fn api_user_with(parts: &mut Parts, app: &App, roles: &[Role]) -> Result<User, Response> {
+    let ApiUser(user) = ApiUser::from_request_parts(parts, app).await?;
+    match crate::api::refuse_unless(&user, roles) {
+        Some(refusal) => Err(refusal),
+        None => Ok(user),
+    }
+}
+
+/// A page request from a role that reads mail (agent, admin): a handler
+/// that shows correspondence takes this, so it cannot forget the check.
+pub(crate) struct MailReader(pub Browser);
+/// A page request from a role that sees testimonials (marketing, admin).
+pub(crate) struct TestimonialReader(pub Browser);
+/// An API request from a role that reads mail.
+pub(crate) struct ApiMailReader;
+/// An API request from a role that sees testimonials.
+pub(crate) struct ApiTestimonialReader;
+
+impl FromRequestParts<App> for MailReader {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        browser_with(parts, app, READS_MAIL).await.map(Self)
+    }
+}
+
+impl FromRequestParts<App> for TestimonialReader {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        browser_with(parts, app, SEES_TESTIMONIALS).await.map(Self)
+    }
+}
+
+impl FromRequestParts<App> for ApiMailReader {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        api_user_with(parts, app, READS_MAIL).await.map(|_| Self)
+    }
+}
+
+impl FromRequestParts<App> for ApiTestimonialReader {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        api_user_with(parts, app, SEES_TESTIMONIALS)
+            .await
+            .map(|_| Self)
+    }
+}
+
 /// Who may read correspondence.
 pub(crate) const READS_MAIL: &[Role] = &[Role::Agent, Role::Admin];
 /// Who may see approved testimonials.

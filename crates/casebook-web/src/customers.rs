@@ -2,7 +2,8 @@
 //! source, an upload to import one, who matched what, and — for admins —
 //! the export for a partner, which leaves out everyone who objected.
 
-use crate::auth::{self, actor, refuse_form, Browser, READS_MAIL};
+use crate::auth::MailReader;
+use crate::auth::{actor, refuse_form, Browser};
 use crate::view::{self, page, respond};
 use crate::App;
 use axum::extract::{Multipart, State};
@@ -22,11 +23,8 @@ fn refused(browser: &Browser, e: &ArchiveError) -> Response {
     view::refused(&browser.session, e, ("/customers", "Back to customers"))
 }
 
-pub(crate) async fn overview(State(app): State<App>, browser: Browser) -> Response {
+pub(crate) async fn overview(State(app): State<App>, MailReader(browser): MailReader) -> Response {
     let session = &browser.session;
-    if !auth::allowed(&session.user, READS_MAIL) {
-        return view::forbidden(session);
-    }
     let (lists, report) = match (
         app.archive.customer_lists().await,
         app.archive.match_customers(None).await,

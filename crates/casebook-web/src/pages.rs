@@ -1,6 +1,7 @@
 //! The HTML pages.
 
-use crate::auth::{self, Browser, READS_MAIL, SEES_TESTIMONIALS};
+use crate::auth::{self, Browser};
+use crate::auth::{MailReader, TestimonialReader};
 use crate::security;
 use crate::view::{self, page, respond};
 use crate::App;
@@ -276,13 +277,10 @@ fn selected(value: &Option<String>, option: &str) -> bool {
 
 pub(crate) async fn search(
     State(app): State<App>,
-    browser: Browser,
+    MailReader(browser): MailReader,
     Query(params): Query<SearchParams>,
 ) -> Response {
     let session = &browser.session;
-    if !auth::allowed(&session.user, READS_MAIL) {
-        return view::forbidden(session);
-    }
     let query = params.full_query();
     // Deep pages cost memory in the index (it ranks every hit up to the
     // page): past the limit, the last page allowed is shown.
@@ -383,9 +381,6 @@ async fn readable_message(
     id: i64,
 ) -> Result<StoredMessage, Response> {
     let session = &browser.session;
-    if !auth::allowed(&session.user, READS_MAIL) {
-        return Err(view::forbidden(session));
-    }
     match app.archive.message(MessageId(id)).await {
         Ok(Some(m)) => Ok(m),
         Ok(None) => Err(view::not_found_page(
@@ -403,7 +398,7 @@ pub(crate) struct Images {
 
 pub(crate) async fn message(
     State(app): State<App>,
-    browser: Browser,
+    MailReader(browser): MailReader,
     Path(id): Path<i64>,
     Query(images): Query<Images>,
 ) -> Response {
@@ -502,7 +497,7 @@ pub(crate) async fn message(
 /// sandboxed frame under a policy that blocks remote loads unless asked.
 pub(crate) async fn message_html(
     State(app): State<App>,
-    browser: Browser,
+    MailReader(browser): MailReader,
     Path(id): Path<i64>,
     Query(images): Query<Images>,
 ) -> Response {
@@ -548,7 +543,7 @@ pub(crate) async fn message_html(
 /// HTML or SVG attachment cannot run as a page of this site).
 pub(crate) async fn attachment(
     State(app): State<App>,
-    browser: Browser,
+    MailReader(browser): MailReader,
     Path((id, n)): Path<(i64, usize)>,
 ) -> Response {
     if let Err(r) = readable_message(&app, &browser, id).await {
@@ -578,7 +573,11 @@ pub(crate) async fn attachment(
     response
 }
 
-pub(crate) async fn raw(State(app): State<App>, browser: Browser, Path(id): Path<i64>) -> Response {
+pub(crate) async fn raw(
+    State(app): State<App>,
+    MailReader(browser): MailReader,
+    Path(id): Path<i64>,
+) -> Response {
     if let Err(r) = readable_message(&app, &browser, id).await {
         return r;
     }
@@ -607,7 +606,7 @@ pub(crate) struct TagForm {
 
 pub(crate) async fn add_tag(
     State(app): State<App>,
-    browser: Browser,
+    MailReader(browser): MailReader,
     Path(id): Path<i64>,
     Form(form): Form<TagForm>,
 ) -> Response {
@@ -646,14 +645,11 @@ pub(crate) struct ThreadPage {
 
 pub(crate) async fn thread(
     State(app): State<App>,
-    browser: Browser,
+    MailReader(browser): MailReader,
     Path(id): Path<i64>,
     Query(at): Query<ThreadPage>,
 ) -> Response {
     let session = &browser.session;
-    if !auth::allowed(&session.user, READS_MAIL) {
-        return view::forbidden(session);
-    }
     let summaries = match app.archive.thread(ThreadId(id)).await {
         Ok(s) if !s.is_empty() => s,
         Ok(_) => return view::not_found_page(Some(session), &format!("There is no thread {id}.")),
@@ -762,11 +758,11 @@ fn message_card(m: &StoredMessage) -> maud::Markup {
     }
 }
 
-pub(crate) async fn testimonials(State(app): State<App>, browser: Browser) -> Response {
+pub(crate) async fn testimonials(
+    State(app): State<App>,
+    TestimonialReader(browser): TestimonialReader,
+) -> Response {
     let session = &browser.session;
-    if !auth::allowed(&session.user, SEES_TESTIMONIALS) {
-        return view::forbidden(session);
-    }
     let list = match app.archive.published_testimonials().await {
         Ok(list) => list,
         Err(e) => return view::internal_error(&e),

@@ -2,7 +2,8 @@
 //! sharing, confirmed or dismissed in one step, and a person's choices,
 //! looked up and recorded with their source.
 
-use crate::auth::{self, actor, refuse_form, Browser, READS_MAIL};
+use crate::auth::MailReader;
+use crate::auth::{actor, refuse_form, Browser};
 use crate::view::{self, page, respond};
 use crate::App;
 use axum::extract::{Path, Query, State};
@@ -44,13 +45,10 @@ fn person(p: &PersonPrivacy) -> Markup {
 
 pub(crate) async fn overview(
     State(app): State<App>,
-    browser: Browser,
+    MailReader(browser): MailReader,
     Query(lookup): Query<Lookup>,
 ) -> Response {
     let session = &browser.session;
-    if !auth::allowed(&session.user, READS_MAIL) {
-        return view::forbidden(session);
-    }
     let requests = match app.archive.privacy_requests().await {
         Ok(r) => r,
         Err(e) => return view::internal_error(&e),

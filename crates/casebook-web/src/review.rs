@@ -2,7 +2,8 @@
 //! forms to approve or reject them, every decision with its history, and
 //! revocation.
 
-use crate::auth::{self, actor, refuse_form, Browser, READS_MAIL};
+use crate::auth::MailReader;
+use crate::auth::{actor, refuse_form, Browser};
 use crate::view::{self, page, respond};
 use crate::App;
 use axum::extract::{Path, State};
@@ -34,11 +35,8 @@ fn refused(browser: &Browser, e: &ArchiveError) -> Response {
     )
 }
 
-pub(crate) async fn queue(State(app): State<App>, browser: Browser) -> Response {
+pub(crate) async fn queue(State(app): State<App>, MailReader(browser): MailReader) -> Response {
     let session = &browser.session;
-    if !auth::allowed(&session.user, READS_MAIL) {
-        return view::forbidden(session);
-    }
     let (suggestions, decided, log) = match (
         app.archive.suggest_testimonials().await,
         app.archive.testimonials(TestimonialFilter::All).await,

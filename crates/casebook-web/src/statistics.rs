@@ -2,7 +2,7 @@
 //! topic, answer rates, response times — every cell covering at least
 //! `k_anonymity` people, so no figure singles anyone out.
 
-use crate::auth::{self, ApiUser, Browser, SEES_TESTIMONIALS};
+use crate::auth::{ApiTestimonialReader, TestimonialReader};
 use crate::view::{self, page, respond};
 use crate::App;
 use axum::extract::State;
@@ -28,11 +28,11 @@ fn cells_json(a: &AggregateStats) -> serde_json::Value {
     })
 }
 
-pub(crate) async fn page_view(State(app): State<App>, browser: Browser) -> Response {
+pub(crate) async fn page_view(
+    State(app): State<App>,
+    TestimonialReader(browser): TestimonialReader,
+) -> Response {
     let session = &browser.session;
-    if !auth::allowed(&session.user, SEES_TESTIMONIALS) {
-        return view::forbidden(session);
-    }
     let stats = match app.archive.aggregate_stats().await {
         Ok(s) => s,
         Err(e) => return view::internal_error(&e),
@@ -55,10 +55,7 @@ pub(crate) async fn page_view(State(app): State<App>, browser: Browser) -> Respo
     respond(StatusCode::OK, page("Statistics", Some(session), body))
 }
 
-pub(crate) async fn api(State(app): State<App>, ApiUser(user): ApiUser) -> Response {
-    if let Some(r) = crate::api::refuse_unless(&user, SEES_TESTIMONIALS) {
-        return r;
-    }
+pub(crate) async fn api(State(app): State<App>, _: ApiTestimonialReader) -> Response {
     match app.archive.aggregate_stats().await {
         Ok(s) => Json(cells_json(&s)).into_response(),
         Err(e) => crate::api::internal(&e),

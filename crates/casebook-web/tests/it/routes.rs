@@ -1,0 +1,145 @@
+//! Every API route against every role, and a page without a session.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use casebook_archive::{Archive, Config, Role};
+use http_body_util::BodyExt;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+const PASSWORD: &str = "correct horse battery";
+
+struct Site {
+    _dir: tempfile::TempDir,
+    router: axum::Router,
+    tokens: Vec<(Role, String)>,
+}
+
+async fn site() -> Site {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let archive = Archive::open(dir.path(), Config::default())
+        .await
+        .expect("an empty archive opens");
+    let mut tokens = Vec::new();
+    for (name, role) in [
+        ("amy", Role::Agent),
+        ("mia", Role::Marketing),
+        ("ada", Role::Admin),
+    ] {
+        archive
+            .add_user(name, role, PASSWORD)
+            .await
+            .expect("a user");
+        let token = archive.create_token(name, "test").await.expect("a token");
+        tokens.push((role, token));
+    }
+    let router = casebook_web::router(Arc::new(archive), casebook_web::WebOptions::default());
+    Site {
+        _dir: dir,
+        router,
+        tokens,
+    }
+}
+
+/// Status and body of one GET.
+async fn get(router: &axum::Router, path: &str, token: Option<&str>) -> (StatusCode, String) {
+    let mut request = Request::get(path);
+    if let Some(t) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let response = router
+        .clone()
+        .oneshot(request.body(Body::empty()).expect("a request"))
+        .await
+        .expect("an answer");
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("a body")
+        .to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test]
+async fn each_api_route_answers_the_roles_it_is_for_and_refuses_the_others() {
+    let site = site().await;
+    // (route, roles it is for, status for them on an empty archive)
+    let routes = [
+        (
+            "/api/v1/search?q=voicemail",
+            &[Role::Agent, Role::Admin][..],
+            StatusCode::OK,
+        ),
+        (
+            "/api/v1/messages/1",
+            &[Role::Agent, Role::Admin][..],
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/api/v1/threads/1",
+            &[Role::Agent, Role::Admin][..],
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/api/v1/testimonials",
+            &[Role::Marketing, Role::Admin][..],
+            StatusCode::OK,
+        ),
+        (
+            "/api/v1/stats",
+            &[Role::Marketing, Role::Admin][..],
+            StatusCode::OK,
+        ),
+    ];
+    for (route, allowed, answer) in routes {
+        let (status, _) = get(&site.router, route, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{route} without a token");
+        for (role, token) in &site.tokens {
+            let (status, body) = get(&site.router, route, Some(token)).await;
+            if allowed.contains(role) {
+                assert_eq!(status, answer, "{route} as {}: {body}", role.as_str());
+            } else {
+                assert_eq!(
+                    status,
+                    StatusCode::FORBIDDEN,
+                    "{route} as {}: {body}",
+                    role.as_str()
+                );
+                let json: serde_json::Value =
+                    serde_json::from_str(&body).unwrap_or_else(|_| panic!("JSON: {body}"));
+                assert!(
+                    json["error"]
+                        .as_str()
+                        .is_some_and(|e| e.contains(role.as_str())),
+                    "{body}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_page_without_a_session_sends_the_browser_to_log_in() {
+    let site = site().await;
+    for page in [
+        "/search?q=sip",
+        "/messages/1",
+        "/testimonials",
+        "/stats",
+        "/customers",
+    ] {
+        let response = site
+            .router
+            .clone()
+            .oneshot(Request::get(page).body(Body::empty()).expect("a request"))
+            .await
+            .expect("an answer");
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{page}");
+        let location = response.headers()[header::LOCATION]
+            .to_str()
+            .expect("a location");
+        assert!(location.starts_with("/login?next="), "{page}: {location}");
+    }
+}
