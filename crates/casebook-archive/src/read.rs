@@ -167,23 +167,25 @@ impl Archive {
             .store
             .hits_with_openings(&ids, SNIPPET_WINDOW_CHARS, WHOLE_UP_TO_BYTES)
             .await?;
+        // Long messages' openings: kept ones, then the rest read at once
+        // and kept for the next searches.
         let mut long = HashMap::new();
+        let mut missing = HashMap::new();
         for row in rows.iter().filter(|r| r.opening.is_none()) {
-            if let Some(text) = self.openings.get(row.summary.id, row.change) {
-                long.insert(row.summary.id, text);
+            match self.openings.get(row.summary.id, row.change) {
+                Some(text) => {
+                    long.insert(row.summary.id, text);
+                }
+                None => {
+                    missing.insert(row.summary.id, row.change);
+                }
             }
         }
-        let missing: Vec<MessageId> = rows
-            .iter()
-            .filter(|r| r.opening.is_none() && !long.contains_key(&r.summary.id))
-            .map(|r| r.summary.id)
-            .collect();
         if !missing.is_empty() {
-            let changes: HashMap<MessageId, u64> =
-                rows.iter().map(|r| (r.summary.id, r.change)).collect();
-            for (id, text) in self.store.openings(&missing, SNIPPET_WINDOW_CHARS).await? {
+            let ids: Vec<MessageId> = missing.keys().copied().collect();
+            for (id, text) in self.store.openings(&ids, SNIPPET_WINDOW_CHARS).await? {
                 let text: std::sync::Arc<str> = text.into();
-                if let Some(&change) = changes.get(&id) {
+                if let Some(&change) = missing.get(&id) {
                     self.openings.keep(id, change, text.clone());
                 }
                 long.insert(id, text);

@@ -250,7 +250,20 @@ impl Store {
         &self,
         ids: &[MessageId],
     ) -> Result<Vec<(MessageSummary, String)>, StoreError> {
-        self.summaries_with_text(ids, "body").await
+        let rows = self
+            .rows_of(
+                ids,
+                |list| format!("SELECT {SUMMARY_COLUMNS}, body FROM messages WHERE id IN ({list})"),
+                "reading search hits",
+            )
+            .await?;
+        let mut found = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            let s = summary(row)?;
+            let body: String = row.try_get("body").during("reading search hits")?;
+            found.insert(s.id, (s, body));
+        }
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
     }
 
     /// Search hits: each message's summary, its change number, and the
@@ -323,30 +336,6 @@ impl Store {
                 ))
             })
             .collect()
-    }
-
-    /// Summaries with the text `body` (a column expression named body).
-    async fn summaries_with_text(
-        &self,
-        ids: &[MessageId],
-        body: &str,
-    ) -> Result<Vec<(MessageSummary, String)>, StoreError> {
-        let rows = self
-            .rows_of(
-                ids,
-                |list| {
-                    format!("SELECT {SUMMARY_COLUMNS}, {body} FROM messages WHERE id IN ({list})")
-                },
-                "reading search hits",
-            )
-            .await?;
-        let mut found = HashMap::with_capacity(rows.len());
-        for row in &rows {
-            let s = summary(row)?;
-            let body: String = row.try_get("body").during("reading search hits")?;
-            found.insert(s.id, (s, body));
-        }
-        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
     }
 
     /// The rows `select` reads for these ids: it is given the statement's

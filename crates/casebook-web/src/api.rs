@@ -1,7 +1,6 @@
 //! `/api/v1/`: the pages' data as JSON, for scripts with an API token.
 
-use crate::auth::{self, ApiUser};
-use crate::auth::{ApiMailReader, ApiTestimonialReader};
+use crate::auth::{self, ApiMailReader, ApiTestimonialReader, ApiUser};
 use crate::App;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;

@@ -2,8 +2,7 @@
 //! source, an upload to import one, who matched what, and — for admins —
 //! the export for a partner, which leaves out everyone who objected.
 
-use crate::auth::MailReader;
-use crate::auth::{actor, refuse_form, Browser};
+use crate::auth::{actor, refuse_form, Browser, MailReader};
 use crate::view::{self, page, respond};
 use crate::App;
 use axum::extract::{Multipart, State};

@@ -1,7 +1,6 @@
 //! The HTML pages.
 
-use crate::auth::{self, Browser};
-use crate::auth::{MailReader, TestimonialReader};
+use crate::auth::{self, Browser, MailReader, TestimonialReader};
 use crate::security;
 use crate::view::{self, page, respond};
 use crate::App;

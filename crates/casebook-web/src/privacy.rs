@@ -2,8 +2,7 @@
 //! sharing, confirmed or dismissed in one step, and a person's choices,
 //! looked up and recorded with their source.
 
-use crate::auth::MailReader;
-use crate::auth::{actor, refuse_form, Browser};
+use crate::auth::{actor, refuse_form, Browser, MailReader};
 use crate::view::{self, page, respond};
 use crate::App;
 use axum::extract::{Path, Query, State};

@@ -2,8 +2,7 @@
 //! forms to approve or reject them, every decision with its history, and
 //! revocation.
 
-use crate::auth::MailReader;
-use crate::auth::{actor, refuse_form, Browser};
+use crate::auth::{actor, refuse_form, Browser, MailReader};
 use crate::view::{self, page, respond};
 use crate::App;
 use axum::extract::{Path, State};
