@@ -12,7 +12,7 @@ use casebook_store::AuditSubject;
 use casebook_store::{
     Correction, CustomerList, CustomerRecordRow, NewCustomerList, NewCustomerRecord,
 };
-use casebook_vocabulary::MessageId;
+use casebook_vocabulary::MessageSet;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
@@ -400,7 +400,7 @@ impl Archive {
     pub(crate) async fn customer_messages(
         &self,
         list: Option<&str>,
-    ) -> Result<Vec<MessageId>, ArchiveError> {
+    ) -> Result<MessageSet, ArchiveError> {
         let mut free: Vec<String> = casebook_customers::FREE_MAIL_DOMAINS
             .iter()
             .map(|d| (*d).to_owned())

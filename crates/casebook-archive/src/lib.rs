@@ -104,8 +104,8 @@ pub struct Archive {
     password_checks: users::PasswordChecks,
     /// Openings of long messages' text for search snippets.
     openings: read::Openings,
-    /// Which inbound mail is answered, as last read.
-    answered: read::AnsweredState,
+    /// What `is:answered` and `customer:` select, kept per count of writes.
+    filter_sets: read::FilterSets,
 }
 
 impl Archive {
@@ -130,7 +130,7 @@ impl Archive {
             refreshed_seq: std::sync::atomic::AtomicU64::new(0),
             password_checks: users::PasswordChecks::start(PASSWORD_CHECKS_AT_ONCE)?,
             openings: read::Openings::default(),
-            answered: read::AnsweredState::default(),
+            filter_sets: read::FilterSets::default(),
         };
         archive.settle_unless_full().await?;
         Ok(archive)

@@ -430,9 +430,7 @@ impl SearchIndex {
             Expr::Answered(_) | Expr::Thread(_) | Expr::Customer(_) => {
                 Box::new(tantivy::query::EmptyQuery)
             }
-            Expr::Messages(ids) => Box::new(tantivy::query::TermSetQuery::new(
-                ids.iter().map(|id| Term::from_field_u64(f.id, id.0 as u64)),
-            )),
+            Expr::Messages(set) => Box::new(crate::within::WithinQuery { set: set.clone() }),
             Expr::Not(inner) => Box::new(BooleanQuery::new(vec![
                 (Occur::Must, Box::new(AllQuery)),
                 (Occur::MustNot, self.to_query(inner)),

@@ -32,6 +32,7 @@
 mod index;
 mod query;
 mod tokenizer;
+mod within;
 
 pub use index::{
     Checkpoint, Hit, IndexBatch, IndexDoc, SearchError, SearchIndex, SearchOptions, SearchResults,

@@ -52,8 +52,9 @@ pub enum Expr {
     /// The index cannot answer it: the caller resolves it into
     /// [`Expr::Messages`] first (unresolved, it matches nothing).
     Customer(Option<String>),
-    /// One of these messages.
-    Messages(Vec<casebook_vocabulary::MessageId>),
+    /// One of these messages (shared: a filter's set is read once and
+    /// kept, not copied into each search).
+    Messages(std::sync::Arc<casebook_vocabulary::MessageSet>),
     Not(Box<Expr>),
     And(Vec<Expr>),
     Or(Vec<Expr>),

@@ -8,7 +8,8 @@ use crate::location::Backend;
 use crate::model::{AuditEntry, CustomerList, CustomerRecordRow, DomainMatch};
 use crate::sql::{param_list, value_rows};
 use crate::store::Store;
-use casebook_vocabulary::MessageId;
+use casebook_vocabulary::{MessageId, MessageSet};
+use futures_util::TryStreamExt;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::collections::HashSet;
@@ -70,9 +71,9 @@ impl Store {
         merge: bool,
         entry: &AuditEntry,
     ) -> Result<u64, StoreError> {
-        self.note_write();
         let backend = self.backend();
-        let mut tx = self.pool.begin().await.during("starting a transaction")?;
+        // Counted in `writes`: which messages are customers' changes.
+        let mut tx = self.begin_write_unnumbered().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO customer_lists (name, partner, source_file, imported_at, imported_by) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO UPDATE SET \
@@ -273,7 +274,7 @@ impl Store {
         &self,
         list: Option<&str>,
         free_mail: &[String],
-    ) -> Result<Vec<MessageId>, StoreError> {
+    ) -> Result<MessageSet, StoreError> {
         // The domain of an address: SQLite and PostgreSQL name the string
         // functions differently.
         let domain = match self.backend() {
@@ -296,18 +297,18 @@ impl Store {
              EXISTS (SELECT 1 FROM customer_records r WHERE r.address = m.correspondent \
                      AND r.list IN ({lists})) \
              OR EXISTS (SELECT 1 FROM customer_records r WHERE r.domain = {domain} \
-                        AND r.list IN ({lists}){free})) \
-             ORDER BY m.id"
+                        AND r.list IN ({lists}){free}))"
         );
         let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(list);
         for d in free_mail {
             q = q.bind(d);
         }
-        let ids = q
-            .fetch_all(&self.pool)
-            .await
-            .during("finding customers' messages")?;
-        Ok(ids.into_iter().map(MessageId).collect())
+        let mut ids = q.fetch(&self.pool);
+        let mut set = MessageSet::new();
+        while let Some(id) = ids.try_next().await.during("finding customers' messages")? {
+            set.insert(MessageId(id));
+        }
+        Ok(set)
     }
 
     /// Links `address` to the person whose primary address is `person`

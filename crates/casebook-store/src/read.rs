@@ -7,7 +7,8 @@ use crate::model::*;
 use crate::raw::decompress_raw;
 use crate::sql::param_list;
 use crate::store::Store;
-use casebook_vocabulary::{MessageId, Sha256, ThreadId};
+use casebook_vocabulary::{MessageId, MessageSet, Sha256, ThreadId};
+use futures_util::TryStreamExt;
 use sqlx::Row;
 use std::collections::HashMap;
 
@@ -105,20 +106,21 @@ impl Store {
     }
 
     /// Inbound messages (not copies): those one of our replies is paired
-    /// with, and those none is, each in id order.
-    pub async fn answered_and_not(&self) -> Result<(Vec<MessageId>, Vec<MessageId>), StoreError> {
-        let rows: Vec<(i64, Option<i64>)> = sqlx::query_as(
-            "SELECT id, reply_id FROM messages WHERE direction = 'inbound' AND primary_id IS NULL \
-             ORDER BY id",
+    /// with, and those none is. Read as a stream into two sets: a bit per
+    /// message held, never a row.
+    pub async fn answered_and_not(&self) -> Result<(MessageSet, MessageSet), StoreError> {
+        let mut rows = sqlx::query_as::<_, (i64, Option<i64>)>(
+            "SELECT id, reply_id FROM messages WHERE direction = 'inbound' AND primary_id IS NULL",
         )
-        .fetch_all(&self.pool)
-        .await
-        .during("reading answered mail")?;
-        let (answered, unanswered): (Vec<_>, Vec<_>) =
-            rows.into_iter().partition(|(_, reply)| reply.is_some());
-        let ids =
-            |rows: Vec<(i64, Option<i64>)>| rows.into_iter().map(|(id, _)| MessageId(id)).collect();
-        Ok((ids(answered), ids(unanswered)))
+        .fetch(&self.pool);
+        let (mut answered, mut unanswered) = (MessageSet::new(), MessageSet::new());
+        while let Some((id, reply)) = rows.try_next().await.during("reading answered mail")? {
+            match reply {
+                Some(_) => answered.insert(MessageId(id)),
+                None => unanswered.insert(MessageId(id)),
+            }
+        }
+        Ok((answered, unanswered))
     }
 
     /// `rows` with their tags.

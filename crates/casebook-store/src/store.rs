@@ -269,7 +269,8 @@ impl Store {
         let mut tx = self.pool.begin().await.during("starting a transaction")?;
         self.wrote.store(true, Ordering::Relaxed);
         let seq = sqlx::query_scalar(
-            "UPDATE change_counter SET value = value + 1 WHERE id = 1 RETURNING value",
+            "UPDATE change_counter SET value = value + 1, writes = writes + 1 WHERE id = 1 \
+             RETURNING value",
         )
         .fetch_one(&mut *tx)
         .await
@@ -282,16 +283,28 @@ impl Store {
     /// [`Store::begin_write`]) but uses no change number: for writes no
     /// reader follows by number (threads and reply pairs, which the search
     /// index does not hold), so they leave every index's checkpoint current.
+    /// They count in [`Store::writes`].
     pub(crate) async fn begin_write_unnumbered(
         &self,
     ) -> Result<Transaction<'static, Any>, StoreError> {
         let mut tx = self.pool.begin().await.during("starting a transaction")?;
         self.wrote.store(true, Ordering::Relaxed);
-        sqlx::query("UPDATE change_counter SET value = value WHERE id = 1")
+        sqlx::query("UPDATE change_counter SET writes = writes + 1 WHERE id = 1")
             .execute(&mut *tx)
             .await
             .during("waiting for other writers")?;
         Ok(tx)
+    }
+
+    /// How many write transactions the store has committed (numbered or
+    /// not): while it stays the same, nothing a filter reads from the store
+    /// (reply pairs, threads, customer lists) has changed.
+    pub async fn writes(&self) -> Result<u64, StoreError> {
+        sqlx::query_scalar::<_, i64>("SELECT writes FROM change_counter WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .during("reading the change counter")
+            .map(|v| v as u64)
     }
 
     pub(crate) fn note_write(&self) {

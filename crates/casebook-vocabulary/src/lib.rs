@@ -7,6 +7,8 @@
 
 mod digest;
 mod ids;
+mod set;
 
 pub use digest::Sha256;
 pub use ids::{Direction, MessageId, ThreadId};
+pub use set::MessageSet;

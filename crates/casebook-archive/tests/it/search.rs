@@ -241,3 +241,86 @@ Subject: log\r\nMessage-ID: <huge@x.example>\r\n\r\nThe zebraphone fails.\r\n"
     );
     assert!(snippet.text.len() < 1_000, "a snippet, not the message");
 }
+
+/// A question as Outlook sends it, and our reply as Thunderbird does.
+const QUESTION: &str = "From: =?utf-8?Q?Ann_M=C3=BCller?= <ann@acme.example>\r\n\
+To: support@casebook.example\r\n\
+Subject: Voicemail PIN reset\r\n\
+Date: Mon, 2 Mar 2026 09:14:03 +0000\r\n\
+Message-ID: <AM0PR01MB1234.outlook@acme.example>\r\n\
+MIME-Version: 1.0\r\n\
+Content-Type: text/plain; charset=\"us-ascii\"\r\n\
+Thread-Index: AdoMZ1i2\r\n\
+\r\n\
+Hello, our voicemail PIN no longer works after the upgrade.\r\n";
+
+const REPLY: &str = "From: Support <support@casebook.example>\r\n\
+To: =?utf-8?Q?Ann_M=C3=BCller?= <ann@acme.example>\r\n\
+Subject: Re: Voicemail PIN reset\r\n\
+Date: Mon, 2 Mar 2026 10:02:44 +0000\r\n\
+Message-ID: <5e1f0c2a-77aa-4c1e-9d7e@casebook.example>\r\n\
+In-Reply-To: <AM0PR01MB1234.outlook@acme.example>\r\n\
+References: <AM0PR01MB1234.outlook@acme.example>\r\n\
+User-Agent: Mozilla Thunderbird\r\n\
+MIME-Version: 1.0\r\n\
+Content-Type: text/plain; charset=UTF-8; format=flowed\r\n\
+\r\n\
+Hi Ann, the PIN is reset under Voicemail > Mailboxes.\r\n\
+\r\n\
+On 02/03/2026 09:14, Ann Müller wrote:\r\n\
+> Hello, our voicemail PIN no longer works after the upgrade.\r\n";
+
+/// A server that stays open (as `casebook serve` does) sees at once what
+/// another process writes: a reply that answers a question, a customer
+/// list replaced. Filters the index cannot hold are read from the store
+/// once per write, so a kept reading must never outlive one.
+#[tokio::test(flavor = "multi_thread")]
+async fn filters_of_a_long_running_process_follow_every_other_process_write() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let mail = tempfile::tempdir().expect("tempdir");
+    let write = |name: &str, text: &str| {
+        let path = mail.path().join(name);
+        std::fs::write(&path, text).expect("write mail");
+        path
+    };
+    let server = open(data.path()).await;
+    import(&server, &[write("question.eml", QUESTION)]).await;
+    let lists = mail.path().join("crm.csv");
+    std::fs::write(&lists, "email,name\nann@acme.example,Ann\n").expect("write list");
+    let crm = || casebook_archive::CustomerImport {
+        list: "crm".into(),
+        partner: None,
+        columns: Vec::new(),
+        merge: false,
+        actor: "test".into(),
+    };
+    let other = open(data.path()).await;
+    other.import_customers(&lists, &crm()).await.expect("list");
+
+    let total = |q: &'static str| {
+        let server = &server;
+        async move {
+            server
+                .search(&SearchRequest::new(q))
+                .await
+                .unwrap_or_else(|e| panic!("{q}: {e}"))
+                .total
+        }
+    };
+    assert_eq!(total("is:unanswered voicemail").await, 1);
+    assert_eq!(total("is:answered").await, 0);
+    assert_eq!(total("customer:crm").await, 1);
+    assert_eq!(total("is:customer").await, 1);
+
+    // Another process stores our reply: the question is answered.
+    import(&other, &[write("reply.eml", REPLY)]).await;
+    assert_eq!(total("is:unanswered voicemail").await, 0);
+    assert_eq!(total("is:answered").await, 1);
+    assert_eq!(total("customer:crm").await, 1);
+
+    // Another process replaces the list: Ann is on it no more.
+    std::fs::write(&lists, "email,name\nbob@other.example,Bob\n").expect("write list");
+    other.import_customers(&lists, &crm()).await.expect("list");
+    assert_eq!(total("customer:crm").await, 0);
+    assert_eq!(total("is:customer").await, 0);
+}
