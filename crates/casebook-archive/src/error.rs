@@ -67,30 +67,33 @@ impl ArchiveError {
 }
 
 /// Whether an error or one of its causes is a full disk: the system's
-/// ENOSPC (the index, a data file), SQLite's SQLITE_FULL, or PostgreSQL
-/// failing to extend a file.
+/// ENOSPC (the index, a data file), SQLite's SQLITE_FULL or PostgreSQL's
+/// `disk_full`, each told by its code.
 pub fn is_disk_full(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut next = Some(error);
     while let Some(e) = next {
-        if let Some(ArchiveError::DiskFull { .. }) = e.downcast_ref::<ArchiveError>() {
-            return true;
-        }
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            if io.kind() == std::io::ErrorKind::StorageFull || io.raw_os_error() == Some(ENOSPC) {
-                return true;
+        // (A transparent variant's `source` is its inner error's source,
+        // so the store's error is asked through the archive's.)
+        let full = if let Some(archive) = e.downcast_ref::<ArchiveError>() {
+            match archive {
+                ArchiveError::DiskFull { .. } => true,
+                ArchiveError::Store(store) => store.is_disk_full(),
+                _ => false,
             }
-        }
-        // Through drivers the cause often survives only as text.
-        let text = e.to_string();
-        if text.contains("database or disk is full") || text.contains("No space left on device") {
+        } else if let Some(store) = e.downcast_ref::<casebook_store::StoreError>() {
+            store.is_disk_full()
+        } else if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            casebook_store::io_disk_full(io)
+        } else {
+            false
+        };
+        if full {
             return true;
         }
         next = e.source();
     }
     false
 }
-
-const ENOSPC: i32 = 28;
 
 /// Whether `dir` has room for a little more: the index library reports a
 /// full disk only as a failed worker, so a failure there is followed by
@@ -103,5 +106,5 @@ pub(crate) fn has_room(dir: &std::path::Path) -> bool {
         f.sync_all()
     });
     let _ = std::fs::remove_file(&probe);
-    !matches!(written, Err(e) if e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(ENOSPC))
+    !matches!(written, Err(e) if casebook_store::io_disk_full(&e))
 }

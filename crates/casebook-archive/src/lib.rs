@@ -57,7 +57,7 @@ pub use migrate::{migrate, migrate_store};
 pub use privacy::{PersonPrivacy, PrivacyOutcome, PrivacyRequest, PrivacyUpdate};
 pub use privacy_request::RequestKind;
 pub use read::{SearchHit, SearchPage, SearchRequest, Stats};
-pub use sync::{FolderSync, LogProgress, SyncProgress};
+pub use sync::{AccountError, FolderSync, LogProgress, SyncProgress};
 pub use testimonials::{
     last_second_of, Approval, Consent, PublishedTestimonial, Suggestion, TestimonialFilter,
     TestimonialView, TESTIMONIAL_TAG,

@@ -123,6 +123,7 @@ impl Archive {
         let mut session = match self.imap_login(account).await {
             Ok(session) => session,
             Err(error) => {
+                let error = error.to_string();
                 self.store
                     .record_folder_sync(&account.name, &account.inbound, None, Some(&error))
                     .await?;
@@ -162,7 +163,7 @@ impl Archive {
                 };
                 let mut session = match outcome {
                     Ok(s) => s,
-                    Err(error) => return Ok(failed(&folder, error)),
+                    Err(error) => return Ok(failed(&folder, error.to_string())),
                 };
                 let report = match self
                     .sync_folder(&mut session, account, &folder, is_sent, progress, feed)
@@ -190,7 +191,7 @@ impl Archive {
         Ok(reports)
     }
 
-    pub(crate) async fn imap_login(&self, account: &Account) -> Result<ImapSession, String> {
+    pub(crate) async fn imap_login(&self, account: &Account) -> Result<ImapSession, AccountError> {
         let server = Server {
             host: account.host.clone(),
             port: account.port,
@@ -205,9 +206,8 @@ impl Archive {
         let login = match &account.secret {
             Secret::PasswordEnv(var) => Login::Password {
                 user: account.username.clone(),
-                password: std::env::var(var).map_err(|_| {
-                    format!("the environment variable {var} (password_env) is not set")
-                })?,
+                password: std::env::var(var)
+                    .map_err(|_| AccountError::PasswordEnvUnset { var: var.clone() })?,
             },
             Secret::PasswordCommand(cmd) => Login::Password {
                 user: account.username.clone(),
@@ -222,7 +222,7 @@ impl Archive {
                 },
             },
         };
-        connect(&server, &login).await.map_err(|e| e.to_string())
+        Ok(connect(&server, &login).await?)
     }
 
     async fn sync_folder(
@@ -486,28 +486,54 @@ fn chunks(sizes: &[(u32, u32)], messages: usize, limit: u64) -> Vec<&[(u32, u32)
     out
 }
 
+/// Why an account's server could not be logged in to. Messages name the
+/// config key, never the secret.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("the environment variable {var} (password_env) is not set")]
+    PasswordEnvUnset { var: String },
+    #[error("cannot run {key}: {source}")]
+    SecretCommandStart {
+        key: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{key} failed ({status}): {stderr}")]
+    SecretCommandFailed {
+        key: &'static str,
+        status: std::process::ExitStatus,
+        stderr: String,
+    },
+    #[error("{key} printed something that is not UTF-8")]
+    SecretNotUtf8 { key: &'static str },
+    #[error("{key} printed nothing")]
+    SecretEmpty { key: &'static str },
+    #[error(transparent)]
+    Imap(#[from] casebook_imap::ImapError),
+}
+
 /// Runs a configured secret command with `sh -c` and returns what it
-/// printed, without the final newline. Errors name the key, never the secret.
-async fn run_secret_command(command: &str, key: &str) -> Result<String, String> {
+/// printed, without the final newline.
+async fn run_secret_command(command: &str, key: &'static str) -> Result<String, AccountError> {
     let output = tokio::process::Command::new("sh")
         .arg("-c")
         .arg(command)
         .stdin(std::process::Stdio::null())
         .output()
         .await
-        .map_err(|e| format!("cannot run {key}: {e}"))?;
+        .map_err(|source| AccountError::SecretCommandStart { key, source })?;
     if !output.status.success() {
-        return Err(format!(
-            "{key} failed ({}): {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        ));
+        return Err(AccountError::SecretCommandFailed {
+            key,
+            status: output.status,
+            stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        });
     }
-    let secret = String::from_utf8(output.stdout)
-        .map_err(|_| format!("{key} printed something that is not UTF-8"))?;
+    let secret =
+        String::from_utf8(output.stdout).map_err(|_| AccountError::SecretNotUtf8 { key })?;
     let secret = secret.trim_end_matches(['\n', '\r']).to_owned();
     if secret.is_empty() {
-        return Err(format!("{key} printed nothing"));
+        return Err(AccountError::SecretEmpty { key });
     }
     Ok(secret)
 }
@@ -544,19 +570,23 @@ mod tests {
     #[tokio::test]
     async fn secret_commands_report_failures_without_the_secret() {
         assert_eq!(
-            run_secret_command("printf 's3cret\\n'", "password_command").await,
-            Ok("s3cret".into())
+            run_secret_command("printf 's3cret\\n'", "password_command")
+                .await
+                .ok(),
+            Some("s3cret".into())
         );
         let e = run_secret_command("echo oops >&2; exit 3", "password_command")
             .await
-            .expect_err("fails");
+            .expect_err("fails")
+            .to_string();
         assert!(
             e.contains("password_command failed") && e.contains("oops"),
             "{e}"
         );
         let e = run_secret_command("true", "oauth_token_command")
             .await
-            .expect_err("empty");
+            .expect_err("empty")
+            .to_string();
         assert_eq!(e, "oauth_token_command printed nothing");
     }
 }

@@ -116,10 +116,10 @@ impl Archive {
             report(WatchEvent::Synced(reports));
             let outcome = match failure {
                 Some(error) => Err(error),
-                None => {
-                    self.wait_for_mail(account, uid_next, &mut stop, report)
-                        .await
-                }
+                None => self
+                    .wait_for_mail(account, uid_next, &mut stop, report)
+                    .await
+                    .map_err(|e| e.to_string()),
             };
             match outcome {
                 Ok(true) => return Ok(()),
@@ -146,9 +146,9 @@ impl Archive {
         known_uid_next: Option<u32>,
         stop: &mut watch::Receiver<bool>,
         report: &(dyn Fn(WatchEvent) + Sync),
-    ) -> Result<bool, String> {
+    ) -> Result<bool, crate::sync::AccountError> {
         let mut session = self.imap_login(account).await?;
-        if !session.supports_idle().await.map_err(|e| e.to_string())? {
+        if !session.supports_idle().await? {
             session.logout().await;
             report(WatchEvent::Polling {
                 account: account.name.clone(),
@@ -162,7 +162,7 @@ impl Archive {
         });
         tokio::select! {
             result = session.idle(&account.inbound, IDLE_FOR, known_uid_next) => {
-                let (session, _changed) = result.map_err(|e| e.to_string())?;
+                let (session, _changed) = result?;
                 session.logout().await;
                 Ok(false)
             }

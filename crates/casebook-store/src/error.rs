@@ -66,6 +66,47 @@ pub enum StoreError {
     Compress(#[source] std::io::Error),
 }
 
+impl StoreError {
+    /// Whether the database failed for want of disk space, told by its
+    /// error code (SQLite's `SQLITE_FULL`, PostgreSQL's `disk_full` class)
+    /// or by the system's, never by the message's words.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            Self::Open { source, .. } | Self::Query { source, .. } => sqlx_disk_full(source),
+            Self::Migrate(
+                sqlx::migrate::MigrateError::Execute(source)
+                | sqlx::migrate::MigrateError::ExecuteMigration(source, _),
+            ) => sqlx_disk_full(source),
+            Self::CreateDir { source, .. } | Self::Lock { source, .. } | Self::Compress(source) => {
+                io_disk_full(source)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// SQLite's result code for a full disk.
+const SQLITE_FULL: &str = "13";
+/// PostgreSQL's SQLSTATE class for insufficient resources that mean a
+/// full disk (`disk_full`; `53000` is the class as a whole).
+const POSTGRES_DISK_FULL: &str = "53100";
+
+fn sqlx_disk_full(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code == SQLITE_FULL || code == POSTGRES_DISK_FULL),
+        sqlx::Error::Io(io) => io_disk_full(io),
+        _ => false,
+    }
+}
+
+/// The system's "no space left on device".
+pub fn io_disk_full(error: &std::io::Error) -> bool {
+    const ENOSPC: i32 = 28;
+    error.kind() == std::io::ErrorKind::StorageFull || error.raw_os_error() == Some(ENOSPC)
+}
+
 /// Names what the store was doing when the database failed.
 pub(crate) trait During<T> {
     fn during(self, action: &'static str) -> Result<T, StoreError>;

@@ -43,7 +43,7 @@ pub use check::{RawProblem, RowProblems};
 pub use copy::CopyReport;
 pub use customers::{Correction, NewCustomerList, NewCustomerRecord};
 pub use erasure::Erasure;
-pub use error::StoreError;
+pub use error::{io_disk_full, StoreError};
 pub use insert::{Readoption, OVER_LIMIT_TAG};
 pub use location::{Backend, StoreLocation};
 pub use model::{

@@ -3,7 +3,7 @@
 //! the export for a partner, which leaves out everyone who objected.
 
 use crate::auth::{actor, refuse_form, Browser, MailReader};
-use crate::view::{self, page, respond};
+use crate::view::{self, page, respond, PageResult};
 use crate::App;
 use axum::extract::{Multipart, State};
 use axum::http::{header, StatusCode};
@@ -22,15 +22,13 @@ fn refused(browser: &Browser, e: &ArchiveError) -> Response {
     view::refused(&browser.session, e, ("/customers", "Back to customers"))
 }
 
-pub(crate) async fn overview(State(app): State<App>, MailReader(browser): MailReader) -> Response {
+pub(crate) async fn overview(
+    State(app): State<App>,
+    MailReader(browser): MailReader,
+) -> PageResult {
     let session = &browser.session;
-    let (lists, report) = match (
-        app.archive.customer_lists().await,
-        app.archive.match_customers(None).await,
-    ) {
-        (Ok(l), Ok(r)) => (l, r),
-        (Err(e), _) | (_, Err(e)) => return view::internal_error(&e),
-    };
+    let lists = app.archive.customer_lists().await?;
+    let report = app.archive.match_customers(None).await?;
     let partners: std::collections::BTreeSet<&str> =
         lists.iter().filter_map(|l| l.partner.as_deref()).collect();
     let body = html! {
@@ -82,7 +80,10 @@ pub(crate) async fn overview(State(app): State<App>, MailReader(browser): MailRe
             }
         }
     };
-    respond(StatusCode::OK, page("Customers", Some(session), body))
+    Ok(respond(
+        StatusCode::OK,
+        page("Customers", Some(session), body),
+    ))
 }
 
 fn match_row(m: &CustomerMatch) -> maud::Markup {

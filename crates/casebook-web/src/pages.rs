@@ -2,7 +2,7 @@
 
 use crate::auth::{self, Browser, MailReader, TestimonialReader};
 use crate::security;
-use crate::view::{self, page, respond};
+use crate::view::{self, page, respond, PageError, PageResult};
 use crate::App;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -378,15 +378,13 @@ async fn readable_message(
     app: &App,
     browser: &Browser,
     id: i64,
-) -> Result<StoredMessage, Response> {
-    let session = &browser.session;
-    match app.archive.message(MessageId(id)).await {
-        Ok(Some(m)) => Ok(m),
-        Ok(None) => Err(view::not_found_page(
-            Some(session),
+) -> Result<StoredMessage, PageError> {
+    match app.archive.message(MessageId(id)).await? {
+        Some(m) => Ok(m),
+        None => Err(PageError::Shown(view::not_found_page(
+            Some(&browser.session),
             &format!("There is no message {id}."),
-        )),
-        Err(e) => Err(view::internal_error(&e)),
+        ))),
     }
 }
 
@@ -400,16 +398,10 @@ pub(crate) async fn message(
     MailReader(browser): MailReader,
     Path(id): Path<i64>,
     Query(images): Query<Images>,
-) -> Response {
+) -> PageResult {
     let remote_images = images.images.as_deref() == Some("1");
-    let m = match readable_message(&app, &browser, id).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    let tags = match app.archive.tags(MessageId(id)).await {
-        Ok(t) => t,
-        Err(e) => return view::internal_error(&e),
-    };
+    let m = readable_message(&app, &browser, id).await?;
+    let tags = app.archive.tags(MessageId(id)).await?;
     let s = &m.summary;
     let recipients: Vec<String> = m
         .recipients
@@ -488,7 +480,7 @@ pub(crate) async fn message(
             HeaderValue::from_static(security::CSP_FRAMING_MESSAGE),
         );
     }
-    response
+    Ok(response)
 }
 
 /// An HTML-only message's HTML, sanitised (no scripts, event handlers,
@@ -499,16 +491,13 @@ pub(crate) async fn message_html(
     MailReader(browser): MailReader,
     Path(id): Path<i64>,
     Query(images): Query<Images>,
-) -> Response {
-    if let Err(r) = readable_message(&app, &browser, id).await {
-        return r;
-    }
-    let html = match app.archive.html_body(MessageId(id)).await {
-        Ok(Some(html)) => html,
-        Ok(None) => {
-            return view::not_found_page(Some(&browser.session), "The message has no HTML.")
-        }
-        Err(e) => return view::internal_error(&e),
+) -> PageResult {
+    readable_message(&app, &browser, id).await?;
+    let Some(html) = app.archive.html_body(MessageId(id)).await? else {
+        return Ok(view::not_found_page(
+            Some(&browser.session),
+            "The message has no HTML.",
+        ));
     };
     let clean = match app.html.clean(MessageId(id), html).await {
         crate::message_html::Cleaned::Html(clean) => clean.to_string(),
@@ -535,7 +524,7 @@ pub(crate) async fn message_html(
         header::X_FRAME_OPTIONS,
         HeaderValue::from_static("SAMEORIGIN"),
     );
-    response
+    Ok(response)
 }
 
 /// An attachment, always downloaded (never shown inline, so a hostile
@@ -544,19 +533,13 @@ pub(crate) async fn attachment(
     State(app): State<App>,
     MailReader(browser): MailReader,
     Path((id, n)): Path<(i64, usize)>,
-) -> Response {
-    if let Err(r) = readable_message(&app, &browser, id).await {
-        return r;
-    }
-    let (meta, bytes) = match app.archive.attachment(MessageId(id), n).await {
-        Ok(Some(found)) => found,
-        Ok(None) => {
-            return view::not_found_page(
-                Some(&browser.session),
-                &format!("Message {id} has no attachment {n}."),
-            )
-        }
-        Err(e) => return view::internal_error(&e),
+) -> PageResult {
+    readable_message(&app, &browser, id).await?;
+    let Some((meta, bytes)) = app.archive.attachment(MessageId(id), n).await? else {
+        return Ok(view::not_found_page(
+            Some(&browser.session),
+            &format!("Message {id} has no attachment {n}."),
+        ));
     };
     let content_type = HeaderValue::from_str(&meta.content_type)
         .ok()
@@ -569,19 +552,17 @@ pub(crate) async fn attachment(
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    response
+    Ok(response)
 }
 
 pub(crate) async fn raw(
     State(app): State<App>,
     MailReader(browser): MailReader,
     Path(id): Path<i64>,
-) -> Response {
-    if let Err(r) = readable_message(&app, &browser, id).await {
-        return r;
-    }
-    match app.archive.raw(MessageId(id)).await {
-        Ok(Some(bytes)) => (
+) -> PageResult {
+    readable_message(&app, &browser, id).await?;
+    Ok(match app.archive.raw(MessageId(id)).await? {
+        Some(bytes) => (
             [
                 (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_owned()),
                 (
@@ -592,9 +573,8 @@ pub(crate) async fn raw(
             bytes,
         )
             .into_response(),
-        Ok(None) => view::not_found_page(Some(&browser.session), "The message has no raw source."),
-        Err(e) => view::internal_error(&e),
-    }
+        None => view::not_found_page(Some(&browser.session), "The message has no raw source."),
+    })
 }
 
 #[derive(Deserialize)]
@@ -608,29 +588,29 @@ pub(crate) async fn add_tag(
     MailReader(browser): MailReader,
     Path(id): Path<i64>,
     Form(form): Form<TagForm>,
-) -> Response {
+) -> PageResult {
     if !auth::csrf_matches(&browser.session, &form.csrf) {
-        return bad_csrf();
+        return Ok(bad_csrf());
     }
-    if let Err(r) = readable_message(&app, &browser, id).await {
-        return r;
-    }
-    match app
-        .archive
-        .tag(MessageId(id), &form.tag, Some(&browser.session.user))
-        .await
-    {
-        Ok(_) => Redirect::to(&format!("/messages/{id}")).into_response(),
-        Err(e @ ArchiveError::BadTag(_)) => respond(
-            StatusCode::BAD_REQUEST,
-            page(
-                "Not a tag",
-                Some(&browser.session),
-                html! { p.error { (e.to_string()) } },
+    readable_message(&app, &browser, id).await?;
+    Ok(
+        match app
+            .archive
+            .tag(MessageId(id), &form.tag, Some(&browser.session.user))
+            .await
+        {
+            Ok(_) => Redirect::to(&format!("/messages/{id}")).into_response(),
+            Err(e @ ArchiveError::BadTag(_)) => respond(
+                StatusCode::BAD_REQUEST,
+                page(
+                    "Not a tag",
+                    Some(&browser.session),
+                    html! { p.error { (e.to_string()) } },
+                ),
             ),
-        ),
-        Err(e) => view::internal_error(&e),
-    }
+            Err(e) => return Err(e.into()),
+        },
+    )
 }
 
 /// Conversations shown per thread page: a thread of ten thousand messages
@@ -647,13 +627,15 @@ pub(crate) async fn thread(
     MailReader(browser): MailReader,
     Path(id): Path<i64>,
     Query(at): Query<ThreadPage>,
-) -> Response {
+) -> PageResult {
     let session = &browser.session;
-    let summaries = match app.archive.thread(ThreadId(id)).await {
-        Ok(s) if !s.is_empty() => s,
-        Ok(_) => return view::not_found_page(Some(session), &format!("There is no thread {id}.")),
-        Err(e) => return view::internal_error(&e),
-    };
+    let summaries = app.archive.thread(ThreadId(id)).await?;
+    if summaries.is_empty() {
+        return Ok(view::not_found_page(
+            Some(session),
+            &format!("There is no thread {id}."),
+        ));
+    }
     // One entry per customer message (with its reply beside it) and per
     // message of ours that answers none of them.
     let paired: std::collections::HashSet<MessageId> =
@@ -669,12 +651,8 @@ pub(crate) async fn thread(
         std::collections::HashMap::with_capacity(shown.len() * 2);
     for s in shown {
         for wanted in std::iter::once(s.id).chain(s.reply_id) {
-            match app.archive.message(wanted).await {
-                Ok(Some(m)) => {
-                    loaded.insert(wanted, m);
-                }
-                Ok(None) => {}
-                Err(e) => return view::internal_error(&e),
+            if let Some(m) = app.archive.message(wanted).await? {
+                loaded.insert(wanted, m);
             }
         }
     }
@@ -688,10 +666,7 @@ pub(crate) async fn thread(
         .collect();
     let mut customer = Vec::new();
     for c in correspondents.into_iter().take(THREAD_PAGE) {
-        match app.archive.customer_matches_of(c).await {
-            Ok(found) => customer.extend(found),
-            Err(e) => return view::internal_error(&e),
-        }
+        customer.extend(app.archive.customer_matches_of(c).await?);
     }
     let link = |n: usize| format!("/threads/{id}?page={n}");
     let body = html! {
@@ -729,7 +704,7 @@ pub(crate) async fn thread(
             }
         }
     };
-    respond(StatusCode::OK, page(&subject, Some(session), body))
+    Ok(respond(StatusCode::OK, page(&subject, Some(session), body)))
 }
 
 /// Who a correspondent is on the customer lists.
@@ -760,13 +735,10 @@ fn message_card(m: &StoredMessage) -> maud::Markup {
 pub(crate) async fn testimonials(
     State(app): State<App>,
     TestimonialReader(browser): TestimonialReader,
-) -> Response {
+) -> PageResult {
     let session = &browser.session;
-    let list = match app.archive.published_testimonials().await {
-        Ok(list) => list,
-        Err(e) => return view::internal_error(&e),
-    };
-    respond(
+    let list = app.archive.published_testimonials().await?;
+    Ok(respond(
         StatusCode::OK,
         page(
             "Testimonials",
@@ -787,5 +759,5 @@ pub(crate) async fn testimonials(
                 }
             },
         ),
-    )
+    ))
 }

@@ -3,7 +3,7 @@
 //! looked up and recorded with their source.
 
 use crate::auth::{actor, refuse_form, Browser, MailReader};
-use crate::view::{self, page, respond};
+use crate::view::{self, page, respond, PageResult};
 use crate::App;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -46,12 +46,9 @@ pub(crate) async fn overview(
     State(app): State<App>,
     MailReader(browser): MailReader,
     Query(lookup): Query<Lookup>,
-) -> Response {
+) -> PageResult {
     let session = &browser.session;
-    let requests = match app.archive.privacy_requests().await {
-        Ok(r) => r,
-        Err(e) => return view::internal_error(&e),
-    };
+    let requests = app.archive.privacy_requests().await?;
     let email = lookup.email.unwrap_or_default();
     let found = if email.trim().is_empty() {
         None
@@ -111,7 +108,10 @@ pub(crate) async fn overview(
             }
         }
     };
-    respond(StatusCode::OK, page("Privacy", Some(session), body))
+    Ok(respond(
+        StatusCode::OK,
+        page("Privacy", Some(session), body),
+    ))
 }
 
 fn refused(browser: &Browser, e: &ArchiveError) -> Response {

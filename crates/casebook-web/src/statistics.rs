@@ -3,7 +3,7 @@
 //! `k_anonymity` people, so no figure singles anyone out.
 
 use crate::auth::{ApiTestimonialReader, TestimonialReader};
-use crate::view::{self, page, respond};
+use crate::view::{self, page, respond, PageResult};
 use crate::App;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -31,12 +31,9 @@ fn cells_json(a: &AggregateStats) -> serde_json::Value {
 pub(crate) async fn page_view(
     State(app): State<App>,
     TestimonialReader(browser): TestimonialReader,
-) -> Response {
+) -> PageResult {
     let session = &browser.session;
-    let stats = match app.archive.aggregate_stats().await {
-        Ok(s) => s,
-        Err(e) => return view::internal_error(&e),
-    };
+    let stats = app.archive.aggregate_stats().await?;
     let body = html! {
         h1 { "Support in numbers" }
         p.muted { "Every figure covers at least " (stats.k) " people; " (stats.suppressed) " smaller groups are not shown, and no totals are given, so none can be worked out." }
@@ -52,7 +49,10 @@ pub(crate) async fn page_view(
             }
         }
     };
-    respond(StatusCode::OK, page("Statistics", Some(session), body))
+    Ok(respond(
+        StatusCode::OK,
+        page("Statistics", Some(session), body),
+    ))
 }
 
 pub(crate) async fn api(State(app): State<App>, _: ApiTestimonialReader) -> Response {

@@ -88,6 +88,31 @@ pub(crate) fn not_found_page(session: Option<&Session>, what: &str) -> Response 
     )
 }
 
+/// Why a page cannot be shown: a response already made (not found,
+/// refused), or an archive error, which becomes a page here and only here.
+/// Handlers return [`PageResult`] and pass archive errors on with `?`.
+pub(crate) enum PageError {
+    Shown(Response),
+    Failed(ArchiveError),
+}
+
+pub(crate) type PageResult = Result<Response, PageError>;
+
+impl From<ArchiveError> for PageError {
+    fn from(e: ArchiveError) -> Self {
+        Self::Failed(e)
+    }
+}
+
+impl axum::response::IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Shown(response) => response,
+            Self::Failed(e) => internal_error(&e),
+        }
+    }
+}
+
 /// Logs what went wrong and tells the person only that it did.
 pub(crate) fn internal_error(e: &ArchiveError) -> Response {
     tracing::error!("request failed: {e}");
