@@ -112,7 +112,7 @@ impl Openings {
 /// `is:unanswered`, `customer:`), as sets of messages read from the store
 /// once and kept while the store's count of writes stays the same: any
 /// write, numbered or not (re-threading, a customer list), may change
-/// them, and nothing else does. A search then costs one read of that
+/// them, and nothing else does (login bookkeeping is not counted). A search then costs one read of that
 /// count, however many messages the filter selects (reading the answered
 /// mail took ~30 ms at 100,000 messages, 1.5 s with the customers' at
 /// 1,000,000). One search reads a set while the others wait for that

@@ -287,24 +287,41 @@ impl Store {
     pub(crate) async fn begin_write_unnumbered(
         &self,
     ) -> Result<Transaction<'static, Any>, StoreError> {
+        self.begin_turn("UPDATE change_counter SET writes = writes + 1 WHERE id = 1")
+            .await
+    }
+
+    /// Starts a write transaction that takes its turn with the others but
+    /// changes nothing any reader keeps (login bookkeeping): not counted in
+    /// [`Store::writes`], so a flood of logins does not make every search
+    /// read its filters' sets again.
+    pub(crate) async fn begin_bookkeeping(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        self.begin_turn("UPDATE change_counter SET value = value WHERE id = 1")
+            .await
+    }
+
+    /// A transaction whose first statement, `lock`, updates the counter's
+    /// row and so waits for the writers before it.
+    async fn begin_turn(
+        &self,
+        lock: &'static str,
+    ) -> Result<Transaction<'static, Any>, StoreError> {
         let mut tx = self.pool.begin().await.during("starting a transaction")?;
         self.wrote.store(true, Ordering::Relaxed);
-        sqlx::query("UPDATE change_counter SET writes = writes + 1 WHERE id = 1")
+        sqlx::query(lock)
             .execute(&mut *tx)
             .await
             .during("waiting for other writers")?;
         Ok(tx)
     }
 
-    /// How many write transactions the store has committed (numbered or
-    /// not): while it stays the same, nothing a filter reads from the store
-    /// (reply pairs, threads, customer lists) has changed.
+    /// How many write transactions that change what readers keep (numbered
+    /// or not) the store has committed: while it stays the same, nothing a
+    /// filter reads from the store (reply pairs, threads, customer lists)
+    /// has changed.
     pub async fn writes(&self) -> Result<u64, StoreError> {
-        sqlx::query_scalar::<_, i64>("SELECT writes FROM change_counter WHERE id = 1")
-            .fetch_one(&self.pool)
+        self.counter("SELECT writes FROM change_counter WHERE id = 1")
             .await
-            .during("reading the change counter")
-            .map(|v| v as u64)
     }
 
     pub(crate) fn note_write(&self) {
@@ -313,7 +330,13 @@ impl Store {
 
     /// The store's latest change number.
     pub async fn current_seq(&self) -> Result<u64, StoreError> {
-        sqlx::query_scalar::<_, i64>("SELECT value FROM change_counter WHERE id = 1")
+        self.counter("SELECT value FROM change_counter WHERE id = 1")
+            .await
+    }
+
+    /// One column of the counter's row.
+    async fn counter(&self, select: &'static str) -> Result<u64, StoreError> {
+        sqlx::query_scalar::<_, i64>(select)
             .fetch_one(&self.pool)
             .await
             .during("reading the change counter")

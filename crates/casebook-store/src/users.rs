@@ -266,7 +266,7 @@ impl Store {
         limits: &LoginLimits,
     ) -> Result<LoginTurn, StoreError> {
         let d = "recording a login attempt";
-        let mut tx = self.begin_write_unnumbered().await?;
+        let mut tx = self.begin_bookkeeping().await?;
         sqlx::query("DELETE FROM login_failures WHERE at < $1")
             .bind(now - 86_400)
             .execute(&mut *tx)
@@ -350,7 +350,7 @@ impl Store {
         known_since: i64,
     ) -> Result<(), StoreError> {
         let d = "recording a login";
-        let mut tx = self.begin_write_unnumbered().await?;
+        let mut tx = self.begin_bookkeeping().await?;
         sqlx::query("DELETE FROM login_failures WHERE name = $1 AND client = $2")
             .bind(name)
             .bind(client)

@@ -535,3 +535,52 @@ fn removal() -> casebook_store::AuditEntry {
         people: Vec::new(),
     }
 }
+
+/// What the archive keeps for filters (answered mail, customers' messages)
+/// is kept while `writes` stays the same: a customer list changes it, a
+/// login attempt (anyone can send a flood of them) does not.
+#[tokio::test]
+async fn writes_count_what_filters_read_and_not_login_bookkeeping() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&location(dir.path())).await.expect("store");
+    let before = store.writes().await.expect("writes");
+    let limits = casebook_store::LoginLimits {
+        since: 0,
+        known_since: 0,
+        per_name: 5,
+        per_client: 20,
+    };
+    store
+        .begin_login_attempt("ann", "192.0.2.7", 100, &limits)
+        .await
+        .expect("attempt");
+    store
+        .login_succeeded("ann", "192.0.2.7", 100, 0)
+        .await
+        .expect("success");
+    assert_eq!(store.writes().await.expect("writes"), before);
+    let entry = casebook_store::AuditEntry {
+        at: 100,
+        actor: "test".into(),
+        action: "customers-import".into(),
+        subject: "list:crm".into(),
+        detail: "{}".into(),
+        people: Vec::new(),
+    };
+    store
+        .store_customer_list(
+            &casebook_store::NewCustomerList {
+                name: "crm".into(),
+                partner: None,
+                source_file: "crm.csv".into(),
+                imported_at: 100,
+                imported_by: "test".into(),
+            },
+            &[],
+            false,
+            &entry,
+        )
+        .await
+        .expect("list");
+    assert_eq!(store.writes().await.expect("writes"), before + 1);
+}
