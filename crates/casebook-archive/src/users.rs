@@ -4,7 +4,7 @@
 
 use crate::audit::now;
 use crate::{Archive, ArchiveError};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use argon2::Argon2;
 use casebook_store::{LoginLimits, LoginTurn, Role, UserRecord};
 use casebook_vocabulary::MessageId;
@@ -154,27 +154,70 @@ async fn dummy_hash() -> &'static str {
     .await
 }
 
-/// Whether `password` is the one `hash` (a PHC string) was made from.
-fn password_matches(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
+/// The most memory a stored hash may ask a check for, in argon2 blocks of
+/// 1 KiB: 64 MiB, over three times what this version's hashes use
+/// (19 MiB). A hash asking for more (a tampered row) matches nothing.
+const MAX_CHECK_BLOCKS: usize = 64 * 1024;
+
+/// Whether `password` is the one `hash` (a PHC string) was made from,
+/// worked out in `blocks`, the checking thread's own memory: kept from
+/// check to check, so no check pays for fresh pages and every check takes
+/// the same time, whichever thread it lands on.
+fn password_matches(password: &str, hash: &str, blocks: &mut Vec<argon2::Block>) -> bool {
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return false;
+    };
+    let Ok(params) = argon2::Params::try_from(&parsed) else {
+        return false;
+    };
+    let Ok(algorithm) = argon2::Algorithm::try_from(parsed.algorithm) else {
+        return false;
+    };
+    let version = match parsed.version.map(argon2::Version::try_from) {
+        None => argon2::Version::default(),
+        Some(Ok(version)) => version,
+        Some(Err(_)) => return false,
+    };
+    let count = params.block_count();
+    if count > MAX_CHECK_BLOCKS {
+        return false;
+    }
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    if blocks.len() < count {
+        blocks.resize(count, argon2::Block::default());
+    }
+    let mut computed = [0u8; 64];
+    let Some(computed) = computed.get_mut(..expected.len()) else {
+        return false;
+    };
+    if Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(password.as_bytes(), salt, computed, &mut blocks[..count])
+        .is_err()
+    {
+        return false;
+    }
+    // `Output`'s equality is constant-time.
+    argon2::password_hash::Output::new(computed).is_ok_and(|computed| computed == expected)
 }
 
 /// A password to check and where the answer goes.
 type PasswordJob = (String, String, tokio::sync::oneshot::Sender<bool>);
 
-/// Password checks, on threads of their own, a fixed few: argon2 takes
-/// ~19 MiB per check, and on the runtime's pool of blocking threads each
-/// thread kept an allocator arena of freed checks (a 5-second flood of
-/// wrong passwords from rotating addresses took the server from 16 MB to
-/// 487 MB with only two checks at a time). On the same two threads that
-/// memory is reused. Checks queue for them; the threads end with the
-/// archive.
+/// Password checks, on threads of their own, a fixed few, each with its
+/// own argon2 memory kept from check to check: ~19 MiB per check, and on
+/// the runtime's pool of blocking threads each thread kept an allocator
+/// arena of freed checks (a 5-second flood of wrong passwords from
+/// rotating addresses took the server from 16 MB to 487 MB with only two
+/// checks at a time); memory allocated afresh per check also made checks
+/// on one thread slower than on the other (fresh pages), which told
+/// unknown names from known ones. Checks queue for the threads; the
+/// threads end with the archive.
 pub(crate) struct PasswordChecks {
     jobs: std::sync::mpsc::Sender<PasswordJob>,
 }
@@ -187,15 +230,18 @@ impl PasswordChecks {
             let queue = queue.clone();
             std::thread::Builder::new()
                 .name(format!("password-check-{n}"))
-                .spawn(move || loop {
-                    let job = match queue.lock() {
-                        Ok(queue) => queue.recv(),
-                        Err(_) => return,
-                    };
-                    let Ok((password, hash, answer)) = job else {
-                        return;
-                    };
-                    let _ = answer.send(password_matches(&password, &hash));
+                .spawn(move || {
+                    let mut blocks = Vec::new();
+                    loop {
+                        let job = match queue.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok((password, hash, answer)) = job else {
+                            return;
+                        };
+                        let _ = answer.send(password_matches(&password, &hash, &mut blocks));
+                    }
                 })
                 .map_err(|e| {
                     ArchiveError::PasswordHash(format!("cannot start a password-check thread: {e}"))
@@ -452,6 +498,51 @@ mod tests {
             hash_password("short").await,
             Err(ArchiveError::WeakPassword(MIN_PASSWORD_CHARS))
         ));
+    }
+
+    /// Hashes made by argon2's own hasher with other algorithms, versions,
+    /// costs and lengths (what an older or a tuned install stored) are
+    /// checked as argon2's own verifier checks them, in one thread's
+    /// memory reused from a bigger check to smaller ones.
+    #[test]
+    fn a_check_in_kept_memory_agrees_with_argon2s_own_verifier() {
+        use argon2::password_hash::PasswordVerifier;
+        use argon2::{Algorithm, Params, Version};
+        let salt = SaltString::encode_b64(b"a salt of sixteen").expect("salt");
+        let mut blocks = Vec::new();
+        let shapes = [
+            (Algorithm::Argon2id, Version::V0x13, 2048, 2, 2, 32),
+            (Algorithm::Argon2i, Version::V0x13, 64, 3, 1, 16),
+            (Algorithm::Argon2d, Version::V0x10, 256, 1, 4, 64),
+            (Algorithm::Argon2id, Version::V0x13, 19 * 1024, 2, 1, 32),
+        ];
+        for (algorithm, version, m, t, p, len) in shapes {
+            let params = Params::new(m, t, p, Some(len)).expect("params");
+            let argon = Argon2::new(algorithm, version, params);
+            let hash = argon
+                .hash_password(b"correct horse battery", &salt)
+                .expect("hash")
+                .to_string();
+            let parsed = PasswordHash::new(&hash).expect("parsed");
+            for password in ["correct horse battery", "correct horse battery!", ""] {
+                let theirs = argon.verify_password(password.as_bytes(), &parsed).is_ok();
+                let ours = password_matches(password, &hash, &mut blocks);
+                assert_eq!(ours, theirs, "{hash} with {password:?}");
+            }
+            assert!(password_matches(
+                "correct horse battery",
+                &hash,
+                &mut blocks
+            ));
+        }
+        assert_eq!(blocks.len(), 19 * 1024, "memory kept, not given back");
+        // A stored hash asking for more memory than a check may take
+        // (a tampered row) matches nothing, and takes nothing.
+        let greedy = "$argon2id$v=19$m=1048576,t=1,p=1$YSBzYWx0IG9mIHNpeHRlZW4$\
+                      AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        assert!(PasswordHash::new(greedy).is_ok(), "the hash must parse");
+        assert!(!password_matches("anything", greedy, &mut blocks));
+        assert_eq!(blocks.len(), 19 * 1024);
     }
 
     #[test]
