@@ -56,7 +56,7 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), ArchiveError> {
         .map_err(|e| ArchiveError::Privacy(format!("cannot write {}: {e}", path.display())))
 }
 
-fn json_bytes(v: &serde_json::Value) -> Vec<u8> {
+fn json_bytes(v: &impl serde::Serialize) -> Vec<u8> {
     let mut text = serde_json::to_string_pretty(v).unwrap_or_default();
     text.push('\n');
     text.into_bytes()
@@ -117,24 +117,10 @@ impl Archive {
                 continue;
             };
             write(&messages_dir, &format!("{}.eml", id.0), &raw)?;
-            let s = &m.summary;
             write(
                 &messages_dir,
                 &format!("{}.json", id.0),
-                &json_bytes(&serde_json::json!({
-                    "id": id.0,
-                    "message_id": s.message_id,
-                    "date": s.date.and_then(|d| d.format(&Rfc3339).ok()),
-                    "direction": s.direction.as_str(),
-                    "from": { "address": s.from_address, "name": m.from_name },
-                    "recipients": m.recipients,
-                    "subject": s.subject,
-                    "text": m.body,
-                    "attachments": m.attachments,
-                    "thread": s.thread_id.map(|t| t.0),
-                    "reply": s.reply_id.map(|r| r.0),
-                    "sha256": m.sha256,
-                })),
+                &json_bytes(&crate::view::MessageView::from(&m)),
             )?;
             files.push(format!("messages/{}.eml", id.0));
             files.push(format!("messages/{}.json", id.0));

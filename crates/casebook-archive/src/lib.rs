@@ -37,6 +37,7 @@ mod testimonials;
 pub mod threading;
 pub mod topic;
 mod users;
+pub mod view;
 mod watch;
 
 pub use access::AccessReport;

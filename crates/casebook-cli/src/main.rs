@@ -309,7 +309,13 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
                 offset,
             };
             let page = archive.search(&request).await?;
-            output::search(out, &page, json, std::io::stdout().is_terminal())?;
+            output::search(
+                out,
+                &request.query,
+                &page,
+                json,
+                std::io::stdout().is_terminal(),
+            )?;
         }
         ArchiveCommand::Stats {
             json,

@@ -1,6 +1,7 @@
 //! How results look: plain text for people, JSON for scripts. The JSON
 //! shapes are defined here, at the edge, not on the domain types.
 
+use casebook_archive::view::{MessageLine, MessageView, SearchView};
 use casebook_archive::{
     AuditEntry, CopyDifference, CopyReport, Direction, FolderRecord, FolderSync, ImportReport,
     MessageId, MessageSummary, PublishedTestimonial, SearchPage, Stats, StoreLocation,
@@ -9,29 +10,6 @@ use casebook_archive::{
 use serde::Serialize;
 use std::io::{self, Write};
 use time::format_description::well_known::Rfc3339;
-
-#[derive(Serialize)]
-struct SummaryJson<'a> {
-    id: i64,
-    message_id: Option<&'a str>,
-    thread_id: Option<i64>,
-    date: Option<String>,
-    direction: &'static str,
-    correspondent: Option<&'a str>,
-    subject: &'a str,
-}
-
-fn summary_json(m: &MessageSummary) -> SummaryJson<'_> {
-    SummaryJson {
-        id: m.id.0,
-        message_id: m.message_id.as_deref(),
-        thread_id: m.thread_id.map(|t| t.0),
-        date: m.date.and_then(|d| d.format(&Rfc3339).ok()),
-        direction: m.direction.as_str(),
-        correspondent: m.correspondent.as_deref(),
-        subject: &m.subject,
-    }
-}
 
 fn date_text(m: &MessageSummary) -> String {
     m.date
@@ -56,7 +34,7 @@ pub fn duration_text(secs: i64) -> String {
 
 pub fn list_line(out: &mut impl Write, m: &MessageSummary, json: bool) -> io::Result<()> {
     if json {
-        serde_json::to_writer(&mut *out, &summary_json(m))?;
+        serde_json::to_writer(&mut *out, &MessageLine::from(m))?;
         writeln!(out)
     } else {
         writeln!(
@@ -130,34 +108,13 @@ pub fn import_report(out: &mut impl Write, r: &ImportReport, json: bool) -> io::
 
 pub fn search(
     out: &mut impl Write,
+    query: &str,
     page: &SearchPage,
     json: bool,
     terminal: bool,
 ) -> io::Result<()> {
     if json {
-        #[derive(Serialize)]
-        struct Hit<'a> {
-            #[serde(flatten)]
-            summary: SummaryJson<'a>,
-            snippet: &'a str,
-            highlights: Vec<[usize; 2]>,
-        }
-        let hits: Vec<Hit<'_>> = page
-            .hits
-            .iter()
-            .map(|h| Hit {
-                summary: summary_json(&h.summary),
-                snippet: &h.snippet.text,
-                highlights: h
-                    .snippet
-                    .highlights
-                    .iter()
-                    .map(|r| [r.start, r.end])
-                    .collect(),
-            })
-            .collect();
-        let v = serde_json::json!({ "total": page.total, "took_ms": page.took.as_millis() as u64, "hits": hits });
-        serde_json::to_writer(&mut *out, &v)?;
+        serde_json::to_writer(&mut *out, &SearchView::new(query, page))?;
         return writeln!(out);
     }
     writeln!(out, "{} found in {} ms", page.total, page.took.as_millis())?;
@@ -216,39 +173,45 @@ pub fn show(
     let s = &m.summary;
     let reply = s.reply_id.and_then(|r| thread.iter().find(|t| t.id == r));
     if json {
-        let v = serde_json::json!({
-            "id": s.id.0,
-            "message_id": s.message_id,
-            "thread_id": s.thread_id.map(|t| t.0),
-            "date": s.date.and_then(|d| d.format(&Rfc3339).ok()),
-            "direction": s.direction.as_str(),
-            "automated": s.automated.map(|a| a.as_str()),
-            "correspondent": s.correspondent,
-            "customer": customer.iter().map(crate::customers::match_json).collect::<Vec<_>>(),
-            "tags": tags,
-            "known_as": person.known_as,
-            "from": { "address": s.from_address, "name": m.from_name },
-            "recipients": m.recipients,
-            "subject": s.subject,
-            "in_reply_to": m.in_reply_to,
-            "references": m.references,
-            "text": m.body,
-            "html_only": m.html_only,
-            "attachments": m.attachments,
-            "sha256": m.sha256,
-            "size": m.size,
-            "copy_of": m.primary_id.map(|p| p.0),
-            "copies": differences.iter().map(|(id, d)| serde_json::json!({
-                "id": id.0,
-                "only_in_this": d.only_in_first,
-                "only_in_copy": d.only_in_second,
-                "bodies_differ": d.bodies_differ,
-            })).collect::<Vec<_>>(),
-            "locations": m.locations.iter().map(|(f, s)| serde_json::json!({"folder": f, "source": s})).collect::<Vec<_>>(),
-            "warnings": m.warnings,
-            "reply": s.reply_id.map(|r| serde_json::json!({"id": r.0, "response_secs": s.response_secs})),
-            "thread": thread.iter().map(summary_json).collect::<Vec<_>>(),
-        });
+        /// The message, and what the archive knows around it.
+        #[derive(Serialize)]
+        struct ShowJson<'a> {
+            #[serde(flatten)]
+            message: MessageView<'a>,
+            customer: Vec<serde_json::Value>,
+            tags: &'a [String],
+            known_as: Option<&'a str>,
+            copy_of: Option<i64>,
+            copies: Vec<serde_json::Value>,
+            locations: Vec<serde_json::Value>,
+            warnings: &'a [String],
+            thread: Vec<MessageLine<'a>>,
+        }
+        let v = ShowJson {
+            message: MessageView::from(m),
+            customer: customer.iter().map(crate::customers::match_json).collect(),
+            tags,
+            known_as: person.known_as,
+            copy_of: m.primary_id.map(|p| p.0),
+            copies: differences
+                .iter()
+                .map(|(id, d)| {
+                    serde_json::json!({
+                        "id": id.0,
+                        "only_in_this": d.only_in_first,
+                        "only_in_copy": d.only_in_second,
+                        "bodies_differ": d.bodies_differ,
+                    })
+                })
+                .collect(),
+            locations: m
+                .locations
+                .iter()
+                .map(|(f, s)| serde_json::json!({"folder": f, "source": s}))
+                .collect(),
+            warnings: &m.warnings,
+            thread: thread.iter().map(MessageLine::from).collect(),
+        };
         serde_json::to_writer_pretty(&mut *out, &v)?;
         return writeln!(out);
     }
@@ -263,7 +226,7 @@ pub fn show(
     if let Some(kind) = s.automated {
         writeln!(out, "Sent by a machine: {}", kind.as_str())?;
     }
-    match (&s.from_address, &m.from_name) {
+    match (&s.from_address, &s.from_name) {
         (Some(a), Some(n)) => writeln!(out, "From:     {n} <{a}>")?,
         (Some(a), None) => writeln!(out, "From:     {a}")?,
         _ => writeln!(out, "From:     (none)")?,
@@ -357,21 +320,7 @@ pub fn thread(
     json: bool,
 ) -> io::Result<()> {
     if json {
-        #[derive(Serialize)]
-        struct Entry<'a> {
-            #[serde(flatten)]
-            summary: SummaryJson<'a>,
-            reply_id: Option<i64>,
-            response_secs: Option<i64>,
-        }
-        let entries: Vec<Entry<'_>> = messages
-            .iter()
-            .map(|m| Entry {
-                summary: summary_json(m),
-                reply_id: m.reply_id.map(|r| r.0),
-                response_secs: m.response_secs,
-            })
-            .collect();
+        let entries: Vec<MessageLine<'_>> = messages.iter().map(MessageLine::from).collect();
         serde_json::to_writer_pretty(
             &mut *out,
             &serde_json::json!({ "thread_id": id.0, "messages": entries }),

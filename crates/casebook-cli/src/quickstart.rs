@@ -63,7 +63,13 @@ pub async fn run(data: &std::path::Path, messages: usize) -> Result<()> {
         })
         .await?;
     println!();
-    crate::output::search(&mut std::io::stdout().lock(), &page, false, false)?;
+    crate::output::search(
+        &mut std::io::stdout().lock(),
+        examples[0],
+        &page,
+        false,
+        false,
+    )?;
     archive.close().await?;
     Ok(())
 }

@@ -9,7 +9,7 @@ use sqlx::Row;
 use time::{OffsetDateTime, UtcOffset};
 
 pub(crate) const SUMMARY_COLUMNS: &str = "id, message_id, thread_id, direction, automated, \
-     correspondent, from_address, date, date_offset, subject, reply_id, response_secs";
+     correspondent, from_address, from_name, date, date_offset, subject, reply_id, response_secs";
 
 pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
     row: &AnyRow,
@@ -66,6 +66,7 @@ pub(crate) fn summary(row: &AnyRow) -> Result<MessageSummary, StoreError> {
         automated: automated.as_deref().and_then(AutomatedKind::from_str_opt),
         correspondent: row.try_get("correspondent").during(d)?,
         from_address: row.try_get("from_address").during(d)?,
+        from_name: row.try_get("from_name").during(d)?,
         date: date.and_then(|secs| to_datetime(secs, offset)),
         subject: row.try_get("subject").during(d)?,
         reply_id: message_id_column(row, "reply_id")?,

@@ -80,6 +80,8 @@ pub struct MessageSummary {
     pub automated: Option<AutomatedKind>,
     pub correspondent: Option<String>,
     pub from_address: Option<String>,
+    /// The display name the From header gives.
+    pub from_name: Option<String>,
     pub date: Option<OffsetDateTime>,
     pub subject: String,
     pub reply_id: Option<MessageId>,
@@ -94,7 +96,6 @@ pub struct StoredMessage {
     pub size: u64,
     /// Set when this row is a copy of another message with the same Message-ID.
     pub primary_id: Option<MessageId>,
-    pub from_name: Option<String>,
     pub recipients: Vec<Recipient>,
     pub in_reply_to: Vec<String>,
     pub references: Vec<String>,

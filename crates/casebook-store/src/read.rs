@@ -164,7 +164,7 @@ impl Store {
 
     pub async fn message(&self, id: MessageId) -> Result<Option<StoredMessage>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {SUMMARY_COLUMNS}, sha256, size, primary_id, from_name, recipients, in_reply_to, \
+            "SELECT {SUMMARY_COLUMNS}, sha256, size, primary_id, recipients, in_reply_to, \
              refs, body, html_only, attachments, warnings FROM messages WHERE id = $1"
         ))
         .bind(id.0)
@@ -196,7 +196,6 @@ impl Store {
             sha256: hex(&sha),
             size: row.try_get::<i64, _>("size").during(d)? as u64,
             primary_id: primary_id.map(MessageId),
-            from_name: row.try_get("from_name").during(d)?,
             recipients: from_json(&row, "recipients")?,
             in_reply_to: from_json(&row, "in_reply_to")?,
             references: from_json(&row, "refs")?,

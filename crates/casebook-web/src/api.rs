@@ -7,12 +7,10 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use casebook_archive::{
-    ArchiveError, MessageId, MessageSummary, Role, SearchRequest, Sort, ThreadId, User,
-};
-use serde::Deserialize;
-use serde_json::{json, Value};
-use time::format_description::well_known::Rfc3339;
+use casebook_archive::view::{rfc3339, MessageLine, MessageView, SearchView};
+use casebook_archive::{ArchiveError, MessageId, Role, SearchRequest, Sort, ThreadId, User};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "error": message }))).into_response()
@@ -66,19 +64,12 @@ pub(crate) fn refuse_unless(user: &User, roles: &[Role]) -> Option<Response> {
     })
 }
 
-fn summary_json(s: &MessageSummary) -> Value {
-    json!({
-        "id": s.id.0,
-        "message_id": s.message_id,
-        "thread_id": s.thread_id.map(|t| t.0),
-        "direction": s.direction.as_str(),
-        "from": s.from_address,
-        "correspondent": s.correspondent,
-        "date": s.date.and_then(|d| d.format(&Rfc3339).ok()),
-        "subject": s.subject,
-        "reply_id": s.reply_id.map(|r| r.0),
-        "response_secs": s.response_secs,
-    })
+/// A whole message, with the tags agents gave it.
+#[derive(Serialize)]
+struct MessageJson<'a> {
+    #[serde(flatten)]
+    message: MessageView<'a>,
+    tags: &'a [String],
 }
 
 pub(crate) async fn me(ApiUser(user): ApiUser) -> Response {
@@ -126,20 +117,7 @@ pub(crate) async fn search(
         return internal(&e);
     }
     match app.archive.search(&request).await {
-        Ok(page) => Json(json!({
-            "query": params.q,
-            "total": page.total,
-            "took_ms": page.took.as_secs_f64() * 1000.0,
-            "hits": page.hits.iter().map(|h| {
-                let mut v = summary_json(&h.summary);
-                v["snippet"] = json!({
-                    "text": h.snippet.text,
-                    "highlights": h.snippet.highlights.iter().map(|r| [r.start, r.end]).collect::<Vec<_>>(),
-                });
-                v
-            }).collect::<Vec<_>>(),
-        }))
-        .into_response(),
+        Ok(page) => Json(SearchView::new(&params.q, &page)).into_response(),
         Err(ArchiveError::Query { source, .. }) => error(
             StatusCode::BAD_REQUEST,
             &format!("cannot parse the query {source}"),
@@ -163,23 +141,11 @@ pub(crate) async fn message(
         (Ok(None), _) => return error(StatusCode::NOT_FOUND, &format!("there is no message {id}")),
         (Err(e), _) | (_, Err(e)) => return internal(&e),
     };
-    let mut v = summary_json(&m.summary);
-    v["from_name"] = json!(m.from_name);
-    v["recipients"] = json!(m
-        .recipients
-        .iter()
-        .map(|r| json!({ "kind": format!("{:?}", r.kind).to_lowercase(), "address": r.address, "name": r.name }))
-        .collect::<Vec<_>>());
-    v["body"] = json!(m.body);
-    v["html_only"] = json!(m.html_only);
-    v["attachments"] = json!(m
-        .attachments
-        .iter()
-        .map(|a| json!({ "name": a.name, "content_type": a.content_type, "size": a.size, "sha256": a.sha256 }))
-        .collect::<Vec<_>>());
-    v["tags"] = json!(tags);
-    v["sha256"] = json!(m.sha256);
-    Json(v).into_response()
+    Json(MessageJson {
+        message: MessageView::from(&m),
+        tags: &tags,
+    })
+    .into_response()
 }
 
 pub(crate) async fn thread(
@@ -193,7 +159,7 @@ pub(crate) async fn thread(
         }
         Ok(messages) => Json(json!({
             "thread_id": id,
-            "messages": messages.iter().map(summary_json).collect::<Vec<_>>(),
+            "messages": messages.iter().map(MessageLine::from).collect::<Vec<_>>(),
         }))
         .into_response(),
         Err(e) => internal(&e),
@@ -207,7 +173,7 @@ pub(crate) async fn testimonials(State(app): State<App>, _: ApiTestimonialReader
                 "id": t.id,
                 "excerpt": t.excerpt,
                 "attribution": t.attribution,
-                "date": t.date.and_then(|d| d.format(&Rfc3339).ok()),
+                "date": t.date.and_then(rfc3339),
                 "topic": t.topic,
                 "edited": t.edited,
             })).collect::<Vec<_>>(),

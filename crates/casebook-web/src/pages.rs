@@ -416,7 +416,7 @@ pub(crate) async fn message(
         table.headers {
             tr { td { "From" } td {
                 @match &s.from_address {
-                    Some(a) => { (m.from_name.as_deref().unwrap_or("")) " <" (a) ">" }
+                    Some(a) => { (s.from_name.as_deref().unwrap_or("")) " <" (a) ">" }
                     None => { strong.warning { "unknown sender" } " — the From header holds no address Casebook can read; no erasure or export finds this message by address" }
                 }
             } }

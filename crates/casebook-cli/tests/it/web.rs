@@ -924,3 +924,101 @@ fn a_missing_certificate_is_named_before_serving() {
     assert!(err.contains("/nonexistent/cert.pem"), "{err}");
     assert!(err.contains("tls_cert"), "{err}");
 }
+
+/// A question as Python's `email` package (default policy) writes a From
+/// with a non-ASCII name: the whole display name one encoded-word.
+const PYTHON_QUESTION: &[u8] =
+    b"From: =?utf-8?q?J=C3=BCrgen_M=C3=BCller?= <jurgen@kunde.example>\n\
+To: support@casebook.example\nSubject: Trunk registration fails\n\
+Date: Wed, 02 Jul 2008 09:15:00 +0200\nMessage-ID: <py1@kunde.example>\n\
+MIME-Version: 1.0\nContent-Type: text/plain; charset=\"utf-8\"\n\
+Content-Transfer-Encoding: 7bit\n\nOur SIP trunk stopped registering after the update.\n";
+
+/// Every field two of them both carry has the same value, and the shared
+/// fields are all there.
+fn assert_same_fields(a: &Value, b: &Value, what: &str) {
+    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
+        panic!("{what}: objects, got {a} and {b}");
+    };
+    for (key, value) in a {
+        if let Some(other) = b.get(key) {
+            assert_eq!(value, other, "{what}: {key}");
+        }
+    }
+    for key in [
+        "id",
+        "message_id",
+        "thread_id",
+        "date",
+        "direction",
+        "from",
+        "subject",
+    ] {
+        assert!(a.contains_key(key) && b.contains_key(key), "{what}: {key}");
+    }
+}
+
+#[test]
+fn a_message_has_one_json_shape_in_the_cli_the_api_and_a_persons_export() {
+    let cb = archive();
+    cb.write_mail("python.eml", PYTHON_QUESTION);
+    cb.ok(&["import", cb.mail_dir()]);
+    let id = id_of(&cb, "py1@kunde.example");
+    let shown = cb.json(&["show", "--json", &id.to_string()]);
+    let export = cb.data_path().join("export-jurgen");
+    cb.ok(&[
+        "privacy",
+        "export",
+        "jurgen@kunde.example",
+        "--out",
+        export.to_str().expect("utf-8"),
+    ]);
+    let exported: Value = serde_json::from_slice(
+        &std::fs::read(export.join(format!("messages/{id}.json"))).expect("exported"),
+    )
+    .expect("json");
+    let server = Server::start(&cb);
+    let t = token(&cb, "ann");
+    let served = server.api(&format!("/api/v1/messages/{id}"), &t).json();
+
+    assert_eq!(
+        exported["from"],
+        serde_json::json!({"address": "jurgen@kunde.example", "name": "Jürgen Müller"})
+    );
+    assert_eq!(
+        exported["text"],
+        "Our SIP trunk stopped registering after the update."
+    );
+    assert_eq!(exported["date"], "2008-07-02T09:15:00+02:00");
+    let keys = |v: &Value| v.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>());
+    assert_same_fields(&exported, &served, "export and API");
+    assert_same_fields(&exported, &shown, "export and show");
+    assert!(
+        keys(&exported)
+            .into_iter()
+            .flatten()
+            .all(|k| served.get(&k).is_some() && shown.get(&k).is_some()),
+        "the API and show carry all the export does: {exported}"
+    );
+
+    // A line of a listing is the same in a search hit, a thread and `list`.
+    let listed = cb
+        .ok(&["list", "--json"])
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("json line"))
+        .find(|v| v["id"] == id)
+        .expect("listed");
+    let hit = &server.api("/api/v1/search?q=registering", &t).json()["hits"][0];
+    let cli_hit = &cb.json(&["search", "--json", "registering"])["hits"][0];
+    let thread = shown["thread_id"].as_i64().expect("threaded");
+    let in_thread = &server.api(&format!("/api/v1/threads/{thread}"), &t).json()["messages"][0];
+    assert_eq!(hit, cli_hit, "one hit, CLI and API");
+    for (other, what) in [
+        (hit, "search hit"),
+        (in_thread, "thread entry"),
+        (&served, "message"),
+    ] {
+        assert_same_fields(&listed, other, what);
+    }
+    assert_eq!(keys(&listed), keys(in_thread), "a thread entry is a line");
+}

@@ -1,0 +1,154 @@
+//! How a message looks to scripts (`--json`), the web API and a person's
+//! own copy of their data: one shape, defined once, so a field means the
+//! same wherever it is read. Ids are numbers, times RFC 3339 text (with
+//! the offset the message was written in), absent values `null`.
+
+use crate::SearchPage;
+use casebook_store::{MessageSummary, Recipient, StoredAttachment, StoredMessage};
+use serde::Serialize;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// A time as every view writes one: RFC 3339.
+pub fn rfc3339(t: OffsetDateTime) -> Option<String> {
+    t.format(&Rfc3339).ok()
+}
+
+/// Who a message is from, as its From header gives them.
+#[derive(Debug, Serialize)]
+pub struct Sender<'a> {
+    pub address: Option<&'a str>,
+    pub name: Option<&'a str>,
+}
+
+/// A message as a line of a listing, a search hit or a thread.
+#[derive(Debug, Serialize)]
+pub struct MessageLine<'a> {
+    /// The archive's number for it.
+    pub id: i64,
+    /// Its Message-ID header, without angle brackets.
+    pub message_id: Option<&'a str>,
+    pub thread_id: Option<i64>,
+    pub date: Option<String>,
+    /// `inbound` (from a customer) or `outbound` (from us).
+    pub direction: &'static str,
+    /// What kind of automated mail it is (`auto-reply`, `bounce`, …), if it is.
+    pub automated: Option<&'static str>,
+    pub from: Sender<'a>,
+    /// The customer address the conversation is with.
+    pub correspondent: Option<&'a str>,
+    pub subject: &'a str,
+    /// Our reply to it (for a customer's message), or the message it
+    /// answers (for ours).
+    pub reply_id: Option<i64>,
+    /// Seconds between the two.
+    pub response_secs: Option<i64>,
+}
+
+impl<'a> From<&'a MessageSummary> for MessageLine<'a> {
+    fn from(s: &'a MessageSummary) -> Self {
+        Self {
+            id: s.id.0,
+            message_id: s.message_id.as_deref(),
+            thread_id: s.thread_id.map(|t| t.0),
+            date: s.date.and_then(rfc3339),
+            direction: s.direction.as_str(),
+            automated: s.automated.map(|a| a.as_str()),
+            from: Sender {
+                address: s.from_address.as_deref(),
+                name: s.from_name.as_deref(),
+            },
+            correspondent: s.correspondent.as_deref(),
+            subject: &s.subject,
+            reply_id: s.reply_id.map(|r| r.0),
+            response_secs: s.response_secs,
+        }
+    }
+}
+
+/// A whole message: its line, then whom it went to, what it says and
+/// what it carries.
+#[derive(Debug, Serialize)]
+pub struct MessageView<'a> {
+    #[serde(flatten)]
+    pub line: MessageLine<'a>,
+    pub recipients: &'a [Recipient],
+    pub in_reply_to: &'a [String],
+    pub references: &'a [String],
+    /// The text as the archive reads it (from HTML when there is no plain part).
+    pub text: &'a str,
+    /// Whether `text` was read from HTML.
+    pub html_only: bool,
+    pub attachments: &'a [StoredAttachment],
+    /// SHA-256 of the stored bytes, hex.
+    pub sha256: &'a str,
+    /// Size of the stored bytes.
+    pub size: u64,
+}
+
+impl<'a> From<&'a StoredMessage> for MessageView<'a> {
+    fn from(m: &'a StoredMessage) -> Self {
+        Self {
+            line: MessageLine::from(&m.summary),
+            recipients: &m.recipients,
+            in_reply_to: &m.in_reply_to,
+            references: &m.references,
+            text: &m.body,
+            html_only: m.html_only,
+            attachments: &m.attachments,
+            sha256: &m.sha256,
+            size: m.size,
+        }
+    }
+}
+
+/// A search hit: the message's line and the passage that matched.
+#[derive(Debug, Serialize)]
+pub struct HitView<'a> {
+    #[serde(flatten)]
+    pub line: MessageLine<'a>,
+    pub snippet: SnippetView<'a>,
+}
+
+/// The passage of a hit, and the byte ranges of it to highlight.
+#[derive(Debug, Serialize)]
+pub struct SnippetView<'a> {
+    pub text: &'a str,
+    pub highlights: Vec<[usize; 2]>,
+}
+
+/// A page of search results.
+#[derive(Debug, Serialize)]
+pub struct SearchView<'a> {
+    pub query: &'a str,
+    /// How many messages match, on every page.
+    pub total: usize,
+    pub took_ms: f64,
+    pub hits: Vec<HitView<'a>>,
+}
+
+impl<'a> SearchView<'a> {
+    pub fn new(query: &'a str, page: &'a SearchPage) -> Self {
+        Self {
+            query,
+            total: page.total,
+            took_ms: page.took.as_secs_f64() * 1000.0,
+            hits: page
+                .hits
+                .iter()
+                .map(|h| HitView {
+                    line: MessageLine::from(&h.summary),
+                    snippet: SnippetView {
+                        text: &h.snippet.text,
+                        highlights: h
+                            .snippet
+                            .highlights
+                            .iter()
+                            .map(|r| [r.start, r.end])
+                            .collect(),
+                    },
+                })
+                .collect(),
+        }
+    }
+}
