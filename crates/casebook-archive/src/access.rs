@@ -52,8 +52,11 @@ fn when(at: i64) -> Option<String> {
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), ArchiveError> {
     let path = dir.join(name);
-    std::fs::write(&path, bytes)
-        .map_err(|e| ArchiveError::Privacy(format!("cannot write {}: {e}", path.display())))
+    std::fs::write(&path, bytes).map_err(|source| ArchiveError::File {
+        action: "write",
+        path,
+        source,
+    })
 }
 
 fn json_bytes(v: &impl serde::Serialize) -> Vec<u8> {
@@ -73,14 +76,16 @@ impl Archive {
     ) -> Result<AccessReport, ArchiveError> {
         let address = address_arg(email)?;
         if std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_some()) {
-            return Err(ArchiveError::Privacy(format!(
+            return Err(ArchiveError::Refused(format!(
                 "{} is not empty; give a new folder for the export",
                 out.display()
             )));
         }
         let messages_dir = out.join("messages");
-        std::fs::create_dir_all(&messages_dir).map_err(|e| {
-            ArchiveError::Privacy(format!("cannot create {}: {e}", messages_dir.display()))
+        std::fs::create_dir_all(&messages_dir).map_err(|source| ArchiveError::File {
+            action: "create",
+            path: messages_dir.clone(),
+            source,
         })?;
         let addresses = self.store.person_addresses(address.as_str()).await?;
         let mut files = vec!["README.txt".to_owned(), "person.json".to_owned()];

@@ -283,13 +283,16 @@ impl Archive {
     pub async fn backup(&self, dir: &std::path::Path) -> Result<std::path::PathBuf, ArchiveError> {
         let file = dir.join(BACKUP_FILE);
         if file.exists() {
-            return Err(ArchiveError::Backup(format!(
+            return Err(ArchiveError::Refused(format!(
                 "{} already holds a backup; give a new folder",
                 dir.display()
             )));
         }
-        std::fs::create_dir_all(dir)
-            .map_err(|e| ArchiveError::Backup(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|source| ArchiveError::File {
+            action: "create",
+            path: dir.to_owned(),
+            source,
+        })?;
         self.store.backup_to(&file).await?;
         let counts = self.store.counts().await?;
         let manifest = format!(
@@ -302,11 +305,10 @@ impl Archive {
             if self.raw_key.is_some() { "yes: restore with the same encryption_key_file" } else { "no" },
             dir.display()
         );
-        std::fs::write(dir.join("BACKUP.txt"), manifest).map_err(|e| {
-            ArchiveError::Backup(format!(
-                "cannot write {}: {e}",
-                dir.join("BACKUP.txt").display()
-            ))
+        std::fs::write(dir.join("BACKUP.txt"), manifest).map_err(|source| ArchiveError::File {
+            action: "write",
+            path: dir.join("BACKUP.txt"),
+            source,
         })?;
         Ok(file)
     }

@@ -132,7 +132,7 @@ fn list_name(raw: &str) -> Result<String, ArchiveError> {
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
     {
-        return Err(ArchiveError::Customers(format!(
+        return Err(ArchiveError::Refused(format!(
             "{raw:?} is not a list name: use 1 to 64 letters, digits or - _ . (it is searched as customer:NAME)"
         )));
     }
@@ -151,8 +151,11 @@ impl Archive {
         path: &Path,
         import: &CustomerImport,
     ) -> Result<CustomerImportReport, ArchiveError> {
-        let bytes = std::fs::read(path)
-            .map_err(|e| ArchiveError::Customers(format!("cannot read {}: {e}", path.display())))?;
+        let bytes = std::fs::read(path).map_err(|source| ArchiveError::File {
+            action: "read",
+            path: path.to_owned(),
+            source,
+        })?;
         let name = path.file_name().map_or_else(
             || path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
@@ -170,7 +173,7 @@ impl Archive {
     ) -> Result<CustomerImportReport, ArchiveError> {
         let list = list_name(&import.list)?;
         let file = read_list(bytes, &import.columns)
-            .map_err(|e| ArchiveError::Customers(format!("{file_name}: {e}")))?;
+            .map_err(|e| ArchiveError::Refused(format!("{file_name}: {e}")))?;
         let erased = self.erased_filter().await?;
         let read = file.records.len() as u64;
         // Records are moved, not copied: a list of a million rows is held
@@ -338,7 +341,7 @@ impl Archive {
                 .iter()
                 .any(|l| l.name == name)
             {
-                return Err(ArchiveError::Customers(format!(
+                return Err(ArchiveError::NotFound(format!(
                     "there is no customer list {name:?}; `casebook customers lists` shows them"
                 )));
             }
@@ -428,7 +431,7 @@ impl Archive {
             .map(|l| l.name)
             .collect();
         if lists.is_empty() {
-            return Err(ArchiveError::Customers(format!(
+            return Err(ArchiveError::NotFound(format!(
                 "no list belongs to partner {partner:?}; import one with `casebook customers import FILE --list NAME --partner {partner}`"
             )));
         }
@@ -488,7 +491,7 @@ impl Archive {
         let primary = address_arg(primary)?;
         let other = address_arg(other)?;
         if primary == other {
-            return Err(ArchiveError::Customers(
+            return Err(ArchiveError::Refused(
                 "the two addresses are the same person already".into(),
             ));
         }
@@ -539,9 +542,7 @@ impl Archive {
         if let Some(name) = name {
             let name = name.trim();
             if name.is_empty() {
-                return Err(ArchiveError::Customers(
-                    "the corrected name is empty".into(),
-                ));
+                return Err(ArchiveError::Refused("the corrected name is empty".into()));
             }
             changes.push(("name", name.to_owned()));
         }
@@ -550,7 +551,7 @@ impl Archive {
             changes.push(("not-on-list", list.trim().to_owned()));
         }
         if changes.is_empty() {
-            return Err(ArchiveError::Customers(
+            return Err(ArchiveError::Refused(
                 "nothing to correct: say --name \"…\" and/or --not-on-list LIST".into(),
             ));
         }
@@ -610,7 +611,7 @@ impl Archive {
             serde_json::json!({}),
         );
         if !self.store.unlink_person(address.as_str(), &audit).await? {
-            return Err(ArchiveError::Customers(format!(
+            return Err(ArchiveError::NotFound(format!(
                 "{address} is not merged into another person; `casebook person list` shows merges"
             )));
         }

@@ -84,8 +84,7 @@ fn digest(key: &[u8], address: &str) -> String {
 
 fn random_hex(bytes: usize) -> Result<String, ArchiveError> {
     let mut buf = vec![0u8; bytes];
-    getrandom::getrandom(&mut buf)
-        .map_err(|e| ArchiveError::Privacy(format!("no randomness from the system: {e}")))?;
+    getrandom::getrandom(&mut buf).map_err(|e| ArchiveError::NoRandomness(e.to_string()))?;
     Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
 }
 
@@ -98,7 +97,7 @@ fn hex_bytes(hex: &str) -> Vec<u8> {
 /// A hold target as typed: `thread:12` or `tag:litigation`.
 fn hold_target(raw: &str) -> Result<(String, String), ArchiveError> {
     let bad = || {
-        ArchiveError::Privacy(format!(
+        ArchiveError::Refused(format!(
             "{raw:?} is not a hold target: write thread:ID or tag:NAME"
         ))
     };
@@ -284,7 +283,7 @@ impl Archive {
         actor: &str,
     ) -> Result<ErasureReport, ArchiveError> {
         let Some(days) = self.config.retention_days else {
-            return Err(ArchiveError::Privacy(
+            return Err(ArchiveError::Refused(
                 "no retention_days in the config: set it (e.g. retention_days = 2555 for seven years) to say how long mail is kept".into(),
             ));
         };
@@ -327,7 +326,7 @@ impl Archive {
     pub async fn hold(&self, target: &str, reason: &str, actor: &str) -> Result<(), ArchiveError> {
         let (kind, target) = hold_target(target)?;
         if reason.trim().is_empty() {
-            return Err(ArchiveError::Privacy(
+            return Err(ArchiveError::Refused(
                 "say why the mail is held (--reason), e.g. \"litigation 2026-14\"".into(),
             ));
         }
@@ -348,7 +347,7 @@ impl Archive {
             serde_json::json!({ "reason": hold.reason }),
         );
         if !self.store.add_hold(&hold, &audit).await? {
-            return Err(ArchiveError::Privacy(format!(
+            return Err(ArchiveError::Conflict(format!(
                 "{kind}:{target} is already held; `casebook hold --list` shows holds"
             )));
         }
@@ -368,7 +367,7 @@ impl Archive {
             serde_json::json!({}),
         );
         if !self.store.release_hold(&kind, &target, &audit).await? {
-            return Err(ArchiveError::Privacy(format!(
+            return Err(ArchiveError::NotFound(format!(
                 "{kind}:{target} is not held; `casebook hold --list` shows holds"
             )));
         }

@@ -31,14 +31,26 @@ pub enum ArchiveError {
     WeakPassword(usize),
     #[error("{0:?} is not a tag: use 1 to 64 letters, digits or - _ . /")]
     BadTag(String),
+    /// What was asked cannot be done as asked; the message says why and
+    /// what to do instead.
     #[error("{0}")]
-    Testimonial(String),
+    Refused(String),
+    /// What was asked about is not there; the message says how to list
+    /// what is.
     #[error("{0}")]
-    Privacy(String),
+    NotFound(String),
+    /// It clashes with what is already recorded.
     #[error("{0}")]
-    Customers(String),
-    #[error("{0}")]
-    Backup(String),
+    Conflict(String),
+    #[error("cannot {action} {}: {source}", path.display())]
+    File {
+        action: &'static str,
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no randomness from the system: {0}")]
+    NoRandomness(String),
     #[error("{}", key_mismatch(archive, given))]
     KeyMismatch { archive: String, given: String },
     #[error("cannot hash a password: {0}")]
@@ -59,7 +71,55 @@ fn key_mismatch(archive: &str, given: &str) -> String {
     )
 }
 
+/// What kind of failure an error is, for whoever answers the person who
+/// asked: each kind has one answer (in the web: one status code), so no
+/// caller sorts errors by feature or by text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The request itself is wrong or not allowed as asked: say why; asking
+    /// again the same way fails again.
+    Invalid,
+    /// What it names is not there.
+    NotFound,
+    /// It clashes with what is already recorded.
+    Conflict,
+    /// A resource is out (a full disk, the index busy in another
+    /// process): the same request may work later.
+    Unavailable,
+    /// A fault of the archive, its store or a server it talks to: logged
+    /// for whoever runs it; the person asking is told only that it failed.
+    Failed,
+}
+
 impl ArchiveError {
+    pub fn kind(&self) -> ErrorKind {
+        use ArchiveError as E;
+        if self.is_disk_full() {
+            return ErrorKind::Unavailable;
+        }
+        match self {
+            E::Query { .. }
+            | E::Config(_)
+            | E::SameStore(_)
+            | E::BadUserName(_)
+            | E::WeakPassword(_)
+            | E::BadTag(_)
+            | E::Refused(_) => ErrorKind::Invalid,
+            E::NoAccount { .. } | E::UnknownUser(_) | E::NotFound(_) => ErrorKind::NotFound,
+            E::UserExists(_) | E::KeyMismatch { .. } | E::Conflict(_) => ErrorKind::Conflict,
+            E::Search(casebook_search::SearchError::Locked(_)) | E::DiskFull { .. } => {
+                ErrorKind::Unavailable
+            }
+            E::Store(_)
+            | E::Search(_)
+            | E::Imap(_)
+            | E::File { .. }
+            | E::NoRandomness(_)
+            | E::PasswordHash(_)
+            | E::Pipeline(_) => ErrorKind::Failed,
+        }
+    }
+
     /// Whether this failed because a disk is full (see [`is_disk_full`]).
     pub fn is_disk_full(&self) -> bool {
         is_disk_full(self)
@@ -107,4 +167,48 @@ pub(crate) fn has_room(dir: &std::path::Path) -> bool {
     });
     let _ = std::fs::remove_file(&probe);
     !matches!(written, Err(e) if casebook_store::io_disk_full(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_error(kind: std::io::ErrorKind) -> ArchiveError {
+        ArchiveError::File {
+            action: "write",
+            path: "/srv/export/person.json".into(),
+            source: std::io::Error::from(kind),
+        }
+    }
+
+    /// A full disk is a resource out whatever wrote to it; a file that
+    /// cannot be written for another reason is a fault; what a person
+    /// typed wrong is theirs to fix, and says what it was.
+    #[test]
+    fn each_error_has_the_kind_its_answer_needs() {
+        assert_eq!(
+            file_error(std::io::ErrorKind::StorageFull).kind(),
+            ErrorKind::Unavailable
+        );
+        let denied = file_error(std::io::ErrorKind::PermissionDenied);
+        assert_eq!(denied.kind(), ErrorKind::Failed);
+        assert!(
+            denied
+                .to_string()
+                .starts_with("cannot write /srv/export/person.json: "),
+            "{denied}"
+        );
+        assert_eq!(
+            ArchiveError::BadTag("a b".into()).kind(),
+            ErrorKind::Invalid
+        );
+        assert_eq!(
+            ArchiveError::UnknownUser("ann".into()).kind(),
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            ArchiveError::UserExists("ann".into()).kind(),
+            ErrorKind::Conflict
+        );
+    }
 }

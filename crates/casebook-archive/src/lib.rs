@@ -52,7 +52,7 @@ pub use customers::{
     PartnerExport, PersonSuggestion,
 };
 pub use erasure::ErasureReport;
-pub use error::{is_disk_full, ArchiveError};
+pub use error::{is_disk_full, ArchiveError, ErrorKind};
 pub use import::{ImportFailure, ImportProgress, ImportReport, NoProgress};
 pub use migrate::{migrate, migrate_store};
 pub use privacy::{PersonPrivacy, PrivacyOutcome, PrivacyRequest, PrivacyUpdate};

@@ -52,7 +52,7 @@ impl Archive {
             (_, true) => None,
             (Some(k), false) => Some(k.clone()),
             (None, false) => Some(self.raw_key.clone().ok_or_else(|| {
-                ArchiveError::Privacy(
+                ArchiveError::Refused(
                     "no encryption_key_file in the config: set it (or say --to FILE) to encrypt the raw store".into(),
                 )
             })?),

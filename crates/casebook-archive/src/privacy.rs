@@ -77,7 +77,7 @@ pub struct PrivacyRequest {
 /// Normalises an address typed by a person; the error names it.
 pub(crate) fn address_arg(raw: &str) -> Result<EmailAddress, ArchiveError> {
     EmailAddress::parse(raw).ok_or_else(|| {
-        ArchiveError::Privacy(format!(
+        ArchiveError::Refused(format!(
             "{raw:?} is not an e-mail address; give one such as ann@example.com"
         ))
     })
@@ -129,13 +129,13 @@ impl Archive {
     ) -> Result<PrivacyOutcome, ArchiveError> {
         let address = address_arg(address)?;
         if update.marketing.is_none() && update.partners.is_none() {
-            return Err(ArchiveError::Privacy(
+            return Err(ArchiveError::Refused(
                 "nothing to record: say --marketing opt-in|opt-out and/or --partners allow|deny"
                     .into(),
             ));
         }
         if update.source.trim().is_empty() {
-            return Err(ArchiveError::Privacy(
+            return Err(ArchiveError::Refused(
                 "say where this comes from (--source): a message id such as \"message 42\", or a note such as \"phone call, 3 May\"".into(),
             ));
         }
@@ -277,7 +277,7 @@ impl Archive {
             .decide_request(message, decision, actor, now(), &audit)
             .await?
         {
-            return Err(ArchiveError::Privacy(format!(
+            return Err(ArchiveError::Conflict(format!(
                 "the request in message {} was already decided; `casebook audit` shows by whom",
                 message.0
             )));
@@ -288,7 +288,7 @@ impl Archive {
     /// The sender and what a flagged message asks for.
     async fn flagged(&self, id: MessageId) -> Result<(String, Vec<RequestKind>), ArchiveError> {
         let message = self.store.message(id).await?.ok_or_else(|| {
-            ArchiveError::Privacy(format!(
+            ArchiveError::NotFound(format!(
                 "there is no message {}; `casebook privacy requests` lists flagged ones",
                 id.0
             ))
@@ -298,7 +298,7 @@ impl Archive {
             Some(sender) if message.summary.direction == Direction::Inbound && !kinds.is_empty() => {
                 Ok((sender, kinds))
             }
-            _ => Err(ArchiveError::Privacy(format!(
+            _ => Err(ArchiveError::Refused(format!(
                 "message {} does not ask to unsubscribe or to stop sharing; record a choice with `casebook privacy set EMAIL`",
                 id.0
             ))),

@@ -244,7 +244,7 @@ impl Archive {
                 }
                 if let Some(name) = &list {
                     if !self.customer_lists().await?.iter().any(|l| &l.name == name) {
-                        return Err(ArchiveError::Customers(format!(
+                        return Err(ArchiveError::Refused(format!(
                             "there is no customer list {name:?} (in customer:{name}); `casebook customers lists` shows them"
                         )));
                     }

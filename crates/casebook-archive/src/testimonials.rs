@@ -177,7 +177,7 @@ impl Archive {
     /// edited; consent must be on record (a message of the same customer,
     /// or a note). Tags the message `testimonial`.
     pub async fn approve_testimonial(&self, a: &Approval) -> Result<i64, ArchiveError> {
-        let bad = |why: String| ArchiveError::Testimonial(why);
+        let bad = |why: String| ArchiveError::Refused(why);
         let message = self
             .store
             .message(a.message)
@@ -289,7 +289,7 @@ impl Archive {
         message: &casebook_store::StoredMessage,
     ) -> Result<(), ArchiveError> {
         let id = message.summary.id;
-        let bad = |why: String| Err(ArchiveError::Testimonial(why));
+        let bad = |why: String| Err(ArchiveError::Refused(why));
         let own = self.own_text(message).await?;
         if !appears_verbatim(excerpt, &own) {
             let quoted = crate::praise::stands_in(excerpt, &message.body);
@@ -341,7 +341,7 @@ impl Archive {
             .store
             .message(message)
             .await?
-            .ok_or_else(|| ArchiveError::Testimonial(format!("there is no message {}", message.0)))?
+            .ok_or_else(|| ArchiveError::NotFound(format!("there is no message {}", message.0)))?
             .summary;
         let record = NewTestimonial {
             message,
@@ -378,7 +378,7 @@ impl Archive {
         actor: &str,
     ) -> Result<(), ArchiveError> {
         if reason.trim().is_empty() {
-            return Err(ArchiveError::Testimonial(
+            return Err(ArchiveError::Refused(
                 "say why it is revoked (--reason), e.g. \"the customer withdrew consent\"".into(),
             ));
         }
@@ -401,7 +401,7 @@ impl Archive {
             .change_testimonial(id, TestimonialState::Revoked, reason, &audit)
             .await?
         {
-            return Err(ArchiveError::Testimonial(format!(
+            return Err(ArchiveError::NotFound(format!(
                 "there is no approved testimonial {id}; `casebook testimonial list --status all` lists them"
             )));
         }

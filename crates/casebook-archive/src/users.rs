@@ -97,8 +97,7 @@ fn login_client(address: std::net::IpAddr) -> String {
 /// 32 random bytes as hex, with a prefix saying what it is.
 fn random_secret(prefix: &str) -> Result<String, ArchiveError> {
     let mut bytes = [0u8; 32];
-    getrandom::getrandom(&mut bytes)
-        .map_err(|e| ArchiveError::PasswordHash(format!("no randomness: {e}")))?;
+    getrandom::getrandom(&mut bytes).map_err(|e| ArchiveError::NoRandomness(e.to_string()))?;
     Ok(format!("{prefix}{}", hex(&bytes)))
 }
 
@@ -128,8 +127,7 @@ async fn hash_password(password: &str) -> Result<String, ArchiveError> {
         return Err(ArchiveError::WeakPassword(MIN_PASSWORD_CHARS));
     }
     let mut salt = [0u8; 16];
-    getrandom::getrandom(&mut salt)
-        .map_err(|e| ArchiveError::PasswordHash(format!("no randomness: {e}")))?;
+    getrandom::getrandom(&mut salt).map_err(|e| ArchiveError::NoRandomness(e.to_string()))?;
     let password = password.to_owned();
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;

@@ -8,7 +8,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use casebook_archive::view::{rfc3339, MessageLine, MessageView, SearchView};
-use casebook_archive::{ArchiveError, MessageId, Role, SearchRequest, Sort, ThreadId, User};
+use casebook_archive::{
+    ArchiveError, ErrorKind, MessageId, Role, SearchRequest, Sort, ThreadId, User,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -46,12 +48,45 @@ impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> 
     }
 }
 
-pub(crate) fn internal(e: &ArchiveError) -> Response {
-    tracing::error!("API request failed: {e}");
-    error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "the request failed; the error was logged on the server",
-    )
+/// An archive error as the API answers it, by its kind and only here: the
+/// request (400), what it names missing (404), a clash (409), each in the
+/// archive's own words; a resource out (503); a fault (500), logged and
+/// not described.
+pub(crate) struct ApiError(pub(crate) ArchiveError);
+
+/// What an API handler returns: `?` on an archive call answers its error.
+pub(crate) type ApiResult = Result<Response, ApiError>;
+
+impl From<ArchiveError> for ApiError {
+    fn from(e: ArchiveError) -> Self {
+        Self(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let e = self.0;
+        let status = match e.kind() {
+            ErrorKind::Invalid => StatusCode::BAD_REQUEST,
+            ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::Conflict => StatusCode::CONFLICT,
+            ErrorKind::Unavailable => {
+                tracing::warn!("API request not done: {e}");
+                return error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the archive cannot do this now; try again later",
+                );
+            }
+            ErrorKind::Failed => {
+                tracing::error!("API request failed: {e}");
+                return error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the request failed; the error was logged on the server",
+                );
+            }
+        };
+        error(status, &e.to_string())
+    }
 }
 
 /// 403 unless `user`'s role is one of `roles`.
@@ -89,96 +124,84 @@ pub(crate) async fn search(
     State(app): State<App>,
     _: ApiMailReader,
     ApiQuery(params): ApiQuery<SearchParams>,
-) -> Response {
+) -> ApiResult {
     let mut request = SearchRequest::new(&params.q);
     request.limit = params.limit.unwrap_or(20).min(100);
     request.offset = params.offset.unwrap_or(0);
     if request.offset > crate::MAX_OFFSET {
-        return error(
+        return Ok(error(
             StatusCode::BAD_REQUEST,
             &format!(
                 "offset={} is too deep; narrow the query (after:, before:, from:) to page past {}",
                 request.offset,
                 crate::MAX_OFFSET
             ),
-        );
+        ));
     }
     request.sort = match params.sort.as_deref() {
         None | Some("newest") => Sort::NewestFirst,
         Some("relevance") => Sort::Relevance,
         Some(other) => {
-            return error(
+            return Ok(error(
                 StatusCode::BAD_REQUEST,
                 &format!("sort={other} is not known; use newest or relevance"),
-            )
+            ))
         }
     };
-    if let Err(e) = app.archive.refresh().await {
-        return internal(&e);
-    }
-    match app.archive.search(&request).await {
-        Ok(page) => Json(SearchView::new(&params.q, &page)).into_response(),
-        Err(ArchiveError::Query { source, .. }) => error(
-            StatusCode::BAD_REQUEST,
-            &format!("cannot parse the query {source}"),
-        ),
-        // A term naming a list there is not (`customer:nosuchlist`).
-        Err(ArchiveError::Customers(why)) => error(StatusCode::BAD_REQUEST, &why),
-        Err(e) => internal(&e),
-    }
+    app.archive.refresh().await?;
+    let page = app.archive.search(&request).await?;
+    Ok(Json(SearchView::new(&params.q, &page)).into_response())
 }
 
 pub(crate) async fn message(
     State(app): State<App>,
     _: ApiMailReader,
     ApiPath(id): ApiPath<i64>,
-) -> Response {
-    let (m, tags) = match (
-        app.archive.message(MessageId(id)).await,
-        app.archive.tags(MessageId(id)).await,
-    ) {
-        (Ok(Some(m)), Ok(tags)) => (m, tags),
-        (Ok(None), _) => return error(StatusCode::NOT_FOUND, &format!("there is no message {id}")),
-        (Err(e), _) | (_, Err(e)) => return internal(&e),
+) -> ApiResult {
+    let Some(m) = app.archive.message(MessageId(id)).await? else {
+        return Ok(error(
+            StatusCode::NOT_FOUND,
+            &format!("there is no message {id}"),
+        ));
     };
-    Json(MessageJson {
+    let tags = app.archive.tags(MessageId(id)).await?;
+    Ok(Json(MessageJson {
         message: MessageView::from(&m),
         tags: &tags,
     })
-    .into_response()
+    .into_response())
 }
 
 pub(crate) async fn thread(
     State(app): State<App>,
     _: ApiMailReader,
     ApiPath(id): ApiPath<i64>,
-) -> Response {
-    match app.archive.thread(ThreadId(id)).await {
-        Ok(messages) if messages.is_empty() => {
-            error(StatusCode::NOT_FOUND, &format!("there is no thread {id}"))
-        }
-        Ok(messages) => Json(json!({
-            "thread_id": id,
-            "messages": messages.iter().map(MessageLine::from).collect::<Vec<_>>(),
-        }))
-        .into_response(),
-        Err(e) => internal(&e),
+) -> ApiResult {
+    let messages = app.archive.thread(ThreadId(id)).await?;
+    if messages.is_empty() {
+        return Ok(error(
+            StatusCode::NOT_FOUND,
+            &format!("there is no thread {id}"),
+        ));
     }
+    Ok(Json(json!({
+        "thread_id": id,
+        "messages": messages.iter().map(MessageLine::from).collect::<Vec<_>>(),
+    }))
+    .into_response())
 }
 
-pub(crate) async fn testimonials(State(app): State<App>, _: ApiTestimonialReader) -> Response {
-    match app.archive.published_testimonials().await {
-        Ok(list) => Json(json!({
-            "testimonials": list.iter().map(|t| json!({
-                "id": t.id,
-                "excerpt": t.excerpt,
-                "attribution": t.attribution,
-                "date": t.date.and_then(rfc3339),
-                "topic": t.topic,
-                "edited": t.edited,
-            })).collect::<Vec<_>>(),
-        }))
-        .into_response(),
-        Err(e) => internal(&e),
-    }
+pub(crate) async fn testimonials(State(app): State<App>, _: ApiTestimonialReader) -> ApiResult {
+    let list = app.archive.published_testimonials().await?;
+    Ok(Json(json!({
+        "testimonials": list.iter().map(|t| json!({
+            "id": t.id,
+            "excerpt": t.excerpt,
+            "attribution": t.attribution,
+            "date": t.date.and_then(rfc3339),
+            "topic": t.topic,
+            "edited": t.edited,
+        })).collect::<Vec<_>>(),
+    }))
+    .into_response())
 }

@@ -92,7 +92,7 @@ impl FromRequestParts<App> for Browser {
             match app.archive.session(&token).await {
                 Ok(Some(session)) => return Ok(Browser { session, token }),
                 Ok(None) => {}
-                Err(e) => return Err(view::internal_error(&e)),
+                Err(e) => return Err(view::archive_error(None, &e, None)),
             }
         }
         let next = parts
@@ -136,7 +136,7 @@ impl FromRequestParts<App> for ApiUser {
         match app.archive.user_for_token(token).await {
             Ok(Some(user)) => Ok(ApiUser(user)),
             Ok(None) => Err(unauthorized()),
-            Err(e) => Err(view::internal_error(&e)),
+            Err(e) => Err(view::archive_error(None, &e, None)),
         }
     }
 }

@@ -18,8 +18,14 @@ pub(crate) const MAX_UPLOAD_BYTES: usize = 512 * 1024 * 1024;
 /// Matches shown on the page; the CSV has them all.
 const SHOWN: usize = 500;
 
-fn refused(browser: &Browser, e: &ArchiveError) -> Response {
-    view::refused(&browser.session, e, ("/customers", "Back to customers"))
+const BACK: (&str, &str) = ("/customers", "Back to customers");
+
+fn refused(browser: &Browser, why: &str) -> Response {
+    view::refused(&browser.session, why, BACK)
+}
+
+fn not_done(browser: &Browser, e: &ArchiveError) -> Response {
+    view::archive_error(Some(&browser.session), e, Some(BACK))
 }
 
 pub(crate) async fn overview(
@@ -116,12 +122,8 @@ struct Upload {
 /// it there), and it and the sender's role are checked as soon as it is
 /// read. A refusal is the response to send.
 async fn read_upload(browser: &Browser, mut multipart: Multipart) -> Result<Upload, Response> {
-    let unreadable = |why: String| {
-        refused(
-            browser,
-            &ArchiveError::Customers(format!("the upload could not be read: {why}")),
-        )
-    };
+    let unreadable =
+        |why: String| refused(browser, &format!("the upload could not be read: {why}"));
     let first = multipart
         .next_field()
         .await
@@ -169,7 +171,7 @@ pub(crate) async fn import(
     if !upload.email_column.trim().is_empty() {
         match ColumnChoice::parse(&format!("email={}", upload.email_column.trim())) {
             Ok(c) => columns.push(c),
-            Err(e) => return refused(&browser, &ArchiveError::Customers(e.to_string())),
+            Err(e) => return refused(&browser, &e.to_string()),
         }
     }
     let import = CustomerImport {
@@ -201,8 +203,7 @@ pub(crate) async fn import(
                 },
             ),
         ),
-        Err(e @ ArchiveError::Customers(_)) => refused(&browser, &e),
-        Err(e) => view::internal_error(&e),
+        Err(e) => not_done(&browser, &e),
     }
 }
 
@@ -229,8 +230,7 @@ pub(crate) async fn partner_export(
         .await
     {
         Ok(e) => e,
-        Err(e @ ArchiveError::Customers(_)) => return refused(&browser, &e),
-        Err(e) => return view::internal_error(&e),
+        Err(e) => return not_done(&browser, &e),
     };
     let csv = casebook_archive::matches_csv(&export.matches);
     let file = format!(

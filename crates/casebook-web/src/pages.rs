@@ -9,8 +9,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use casebook_archive::{
-    ArchiveError, Direction, Locked, Login, MessageId, Role, SearchRequest, Sort, StoredMessage,
-    ThreadId,
+    ArchiveError, Direction, ErrorKind, Locked, Login, MessageId, Role, SearchRequest, Sort,
+    StoredMessage, ThreadId,
 };
 use maud::html;
 use serde::Deserialize;
@@ -169,7 +169,7 @@ pub(crate) async fn login(
             }
             response
         }
-        Err(e) => view::internal_error(&e),
+        Err(e) => view::archive_error(None, &e, None),
     }
 }
 
@@ -198,7 +198,7 @@ pub(crate) async fn logout(
         return bad_csrf();
     }
     if let Err(e) = app.archive.log_out(&browser.token).await {
-        return view::internal_error(&e);
+        return view::archive_error(None, &e, None);
     }
     (
         StatusCode::SEE_OTHER,
@@ -295,7 +295,7 @@ pub(crate) async fn search(
         None
     } else {
         if let Err(e) = app.archive.refresh().await {
-            return view::internal_error(&e);
+            return view::archive_error(None, &e, None);
         }
         Some(app.archive.search(&request).await)
     };
@@ -328,10 +328,12 @@ pub(crate) async fn search(
             StatusCode::BAD_REQUEST,
             html! { p.error { "Cannot read the query " (source) } },
         ),
-        Some(Err(ArchiveError::Customers(why))) => {
-            (StatusCode::BAD_REQUEST, html! { p.error { (why) } })
-        }
-        Some(Err(e)) => return view::internal_error(&e),
+        // A term naming what is not there (`customer:nosuchlist`).
+        Some(Err(e)) if matches!(e.kind(), ErrorKind::Invalid | ErrorKind::NotFound) => (
+            StatusCode::BAD_REQUEST,
+            html! { p.error { (e.to_string()) } },
+        ),
+        Some(Err(e)) => return view::archive_error(None, &e, None),
         Some(Ok(found)) => {
             let pages = found.total.div_ceil(PAGE_SIZE);
             (

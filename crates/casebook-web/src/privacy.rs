@@ -114,15 +114,12 @@ pub(crate) async fn overview(
     ))
 }
 
-fn refused(browser: &Browser, e: &ArchiveError) -> Response {
-    view::refused(&browser.session, e, ("/privacy", "Back to privacy"))
-}
+const BACK: (&str, &str) = ("/privacy", "Back to privacy");
 
 fn done(browser: &Browser, result: Result<String, ArchiveError>) -> Response {
     match result {
         Ok(to) => Redirect::to(&to).into_response(),
-        Err(e @ ArchiveError::Privacy(_)) => refused(browser, &e),
-        Err(e) => view::internal_error(&e),
+        Err(e) => view::archive_error(Some(&browser.session), &e, Some(BACK)),
     }
 }
 
@@ -149,19 +146,13 @@ pub(crate) async fn set(
     let update = PrivacyUpdate {
         marketing: match marketing.as_deref().map(MarketingChoice::from_str_opt) {
             Some(None) => {
-                return refused(
-                    &browser,
-                    &ArchiveError::Privacy("marketing is opt-in or opt-out".into()),
-                )
+                return view::refused(&browser.session, "marketing is opt-in or opt-out", BACK)
             }
             m => m.flatten(),
         },
         partners: match partners.as_deref().map(PartnerChoice::from_str_opt) {
             Some(None) => {
-                return refused(
-                    &browser,
-                    &ArchiveError::Privacy("partners is allow or deny".into()),
-                )
+                return view::refused(&browser.session, "partners is allow or deny", BACK)
             }
             p => p.flatten(),
         },

@@ -21,18 +21,11 @@ fn decided(browser: &Browser, result: Result<Option<i64>, ArchiveError>) -> Resp
             Redirect::to(&format!("/testimonials/review#testimonial-{id}")).into_response()
         }
         Ok(None) => Redirect::to("/testimonials/review").into_response(),
-        Err(e @ ArchiveError::Testimonial(_)) => refused(browser, &e),
-        Err(e) => view::internal_error(&e),
+        Err(e) => view::archive_error(Some(&browser.session), &e, Some(BACK)),
     }
 }
 
-fn refused(browser: &Browser, e: &ArchiveError) -> Response {
-    view::refused(
-        &browser.session,
-        e,
-        ("/testimonials/review", "Back to the review queue"),
-    )
-}
+const BACK: (&str, &str) = ("/testimonials/review", "Back to the review queue");
 
 pub(crate) async fn queue(State(app): State<App>, MailReader(browser): MailReader) -> Response {
     let session = &browser.session;
@@ -42,7 +35,9 @@ pub(crate) async fn queue(State(app): State<App>, MailReader(browser): MailReade
         app.archive.audit_log().await,
     ) {
         (Ok(s), Ok(d), Ok(l)) => (s, d, l),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return view::internal_error(&e),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+            return view::archive_error(None, &e, None)
+        }
     };
     let body = html! {
         h1 { "Testimonials to review" }
@@ -138,8 +133,11 @@ pub(crate) async fn approve(
         Some(day) => match casebook_archive::last_second_of(day) {
             Some(t) => Some(t),
             None => {
-                let e = ArchiveError::Testimonial(format!("{day:?} is not a date like 2027-12-31"));
-                return refused(&browser, &e);
+                return view::refused(
+                    &browser.session,
+                    &format!("{day:?} is not a date like 2027-12-31"),
+                    BACK,
+                );
             }
         },
     };

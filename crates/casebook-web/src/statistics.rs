@@ -2,12 +2,13 @@
 //! topic, answer rates, response times — every cell covering at least
 //! `k_anonymity` people, so no figure singles anyone out.
 
+use crate::api::ApiResult;
 use crate::auth::{ApiTestimonialReader, TestimonialReader};
 use crate::view::{self, page, respond, PageResult};
 use crate::App;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::Json;
 use casebook_archive::AggregateStats;
 use maud::html;
@@ -55,9 +56,7 @@ pub(crate) async fn page_view(
     ))
 }
 
-pub(crate) async fn api(State(app): State<App>, _: ApiTestimonialReader) -> Response {
-    match app.archive.aggregate_stats().await {
-        Ok(s) => Json(cells_json(&s)).into_response(),
-        Err(e) => crate::api::internal(&e),
-    }
+pub(crate) async fn api(State(app): State<App>, _: ApiTestimonialReader) -> ApiResult {
+    let stats = app.archive.aggregate_stats().await?;
+    Ok(Json(cells_json(&stats)).into_response())
 }

@@ -3,7 +3,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use casebook_archive::{ArchiveError, Direction, Role, Session, Snippet};
+use casebook_archive::{ArchiveError, Direction, ErrorKind, Role, Session, Snippet};
 use maud::{html, Markup, DOCTYPE};
 use time::OffsetDateTime;
 
@@ -63,18 +63,54 @@ pub(crate) fn forbidden(session: &Session) -> Response {
 }
 
 /// A request refused for a reason the person can fix, with a way back.
-pub(crate) fn refused(session: &Session, e: &ArchiveError, back: (&str, &str)) -> Response {
+pub(crate) fn refused(session: &Session, why: &str, back: (&str, &str)) -> Response {
+    not_done(StatusCode::BAD_REQUEST, Some(session), why, Some(back))
+}
+
+fn not_done(
+    status: StatusCode,
+    session: Option<&Session>,
+    why: &str,
+    back: Option<(&str, &str)>,
+) -> Response {
     respond(
-        StatusCode::BAD_REQUEST,
+        status,
         page(
             "Not done",
-            Some(session),
+            session,
             html! {
-                p.error { (e.to_string()) }
-                p { a href=(back.0) { (back.1) } }
+                p.error { (why) }
+                @if let Some((href, label)) = back { p { a href=(href) { (label) } } }
             },
         ),
     )
+}
+
+/// An archive error as a page, by its kind and only here: the request
+/// (400), what it names missing (404), a clash (409), each in the
+/// archive's own words with a way back; a resource out (503); a fault
+/// (500), logged and not described.
+pub(crate) fn archive_error(
+    session: Option<&Session>,
+    e: &ArchiveError,
+    back: Option<(&str, &str)>,
+) -> Response {
+    let status = match e.kind() {
+        ErrorKind::Invalid => StatusCode::BAD_REQUEST,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::Unavailable => {
+            tracing::warn!("request not done: {e}");
+            return not_done(
+                StatusCode::SERVICE_UNAVAILABLE,
+                session,
+                "The archive cannot do this now (the server's log says why); try again later.",
+                back,
+            );
+        }
+        ErrorKind::Failed => return internal_error(e),
+    };
+    not_done(status, session, &e.to_string(), back)
 }
 
 pub(crate) fn not_found_page(session: Option<&Session>, what: &str) -> Response {
@@ -89,7 +125,8 @@ pub(crate) fn not_found_page(session: Option<&Session>, what: &str) -> Response 
 }
 
 /// Why a page cannot be shown: a response already made (not found,
-/// refused), or an archive error, which becomes a page here and only here.
+/// refused), or an archive error, which becomes a page by its kind in
+/// [`archive_error`].
 /// Handlers return [`PageResult`] and pass archive errors on with `?`.
 pub(crate) enum PageError {
     Shown(Response),
@@ -108,13 +145,13 @@ impl axum::response::IntoResponse for PageError {
     fn into_response(self) -> Response {
         match self {
             Self::Shown(response) => response,
-            Self::Failed(e) => internal_error(&e),
+            Self::Failed(e) => archive_error(None, &e, None),
         }
     }
 }
 
 /// Logs what went wrong and tells the person only that it did.
-pub(crate) fn internal_error(e: &ArchiveError) -> Response {
+fn internal_error(e: &ArchiveError) -> Response {
     tracing::error!("request failed: {e}");
     respond(
         StatusCode::INTERNAL_SERVER_ERROR,

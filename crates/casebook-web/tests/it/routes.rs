@@ -143,3 +143,43 @@ async fn a_page_without_a_session_sends_the_browser_to_log_in() {
         assert!(location.starts_with("/login?next="), "{page}: {location}");
     }
 }
+
+/// Archive errors are answered by their kind, in JSON: a query naming a
+/// list there is not or one that does not parse is the asker's to fix
+/// (400, saying what is wrong), a message there is not is a 404.
+#[tokio::test]
+async fn api_errors_are_answered_by_their_kind() {
+    let site = site().await;
+    let agent = site
+        .tokens
+        .iter()
+        .find(|(role, _)| *role == Role::Agent)
+        .map(|(_, t)| t.as_str());
+    let cases = [
+        (
+            "/api/v1/search?q=customer:nosuchlist",
+            StatusCode::BAD_REQUEST,
+            "there is no customer list \"nosuchlist\"",
+        ),
+        (
+            "/api/v1/search?q=%22unclosed",
+            StatusCode::BAD_REQUEST,
+            "cannot parse the query",
+        ),
+        (
+            "/api/v1/messages/424242",
+            StatusCode::NOT_FOUND,
+            "there is no message 424242",
+        ),
+    ];
+    for (path, status, says) in cases {
+        let (got, body) = get(&site.router, path, agent).await;
+        assert_eq!(got, status, "{path}: {body}");
+        let json: serde_json::Value =
+            serde_json::from_str(&body).unwrap_or_else(|_| panic!("{path}: JSON, got {body}"));
+        assert!(
+            json["error"].as_str().is_some_and(|e| e.contains(says)),
+            "{path}: {body}"
+        );
+    }
+}
