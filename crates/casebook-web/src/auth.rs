@@ -2,11 +2,11 @@
 //! (`Authorization: Bearer`) for `/api/v1/`; and what their role allows.
 
 use crate::{view, App};
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Json;
+use axum::{Form, Json};
 use casebook_archive::{Role, Session, User};
 use std::net::{IpAddr, SocketAddr};
 
@@ -228,12 +228,80 @@ pub(crate) fn actor(browser: &Browser) -> String {
 
 /// What every form that changes the archive checks first: the session's
 /// CSRF token and a role that reads mail. `Some` is the response that
-/// refuses it.
+/// refuses it. (For an upload, whose token is read off the body's first
+/// field; urlencoded forms take [`MailForm`].)
 pub(crate) fn refuse_form(browser: &Browser, csrf: &str) -> Option<Response> {
     if !csrf_matches(&browser.session, csrf) {
         return Some(crate::pages::bad_csrf());
     }
     (!allowed(&browser.session.user, READS_MAIL)).then(|| crate::view::forbidden(&browser.session))
+}
+
+/// A form that carries the session's CSRF token in a field of its own.
+pub(crate) trait CsrfField {
+    fn csrf(&self) -> &str;
+}
+
+/// Implements [`CsrfField`] for form structs with a `csrf` field.
+macro_rules! csrf_field {
+    ($($form:ty),+ $(,)?) => {
+        $(impl $crate::auth::CsrfField for $form {
+            fn csrf(&self) -> &str {
+                &self.csrf
+            }
+        })+
+    };
+}
+pub(crate) use csrf_field;
+
+/// A form posted from a logged-in browser whose CSRF token matches the
+/// session's: a handler that changes something takes this or
+/// [`MailForm`], so it cannot forget the check. A wrong token is "this
+/// form has expired" before any of the form is used.
+pub(crate) struct SessionForm<T> {
+    pub browser: Browser,
+    pub form: T,
+}
+
+/// [`SessionForm`] from a role that reads mail (agent, admin): the token
+/// first, then the role.
+pub(crate) struct MailForm<T> {
+    pub browser: Browser,
+    pub form: T,
+}
+
+impl<T> FromRequest<App> for SessionForm<T>
+where
+    T: serde::de::DeserializeOwned + CsrfField + Send,
+{
+    type Rejection = Response;
+
+    async fn from_request(request: Request, app: &App) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = request.into_parts();
+        let browser = Browser::from_request_parts(&mut parts, app).await?;
+        let Form(form) = Form::<T>::from_request(Request::from_parts(parts, body), app)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        if !csrf_matches(&browser.session, form.csrf()) {
+            return Err(crate::pages::bad_csrf());
+        }
+        Ok(Self { browser, form })
+    }
+}
+
+impl<T> FromRequest<App> for MailForm<T>
+where
+    T: serde::de::DeserializeOwned + CsrfField + Send,
+{
+    type Rejection = Response;
+
+    async fn from_request(request: Request, app: &App) -> Result<Self, Self::Rejection> {
+        let SessionForm { browser, form } = SessionForm::<T>::from_request(request, app).await?;
+        if !allowed(&browser.session.user, READS_MAIL) {
+            return Err(view::forbidden(&browser.session));
+        }
+        Ok(Self { browser, form })
+    }
 }
 
 /// `Set-Cookie` for a new session (or, with `None`, one that ends it).

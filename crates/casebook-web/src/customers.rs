@@ -2,13 +2,12 @@
 //! source, an upload to import one, who matched what, and — for admins —
 //! the export for a partner, which leaves out everyone who objected.
 
-use crate::auth::{actor, refuse_form, Browser, MailReader};
+use crate::auth::{actor, csrf_field, refuse_form, Browser, MailForm, MailReader};
 use crate::view::{self, page, respond, PageResult};
 use crate::App;
 use axum::extract::{Multipart, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use casebook_archive::{ArchiveError, ColumnChoice, CustomerImport, CustomerMatch, Role};
 use maud::html;
 use serde::Deserialize;
@@ -215,12 +214,8 @@ pub(crate) struct PartnerForm {
 
 pub(crate) async fn partner_export(
     State(app): State<App>,
-    browser: Browser,
-    Form(form): Form<PartnerForm>,
+    MailForm { browser, form }: MailForm<PartnerForm>,
 ) -> Response {
-    if let Some(r) = refuse_form(&browser, &form.csrf) {
-        return r;
-    }
     if browser.session.user.role != Role::Admin {
         return view::forbidden(&browser.session);
     }
@@ -251,3 +246,5 @@ pub(crate) async fn partner_export(
     )
         .into_response()
 }
+
+csrf_field!(PartnerForm);

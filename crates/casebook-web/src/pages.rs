@@ -1,6 +1,6 @@
 //! The HTML pages.
 
-use crate::auth::{self, Browser, MailReader, TestimonialReader};
+use crate::auth::{self, Browser, MailForm, MailReader, SessionForm, TestimonialReader};
 use crate::security;
 use crate::view::{self, page, respond, PageError, PageResult};
 use crate::App;
@@ -191,12 +191,8 @@ pub(crate) fn bad_csrf() -> Response {
 
 pub(crate) async fn logout(
     State(app): State<App>,
-    browser: Browser,
-    Form(form): Form<CsrfForm>,
+    SessionForm { browser, .. }: SessionForm<CsrfForm>,
 ) -> Response {
-    if !auth::csrf_matches(&browser.session, &form.csrf) {
-        return bad_csrf();
-    }
     if let Err(e) = app.archive.log_out(&browser.token).await {
         return view::archive_error(None, &e, None);
     }
@@ -587,13 +583,9 @@ pub(crate) struct TagForm {
 
 pub(crate) async fn add_tag(
     State(app): State<App>,
-    MailReader(browser): MailReader,
     Path(id): Path<i64>,
-    Form(form): Form<TagForm>,
+    MailForm { browser, form }: MailForm<TagForm>,
 ) -> PageResult {
-    if !auth::csrf_matches(&browser.session, &form.csrf) {
-        return Ok(bad_csrf());
-    }
     readable_message(&app, &browser, id).await?;
     Ok(
         match app
@@ -763,3 +755,5 @@ pub(crate) async fn testimonials(
         ),
     ))
 }
+
+auth::csrf_field!(CsrfForm, TagForm);

@@ -2,13 +2,12 @@
 //! sharing, confirmed or dismissed in one step, and a person's choices,
 //! looked up and recorded with their source.
 
-use crate::auth::{actor, refuse_form, Browser, MailReader};
+use crate::auth::{actor, csrf_field, Browser, MailForm, MailReader};
 use crate::view::{self, page, respond, PageResult};
 use crate::App;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use casebook_archive::{
     ArchiveError, MarketingChoice, MessageId, PartnerChoice, PersonPrivacy, PrivacyUpdate, Stated,
 };
@@ -134,12 +133,8 @@ pub(crate) struct SetForm {
 
 pub(crate) async fn set(
     State(app): State<App>,
-    browser: Browser,
-    Form(form): Form<SetForm>,
+    MailForm { browser, form }: MailForm<SetForm>,
 ) -> Response {
-    if let Some(r) = refuse_form(&browser, &form.csrf) {
-        return r;
-    }
     let choice = |v: &Option<String>| v.as_deref().filter(|s| !s.is_empty()).map(str::to_owned);
     let marketing = choice(&form.marketing);
     let partners = choice(&form.partners);
@@ -174,13 +169,9 @@ pub(crate) struct DecideForm {
 /// Confirms (`confirm`) or dismisses (`dismiss`) a flagged request.
 pub(crate) async fn decide(
     State(app): State<App>,
-    browser: Browser,
     Path((id, decision)): Path<(i64, String)>,
-    Form(form): Form<DecideForm>,
+    MailForm { browser, .. }: MailForm<DecideForm>,
 ) -> Response {
-    if let Some(r) = refuse_form(&browser, &form.csrf) {
-        return r;
-    }
     let (message, actor) = (MessageId(id), actor(&browser));
     let result = match decision.as_str() {
         "confirm" => app
@@ -193,3 +184,5 @@ pub(crate) async fn decide(
     };
     done(&browser, result.map(|()| "/privacy".to_owned()))
 }
+
+csrf_field!(SetForm, DecideForm);

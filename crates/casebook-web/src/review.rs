@@ -2,13 +2,12 @@
 //! forms to approve or reject them, every decision with its history, and
 //! revocation.
 
-use crate::auth::{actor, refuse_form, Browser, MailReader};
+use crate::auth::{actor, csrf_field, Browser, MailForm, MailReader};
 use crate::view::{self, page, respond};
 use crate::App;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use casebook_archive::{Approval, ArchiveError, Consent, MessageId, TestimonialFilter};
 use maud::html;
 use serde::Deserialize;
@@ -117,12 +116,8 @@ pub(crate) struct ApproveForm {
 
 pub(crate) async fn approve(
     State(app): State<App>,
-    browser: Browser,
-    Form(form): Form<ApproveForm>,
+    MailForm { browser, form }: MailForm<ApproveForm>,
 ) -> Response {
-    if let Some(r) = refuse_form(&browser, &form.csrf) {
-        return r;
-    }
     let consent = match (form.consent_message, form.consent_note) {
         (Some(id), _) => Consent::Message(MessageId(id)),
         (None, Some(note)) => Consent::Note(note),
@@ -165,12 +160,8 @@ pub(crate) struct RejectForm {
 
 pub(crate) async fn reject(
     State(app): State<App>,
-    browser: Browser,
-    Form(form): Form<RejectForm>,
+    MailForm { browser, form }: MailForm<RejectForm>,
 ) -> Response {
-    if let Some(r) = refuse_form(&browser, &form.csrf) {
-        return r;
-    }
     let result = app
         .archive
         .reject_testimonial(MessageId(form.message), &form.reason, &actor(&browser))
@@ -186,16 +177,14 @@ pub(crate) struct RevokeForm {
 
 pub(crate) async fn revoke(
     State(app): State<App>,
-    browser: Browser,
     Path(id): Path<i64>,
-    Form(form): Form<RevokeForm>,
+    MailForm { browser, form }: MailForm<RevokeForm>,
 ) -> Response {
-    if let Some(r) = refuse_form(&browser, &form.csrf) {
-        return r;
-    }
     let result = app
         .archive
         .revoke_testimonial(id, &form.reason, &actor(&browser))
         .await;
     decided(&browser, result.map(|()| Some(id)))
 }
+
+csrf_field!(ApproveForm, RejectForm, RevokeForm);

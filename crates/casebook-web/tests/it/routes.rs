@@ -2,7 +2,7 @@
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use casebook_archive::{Archive, Config, Role};
+use casebook_archive::{Archive, Config, Login, Role};
 use http_body_util::BodyExt;
 use std::sync::Arc;
 use tower::ServiceExt;
@@ -11,6 +11,7 @@ const PASSWORD: &str = "correct horse battery";
 
 struct Site {
     _dir: tempfile::TempDir,
+    archive: Arc<Archive>,
     router: axum::Router,
     tokens: Vec<(Role, String)>,
 }
@@ -33,9 +34,11 @@ async fn site() -> Site {
         let token = archive.create_token(name, "test").await.expect("a token");
         tokens.push((role, token));
     }
-    let router = casebook_web::router(Arc::new(archive), casebook_web::WebOptions::default());
+    let archive = Arc::new(archive);
+    let router = casebook_web::router(archive.clone(), casebook_web::WebOptions::default());
     Site {
         _dir: dir,
+        archive,
         router,
         tokens,
     }
@@ -181,5 +184,105 @@ async fn api_errors_are_answered_by_their_kind() {
             json["error"].as_str().is_some_and(|e| e.contains(says)),
             "{path}: {body}"
         );
+    }
+}
+
+/// A logged-in browser's cookie and form token.
+async fn browser(site: &Site, name: &str) -> (String, String) {
+    match site
+        .archive
+        .log_in(name, PASSWORD, std::net::IpAddr::from([127, 0, 0, 1]))
+        .await
+        .expect("a login")
+    {
+        Login::Started { token, session } => (format!("casebook_session={token}"), session.csrf),
+        other => panic!("{name} cannot log in: {other:?}"),
+    }
+}
+
+/// Status and body of one form POST from a browser.
+async fn post_form(
+    router: &axum::Router,
+    path: &str,
+    cookie: &str,
+    form: &str,
+) -> (StatusCode, String) {
+    let request = Request::post(path)
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form.to_owned()))
+        .expect("a request");
+    let response = router.clone().oneshot(request).await.expect("an answer");
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("a body")
+        .to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// Every form that changes something is refused with a token that is not
+/// the session's, whoever sends it, before any of it is acted on; and
+/// the forms for agents refuse the marketing role even with the right
+/// token.
+#[tokio::test]
+async fn every_form_checks_the_session_token_and_then_the_role() {
+    let site = site().await;
+    let forms = [
+        ("/messages/1/tags", "&tag=urgent", true),
+        (
+            "/testimonials/approve",
+            "&message=1&excerpt=x&attribution=y",
+            true,
+        ),
+        ("/testimonials/reject", "&message=1&reason=no", true),
+        ("/testimonials/1/revoke", "&reason=no", true),
+        (
+            "/privacy/set",
+            "&email=ann%40example.com&marketing=opt-out&source=call",
+            true,
+        ),
+        ("/privacy/requests/1/confirm", "", true),
+        ("/customers/partner-export", "&partner=acme", true),
+        // Last: it ends the marketing session.
+        ("/logout", "", false),
+    ];
+    let (agent, agent_csrf) = browser(&site, "amy").await;
+    let (marketing, marketing_csrf) = browser(&site, "mia").await;
+    assert_ne!(agent_csrf, "forged");
+    for (path, fields, agents_only) in forms {
+        for cookie in [&agent, &marketing] {
+            let (status, body) =
+                post_form(&site.router, path, cookie, &format!("csrf=forged{fields}")).await;
+            assert_eq!(
+                status,
+                StatusCode::FORBIDDEN,
+                "{path} with a forged token: {body}"
+            );
+            assert!(body.contains("This form has expired"), "{path}: {body}");
+        }
+        let (status, body) = post_form(
+            &site.router,
+            path,
+            &marketing,
+            &format!("csrf={marketing_csrf}{fields}"),
+        )
+        .await;
+        if agents_only {
+            assert_eq!(
+                status,
+                StatusCode::FORBIDDEN,
+                "{path} from marketing: {body}"
+            );
+            assert!(body.contains("Not allowed"), "{path}: {body}");
+        } else {
+            assert_eq!(
+                status,
+                StatusCode::SEE_OTHER,
+                "{path} from marketing: {body}"
+            );
+        }
     }
 }
