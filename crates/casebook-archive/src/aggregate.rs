@@ -3,8 +3,8 @@
 //! `k_anonymity` distinct correspondents suppressed. Erased mail counts
 //! through its anonymous records, so erasure does not rewrite history.
 
-use crate::topic::topic_of;
 use crate::{Archive, ArchiveError};
+use casebook_policy::topic::topic_of;
 use casebook_vocabulary::Direction;
 use std::collections::{BTreeMap, HashMap, HashSet};
 

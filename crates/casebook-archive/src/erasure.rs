@@ -6,8 +6,8 @@
 
 use crate::audit::{entry, now};
 use crate::privacy::address_arg;
-use crate::topic::topic_of;
 use crate::{Archive, ArchiveError};
+use casebook_policy::topic::topic_of;
 use casebook_search::Sort;
 use casebook_store::AuditSubject;
 use casebook_store::{ErasedMessage, Erasure, Hold, NewMessage};
@@ -265,7 +265,10 @@ impl Archive {
         for (summary, body) in self.store.summaries_with_bodies(&candidates).await? {
             let text = format!("{}\n{}", summary.subject, body).to_lowercase();
             // The whole address, never a part of another (ann@ in joann@).
-            if addresses.iter().any(|a| crate::praise::stands_in(a, &text)) {
+            if addresses
+                .iter()
+                .any(|a| casebook_policy::praise::stands_in(a, &text))
+            {
                 found.insert(summary.id);
             }
         }

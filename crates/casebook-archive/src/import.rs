@@ -3,8 +3,8 @@
 //! transactions while the next batch is read. Bounded channels make a slow
 //! stage slow the others down instead of filling memory.
 
-use crate::classify::{correspondent, direction};
 use crate::{Archive, ArchiveError, Config};
+use casebook_conversations::classify::{correspondent, direction};
 use casebook_mail::{check_is_mail, parse_within};
 use casebook_mailbox::{discover, FoundMessage, SourceKind};
 use casebook_store::{compress_raw, NewMessage, RawKey, Stored};
@@ -270,12 +270,12 @@ pub(crate) fn prepare_message(
     let raw =
         compress_raw(bytes, settings.key.as_ref()).map_err(|e| (source.clone(), e.to_string()))?;
     let parsed = parse_within(bytes, &config.limits);
-    let dir = match direction(config, &parsed) {
+    let dir = match direction(|a| config.is_ours(a), &parsed) {
         Direction::Inbound if sent_folder => Direction::Outbound,
         other => other,
     };
     let correspondent = correspondent(dir, &parsed);
-    let links = crate::threading::link_keys(
+    let links = casebook_conversations::threading::link_keys(
         parsed
             .in_reply_to
             .iter()

@@ -20,29 +20,27 @@ mod access;
 mod aggregate;
 mod audit;
 mod check;
-mod classify;
 mod config;
 mod customers;
 mod erasure;
 mod error;
 mod import;
 mod migrate;
-pub mod praise;
 mod privacy;
-pub mod privacy_request;
 mod read;
 mod settle;
 mod sync;
 mod testimonials;
-pub mod threading;
-pub mod topic;
 mod users;
 pub mod view;
 mod watch;
 
 pub use access::AccessReport;
 pub use aggregate::{AggregateStats, StatCell};
+pub use casebook_conversations::threading;
 pub use casebook_customers::{ColumnChoice, RowProblem};
+pub use casebook_policy::privacy_request::RequestKind;
+pub use casebook_policy::{praise, privacy_request, topic};
 pub use check::{CheckOptions, CheckReport, BACKUP_FILE, QUARANTINE_TAG};
 pub use config::{
     read_key, Account, Config, ConfigError, OAuthMechanism, Secret, Security, TlsFiles,
@@ -56,7 +54,6 @@ pub use error::{is_disk_full, ArchiveError, ErrorKind};
 pub use import::{ImportFailure, ImportProgress, ImportReport, NoProgress};
 pub use migrate::{migrate, migrate_store};
 pub use privacy::{PersonPrivacy, PrivacyOutcome, PrivacyRequest, PrivacyUpdate};
-pub use privacy_request::RequestKind;
 pub use read::{SearchHit, SearchPage, SearchRequest, Stats};
 pub use sync::{AccountError, FolderSync, LogProgress, SyncProgress};
 pub use testimonials::{

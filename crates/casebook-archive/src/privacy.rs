@@ -4,9 +4,9 @@
 //! and mail asking for either flagged for an agent to confirm.
 
 use crate::audit::{about, entry, now};
-use crate::privacy_request::{detect, RequestKind};
 use crate::{Archive, ArchiveError};
 use casebook_mail::EmailAddress;
+use casebook_policy::privacy_request::{detect, RequestKind};
 use casebook_store::AuditSubject;
 use casebook_store::{
     MarketingChoice, MessageSummary, PartnerChoice, PreferenceChange, PreferenceRecord,

@@ -2,8 +2,10 @@
 //! pairs first, then the search index, which follows the store's change
 //! numbers so it never holds what the store does not.
 
-use crate::threading::{changed_threads, named_message_ids, parent_key, row_link_keys};
 use crate::{Archive, ArchiveError};
+use casebook_conversations::threading::{
+    changed_threads, named_message_ids, parent_key, row_link_keys,
+};
 use casebook_search::{Checkpoint, IndexBatch, IndexDoc, SearchError};
 use casebook_store::{IndexRow, NewMessage, Rethreading, Stored, ThreadRow};
 use casebook_vocabulary::MessageId;
@@ -421,7 +423,7 @@ impl Fed {
     ) -> Result<(), SearchError> {
         for (m, outcome) in batch.iter().zip(outcomes) {
             if let Stored::New(id) = *outcome {
-                self.threads.insert(id, ThreadRow::of_new(m, id));
+                self.threads.insert(id, m.thread_row(id));
                 if let Some(index) = self.index.as_mut() {
                     index.add_new(m, id, seq)?;
                 }

@@ -4,8 +4,8 @@
 //! was edited; never an address or the rest of the message.
 
 use crate::audit::{about, entry, now};
-use crate::praise::{appears_verbatim, assess};
 use crate::{Archive, ArchiveError};
+use casebook_policy::praise::{appears_verbatim, assess};
 use casebook_store::AuditSubject;
 use casebook_store::{
     AuditEntry, MessageSummary, NewTestimonial, TestimonialRecord, TestimonialState,
@@ -156,7 +156,7 @@ impl Archive {
 
     /// The text of `message` as its author wrote it: for HTML-only mail,
     /// the HTML above its quoted part; else the stored text (whose quoted
-    /// lines [`crate::praise::own_words`] leaves out).
+    /// lines [`casebook_policy::praise::own_words`] leaves out).
     async fn own_text(
         &self,
         message: &casebook_store::StoredMessage,
@@ -292,7 +292,7 @@ impl Archive {
         let bad = |why: String| Err(ArchiveError::Refused(why));
         let own = self.own_text(message).await?;
         if !appears_verbatim(excerpt, &own) {
-            let quoted = crate::praise::stands_in(excerpt, &message.body);
+            let quoted = casebook_policy::praise::stands_in(excerpt, &message.body);
             return bad(if quoted {
                 format!(
                     "the excerpt stands in message {} only in what the customer quotes, forwards or signs with, not in their own words; quote what they wrote themselves",
@@ -319,7 +319,7 @@ impl Archive {
                     (Some(ours), Some(theirs)) => ours <= theirs,
                     _ => true,
                 };
-                if earlier && crate::praise::stands_in(excerpt, &body) {
+                if earlier && casebook_policy::praise::stands_in(excerpt, &body) {
                     return bad(format!(
                         "the excerpt is our own words: it stands in our message {} of the same thread; quote what the customer wrote",
                         summary.id.0

@@ -255,7 +255,7 @@ pub fn html_clean(data: &[u8]) {
 /// word for word in the customer's own words — the rule testimonials are
 /// published under.
 pub fn praise(data: &[u8]) {
-    use casebook_archive::praise;
+    use casebook_policy::praise;
     let text = String::from_utf8_lossy(data);
     if let Some(found) = praise::assess(&text, false) {
         for quote in found.quotes.iter().chain(&found.permission) {
@@ -270,7 +270,7 @@ pub fn praise(data: &[u8]) {
 /// The privacy-request detector: each kind at most once, the same answer
 /// twice.
 pub fn privacy_request(data: &[u8]) {
-    use casebook_archive::privacy_request::detect;
+    use casebook_policy::privacy_request::detect;
     let text = String::from_utf8_lossy(data);
     let kinds = detect(&text);
     let distinct: HashSet<_> = kinds.iter().collect();

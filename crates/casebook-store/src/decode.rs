@@ -163,11 +163,12 @@ impl IndexRow {
     }
 }
 
-impl ThreadRow {
-    /// What threading reads of a message just stored as `id`, from the
+impl NewMessage {
+    /// What threading reads of this message, stored as `id`, from the
     /// message itself: the fields [`crate::Rethreading::rows`] reads back,
     /// with no thread or reply yet.
-    pub fn of_new(m: &NewMessage, id: MessageId) -> ThreadRow {
+    pub fn thread_row(&self, id: MessageId) -> ThreadRow {
+        let m = self;
         let p = &m.parsed;
         ThreadRow {
             id,

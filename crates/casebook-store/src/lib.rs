@@ -38,6 +38,7 @@ mod testimonials;
 mod threads;
 mod users;
 
+pub use casebook_vocabulary::{ThreadRow, ThreadUpdate};
 pub use chain::{ChainKey, ChainReport};
 pub use check::{RawProblem, RowProblems};
 pub use copy::CopyReport;
@@ -51,7 +52,7 @@ pub use model::{
     FolderRecord, FolderState, Hold, IndexRow, MarketingChoice, MessageCounts, MessageSummary,
     NewMessage, PartnerChoice, PreferenceRecord, Recipient, RecipientKind, RequestDecision, Role,
     SkippedMessage, Stated, Stored, StoredAttachment, StoredChunk, StoredMessage,
-    TestimonialRecord, TestimonialState, ThreadRow, ThreadUpdate, UserRecord, Watermark,
+    TestimonialRecord, TestimonialState, UserRecord, Watermark,
 };
 pub use privacy::PreferenceChange;
 pub use raw::{compress_raw, open_raw, open_raw_unsized, CompressedRaw, RawKey, RawSeal};

@@ -1,6 +1,7 @@
 use crate::raw::CompressedRaw;
 use casebook_mail::{AutomatedKind, EmailAddress, ParsedMessage};
 use casebook_vocabulary::{Direction, MessageId, Sha256, ThreadId};
+pub use casebook_vocabulary::{ThreadRow, ThreadUpdate};
 use time::OffsetDateTime;
 
 /// A message ready to be stored: parsed, classified and compressed.
@@ -107,32 +108,6 @@ pub struct StoredMessage {
     pub locations: Vec<(String, String)>,
     /// Other copies: the primary lists its copies, a copy lists the primary's.
     pub copies: Vec<MessageId>,
-}
-
-/// What threading and reply pairing need of a message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ThreadRow {
-    pub id: MessageId,
-    pub sha256: Sha256,
-    pub message_id: Option<String>,
-    pub in_reply_to: Vec<String>,
-    pub references: Vec<String>,
-    pub correspondent: Option<String>,
-    pub subject: String,
-    pub date: Option<i64>,
-    pub direction: Direction,
-    pub thread_id: Option<ThreadId>,
-    pub reply_id: Option<MessageId>,
-    pub response_secs: Option<i64>,
-}
-
-/// A new thread and pairing for one message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ThreadUpdate {
-    pub id: MessageId,
-    pub thread_id: ThreadId,
-    pub reply_id: Option<MessageId>,
-    pub response_secs: Option<i64>,
 }
 
 /// What the search index needs of a message.

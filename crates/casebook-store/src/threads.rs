@@ -162,7 +162,7 @@ impl Rethreading {
     }
 
     /// [`Rethreading::rows`], taking the messages in `known` (rows this
-    /// process made with [`ThreadRow::of_new`] as it stored them) from
+    /// process made with [`NewMessage::thread_row`] as it stored them) from
     /// memory: of those only the id and the thread columns are read, the
     /// rest of a row never changes once stored. A known message that is
     /// gone, or became a copy, is left out, as reading would.

@@ -494,7 +494,7 @@ async fn rows_kept_in_memory_read_as_the_stored_rows() {
     let known: std::collections::HashMap<MessageId, casebook_store::ThreadRow> = batch
         .iter()
         .zip(&stored)
-        .map(|(m, s)| (s.id(), casebook_store::ThreadRow::of_new(m, s.id())))
+        .map(|(m, s)| (s.id(), m.thread_row(s.id())))
         .collect();
     let gone = stored[2].id();
     store

@@ -10,8 +10,7 @@
 //!   "Invoice" never joins someone else's "Invoice" thread.
 
 use casebook_mail::{normalize_subject, NormalizedSubject};
-use casebook_store::{ThreadRow, ThreadUpdate};
-use casebook_vocabulary::{Direction, MessageId, ThreadId};
+use casebook_vocabulary::{Direction, MessageId, ThreadId, ThreadRow, ThreadUpdate};
 use std::collections::HashMap;
 
 /// The thread and reply pairing of every row, and only those that differ
@@ -89,7 +88,7 @@ pub fn link_keys<'a>(
 }
 
 /// The link keys of a row as stored (see [`link_keys`]).
-pub(crate) fn row_link_keys(row: &ThreadRow) -> Vec<i64> {
+pub fn row_link_keys(row: &ThreadRow) -> Vec<i64> {
     link_keys(
         row.in_reply_to
             .iter()
@@ -103,7 +102,7 @@ pub(crate) fn row_link_keys(row: &ThreadRow) -> Vec<i64> {
 }
 
 /// The key of a Message-ID named as a parent.
-pub(crate) fn parent_key(message_id: &str) -> i64 {
+pub fn parent_key(message_id: &str) -> i64 {
     hash_key(&[b"parent", message_id.as_bytes()])
 }
 
@@ -124,7 +123,7 @@ fn hash_key(parts: &[&[u8]]) -> i64 {
 
 /// The Message-IDs of these rows and of the parents they name: messages
 /// carrying one of them are linked to a row.
-pub(crate) fn named_message_ids(rows: &[ThreadRow]) -> Vec<&str> {
+pub fn named_message_ids(rows: &[ThreadRow]) -> Vec<&str> {
     let mut ids: Vec<&str> = rows
         .iter()
         .flat_map(|r| {

@@ -1,14 +1,15 @@
 //! Which way a message went and whose conversation it belongs to.
 
-use crate::Config;
 use casebook_mail::{EmailAddress, ParsedMessage};
 use casebook_vocabulary::Direction;
 
-/// Outbound when From is one of ours; automated when a machine sent it.
-pub(crate) fn direction(config: &Config, m: &ParsedMessage) -> Direction {
+/// Outbound when From is one of ours (`is_ours` says which addresses
+/// are: the config's domains and addresses); automated when a machine
+/// sent it.
+pub fn direction(is_ours: impl Fn(&EmailAddress) -> bool, m: &ParsedMessage) -> Direction {
     if m.automated.is_some() {
         Direction::Automated
-    } else if m.from.as_ref().is_some_and(|f| config.is_ours(&f.address)) {
+    } else if m.from.as_ref().is_some_and(|f| is_ours(&f.address)) {
         Direction::Outbound
     } else {
         Direction::Inbound
@@ -17,7 +18,7 @@ pub(crate) fn direction(config: &Config, m: &ParsedMessage) -> Direction {
 
 /// The customer the message is with: the sender of inbound (and automated)
 /// mail, the first recipient of ours.
-pub(crate) fn correspondent(direction: Direction, m: &ParsedMessage) -> Option<EmailAddress> {
+pub fn correspondent(direction: Direction, m: &ParsedMessage) -> Option<EmailAddress> {
     match direction {
         Direction::Outbound => {
             m.to.iter()
