@@ -411,8 +411,13 @@ impl Archive {
         let (name, folder) = (account.name.clone(), folder.to_owned());
         let prepared = tokio::task::spawn_blocking(move || {
             map_on_two_threads(fetched, |(uid, bytes)| {
-                let source =
-                    format!("imap://{name}/{folder};UIDVALIDITY={uid_validity}/;UID={uid}");
+                let source = casebook_store::ImapSource {
+                    account: &name,
+                    folder: &folder,
+                    uid_validity,
+                    uid,
+                }
+                .to_string();
                 prepare_message(&bytes, folder.clone(), source, &settings, is_sent)
             })
         })

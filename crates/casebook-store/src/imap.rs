@@ -1,10 +1,45 @@
-//! Where each IMAP folder's sync stands.
+//! Where each IMAP folder's sync stands, and how a message fetched over
+//! IMAP records where it came from.
 
 use crate::error::{During, StoreError};
 use crate::model::*;
 use crate::store::Store;
 use sqlx::Row;
 use time::OffsetDateTime;
+
+/// Where a message was fetched from over IMAP, as its location's
+/// `source` records it, in RFC 5092's form:
+/// `imap://ACCOUNT/FOLDER;UIDVALIDITY=V/;UID=U`. Written and read only
+/// through this type, so the sync that writes it and the queries that
+/// read it cannot disagree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImapSource<'a> {
+    /// The account's name in the config.
+    pub account: &'a str,
+    pub folder: &'a str,
+    pub uid_validity: u32,
+    pub uid: u32,
+}
+
+impl ImapSource<'_> {
+    /// What every source of `account` starts with.
+    pub fn account_prefix(account: &str) -> String {
+        format!("imap://{account}/")
+    }
+}
+
+impl std::fmt::Display for ImapSource<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}{};UIDVALIDITY={}/;UID={}",
+            Self::account_prefix(self.account),
+            self.folder,
+            self.uid_validity,
+            self.uid
+        )
+    }
+}
 
 impl Store {
     /// Where a folder's sync stands, if it was ever synced.
@@ -80,10 +115,8 @@ impl Store {
     pub async fn folder_records(&self) -> Result<Vec<FolderRecord>, StoreError> {
         let d = "listing synced folders";
         let rows = sqlx::query(
-            "SELECT f.account, f.folder, f.uid_validity, f.last_uid, f.server_messages, f.last_sync, f.last_error, \
-               (SELECT COUNT(*) FROM locations l WHERE l.folder = f.folder \
-                  AND substr(l.source, 1, length('imap://' || f.account || '/')) = 'imap://' || f.account || '/') \
-             FROM imap_folders f ORDER BY f.account, f.folder",
+            "SELECT account, folder, uid_validity, last_uid, server_messages, last_sync, last_error \
+             FROM imap_folders ORDER BY account, folder",
         )
         .fetch_all(&self.pool)
         .await
@@ -100,6 +133,18 @@ impl Store {
             .fetch_all(&self.pool)
             .await
             .during(d)?;
+            // (substr counts characters on both backends, as chars() does.)
+            let prefix = ImapSource::account_prefix(&account);
+            let archived = sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM locations WHERE folder = $1 AND substr(source, 1, $2) = $3",
+            )
+            .bind(&folder)
+            // (an int4: PostgreSQL has no substr(text, int, bigint))
+            .bind(i32::try_from(prefix.chars().count()).unwrap_or(i32::MAX))
+            .bind(&prefix)
+            .fetch_one(&self.pool)
+            .await
+            .during(d)?;
             out.push(FolderRecord {
                 uid_validity: u32::try_from(row.try_get::<i64, _>(2).during(d)?).unwrap_or(0),
                 last_uid: u32::try_from(row.try_get::<i64, _>(3).during(d)?).unwrap_or(0),
@@ -112,7 +157,7 @@ impl Store {
                     .during(d)?
                     .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok()),
                 last_error: row.try_get(6).during(d)?,
-                archived: row.try_get::<i64, _>(7).during(d)? as u64,
+                archived: archived as u64,
                 skipped: skipped
                     .into_iter()
                     .map(|(uid, size, reason)| {
@@ -124,5 +169,27 @@ impl Store {
             });
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ImapSource;
+
+    #[test]
+    fn an_imap_source_is_written_as_rfc_5092_says_and_starts_with_its_account() {
+        let source = ImapSource {
+            account: "support",
+            folder: "INBOX/Kunden;2024",
+            uid_validity: 1_700_000_000,
+            uid: 42,
+        }
+        .to_string();
+        assert_eq!(
+            source,
+            "imap://support/INBOX/Kunden;2024;UIDVALIDITY=1700000000/;UID=42"
+        );
+        assert!(source.starts_with(&ImapSource::account_prefix("support")));
+        assert!(!source.starts_with(&ImapSource::account_prefix("supp")));
     }
 }

@@ -45,6 +45,7 @@ pub use copy::CopyReport;
 pub use customers::{Correction, NewCustomerList, NewCustomerRecord};
 pub use erasure::Erasure;
 pub use error::{io_disk_full, StoreError};
+pub use imap::ImapSource;
 pub use insert::{Readoption, OVER_LIMIT_TAG};
 pub use location::{Backend, StoreLocation};
 pub use model::{
