@@ -1,0 +1,276 @@
+//! Messages: a listing line, search hits, one message with what is known
+//! around it, a thread.
+
+use super::*;
+use casebook_archive::view::{MessageLine, MessageView, SearchView};
+use casebook_archive::{
+    CopyDifference, Direction, MessageId, MessageSummary, SearchPage, StoredMessage, ThreadId,
+};
+use serde::Serialize;
+use std::io::{self, Write};
+
+pub fn list_line(out: &mut impl Write, m: &MessageSummary, json: bool) -> io::Result<()> {
+    if json {
+        serde_json::to_writer(&mut *out, &MessageLine::from(m))?;
+        writeln!(out)
+    } else {
+        writeln!(
+            out,
+            "{:>7}  {:>7}  {}  {:<9}  {:<32}  {}",
+            m.id.0,
+            m.thread_id
+                .map_or_else(|| "-".to_owned(), |t| t.0.to_string()),
+            day_text(m),
+            m.direction.as_str(),
+            m.correspondent.as_deref().unwrap_or("-"),
+            m.subject
+        )
+    }
+}
+
+pub fn search(
+    out: &mut impl Write,
+    query: &str,
+    page: &SearchPage,
+    json: bool,
+    terminal: bool,
+) -> io::Result<()> {
+    if json {
+        serde_json::to_writer(&mut *out, &SearchView::new(query, page))?;
+        return writeln!(out);
+    }
+    writeln!(out, "{} found in {} ms", page.total, page.took.as_millis())?;
+    for h in &page.hits {
+        let m = &h.summary;
+        writeln!(
+            out,
+            "\n{:>7}  {}  {:<9}  {}  {}",
+            m.id.0,
+            day_text(m),
+            m.direction.as_str(),
+            m.correspondent.as_deref().unwrap_or("-"),
+            m.subject
+        )?;
+        let (open, close) = if terminal {
+            ("\x1b[1m", "\x1b[0m")
+        } else {
+            ("[", "]")
+        };
+        let mut text = String::new();
+        let mut at = 0;
+        for r in &h.snippet.highlights {
+            text.push_str(&h.snippet.text[at..r.start]);
+            text.push_str(open);
+            text.push_str(&h.snippet.text[r.start..r.end]);
+            text.push_str(close);
+            at = r.end;
+        }
+        text.push_str(&h.snippet.text[at..]);
+        writeln!(
+            out,
+            "         {}",
+            text.split_whitespace().collect::<Vec<_>>().join(" ")
+        )?;
+    }
+    Ok(())
+}
+
+/// Who the correspondent of a shown message is.
+pub struct Person<'a> {
+    pub customer: &'a [casebook_archive::CustomerMatch],
+    /// The name they asked to be known by.
+    pub known_as: Option<&'a str>,
+}
+
+pub fn show(
+    out: &mut impl Write,
+    m: &StoredMessage,
+    thread: &[MessageSummary],
+    differences: &[(MessageId, CopyDifference)],
+    person: &Person<'_>,
+    tags: &[String],
+    json: bool,
+) -> io::Result<()> {
+    let customer = person.customer;
+    let s = &m.summary;
+    let reply = s.reply_id.and_then(|r| thread.iter().find(|t| t.id == r));
+    if json {
+        /// The message, and what the archive knows around it.
+        #[derive(Serialize)]
+        struct ShowJson<'a> {
+            #[serde(flatten)]
+            message: MessageView<'a>,
+            customer: Vec<serde_json::Value>,
+            tags: &'a [String],
+            known_as: Option<&'a str>,
+            copy_of: Option<i64>,
+            copies: Vec<serde_json::Value>,
+            locations: Vec<serde_json::Value>,
+            warnings: &'a [String],
+            thread: Vec<MessageLine<'a>>,
+        }
+        let v = ShowJson {
+            message: MessageView::from(m),
+            customer: customer.iter().map(crate::customers::match_json).collect(),
+            tags,
+            known_as: person.known_as,
+            copy_of: m.primary_id.map(|p| p.0),
+            copies: differences
+                .iter()
+                .map(|(id, d)| {
+                    serde_json::json!({
+                        "id": id.0,
+                        "only_in_this": d.only_in_first,
+                        "only_in_copy": d.only_in_second,
+                        "bodies_differ": d.bodies_differ,
+                    })
+                })
+                .collect(),
+            locations: m
+                .locations
+                .iter()
+                .map(|(f, s)| serde_json::json!({"folder": f, "source": s}))
+                .collect(),
+            warnings: &m.warnings,
+            thread: thread.iter().map(MessageLine::from).collect(),
+        };
+        serde_json::to_writer_pretty(&mut *out, &v)?;
+        return writeln!(out);
+    }
+    writeln!(
+        out,
+        "Message {}  ({}, {} bytes, sha256 {})",
+        s.id.0,
+        s.direction.as_str(),
+        m.size,
+        m.sha256
+    )?;
+    if let Some(kind) = s.automated {
+        writeln!(out, "Sent by a machine: {}", kind.as_str())?;
+    }
+    match (&s.from_address, &s.from_name) {
+        (Some(a), Some(n)) => writeln!(out, "From:     {n} <{a}>")?,
+        (Some(a), None) => writeln!(out, "From:     {a}")?,
+        _ => writeln!(out, "From:     (none)")?,
+    }
+    for r in &m.recipients {
+        let kind = format!("{:?}:", r.kind);
+        match &r.name {
+            Some(n) => writeln!(out, "{kind:<9} {n} <{}>", r.address)?,
+            None => writeln!(out, "{kind:<9} {}", r.address)?,
+        }
+    }
+    if let Some(name) = person.known_as {
+        writeln!(out, "Known as: {name} (corrected at their request)")?;
+    }
+    for c in customer {
+        writeln!(out, "Customer: {}", crate::customers::match_text(c))?;
+    }
+    writeln!(out, "Date:     {}", date_text(s))?;
+    writeln!(out, "Subject:  {}", s.subject)?;
+    if let Some(id) = &s.message_id {
+        writeln!(out, "Message-ID: <{id}>")?;
+    }
+    if let Some(t) = s.thread_id {
+        writeln!(out, "Thread:   {} ({} messages)", t.0, thread.len())?;
+    }
+    if s.direction == Direction::Inbound {
+        match (reply, s.response_secs) {
+            (Some(r), Some(secs)) => writeln!(
+                out,
+                "Answered: by message {} after {}",
+                r.id.0,
+                duration_text(secs)
+            )?,
+            (Some(r), None) => writeln!(out, "Answered: by message {}", r.id.0)?,
+            _ => writeln!(out, "Answered: not yet")?,
+        }
+    }
+    if let Some(p) = m.primary_id {
+        writeln!(
+            out,
+            "Copy of:  message {} (same Message-ID, different bytes)",
+            p.0
+        )?;
+    }
+    for (id, d) in differences {
+        writeln!(
+            out,
+            "Copy:     message {} has this Message-ID with other bytes:",
+            id.0
+        )?;
+        for f in &d.only_in_first {
+            writeln!(out, "            only in this one: {f}")?;
+        }
+        for f in &d.only_in_second {
+            writeln!(out, "            only in {}: {f}", id.0)?;
+        }
+        if d.bodies_differ {
+            writeln!(
+                out,
+                "            and the bodies differ (`casebook raw {}` shows it)",
+                id.0
+            )?;
+        }
+    }
+    for a in &m.attachments {
+        writeln!(
+            out,
+            "Attached: {} ({}, {} bytes, sha256 {})",
+            a.name.as_deref().unwrap_or("(unnamed)"),
+            a.content_type,
+            a.size,
+            a.sha256
+        )?;
+    }
+    for (folder, source) in &m.locations {
+        writeln!(out, "Seen in:  {folder}  {source}")?;
+    }
+    if !tags.is_empty() {
+        writeln!(out, "Tags:     {}", tags.join(", "))?;
+    }
+    for w in &m.warnings {
+        writeln!(out, "Warning:  {w}")?;
+    }
+    writeln!(out, "\n{}", m.body.trim_end())
+}
+
+pub fn thread(
+    out: &mut impl Write,
+    id: ThreadId,
+    messages: &[MessageSummary],
+    json: bool,
+) -> io::Result<()> {
+    if json {
+        let entries: Vec<MessageLine<'_>> = messages.iter().map(MessageLine::from).collect();
+        serde_json::to_writer_pretty(
+            &mut *out,
+            &serde_json::json!({ "thread_id": id.0, "messages": entries }),
+        )?;
+        return writeln!(out);
+    }
+    writeln!(out, "Thread {} — {} messages", id.0, messages.len())?;
+    for m in messages {
+        let who = match m.direction {
+            Direction::Inbound => format!("customer {}", m.correspondent.as_deref().unwrap_or("?")),
+            Direction::Outbound => format!("us ({})", m.from_address.as_deref().unwrap_or("?")),
+            Direction::Automated => format!("machine {}", m.from_address.as_deref().unwrap_or("?")),
+        };
+        let answer = match (m.direction, m.reply_id, m.response_secs) {
+            (Direction::Inbound, Some(r), Some(secs)) => {
+                format!("  → answered by {} after {}", r.0, duration_text(secs))
+            }
+            (Direction::Inbound, Some(r), None) => format!("  → answered by {}", r.0),
+            (Direction::Inbound, None, _) => "  → not answered".to_owned(),
+            _ => String::new(),
+        };
+        writeln!(
+            out,
+            "{:>7}  {}  {who}: {}{answer}",
+            m.id.0,
+            date_text(m),
+            m.subject
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,55 @@
+//! How results look: plain text for people, JSON for scripts. A
+//! message's JSON is `casebook_archive::view`'s (the API and a person's
+//! export write the same); the other shapes are defined here, at the
+//! edge. One module per command group, the text and JSON renderers of one
+//! view side by side.
+
+use casebook_archive::MessageSummary;
+use time::format_description::well_known::Rfc3339;
+
+mod ingest;
+mod integrity;
+mod messages;
+mod people;
+mod stats;
+mod testimonials;
+
+pub use ingest::*;
+pub use integrity::*;
+pub use messages::*;
+pub use people::*;
+pub use stats::*;
+pub use testimonials::*;
+
+fn date_text(m: &MessageSummary) -> String {
+    m.date
+        .and_then(|d| d.format(&Rfc3339).ok())
+        .unwrap_or_else(|| "(no date)".to_owned())
+}
+
+fn day_text(m: &MessageSummary) -> String {
+    m.date
+        .map_or_else(|| "(no date)  ".to_owned(), |d| d.date().to_string())
+}
+
+/// `3h 05m`, `2d 4h`, `45s`.
+pub fn duration_text(secs: i64) -> String {
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 86_400 => format!("{}h {:02}m", s / 3600, s / 60 % 60),
+        s => format!("{}d {}h", s / 86_400, s / 3600 % 24),
+    }
+}
+
+fn day(d: Option<time::OffsetDateTime>) -> String {
+    d.map(|d| d.date().to_string()).unwrap_or_default()
+}
+
+/// Seconds since the epoch as an RFC 3339 time (empty if out of range).
+pub fn rfc3339(at: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(at)
+        .ok()
+        .and_then(|d| d.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
