@@ -50,19 +50,30 @@ fn when(at: i64) -> Option<String> {
         .and_then(|d| d.format(&Rfc3339).ok())
 }
 
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), ArchiveError> {
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).map_err(|source| ArchiveError::File {
-        action: "write",
-        path,
-        source,
-    })
+/// The export folder being written, and the files written to it so far.
+struct ExportDir {
+    root: PathBuf,
+    files: Vec<String>,
 }
 
-fn json_bytes(v: &impl serde::Serialize) -> Vec<u8> {
-    let mut text = serde_json::to_string_pretty(v).unwrap_or_default();
-    text.push('\n');
-    text.into_bytes()
+impl ExportDir {
+    /// Writes `name` (a path under the folder) and lists it.
+    fn put(&mut self, name: String, bytes: &[u8]) -> Result<(), ArchiveError> {
+        let path = self.root.join(&name);
+        std::fs::write(&path, bytes).map_err(|source| ArchiveError::File {
+            action: "write",
+            path,
+            source,
+        })?;
+        self.files.push(name);
+        Ok(())
+    }
+
+    fn put_json(&mut self, name: &str, v: &impl serde::Serialize) -> Result<(), ArchiveError> {
+        let mut text = serde_json::to_string_pretty(v).unwrap_or_default();
+        text.push('\n');
+        self.put(name.to_owned(), text.as_bytes())
+    }
 }
 
 impl Archive {
@@ -88,21 +99,73 @@ impl Archive {
             source,
         })?;
         let addresses = self.store.person_addresses(address.as_str()).await?;
-        let mut files = vec!["README.txt".to_owned(), "person.json".to_owned()];
-        write(out, "README.txt", README.as_bytes())?;
+        let mut dir = ExportDir {
+            root: out.to_owned(),
+            files: Vec::new(),
+        };
+        dir.put("README.txt".into(), README.as_bytes())?;
+        self.export_person_choices(&mut dir, address.as_str(), &addresses)
+            .await?;
+        // Their conversations, and mail where a header field names them.
+        let (ids, _, _) = self.person_mail(&addresses).await?;
+        for id in &ids {
+            let (Some(m), Some(raw)) = (self.store.message(*id).await?, self.store.raw(*id).await?)
+            else {
+                continue;
+            };
+            dir.put(format!("messages/{}.eml", id.0), &raw)?;
+            dir.put_json(
+                &format!("messages/{}.json", id.0),
+                &crate::view::MessageView::from(&m),
+            )?;
+        }
+        self.export_person_lists(&mut dir, address.as_str()).await?;
+        let testimonials = self
+            .export_person_testimonials(&mut dir, &addresses)
+            .await?;
+        // Entries about them by identity, never by an address in the text.
+        let mut subjects: Vec<String> = testimonials
+            .iter()
+            .map(|t| AuditSubject::Testimonial(*t).to_string())
+            .collect();
+        subjects.extend(ids.iter().map(|m| AuditSubject::Message(*m).to_string()));
+        self.export_person_audit(&mut dir, &addresses, &subjects)
+            .await?;
 
-        let privacy = self.privacy_of(address.as_str()).await?;
-        let corrections = self.corrections_of(address.as_str()).await?;
+        self.store
+            .record_audit(&entry(
+                actor,
+                "privacy-export",
+                AuditSubject::Person(address.as_str()),
+                serde_json::json!({ "messages": ids.len(), "files": dir.files.len() }),
+            ))
+            .await?;
+        Ok(AccessReport {
+            addresses,
+            dir: out.to_owned(),
+            messages: ids.len() as u64,
+            files: dir.files,
+        })
+    }
+
+    /// person.json: their addresses, choices and corrections.
+    async fn export_person_choices(
+        &self,
+        dir: &mut ExportDir,
+        address: &str,
+        addresses: &[String],
+    ) -> Result<(), ArchiveError> {
+        let privacy = self.privacy_of(address).await?;
+        let corrections = self.corrections_of(address).await?;
         let stated = |s: Option<(&str, i64, &str, &str)>| match s {
             None => serde_json::Value::Null,
             Some((value, at, by, source)) => serde_json::json!({
                 "value": value, "at": when(at), "by": by, "source": source,
             }),
         };
-        write(
-            out,
+        dir.put_json(
             "person.json",
-            &json_bytes(&serde_json::json!({
+            &serde_json::json!({
                 "addresses": addresses,
                 "written_at": when(crate::audit::now()),
                 "marketing": stated(privacy.marketing.as_ref().map(|m| (m.value.as_str(), m.at, m.by.as_str(), m.source.as_str()))),
@@ -111,48 +174,39 @@ impl Archive {
                     "address": c.address, "field": c.field, "value": c.value,
                     "by": c.corrected_by, "at": when(c.corrected_at),
                 })).collect::<Vec<_>>(),
-            })),
-        )?;
+            }),
+        )
+    }
 
-        // Their conversations, and mail where a header field names them.
-        let (ids, _, _) = self.person_mail(&addresses).await?;
-        for id in &ids {
-            let (Some(m), Some(raw)) = (self.store.message(*id).await?, self.store.raw(*id).await?)
-            else {
-                continue;
-            };
-            write(&messages_dir, &format!("{}.eml", id.0), &raw)?;
-            write(
-                &messages_dir,
-                &format!("{}.json", id.0),
-                &json_bytes(&crate::view::MessageView::from(&m)),
-            )?;
-            files.push(format!("messages/{}.eml", id.0));
-            files.push(format!("messages/{}.json", id.0));
-        }
+    /// customer-lists.json: the list records their address matched.
+    async fn export_person_lists(
+        &self,
+        dir: &mut ExportDir,
+        address: &str,
+    ) -> Result<(), ArchiveError> {
+        let matches = self.customer_matches_of(address).await?;
+        let records: Vec<serde_json::Value> = matches
+            .iter()
+            .map(|m| {
+                serde_json::json!({
+                    "address": m.correspondent,
+                    "how": m.kind.as_str(),
+                    "list": m.record.list,
+                    "partner": m.record.partner,
+                    "record": serde_json::from_str::<serde_json::Value>(&m.record.fields)
+                        .unwrap_or(serde_json::Value::Null),
+                })
+            })
+            .collect();
+        dir.put_json("customer-lists.json", &records)
+    }
 
-        let matches = self.customer_matches_of(address.as_str()).await?;
-        write(
-            out,
-            "customer-lists.json",
-            &json_bytes(&serde_json::Value::Array(
-                matches
-                    .iter()
-                    .map(|m| {
-                        serde_json::json!({
-                            "address": m.correspondent,
-                            "how": m.kind.as_str(),
-                            "list": m.record.list,
-                            "partner": m.record.partner,
-                            "record": serde_json::from_str::<serde_json::Value>(&m.record.fields)
-                                .unwrap_or(serde_json::Value::Null),
-                        })
-                    })
-                    .collect(),
-            )),
-        )?;
-        files.push("customer-lists.json".into());
-
+    /// testimonials.json: decisions about quoting them; returns their ids.
+    async fn export_person_testimonials(
+        &self,
+        dir: &mut ExportDir,
+        addresses: &[String],
+    ) -> Result<Vec<i64>, ArchiveError> {
         let theirs: HashSet<&str> = addresses.iter().map(String::as_str).collect();
         let testimonials: Vec<_> = self
             .store
@@ -161,36 +215,33 @@ impl Archive {
             .into_iter()
             .filter(|t| t.customer.as_deref().is_some_and(|c| theirs.contains(c)))
             .collect();
-        write(
-            out,
-            "testimonials.json",
-            &json_bytes(&serde_json::Value::Array(
-                testimonials
-                    .iter()
-                    .map(|t| {
-                        serde_json::json!({
-                            "id": t.id, "message": t.message.0, "excerpt": t.excerpt,
-                            "attribution": t.attribution, "edited": t.edited,
-                            "consent_message": t.consent_message.map(|m| m.0),
-                            "consent_note": t.consent_note, "state": t.state.as_str(),
-                            "reason": t.reason, "decided_by": t.decided_by,
-                            "decided_at": when(t.decided_at), "expires_at": t.expires_at.and_then(when),
-                        })
-                    })
-                    .collect(),
-            )),
-        )?;
-        files.push("testimonials.json".into());
-
-        // Entries about them by identity, never by an address in the text.
-        let mut subjects: Vec<String> = testimonials
+        let decisions: Vec<serde_json::Value> = testimonials
             .iter()
-            .map(|t| AuditSubject::Testimonial(t.id).to_string())
+            .map(|t| {
+                serde_json::json!({
+                    "id": t.id, "message": t.message.0, "excerpt": t.excerpt,
+                    "attribution": t.attribution, "edited": t.edited,
+                    "consent_message": t.consent_message.map(|m| m.0),
+                    "consent_note": t.consent_note, "state": t.state.as_str(),
+                    "reason": t.reason, "decided_by": t.decided_by,
+                    "decided_at": when(t.decided_at), "expires_at": t.expires_at.and_then(when),
+                })
+            })
             .collect();
-        subjects.extend(ids.iter().map(|m| AuditSubject::Message(*m).to_string()));
+        dir.put_json("testimonials.json", &decisions)?;
+        Ok(testimonials.iter().map(|t| t.id).collect())
+    }
+
+    /// audit.json: entries about them, found by address or by `subjects`.
+    async fn export_person_audit(
+        &self,
+        dir: &mut ExportDir,
+        addresses: &[String],
+        subjects: &[String],
+    ) -> Result<(), ArchiveError> {
         let about: Vec<serde_json::Value> = self
             .store
-            .audit_about(&addresses, &subjects)
+            .audit_about(addresses, subjects)
             .await?
             .into_iter()
             .map(|e| {
@@ -200,26 +251,6 @@ impl Archive {
                 })
             })
             .collect();
-        write(
-            out,
-            "audit.json",
-            &json_bytes(&serde_json::Value::Array(about)),
-        )?;
-        files.push("audit.json".into());
-
-        self.store
-            .record_audit(&entry(
-                actor,
-                "privacy-export",
-                AuditSubject::Person(address.as_str()),
-                serde_json::json!({ "messages": ids.len(), "files": files.len() }),
-            ))
-            .await?;
-        Ok(AccessReport {
-            addresses,
-            dir: out.to_owned(),
-            messages: ids.len() as u64,
-            files,
-        })
+        dir.put_json("audit.json", &about)
     }
 }

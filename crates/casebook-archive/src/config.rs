@@ -207,6 +207,268 @@ struct RawAccount {
     timeout_secs: Option<u64>,
 }
 
+/// Reads each part of a config file's TOML into its type; every error
+/// names the file, the key and the value, and says what to write instead.
+struct Check<'a> {
+    path: &'a Path,
+}
+
+impl Check<'_> {
+    fn invalid(&self, key: impl Into<String>, value: &str, problem: &'static str) -> ConfigError {
+        ConfigError::Invalid {
+            path: self.path.to_owned(),
+            key: key.into(),
+            value: value.to_owned(),
+            problem,
+        }
+    }
+
+    fn addresses(&self, key: &str, list: &[String]) -> Result<Vec<EmailAddress>, ConfigError> {
+        list.iter()
+            .enumerate()
+            .map(|(i, a)| {
+                EmailAddress::parse(a).ok_or_else(|| {
+                    self.invalid(
+                        format!("{key}[{i}]"),
+                        a,
+                        "not an e-mail address; write it as name@domain",
+                    )
+                })
+            })
+            .collect()
+    }
+
+    fn domains(&self, key: &str, list: &[String]) -> Result<Vec<String>, ConfigError> {
+        list.iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let domain = d.trim().trim_start_matches('@').to_lowercase();
+                if domain.is_empty() || domain.contains('@') || domain.contains(char::is_whitespace)
+                {
+                    return Err(self.invalid(
+                        format!("{key}[{i}]"),
+                        d,
+                        "not a domain; write it as example.com",
+                    ));
+                }
+                Ok(domain)
+            })
+            .collect()
+    }
+
+    fn database_url(&self, url: Option<&str>) -> Result<Option<StoreLocation>, ConfigError> {
+        let Some(url) = url else { return Ok(None) };
+        let location = StoreLocation::parse(url).map_err(|_| {
+            self.invalid(
+                "database_url",
+                url,
+                "write postgres://user@host:port/database or sqlite:///path/to/casebook.db",
+            )
+        })?;
+        if has_password(url) {
+            return Err(self.invalid(
+                "database_url",
+                &location.to_string(),
+                "the config file holds no passwords; drop it from the URL and put it in \
+                 PGPASSWORD or ~/.pgpass, or pass the whole URL in CASEBOOK_DATABASE_URL",
+            ));
+        }
+        Ok(Some(location))
+    }
+
+    fn tls(
+        &self,
+        cert: Option<PathBuf>,
+        key: Option<PathBuf>,
+    ) -> Result<Option<TlsFiles>, ConfigError> {
+        match (cert, key) {
+            (None, None) => Ok(None),
+            (Some(cert), Some(key)) => Ok(Some(TlsFiles { cert, key })),
+            (Some(_), None) => Err(self.invalid(
+                "tls_key",
+                "",
+                "tls_cert is set, so tls_key must name the certificate's private key (PEM)",
+            )),
+            (None, Some(_)) => Err(self.invalid(
+                "tls_cert",
+                "",
+                "tls_key is set, so tls_cert must name the server certificate (PEM)",
+            )),
+        }
+    }
+
+    fn retention_days(&self, days: Option<u32>) -> Result<Option<u32>, ConfigError> {
+        match days {
+            Some(0) => Err(self.invalid(
+                "retention_days",
+                "0",
+                "must be at least 1 day; leave it out to keep mail for ever",
+            )),
+            other => Ok(other),
+        }
+    }
+
+    fn k_anonymity(&self, k: Option<u32>) -> Result<u32, ConfigError> {
+        let k = k.unwrap_or(5);
+        if k < 2 {
+            return Err(self.invalid(
+                "k_anonymity",
+                &k.to_string(),
+                "must be at least 2, or a cell could describe one person",
+            ));
+        }
+        Ok(k)
+    }
+
+    fn subject_window(&self, days: Option<u32>) -> Result<u32, ConfigError> {
+        let window = days.unwrap_or(30);
+        if window == 0 || window > 3650 {
+            return Err(self.invalid(
+                "thread_subject_window_days",
+                &window.to_string(),
+                "must be between 1 and 3650 days",
+            ));
+        }
+        Ok(window)
+    }
+
+    /// The `i`th `[[account]]`, whose name must differ from those `before` it.
+    fn account(&self, i: usize, a: RawAccount, before: &[Account]) -> Result<Account, ConfigError> {
+        let key = |k: &str| format!("account[{i}].{k}");
+        if a.name.trim().is_empty() || before.iter().any(|b| b.name == a.name) {
+            return Err(self.invalid(
+                key("name"),
+                &a.name,
+                "every account needs a name of its own",
+            ));
+        }
+        let security = match a.security.as_str() {
+            "tls" => Security::Tls,
+            "starttls" => Security::StartTls,
+            "plain" => Security::Plain,
+            _ => {
+                return Err(self.invalid(
+                    key("security"),
+                    &a.security,
+                    "write \"tls\", \"starttls\" or \"plain\"",
+                ))
+            }
+        };
+        let loopback = a.host.eq_ignore_ascii_case("localhost")
+            || a.host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if security == Security::Plain && !loopback {
+            return Err(self.invalid(
+                key("security"),
+                &a.security,
+                "\"plain\" sends the password in clear and is allowed only for a loopback host; use \"tls\" or \"starttls\"",
+            ));
+        }
+        let mechanism = match a.oauth_mechanism.as_deref() {
+            None | Some("xoauth2") => OAuthMechanism::XOAuth2,
+            Some("oauthbearer") => OAuthMechanism::OAuthBearer,
+            Some(other) => {
+                return Err(self.invalid(
+                    key("oauth_mechanism"),
+                    other,
+                    "write \"xoauth2\" or \"oauthbearer\"",
+                ))
+            }
+        };
+        let secret = match (a.password_env, a.password_command, a.oauth_token_command) {
+            (Some(env), None, None) => Secret::PasswordEnv(env),
+            (None, Some(cmd), None) => Secret::PasswordCommand(cmd),
+            (None, None, Some(cmd)) => Secret::OAuthTokenCommand { command: cmd, mechanism },
+            _ => {
+                return Err(self.invalid(
+                    key("password_env"),
+                    &a.name,
+                    "give exactly one of password_env, password_command or oauth_token_command (passwords are never written in the config)",
+                ))
+            }
+        };
+        let batch_messages = match a.batch_messages {
+            None => DEFAULT_BATCH_MESSAGES,
+            Some(n) if (1..=MAX_BATCH_MESSAGES as u64).contains(&n) => n as usize,
+            Some(n) => {
+                return Err(self.invalid(
+                    key("batch_messages"),
+                    &n.to_string(),
+                    "must be between 1 and 100000 (default 2000)",
+                ))
+            }
+        };
+        Ok(Account {
+            port: a
+                .port
+                .unwrap_or(if security == Security::Tls { 993 } else { 143 }),
+            name: a.name,
+            host: a.host,
+            security,
+            username: a.username,
+            secret,
+            ca_file: a.ca_file,
+            inbound: a.inbound.unwrap_or_else(|| "INBOX".to_owned()),
+            sent: a.sent,
+            max_message_bytes: a.max_message_bytes.unwrap_or(50 * 1024 * 1024),
+            batch_messages,
+            timeout_secs: a.timeout_secs.unwrap_or(60).max(1),
+        })
+    }
+
+    fn limits(&self, raw: Option<RawLimits>) -> Result<Limits, ConfigError> {
+        let d = Limits::default();
+        let Some(l) = raw else { return Ok(d) };
+        let pick = |key: &str, value: Option<u64>, default: usize, least: u64, problem| match value
+        {
+            None => Ok(default),
+            Some(v) if v < least => {
+                Err(self.invalid(format!("limits.{key}"), &v.to_string(), problem))
+            }
+            Some(v) => Ok(usize::try_from(v).unwrap_or(usize::MAX)),
+        };
+        Ok(Limits {
+            parse_bytes: pick(
+                "parse_bytes",
+                l.parse_bytes,
+                d.parse_bytes,
+                65_536,
+                "must be at least 65536 (64 KiB), so every header is read",
+            )?,
+            text_bytes: pick(
+                "text_bytes",
+                l.text_bytes,
+                d.text_bytes,
+                1_024,
+                "must be at least 1024 bytes",
+            )?,
+            parts: pick("parts", l.parts, d.parts, 1, "must be at least 1")?,
+            references: pick(
+                "references",
+                l.references,
+                d.references,
+                1,
+                "must be at least 1, or replies cannot be threaded",
+            )?,
+            header_bytes: pick(
+                "header_bytes",
+                l.header_bytes,
+                d.header_bytes,
+                1_024,
+                "must be at least 1024 bytes",
+            )?,
+            subject_chars: pick(
+                "subject_chars",
+                l.subject_chars,
+                d.subject_chars,
+                20,
+                "must be at least 20 characters",
+            )?,
+        })
+    }
+}
+
 impl Config {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
@@ -222,247 +484,24 @@ impl Config {
             path: path.to_owned(),
             message: e.to_string().trim_end().replace('\n', "\n  "),
         })?;
-        let invalid = |key: String, value: &str, problem| ConfigError::Invalid {
-            path: path.to_owned(),
-            key,
-            value: value.to_owned(),
-            problem,
-        };
-        let mut our_addresses = Vec::new();
-        for (i, a) in raw.our_addresses.iter().enumerate() {
-            our_addresses.push(EmailAddress::parse(a).ok_or_else(|| {
-                invalid(
-                    format!("our_addresses[{i}]"),
-                    a,
-                    "not an e-mail address; write it as name@domain",
-                )
-            })?);
-        }
-        let domains = |key: &str, list: &[String]| {
-            list.iter()
-                .enumerate()
-                .map(|(i, d)| {
-                    let domain = d.trim().trim_start_matches('@').to_lowercase();
-                    if domain.is_empty()
-                        || domain.contains('@')
-                        || domain.contains(char::is_whitespace)
-                    {
-                        return Err(invalid(
-                            format!("{key}[{i}]"),
-                            d,
-                            "not a domain; write it as example.com",
-                        ));
-                    }
-                    Ok(domain)
-                })
-                .collect::<Result<Vec<String>, ConfigError>>()
-        };
-        let our_domains = domains("our_domains", &raw.our_domains)?;
-        let free_mail_domains = domains("free_mail_domains", &raw.free_mail_domains)?;
-        let database_url = match &raw.database_url {
-            None => None,
-            Some(url) => {
-                let location = StoreLocation::parse(url).map_err(|_| {
-                    invalid(
-                        "database_url".into(),
-                        url,
-                        "write postgres://user@host:port/database or sqlite:///path/to/casebook.db",
-                    )
-                })?;
-                if has_password(url) {
-                    return Err(invalid(
-                        "database_url".into(),
-                        &location.to_string(),
-                        "the config file holds no passwords; drop it from the URL and put it in \
-                         PGPASSWORD or ~/.pgpass, or pass the whole URL in CASEBOOK_DATABASE_URL",
-                    ));
-                }
-                Some(location)
-            }
-        };
-        let tls = match (raw.tls_cert, raw.tls_key) {
-            (None, None) => None,
-            (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
-            (Some(_), None) => {
-                return Err(invalid(
-                    "tls_key".into(),
-                    "",
-                    "tls_cert is set, so tls_key must name the certificate's private key (PEM)",
-                ))
-            }
-            (None, Some(_)) => {
-                return Err(invalid(
-                    "tls_cert".into(),
-                    "",
-                    "tls_key is set, so tls_cert must name the server certificate (PEM)",
-                ))
-            }
-        };
-        let retention_days = match raw.retention_days {
-            Some(0) => {
-                return Err(invalid(
-                    "retention_days".into(),
-                    "0",
-                    "must be at least 1 day; leave it out to keep mail for ever",
-                ))
-            }
-            other => other,
-        };
-        let k_anonymity = raw.k_anonymity.unwrap_or(5);
-        if k_anonymity < 2 {
-            return Err(invalid(
-                "k_anonymity".into(),
-                &k_anonymity.to_string(),
-                "must be at least 2, or a cell could describe one person",
-            ));
-        }
-        let window = raw.thread_subject_window_days.unwrap_or(30);
-        if window == 0 || window > 3650 {
-            return Err(invalid(
-                "thread_subject_window_days".to_owned(),
-                &window.to_string(),
-                "must be between 1 and 3650 days",
-            ));
-        }
+        // Checked in the order the keys are documented: the first
+        // problem is the one reported.
+        let check = Check { path };
+        let our_addresses = check.addresses("our_addresses", &raw.our_addresses)?;
+        let our_domains = check.domains("our_domains", &raw.our_domains)?;
+        let free_mail_domains = check.domains("free_mail_domains", &raw.free_mail_domains)?;
+        let database_url = check.database_url(raw.database_url.as_deref())?;
+        let tls = check.tls(raw.tls_cert, raw.tls_key)?;
+        let retention_days = check.retention_days(raw.retention_days)?;
+        let k_anonymity = check.k_anonymity(raw.k_anonymity)?;
+        let thread_subject_window_days = check.subject_window(raw.thread_subject_window_days)?;
         let mut accounts: Vec<Account> = Vec::new();
         for (i, a) in raw.account.into_iter().enumerate() {
-            let key = |k: &str| format!("account[{i}].{k}");
-            if a.name.trim().is_empty() || accounts.iter().any(|b| b.name == a.name) {
-                return Err(invalid(
-                    key("name"),
-                    &a.name,
-                    "every account needs a name of its own",
-                ));
-            }
-            let security = match a.security.as_str() {
-                "tls" => Security::Tls,
-                "starttls" => Security::StartTls,
-                "plain" => Security::Plain,
-                _ => {
-                    return Err(invalid(
-                        key("security"),
-                        &a.security,
-                        "write \"tls\", \"starttls\" or \"plain\"",
-                    ))
-                }
-            };
-            let loopback = a.host.eq_ignore_ascii_case("localhost")
-                || a.host
-                    .parse::<std::net::IpAddr>()
-                    .is_ok_and(|ip| ip.is_loopback());
-            if security == Security::Plain && !loopback {
-                return Err(invalid(
-                    key("security"),
-                    &a.security,
-                    "\"plain\" sends the password in clear and is allowed only for a loopback host; use \"tls\" or \"starttls\"",
-                ));
-            }
-            let mechanism = match a.oauth_mechanism.as_deref() {
-                None | Some("xoauth2") => OAuthMechanism::XOAuth2,
-                Some("oauthbearer") => OAuthMechanism::OAuthBearer,
-                Some(other) => {
-                    return Err(invalid(
-                        key("oauth_mechanism"),
-                        other,
-                        "write \"xoauth2\" or \"oauthbearer\"",
-                    ))
-                }
-            };
-            let secret = match (a.password_env, a.password_command, a.oauth_token_command) {
-                (Some(env), None, None) => Secret::PasswordEnv(env),
-                (None, Some(cmd), None) => Secret::PasswordCommand(cmd),
-                (None, None, Some(cmd)) => Secret::OAuthTokenCommand { command: cmd, mechanism },
-                _ => {
-                    return Err(invalid(
-                        key("password_env"),
-                        &a.name,
-                        "give exactly one of password_env, password_command or oauth_token_command (passwords are never written in the config)",
-                    ))
-                }
-            };
-            let batch_messages = match a.batch_messages {
-                None => DEFAULT_BATCH_MESSAGES,
-                Some(n) if (1..=MAX_BATCH_MESSAGES as u64).contains(&n) => n as usize,
-                Some(n) => {
-                    return Err(invalid(
-                        key("batch_messages"),
-                        &n.to_string(),
-                        "must be between 1 and 100000 (default 2000)",
-                    ))
-                }
-            };
-            accounts.push(Account {
-                port: a
-                    .port
-                    .unwrap_or(if security == Security::Tls { 993 } else { 143 }),
-                name: a.name,
-                host: a.host,
-                security,
-                username: a.username,
-                secret,
-                ca_file: a.ca_file,
-                inbound: a.inbound.unwrap_or_else(|| "INBOX".to_owned()),
-                sent: a.sent,
-                max_message_bytes: a.max_message_bytes.unwrap_or(50 * 1024 * 1024),
-                batch_messages,
-                timeout_secs: a.timeout_secs.unwrap_or(60).max(1),
-            });
+            let account = check.account(i, a, &accounts)?;
+            accounts.push(account);
         }
-        let limits = match raw.limits {
-            None => Limits::default(),
-            Some(l) => {
-                let d = Limits::default();
-                let pick = |key: &str, value: Option<u64>, default: usize, least: u64, problem| {
-                    match value {
-                        None => Ok(default),
-                        Some(v) if v < least => {
-                            Err(invalid(format!("limits.{key}"), &v.to_string(), problem))
-                        }
-                        Some(v) => Ok(usize::try_from(v).unwrap_or(usize::MAX)),
-                    }
-                };
-                Limits {
-                    parse_bytes: pick(
-                        "parse_bytes",
-                        l.parse_bytes,
-                        d.parse_bytes,
-                        65_536,
-                        "must be at least 65536 (64 KiB), so every header is read",
-                    )?,
-                    text_bytes: pick(
-                        "text_bytes",
-                        l.text_bytes,
-                        d.text_bytes,
-                        1_024,
-                        "must be at least 1024 bytes",
-                    )?,
-                    parts: pick("parts", l.parts, d.parts, 1, "must be at least 1")?,
-                    references: pick(
-                        "references",
-                        l.references,
-                        d.references,
-                        1,
-                        "must be at least 1, or replies cannot be threaded",
-                    )?,
-                    header_bytes: pick(
-                        "header_bytes",
-                        l.header_bytes,
-                        d.header_bytes,
-                        1_024,
-                        "must be at least 1024 bytes",
-                    )?,
-                    subject_chars: pick(
-                        "subject_chars",
-                        l.subject_chars,
-                        d.subject_chars,
-                        20,
-                        "must be at least 20 characters",
-                    )?,
-                }
-            }
-        };
         Ok(Self {
-            limits,
+            limits: check.limits(raw.limits)?,
             our_addresses,
             our_domains,
             free_mail_domains,
@@ -470,7 +509,7 @@ impl Config {
             k_anonymity,
             encryption_key_file: raw.encryption_key_file,
             integrity_key_file: raw.integrity_key_file,
-            thread_subject_window_days: window,
+            thread_subject_window_days,
             data_dir: raw.data_dir,
             database_url,
             accounts,
