@@ -4,6 +4,7 @@
 
 use crate::audit::entry;
 use crate::privacy::address_arg;
+use crate::privacy::Privacy;
 use crate::{Archive, ArchiveError};
 use casebook_store::AuditSubject;
 use std::collections::HashSet;
@@ -77,77 +78,6 @@ impl ExportDir {
 }
 
 impl Archive {
-    /// Writes everything held on the person `email` (every address merged
-    /// with it) into `out`, which must not exist or be empty. Audited.
-    pub async fn export_person(
-        &self,
-        email: &str,
-        out: &Path,
-        actor: &str,
-    ) -> Result<AccessReport, ArchiveError> {
-        let address = address_arg(email)?;
-        if std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_some()) {
-            return Err(ArchiveError::Refused(format!(
-                "{} is not empty; give a new folder for the export",
-                out.display()
-            )));
-        }
-        let messages_dir = out.join("messages");
-        std::fs::create_dir_all(&messages_dir).map_err(|source| ArchiveError::File {
-            action: "create",
-            path: messages_dir.clone(),
-            source,
-        })?;
-        let addresses = self.store.person_addresses(address.as_str()).await?;
-        let mut dir = ExportDir {
-            root: out.to_owned(),
-            files: Vec::new(),
-        };
-        dir.put("README.txt".into(), README.as_bytes())?;
-        self.export_person_choices(&mut dir, address.as_str(), &addresses)
-            .await?;
-        // Their conversations, and mail where a header field names them.
-        let (ids, _, _) = self.person_mail(&addresses).await?;
-        for id in &ids {
-            let (Some(m), Some(raw)) = (self.store.message(*id).await?, self.store.raw(*id).await?)
-            else {
-                continue;
-            };
-            dir.put(format!("messages/{}.eml", id.0), &raw)?;
-            dir.put_json(
-                &format!("messages/{}.json", id.0),
-                &crate::view::MessageView::from(&m),
-            )?;
-        }
-        self.export_person_lists(&mut dir, address.as_str()).await?;
-        let testimonials = self
-            .export_person_testimonials(&mut dir, &addresses)
-            .await?;
-        // Entries about them by identity, never by an address in the text.
-        let mut subjects: Vec<String> = testimonials
-            .iter()
-            .map(|t| AuditSubject::Testimonial(*t).to_string())
-            .collect();
-        subjects.extend(ids.iter().map(|m| AuditSubject::Message(*m).to_string()));
-        self.export_person_audit(&mut dir, &addresses, &subjects)
-            .await?;
-
-        self.store
-            .record_audit(&entry(
-                actor,
-                "privacy-export",
-                AuditSubject::Person(address.as_str()),
-                serde_json::json!({ "messages": ids.len(), "files": dir.files.len() }),
-            ))
-            .await?;
-        Ok(AccessReport {
-            addresses,
-            dir: out.to_owned(),
-            messages: ids.len() as u64,
-            files: dir.files,
-        })
-    }
-
     /// person.json: their addresses, choices and corrections.
     async fn export_person_choices(
         &self,
@@ -155,7 +85,7 @@ impl Archive {
         address: &str,
         addresses: &[String],
     ) -> Result<(), ArchiveError> {
-        let privacy = self.privacy_of(address).await?;
+        let privacy = self.privacy().of(address).await?;
         let corrections = self.corrections_of(address).await?;
         let stated = |s: Option<(&str, i64, &str, &str)>| match s {
             None => serde_json::Value::Null,
@@ -252,5 +182,90 @@ impl Archive {
             })
             .collect();
         dir.put_json("audit.json", &about)
+    }
+}
+
+impl Privacy<'_> {
+    /// Writes everything held on the person `email` (every address merged
+    /// with it) into `out`, which must not exist or be empty. Audited.
+    pub async fn export(
+        &self,
+        email: &str,
+        out: &Path,
+        actor: &str,
+    ) -> Result<AccessReport, ArchiveError> {
+        let address = address_arg(email)?;
+        if std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_some()) {
+            return Err(ArchiveError::Refused(format!(
+                "{} is not empty; give a new folder for the export",
+                out.display()
+            )));
+        }
+        let messages_dir = out.join("messages");
+        std::fs::create_dir_all(&messages_dir).map_err(|source| ArchiveError::File {
+            action: "create",
+            path: messages_dir.clone(),
+            source,
+        })?;
+        let addresses = self
+            .archive
+            .store
+            .person_addresses(address.as_str())
+            .await?;
+        let mut dir = ExportDir {
+            root: out.to_owned(),
+            files: Vec::new(),
+        };
+        dir.put("README.txt".into(), README.as_bytes())?;
+        self.archive
+            .export_person_choices(&mut dir, address.as_str(), &addresses)
+            .await?;
+        // Their conversations, and mail where a header field names them.
+        let (ids, _, _) = self.archive.person_mail(&addresses).await?;
+        for id in &ids {
+            let (Some(m), Some(raw)) = (
+                self.archive.store.message(*id).await?,
+                self.archive.store.raw(*id).await?,
+            ) else {
+                continue;
+            };
+            dir.put(format!("messages/{}.eml", id.0), &raw)?;
+            dir.put_json(
+                &format!("messages/{}.json", id.0),
+                &crate::view::MessageView::from(&m),
+            )?;
+        }
+        self.archive
+            .export_person_lists(&mut dir, address.as_str())
+            .await?;
+        let testimonials = self
+            .archive
+            .export_person_testimonials(&mut dir, &addresses)
+            .await?;
+        // Entries about them by identity, never by an address in the text.
+        let mut subjects: Vec<String> = testimonials
+            .iter()
+            .map(|t| AuditSubject::Testimonial(*t).to_string())
+            .collect();
+        subjects.extend(ids.iter().map(|m| AuditSubject::Message(*m).to_string()));
+        self.archive
+            .export_person_audit(&mut dir, &addresses, &subjects)
+            .await?;
+
+        self.archive
+            .store
+            .record_audit(&entry(
+                actor,
+                "privacy-export",
+                AuditSubject::Person(address.as_str()),
+                serde_json::json!({ "messages": ids.len(), "files": dir.files.len() }),
+            ))
+            .await?;
+        Ok(AccessReport {
+            addresses,
+            dir: out.to_owned(),
+            messages: ids.len() as u64,
+            files: dir.files,
+        })
     }
 }

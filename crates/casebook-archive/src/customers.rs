@@ -447,7 +447,8 @@ impl Archive {
                 Some(a) => *a,
                 None => {
                     let a = self
-                        .privacy_of(&m.correspondent)
+                        .privacy()
+                        .of(&m.correspondent)
                         .await?
                         .may_go_to_partners();
                     decided.insert(m.correspondent.clone(), a);

@@ -6,6 +6,7 @@
 
 use crate::audit::{entry, now};
 use crate::privacy::address_arg;
+use crate::privacy::Privacy;
 use crate::{Archive, ArchiveError};
 use casebook_policy::topic::topic_of;
 use casebook_search::Sort;
@@ -161,63 +162,6 @@ impl Archive {
         Ok((going, records, held))
     }
 
-    /// Erases a person (every address merged with `email`): their mail and
-    /// our replies from the store, the raw store and every index, their
-    /// list records, choices and links; audit entries about them redacted.
-    /// Mail under a legal hold is kept (and named). `dry_run` only says
-    /// what would go.
-    pub async fn erase_person(
-        &self,
-        email: &str,
-        dry_run: bool,
-        actor: &str,
-    ) -> Result<ErasureReport, ArchiveError> {
-        let address = address_arg(email)?;
-        let addresses = self.store.person_addresses(address.as_str()).await?;
-        let (ids, by_correspondent, by_header_only) = self.person_mail(&addresses).await?;
-        let (going, records, held) = self.plan(&ids).await?;
-        let mut report = ErasureReport {
-            addresses: addresses.clone(),
-            messages: going.len() as u64,
-            held,
-            by_correspondent,
-            by_header_only,
-            leftovers: Vec::new(),
-            dry_run,
-        };
-        if dry_run {
-            return Ok(report);
-        }
-        let key = self.erasure_key().await?;
-        let erasure = Erasure {
-            messages: going,
-            digests: addresses.iter().map(|a| digest(&key, a)).collect(),
-            addresses,
-            records,
-            at: now(),
-        };
-        // The audit entry names no address.
-        let audit = entry(
-            actor,
-            "erase",
-            AuditSubject::ErasedPerson,
-            serde_json::json!({
-                "messages": erasure.messages.len(),
-                "held": report.held.len(),
-            }),
-        );
-        report.messages = self.store.erase(&erasure, &audit).await?;
-        self.openings.clear();
-        // The index catch-up rewrites the index without the removed mail;
-        // an index another process is writing drops it when that process
-        // catches up.
-        self.refresh().await?;
-        report.leftovers = self
-            .mail_still_naming(&erasure.addresses, &report.held)
-            .await?;
-        Ok(report)
-    }
-
     /// A person's mail (every copy included) and how it was found: as
     /// their conversation, or only because a header field names them.
     pub(crate) async fn person_mail(
@@ -276,6 +220,70 @@ impl Archive {
         left.sort_unstable();
         Ok(left)
     }
+}
+
+impl Privacy<'_> {
+    /// Erases a person (every address merged with `email`): their mail and
+    /// our replies from the store, the raw store and every index, their
+    /// list records, choices and links; audit entries about them redacted.
+    /// Mail under a legal hold is kept (and named). `dry_run` only says
+    /// what would go.
+    pub async fn erase(
+        &self,
+        email: &str,
+        dry_run: bool,
+        actor: &str,
+    ) -> Result<ErasureReport, ArchiveError> {
+        let address = address_arg(email)?;
+        let addresses = self
+            .archive
+            .store
+            .person_addresses(address.as_str())
+            .await?;
+        let (ids, by_correspondent, by_header_only) = self.archive.person_mail(&addresses).await?;
+        let (going, records, held) = self.archive.plan(&ids).await?;
+        let mut report = ErasureReport {
+            addresses: addresses.clone(),
+            messages: going.len() as u64,
+            held,
+            by_correspondent,
+            by_header_only,
+            leftovers: Vec::new(),
+            dry_run,
+        };
+        if dry_run {
+            return Ok(report);
+        }
+        let key = self.archive.erasure_key().await?;
+        let erasure = Erasure {
+            messages: going,
+            digests: addresses.iter().map(|a| digest(&key, a)).collect(),
+            addresses,
+            records,
+            at: now(),
+        };
+        // The audit entry names no address.
+        let audit = entry(
+            actor,
+            "erase",
+            AuditSubject::ErasedPerson,
+            serde_json::json!({
+                "messages": erasure.messages.len(),
+                "held": report.held.len(),
+            }),
+        );
+        report.messages = self.archive.store.erase(&erasure, &audit).await?;
+        self.archive.openings.clear();
+        // The index catch-up rewrites the index without the removed mail;
+        // an index another process is writing drops it when that process
+        // catches up.
+        self.archive.refresh().await?;
+        report.leftovers = self
+            .archive
+            .mail_still_naming(&erasure.addresses, &report.held)
+            .await?;
+        Ok(report)
+    }
 
     /// Erases mail older than `retention_days` (the config's), but held
     /// mail. Nobody is remembered: later mail of the same people is taken
@@ -285,14 +293,14 @@ impl Archive {
         dry_run: bool,
         actor: &str,
     ) -> Result<ErasureReport, ArchiveError> {
-        let Some(days) = self.config.retention_days else {
+        let Some(days) = self.archive.config.retention_days else {
             return Err(ArchiveError::Refused(
                 "no retention_days in the config: set it (e.g. retention_days = 2555 for seven years) to say how long mail is kept".into(),
             ));
         };
         let cutoff = now() - i64::from(days) * 86_400;
-        let ids = self.store.messages_before(cutoff).await?;
-        let (going, records, held) = self.plan(&ids).await?;
+        let ids = self.archive.store.messages_before(cutoff).await?;
+        let (going, records, held) = self.archive.plan(&ids).await?;
         let mut report = ErasureReport {
             addresses: Vec::new(),
             messages: going.len() as u64,
@@ -316,12 +324,12 @@ impl Archive {
             records,
             at: now(),
         };
-        report.messages = self.store.erase(&erasure, &audit).await?;
-        self.openings.clear();
+        report.messages = self.archive.store.erase(&erasure, &audit).await?;
+        self.archive.openings.clear();
         // The index catch-up rewrites the index without the removed mail;
         // an index another process is writing drops it when that process
         // catches up.
-        self.refresh().await?;
+        self.archive.refresh().await?;
         Ok(report)
     }
 
@@ -349,7 +357,7 @@ impl Archive {
             },
             serde_json::json!({ "reason": hold.reason }),
         );
-        if !self.store.add_hold(&hold, &audit).await? {
+        if !self.archive.store.add_hold(&hold, &audit).await? {
             return Err(ArchiveError::Conflict(format!(
                 "{kind}:{target} is already held; `casebook hold --list` shows holds"
             )));
@@ -369,7 +377,12 @@ impl Archive {
             },
             serde_json::json!({}),
         );
-        if !self.store.release_hold(&kind, &target, &audit).await? {
+        if !self
+            .archive
+            .store
+            .release_hold(&kind, &target, &audit)
+            .await?
+        {
             return Err(ArchiveError::NotFound(format!(
                 "{kind}:{target} is not held; `casebook hold --list` shows holds"
             )));
@@ -378,7 +391,7 @@ impl Archive {
     }
 
     pub async fn holds(&self) -> Result<Vec<Hold>, ArchiveError> {
-        Ok(self.store.holds().await?)
+        Ok(self.archive.store.holds().await?)
     }
 }
 

@@ -53,12 +53,12 @@ pub use erasure::ErasureReport;
 pub use error::{is_disk_full, ArchiveError, ErrorKind};
 pub use import::{ImportFailure, ImportProgress, ImportReport, NoProgress};
 pub use migrate::{migrate, migrate_store};
-pub use privacy::{PersonPrivacy, PrivacyOutcome, PrivacyRequest, PrivacyUpdate};
+pub use privacy::{PersonPrivacy, Privacy, PrivacyOutcome, PrivacyRequest, PrivacyUpdate};
 pub use read::{SearchHit, SearchPage, SearchRequest, Stats};
 pub use sync::{AccountError, FolderSync, LogProgress, SyncProgress};
 pub use testimonials::{
     last_second_of, Approval, Consent, PublishedTestimonial, Suggestion, TestimonialFilter,
-    TestimonialView, TESTIMONIAL_TAG,
+    TestimonialView, Testimonials, TESTIMONIAL_TAG,
 };
 pub use users::{Locked, Login, Session, User, MIN_PASSWORD_CHARS, SESSION_SECS};
 pub use watch::WatchEvent;

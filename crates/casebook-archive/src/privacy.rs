@@ -103,70 +103,6 @@ impl Archive {
         Ok(self.store.person_addresses(address.as_str()).await?)
     }
 
-    /// A person's choices as they stand.
-    pub async fn privacy_of(&self, address: &str) -> Result<PersonPrivacy, ArchiveError> {
-        let address = address_arg(address)?;
-        let addresses = self.person_addresses(&address).await?;
-        let records = self.store.preferences_of(&addresses).await?;
-        Ok(PersonPrivacy {
-            marketing: latest(&records, |r| &r.marketing),
-            partners: latest(&records, |r| &r.partners),
-            addresses,
-        })
-    }
-
-    /// Every address with a recorded choice.
-    pub async fn all_preferences(&self) -> Result<Vec<PreferenceRecord>, ArchiveError> {
-        Ok(self.store.all_preferences().await?)
-    }
-
-    /// Records a person's choice, audited. An opt-out of marketing revokes
-    /// every approved testimonial of theirs.
-    pub async fn set_privacy(
-        &self,
-        address: &str,
-        update: &PrivacyUpdate,
-    ) -> Result<PrivacyOutcome, ArchiveError> {
-        let address = address_arg(address)?;
-        if update.marketing.is_none() && update.partners.is_none() {
-            return Err(ArchiveError::Refused(
-                "nothing to record: say --marketing opt-in|opt-out and/or --partners allow|deny"
-                    .into(),
-            ));
-        }
-        if update.source.trim().is_empty() {
-            return Err(ArchiveError::Refused(
-                "say where this comes from (--source): a message id such as \"message 42\", or a note such as \"phone call, 3 May\"".into(),
-            ));
-        }
-        let change = PreferenceChange {
-            address: address.as_str().to_owned(),
-            marketing: update.marketing,
-            partners: update.partners,
-            at: now(),
-            by: update.actor.clone(),
-            source: update.source.trim().to_owned(),
-        };
-        let audit = entry(
-            &update.actor,
-            "privacy-set",
-            AuditSubject::Person(address.as_str()),
-            serde_json::json!({
-                "marketing": update.marketing.map(MarketingChoice::as_str),
-                "partners": update.partners.map(PartnerChoice::as_str),
-                "source": change.source,
-            }),
-        );
-        self.store.set_preferences(&change, &audit).await?;
-        let mut outcome = PrivacyOutcome::default();
-        if update.marketing == Some(MarketingChoice::OptOut) {
-            outcome.revoked = self
-                .revoke_testimonials_of(&address, &update.actor, &change.source)
-                .await?;
-        }
-        Ok(outcome)
-    }
-
     async fn revoke_testimonials_of(
         &self,
         address: &EmailAddress,
@@ -187,69 +123,15 @@ impl Archive {
             .map(|t| t.id)
             .collect();
         for id in &theirs {
-            self.revoke_testimonial(
-                *id,
-                &format!("the customer opted out of marketing ({source})"),
-                actor,
-            )
-            .await?;
+            self.testimonials()
+                .revoke(
+                    *id,
+                    &format!("the customer opted out of marketing ({source})"),
+                    actor,
+                )
+                .await?;
         }
         Ok(theirs)
-    }
-
-    /// Inbound messages asking to unsubscribe or to stop sharing that no
-    /// agent has decided on, newest first.
-    pub async fn privacy_requests(&self) -> Result<Vec<PrivacyRequest>, ArchiveError> {
-        let decided: HashSet<MessageId> =
-            self.store.decided_requests().await?.into_iter().collect();
-        let mut out = Vec::new();
-        self.each_with_body(
-            |m| m.direction == Direction::Inbound && !decided.contains(&m.id),
-            |message, body| {
-                let kinds = detect(&body);
-                if !kinds.is_empty() {
-                    out.push(PrivacyRequest { message, kinds });
-                }
-            },
-        )
-        .await?;
-        out.sort_by_key(|r| std::cmp::Reverse(r.message.id));
-        Ok(out)
-    }
-
-    /// Confirms a flagged request in one step: records what it asks for
-    /// from its sender, with the message as the source.
-    pub async fn confirm_privacy_request(
-        &self,
-        message: MessageId,
-        actor: &str,
-    ) -> Result<PrivacyOutcome, ArchiveError> {
-        let (sender, kinds) = self.flagged(message).await?;
-        let update = PrivacyUpdate {
-            marketing: kinds
-                .contains(&RequestKind::Unsubscribe)
-                .then_some(MarketingChoice::OptOut),
-            partners: kinds
-                .contains(&RequestKind::StopSharing)
-                .then_some(PartnerChoice::Deny),
-            source: format!("message {}", message.0),
-            actor: actor.to_owned(),
-        };
-        let outcome = self.set_privacy(&sender, &update).await?;
-        self.decide(message, RequestDecision::Confirmed, actor)
-            .await?;
-        Ok(outcome)
-    }
-
-    /// Marks a flagged message as not a request after all.
-    pub async fn dismiss_privacy_request(
-        &self,
-        message: MessageId,
-        actor: &str,
-    ) -> Result<(), ArchiveError> {
-        self.flagged(message).await?;
-        self.decide(message, RequestDecision::Dismissed, actor)
-            .await
     }
 
     async fn decide(
@@ -303,5 +185,149 @@ impl Archive {
                 id.0
             ))),
         }
+    }
+}
+
+/// Privacy, one feature's handle on the archive (`archive.privacy()`):
+/// each person's choices (marketing, partners) and the requests that ask
+/// to change them, erasure, retention and legal holds, and a person's own
+/// copy of what is held on them.
+pub struct Privacy<'a> {
+    pub(crate) archive: &'a Archive,
+}
+
+impl Archive {
+    pub fn privacy(&self) -> Privacy<'_> {
+        Privacy { archive: self }
+    }
+}
+
+impl Privacy<'_> {
+    /// A person's choices as they stand.
+    pub async fn of(&self, address: &str) -> Result<PersonPrivacy, ArchiveError> {
+        let address = address_arg(address)?;
+        let addresses = self.archive.person_addresses(&address).await?;
+        let records = self.archive.store.preferences_of(&addresses).await?;
+        Ok(PersonPrivacy {
+            marketing: latest(&records, |r| &r.marketing),
+            partners: latest(&records, |r| &r.partners),
+            addresses,
+        })
+    }
+
+    /// Every address with a recorded choice.
+    pub async fn preferences(&self) -> Result<Vec<PreferenceRecord>, ArchiveError> {
+        Ok(self.archive.store.all_preferences().await?)
+    }
+
+    /// Records a person's choice, audited. An opt-out of marketing revokes
+    /// every approved testimonial of theirs.
+    pub async fn set(
+        &self,
+        address: &str,
+        update: &PrivacyUpdate,
+    ) -> Result<PrivacyOutcome, ArchiveError> {
+        let address = address_arg(address)?;
+        if update.marketing.is_none() && update.partners.is_none() {
+            return Err(ArchiveError::Refused(
+                "nothing to record: say --marketing opt-in|opt-out and/or --partners allow|deny"
+                    .into(),
+            ));
+        }
+        if update.source.trim().is_empty() {
+            return Err(ArchiveError::Refused(
+                "say where this comes from (--source): a message id such as \"message 42\", or a note such as \"phone call, 3 May\"".into(),
+            ));
+        }
+        let change = PreferenceChange {
+            address: address.as_str().to_owned(),
+            marketing: update.marketing,
+            partners: update.partners,
+            at: now(),
+            by: update.actor.clone(),
+            source: update.source.trim().to_owned(),
+        };
+        let audit = entry(
+            &update.actor,
+            "privacy-set",
+            AuditSubject::Person(address.as_str()),
+            serde_json::json!({
+                "marketing": update.marketing.map(MarketingChoice::as_str),
+                "partners": update.partners.map(PartnerChoice::as_str),
+                "source": change.source,
+            }),
+        );
+        self.archive.store.set_preferences(&change, &audit).await?;
+        let mut outcome = PrivacyOutcome::default();
+        if update.marketing == Some(MarketingChoice::OptOut) {
+            outcome.revoked = self
+                .archive
+                .revoke_testimonials_of(&address, &update.actor, &change.source)
+                .await?;
+        }
+        Ok(outcome)
+    }
+
+    /// Inbound messages asking to unsubscribe or to stop sharing that no
+    /// agent has decided on, newest first.
+    pub async fn requests(&self) -> Result<Vec<PrivacyRequest>, ArchiveError> {
+        let decided: HashSet<MessageId> = self
+            .archive
+            .store
+            .decided_requests()
+            .await?
+            .into_iter()
+            .collect();
+        let mut out = Vec::new();
+        self.archive
+            .each_with_body(
+                |m| m.direction == Direction::Inbound && !decided.contains(&m.id),
+                |message, body| {
+                    let kinds = detect(&body);
+                    if !kinds.is_empty() {
+                        out.push(PrivacyRequest { message, kinds });
+                    }
+                },
+            )
+            .await?;
+        out.sort_by_key(|r| std::cmp::Reverse(r.message.id));
+        Ok(out)
+    }
+
+    /// Confirms a flagged request in one step: records what it asks for
+    /// from its sender, with the message as the source.
+    pub async fn confirm_request(
+        &self,
+        message: MessageId,
+        actor: &str,
+    ) -> Result<PrivacyOutcome, ArchiveError> {
+        let (sender, kinds) = self.archive.flagged(message).await?;
+        let update = PrivacyUpdate {
+            marketing: kinds
+                .contains(&RequestKind::Unsubscribe)
+                .then_some(MarketingChoice::OptOut),
+            partners: kinds
+                .contains(&RequestKind::StopSharing)
+                .then_some(PartnerChoice::Deny),
+            source: format!("message {}", message.0),
+            actor: actor.to_owned(),
+        };
+        let outcome = self.archive.privacy().set(&sender, &update).await?;
+        self.archive
+            .decide(message, RequestDecision::Confirmed, actor)
+            .await?;
+        Ok(outcome)
+    }
+
+    /// Marks a flagged message as not a request after all.
+    pub async fn dismiss_request(
+        &self,
+        message: MessageId,
+        actor: &str,
+    ) -> Result<(), ArchiveError> {
+        self.archive.flagged(message).await?;
+        self.archive
+            .decide(message, RequestDecision::Dismissed, actor)
+            .await
     }
 }

@@ -103,57 +103,6 @@ pub fn last_second_of(day: &str) -> Option<i64> {
 }
 
 impl Archive {
-    /// Inbound messages that praise us and no one has decided on, best
-    /// first.
-    pub async fn suggest_testimonials(&self) -> Result<Vec<Suggestion>, ArchiveError> {
-        let decided: HashSet<MessageId> = self
-            .store
-            .testimonials()
-            .await?
-            .into_iter()
-            .map(|t| t.message)
-            .collect();
-        let mut out = Vec::new();
-        self.each_with_body(
-            |m| m.direction == Direction::Inbound && !decided.contains(&m.id),
-            |summary, body| {
-                let answered_before = summary.thread_id.is_some_and(|t| t.0 != summary.id.0);
-                if let Some(found) = assess(&body, answered_before) {
-                    out.push(Suggestion {
-                        message: summary,
-                        score: found.score,
-                        quotes: found.quotes,
-                        permission: found.permission,
-                    });
-                }
-            },
-        )
-        .await?;
-        // Mail without a known sender can be no one's testimonial, and
-        // HTML-only mail is assessed on what its author wrote above the
-        // quoted part (its stored text keeps the quote, unmarked).
-        let mut kept = Vec::with_capacity(out.len());
-        for mut s in out {
-            if s.message.correspondent.is_none() {
-                continue;
-            }
-            if let Some(m) = self.store.message(s.message.id).await? {
-                if m.html_only {
-                    let answered_before =
-                        s.message.thread_id.is_some_and(|t| t.0 != s.message.id.0);
-                    let Some(found) = assess(&self.own_text(&m).await?, answered_before) else {
-                        continue;
-                    };
-                    (s.score, s.quotes, s.permission) =
-                        (found.score, found.quotes, found.permission);
-                }
-            }
-            kept.push(s);
-        }
-        kept.sort_by(|a, b| b.score.cmp(&a.score).then(b.message.id.cmp(&a.message.id)));
-        Ok(kept)
-    }
-
     /// The text of `message` as its author wrote it: for HTML-only mail,
     /// the HTML above its quoted part; else the stored text (whose quoted
     /// lines [`casebook_policy::praise::own_words`] leaves out).
@@ -170,113 +119,6 @@ impl Archive {
             .await?
             .and_then(|raw| casebook_mail::html_own_text(&raw))
             .unwrap_or_else(|| message.body.clone()))
-    }
-
-    /// Approves an excerpt of a customer's message as a testimonial. The
-    /// excerpt must stand in the message word for word unless marked
-    /// edited; consent must be on record (a message of the same customer,
-    /// or a note). Tags the message `testimonial`.
-    pub async fn approve_testimonial(&self, a: &Approval) -> Result<i64, ArchiveError> {
-        let bad = |why: String| ArchiveError::Refused(why);
-        let message = self
-            .store
-            .message(a.message)
-            .await?
-            .ok_or_else(|| bad(format!("there is no message {}", a.message.0)))?;
-        if message.summary.direction != Direction::Inbound {
-            return Err(bad(format!(
-                "message {} is not a customer's message; only what customers wrote can be quoted",
-                a.message.0
-            )));
-        }
-        let Some(customer) = &message.summary.correspondent else {
-            return Err(bad(format!(
-                "message {} has no known sender, so nobody can say whose words they are or whether they agreed; `casebook show {}` shows its From header",
-                a.message.0, a.message.0
-            )));
-        };
-        let privacy = self.privacy_of(customer).await?;
-        if !privacy.allows_testimonials() {
-            return Err(bad(format!(
-                "the customer who wrote message {} opted out of marketing, so their words cannot be used; `casebook privacy show {customer}` shows when",
-                a.message.0
-            )));
-        }
-        if a.attribution.trim().is_empty() {
-            return Err(bad(
-                "the attribution is empty: give a name and company, or an anonymous one such as \"A customer in telecoms\"".into(),
-            ));
-        }
-        if a.excerpt.trim().is_empty() {
-            return Err(bad("the excerpt is empty".into()));
-        }
-        if !a.edited {
-            self.check_verbatim(&a.excerpt, &message).await?;
-        }
-        match &a.consent {
-            Consent::Note(note) if note.trim().is_empty() => {
-                return Err(bad(
-                    "the consent note is empty: say how the customer agreed".into(),
-                ))
-            }
-            Consent::Note(_) => {}
-            Consent::Message(id) => {
-                let consent = self
-                    .store
-                    .message(*id)
-                    .await?
-                    .ok_or_else(|| bad(format!("there is no consent message {}", id.0)))?;
-                let same_person = match &consent.summary.correspondent {
-                    Some(c) => privacy.addresses.iter().any(|a| a == c),
-                    None => false,
-                };
-                if consent.summary.direction != Direction::Inbound || !same_person {
-                    return Err(bad(format!(
-                        "message {} is not from the customer who wrote message {}, so it cannot be their consent",
-                        id.0, a.message.0
-                    )));
-                }
-            }
-        }
-        let topic = self.topic_of(&message.summary).await?;
-        let (consent_message, consent_note) = match &a.consent {
-            Consent::Message(id) => (Some(*id), None),
-            Consent::Note(n) => (None, Some(n.trim().to_owned())),
-        };
-        let record = NewTestimonial {
-            message: a.message,
-            excerpt: a.excerpt.trim().to_owned(),
-            attribution: a.attribution.trim().to_owned(),
-            edited: a.edited,
-            consent_message,
-            consent_note,
-            topic,
-            state: TestimonialState::Approved,
-            reason: None,
-            decided_by: a.actor.clone(),
-            decided_at: now(),
-            expires_at: a.expires_at,
-        };
-        let audit = about(
-            entry(
-                &a.actor,
-                "approve",
-                AuditSubject::Message(a.message),
-                serde_json::json!({
-                    "message": a.message.0,
-                    "excerpt": record.excerpt,
-                    "attribution": record.attribution,
-                    "edited": a.edited,
-                    "consent_message": consent_message.map(|m| m.0),
-                    "consent_note": record.consent_note,
-                    "expires_at": a.expires_at,
-                }),
-            ),
-            [customer.as_str()],
-        );
-        let id = self.store.add_testimonial(&record, &audit).await?;
-        self.tag(a.message, TESTIMONIAL_TAG, None).await?;
-        Ok(id)
     }
 
     /// The verbatim rule: `excerpt` stands, on word boundaries, in what
@@ -330,14 +172,207 @@ impl Archive {
         Ok(())
     }
 
+    /// Everything recorded in the audit log, oldest first.
+    pub async fn audit_log(&self) -> Result<Vec<AuditEntry>, ArchiveError> {
+        Ok(self.store.audit_log().await?)
+    }
+
+    /// The topic of a message: its thread's first subject.
+    async fn topic_of(&self, m: &MessageSummary) -> Result<String, ArchiveError> {
+        let first = match m.thread_id {
+            Some(t) => self.store.thread(t).await?.into_iter().next(),
+            None => None,
+        };
+        Ok(first.map_or_else(|| m.subject.clone(), |f| f.subject))
+    }
+}
+
+/// Testimonials, one feature's handle on the archive
+/// (`archive.testimonials()`): praise suggested for review, decisions
+/// (approve with consent, reject, revoke), and what marketing may publish.
+pub struct Testimonials<'a> {
+    archive: &'a Archive,
+}
+
+impl Archive {
+    pub fn testimonials(&self) -> Testimonials<'_> {
+        Testimonials { archive: self }
+    }
+}
+
+impl Testimonials<'_> {
+    /// Inbound messages that praise us and no one has decided on, best
+    /// first.
+    pub async fn suggest(&self) -> Result<Vec<Suggestion>, ArchiveError> {
+        let decided: HashSet<MessageId> = self
+            .archive
+            .store
+            .testimonials()
+            .await?
+            .into_iter()
+            .map(|t| t.message)
+            .collect();
+        let mut out = Vec::new();
+        self.archive
+            .each_with_body(
+                |m| m.direction == Direction::Inbound && !decided.contains(&m.id),
+                |summary, body| {
+                    let answered_before = summary.thread_id.is_some_and(|t| t.0 != summary.id.0);
+                    if let Some(found) = assess(&body, answered_before) {
+                        out.push(Suggestion {
+                            message: summary,
+                            score: found.score,
+                            quotes: found.quotes,
+                            permission: found.permission,
+                        });
+                    }
+                },
+            )
+            .await?;
+        // Mail without a known sender can be no one's testimonial, and
+        // HTML-only mail is assessed on what its author wrote above the
+        // quoted part (its stored text keeps the quote, unmarked).
+        let mut kept = Vec::with_capacity(out.len());
+        for mut s in out {
+            if s.message.correspondent.is_none() {
+                continue;
+            }
+            if let Some(m) = self.archive.store.message(s.message.id).await? {
+                if m.html_only {
+                    let answered_before =
+                        s.message.thread_id.is_some_and(|t| t.0 != s.message.id.0);
+                    let Some(found) = assess(&self.archive.own_text(&m).await?, answered_before)
+                    else {
+                        continue;
+                    };
+                    (s.score, s.quotes, s.permission) =
+                        (found.score, found.quotes, found.permission);
+                }
+            }
+            kept.push(s);
+        }
+        kept.sort_by(|a, b| b.score.cmp(&a.score).then(b.message.id.cmp(&a.message.id)));
+        Ok(kept)
+    }
+
+    /// Approves an excerpt of a customer's message as a testimonial. The
+    /// excerpt must stand in the message word for word unless marked
+    /// edited; consent must be on record (a message of the same customer,
+    /// or a note). Tags the message `testimonial`.
+    pub async fn approve(&self, a: &Approval) -> Result<i64, ArchiveError> {
+        let bad = |why: String| ArchiveError::Refused(why);
+        let message = self
+            .archive
+            .store
+            .message(a.message)
+            .await?
+            .ok_or_else(|| bad(format!("there is no message {}", a.message.0)))?;
+        if message.summary.direction != Direction::Inbound {
+            return Err(bad(format!(
+                "message {} is not a customer's message; only what customers wrote can be quoted",
+                a.message.0
+            )));
+        }
+        let Some(customer) = &message.summary.correspondent else {
+            return Err(bad(format!(
+                "message {} has no known sender, so nobody can say whose words they are or whether they agreed; `casebook show {}` shows its From header",
+                a.message.0, a.message.0
+            )));
+        };
+        let privacy = self.archive.privacy().of(customer).await?;
+        if !privacy.allows_testimonials() {
+            return Err(bad(format!(
+                "the customer who wrote message {} opted out of marketing, so their words cannot be used; `casebook privacy show {customer}` shows when",
+                a.message.0
+            )));
+        }
+        if a.attribution.trim().is_empty() {
+            return Err(bad(
+                "the attribution is empty: give a name and company, or an anonymous one such as \"A customer in telecoms\"".into(),
+            ));
+        }
+        if a.excerpt.trim().is_empty() {
+            return Err(bad("the excerpt is empty".into()));
+        }
+        if !a.edited {
+            self.archive.check_verbatim(&a.excerpt, &message).await?;
+        }
+        match &a.consent {
+            Consent::Note(note) if note.trim().is_empty() => {
+                return Err(bad(
+                    "the consent note is empty: say how the customer agreed".into(),
+                ))
+            }
+            Consent::Note(_) => {}
+            Consent::Message(id) => {
+                let consent = self
+                    .archive
+                    .store
+                    .message(*id)
+                    .await?
+                    .ok_or_else(|| bad(format!("there is no consent message {}", id.0)))?;
+                let same_person = match &consent.summary.correspondent {
+                    Some(c) => privacy.addresses.iter().any(|a| a == c),
+                    None => false,
+                };
+                if consent.summary.direction != Direction::Inbound || !same_person {
+                    return Err(bad(format!(
+                        "message {} is not from the customer who wrote message {}, so it cannot be their consent",
+                        id.0, a.message.0
+                    )));
+                }
+            }
+        }
+        let topic = self.archive.topic_of(&message.summary).await?;
+        let (consent_message, consent_note) = match &a.consent {
+            Consent::Message(id) => (Some(*id), None),
+            Consent::Note(n) => (None, Some(n.trim().to_owned())),
+        };
+        let record = NewTestimonial {
+            message: a.message,
+            excerpt: a.excerpt.trim().to_owned(),
+            attribution: a.attribution.trim().to_owned(),
+            edited: a.edited,
+            consent_message,
+            consent_note,
+            topic,
+            state: TestimonialState::Approved,
+            reason: None,
+            decided_by: a.actor.clone(),
+            decided_at: now(),
+            expires_at: a.expires_at,
+        };
+        let audit = about(
+            entry(
+                &a.actor,
+                "approve",
+                AuditSubject::Message(a.message),
+                serde_json::json!({
+                    "message": a.message.0,
+                    "excerpt": record.excerpt,
+                    "attribution": record.attribution,
+                    "edited": a.edited,
+                    "consent_message": consent_message.map(|m| m.0),
+                    "consent_note": record.consent_note,
+                    "expires_at": a.expires_at,
+                }),
+            ),
+            [customer.as_str()],
+        );
+        let id = self.archive.store.add_testimonial(&record, &audit).await?;
+        self.archive.tag(a.message, TESTIMONIAL_TAG, None).await?;
+        Ok(id)
+    }
+
     /// Rejects a suggestion, so it is not suggested again.
-    pub async fn reject_testimonial(
+    pub async fn reject(
         &self,
         message: MessageId,
         reason: &str,
         actor: &str,
     ) -> Result<i64, ArchiveError> {
         let summary = self
+            .archive
             .store
             .message(message)
             .await?
@@ -350,7 +385,7 @@ impl Archive {
             edited: false,
             consent_message: None,
             consent_note: None,
-            topic: self.topic_of(&summary).await?,
+            topic: self.archive.topic_of(&summary).await?,
             state: TestimonialState::Rejected,
             reason: Some(reason.to_owned()),
             decided_by: actor.to_owned(),
@@ -366,23 +401,18 @@ impl Archive {
             ),
             summary.correspondent.as_deref(),
         );
-        Ok(self.store.add_testimonial(&record, &audit).await?)
+        Ok(self.archive.store.add_testimonial(&record, &audit).await?)
     }
 
     /// Revokes an approved testimonial (the customer withdrew consent, …):
     /// it leaves every list and export at once.
-    pub async fn revoke_testimonial(
-        &self,
-        id: i64,
-        reason: &str,
-        actor: &str,
-    ) -> Result<(), ArchiveError> {
+    pub async fn revoke(&self, id: i64, reason: &str, actor: &str) -> Result<(), ArchiveError> {
         if reason.trim().is_empty() {
             return Err(ArchiveError::Refused(
                 "say why it is revoked (--reason), e.g. \"the customer withdrew consent\"".into(),
             ));
         }
-        let decisions = self.store.testimonials().await?;
+        let decisions = self.archive.store.testimonials().await?;
         let customer = decisions
             .iter()
             .find(|t| t.id == id)
@@ -397,6 +427,7 @@ impl Archive {
             customer,
         );
         if !self
+            .archive
             .store
             .change_testimonial(id, TestimonialState::Revoked, reason, &audit)
             .await?
@@ -412,19 +443,20 @@ impl Archive {
                 t.id != id && t.message == message && t.state == TestimonialState::Approved
             });
             if !still_approved {
-                self.untag(message, TESTIMONIAL_TAG).await?;
+                self.archive.untag(message, TESTIMONIAL_TAG).await?;
             }
         }
         Ok(())
     }
 
     /// Testimonials with their effective state, newest decision first.
-    pub async fn testimonials(
+    pub async fn list(
         &self,
         filter: TestimonialFilter,
     ) -> Result<Vec<TestimonialView>, ArchiveError> {
         let now = now();
         Ok(self
+            .archive
             .store
             .testimonials()
             .await?
@@ -448,14 +480,20 @@ impl Archive {
 
     /// What marketing may use: approved, unexpired, unrevoked — and of
     /// each only the excerpt, attribution, date, topic and edited flag.
-    pub async fn published_testimonials(&self) -> Result<Vec<PublishedTestimonial>, ArchiveError> {
+    pub async fn published(&self) -> Result<Vec<PublishedTestimonial>, ArchiveError> {
         let mut out = Vec::new();
-        for v in self.testimonials(TestimonialFilter::Usable).await? {
+        for v in self.list(TestimonialFilter::Usable).await? {
             // Revocation follows an opt-out at once; this check also holds
             // if a process stopped between the two, or the customer's
             // opt-out was made under another address of theirs.
             if let Some(customer) = &v.record.customer {
-                if !self.privacy_of(customer).await?.allows_testimonials() {
+                if !self
+                    .archive
+                    .privacy()
+                    .of(customer)
+                    .await?
+                    .allows_testimonials()
+                {
                     continue;
                 }
             }
@@ -474,16 +512,17 @@ impl Archive {
         Ok(out)
     }
 
-    /// [`Archive::published_testimonials`], recorded in the audit log as an
+    /// [`Testimonials::published`], recorded in the audit log as an
     /// export by `actor` in `format`.
-    pub async fn export_testimonials(
+    pub async fn export(
         &self,
         actor: &str,
         format: &str,
     ) -> Result<Vec<PublishedTestimonial>, ArchiveError> {
-        let list = self.published_testimonials().await?;
+        let list = self.published().await?;
         let ids: Vec<i64> = list.iter().map(|t| t.id).collect();
-        self.store
+        self.archive
+            .store
             .record_audit(&entry(
                 actor,
                 "export",
@@ -492,20 +531,6 @@ impl Archive {
             ))
             .await?;
         Ok(list)
-    }
-
-    /// Everything recorded in the audit log, oldest first.
-    pub async fn audit_log(&self) -> Result<Vec<AuditEntry>, ArchiveError> {
-        Ok(self.store.audit_log().await?)
-    }
-
-    /// The topic of a message: its thread's first subject.
-    async fn topic_of(&self, m: &MessageSummary) -> Result<String, ArchiveError> {
-        let first = match m.thread_id {
-            Some(t) => self.store.thread(t).await?.into_iter().next(),
-            None => None,
-        };
-        Ok(first.map_or_else(|| m.subject.clone(), |f| f.subject))
     }
 }
 

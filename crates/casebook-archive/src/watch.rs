@@ -78,7 +78,7 @@ impl Archive {
         loop {
             // A failure (the database away for a moment) must not stop the
             // mail from flowing: it is reported and tried again in an hour.
-            let next = match self.apply_retention(false, "watch").await {
+            let next = match self.privacy().apply_retention(false, "watch").await {
                 Ok(done) => {
                     report(WatchEvent::Retention(done));
                     RETENTION_EVERY

@@ -422,7 +422,10 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
         ArchiveCommand::Retention {
             action: args::RetentionAction::Apply { dry_run },
         } => {
-            let report = archive.apply_retention(dry_run, &cli_actor()).await?;
+            let report = archive
+                .privacy()
+                .apply_retention(dry_run, &cli_actor())
+                .await?;
             privacy::erasure(out, &report, "of")?;
         }
         ArchiveCommand::Hold {
@@ -432,10 +435,14 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
             release,
         } => {
             if let Some(target) = release {
-                archive.release_hold(&target, &cli_actor()).await?;
+                archive
+                    .privacy()
+                    .release_hold(&target, &cli_actor())
+                    .await?;
                 writeln!(out, "released {target}")?;
             } else if let Some(target) = target {
                 archive
+                    .privacy()
                     .hold(&target, reason.as_deref().unwrap_or(""), &cli_actor())
                     .await?;
                 writeln!(
@@ -443,7 +450,7 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
                     "holding {target}: it is kept through erasure and retention"
                 )?;
             } else if list {
-                for h in archive.holds().await? {
+                for h in archive.privacy().holds().await? {
                     writeln!(
                         out,
                         "{}:{}  {}  (by {})",
@@ -512,7 +519,7 @@ async fn testimonials(
     use casebook_archive::{Approval, Consent, TestimonialFilter};
     match action {
         TestimonialAction::Suggest { limit, json } => {
-            let mut found = archive.suggest_testimonials().await?;
+            let mut found = archive.testimonials().suggest().await?;
             found.truncate(limit);
             output::suggestions(out, &found, json)?;
         }
@@ -537,7 +544,8 @@ async fn testimonials(
                 })?),
             };
             let id = archive
-                .approve_testimonial(&Approval {
+                .testimonials()
+                .approve(&Approval {
                     message: MessageId(message),
                     excerpt,
                     attribution,
@@ -551,7 +559,8 @@ async fn testimonials(
         }
         TestimonialAction::Reject { message, reason } => {
             let id = archive
-                .reject_testimonial(MessageId(message), &reason, &cli_actor())
+                .testimonials()
+                .reject(MessageId(message), &reason, &cli_actor())
                 .await?;
             writeln!(
                 out,
@@ -560,7 +569,8 @@ async fn testimonials(
         }
         TestimonialAction::Revoke { id, reason } => {
             archive
-                .revoke_testimonial(id, &reason, &cli_actor())
+                .testimonials()
+                .revoke(id, &reason, &cli_actor())
                 .await?;
             writeln!(
                 out,
@@ -575,7 +585,7 @@ async fn testimonials(
                 StatusArg::Expired => TestimonialFilter::Expired,
                 StatusArg::All => TestimonialFilter::All,
             };
-            output::testimonials(out, &archive.testimonials(filter).await?, json)?;
+            output::testimonials(out, &archive.testimonials().list(filter).await?, json)?;
         }
         TestimonialAction::Export { format } => {
             let name = match format {
@@ -583,7 +593,7 @@ async fn testimonials(
                 ExportFormat::Csv => "csv",
                 ExportFormat::Html => "html",
             };
-            let list = archive.export_testimonials(&cli_actor(), name).await?;
+            let list = archive.testimonials().export(&cli_actor(), name).await?;
             match format {
                 ExportFormat::Json => output::published_json(out, &list)?,
                 ExportFormat::Csv => output::published_csv(out, &list)?,

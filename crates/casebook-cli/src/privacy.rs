@@ -32,22 +32,23 @@ pub async fn run(archive: &Archive, action: PrivacyAction, out: &mut impl Write)
                 source,
                 actor: cli_actor(),
             };
-            let outcome = archive.set_privacy(&email, &update).await?;
+            let outcome = archive.privacy().set(&email, &update).await?;
             writeln!(out, "recorded for {}", email.trim())?;
             revoked(out, &outcome)?;
         }
         PrivacyAction::Show { email, json } => {
-            let person = archive.privacy_of(&email).await?;
+            let person = archive.privacy().of(&email).await?;
             let corrections = archive.corrections_of(&email).await?;
             show(out, &person, &corrections, json)?;
         }
-        PrivacyAction::List { json } => list(out, &archive.all_preferences().await?, json)?,
+        PrivacyAction::List { json } => list(out, &archive.privacy().preferences().await?, json)?,
         PrivacyAction::Requests { json } => {
-            requests(out, &archive.privacy_requests().await?, json)?;
+            requests(out, &archive.privacy().requests().await?, json)?;
         }
         PrivacyAction::Confirm { message } => {
             let outcome = archive
-                .confirm_privacy_request(MessageId(message), &cli_actor())
+                .privacy()
+                .confirm_request(MessageId(message), &cli_actor())
                 .await?;
             writeln!(out, "confirmed the request in message {message}")?;
             revoked(out, &outcome)?;
@@ -68,7 +69,7 @@ pub async fn run(archive: &Archive, action: PrivacyAction, out: &mut impl Write)
             writeln!(out, "corrected for {}", email.trim())?;
         }
         PrivacyAction::Export { email, out: dir } => {
-            let report = archive.export_person(&email, &dir, &cli_actor()).await?;
+            let report = archive.privacy().export(&email, &dir, &cli_actor()).await?;
             writeln!(
                 out,
                 "wrote {} files ({} messages) about {} to {}",
@@ -79,7 +80,10 @@ pub async fn run(archive: &Archive, action: PrivacyAction, out: &mut impl Write)
             )?;
         }
         PrivacyAction::Erase { email, dry_run } => {
-            let report = archive.erase_person(&email, dry_run, &cli_actor()).await?;
+            let report = archive
+                .privacy()
+                .erase(&email, dry_run, &cli_actor())
+                .await?;
             erasure(out, &report, "of")?;
             if !report.leftovers.is_empty() {
                 let ids: Vec<String> = report.leftovers.iter().map(|m| m.0.to_string()).collect();
@@ -95,7 +99,8 @@ pub async fn run(archive: &Archive, action: PrivacyAction, out: &mut impl Write)
         }
         PrivacyAction::Dismiss { message } => {
             archive
-                .dismiss_privacy_request(MessageId(message), &cli_actor())
+                .privacy()
+                .dismiss_request(MessageId(message), &cli_actor())
                 .await?;
             writeln!(
                 out,

@@ -192,7 +192,7 @@ pub(crate) async fn thread(
 }
 
 pub(crate) async fn testimonials(State(app): State<App>, _: ApiTestimonialReader) -> ApiResult {
-    let list = app.archive.published_testimonials().await?;
+    let list = app.archive.testimonials().published().await?;
     Ok(Json(json!({
         "testimonials": list.iter().map(|t| json!({
             "id": t.id,

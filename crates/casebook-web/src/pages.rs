@@ -731,7 +731,7 @@ pub(crate) async fn testimonials(
     TestimonialReader(browser): TestimonialReader,
 ) -> PageResult {
     let session = &browser.session;
-    let list = app.archive.published_testimonials().await?;
+    let list = app.archive.testimonials().published().await?;
     Ok(respond(
         StatusCode::OK,
         page(

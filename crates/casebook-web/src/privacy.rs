@@ -47,12 +47,12 @@ pub(crate) async fn overview(
     Query(lookup): Query<Lookup>,
 ) -> PageResult {
     let session = &browser.session;
-    let requests = app.archive.privacy_requests().await?;
+    let requests = app.archive.privacy().requests().await?;
     let email = lookup.email.unwrap_or_default();
     let found = if email.trim().is_empty() {
         None
     } else {
-        Some(app.archive.privacy_of(&email).await)
+        Some(app.archive.privacy().of(&email).await)
     };
     let body = html! {
         h1 { "Requests in the mail" }
@@ -154,7 +154,7 @@ pub(crate) async fn set(
         source: form.source,
         actor: actor(&browser),
     };
-    let result = app.archive.set_privacy(&form.email, &update).await;
+    let result = app.archive.privacy().set(&form.email, &update).await;
     done(
         &browser,
         result.map(|_| format!("/privacy?email={}", view::url_encode(form.email.trim()))),
@@ -176,10 +176,11 @@ pub(crate) async fn decide(
     let result = match decision.as_str() {
         "confirm" => app
             .archive
-            .confirm_privacy_request(message, &actor)
+            .privacy()
+            .confirm_request(message, &actor)
             .await
             .map(|_| ()),
-        "dismiss" => app.archive.dismiss_privacy_request(message, &actor).await,
+        "dismiss" => app.archive.privacy().dismiss_request(message, &actor).await,
         _ => return view::not_found_page(Some(&browser.session), "There is no such decision."),
     };
     done(&browser, result.map(|()| "/privacy".to_owned()))

@@ -29,8 +29,11 @@ const BACK: (&str, &str) = ("/testimonials/review", "Back to the review queue");
 pub(crate) async fn queue(State(app): State<App>, MailReader(browser): MailReader) -> Response {
     let session = &browser.session;
     let (suggestions, decided, log) = match (
-        app.archive.suggest_testimonials().await,
-        app.archive.testimonials(TestimonialFilter::All).await,
+        app.archive.testimonials().suggest().await,
+        app.archive
+            .testimonials()
+            .list(TestimonialFilter::All)
+            .await,
         app.archive.audit_log().await,
     ) {
         (Ok(s), Ok(d), Ok(l)) => (s, d, l),
@@ -147,7 +150,11 @@ pub(crate) async fn approve(
     };
     decided(
         &browser,
-        app.archive.approve_testimonial(&approval).await.map(Some),
+        app.archive
+            .testimonials()
+            .approve(&approval)
+            .await
+            .map(Some),
     )
 }
 
@@ -164,7 +171,8 @@ pub(crate) async fn reject(
 ) -> Response {
     let result = app
         .archive
-        .reject_testimonial(MessageId(form.message), &form.reason, &actor(&browser))
+        .testimonials()
+        .reject(MessageId(form.message), &form.reason, &actor(&browser))
         .await;
     decided(&browser, result.map(|_| None))
 }
@@ -182,7 +190,8 @@ pub(crate) async fn revoke(
 ) -> Response {
     let result = app
         .archive
-        .revoke_testimonial(id, &form.reason, &actor(&browser))
+        .testimonials()
+        .revoke(id, &form.reason, &actor(&browser))
         .await;
     decided(&browser, result.map(|()| Some(id)))
 }

@@ -46,17 +46,24 @@ async fn an_opt_out_revokes_testimonials_and_blocks_new_ones() {
         actor: ACTOR.into(),
     };
     let id = archive
-        .approve_testimonial(&approval)
+        .testimonials()
+        .approve(&approval)
         .await
         .expect("approve");
     assert_eq!(
-        archive.published_testimonials().await.expect("list").len(),
+        archive
+            .testimonials()
+            .published()
+            .await
+            .expect("list")
+            .len(),
         1
     );
 
     // Any spelling of the address is the same person.
     let outcome = archive
-        .set_privacy(
+        .privacy()
+        .set(
             " ANN@customer.EXAMPLE ",
             &update(Some(MarketingChoice::OptOut), None),
         )
@@ -64,17 +71,20 @@ async fn an_opt_out_revokes_testimonials_and_blocks_new_ones() {
         .expect("opt out");
     assert_eq!(outcome.revoked, vec![id]);
     assert!(archive
-        .published_testimonials()
+        .testimonials()
+        .published()
         .await
         .expect("list")
         .is_empty());
     assert!(archive
-        .export_testimonials(ACTOR, "json")
+        .testimonials()
+        .export(ACTOR, "json")
         .await
         .expect("export")
         .is_empty());
     let revoked = archive
-        .testimonials(TestimonialFilter::Revoked)
+        .testimonials()
+        .list(TestimonialFilter::Revoked)
         .await
         .expect("list");
     assert!(revoked[0]
@@ -83,14 +93,16 @@ async fn an_opt_out_revokes_testimonials_and_blocks_new_ones() {
         .as_deref()
         .is_some_and(|r| r.contains("opted out")));
     let e = archive
-        .approve_testimonial(&approval)
+        .testimonials()
+        .approve(&approval)
         .await
         .expect_err("refused")
         .to_string();
     assert!(e.contains("opted out of marketing"), "{e}");
 
     let person = archive
-        .privacy_of("ann@customer.example")
+        .privacy()
+        .of("ann@customer.example")
         .await
         .expect("show");
     let marketing = person.marketing.as_ref().expect("stated");
@@ -103,14 +115,16 @@ async fn an_opt_out_revokes_testimonials_and_blocks_new_ones() {
 
     // A later objection keeps the earlier marketing choice as it was.
     archive
-        .set_privacy(
+        .privacy()
+        .set(
             "ann@customer.example",
             &update(None, Some(PartnerChoice::Deny)),
         )
         .await
         .expect("deny");
     let person = archive
-        .privacy_of("ann@customer.example")
+        .privacy()
+        .of("ann@customer.example")
         .await
         .expect("show");
     assert!(!person.may_go_to_partners());
@@ -137,7 +151,8 @@ async fn bad_input_is_refused_with_what_to_do() {
     let data = tempfile::tempdir().expect("tempdir");
     let archive = open(data.path()).await;
     let e = archive
-        .set_privacy(
+        .privacy()
+        .set(
             "not an address",
             &update(Some(MarketingChoice::OptOut), None),
         )
@@ -151,12 +166,18 @@ async fn bad_input_is_refused_with_what_to_do() {
     let mut no_source = update(Some(MarketingChoice::OptOut), None);
     no_source.source = " ".into();
     let e = archive
-        .set_privacy("ann@customer.example", &no_source)
+        .privacy()
+        .set("ann@customer.example", &no_source)
         .await
         .expect_err("refused")
         .to_string();
     assert!(e.contains("--source"), "{e}");
-    assert!(archive.all_preferences().await.expect("list").is_empty());
+    assert!(archive
+        .privacy()
+        .preferences()
+        .await
+        .expect("list")
+        .is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -167,7 +188,7 @@ async fn a_flagged_unsubscribe_is_confirmed_in_one_step() {
     let data = tempfile::tempdir().expect("tempdir");
     let archive = open(data.path()).await;
     import(&archive, &[mail.path().to_owned()]).await;
-    let requests = archive.privacy_requests().await.expect("requests");
+    let requests = archive.privacy().requests().await.expect("requests");
     assert_eq!(requests.len(), 1, "only the unsubscribe is a request");
     let message = requests[0].message.id;
     let praise = archive
@@ -179,30 +200,35 @@ async fn a_flagged_unsubscribe_is_confirmed_in_one_step() {
         .expect("praise")
         .id;
     let e = archive
-        .confirm_privacy_request(praise, ACTOR)
+        .privacy()
+        .confirm_request(praise, ACTOR)
         .await
         .expect_err("not a request")
         .to_string();
     assert!(e.contains("does not ask"), "{e}");
 
     archive
-        .confirm_privacy_request(message, ACTOR)
+        .privacy()
+        .confirm_request(message, ACTOR)
         .await
         .expect("confirm");
     let person = archive
-        .privacy_of("ann@customer.example")
+        .privacy()
+        .of("ann@customer.example")
         .await
         .expect("show");
     let marketing = person.marketing.expect("stated");
     assert_eq!(marketing.value, MarketingChoice::OptOut);
     assert_eq!(marketing.source, format!("message {}", message.0));
     assert!(archive
-        .privacy_requests()
+        .privacy()
+        .requests()
         .await
         .expect("requests")
         .is_empty());
     let e = archive
-        .dismiss_privacy_request(message, ACTOR)
+        .privacy()
+        .dismiss_request(message, ACTOR)
         .await
         .expect_err("decided")
         .to_string();
@@ -235,7 +261,8 @@ async fn requests_in_the_corpus_are_found_in_every_language() {
         .collect();
     assert!(expected.len() > 20, "the corpus has requests to find");
     let found: HashMap<String, String> = archive
-        .privacy_requests()
+        .privacy()
+        .requests()
         .await
         .expect("requests")
         .into_iter()

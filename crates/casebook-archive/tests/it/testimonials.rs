@@ -41,7 +41,8 @@ async fn suggestions_find_praise_with_permission_and_little_else() {
     assert!(with_permission.len() > 20, "the corpus has praise to find");
 
     let suggested: HashSet<String> = archive
-        .suggest_testimonials()
+        .testimonials()
+        .suggest()
         .await
         .expect("suggest")
         .iter()
@@ -108,7 +109,8 @@ async fn keys_by_message_id(archive: &Archive) -> HashMap<String, MessageId> {
 /// Why the archive refuses approval `a` (it must refuse it).
 async fn refusal(archive: &Archive, a: Approval) -> String {
     archive
-        .approve_testimonial(&a)
+        .testimonials()
+        .approve(&a)
         .await
         .expect_err("refused")
         .to_string()
@@ -131,7 +133,8 @@ async fn approval_needs_verbatim_words_and_consent_on_record() {
     let (_mail, _data, archive, ann, bob) = archive_with_praise().await;
     // Line breaks, quote marks and dashes do not count as changes.
     let id = archive
-        .approve_testimonial(&approval(
+        .testimonials()
+        .approve(&approval(
             ann,
             "Your engineers are fantastic - the trunk is up.",
         ))
@@ -143,7 +146,8 @@ async fn approval_needs_verbatim_words_and_consent_on_record() {
     let mut edited = approval(ann, "Excellent work, fantastic engineers.");
     edited.edited = true;
     archive
-        .approve_testimonial(&edited)
+        .testimonials()
+        .approve(&edited)
         .await
         .expect("edited, marked so");
     // Consent from another customer is not consent.
@@ -158,7 +162,7 @@ async fn approval_needs_verbatim_words_and_consent_on_record() {
         .await
         .contains("consent note is empty"));
 
-    let usable = archive.published_testimonials().await.expect("list");
+    let usable = archive.testimonials().published().await.expect("list");
     assert_eq!(usable.len(), 2);
     let first = usable.iter().find(|t| t.id == id).expect("approved");
     assert_eq!(
@@ -184,7 +188,8 @@ async fn approval_needs_verbatim_words_and_consent_on_record() {
 async fn revoking_rejecting_and_expiring_take_a_quote_out_of_every_export() {
     let (_mail, _data, archive, ann, bob) = archive_with_praise().await;
     let suggested: Vec<MessageId> = archive
-        .suggest_testimonials()
+        .testimonials()
+        .suggest()
         .await
         .expect("suggest")
         .iter()
@@ -196,11 +201,13 @@ async fn revoking_rejecting_and_expiring_take_a_quote_out_of_every_export() {
     );
 
     archive
-        .reject_testimonial(bob, "not about our product", ACTOR)
+        .testimonials()
+        .reject(bob, "not about our product", ACTOR)
         .await
         .expect("reject");
     let after: Vec<MessageId> = archive
-        .suggest_testimonials()
+        .testimonials()
+        .suggest()
         .await
         .expect("suggest")
         .iter()
@@ -209,15 +216,21 @@ async fn revoking_rejecting_and_expiring_take_a_quote_out_of_every_export() {
     assert_eq!(after, [ann], "a rejected message is not suggested again");
 
     let id = archive
-        .approve_testimonial(&approval(ann, "Excellent work!"))
+        .testimonials()
+        .approve(&approval(ann, "Excellent work!"))
         .await
         .expect("approve");
     let mut short = approval(ann, "Feel free to quote me on your website.");
     short.consent = Consent::Note("phone call with Ann, 2 July 2008".into());
     short.expires_at = Some(0);
-    let expired = archive.approve_testimonial(&short).await.expect("approve");
+    let expired = archive
+        .testimonials()
+        .approve(&short)
+        .await
+        .expect("approve");
     let exported = archive
-        .export_testimonials(ACTOR, "json")
+        .testimonials()
+        .export(ACTOR, "json")
         .await
         .expect("export");
     assert_eq!(
@@ -227,7 +240,8 @@ async fn revoking_rejecting_and_expiring_take_a_quote_out_of_every_export() {
     );
     assert_eq!(
         archive
-            .testimonials(TestimonialFilter::Expired)
+            .testimonials()
+            .list(TestimonialFilter::Expired)
             .await
             .expect("list")
             .len(),
@@ -235,22 +249,26 @@ async fn revoking_rejecting_and_expiring_take_a_quote_out_of_every_export() {
     );
 
     archive
-        .revoke_testimonial(id, "the customer withdrew consent", ACTOR)
+        .testimonials()
+        .revoke(id, "the customer withdrew consent", ACTOR)
         .await
         .expect("revoke");
     assert!(archive
-        .published_testimonials()
+        .testimonials()
+        .published()
         .await
         .expect("list")
         .is_empty());
     assert!(archive
-        .export_testimonials(ACTOR, "csv")
+        .testimonials()
+        .export(ACTOR, "csv")
         .await
         .expect("export")
         .is_empty());
     // The tag stays while an approved testimonial of the message remains.
     archive
-        .revoke_testimonial(expired, "out of date", ACTOR)
+        .testimonials()
+        .revoke(expired, "out of date", ACTOR)
         .await
         .expect("revoke");
     let found = archive
@@ -259,7 +277,8 @@ async fn revoking_rejecting_and_expiring_take_a_quote_out_of_every_export() {
         .expect("search");
     assert_eq!(found.total, 0, "no longer tagged as a testimonial");
     let e = archive
-        .revoke_testimonial(id, "again", ACTOR)
+        .testimonials()
+        .revoke(id, "again", ACTOR)
         .await
         .expect_err("only approved ones can be revoked");
     assert!(e.to_string().contains("no approved testimonial"), "{e}");
@@ -338,7 +357,8 @@ async fn verbatim_means_the_customers_own_words_and_consent_the_same_person() {
     // Suggestions come from the customer's own words only: the Gmail
     // message's praise and permission stand in the quoted part.
     let suggested: Vec<MessageId> = archive
-        .suggest_testimonials()
+        .testimonials()
+        .suggest()
         .await
         .expect("suggest")
         .iter()
@@ -350,7 +370,8 @@ async fn verbatim_means_the_customers_own_words_and_consent_the_same_person() {
         "a sender nobody knows suggested"
     );
     let outlook_suggestion = archive
-        .suggest_testimonials()
+        .testimonials()
+        .suggest()
         .await
         .expect("suggest")
         .into_iter()
@@ -395,7 +416,8 @@ async fn verbatim_means_the_customers_own_words_and_consent_the_same_person() {
     let mut good = approval(outlook, "Your support is greatly appreciated.");
     good.consent = Consent::Message(gmail);
     let id = archive
-        .approve_testimonial(&good)
+        .testimonials()
+        .approve(&good)
         .await
         .expect("his own words");
     // His opt-out, recorded under the address his encoded From names,
@@ -407,12 +429,14 @@ async fn verbatim_means_the_customers_own_words_and_consent_the_same_person() {
         actor: ACTOR.into(),
     };
     let outcome = archive
-        .set_privacy("nils@deltacc.example", &update)
+        .privacy()
+        .set("nils@deltacc.example", &update)
         .await
         .expect("opt-out");
     assert_eq!(outcome.revoked, [id]);
     assert!(archive
-        .published_testimonials()
+        .testimonials()
+        .published()
         .await
         .expect("list")
         .is_empty());
