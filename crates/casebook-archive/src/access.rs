@@ -86,7 +86,7 @@ impl Archive {
         addresses: &[String],
     ) -> Result<(), ArchiveError> {
         let privacy = self.privacy().of(address).await?;
-        let corrections = self.corrections_of(address).await?;
+        let corrections = self.customers().corrections_of(address).await?;
         let stated = |s: Option<(&str, i64, &str, &str)>| match s {
             None => serde_json::Value::Null,
             Some((value, at, by, source)) => serde_json::json!({
@@ -114,7 +114,7 @@ impl Archive {
         dir: &mut ExportDir,
         address: &str,
     ) -> Result<(), ArchiveError> {
-        let matches = self.customer_matches_of(address).await?;
+        let matches = self.customers().matches_of(address).await?;
         let records: Vec<serde_json::Value> = matches
             .iter()
             .map(|m| {

@@ -144,113 +144,6 @@ fn domain_of(address: &str) -> &str {
 }
 
 impl Archive {
-    /// Imports the list file at `path` (replacing the list unless
-    /// `merge`), audited.
-    pub async fn import_customers(
-        &self,
-        path: &Path,
-        import: &CustomerImport,
-    ) -> Result<CustomerImportReport, ArchiveError> {
-        let bytes = std::fs::read(path).map_err(|source| ArchiveError::File {
-            action: "read",
-            path: path.to_owned(),
-            source,
-        })?;
-        let name = path.file_name().map_or_else(
-            || path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        self.import_customer_bytes(&name, &bytes, import).await
-    }
-
-    /// Imports a list file's bytes (an upload); `file_name` is kept as the
-    /// list's source and names the file in errors.
-    pub async fn import_customer_bytes(
-        &self,
-        file_name: &str,
-        bytes: &[u8],
-        import: &CustomerImport,
-    ) -> Result<CustomerImportReport, ArchiveError> {
-        let list = list_name(&import.list)?;
-        let file = read_list(bytes, &import.columns)
-            .map_err(|e| ArchiveError::Refused(format!("{file_name}: {e}")))?;
-        let erased = self.erased_filter().await?;
-        let read = file.records.len() as u64;
-        // Records are moved, not copied: a list of a million rows is held
-        // once.
-        let records: Vec<NewCustomerRecord> = file
-            .records
-            .into_iter()
-            .filter(|r| !erased.is_erased_address(&r.address))
-            .map(|r| {
-                let fields = serde_json::Value::Object(
-                    r.fields
-                        .into_iter()
-                        .map(|(k, v)| (k, serde_json::Value::String(v)))
-                        .collect(),
-                )
-                .to_string();
-                NewCustomerRecord {
-                    line: r.line as i64,
-                    domain: r.address.rsplit_once('@').map_or("", |(_, d)| d).to_owned(),
-                    address: r.address,
-                    name: r.name,
-                    company: r.company,
-                    account: r.account,
-                    fields,
-                }
-            })
-            .collect();
-        let source_file = file_name.to_owned();
-        let partner = import
-            .partner
-            .as_deref()
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(str::to_owned);
-        let audit = entry(
-            &import.actor,
-            "customers-import",
-            AuditSubject::List(&list),
-            serde_json::json!({
-                "file": source_file,
-                "partner": partner,
-                "merge": import.merge,
-                "records": records.len(),
-                "problems": file.problems.len(),
-            }),
-        );
-        let stored = self
-            .store
-            .store_customer_list(
-                &NewCustomerList {
-                    name: list.clone(),
-                    partner,
-                    source_file,
-                    imported_at: now(),
-                    imported_by: import.actor.clone(),
-                },
-                &records,
-                import.merge,
-                &audit,
-            )
-            .await?;
-        Ok(CustomerImportReport {
-            list,
-            records: records.len() as u64,
-            stored,
-            duplicates: file.duplicates,
-            erased: read - records.len() as u64,
-            problems: file.problems,
-            encoding: file.encoding,
-            separator: file.separator,
-        })
-    }
-
-    pub async fn customer_lists(&self) -> Result<Vec<CustomerList>, ArchiveError> {
-        Ok(self.store.customer_lists().await?)
-    }
-
     /// Whether a domain may match by domain: not a free-mail provider's,
     /// not ours.
     fn company_domain(&self, domain: &str) -> bool {
@@ -349,11 +242,154 @@ impl Archive {
         Ok(())
     }
 
+    /// Message ids of correspondents on `list` (or any list), for
+    /// `customer:LIST` and `is:customer`.
+    pub(crate) async fn customer_messages(
+        &self,
+        list: Option<&str>,
+    ) -> Result<MessageSet, ArchiveError> {
+        let mut free: Vec<String> = casebook_customers::FREE_MAIL_DOMAINS
+            .iter()
+            .map(|d| (*d).to_owned())
+            .collect();
+        free.extend(self.config.free_mail_domains.iter().cloned());
+        free.extend(self.config.our_domains.iter().cloned());
+        Ok(self.store.customer_message_ids(list, &free).await?)
+    }
+}
+
+/// Customers, one feature's handle on the archive (`archive.customers()`):
+/// our and our partners' customer and subscription lists, matching
+/// correspondents against them, the persons several addresses make, and
+/// corrections a person asked for.
+pub struct Customers<'a> {
+    pub(crate) archive: &'a Archive,
+}
+
+impl Archive {
+    pub fn customers(&self) -> Customers<'_> {
+        Customers { archive: self }
+    }
+}
+
+impl Customers<'_> {
+    /// Imports the list file at `path` (replacing the list unless
+    /// `merge`), audited.
+    pub async fn import(
+        &self,
+        path: &Path,
+        import: &CustomerImport,
+    ) -> Result<CustomerImportReport, ArchiveError> {
+        let bytes = std::fs::read(path).map_err(|source| ArchiveError::File {
+            action: "read",
+            path: path.to_owned(),
+            source,
+        })?;
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        self.archive
+            .customers()
+            .import_bytes(&name, &bytes, import)
+            .await
+    }
+
+    /// Imports a list file's bytes (an upload); `file_name` is kept as the
+    /// list's source and names the file in errors.
+    pub async fn import_bytes(
+        &self,
+        file_name: &str,
+        bytes: &[u8],
+        import: &CustomerImport,
+    ) -> Result<CustomerImportReport, ArchiveError> {
+        let list = list_name(&import.list)?;
+        let file = read_list(bytes, &import.columns)
+            .map_err(|e| ArchiveError::Refused(format!("{file_name}: {e}")))?;
+        let erased = self.archive.erased_filter().await?;
+        let read = file.records.len() as u64;
+        // Records are moved, not copied: a list of a million rows is held
+        // once.
+        let records: Vec<NewCustomerRecord> = file
+            .records
+            .into_iter()
+            .filter(|r| !erased.is_erased_address(&r.address))
+            .map(|r| {
+                let fields = serde_json::Value::Object(
+                    r.fields
+                        .into_iter()
+                        .map(|(k, v)| (k, serde_json::Value::String(v)))
+                        .collect(),
+                )
+                .to_string();
+                NewCustomerRecord {
+                    line: r.line as i64,
+                    domain: r.address.rsplit_once('@').map_or("", |(_, d)| d).to_owned(),
+                    address: r.address,
+                    name: r.name,
+                    company: r.company,
+                    account: r.account,
+                    fields,
+                }
+            })
+            .collect();
+        let source_file = file_name.to_owned();
+        let partner = import
+            .partner
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned);
+        let audit = entry(
+            &import.actor,
+            "customers-import",
+            AuditSubject::List(&list),
+            serde_json::json!({
+                "file": source_file,
+                "partner": partner,
+                "merge": import.merge,
+                "records": records.len(),
+                "problems": file.problems.len(),
+            }),
+        );
+        let stored = self
+            .archive
+            .store
+            .store_customer_list(
+                &NewCustomerList {
+                    name: list.clone(),
+                    partner,
+                    source_file,
+                    imported_at: now(),
+                    imported_by: import.actor.clone(),
+                },
+                &records,
+                import.merge,
+                &audit,
+            )
+            .await?;
+        Ok(CustomerImportReport {
+            list,
+            records: records.len() as u64,
+            stored,
+            duplicates: file.duplicates,
+            erased: read - records.len() as u64,
+            problems: file.problems,
+            encoding: file.encoding,
+            separator: file.separator,
+        })
+    }
+
+    pub async fn lists(&self) -> Result<Vec<CustomerList>, ArchiveError> {
+        Ok(self.archive.store.customer_lists().await?)
+    }
+
     /// Every correspondent's matches on `list` (or every list), with the
     /// unmatched and counts per list and kind.
-    pub async fn match_customers(&self, list: Option<&str>) -> Result<MatchReport, ArchiveError> {
-        self.check_list(list).await?;
+    pub async fn matches(&self, list: Option<&str>) -> Result<MatchReport, ArchiveError> {
+        self.archive.check_list(list).await?;
         let correspondents: Vec<String> = self
+            .archive
             .store
             .correspondents()
             .await?
@@ -364,7 +400,7 @@ impl Archive {
             .collect();
         let mut report = MatchReport::default();
         for chunk in correspondents.chunks(5000) {
-            let matches = self.matches_for(chunk, list).await?;
+            let matches = self.archive.matches_for(chunk, list).await?;
             let matched: HashSet<&str> = matches.iter().map(|m| m.correspondent.as_str()).collect();
             report.unmatched.extend(
                 chunk
@@ -387,30 +423,12 @@ impl Archive {
     }
 
     /// What the lists know of a person (every address of theirs).
-    pub async fn customer_matches_of(
-        &self,
-        address: &str,
-    ) -> Result<Vec<CustomerMatch>, ArchiveError> {
+    pub async fn matches_of(&self, address: &str) -> Result<Vec<CustomerMatch>, ArchiveError> {
         let Some(address) = normalize_address(address) else {
             return Ok(Vec::new());
         };
-        let addresses = self.store.person_addresses(&address).await?;
-        self.matches_for(&addresses, None).await
-    }
-
-    /// Message ids of correspondents on `list` (or any list), for
-    /// `customer:LIST` and `is:customer`.
-    pub(crate) async fn customer_messages(
-        &self,
-        list: Option<&str>,
-    ) -> Result<MessageSet, ArchiveError> {
-        let mut free: Vec<String> = casebook_customers::FREE_MAIL_DOMAINS
-            .iter()
-            .map(|d| (*d).to_owned())
-            .collect();
-        free.extend(self.config.free_mail_domains.iter().cloned());
-        free.extend(self.config.our_domains.iter().cloned());
-        Ok(self.store.customer_message_ids(list, &free).await?)
+        let addresses = self.archive.store.person_addresses(&address).await?;
+        self.archive.matches_for(&addresses, None).await
     }
 
     /// The correspondents matched on `partner`'s lists that may go to the
@@ -423,6 +441,7 @@ impl Archive {
     ) -> Result<PartnerExport, ArchiveError> {
         let partner = partner.trim();
         let lists: Vec<String> = self
+            .archive
             .store
             .customer_lists()
             .await?
@@ -435,7 +454,7 @@ impl Archive {
                 "no list belongs to partner {partner:?}; import one with `casebook customers import FILE --list NAME --partner {partner}`"
             )));
         }
-        let report = self.match_customers(None).await?;
+        let report = self.archive.customers().matches(None).await?;
         let mut matches = Vec::new();
         let mut withheld = HashSet::new();
         let mut decided: HashMap<String, bool> = HashMap::new();
@@ -447,6 +466,7 @@ impl Archive {
                 Some(a) => *a,
                 None => {
                     let a = self
+                        .archive
                         .privacy()
                         .of(&m.correspondent)
                         .await?
@@ -462,7 +482,8 @@ impl Archive {
             }
         }
         let people: HashSet<&str> = matches.iter().map(|m| m.correspondent.as_str()).collect();
-        self.store
+        self.archive
+            .store
             .record_audit(&entry(
                 actor,
                 "partner-export",
@@ -482,13 +503,8 @@ impl Archive {
     }
 
     /// Merges `other` into the person whose primary address is `primary`
-    /// (audited, reversible with [`Archive::separate_person`]).
-    pub async fn merge_person(
-        &self,
-        primary: &str,
-        other: &str,
-        actor: &str,
-    ) -> Result<(), ArchiveError> {
+    /// (audited, reversible with [`Customers::separate`]).
+    pub async fn merge(&self, primary: &str, other: &str, actor: &str) -> Result<(), ArchiveError> {
         let primary = address_arg(primary)?;
         let other = address_arg(other)?;
         if primary == other {
@@ -497,7 +513,7 @@ impl Archive {
             ));
         }
         // A primary that is itself merged: merge into its person.
-        let links = self.store.person_links().await?;
+        let links = self.archive.store.person_links().await?;
         let person = links
             .iter()
             .find(|(a, _)| a == primary.as_str())
@@ -522,7 +538,8 @@ impl Archive {
                 ),
                 [address.as_str()],
             );
-            self.store
+            self.archive
+                .store
                 .link_person(&address, &person, actor, now(), &audit)
                 .await?;
         }
@@ -531,7 +548,7 @@ impl Archive {
 
     /// Corrects what is held on a person at their request, audited: the
     /// name they go by, and a customer list whose match was wrong for them.
-    pub async fn correct_person(
+    pub async fn correct(
         &self,
         email: &str,
         name: Option<&str>,
@@ -548,7 +565,7 @@ impl Archive {
             changes.push(("name", name.to_owned()));
         }
         if let Some(list) = not_on_list {
-            self.check_list(Some(list.trim())).await?;
+            self.archive.check_list(Some(list.trim())).await?;
             changes.push(("not-on-list", list.trim().to_owned()));
         }
         if changes.is_empty() {
@@ -563,7 +580,8 @@ impl Archive {
                 AuditSubject::Person(address.as_str()),
                 serde_json::json!({ field: value }),
             );
-            self.store
+            self.archive
+                .store
                 .add_correction(
                     &Correction {
                         address: address.as_str().to_owned(),
@@ -584,8 +602,9 @@ impl Archive {
         let Some(address) = normalize_address(address) else {
             return Ok(None);
         };
-        let addresses = self.store.person_addresses(&address).await?;
+        let addresses = self.archive.store.person_addresses(&address).await?;
         Ok(self
+            .archive
             .store
             .corrections_of(&addresses)
             .await?
@@ -598,12 +617,16 @@ impl Archive {
     /// Every correction recorded for a person's addresses.
     pub async fn corrections_of(&self, address: &str) -> Result<Vec<Correction>, ArchiveError> {
         let address = address_arg(address)?;
-        let addresses = self.store.person_addresses(address.as_str()).await?;
-        Ok(self.store.corrections_of(&addresses).await?)
+        let addresses = self
+            .archive
+            .store
+            .person_addresses(address.as_str())
+            .await?;
+        Ok(self.archive.store.corrections_of(&addresses).await?)
     }
 
     /// Separates `address` from the person it was merged into, audited.
-    pub async fn separate_person(&self, address: &str, actor: &str) -> Result<(), ArchiveError> {
+    pub async fn separate(&self, address: &str, actor: &str) -> Result<(), ArchiveError> {
         let address = address_arg(address)?;
         let audit = entry(
             actor,
@@ -611,7 +634,12 @@ impl Archive {
             AuditSubject::Person(address.as_str()),
             serde_json::json!({}),
         );
-        if !self.store.unlink_person(address.as_str(), &audit).await? {
+        if !self
+            .archive
+            .store
+            .unlink_person(address.as_str(), &audit)
+            .await?
+        {
             return Err(ArchiveError::NotFound(format!(
                 "{address} is not merged into another person; `casebook person list` shows merges"
             )));
@@ -622,7 +650,7 @@ impl Archive {
     /// Every merge: (person's primary address, its other addresses).
     pub async fn persons(&self) -> Result<Vec<(String, Vec<String>)>, ArchiveError> {
         let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (address, person) in self.store.person_links().await? {
+        for (address, person) in self.archive.store.person_links().await? {
             out.entry(person).or_default().push(address);
         }
         Ok(out.into_iter().collect())
@@ -632,8 +660,14 @@ impl Archive {
     /// an account id, or a name and company. Pairs already merged are left
     /// out.
     pub async fn person_suggestions(&self) -> Result<Vec<PersonSuggestion>, ArchiveError> {
-        let report = self.match_customers(None).await?;
-        let links: HashMap<String, String> = self.store.person_links().await?.into_iter().collect();
+        let report = self.archive.customers().matches(None).await?;
+        let links: HashMap<String, String> = self
+            .archive
+            .store
+            .person_links()
+            .await?
+            .into_iter()
+            .collect();
         let person = |a: &str| links.get(a).cloned().unwrap_or_else(|| a.to_owned());
         let mut groups: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
         for m in report.matches.iter().filter(|m| m.kind == MatchKind::Exact) {

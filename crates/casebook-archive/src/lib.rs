@@ -46,8 +46,8 @@ pub use config::{
     read_key, Account, Config, ConfigError, OAuthMechanism, Secret, Security, TlsFiles,
 };
 pub use customers::{
-    matches_csv, CustomerImport, CustomerImportReport, CustomerMatch, MatchKind, MatchReport,
-    PartnerExport, PersonSuggestion,
+    matches_csv, CustomerImport, CustomerImportReport, CustomerMatch, Customers, MatchKind,
+    MatchReport, PartnerExport, PersonSuggestion,
 };
 pub use erasure::ErasureReport;
 pub use error::{is_disk_full, ArchiveError, ErrorKind};

@@ -243,7 +243,13 @@ impl Archive {
                     continue;
                 }
                 if let Some(name) = &list {
-                    if !self.customer_lists().await?.iter().any(|l| &l.name == name) {
+                    if !self
+                        .customers()
+                        .lists()
+                        .await?
+                        .iter()
+                        .any(|l| &l.name == name)
+                    {
                         return Err(ArchiveError::Refused(format!(
                             "there is no customer list {name:?} (in customer:{name}); `casebook customers lists` shows them"
                         )));

@@ -26,7 +26,8 @@ pub async fn customers(
                 .map(|c| ColumnChoice::parse(c))
                 .collect::<Result<Vec<_>, _>>()?;
             let report = archive
-                .import_customers(
+                .customers()
+                .import(
                     &file,
                     &CustomerImport {
                         list,
@@ -63,7 +64,7 @@ pub async fn customers(
             }
         }
         CustomersAction::Lists { json } => {
-            let lists = archive.customer_lists().await?;
+            let lists = archive.customers().lists().await?;
             if json {
                 let v: Vec<_> = lists
                     .iter()
@@ -97,7 +98,7 @@ pub async fn customers(
             }
         }
         CustomersAction::Match { list, json, csv } => {
-            let report = archive.match_customers(list.as_deref()).await?;
+            let report = archive.customers().matches(list.as_deref()).await?;
             if json {
                 matches_json(out, &report)?;
             } else if csv {
@@ -107,7 +108,10 @@ pub async fn customers(
             }
         }
         CustomersAction::ExportForPartner { partner, out: path } => {
-            let export = archive.export_for_partner(&partner, &cli_actor()).await?;
+            let export = archive
+                .customers()
+                .export_for_partner(&partner, &cli_actor())
+                .await?;
             match &path {
                 Some(p) => {
                     let mut file = std::fs::File::create(p)
@@ -138,7 +142,10 @@ pub async fn customers(
 pub async fn person(archive: &Archive, action: PersonAction, out: &mut impl Write) -> Result<()> {
     match action {
         PersonAction::Merge { primary, other } => {
-            archive.merge_person(&primary, &other, &cli_actor()).await?;
+            archive
+                .customers()
+                .merge(&primary, &other, &cli_actor())
+                .await?;
             writeln!(
                 out,
                 "{} is now an address of {}",
@@ -147,16 +154,16 @@ pub async fn person(archive: &Archive, action: PersonAction, out: &mut impl Writ
             )?;
         }
         PersonAction::Separate { address } => {
-            archive.separate_person(&address, &cli_actor()).await?;
+            archive.customers().separate(&address, &cli_actor()).await?;
             writeln!(out, "{} is a person of its own again", address.trim())?;
         }
         PersonAction::List => {
-            for (person, others) in archive.persons().await? {
+            for (person, others) in archive.customers().persons().await? {
                 writeln!(out, "{person}: {}", others.join(", "))?;
             }
         }
         PersonAction::Suggest => {
-            let found = archive.person_suggestions().await?;
+            let found = archive.customers().person_suggestions().await?;
             if found.is_empty() {
                 writeln!(out, "no suggestions")?;
             }

@@ -255,8 +255,8 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
             let differences = archive.copy_differences(&message).await?;
             let (customer, known_as) = match &message.summary.correspondent {
                 Some(c) => (
-                    archive.customer_matches_of(c).await?,
-                    archive.corrected_name(c).await?,
+                    archive.customers().matches_of(c).await?,
+                    archive.customers().corrected_name(c).await?,
                 ),
                 None => (Vec::new(), None),
             };

@@ -38,7 +38,7 @@ pub async fn run(archive: &Archive, action: PrivacyAction, out: &mut impl Write)
         }
         PrivacyAction::Show { email, json } => {
             let person = archive.privacy().of(&email).await?;
-            let corrections = archive.corrections_of(&email).await?;
+            let corrections = archive.customers().corrections_of(&email).await?;
             show(out, &person, &corrections, json)?;
         }
         PrivacyAction::List { json } => list(out, &archive.privacy().preferences().await?, json)?,
@@ -59,7 +59,8 @@ pub async fn run(archive: &Archive, action: PrivacyAction, out: &mut impl Write)
             not_on_list,
         } => {
             archive
-                .correct_person(
+                .customers()
+                .correct(
                     &email,
                     name.as_deref(),
                     not_on_list.as_deref(),

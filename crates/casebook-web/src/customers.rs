@@ -32,8 +32,8 @@ pub(crate) async fn overview(
     MailReader(browser): MailReader,
 ) -> PageResult {
     let session = &browser.session;
-    let lists = app.archive.customer_lists().await?;
-    let report = app.archive.match_customers(None).await?;
+    let lists = app.archive.customers().lists().await?;
+    let report = app.archive.customers().matches(None).await?;
     let partners: std::collections::BTreeSet<&str> =
         lists.iter().filter_map(|l| l.partner.as_deref()).collect();
     let body = html! {
@@ -182,7 +182,8 @@ pub(crate) async fn import(
     };
     match app
         .archive
-        .import_customer_bytes(&upload.file_name, &upload.bytes, &import)
+        .customers()
+        .import_bytes(&upload.file_name, &upload.bytes, &import)
         .await
     {
         Ok(report) => respond(
@@ -221,6 +222,7 @@ pub(crate) async fn partner_export(
     }
     let export = match app
         .archive
+        .customers()
         .export_for_partner(&form.partner, &actor(&browser))
         .await
     {

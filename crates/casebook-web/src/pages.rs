@@ -660,7 +660,7 @@ pub(crate) async fn thread(
         .collect();
     let mut customer = Vec::new();
     for c in correspondents.into_iter().take(THREAD_PAGE) {
-        customer.extend(app.archive.customer_matches_of(c).await?);
+        customer.extend(app.archive.customers().matches_of(c).await?);
     }
     let link = |n: usize| format!("/threads/{id}?page={n}");
     let body = html! {

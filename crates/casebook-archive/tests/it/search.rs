@@ -295,7 +295,11 @@ async fn filters_of_a_long_running_process_follow_every_other_process_write() {
         actor: "test".into(),
     };
     let other = open(data.path()).await;
-    other.import_customers(&lists, &crm()).await.expect("list");
+    other
+        .customers()
+        .import(&lists, &crm())
+        .await
+        .expect("list");
 
     let total = |q: &'static str| {
         let server = &server;
@@ -320,7 +324,11 @@ async fn filters_of_a_long_running_process_follow_every_other_process_write() {
 
     // Another process replaces the list: Ann is on it no more.
     std::fs::write(&lists, "email,name\nbob@other.example,Bob\n").expect("write list");
-    other.import_customers(&lists, &crm()).await.expect("list");
+    other
+        .customers()
+        .import(&lists, &crm())
+        .await
+        .expect("list");
     assert_eq!(total("customer:crm").await, 0);
     assert_eq!(total("is:customer").await, 0);
 }
