@@ -60,7 +60,7 @@ pub use testimonials::{
     last_second_of, Approval, Consent, PublishedTestimonial, Suggestion, TestimonialFilter,
     TestimonialView, Testimonials, TESTIMONIAL_TAG,
 };
-pub use users::{Locked, Login, Session, User, MIN_PASSWORD_CHARS, SESSION_SECS};
+pub use users::{Locked, Login, Session, User, Users, MIN_PASSWORD_CHARS, SESSION_SECS};
 pub use watch::WatchEvent;
 
 pub use casebook_mail::CopyDifference;

@@ -263,15 +263,57 @@ impl PasswordChecks {
 }
 
 impl Archive {
-    pub async fn add_user(
+    /// Tags a message (searchable as `tag:NAME` once the index catches
+    /// up, which this does). Returns false if there is no such message.
+    pub async fn tag(
         &self,
-        name: &str,
-        role: Role,
-        password: &str,
-    ) -> Result<User, ArchiveError> {
+        id: MessageId,
+        tag: &str,
+        by: Option<&User>,
+    ) -> Result<bool, ArchiveError> {
+        let tag = casebook_search::normalize_tag(tag)
+            .ok_or_else(|| ArchiveError::BadTag(tag.to_owned()))?;
+        let tagged = self
+            .store
+            .add_tag(id, &tag, by.map(|u| u.id), now())
+            .await?;
+        self.settle_unless_busy().await?;
+        Ok(tagged)
+    }
+
+    /// Removes a tag; returns whether the message had it.
+    pub async fn untag(&self, id: MessageId, tag: &str) -> Result<bool, ArchiveError> {
+        let tag = casebook_search::normalize_tag(tag)
+            .ok_or_else(|| ArchiveError::BadTag(tag.to_owned()))?;
+        let removed = self.store.remove_tag(id, &tag).await?;
+        self.settle_unless_busy().await?;
+        Ok(removed)
+    }
+
+    pub async fn tags(&self, id: MessageId) -> Result<Vec<String>, ArchiveError> {
+        Ok(self.store.tags(id).await?)
+    }
+}
+
+/// Users, one feature's handle on the archive (`archive.users()`): staff
+/// accounts and their roles, passwords and API tokens, logins (throttled)
+/// and web sessions.
+pub struct Users<'a> {
+    pub(crate) archive: &'a Archive,
+}
+
+impl Archive {
+    pub fn users(&self) -> Users<'_> {
+        Users { archive: self }
+    }
+}
+
+impl Users<'_> {
+    pub async fn add(&self, name: &str, role: Role, password: &str) -> Result<User, ArchiveError> {
         check_name(name)?;
         let hash = hash_password(password).await?;
         let id = self
+            .archive
             .store
             .add_user(name, role, &hash, now())
             .await?
@@ -285,8 +327,9 @@ impl Archive {
         })
     }
 
-    pub async fn users(&self) -> Result<Vec<User>, ArchiveError> {
+    pub async fn list(&self) -> Result<Vec<User>, ArchiveError> {
         Ok(self
+            .archive
             .store
             .users()
             .await?
@@ -296,8 +339,8 @@ impl Archive {
     }
 
     /// Disables a user: their sessions end and their tokens stop working.
-    pub async fn disable_user(&self, name: &str) -> Result<(), ArchiveError> {
-        if !self.store.set_user_disabled(name, true).await? {
+    pub async fn disable(&self, name: &str) -> Result<(), ArchiveError> {
+        if !self.archive.store.set_user_disabled(name, true).await? {
             return Err(ArchiveError::UnknownUser(name.to_owned()));
         }
         tracing::info!(user = name, "user disabled");
@@ -307,7 +350,7 @@ impl Archive {
     /// Sets a new password; the user's sessions end.
     pub async fn set_password(&self, name: &str, password: &str) -> Result<(), ArchiveError> {
         let hash = hash_password(password).await?;
-        if !self.store.set_password(name, &hash).await? {
+        if !self.archive.store.set_password(name, &hash).await? {
             return Err(ArchiveError::UnknownUser(name.to_owned()));
         }
         tracing::info!(user = name, "password changed");
@@ -318,13 +361,15 @@ impl Archive {
     /// only its digest is kept.
     pub async fn create_token(&self, name: &str, label: &str) -> Result<String, ArchiveError> {
         let user = self
+            .archive
             .store
             .user_by_name(name)
             .await?
             .filter(|u| !u.disabled)
             .ok_or_else(|| ArchiveError::UnknownUser(name.to_owned()))?;
         let token = random_secret("cbt_")?;
-        self.store
+        self.archive
+            .store
             .add_token(user.id, &digest(&token), label, now())
             .await?;
         tracing::info!(user = name, label, "API token created");
@@ -332,8 +377,9 @@ impl Archive {
     }
 
     /// The enabled user an API token belongs to.
-    pub async fn user_for_token(&self, token: &str) -> Result<Option<User>, ArchiveError> {
+    pub async fn for_token(&self, token: &str) -> Result<Option<User>, ArchiveError> {
         Ok(self
+            .archive
             .store
             .user_by_token(&digest(token))
             .await?
@@ -370,6 +416,7 @@ impl Archive {
         // in one write turn with the count: parallel guesses cannot all
         // pass it.
         let locked = match self
+            .archive
             .store
             .begin_login_attempt(name, &client, now, &limits)
             .await?
@@ -390,30 +437,33 @@ impl Archive {
                 locked,
             });
         }
-        let user = self.store.user_by_name(name).await?;
+        let user = self.archive.store.user_by_name(name).await?;
         // Password checks take ~19 MiB each: a few at a time, whatever the
         // concurrency. An unknown name costs the same check as a known
         // one, so response times do not tell names apart.
         let matches = match &user {
             Some(u) => {
-                self.password_checks
+                self.archive
+                    .password_checks
                     .matches(password, &u.password_hash)
                     .await
             }
             None => {
                 let dummy = dummy_hash().await;
-                self.password_checks.matches(password, dummy).await;
+                self.archive.password_checks.matches(password, dummy).await;
                 false
             }
         };
         match user {
             Some(u) if matches && !u.disabled => {
-                self.store
+                self.archive
+                    .store
                     .login_succeeded(name, &client, now, limits.known_since)
                     .await?;
                 let token = random_secret("cbs_")?;
                 let csrf = random_secret("")?;
-                self.store
+                self.archive
+                    .store
                     .add_session(&digest(&token), u.id, &csrf, now, now + SESSION_SECS)
                     .await?;
                 tracing::info!(user = name, client, "logged in");
@@ -435,6 +485,7 @@ impl Archive {
     /// The session a cookie value opens, if it is current.
     pub async fn session(&self, token: &str) -> Result<Option<Session>, ArchiveError> {
         Ok(self
+            .archive
             .store
             .session(&digest(token), now())
             .await?
@@ -445,38 +496,7 @@ impl Archive {
     }
 
     pub async fn log_out(&self, token: &str) -> Result<(), ArchiveError> {
-        Ok(self.store.end_session(&digest(token)).await?)
-    }
-
-    /// Tags a message (searchable as `tag:NAME` once the index catches
-    /// up, which this does). Returns false if there is no such message.
-    pub async fn tag(
-        &self,
-        id: MessageId,
-        tag: &str,
-        by: Option<&User>,
-    ) -> Result<bool, ArchiveError> {
-        let tag = casebook_search::normalize_tag(tag)
-            .ok_or_else(|| ArchiveError::BadTag(tag.to_owned()))?;
-        let tagged = self
-            .store
-            .add_tag(id, &tag, by.map(|u| u.id), now())
-            .await?;
-        self.settle_unless_busy().await?;
-        Ok(tagged)
-    }
-
-    /// Removes a tag; returns whether the message had it.
-    pub async fn untag(&self, id: MessageId, tag: &str) -> Result<bool, ArchiveError> {
-        let tag = casebook_search::normalize_tag(tag)
-            .ok_or_else(|| ArchiveError::BadTag(tag.to_owned()))?;
-        let removed = self.store.remove_tag(id, &tag).await?;
-        self.settle_unless_busy().await?;
-        Ok(removed)
-    }
-
-    pub async fn tags(&self, id: MessageId) -> Result<Vec<String>, ArchiveError> {
-        Ok(self.store.tags(id).await?)
+        Ok(self.archive.store.end_session(&digest(token)).await?)
     }
 }
 

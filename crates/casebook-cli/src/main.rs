@@ -365,7 +365,7 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
         ArchiveCommand::Token {
             action: TokenAction::Create { user, label },
         } => {
-            let token = archive.create_token(&user, &label).await?;
+            let token = archive.users().create_token(&user, &label).await?;
             writeln!(out, "{token}")?;
             if std::io::stdout().is_terminal() {
                 eprintln!("This token is shown once; casebook keeps only its digest.");
@@ -483,12 +483,12 @@ async fn users(archive: &Archive, action: UserAction, out: &mut impl Write) -> R
                 RoleArg::Admin => Role::Admin,
             };
             let password = read_password(&name)?;
-            archive.add_user(&name, role, &password).await?;
+            archive.users().add(&name, role, &password).await?;
             writeln!(out, "added {name} ({})", role.as_str())?;
         }
-        UserAction::List { json } => output::users(out, &archive.users().await?, json)?,
+        UserAction::List { json } => output::users(out, &archive.users().list().await?, json)?,
         UserAction::Disable { name } => {
-            archive.disable_user(&name).await?;
+            archive.users().disable(&name).await?;
             writeln!(
                 out,
                 "disabled {name}: their sessions ended and their API tokens no longer work"
@@ -496,7 +496,7 @@ async fn users(archive: &Archive, action: UserAction, out: &mut impl Write) -> R
         }
         UserAction::Passwd { name } => {
             let password = read_password(&name)?;
-            archive.set_password(&name, &password).await?;
+            archive.users().set_password(&name, &password).await?;
             writeln!(out, "set a new password for {name}; their sessions ended")?;
         }
     }

@@ -89,7 +89,7 @@ impl FromRequestParts<App> for Browser {
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         let token = cookie_value(&parts.headers, COOKIE).map(str::to_owned);
         if let Some(token) = token {
-            match app.archive.session(&token).await {
+            match app.archive.users().session(&token).await {
                 Ok(Some(session)) => return Ok(Browser { session, token }),
                 Ok(None) => {}
                 Err(e) => return Err(view::archive_error(None, &e, None)),
@@ -133,7 +133,7 @@ impl FromRequestParts<App> for ApiUser {
         let Some(token) = token else {
             return Err(unauthorized());
         };
-        match app.archive.user_for_token(token).await {
+        match app.archive.users().for_token(token).await {
             Ok(Some(user)) => Ok(ApiUser(user)),
             Ok(None) => Err(unauthorized()),
             Err(e) => Err(view::archive_error(None, &e, None)),

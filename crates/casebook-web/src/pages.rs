@@ -128,6 +128,7 @@ pub(crate) async fn login(
     let token = form.token.as_str();
     match app
         .archive
+        .users()
         .log_in(form.name.trim(), &form.password, client)
         .await
     {
@@ -193,7 +194,7 @@ pub(crate) async fn logout(
     State(app): State<App>,
     SessionForm { browser, .. }: SessionForm<CsrfForm>,
 ) -> Response {
-    if let Err(e) = app.archive.log_out(&browser.token).await {
+    if let Err(e) = app.archive.users().log_out(&browser.token).await {
         return view::archive_error(None, &e, None);
     }
     (

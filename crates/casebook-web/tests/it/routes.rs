@@ -28,10 +28,15 @@ async fn site() -> Site {
         ("ada", Role::Admin),
     ] {
         archive
-            .add_user(name, role, PASSWORD)
+            .users()
+            .add(name, role, PASSWORD)
             .await
             .expect("a user");
-        let token = archive.create_token(name, "test").await.expect("a token");
+        let token = archive
+            .users()
+            .create_token(name, "test")
+            .await
+            .expect("a token");
         tokens.push((role, token));
     }
     let archive = Arc::new(archive);
@@ -191,6 +196,7 @@ async fn api_errors_are_answered_by_their_kind() {
 async fn browser(site: &Site, name: &str) -> (String, String) {
     match site
         .archive
+        .users()
         .log_in(name, PASSWORD, std::net::IpAddr::from([127, 0, 0, 1]))
         .await
         .expect("a login")
