@@ -91,83 +91,6 @@ struct Readopted {
 pub const QUARANTINE_TAG: &str = "quarantined";
 
 impl Archive {
-    /// Checks the archive; with `repair`, fixes what can be fixed and
-    /// checks again. `progress` hears how many raw messages were read.
-    pub async fn check(
-        &self,
-        repair: bool,
-        progress: impl FnMut(u64),
-    ) -> Result<CheckReport, ArchiveError> {
-        let options = CheckOptions {
-            repair,
-            ..CheckOptions::default()
-        };
-        self.check_with(&options, progress).await
-    }
-
-    /// [`Archive::check`] with the options a person can give.
-    pub async fn check_with(
-        &self,
-        options: &CheckOptions,
-        mut progress: impl FnMut(u64),
-    ) -> Result<CheckReport, ArchiveError> {
-        let head = options.head.as_deref();
-        let repair = options.repair;
-        let mut report = self.check_once(head, &mut progress).await?;
-        if repair && (!report.is_clean() || !report.rows.unattributed.is_empty()) {
-            let readopted = self.readopt_orphans(&report.rows.orphaned_raw).await?;
-            let reattributed = self.reattribute(&report.rows.unattributed).await?;
-            let repaired = if report.rows.is_empty() {
-                0
-            } else {
-                self.store.repair_rows().await?
-            };
-            // Never launder: what the chain does not hold is entered only
-            // when a person vouches for it, else quarantined and named.
-            let unchained = report.chain.unchained.clone();
-            let (mut chained, mut quarantined) = (Vec::new(), Vec::new());
-            if options.accept_unchained && !unchained.is_empty() {
-                self.store.chain_unchained(&unchained).await?;
-                self.store
-                    .record_audit(&crate::audit::entry(
-                        &options.actor,
-                        "chain-accept",
-                        casebook_store::AuditSubject::Messages,
-                        serde_json::json!({ "messages": unchained.iter().map(|m| m.0).collect::<Vec<_>>() }),
-                    ))
-                    .await?;
-                chained = unchained;
-            } else {
-                for id in &unchained {
-                    self.tag(*id, QUARANTINE_TAG, None).await?;
-                }
-                quarantined = unchained;
-            }
-            let reindex = !report.missing_from_index.is_empty()
-                || !report.extra_in_index.is_empty()
-                || !report.duplicated_in_index.is_empty();
-            if reindex {
-                // Works every thread out afresh too.
-                self.reindex().await?;
-            } else {
-                if report.threads_to_fix > 0 {
-                    self.rethread(crate::settle::Scope::Everything).await?;
-                }
-                self.settle().await?;
-            }
-            report = self.check_once(head, &mut progress).await?;
-            report.repaired_rows = repaired;
-            report.restored = readopted.restored;
-            report.duplicate_raw = readopted.duplicates;
-            report.unreadable_orphans = readopted.unreadable;
-            report.reattributed = reattributed;
-            report.reindexed = reindex;
-            report.chained = chained;
-            report.quarantined = quarantined;
-        }
-        Ok(report)
-    }
-
     /// Gives raw bytes whose message row is gone a row again, parsed
     /// afresh from them (threads and the index follow in the settle).
     /// Repairs never delete the only copy of mail: bytes are removed only
@@ -272,10 +195,111 @@ impl Archive {
     }
 }
 
+/// Integrity, one feature's handle on the archive (`archive.integrity()`):
+/// verifying what is stored against its chain and the index, repairs
+/// that never destroy, backups, moving raw mail between keys, rebuilding
+/// the index.
+pub struct Integrity<'a> {
+    pub(crate) archive: &'a Archive,
+}
+
+impl Archive {
+    pub fn integrity(&self) -> Integrity<'_> {
+        Integrity { archive: self }
+    }
+}
+
+impl Integrity<'_> {
+    /// Checks the archive; with `repair`, fixes what can be fixed and
+    /// checks again. `progress` hears how many raw messages were read.
+    pub async fn check(
+        &self,
+        repair: bool,
+        progress: impl FnMut(u64),
+    ) -> Result<CheckReport, ArchiveError> {
+        let options = CheckOptions {
+            repair,
+            ..CheckOptions::default()
+        };
+        self.archive
+            .integrity()
+            .check_with(&options, progress)
+            .await
+    }
+
+    /// [`Integrity::check`] with the options a person can give.
+    pub async fn check_with(
+        &self,
+        options: &CheckOptions,
+        mut progress: impl FnMut(u64),
+    ) -> Result<CheckReport, ArchiveError> {
+        let head = options.head.as_deref();
+        let repair = options.repair;
+        let mut report = self.archive.check_once(head, &mut progress).await?;
+        if repair && (!report.is_clean() || !report.rows.unattributed.is_empty()) {
+            let readopted = self
+                .archive
+                .readopt_orphans(&report.rows.orphaned_raw)
+                .await?;
+            let reattributed = self.archive.reattribute(&report.rows.unattributed).await?;
+            let repaired = if report.rows.is_empty() {
+                0
+            } else {
+                self.archive.store.repair_rows().await?
+            };
+            // Never launder: what the chain does not hold is entered only
+            // when a person vouches for it, else quarantined and named.
+            let unchained = report.chain.unchained.clone();
+            let (mut chained, mut quarantined) = (Vec::new(), Vec::new());
+            if options.accept_unchained && !unchained.is_empty() {
+                self.archive.store.chain_unchained(&unchained).await?;
+                self.archive.store
+                    .record_audit(&crate::audit::entry(
+                        &options.actor,
+                        "chain-accept",
+                        casebook_store::AuditSubject::Messages,
+                        serde_json::json!({ "messages": unchained.iter().map(|m| m.0).collect::<Vec<_>>() }),
+                    ))
+                    .await?;
+                chained = unchained;
+            } else {
+                for id in &unchained {
+                    self.archive.tag(*id, QUARANTINE_TAG, None).await?;
+                }
+                quarantined = unchained;
+            }
+            let reindex = !report.missing_from_index.is_empty()
+                || !report.extra_in_index.is_empty()
+                || !report.duplicated_in_index.is_empty();
+            if reindex {
+                // Works every thread out afresh too.
+                self.archive.integrity().reindex().await?;
+            } else {
+                if report.threads_to_fix > 0 {
+                    self.archive
+                        .rethread(crate::settle::Scope::Everything)
+                        .await?;
+                }
+                self.archive.settle().await?;
+            }
+            report = self.archive.check_once(head, &mut progress).await?;
+            report.repaired_rows = repaired;
+            report.restored = readopted.restored;
+            report.duplicate_raw = readopted.duplicates;
+            report.unreadable_orphans = readopted.unreadable;
+            report.reattributed = reattributed;
+            report.reindexed = reindex;
+            report.chained = chained;
+            report.quarantined = quarantined;
+        }
+        Ok(report)
+    }
+}
+
 /// The file a backup folder holds the archive in.
 pub const BACKUP_FILE: &str = "casebook.db";
 
-impl Archive {
+impl Integrity<'_> {
     /// Writes a consistent snapshot of the archive into the folder `dir`
     /// (created if needed; it must not hold a backup already) with a
     /// manifest. The key of an encrypted archive is not copied: keep it
@@ -293,8 +317,8 @@ impl Archive {
             path: dir.to_owned(),
             source,
         })?;
-        self.store.backup_to(&file).await?;
-        let counts = self.store.counts().await?;
+        self.archive.store.backup_to(&file).await?;
+        let counts = self.archive.store.counts().await?;
         let manifest = format!(
             "Casebook backup\nmade: {}\nmessages: {}\nencrypted raw store: {}\n\n\
              Restore with: casebook restore {}\n(into an empty archive; the search index is rebuilt)\n",
@@ -302,7 +326,7 @@ impl Archive {
                 .format(&time::format_description::well_known::Rfc3339)
                 .unwrap_or_default(),
             counts.messages,
-            if self.raw_key.is_some() { "yes: restore with the same encryption_key_file" } else { "no" },
+            if self.archive.raw_key.is_some() { "yes: restore with the same encryption_key_file" } else { "no" },
             dir.display()
         );
         std::fs::write(dir.join("BACKUP.txt"), manifest).map_err(|source| ArchiveError::File {

@@ -41,7 +41,7 @@ pub use casebook_conversations::threading;
 pub use casebook_customers::{ColumnChoice, RowProblem};
 pub use casebook_policy::privacy_request::RequestKind;
 pub use casebook_policy::{praise, privacy_request, topic};
-pub use check::{CheckOptions, CheckReport, BACKUP_FILE, QUARANTINE_TAG};
+pub use check::{CheckOptions, CheckReport, Integrity, BACKUP_FILE, QUARANTINE_TAG};
 pub use config::{
     read_key, Account, Config, ConfigError, OAuthMechanism, Secret, Security, TlsFiles,
 };

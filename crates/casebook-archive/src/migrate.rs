@@ -1,5 +1,6 @@
 //! Schema migrations and copying an archive between databases.
 
+use crate::check::Integrity;
 use crate::{Archive, ArchiveError};
 use casebook_store::{CopyReport, RawKey, RawSeal, Store, StoreLocation};
 use casebook_vocabulary::MessageId;
@@ -37,44 +38,6 @@ pub async fn migrate_store(
 }
 
 impl Archive {
-    /// Moves every raw message to one key: `to`, or (without) the config's
-    /// `encryption_key_file`; with `decrypt`, to none. Messages sealed
-    /// with the config's key or `to` can be opened. Returns how many were
-    /// rewritten.
-    pub async fn rekey(
-        &self,
-        to: Option<RawKey>,
-        decrypt: bool,
-        actor: &str,
-        progress: impl FnMut(u64),
-    ) -> Result<u64, ArchiveError> {
-        let target = match (&to, decrypt) {
-            (_, true) => None,
-            (Some(k), false) => Some(k.clone()),
-            (None, false) => Some(self.raw_key.clone().ok_or_else(|| {
-                ArchiveError::Refused(
-                    "no encryption_key_file in the config: set it (or say --to FILE) to encrypt the raw store".into(),
-                )
-            })?),
-        };
-        let keys: Vec<RawKey> = self.raw_key.iter().cloned().chain(to).collect();
-        let store = self.store.clone().with_raw_keys(keys);
-        let moved = store.reseal_raw(target.as_ref(), progress).await?;
-        // The audit names keys by fingerprint only.
-        self.store
-            .record_audit(&crate::audit::entry(
-                actor,
-                "rekey",
-                casebook_store::AuditSubject::RawStore,
-                serde_json::json!({
-                    "to": target.as_ref().map(RawKey::fingerprint),
-                    "rewritten": moved,
-                }),
-            ))
-            .await?;
-        Ok(moved)
-    }
-
     /// Refuses to store mail under a key other than the one the archive's
     /// raw mail is under (or encrypted into a plain archive, or plain into
     /// an encrypted one): the archive would then need two keys to read.
@@ -113,5 +76,46 @@ impl Archive {
         let removed = self.store.remove_messages(ids, &entry).await?;
         self.settle().await?;
         Ok(removed)
+    }
+}
+
+impl Integrity<'_> {
+    /// Moves every raw message to one key: `to`, or (without) the config's
+    /// `encryption_key_file`; with `decrypt`, to none. Messages sealed
+    /// with the config's key or `to` can be opened. Returns how many were
+    /// rewritten.
+    pub async fn rekey(
+        &self,
+        to: Option<RawKey>,
+        decrypt: bool,
+        actor: &str,
+        progress: impl FnMut(u64),
+    ) -> Result<u64, ArchiveError> {
+        let target = match (&to, decrypt) {
+            (_, true) => None,
+            (Some(k), false) => Some(k.clone()),
+            (None, false) => Some(self.archive.raw_key.clone().ok_or_else(|| {
+                ArchiveError::Refused(
+                    "no encryption_key_file in the config: set it (or say --to FILE) to encrypt the raw store".into(),
+                )
+            })?),
+        };
+        let keys: Vec<RawKey> = self.archive.raw_key.iter().cloned().chain(to).collect();
+        let store = self.archive.store.clone().with_raw_keys(keys);
+        let moved = store.reseal_raw(target.as_ref(), progress).await?;
+        // The audit names keys by fingerprint only.
+        self.archive
+            .store
+            .record_audit(&crate::audit::entry(
+                actor,
+                "rekey",
+                casebook_store::AuditSubject::RawStore,
+                serde_json::json!({
+                    "to": target.as_ref().map(RawKey::fingerprint),
+                    "rewritten": moved,
+                }),
+            ))
+            .await?;
+        Ok(moved)
     }
 }

@@ -2,6 +2,7 @@
 //! pairs first, then the search index, which follows the store's change
 //! numbers so it never holds what the store does not.
 
+use crate::check::Integrity;
 use crate::{Archive, ArchiveError};
 use casebook_conversations::threading::{
     changed_threads, named_message_ids, parent_key, row_link_keys,
@@ -125,16 +126,6 @@ impl Archive {
             }
             other => other,
         }
-    }
-
-    /// Rebuilds the index from the store. Returns how many messages it holds.
-    pub async fn reindex(&self) -> Result<u64, ArchiveError> {
-        let (threaded, indexed) = tokio::join!(
-            self.rethread(Scope::Everything),
-            self.catch_up_index(true, INDEX_PATIENCE, None)
-        );
-        threaded?;
-        indexed
     }
 
     /// Works threads out afresh: for `Scope::Touched`, only the threads of
@@ -337,6 +328,18 @@ impl Archive {
                 other => return Ok(other?),
             }
         }
+    }
+}
+
+impl Integrity<'_> {
+    /// Rebuilds the index from the store. Returns how many messages it holds.
+    pub async fn reindex(&self) -> Result<u64, ArchiveError> {
+        let (threaded, indexed) = tokio::join!(
+            self.archive.rethread(Scope::Everything),
+            self.archive.catch_up_index(true, INDEX_PATIENCE, None)
+        );
+        threaded?;
+        indexed
     }
 }
 

@@ -326,7 +326,7 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
             aggregate: true,
         } => output::aggregate(out, &archive.aggregate_stats().await?, json)?,
         ArchiveCommand::Reindex => {
-            let n = archive.reindex().await?;
+            let n = archive.integrity().reindex().await?;
             writeln!(out, "reindexed {n} messages")?;
         }
         ArchiveCommand::Remove { ids } => {
@@ -387,7 +387,10 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
                 accept_unchained,
                 actor: cli_actor(),
             };
-            let report = archive.check_with(&options, |n| bar.set(n)).await?;
+            let report = archive
+                .integrity()
+                .check_with(&options, |n| bar.set(n))
+                .await?;
             bar.finish();
             output::check(out, &report, json)?;
             if !report.is_clean() {
@@ -395,7 +398,7 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
             }
         }
         ArchiveCommand::Backup { dir } => {
-            let file = archive.backup(&dir).await?;
+            let file = archive.integrity().backup(&dir).await?;
             writeln!(out, "wrote a consistent snapshot to {}", file.display())?;
         }
         ArchiveCommand::Rekey { to, decrypt } => {
@@ -405,6 +408,7 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
             };
             let bar = progress::CountBar::new("messages re-encrypted");
             let n = archive
+                .integrity()
                 .rekey(to_key, decrypt, &cli_actor(), |n| bar.set(n))
                 .await?;
             bar.finish();

@@ -209,7 +209,11 @@ fn threads_worked_out_as_mail_arrives_are_those_worked_out_at_once() {
                 thread_groups(&arriving).await,
                 thread_groups(&at_once).await
             );
-            let check = arriving.check(false, |_| {}).await.expect("check runs");
+            let check = arriving
+                .integrity()
+                .check(false, |_| {})
+                .await
+                .expect("check runs");
             prop_assert_eq!(check.threads_to_fix, 0, "replies paired as at once");
             Ok(())
         })

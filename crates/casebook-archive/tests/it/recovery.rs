@@ -54,7 +54,7 @@ async fn reindex_gives_the_same_answers() {
         .search(&SearchRequest::new("body:body"))
         .await
         .expect("search");
-    assert_eq!(archive.reindex().await.expect("reindex"), 3);
+    assert_eq!(archive.integrity().reindex().await.expect("reindex"), 3);
     let after = archive
         .search(&SearchRequest::new("body:body"))
         .await
@@ -149,10 +149,18 @@ async fn check_finds_a_message_indexed_twice_and_repair_fixes_it() {
         batch.commit(&checkpoint).expect("commit");
     }
     let archive = open(data.path()).await;
-    let found = archive.check(false, |_| {}).await.expect("check");
+    let found = archive
+        .integrity()
+        .check(false, |_| {})
+        .await
+        .expect("check");
     assert_eq!(found.duplicated_in_index, [first]);
     assert!(!found.is_clean());
-    let repaired = archive.check(true, |_| {}).await.expect("check --repair");
+    let repaired = archive
+        .integrity()
+        .check(true, |_| {})
+        .await
+        .expect("check --repair");
     assert!(repaired.is_clean(), "{repaired:?}");
     assert!(repaired.reindexed);
     let page = archive
@@ -212,7 +220,11 @@ async fn a_copied_archive_records_link_keys_and_a_late_parent_joins_its_reply() 
         }
     };
     assert_eq!(thread_of("late").await, thread_of("reply").await);
-    let check = archive.check(false, |_| {}).await.expect("check");
+    let check = archive
+        .integrity()
+        .check(false, |_| {})
+        .await
+        .expect("check");
     assert_eq!(check.threads_to_fix, 0);
 }
 
@@ -282,10 +294,18 @@ async fn check_finds_a_reply_pairing_with_no_message_and_repair_mends_it() {
     pool.close().await;
 
     let archive = open(data.path()).await;
-    let found = archive.check(false, |_| {}).await.expect("check");
+    let found = archive
+        .integrity()
+        .check(false, |_| {})
+        .await
+        .expect("check");
     assert_eq!(found.threads_to_fix, 1, "{found:?}");
     assert!(!found.is_clean());
-    let repaired = archive.check(true, |_| {}).await.expect("check --repair");
+    let repaired = archive
+        .integrity()
+        .check(true, |_| {})
+        .await
+        .expect("check --repair");
     assert!(repaired.is_clean(), "{repaired:?}");
     assert_eq!(the_question(&archive).await.reply_id, Some(reply));
 }
@@ -342,10 +362,18 @@ async fn repair_rebuilds_a_message_from_raw_bytes_whose_row_is_gone() {
     db.close().await.expect("close");
 
     let archive = open(data.path()).await;
-    let found = archive.check(false, |_| {}).await.expect("check");
+    let found = archive
+        .integrity()
+        .check(false, |_| {})
+        .await
+        .expect("check");
     assert_eq!(found.rows.orphaned_raw, [question.id], "{found:?}");
     assert!(!found.is_clean());
-    let repaired = archive.check(true, |_| {}).await.expect("check --repair");
+    let repaired = archive
+        .integrity()
+        .check(true, |_| {})
+        .await
+        .expect("check --repair");
     assert_eq!(repaired.restored, [question.id], "{repaired:?}");
     assert!(repaired.is_clean(), "{repaired:?}");
     assert_eq!(archive.raw(question.id).await.expect("raw"), Some(raw));
