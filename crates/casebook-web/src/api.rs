@@ -66,26 +66,21 @@ impl From<ArchiveError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let e = self.0;
-        let status = match e.kind() {
-            ErrorKind::Invalid => StatusCode::BAD_REQUEST,
-            ErrorKind::NotFound => StatusCode::NOT_FOUND,
-            ErrorKind::Conflict => StatusCode::CONFLICT,
+        let status = crate::view::status_of(e.kind());
+        match e.kind() {
             ErrorKind::Unavailable => {
                 tracing::warn!("API request not done: {e}");
-                return error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the archive cannot do this now; try again later",
-                );
+                error(status, "the archive cannot do this now; try again later")
             }
             ErrorKind::Failed => {
                 tracing::error!("API request failed: {e}");
-                return error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
+                error(
+                    status,
                     "the request failed; the error was logged on the server",
-                );
+                )
             }
-        };
-        error(status, &e.to_string())
+            _ => error(status, &e.to_string()),
+        }
     }
 }
 

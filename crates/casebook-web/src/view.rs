@@ -95,22 +95,32 @@ pub(crate) fn archive_error(
     e: &ArchiveError,
     back: Option<(&str, &str)>,
 ) -> Response {
-    let status = match e.kind() {
-        ErrorKind::Invalid => StatusCode::BAD_REQUEST,
-        ErrorKind::NotFound => StatusCode::NOT_FOUND,
-        ErrorKind::Conflict => StatusCode::CONFLICT,
+    let status = status_of(e.kind());
+    match e.kind() {
+        ErrorKind::Failed => internal_error(e),
         ErrorKind::Unavailable => {
             tracing::warn!("request not done: {e}");
-            return not_done(
-                StatusCode::SERVICE_UNAVAILABLE,
+            not_done(
+                status,
                 session,
                 "The archive cannot do this now (the server's log says why); try again later.",
                 back,
-            );
+            )
         }
-        ErrorKind::Failed => return internal_error(e),
-    };
-    not_done(status, session, &e.to_string(), back)
+        _ => not_done(status, session, &e.to_string(), back),
+    }
+}
+
+/// The status each kind of archive error is answered with, on pages and
+/// in the API alike.
+pub(crate) fn status_of(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::Invalid => StatusCode::BAD_REQUEST,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::Failed => StatusCode::INTERNAL_SERVER_ERROR,
+    }
 }
 
 pub(crate) fn not_found_page(session: Option<&Session>, what: &str) -> Response {

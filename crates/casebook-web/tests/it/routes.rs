@@ -49,17 +49,9 @@ async fn site() -> Site {
     }
 }
 
-/// Status and body of one GET.
-async fn get(router: &axum::Router, path: &str, token: Option<&str>) -> (StatusCode, String) {
-    let mut request = Request::get(path);
-    if let Some(t) = token {
-        request = request.header(header::AUTHORIZATION, format!("Bearer {t}"));
-    }
-    let response = router
-        .clone()
-        .oneshot(request.body(Body::empty()).expect("a request"))
-        .await
-        .expect("an answer");
+/// Status and body of the answer to one request.
+async fn answer(router: &axum::Router, request: Request<Body>) -> (StatusCode, String) {
+    let response = router.clone().oneshot(request).await.expect("an answer");
     let status = response.status();
     let body = response
         .into_body()
@@ -68,6 +60,15 @@ async fn get(router: &axum::Router, path: &str, token: Option<&str>) -> (StatusC
         .expect("a body")
         .to_bytes();
     (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// Status and body of one GET.
+async fn get(router: &axum::Router, path: &str, token: Option<&str>) -> (StatusCode, String) {
+    let mut request = Request::get(path);
+    if let Some(t) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    answer(router, request.body(Body::empty()).expect("a request")).await
 }
 
 #[tokio::test]
@@ -218,15 +219,7 @@ async fn post_form(
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(Body::from(form.to_owned()))
         .expect("a request");
-    let response = router.clone().oneshot(request).await.expect("an answer");
-    let status = response.status();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("a body")
-        .to_bytes();
-    (status, String::from_utf8_lossy(&body).into_owned())
+    answer(router, request).await
 }
 
 /// Every form that changes something is refused with a token that is not
