@@ -54,7 +54,7 @@ pub use error::{is_disk_full, ArchiveError, ErrorKind};
 pub use import::{ImportFailure, ImportProgress, ImportReport, NoProgress};
 pub use migrate::{migrate, migrate_store};
 pub use privacy::{PersonPrivacy, Privacy, PrivacyOutcome, PrivacyRequest, PrivacyUpdate};
-pub use read::{SearchHit, SearchPage, SearchRequest, Stats};
+pub use read::{MessageInContext, SearchHit, SearchPage, SearchRequest, Stats};
 pub use sync::{AccountError, FolderSync, LogProgress, SyncProgress};
 pub use testimonials::{
     last_second_of, Approval, Consent, PublishedTestimonial, Suggestion, TestimonialFilter,

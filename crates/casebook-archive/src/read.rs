@@ -45,6 +45,22 @@ pub struct SearchPage {
 }
 
 /// The archive in numbers.
+/// A message with what the archive knows around it
+/// ([`Archive::message_in_context`]).
+#[derive(Debug, Clone)]
+pub struct MessageInContext {
+    pub message: StoredMessage,
+    /// Its thread, oldest first (empty if it has none).
+    pub thread: Vec<MessageSummary>,
+    /// Its other copies and how each differs from it.
+    pub copies: Vec<(MessageId, CopyDifference)>,
+    /// Customer records its correspondent matches.
+    pub customer: Vec<crate::CustomerMatch>,
+    /// The name the correspondent asked to be known by.
+    pub known_as: Option<String>,
+    pub tags: Vec<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stats {
     pub counts: MessageCounts,
@@ -308,6 +324,40 @@ impl Archive {
 
     pub async fn message(&self, id: MessageId) -> Result<Option<StoredMessage>, ArchiveError> {
         Ok(self.store.message(id).await?)
+    }
+
+    /// A message with what the archive knows around it: its thread, how
+    /// its copies differ from it, the customer records its correspondent
+    /// matches, the name they asked to be known by, its tags. What `show`
+    /// prints; `None` if there is no such message.
+    pub async fn message_in_context(
+        &self,
+        id: MessageId,
+    ) -> Result<Option<MessageInContext>, ArchiveError> {
+        let Some(message) = self.store.message(id).await? else {
+            return Ok(None);
+        };
+        let thread = match message.summary.thread_id {
+            Some(t) => self.thread(t).await?,
+            None => Vec::new(),
+        };
+        let copies = self.copy_differences(&message).await?;
+        let (customer, known_as) = match &message.summary.correspondent {
+            Some(c) => (
+                self.customers().matches_of(c).await?,
+                self.customers().corrected_name(c).await?,
+            ),
+            None => (Vec::new(), None),
+        };
+        let tags = self.tags(id).await?;
+        Ok(Some(MessageInContext {
+            message,
+            thread,
+            copies,
+            customer,
+            known_as,
+            tags,
+        }))
     }
 
     /// The original bytes, exactly as they arrived.

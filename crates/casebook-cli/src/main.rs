@@ -228,51 +228,13 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
     let out = &mut std::io::stdout().lock();
     match command {
         ArchiveCommand::Import { paths, json } => return import(archive, &paths, json).await,
-        ArchiveCommand::Raw { id, force } => {
-            let (bytes, matches) = archive
-                .raw_unverified(MessageId(id))
-                .await?
-                .with_context(|| no_message(id))?;
-            if !matches && !force {
-                anyhow::bail!(
-                    "the bytes of message {id} no longer match the SHA-256 they were stored with, so they are not the mail that arrived; `casebook check` lists damage, `--force` writes them anyway"
-                );
-            }
-            if !matches {
-                eprintln!("warning: the bytes of message {id} no longer match their SHA-256");
-            }
-            out.write_all(&bytes)?;
-        }
+        ArchiveCommand::Raw { id, force } => raw(archive, id, force, out).await?,
         ArchiveCommand::Show { id, json } => {
-            let message = archive
-                .message(MessageId(id))
+            let shown = archive
+                .message_in_context(MessageId(id))
                 .await?
                 .with_context(|| no_message(id))?;
-            let thread = match message.summary.thread_id {
-                Some(t) => archive.thread(t).await?,
-                None => Vec::new(),
-            };
-            let differences = archive.copy_differences(&message).await?;
-            let (customer, known_as) = match &message.summary.correspondent {
-                Some(c) => (
-                    archive.customers().matches_of(c).await?,
-                    archive.customers().corrected_name(c).await?,
-                ),
-                None => (Vec::new(), None),
-            };
-            let tags = archive.tags(MessageId(id)).await?;
-            output::show(
-                out,
-                &message,
-                &thread,
-                &differences,
-                &output::Person {
-                    customer: &customer,
-                    known_as: known_as.as_deref(),
-                },
-                &tags,
-                json,
-            )?;
+            output::show(out, &shown, json)?;
         }
         ArchiveCommand::Thread { id, json } => {
             let messages = archive.thread(ThreadId(id)).await?;
@@ -282,15 +244,7 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
             output::thread(out, ThreadId(id), &messages, json)?;
         }
         ArchiveCommand::List { json, unattributed } => {
-            let mut after = MessageId(0);
-            loop {
-                let page = archive.list(after, 1000, unattributed).await?;
-                let Some(last) = page.last() else { break };
-                after = last.id;
-                for m in &page {
-                    output::list_line(out, m, json)?;
-                }
-            }
+            list(archive, json, unattributed, out).await?
         }
         ArchiveCommand::Search {
             query,
@@ -298,25 +252,7 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
             limit,
             offset,
             json,
-        } => {
-            let request = SearchRequest {
-                query: query.join(" "),
-                sort: match sort {
-                    SortArg::Newest => Sort::NewestFirst,
-                    SortArg::Relevance => Sort::Relevance,
-                },
-                limit,
-                offset,
-            };
-            let page = archive.search(&request).await?;
-            output::search(
-                out,
-                &request.query,
-                &page,
-                json,
-                std::io::stdout().is_terminal(),
-            )?;
-        }
+        } => search(archive, query, sort, limit, offset, json, out).await?,
         ArchiveCommand::Stats {
             json,
             aggregate: false,
@@ -347,20 +283,7 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
                 return Ok(ExitCode::from(2));
             }
         }
-        ArchiveCommand::Watch { account } => {
-            let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-            let stopper = tokio::spawn(async move {
-                wait_for_stop_signal().await;
-                let _ = stop_tx.send(true);
-            });
-            let report = |event: WatchEvent| {
-                let mut out = std::io::stdout().lock();
-                let _ = output::watch_event(&mut out, &event);
-            };
-            archive.watch(account.as_deref(), stop_rx, &report).await?;
-            stopper.abort();
-            writeln!(out, "stopped")?;
-        }
+        ArchiveCommand::Watch { account } => watch(archive, account, out).await?,
         ArchiveCommand::User { action } => users(archive, action, out).await?,
         ArchiveCommand::Token {
             action: TokenAction::Create { user, label },
@@ -401,28 +324,7 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
             let file = archive.integrity().backup(&dir).await?;
             writeln!(out, "wrote a consistent snapshot to {}", file.display())?;
         }
-        ArchiveCommand::Rekey { to, decrypt } => {
-            let to_key = match &to {
-                Some(path) => Some(casebook_archive::read_key(path)?),
-                None => None,
-            };
-            let bar = progress::CountBar::new("messages re-encrypted");
-            let n = archive
-                .integrity()
-                .rekey(to_key, decrypt, &cli_actor(), |n| bar.set(n))
-                .await?;
-            bar.finish();
-            match (&to, decrypt) {
-                (_, true) => writeln!(out, "decrypted {n} raw messages; the raw store is compressed only")?,
-                (Some(path), _) => writeln!(
-                    out,
-                    "re-encrypted {n} raw messages with {}; now set encryption_key_file = {:?} in the config",
-                    path.display(),
-                    path.display().to_string()
-                )?,
-                (None, false) => writeln!(out, "encrypted {n} raw messages with the config's key")?,
-            }
-        }
+        ArchiveCommand::Rekey { to, decrypt } => rekey(archive, to, decrypt, out).await?,
         ArchiveCommand::Retention {
             action: args::RetentionAction::Apply { dry_run },
         } => {
@@ -437,32 +339,7 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
             reason,
             list,
             release,
-        } => {
-            if let Some(target) = release {
-                archive
-                    .privacy()
-                    .release_hold(&target, &cli_actor())
-                    .await?;
-                writeln!(out, "released {target}")?;
-            } else if let Some(target) = target {
-                archive
-                    .privacy()
-                    .hold(&target, reason.as_deref().unwrap_or(""), &cli_actor())
-                    .await?;
-                writeln!(
-                    out,
-                    "holding {target}: it is kept through erasure and retention"
-                )?;
-            } else if list {
-                for h in archive.privacy().holds().await? {
-                    writeln!(
-                        out,
-                        "{}:{}  {}  (by {})",
-                        h.kind, h.target, h.reason, h.held_by
-                    )?;
-                }
-            }
-        }
+        } => hold(archive, target, reason, list, release, out).await?,
         ArchiveCommand::Privacy { action } => privacy::run(archive, action, out).await?,
         ArchiveCommand::Audit { json } => output::audit(out, &archive.audit_log().await?, json)?,
         ArchiveCommand::Tag { id, tag } => {
@@ -476,6 +353,150 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn raw(archive: &Archive, id: i64, force: bool, out: &mut impl Write) -> Result<()> {
+    let (bytes, matches) = archive
+        .raw_unverified(MessageId(id))
+        .await?
+        .with_context(|| no_message(id))?;
+    if !matches && !force {
+        anyhow::bail!(
+            "the bytes of message {id} no longer match the SHA-256 they were stored with, so they are not the mail that arrived; `casebook check` lists damage, `--force` writes them anyway"
+        );
+    }
+    if !matches {
+        eprintln!("warning: the bytes of message {id} no longer match their SHA-256");
+    }
+    out.write_all(&bytes)?;
+    Ok(())
+}
+
+async fn list(
+    archive: &Archive,
+    json: bool,
+    unattributed: bool,
+    out: &mut impl Write,
+) -> Result<()> {
+    let mut after = MessageId(0);
+    loop {
+        let page = archive.list(after, 1000, unattributed).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        for m in &page {
+            output::list_line(out, m, json)?;
+        }
+    }
+    Ok(())
+}
+
+async fn search(
+    archive: &Archive,
+    query: Vec<String>,
+    sort: SortArg,
+    limit: usize,
+    offset: usize,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<()> {
+    let request = SearchRequest {
+        query: query.join(" "),
+        sort: match sort {
+            SortArg::Newest => Sort::NewestFirst,
+            SortArg::Relevance => Sort::Relevance,
+        },
+        limit,
+        offset,
+    };
+    let page = archive.search(&request).await?;
+    output::search(
+        out,
+        &request.query,
+        &page,
+        json,
+        std::io::stdout().is_terminal(),
+    )?;
+    Ok(())
+}
+
+async fn watch(archive: &Archive, account: Option<String>, out: &mut impl Write) -> Result<()> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopper = tokio::spawn(async move {
+        wait_for_stop_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let report = |event: WatchEvent| {
+        let mut out = std::io::stdout().lock();
+        let _ = output::watch_event(&mut out, &event);
+    };
+    archive.watch(account.as_deref(), stop_rx, &report).await?;
+    stopper.abort();
+    writeln!(out, "stopped")?;
+    Ok(())
+}
+
+async fn rekey(
+    archive: &Archive,
+    to: Option<PathBuf>,
+    decrypt: bool,
+    out: &mut impl Write,
+) -> Result<()> {
+    let to_key = match &to {
+        Some(path) => Some(casebook_archive::read_key(path)?),
+        None => None,
+    };
+    let bar = progress::CountBar::new("messages re-encrypted");
+    let n = archive
+        .integrity()
+        .rekey(to_key, decrypt, &cli_actor(), |n| bar.set(n))
+        .await?;
+    bar.finish();
+    match (&to, decrypt) {
+        (_, true) => writeln!(out, "decrypted {n} raw messages; the raw store is compressed only")?,
+        (Some(path), _) => writeln!(
+            out,
+            "re-encrypted {n} raw messages with {}; now set encryption_key_file = {:?} in the config",
+            path.display(),
+            path.display().to_string()
+        )?,
+        (None, false) => writeln!(out, "encrypted {n} raw messages with the config's key")?,
+    }
+    Ok(())
+}
+
+async fn hold(
+    archive: &Archive,
+    target: Option<String>,
+    reason: Option<String>,
+    list: bool,
+    release: Option<String>,
+    out: &mut impl Write,
+) -> Result<()> {
+    if let Some(target) = release {
+        archive
+            .privacy()
+            .release_hold(&target, &cli_actor())
+            .await?;
+        writeln!(out, "released {target}")?;
+    } else if let Some(target) = target {
+        archive
+            .privacy()
+            .hold(&target, reason.as_deref().unwrap_or(""), &cli_actor())
+            .await?;
+        writeln!(
+            out,
+            "holding {target}: it is kept through erasure and retention"
+        )?;
+    } else if list {
+        for h in archive.privacy().holds().await? {
+            writeln!(
+                out,
+                "{}:{}  {}  (by {})",
+                h.kind, h.target, h.reason, h.held_by
+            )?;
+        }
+    }
+    Ok(())
 }
 
 async fn users(archive: &Archive, action: UserAction, out: &mut impl Write) -> Result<()> {

@@ -3,9 +3,7 @@
 
 use super::*;
 use casebook_archive::view::{MessageLine, MessageView, SearchView};
-use casebook_archive::{
-    CopyDifference, Direction, MessageId, MessageSummary, SearchPage, StoredMessage, ThreadId,
-};
+use casebook_archive::{Direction, MessageInContext, MessageSummary, SearchPage, ThreadId};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -75,23 +73,11 @@ pub fn search(
     Ok(())
 }
 
-/// Who the correspondent of a shown message is.
-pub struct Person<'a> {
-    pub customer: &'a [casebook_archive::CustomerMatch],
-    /// The name they asked to be known by.
-    pub known_as: Option<&'a str>,
-}
-
-pub fn show(
-    out: &mut impl Write,
-    m: &StoredMessage,
-    thread: &[MessageSummary],
-    differences: &[(MessageId, CopyDifference)],
-    person: &Person<'_>,
-    tags: &[String],
-    json: bool,
-) -> io::Result<()> {
-    let customer = person.customer;
+/// A message with what the archive knows around it: what `show` prints.
+pub fn show(out: &mut impl Write, c: &MessageInContext, json: bool) -> io::Result<()> {
+    let (m, thread, differences, tags) = (&c.message, &c.thread, &c.copies, &c.tags);
+    let customer = &c.customer;
+    let known_as = c.known_as.as_deref();
     let s = &m.summary;
     let reply = s.reply_id.and_then(|r| thread.iter().find(|t| t.id == r));
     if json {
@@ -113,7 +99,7 @@ pub fn show(
             message: MessageView::from(m),
             customer: customer.iter().map(crate::customers::match_json).collect(),
             tags,
-            known_as: person.known_as,
+            known_as,
             copy_of: m.primary_id.map(|p| p.0),
             copies: differences
                 .iter()
@@ -160,7 +146,7 @@ pub fn show(
             None => writeln!(out, "{kind:<9} {}", r.address)?,
         }
     }
-    if let Some(name) = person.known_as {
+    if let Some(name) = known_as {
         writeln!(out, "Known as: {name} (corrected at their request)")?;
     }
     for c in customer {
