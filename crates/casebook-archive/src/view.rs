@@ -152,3 +152,47 @@ impl<'a> SearchView<'a> {
         }
     }
 }
+
+/// How a duration is written for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DurationStyle {
+    /// For columns: `45s`, `12m`, `3h 05m`, `2d 4h`.
+    Compact,
+    /// For prose: `0 min`, `12 min`, `3 h 5 min`, `2 d 4 h`.
+    Spelled,
+}
+
+/// A duration of `secs` seconds, in days and hours or hours and minutes
+/// (or seconds, compactly, under a minute): one reckoning for the CLI and
+/// the web, each in its own style.
+pub fn duration_text(secs: i64, style: DurationStyle) -> String {
+    let (d, h, m) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
+    match (style, d, h) {
+        (DurationStyle::Compact, 0, 0) if secs < 60 => format!("{secs}s"),
+        (DurationStyle::Compact, 0, 0) => format!("{m}m"),
+        (DurationStyle::Compact, 0, _) => format!("{h}h {m:02}m"),
+        (DurationStyle::Compact, _, _) => format!("{d}d {h}h"),
+        (DurationStyle::Spelled, 0, 0) => format!("{m} min"),
+        (DurationStyle::Spelled, 0, _) => format!("{h} h {m} min"),
+        (DurationStyle::Spelled, _, _) => format!("{d} d {h} h"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_the_same_in_both_styles() {
+        let cases = [
+            (45, "45s", "0 min"),
+            (12 * 60, "12m", "12 min"),
+            (3 * 3600 + 5 * 60, "3h 05m", "3 h 5 min"),
+            (2 * 86_400 + 4 * 3600 + 59, "2d 4h", "2 d 4 h"),
+        ];
+        for (secs, compact, spelled) in cases {
+            assert_eq!(duration_text(secs, DurationStyle::Compact), compact);
+            assert_eq!(duration_text(secs, DurationStyle::Spelled), spelled);
+        }
+    }
+}

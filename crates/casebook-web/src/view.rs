@@ -217,12 +217,7 @@ pub(crate) fn direction(d: Direction) -> &'static str {
 
 /// "3 h 30 min", "2 d 4 h".
 pub(crate) fn duration(secs: i64) -> String {
-    let (d, h, m) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
-    match (d, h) {
-        (0, 0) => format!("{m} min"),
-        (0, _) => format!("{h} h {m} min"),
-        _ => format!("{d} d {h} h"),
-    }
+    casebook_archive::view::duration_text(secs, casebook_archive::view::DurationStyle::Spelled)
 }
 
 /// Whether `s` looks like `type/subtype` and nothing else.

@@ -34,12 +34,7 @@ fn day_text(m: &MessageSummary) -> String {
 
 /// `3h 05m`, `2d 4h`, `45s`.
 pub fn duration_text(secs: i64) -> String {
-    match secs {
-        s if s < 60 => format!("{s}s"),
-        s if s < 3600 => format!("{}m", s / 60),
-        s if s < 86_400 => format!("{}h {:02}m", s / 3600, s / 60 % 60),
-        s => format!("{}d {}h", s / 86_400, s / 3600 % 24),
-    }
+    casebook_archive::view::duration_text(secs, casebook_archive::view::DurationStyle::Compact)
 }
 
 fn day(d: Option<time::OffsetDateTime>) -> String {
