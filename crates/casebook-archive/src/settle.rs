@@ -25,26 +25,30 @@ impl Archive {
     /// Re-threads if anything changed and indexes what the index lacks.
     /// Returns how many messages were (re)indexed.
     pub async fn settle(&self) -> Result<u64, ArchiveError> {
-        self.settle_fed(Fed::default()).await
+        self.settle_kept(KeptWhileStoring::default()).await
     }
 
     /// [`Archive::settle`], committing what `fed.index` indexed as it was
     /// stored together with whatever else the index lacks, and threading
     /// with the rows `fed` kept instead of reading them back.
-    pub(crate) async fn settle_fed(&self, fed: Fed) -> Result<u64, ArchiveError> {
-        self.settle_within(INDEX_PATIENCE, fed).await
+    pub(crate) async fn settle_kept(&self, fed: KeptWhileStoring) -> Result<u64, ArchiveError> {
+        self.settle_waiting(INDEX_PATIENCE, fed).await
     }
 
     /// Threads what waits for one and, side by side, brings the index up
     /// to date, waiting up to `patience` for an index another process
     /// writes.
-    async fn settle_within(&self, patience: Duration, fed: Fed) -> Result<u64, ArchiveError> {
+    async fn settle_waiting(
+        &self,
+        patience: Duration,
+        fed: KeptWhileStoring,
+    ) -> Result<u64, ArchiveError> {
         let _one_at_a_time = self.settling.lock().await;
         // The index holds no threads, so the two are independent and go
         // side by side: the store's work on one core, the index's commit
         // on another (the tail of a first sync is both).
         let (threaded, indexed) = tokio::join!(
-            self.rethread_waiting(fed.threads),
+            self.thread_waiting(fed.threads),
             self.catch_up_index(false, patience, fed.index)
         );
         threaded?;
@@ -52,10 +56,10 @@ impl Archive {
     }
 
     /// Threads the messages waiting for one, if any are; `known` holds
-    /// rows of messages this process stored ([`Fed`]).
-    async fn rethread_waiting(&self, known: KnownRows) -> Result<(), ArchiveError> {
+    /// rows of messages this process stored ([`KeptWhileStoring`]).
+    async fn thread_waiting(&self, known: RowsInMemory) -> Result<(), ArchiveError> {
         if self.store.has_unthreaded().await? {
-            self.rethread_knowing(Scope::Touched, known).await?;
+            self.rethread_from(Scope::Touched, known).await?;
         }
         Ok(())
     }
@@ -88,7 +92,9 @@ impl Archive {
         }
         // A search never waits for an index another process is writing
         // (a sync holds it while it stores): it reads the index as it is.
-        let settled = self.settle_within(Duration::ZERO, Fed::default()).await;
+        let settled = self
+            .settle_waiting(Duration::ZERO, KeptWhileStoring::default())
+            .await;
         if settled.is_ok() {
             self.refreshed_seq.store(seq, Ordering::Relaxed);
         }
@@ -106,7 +112,10 @@ impl Archive {
     /// index busy in another process (an import running) is left to it:
     /// the change is stored, and whichever process next settles indexes it.
     pub(crate) async fn settle_unless_busy(&self) -> Result<(), ArchiveError> {
-        match self.settle_within(Duration::ZERO, Fed::default()).await {
+        match self
+            .settle_waiting(Duration::ZERO, KeptWhileStoring::default())
+            .await
+        {
             Err(ArchiveError::Search(SearchError::Locked(e))) => {
                 tracing::warn!("index not brought up to date: {e}");
                 Ok(())
@@ -133,12 +142,12 @@ impl Archive {
     /// other writer off meanwhile, so threads computed here never overwrite
     /// newer ones.
     pub(crate) async fn rethread(&self, scope: Scope) -> Result<(), ArchiveError> {
-        self.rethread_knowing(scope, KnownRows::new()).await
+        self.rethread_from(scope, RowsInMemory::new()).await
     }
 
     /// [`Archive::rethread`], taking the rows in `known` from memory where
     /// it would read every message.
-    async fn rethread_knowing(&self, scope: Scope, known: KnownRows) -> Result<(), ArchiveError> {
+    async fn rethread_from(&self, scope: Scope, known: RowsInMemory) -> Result<(), ArchiveError> {
         let mut rethreading = self.store.begin_rethreading().await?;
         let complete = rethreading.links_complete().await?;
         let rows = match scope {
@@ -271,7 +280,7 @@ impl Archive {
             }
         }
         // Off the async threads, so threads being worked out meanwhile
-        // (`settle_within`) go on.
+        // (`settle_waiting`) go on.
         let batch = feed.batch;
         let target = tokio::task::spawn_blocking(move || batch.commit(&target).map(|()| target))
             .await
@@ -361,7 +370,7 @@ pub(crate) enum Scope {
 /// out as it was.
 async fn touched_rows(
     r: &mut Rethreading,
-    known: KnownRows,
+    known: RowsInMemory,
 ) -> Result<Vec<ThreadRow>, ArchiveError> {
     // Most of the archive waiting (a first import or sync): reading it all
     // at once is cheaper than following links. Ids approximate the count.
@@ -394,24 +403,24 @@ async fn touched_rows(
 }
 
 /// Rows for threading of messages this process stored, by id.
-pub(crate) type KnownRows = HashMap<MessageId, ThreadRow>;
+pub(crate) type RowsInMemory = HashMap<MessageId, ThreadRow>;
 
 /// What a sync keeps of the mail it stores, for its settle at the end:
 /// the index it feeds as it goes (if it could take the writer) and the
 /// rows threading needs, so a first sync's settle reads ids, not 30,000
 /// messages, back from the store.
 #[derive(Default)]
-pub(crate) struct Fed {
+pub(crate) struct KeptWhileStoring {
     index: Option<IndexFeed>,
-    threads: KnownRows,
+    threads: RowsInMemory,
 }
 
-impl Fed {
+impl KeptWhileStoring {
     /// Keeping rows for threading, and indexing into `index` if there is one.
-    pub(crate) fn feeding(index: Option<IndexFeed>) -> Fed {
-        Fed {
+    pub(crate) fn with_index(index: Option<IndexFeed>) -> KeptWhileStoring {
+        KeptWhileStoring {
             index,
-            threads: KnownRows::new(),
+            threads: RowsInMemory::new(),
         }
     }
 

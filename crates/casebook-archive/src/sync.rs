@@ -65,7 +65,9 @@ impl Archive {
         let accounts = self.accounts_named(only)?;
         // Mail is indexed as each chunk is stored, on the index's own
         // threads, while the next chunk is on the wire.
-        let feed = std::sync::Mutex::new(crate::settle::Fed::feeding(self.start_feed().await));
+        let feed = std::sync::Mutex::new(crate::settle::KeptWhileStoring::with_index(
+            self.start_feed().await,
+        ));
         let mut reports = Vec::new();
         for account in accounts {
             let span = tracing::info_span!("sync", account = %account.name);
@@ -76,7 +78,7 @@ impl Archive {
             );
         }
         let feed = feed.into_inner().map_err(|_| feed_failed())?;
-        self.settle_fed(feed).await?;
+        self.settle_kept(feed).await?;
         Ok(reports)
     }
 
@@ -111,7 +113,7 @@ impl Archive {
         &self,
         account: &Account,
         progress: &dyn SyncProgress,
-        feed: &Feed,
+        feed: &SharedKept,
     ) -> Result<Vec<FolderSync>, ArchiveError> {
         self.check_write_key().await?;
         let failed = |folder: &str, error: String| FolderSync {
@@ -232,7 +234,7 @@ impl Archive {
         folder: &str,
         is_sent: bool,
         progress: &dyn SyncProgress,
-        feed: &Feed,
+        feed: &SharedKept,
     ) -> Result<FolderSync, ArchiveError> {
         let mut report = FolderSync {
             account: account.name.clone(),
@@ -451,7 +453,7 @@ struct Parsed {
 }
 
 /// What a sync keeps of what it stores, shared between its folders.
-type Feed = std::sync::Mutex<crate::settle::Fed>;
+type SharedKept = std::sync::Mutex<crate::settle::KeptWhileStoring>;
 
 /// A folder's sync panicked while indexing (the feed's lock is poisoned).
 fn feed_failed() -> ArchiveError {
