@@ -279,9 +279,17 @@ where
     async fn from_request(request: Request, app: &App) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = request.into_parts();
         let browser = Browser::from_request_parts(&mut parts, app).await?;
+        // A form that cannot be read is refused on a page like any other
+        // refusal (axum's own answer is plain text); nothing was done.
         let Form(form) = Form::<T>::from_request(Request::from_parts(parts, body), app)
             .await
-            .map_err(IntoResponse::into_response)?;
+            .map_err(|e| {
+                view::refused(
+                    &browser.session,
+                    &format!("the form could not be read: {}", e.body_text()),
+                    ("/", "Back to the inbox"),
+                )
+            })?;
         if !csrf_matches(&browser.session, form.csrf()) {
             return Err(crate::pages::bad_csrf());
         }

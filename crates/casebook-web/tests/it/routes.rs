@@ -285,3 +285,26 @@ async fn every_form_checks_the_session_token_and_then_the_role() {
         }
     }
 }
+
+/// A form that cannot be read (a field missing, a number that is not
+/// one) is refused on a page with a way back, saying so, not in axum's
+/// plain text; nothing is done.
+#[tokio::test]
+async fn a_form_that_cannot_be_read_is_refused_on_a_page() {
+    let site = site().await;
+    let (agent, csrf) = browser(&site, "amy").await;
+    for fields in ["", "&message=not-a-number&reason=no"] {
+        let (status, body) = post_form(
+            &site.router,
+            "/testimonials/reject",
+            &agent,
+            &format!("csrf={csrf}{fields}"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{fields}: {body}");
+        assert!(
+            body.contains("the form could not be read") && body.contains("<a href=\"/\">"),
+            "{fields}: {body}"
+        );
+    }
+}
