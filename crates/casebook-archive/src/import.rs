@@ -107,8 +107,9 @@ impl Archive {
             let mut same = Vec::new();
             for (outcome, m) in self
                 .store
-                .insert_batch(&ready)
+                .insert(&ready, None)
                 .await?
+                .outcomes
                 .into_iter()
                 .zip(&ready)
             {

@@ -359,7 +359,7 @@ impl Archive {
                     uid_validity: status.uid_validity,
                     last_uid,
                 };
-                let stored = self.store.insert_chunk(&batch, Some(&watermark)).await?;
+                let stored = self.store.insert(&batch, Some(&watermark)).await?;
                 feed.lock()
                     .map_err(|_| feed_failed())?
                     .stored(&batch, &stored.outcomes, stored.seq)
@@ -393,7 +393,7 @@ impl Archive {
                 uid_validity: status.uid_validity,
                 last_uid: 0,
             };
-            self.store.insert_batch_at(&[], Some(&watermark)).await?;
+            self.store.insert(&[], Some(&watermark)).await?;
         }
         Ok(report)
     }

@@ -13,29 +13,16 @@ use std::collections::{HashMap, HashSet};
 use time::OffsetDateTime;
 
 impl Store {
-    /// Stores a batch in one transaction. Same bytes are stored once (the
-    /// new place is recorded); new bytes for a known Message-ID become a copy.
-    /// Rows go in with multi-row statements: per-statement overhead, not
-    /// the database, is what limits a row-at-a-time insert.
-    pub async fn insert_batch(&self, batch: &[NewMessage]) -> Result<Vec<Stored>, StoreError> {
-        self.insert_batch_at(batch, None).await
-    }
-
-    /// [`Store::insert_batch`], moving an IMAP folder's watermark to
-    /// `watermark` in the same transaction: a crash at any instant leaves
-    /// the watermark at or below what is stored, never above.
-    pub async fn insert_batch_at(
-        &self,
-        batch: &[NewMessage],
-        watermark: Option<&Watermark>,
-    ) -> Result<Vec<Stored>, StoreError> {
-        Ok(self.insert_chunk(batch, watermark).await?.outcomes)
-    }
-
-    /// [`Store::insert_batch_at`], also telling the change number the new
-    /// rows carry (so a caller that indexes them from memory knows what
-    /// the index then holds).
-    pub async fn insert_chunk(
+    /// Stores a batch in one transaction, and with it (if given) an IMAP
+    /// folder's `watermark`: a crash at any instant leaves the watermark at
+    /// or below what is stored, never above. Same bytes are stored once
+    /// (the new place is recorded); new bytes for a known Message-ID become
+    /// a copy. Tells what became of each message and the change number the
+    /// new rows carry (so a caller that indexes them from memory knows what
+    /// the index then holds). Rows go in with multi-row statements:
+    /// per-statement overhead, not the database, is what limits a
+    /// row-at-a-time insert.
+    pub async fn insert(
         &self,
         batch: &[NewMessage],
         watermark: Option<&Watermark>,

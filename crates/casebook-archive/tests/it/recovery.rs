@@ -84,17 +84,20 @@ async fn stored_but_unindexed_mail_is_indexed_on_the_next_run() {
         .await
         .expect("store");
     store
-        .insert_batch(&[NewMessage {
-            sha256: Sha256::of(raw),
-            size: raw.len() as u64,
-            raw: compress_raw(raw, None).expect("compress"),
-            correspondent: parsed.from.as_ref().map(|f| f.address.clone()),
-            direction: Direction::Inbound,
-            parsed,
-            folder: "INBOX".into(),
-            source: "test".into(),
-            links: Vec::new(),
-        }])
+        .insert(
+            &[NewMessage {
+                sha256: Sha256::of(raw),
+                size: raw.len() as u64,
+                raw: compress_raw(raw, None).expect("compress"),
+                correspondent: parsed.from.as_ref().map(|f| f.address.clone()),
+                direction: Direction::Inbound,
+                parsed,
+                folder: "INBOX".into(),
+                source: "test".into(),
+                links: Vec::new(),
+            }],
+            None,
+        )
         .await
         .expect("insert");
     drop(store);

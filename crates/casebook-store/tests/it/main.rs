@@ -80,12 +80,12 @@ async fn a_watermark_never_moves_back_within_one_uidvalidity() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(&location(dir.path())).await.expect("open");
     store
-        .insert_batch_at(&[message(1)], Some(&watermark(7, 50)))
+        .insert(&[message(1)], Some(&watermark(7, 50)))
         .await
         .expect("store");
     // A late worker that fetched less must not pull the mark back.
     store
-        .insert_batch_at(&[message(2)], Some(&watermark(7, 30)))
+        .insert(&[message(2)], Some(&watermark(7, 30)))
         .await
         .expect("store");
     let state = store
@@ -96,7 +96,7 @@ async fn a_watermark_never_moves_back_within_one_uidvalidity() {
     assert_eq!((state.uid_validity, state.last_uid), (7, 50));
     // A new UIDVALIDITY starts afresh.
     store
-        .insert_batch_at(&[message(3)], Some(&watermark(8, 3)))
+        .insert(&[message(3)], Some(&watermark(8, 3)))
         .await
         .expect("store");
     let state = store.folder_state("support", "INBOX").await.expect("read");
@@ -108,9 +108,10 @@ async fn removed_messages_are_gone_and_recorded_for_the_indexes() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(&location(dir.path())).await.expect("open");
     let stored = store
-        .insert_batch(&[message(1), message(2), message(3)])
+        .insert(&[message(1), message(2), message(3)], None)
         .await
-        .expect("store");
+        .expect("store")
+        .outcomes;
     let before = store.current_seq().await.expect("seq");
     let gone = stored[1].id();
     assert_eq!(
@@ -148,9 +149,10 @@ async fn check_finds_raw_bytes_changed_behind_the_archives_back() {
     let at = location(dir.path());
     let store = Store::open(&at).await.expect("store");
     let stored = store
-        .insert_batch(&[message(1), message(2)])
+        .insert(&[message(1), message(2)], None)
         .await
-        .expect("insert");
+        .expect("insert")
+        .outcomes;
     let (checked, problems) = store.check_raw(|_| {}).await.expect("check");
     assert_eq!((checked, problems.len()), (2, 0));
 
@@ -178,9 +180,10 @@ async fn the_integrity_chain_tells_lawful_removals_from_changes_behind_the_back(
     let at = location(dir.path());
     let store = Store::open(&at).await.expect("store");
     let ids: Vec<MessageId> = store
-        .insert_batch(&[message(1), message(2), message(3), message(4)])
+        .insert(&[message(1), message(2), message(3), message(4)], None)
         .await
         .expect("insert")
+        .outcomes
         .iter()
         .map(|s| s.id())
         .collect();
@@ -248,9 +251,10 @@ async fn a_keyed_chain_cannot_be_forged_without_the_key() {
         .expect("store")
         .with_chain_key(Some(chain_key()));
     let ids: Vec<MessageId> = store
-        .insert_batch(&[message(1), message(2)])
+        .insert(&[message(1), message(2)], None)
         .await
         .expect("insert")
+        .outcomes
         .iter()
         .map(|s| s.id())
         .collect();
@@ -488,9 +492,9 @@ async fn rows_kept_in_memory_read_as_the_stored_rows() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(&location(dir.path())).await.expect("open");
     let batch = [message(1), reply_message(2, 1), message(3)];
-    let stored = store.insert_batch(&batch).await.expect("store");
+    let stored = store.insert(&batch, None).await.expect("store").outcomes;
     // Another process's message: not kept.
-    store.insert_batch(&[message(4)]).await.expect("store");
+    store.insert(&[message(4)], None).await.expect("store");
     let known: std::collections::HashMap<MessageId, casebook_store::ThreadRow> = batch
         .iter()
         .zip(&stored)
