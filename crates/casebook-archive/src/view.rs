@@ -30,7 +30,8 @@ pub struct MessageLine<'a> {
     pub message_id: Option<&'a str>,
     pub thread_id: Option<i64>,
     pub date: Option<String>,
-    /// `inbound` (from a customer) or `outbound` (from us).
+    /// `inbound` (from a customer), `outbound` (from us) or `automated`
+    /// (sent by a machine).
     pub direction: &'static str,
     /// What kind of automated mail it is (`auto-reply`, `bounce`, …), if it is.
     pub automated: Option<&'static str>,
