@@ -204,6 +204,7 @@ pub struct Integrity<'a> {
 }
 
 impl Archive {
+    /// This archive's [`Integrity`].
     pub fn integrity(&self) -> Integrity<'_> {
         Integrity { archive: self }
     }

@@ -267,6 +267,7 @@ pub struct Customers<'a> {
 }
 
 impl Archive {
+    /// This archive's [`Customers`].
     pub fn customers(&self) -> Customers<'_> {
         Customers { archive: self }
     }

@@ -197,6 +197,7 @@ pub struct Privacy<'a> {
 }
 
 impl Archive {
+    /// This archive's [`Privacy`].
     pub fn privacy(&self) -> Privacy<'_> {
         Privacy { archive: self }
     }

@@ -195,6 +195,7 @@ pub struct Testimonials<'a> {
 }
 
 impl Archive {
+    /// This archive's [`Testimonials`].
     pub fn testimonials(&self) -> Testimonials<'_> {
         Testimonials { archive: self }
     }

@@ -303,6 +303,7 @@ pub struct Users<'a> {
 }
 
 impl Archive {
+    /// This archive's [`Users`].
     pub fn users(&self) -> Users<'_> {
         Users { archive: self }
     }
