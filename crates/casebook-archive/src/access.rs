@@ -5,11 +5,11 @@
 use crate::audit::entry;
 use crate::privacy::address_arg;
 use crate::privacy::Privacy;
+use crate::view::rfc3339_secs as when;
 use crate::{Archive, ArchiveError};
 use casebook_store::AuditSubject;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use time::format_description::well_known::Rfc3339;
 
 /// What an access export wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,12 +44,6 @@ testimonials.json  words of yours we decided to quote (or not), with the
 audit.json         every recorded action about you: choices recorded,
                    testimonial decisions, merges of your addresses, exports.
 ";
-
-fn when(at: i64) -> Option<String> {
-    time::OffsetDateTime::from_unix_timestamp(at)
-        .ok()
-        .and_then(|d| d.format(&Rfc3339).ok())
-}
 
 /// The export folder being written, and the files written to it so far.
 struct ExportDir {

@@ -14,6 +14,14 @@ pub fn rfc3339(t: OffsetDateTime) -> Option<String> {
     t.format(&Rfc3339).ok()
 }
 
+/// [`rfc3339`] of a time the store keeps as seconds since the epoch
+/// (`None` if out of range).
+pub fn rfc3339_secs(at: i64) -> Option<String> {
+    OffsetDateTime::from_unix_timestamp(at)
+        .ok()
+        .and_then(rfc3339)
+}
+
 /// Who a message is from, as its From header gives them.
 #[derive(Debug, Serialize)]
 pub struct Sender<'a> {

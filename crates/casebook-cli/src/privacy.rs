@@ -10,7 +10,6 @@ use casebook_archive::{
     PreferenceRecord, PrivacyOutcome, PrivacyRequest, PrivacyUpdate, Stated,
 };
 use std::io::Write;
-use time::format_description::well_known::Rfc3339;
 
 pub async fn run(archive: &Archive, action: PrivacyAction, out: &mut impl Write) -> Result<()> {
     match action {
@@ -275,7 +274,7 @@ fn requests(out: &mut impl Write, list: &[PrivacyRequest], json: bool) -> std::i
                     "message": r.message.id.0,
                     "from": r.message.correspondent,
                     "subject": r.message.subject,
-                    "date": r.message.date.and_then(|d| d.format(&Rfc3339).ok()),
+                    "date": r.message.date.and_then(casebook_archive::view::rfc3339),
                     "asks": r.kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
                 })
             })

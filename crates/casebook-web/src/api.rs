@@ -66,8 +66,9 @@ impl From<ArchiveError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let e = self.0;
-        let status = crate::view::status_of(e.kind());
-        match e.kind() {
+        let kind = e.kind();
+        let status = crate::view::status_of(kind);
+        match kind {
             ErrorKind::Unavailable => {
                 tracing::warn!("API request not done: {e}");
                 error(status, "the archive cannot do this now; try again later")

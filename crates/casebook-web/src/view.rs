@@ -95,8 +95,9 @@ pub(crate) fn archive_error(
     e: &ArchiveError,
     back: Option<(&str, &str)>,
 ) -> Response {
-    let status = status_of(e.kind());
-    match e.kind() {
+    let kind = e.kind();
+    let status = status_of(kind);
+    match kind {
         ErrorKind::Failed => internal_error(e),
         ErrorKind::Unavailable => {
             tracing::warn!("request not done: {e}");

@@ -6,7 +6,6 @@ use casebook_archive::{
 };
 use serde::Serialize;
 use std::io::{self, Write};
-use time::format_description::well_known::Rfc3339;
 
 pub fn import_report(out: &mut impl Write, r: &ImportReport, json: bool) -> io::Result<()> {
     if json {
@@ -111,7 +110,7 @@ pub fn accounts(out: &mut impl Write, records: &[FolderRecord], json: bool) -> i
                     "account": r.account, "folder": r.folder, "uid_validity": r.uid_validity,
                     "last_uid": r.last_uid, "server_messages": r.server_messages,
                     "archived": r.archived,
-                    "last_sync": r.last_sync.and_then(|d| d.format(&Rfc3339).ok()),
+                    "last_sync": r.last_sync.and_then(casebook_archive::view::rfc3339),
                     "last_error": r.last_error,
                     "skipped": r.skipped.iter().map(|(uid, size, reason)| serde_json::json!({"uid": uid, "size": size, "reason": reason})).collect::<Vec<_>>(),
                 })
@@ -138,7 +137,7 @@ pub fn accounts(out: &mut impl Write, records: &[FolderRecord], json: bool) -> i
                 .map_or_else(|| "?".to_owned(), |n| n.to_string()),
             r.archived,
             r.last_sync
-                .and_then(|d| d.format(&Rfc3339).ok())
+                .and_then(casebook_archive::view::rfc3339)
                 .unwrap_or_else(|| "never".to_owned()),
             r.last_error
                 .as_ref()

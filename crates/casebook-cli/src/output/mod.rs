@@ -5,7 +5,6 @@
 //! view side by side.
 
 use casebook_archive::MessageSummary;
-use time::format_description::well_known::Rfc3339;
 
 mod ingest;
 mod integrity;
@@ -23,7 +22,7 @@ pub use testimonials::*;
 
 fn date_text(m: &MessageSummary) -> String {
     m.date
-        .and_then(|d| d.format(&Rfc3339).ok())
+        .and_then(casebook_archive::view::rfc3339)
         .unwrap_or_else(|| "(no date)".to_owned())
 }
 
@@ -43,8 +42,5 @@ fn day(d: Option<time::OffsetDateTime>) -> String {
 
 /// Seconds since the epoch as an RFC 3339 time (empty if out of range).
 pub fn rfc3339(at: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(at)
-        .ok()
-        .and_then(|d| d.format(&Rfc3339).ok())
-        .unwrap_or_default()
+    casebook_archive::view::rfc3339_secs(at).unwrap_or_default()
 }

@@ -4,7 +4,6 @@
 use super::*;
 use casebook_archive::{PublishedTestimonial, Suggestion, TestimonialView};
 use std::io::{self, Write};
-use time::format_description::well_known::Rfc3339;
 
 pub fn suggestions(out: &mut impl Write, list: &[Suggestion], json: bool) -> io::Result<()> {
     if json {
@@ -13,7 +12,7 @@ pub fn suggestions(out: &mut impl Write, list: &[Suggestion], json: bool) -> io:
             .map(|s| {
                 serde_json::json!({
                     "message": s.message.id.0,
-                    "date": s.message.date.and_then(|d| d.format(&Rfc3339).ok()),
+                    "date": s.message.date.and_then(casebook_archive::view::rfc3339),
                     "subject": s.message.subject,
                     "score": s.score,
                     "quotes": s.quotes,
@@ -60,8 +59,8 @@ pub fn testimonials(out: &mut impl Write, list: &[TestimonialView], json: bool) 
                     "consent_note": r.consent_note,
                     "reason": r.reason,
                     "decided_by": r.decided_by,
-                    "decided_at": time::OffsetDateTime::from_unix_timestamp(r.decided_at).ok().and_then(|d| d.format(&Rfc3339).ok()),
-                    "expires_at": r.expires_at.and_then(|e| time::OffsetDateTime::from_unix_timestamp(e).ok()).and_then(|d| d.format(&Rfc3339).ok()),
+                    "decided_at": casebook_archive::view::rfc3339_secs(r.decided_at),
+                    "expires_at": r.expires_at.and_then(casebook_archive::view::rfc3339_secs),
                 })
             })
             .collect();
