@@ -5,7 +5,7 @@ pub enum ArchiveError {
     #[error("--from and --to name the same database {0}; copy into a new, empty one")]
     SameStore(String),
     #[error(transparent)]
-    Config(#[from] crate::ConfigError),
+    Config(#[from] casebook_config::ConfigError),
     #[error(transparent)]
     Search(#[from] casebook_search::SearchError),
     #[error("cannot parse the query {query:?} {source}")]

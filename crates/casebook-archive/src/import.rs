@@ -3,7 +3,8 @@
 //! transactions while the next batch is read. Bounded channels make a slow
 //! stage slow the others down instead of filling memory.
 
-use crate::{Archive, ArchiveError, Config};
+use crate::{Archive, ArchiveError};
+use casebook_config::Config;
 use casebook_conversations::classify::{correspondent, direction};
 use casebook_mail::{check_is_mail, parse_within};
 use casebook_mailbox::{discover, FoundMessage, SourceKind};

@@ -5,7 +5,8 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), casebook_archive::ArchiveError> {
-//! use casebook_archive::{Archive, Config, SearchRequest};
+//! use casebook_archive::{Archive, SearchRequest};
+//! use casebook_config::Config;
 //! let archive = Archive::open(std::path::Path::new("casebook-data"), Config::default()).await?;
 //! archive.import(&["/var/mail/support".into()], &casebook_archive::NoProgress).await?;
 //! let page = archive.search(&SearchRequest::new("voicemail is:unanswered")).await?;
@@ -20,7 +21,6 @@ mod access;
 mod aggregate;
 mod audit;
 mod check;
-mod config;
 mod customers;
 mod erasure;
 mod error;
@@ -42,9 +42,6 @@ pub use casebook_customers::{ColumnChoice, RowProblem};
 pub use casebook_policy::privacy_request::RequestKind;
 pub use casebook_policy::{praise, privacy_request, topic};
 pub use check::{CheckOptions, CheckReport, Integrity, BACKUP_FILE, QUARANTINE_TAG};
-pub use config::{
-    read_key, Account, Config, ConfigError, OAuthMechanism, Secret, Security, TlsFiles,
-};
 pub use customers::{
     matches_csv, CustomerImport, CustomerImportReport, CustomerMatch, Customers, MatchKind,
     MatchReport, PartnerExport, PersonSuggestion,
@@ -73,6 +70,7 @@ pub use casebook_store::{
 };
 pub use casebook_vocabulary::{Direction, MessageId, ThreadId};
 
+use casebook_config::Config;
 use casebook_search::SearchIndex;
 use casebook_store::Store;
 use std::path::Path;

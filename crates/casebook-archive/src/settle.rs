@@ -382,7 +382,7 @@ async fn touched_rows(
         return Ok(if known.is_empty() {
             r.rows().await?
         } else {
-            r.rows_knowing(known).await?
+            r.rows_reusing(known).await?
         });
     }
     let mut rows = r.unthreaded_rows().await?;
@@ -390,7 +390,7 @@ async fn touched_rows(
     // Messages naming one of these as their parent.
     keys.extend(
         rows.iter()
-            .filter_map(|r| r.message_id.as_deref())
+            .filter_map(|r| r.message_id_header.as_deref())
             .map(parent_key),
     );
     keys.sort_unstable();

@@ -7,9 +7,9 @@
 //! the folder's new watermark, so a crash at any instant loses nothing and
 //! stores nothing twice. One account failing does not stop the others.
 
-use crate::config::{Account, OAuthMechanism, Secret, Security};
 use crate::import::{map_on_two_threads, prepare_message};
 use crate::{Archive, ArchiveError};
+use casebook_config::{Account, OAuthMechanism, Secret, Security};
 use casebook_imap::{connect, ImapSession, Login, Server};
 use casebook_store::{SkippedMessage, Stored, Watermark};
 use std::time::Duration;

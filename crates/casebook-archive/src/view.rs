@@ -58,7 +58,7 @@ impl<'a> From<&'a MessageSummary> for MessageLine<'a> {
     fn from(s: &'a MessageSummary) -> Self {
         Self {
             id: s.id.0,
-            message_id: s.message_id.as_deref(),
+            message_id: s.message_id_header.as_deref(),
             thread_id: s.thread_id.map(|t| t.0),
             date: s.date.and_then(rfc3339),
             direction: s.direction.as_str(),

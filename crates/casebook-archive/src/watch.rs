@@ -2,9 +2,9 @@
 //! each sync the inbound folder is watched with IDLE (or polled where the
 //! server has no IDLE); a failure is retried with a growing pause.
 
-use crate::config::Account;
 use crate::sync::{FolderSync, LogProgress};
 use crate::{Archive, ArchiveError};
+use casebook_config::Account;
 use std::time::Duration;
 use tokio::sync::watch;
 

@@ -15,9 +15,10 @@ use args::{
     TokenAction, UserAction,
 };
 use casebook_archive::{
-    Archive, ArchiveError, Config, MessageId, Role, SearchRequest, Sort, StoreLocation, ThreadId,
+    Archive, ArchiveError, MessageId, Role, SearchRequest, Sort, StoreLocation, ThreadId,
     WatchEvent,
 };
+use casebook_config::Config;
 use clap::Parser;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -442,7 +443,7 @@ async fn rekey(
     out: &mut impl Write,
 ) -> Result<()> {
     let to_key = match &to {
-        Some(path) => Some(casebook_archive::read_key(path)?),
+        Some(path) => Some(casebook_config::read_key(path)?),
         None => None,
     };
     let bar = progress::CountBar::new("messages re-encrypted");

@@ -1,7 +1,8 @@
 //! `casebook quickstart`: sample correspondence, imported, with searches to try.
 
 use anyhow::{Context, Result};
-use casebook_archive::{Archive, Config, NoProgress, SearchRequest};
+use casebook_archive::{Archive, NoProgress, SearchRequest};
+use casebook_config::Config;
 
 pub async fn run(data: &std::path::Path, messages: usize) -> Result<()> {
     let corpus_dir = data.join("sample-mail");

@@ -127,7 +127,7 @@ pub fn named_message_ids(rows: &[ThreadRow]) -> Vec<&str> {
     let mut ids: Vec<&str> = rows
         .iter()
         .flat_map(|r| {
-            r.message_id
+            r.message_id_header
                 .iter()
                 .chain(&r.in_reply_to)
                 .chain(&r.references)
@@ -146,7 +146,7 @@ pub fn assign_threads(rows: &[ThreadRow], window_secs: i64) -> Vec<ThreadId> {
     // Links through Message-IDs, including ones no stored message carries.
     let mut by_message_id: HashMap<&str, usize> = HashMap::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
-        if let Some(mid) = row.message_id.as_deref() {
+        if let Some(mid) = row.message_id_header.as_deref() {
             if let Some(&other) = by_message_id.get(mid) {
                 sets.union(i, other);
             } else {
@@ -244,7 +244,7 @@ pub fn pair_replies(
                 return (None, None);
             }
             let by_header = row
-                .message_id
+                .message_id_header
                 .as_deref()
                 .and_then(|mid| replies_by_parent.get(mid).copied());
             // The first reply sent at or after it: a binary search, so a
@@ -276,7 +276,7 @@ pub fn pair_replies(
 /// copy of a message (so which copy arrived first, and is the one threaded,
 /// does not change the order), then by content for mail without one.
 fn same_time_order(row: &ThreadRow) -> (Option<&str>, casebook_vocabulary::Sha256) {
-    (row.message_id.as_deref(), row.sha256)
+    (row.message_id_header.as_deref(), row.sha256)
 }
 
 /// Union-find with path halving and union by size.
@@ -337,7 +337,7 @@ mod tests {
         ThreadRow {
             id: MessageId(m.id),
             sha256: digest(m.id as u8),
-            message_id: m.mid.map(str::to_owned),
+            message_id_header: m.mid.map(str::to_owned),
             in_reply_to: m
                 .parents
                 .last()
@@ -570,7 +570,7 @@ mod tests {
                         ThreadRow {
                             id: MessageId(i as i64 + 1),
                             sha256: distinct_digest(i),
-                            message_id: mid.map(|m| format!("m{m}")),
+                            message_id_header: mid.map(|m| format!("m{m}")),
                             in_reply_to: parents.last().cloned().into_iter().collect(),
                             references: parents,
                             correspondent: Some(format!("c{who}@customer.example")),

@@ -192,7 +192,7 @@ pub fn config(data: &[u8]) {
         return;
     };
     let path = Path::new("fuzzed-casebook.toml");
-    if let Err(e) = casebook_archive::Config::parse(text, path) {
+    if let Err(e) = casebook_config::Config::parse(text, path) {
         let message = e.to_string();
         assert!(
             message.contains("fuzzed-casebook.toml"),

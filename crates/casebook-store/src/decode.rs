@@ -57,7 +57,7 @@ pub(crate) fn summary(row: &AnyRow) -> Result<MessageSummary, StoreError> {
     let automated: Option<String> = row.try_get("automated").during(d)?;
     Ok(MessageSummary {
         id: MessageId(row.try_get("id").during(d)?),
-        message_id: row.try_get("message_id").during(d)?,
+        message_id_header: row.try_get("message_id").during(d)?,
         thread_id: row
             .try_get::<Option<i64>, _>("thread_id")
             .during(d)?
@@ -89,7 +89,7 @@ pub(crate) fn thread_row(row: &AnyRow) -> Result<ThreadRow, StoreError> {
     Ok(ThreadRow {
         id: MessageId(row.try_get("id").during(d)?),
         sha256: digest(&sha),
-        message_id: row.try_get("message_id").during(d)?,
+        message_id_header: row.try_get("message_id").during(d)?,
         in_reply_to: from_json(row, "in_reply_to")?,
         references: from_json(row, "refs")?,
         correspondent: row.try_get("correspondent").during(d)?,
@@ -173,7 +173,7 @@ impl NewMessage {
         ThreadRow {
             id,
             sha256: m.sha256,
-            message_id: p.message_id.clone(),
+            message_id_header: p.message_id.clone(),
             in_reply_to: p.in_reply_to.clone(),
             references: p.references.clone(),
             correspondent: m.correspondent.as_ref().map(|c| c.as_str().to_owned()),

@@ -75,7 +75,8 @@ pub struct StoredAttachment {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageSummary {
     pub id: MessageId,
-    pub message_id: Option<String>,
+    /// The Message-ID header, without angle brackets (`id` is the row).
+    pub message_id_header: Option<String>,
     pub thread_id: Option<ThreadId>,
     pub direction: Direction,
     pub automated: Option<AutomatedKind>,

@@ -161,14 +161,14 @@ impl Rethreading {
         Ok(rows)
     }
 
-    /// [`Rethreading::rows`], taking the messages in `known` (rows this
+    /// [`Rethreading::rows`], taking the messages in `in_memory` (rows this
     /// process made with [`NewMessage::thread_row`] as it stored them) from
     /// memory: of those only the id and the thread columns are read, the
     /// rest of a row never changes once stored. A known message that is
     /// gone, or became a copy, is left out, as reading would.
-    pub async fn rows_knowing(
+    pub async fn rows_reusing(
         &mut self,
-        mut known: HashMap<MessageId, ThreadRow>,
+        mut in_memory: HashMap<MessageId, ThreadRow>,
     ) -> Result<Vec<ThreadRow>, StoreError> {
         let current = sqlx::query_as::<_, (i64, Option<i64>, Option<i64>, Option<i64>)>(
             "SELECT id, thread_id, reply_id, response_secs FROM messages WHERE primary_id IS NULL",
@@ -179,7 +179,7 @@ impl Rethreading {
         let mut rows = Vec::with_capacity(current.len());
         let mut unknown = Vec::new();
         for (id, thread_id, reply_id, response_secs) in current {
-            match known.remove(&MessageId(id)) {
+            match in_memory.remove(&MessageId(id)) {
                 Some(mut row) => {
                     row.thread_id = thread_id.map(ThreadId);
                     row.reply_id = reply_id.map(MessageId);

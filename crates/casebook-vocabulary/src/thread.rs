@@ -9,7 +9,8 @@ use crate::{Direction, MessageId, Sha256, ThreadId};
 pub struct ThreadRow {
     pub id: MessageId,
     pub sha256: Sha256,
-    pub message_id: Option<String>,
+    /// The Message-ID header, without angle brackets (`id` is the row).
+    pub message_id_header: Option<String>,
     pub in_reply_to: Vec<String>,
     pub references: Vec<String>,
     pub correspondent: Option<String>,

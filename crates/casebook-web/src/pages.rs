@@ -425,7 +425,7 @@ pub(crate) async fn message(
             tr { td { "To" } td { (recipients.join(", ")) } }
             tr { td { "Date" } td { (view::date(s.date)) } }
             tr { td { "Kind" } td { (view::direction(s.direction)) } }
-            @if let Some(mid) = &s.message_id { tr { td { "Message-ID" } td { (mid) } } }
+            @if let Some(mid) = &s.message_id_header { tr { td { "Message-ID" } td { (mid) } } }
             @if let Some(t) = s.thread_id { tr { td { "Thread" } td { a href=(format!("/threads/{}", t.0)) { "the whole conversation" } } } }
             @if let Some(r) = s.reply_id {
                 tr { td { "Our reply" } td { a href=(format!("/messages/{}", r.0)) { "message " (r.0) }

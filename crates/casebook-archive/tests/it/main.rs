@@ -11,7 +11,8 @@ mod recovery;
 mod search;
 mod testimonials;
 
-use casebook_archive::{Archive, Config, MessageId, NoProgress, StoreLocation};
+use casebook_archive::{Archive, MessageId, NoProgress, StoreLocation};
+use casebook_config::Config;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 

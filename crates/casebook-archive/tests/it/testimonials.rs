@@ -102,7 +102,7 @@ async fn keys_by_message_id(archive: &Archive) -> HashMap<String, MessageId> {
         .await
         .expect("list")
         .into_iter()
-        .filter_map(|m| m.message_id.map(|mid| (mid, m.id)))
+        .filter_map(|m| m.message_id_header.map(|mid| (mid, m.id)))
         .collect()
 }
 

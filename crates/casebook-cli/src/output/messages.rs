@@ -154,7 +154,7 @@ pub fn show(out: &mut impl Write, c: &MessageInContext, json: bool) -> io::Resul
     }
     writeln!(out, "Date:     {}", date_text(s))?;
     writeln!(out, "Subject:  {}", s.subject)?;
-    if let Some(id) = &s.message_id {
+    if let Some(id) = &s.message_id_header {
         writeln!(out, "Message-ID: <{id}>")?;
     }
     if let Some(t) = s.thread_id {

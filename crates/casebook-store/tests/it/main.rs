@@ -509,7 +509,7 @@ async fn rows_kept_in_memory_read_as_the_stored_rows() {
     let mut rethreading = store.begin_rethreading().await.expect("begin");
     let mut read = rethreading.rows().await.expect("read every row");
     let mut kept = rethreading
-        .rows_knowing(known)
+        .rows_reusing(known)
         .await
         .expect("rows from memory");
     rethreading.apply(&[]).await.expect("end");
@@ -520,7 +520,7 @@ async fn rows_kept_in_memory_read_as_the_stored_rows() {
     assert!(kept.iter().all(|r| r.id != gone));
     let reply = kept
         .iter()
-        .find(|r| r.message_id.as_deref() == Some("r2@casebook.example"));
+        .find(|r| r.message_id_header.as_deref() == Some("r2@casebook.example"));
     assert_eq!(
         reply.map(|r| r.references.len()),
         Some(2),

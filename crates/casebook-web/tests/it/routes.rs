@@ -2,7 +2,8 @@
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use casebook_archive::{Archive, Config, Login, Role};
+use casebook_archive::{Archive, Login, Role};
+use casebook_config::Config;
 use http_body_util::BodyExt;
 use std::sync::Arc;
 use tower::ServiceExt;
