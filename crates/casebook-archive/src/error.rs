@@ -169,6 +169,17 @@ pub(crate) fn has_room(dir: &std::path::Path) -> bool {
     !matches!(written, Err(e) if casebook_store::io_disk_full(&e))
 }
 
+impl From<casebook_credentials::CredentialError> for ArchiveError {
+    fn from(e: casebook_credentials::CredentialError) -> Self {
+        use casebook_credentials::CredentialError as C;
+        match e {
+            C::WeakPassword(chars) => Self::WeakPassword(chars),
+            C::NoRandomness(why) => Self::NoRandomness(why),
+            C::Hash(why) => Self::PasswordHash(why),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -57,7 +57,7 @@ pub use testimonials::{
     last_second_of, Approval, Consent, PublishedTestimonial, Suggestion, TestimonialFilter,
     TestimonialView, Testimonials, TESTIMONIAL_TAG,
 };
-pub use users::{Locked, Login, Session, User, Users, MIN_PASSWORD_CHARS, SESSION_SECS};
+pub use users::{Locked, Login, Session, User, Users, SESSION_SECS};
 pub use watch::WatchEvent;
 
 pub use casebook_mail::CopyDifference;
@@ -97,7 +97,7 @@ pub struct Archive {
     /// The key new raw bytes are sealed with (`encryption_key_file`).
     raw_key: Option<casebook_store::RawKey>,
     /// The threads passwords are checked on (argon2 holds ~19 MiB each).
-    password_checks: users::PasswordChecks,
+    password_checks: casebook_credentials::PasswordChecks,
     /// Openings of long messages' text for search snippets.
     openings: read::Openings,
     /// What `is:answered` and `customer:` select, kept per count of writes.
@@ -124,7 +124,7 @@ impl Archive {
             raw_key,
             settling: tokio::sync::Mutex::new(()),
             refreshed_seq: std::sync::atomic::AtomicU64::new(0),
-            password_checks: users::PasswordChecks::start(PASSWORD_CHECKS_AT_ONCE)?,
+            password_checks: casebook_credentials::PasswordChecks::start(PASSWORD_CHECKS_AT_ONCE)?,
             openings: read::Openings::default(),
             filter_sets: read::FilterSets::default(),
         };
