@@ -11,7 +11,7 @@ use crate::store::Store;
 use casebook_vocabulary::{MessageId, MessageSet};
 use futures_util::TryStreamExt;
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::FromRow;
 use std::collections::HashSet;
 
 /// Records per insert statement (9 parameters each).
@@ -45,19 +45,7 @@ const RECORD_COLUMNS: &str =
     "r.id, r.list, l.name AS list_name, l.partner, r.line, r.address, r.domain, r.name, r.company, r.account, r.fields";
 
 fn record(row: &AnyRow) -> Result<CustomerRecordRow, StoreError> {
-    let d = "reading a customer record";
-    Ok(CustomerRecordRow {
-        id: row.try_get("id").during(d)?,
-        list: row.try_get("list_name").during(d)?,
-        partner: row.try_get("partner").during(d)?,
-        line: row.try_get("line").during(d)?,
-        address: row.try_get("address").during(d)?,
-        domain: row.try_get("domain").during(d)?,
-        name: row.try_get("name").during(d)?,
-        company: row.try_get("company").during(d)?,
-        account: row.try_get("account").during(d)?,
-        fields: row.try_get("fields").during(d)?,
-    })
+    CustomerRecordRow::from_row(row).during("reading a customer record")
 }
 
 impl Store {
@@ -154,28 +142,14 @@ impl Store {
 
     /// Every list with its record count, by name.
     pub async fn customer_lists(&self) -> Result<Vec<CustomerList>, StoreError> {
-        let rows = sqlx::query(
+        sqlx::query_as::<_, CustomerList>(
             "SELECT l.id, l.name, l.partner, l.source_file, l.imported_at, l.imported_by, \
              (SELECT COUNT(*) FROM customer_records r WHERE r.list = l.id) AS records \
              FROM customer_lists l ORDER BY l.name",
         )
         .fetch_all(&self.pool)
         .await
-        .during("listing customer lists")?;
-        let d = "reading a customer list";
-        rows.iter()
-            .map(|row| {
-                Ok(CustomerList {
-                    id: row.try_get("id").during(d)?,
-                    name: row.try_get("name").during(d)?,
-                    partner: row.try_get("partner").during(d)?,
-                    source_file: row.try_get("source_file").during(d)?,
-                    imported_at: row.try_get("imported_at").during(d)?,
-                    imported_by: row.try_get("imported_by").during(d)?,
-                    records: row.try_get::<i64, _>("records").during(d)? as u64,
-                })
-            })
-            .collect()
+        .during("listing customer lists")
     }
 
     /// Records whose address is one of `addresses`.

@@ -335,23 +335,11 @@ impl Store {
     }
 
     pub async fn holds(&self) -> Result<Vec<Hold>, StoreError> {
-        let rows = sqlx::query(
+        sqlx::query_as::<_, Hold>(
             "SELECT kind, target, reason, held_by, held_at FROM legal_holds ORDER BY held_at, id",
         )
         .fetch_all(&self.pool)
         .await
-        .during("listing legal holds")?;
-        let d = "reading a legal hold";
-        rows.iter()
-            .map(|r| {
-                Ok(Hold {
-                    kind: r.try_get("kind").during(d)?,
-                    target: r.try_get("target").during(d)?,
-                    reason: r.try_get("reason").during(d)?,
-                    held_by: r.try_get("held_by").during(d)?,
-                    held_at: r.try_get("held_at").during(d)?,
-                })
-            })
-            .collect()
+        .during("listing legal holds")
     }
 }

@@ -428,7 +428,7 @@ impl RequestDecision {
 }
 
 /// A customer or partner list as imported.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct CustomerList {
     pub id: i64,
     pub name: String,
@@ -437,14 +437,16 @@ pub struct CustomerList {
     pub source_file: String,
     pub imported_at: i64,
     pub imported_by: String,
+    #[sqlx(try_from = "i64")]
     pub records: u64,
 }
 
 /// One record of a list.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct CustomerRecordRow {
     pub id: i64,
     /// The list's name.
+    #[sqlx(rename = "list_name")]
     pub list: String,
     pub partner: Option<String>,
     pub line: i64,
@@ -479,7 +481,7 @@ pub struct ErasedMessage {
 }
 
 /// A legal hold on a thread or a tag.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Hold {
     /// `thread` or `tag`.
     pub kind: String,
