@@ -7,6 +7,7 @@
 //! the folder's new watermark, so a crash at any instant loses nothing and
 //! stores nothing twice. One account failing does not stop the others.
 
+use crate::erasure::ErasedFilter;
 use crate::import::{map_on_two_threads, prepare_message};
 use crate::{Archive, ArchiveError};
 use casebook_config::{Account, OAuthMechanism, Secret, Security};
@@ -260,122 +261,28 @@ impl Archive {
             _ => 1,
         };
         let sizes = session.uid_sizes(from).await?;
-        // The network and the parse-and-store stages overlap: while one chunk
-        // is parsed and stored, the next is fetched. Chunks are stored in
-        // order, each with its watermark, so an interruption anywhere leaves
-        // the watermark at what is stored.
-        let (tx, rx) = tokio::sync::mpsc::channel::<(Vec<(u32, Vec<u8>)>, u32)>(2);
-        let fetching = async {
-            let mut skipped = 0;
-            for chunk in chunks(&sizes, account.batch_messages, account.max_message_bytes) {
-                let Some(&(last_uid, _)) = chunk.last() else {
-                    continue;
-                };
-                let mut wanted = Vec::with_capacity(chunk.len());
-                for &(uid, size) in chunk {
-                    if u64::from(size) > account.max_message_bytes {
-                        self.store
-                            .record_skipped(&SkippedMessage {
-                                account: account.name.clone(),
-                                folder: folder.to_owned(),
-                                uid_validity: status.uid_validity,
-                                uid,
-                                size: u64::from(size),
-                                reason: format!(
-                                    "larger than max_message_bytes ({})",
-                                    account.max_message_bytes
-                                ),
-                            })
-                            .await?;
-                        skipped += 1;
-                    } else {
-                        wanted.push(uid);
-                    }
-                }
-                let mut fetched: Vec<(u32, Vec<u8>)> = Vec::with_capacity(wanted.len());
-                session
-                    .fetch(&wanted, &mut |uid, bytes| fetched.push((uid, bytes)))
-                    .await?;
-                if tx.send((fetched, last_uid)).await.is_err() {
-                    break; // the storing side stopped on an error of its own
-                }
-            }
-            drop(tx);
-            Ok::<u64, ArchiveError>(skipped)
+        let run = FolderRun {
+            archive: self,
+            account,
+            folder,
+            uid_validity: status.uid_validity,
+            is_sent,
         };
+        // The network, parsing and storing overlap: while one chunk is
+        // stored, the next is parsed and the one after it fetched. Chunks
+        // are stored in order, each with its watermark, so an interruption
+        // anywhere leaves the watermark at what is stored.
+        let (fetched_tx, fetched_rx) = tokio::sync::mpsc::channel(2);
         // Parsing is a stage of its own, so a folder's next chunk is parsed
         // while the one before it is stored: with one folder left (or one
         // folder only) the two would otherwise take turns on the cores.
-        let (parsed_tx, parsed_rx) = tokio::sync::mpsc::channel::<Parsed>(1);
-        let parsing = async {
-            // Owned, so an error here drops both ends it holds and the
-            // other stages stop instead of waiting on a full channel.
-            let mut rx = rx;
-            while let Some((fetched, last_uid)) = rx.recv().await {
-                let messages = fetched.len() as u64;
-                let bytes: u64 = fetched.iter().map(|(_, b)| b.len() as u64).sum();
-                let batch = self
-                    .prepare_fetched(fetched, account, folder, status.uid_validity, is_sent)
-                    .await?;
-                let parsed = Parsed {
-                    batch,
-                    last_uid,
-                    messages,
-                    bytes,
-                };
-                if parsed_tx.send(parsed).await.is_err() {
-                    break; // the storing side stopped on an error of its own
-                }
-            }
-            drop(parsed_tx);
-            Ok::<(), ArchiveError>(())
-        };
+        let (parsed_tx, parsed_rx) = tokio::sync::mpsc::channel(1);
         let erased = self.erased_filter().await?;
-        let storing = async {
-            let mut counts = FolderSync::default();
-            let mut parsed_rx = parsed_rx; // owned, as `rx` above
-            while let Some(parsed) = parsed_rx.recv().await {
-                let Parsed {
-                    mut batch,
-                    last_uid,
-                    messages,
-                    bytes,
-                } = parsed;
-                counts.fetched += messages;
-                let before = batch.len();
-                batch.retain(|m| !erased.is_erased(m));
-                if batch.len() < before {
-                    tracing::info!(
-                        account = %account.name,
-                        folder,
-                        skipped = before - batch.len(),
-                        "mail of erased persons not synced"
-                    );
-                    counts.erased += (before - batch.len()) as u64;
-                }
-                let watermark = Watermark {
-                    account: account.name.clone(),
-                    folder: folder.to_owned(),
-                    uid_validity: status.uid_validity,
-                    last_uid,
-                };
-                let stored = self.store.insert(&batch, Some(&watermark)).await?;
-                feed.lock()
-                    .map_err(|_| feed_failed())?
-                    .stored(&batch, &stored.outcomes, stored.seq)
-                    .map_err(|e| self.index_failure(e))?;
-                for outcome in stored.outcomes {
-                    match outcome {
-                        Stored::New(_) => counts.stored += 1,
-                        Stored::Copy { .. } => counts.copies += 1,
-                        Stored::Duplicate(_) => counts.duplicates += 1,
-                    }
-                }
-                progress.stored(&account.name, folder, messages, bytes);
-            }
-            Ok::<FolderSync, ArchiveError>(counts)
-        };
-        let (fetched, parsed, stored) = tokio::join!(fetching, parsing, storing);
+        let (skipped, parsed, stored) = tokio::join!(
+            run.fetch(session, &sizes, fetched_tx),
+            run.parse(fetched_rx, parsed_tx),
+            run.store(parsed_rx, &erased, progress, feed),
+        );
         // What was stored counts even when fetching failed part way.
         let stored = stored?;
         parsed?;
@@ -384,18 +291,171 @@ impl Archive {
         report.copies = stored.copies;
         report.duplicates = stored.duplicates;
         report.erased = stored.erased;
-        report.skipped = fetched?;
+        report.skipped = skipped?;
         if sizes.is_empty() && state.is_none_or(|s| s.uid_validity != status.uid_validity) {
             // An empty folder: remember its UIDVALIDITY all the same.
-            let watermark = Watermark {
-                account: account.name.clone(),
-                folder: folder.to_owned(),
-                uid_validity: status.uid_validity,
-                last_uid: 0,
-            };
-            self.store.insert(&[], Some(&watermark)).await?;
+            self.store.insert(&[], Some(&run.watermark(0))).await?;
         }
         Ok(report)
+    }
+}
+
+/// A fetched chunk: each message's UID and bytes, and the chunk's highest
+/// UID (every UID up to it was fetched or recorded as skipped).
+type Fetched = (Vec<(u32, Vec<u8>)>, u32);
+
+/// One folder of one account being synced: its three stages, each its
+/// own task joined by bounded channels. Each stage owns the ends it holds,
+/// so a stage stopping on an error drops them and the others stop
+/// instead of waiting on a full channel.
+struct FolderRun<'a> {
+    archive: &'a Archive,
+    account: &'a Account,
+    folder: &'a str,
+    uid_validity: u32,
+    is_sent: bool,
+}
+
+impl FolderRun<'_> {
+    /// The folder's watermark at `last_uid`.
+    fn watermark(&self, last_uid: u32) -> Watermark {
+        Watermark {
+            account: self.account.name.clone(),
+            folder: self.folder.to_owned(),
+            uid_validity: self.uid_validity,
+            last_uid,
+        }
+    }
+
+    /// Fetches the UIDs of `sizes` in chunks (bounded by count and bytes),
+    /// recording messages over the size limit instead; how many it skipped.
+    async fn fetch(
+        &self,
+        session: &mut ImapSession,
+        sizes: &[(u32, u32)],
+        chunks_out: tokio::sync::mpsc::Sender<Fetched>,
+    ) -> Result<u64, ArchiveError> {
+        let account = self.account;
+        let mut skipped = 0;
+        for chunk in chunks(sizes, account.batch_messages, account.max_message_bytes) {
+            let Some(&(last_uid, _)) = chunk.last() else {
+                continue;
+            };
+            let mut wanted = Vec::with_capacity(chunk.len());
+            for &(uid, size) in chunk {
+                if u64::from(size) > account.max_message_bytes {
+                    self.archive
+                        .store
+                        .record_skipped(&SkippedMessage {
+                            account: account.name.clone(),
+                            folder: self.folder.to_owned(),
+                            uid_validity: self.uid_validity,
+                            uid,
+                            size: u64::from(size),
+                            reason: format!(
+                                "larger than max_message_bytes ({})",
+                                account.max_message_bytes
+                            ),
+                        })
+                        .await?;
+                    skipped += 1;
+                } else {
+                    wanted.push(uid);
+                }
+            }
+            let mut fetched: Vec<(u32, Vec<u8>)> = Vec::with_capacity(wanted.len());
+            session
+                .fetch(&wanted, &mut |uid, bytes| fetched.push((uid, bytes)))
+                .await?;
+            if chunks_out.send((fetched, last_uid)).await.is_err() {
+                break; // a later stage stopped on an error of its own
+            }
+        }
+        Ok(skipped)
+    }
+
+    /// Parses each fetched chunk into messages to store.
+    async fn parse(
+        &self,
+        mut chunks_in: tokio::sync::mpsc::Receiver<Fetched>,
+        parsed_out: tokio::sync::mpsc::Sender<Parsed>,
+    ) -> Result<(), ArchiveError> {
+        while let Some((fetched, last_uid)) = chunks_in.recv().await {
+            let messages = fetched.len() as u64;
+            let bytes: u64 = fetched.iter().map(|(_, b)| b.len() as u64).sum();
+            let batch = self
+                .archive
+                .prepare_fetched(
+                    fetched,
+                    self.account,
+                    self.folder,
+                    self.uid_validity,
+                    self.is_sent,
+                )
+                .await?;
+            let parsed = Parsed {
+                batch,
+                last_uid,
+                messages,
+                bytes,
+            };
+            if parsed_out.send(parsed).await.is_err() {
+                break; // the storing stage stopped on an error of its own
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores each parsed chunk with its watermark in one transaction
+    /// (leaving out erased people's mail), hands what it stored to the
+    /// index feed, and counts what happened.
+    async fn store(
+        &self,
+        mut parsed_in: tokio::sync::mpsc::Receiver<Parsed>,
+        erased: &ErasedFilter,
+        progress: &dyn SyncProgress,
+        feed: &SharedKept,
+    ) -> Result<FolderSync, ArchiveError> {
+        let (account, folder) = (self.account, self.folder);
+        let mut counts = FolderSync::default();
+        while let Some(parsed) = parsed_in.recv().await {
+            let Parsed {
+                mut batch,
+                last_uid,
+                messages,
+                bytes,
+            } = parsed;
+            counts.fetched += messages;
+            let before = batch.len();
+            batch.retain(|m| !erased.is_erased(m));
+            if batch.len() < before {
+                tracing::info!(
+                    account = %account.name,
+                    folder,
+                    skipped = before - batch.len(),
+                    "mail of erased persons not synced"
+                );
+                counts.erased += (before - batch.len()) as u64;
+            }
+            let stored = self
+                .archive
+                .store
+                .insert(&batch, Some(&self.watermark(last_uid)))
+                .await?;
+            feed.lock()
+                .map_err(|_| feed_failed())?
+                .stored(&batch, &stored.outcomes, stored.seq)
+                .map_err(|e| self.archive.index_failure(e))?;
+            for outcome in stored.outcomes {
+                match outcome {
+                    Stored::New(_) => counts.stored += 1,
+                    Stored::Copy { .. } => counts.copies += 1,
+                    Stored::Duplicate(_) => counts.duplicates += 1,
+                }
+            }
+            progress.stored(&account.name, folder, messages, bytes);
+        }
+        Ok(counts)
     }
 }
 
