@@ -75,54 +75,69 @@ pub fn search(
 
 /// A message with what the archive knows around it: what `show` prints.
 pub fn show(out: &mut impl Write, c: &MessageInContext, json: bool) -> io::Result<()> {
-    let (m, thread, differences, tags) = (&c.message, &c.thread, &c.copies, &c.tags);
-    let customer = &c.customer;
-    let known_as = c.known_as.as_deref();
-    let s = &m.summary;
-    let reply = s.reply_id.and_then(|r| thread.iter().find(|t| t.id == r));
     if json {
-        /// The message, and what the archive knows around it.
-        #[derive(Serialize)]
-        struct ShowJson<'a> {
-            #[serde(flatten)]
-            message: MessageView<'a>,
-            customer: Vec<serde_json::Value>,
-            tags: &'a [String],
-            known_as: Option<&'a str>,
-            copy_of: Option<i64>,
-            copies: Vec<serde_json::Value>,
-            locations: Vec<serde_json::Value>,
-            warnings: &'a [String],
-            thread: Vec<MessageLine<'a>>,
-        }
-        let v = ShowJson {
-            message: MessageView::from(m),
-            customer: customer.iter().map(crate::customers::match_json).collect(),
-            tags,
-            known_as,
-            copy_of: m.primary_id.map(|p| p.0),
-            copies: differences
-                .iter()
-                .map(|(id, d)| {
-                    serde_json::json!({
-                        "id": id.0,
-                        "only_in_this": d.only_in_first,
-                        "only_in_copy": d.only_in_second,
-                        "bodies_differ": d.bodies_differ,
-                    })
-                })
-                .collect(),
-            locations: m
-                .locations
-                .iter()
-                .map(|(f, s)| serde_json::json!({"folder": f, "source": s}))
-                .collect(),
-            warnings: &m.warnings,
-            thread: thread.iter().map(MessageLine::from).collect(),
-        };
-        serde_json::to_writer_pretty(&mut *out, &v)?;
-        return writeln!(out);
+        show_json(out, c)
+    } else {
+        show_text(out, c)
     }
+}
+
+/// `show --json`: the message's one JSON shape, and what the archive
+/// knows around it.
+fn show_json(out: &mut impl Write, c: &MessageInContext) -> io::Result<()> {
+    #[derive(Serialize)]
+    struct ShowJson<'a> {
+        #[serde(flatten)]
+        message: MessageView<'a>,
+        customer: Vec<serde_json::Value>,
+        tags: &'a [String],
+        known_as: Option<&'a str>,
+        copy_of: Option<i64>,
+        copies: Vec<serde_json::Value>,
+        locations: Vec<serde_json::Value>,
+        warnings: &'a [String],
+        thread: Vec<MessageLine<'a>>,
+    }
+    let m = &c.message;
+    let v = ShowJson {
+        message: MessageView::from(m),
+        customer: c
+            .customer
+            .iter()
+            .map(crate::customers::match_json)
+            .collect(),
+        tags: &c.tags,
+        known_as: c.known_as.as_deref(),
+        copy_of: m.primary_id.map(|p| p.0),
+        copies: c
+            .copies
+            .iter()
+            .map(|(id, d)| {
+                serde_json::json!({
+                    "id": id.0,
+                    "only_in_this": d.only_in_first,
+                    "only_in_copy": d.only_in_second,
+                    "bodies_differ": d.bodies_differ,
+                })
+            })
+            .collect(),
+        locations: m
+            .locations
+            .iter()
+            .map(|(f, s)| serde_json::json!({"folder": f, "source": s}))
+            .collect(),
+        warnings: &m.warnings,
+        thread: c.thread.iter().map(MessageLine::from).collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &v)?;
+    writeln!(out)
+}
+
+/// `show`: a header block (who, when, where in its thread, copies,
+/// attachments, where seen), then the text.
+fn show_text(out: &mut impl Write, c: &MessageInContext) -> io::Result<()> {
+    let m = &c.message;
+    let s = &m.summary;
     writeln!(
         out,
         "Message {}  ({}, {} bytes, sha256 {})",
@@ -134,33 +149,17 @@ pub fn show(out: &mut impl Write, c: &MessageInContext, json: bool) -> io::Resul
     if let Some(kind) = s.automated {
         writeln!(out, "Sent by a machine: {}", kind.as_str())?;
     }
-    match (&s.from_address, &s.from_name) {
-        (Some(a), Some(n)) => writeln!(out, "From:     {n} <{a}>")?,
-        (Some(a), None) => writeln!(out, "From:     {a}")?,
-        _ => writeln!(out, "From:     (none)")?,
-    }
-    for r in &m.recipients {
-        let kind = format!("{:?}:", r.kind);
-        match &r.name {
-            Some(n) => writeln!(out, "{kind:<9} {n} <{}>", r.address)?,
-            None => writeln!(out, "{kind:<9} {}", r.address)?,
-        }
-    }
-    if let Some(name) = known_as {
-        writeln!(out, "Known as: {name} (corrected at their request)")?;
-    }
-    for c in customer {
-        writeln!(out, "Customer: {}", crate::customers::match_text(c))?;
-    }
+    show_people(out, c)?;
     writeln!(out, "Date:     {}", date_text(s))?;
     writeln!(out, "Subject:  {}", s.subject)?;
     if let Some(id) = &s.message_id_header {
         writeln!(out, "Message-ID: <{id}>")?;
     }
     if let Some(t) = s.thread_id {
-        writeln!(out, "Thread:   {} ({} messages)", t.0, thread.len())?;
+        writeln!(out, "Thread:   {} ({} messages)", t.0, c.thread.len())?;
     }
     if s.direction == Direction::Inbound {
+        let reply = s.reply_id.and_then(|r| c.thread.iter().find(|t| t.id == r));
         match (reply, s.response_secs) {
             (Some(r), Some(secs)) => writeln!(
                 out,
@@ -172,14 +171,63 @@ pub fn show(out: &mut impl Write, c: &MessageInContext, json: bool) -> io::Resul
             _ => writeln!(out, "Answered: not yet")?,
         }
     }
-    if let Some(p) = m.primary_id {
+    show_copies(out, c)?;
+    for a in &m.attachments {
+        writeln!(
+            out,
+            "Attached: {} ({}, {} bytes, sha256 {})",
+            a.name.as_deref().unwrap_or("(unnamed)"),
+            a.content_type,
+            a.size,
+            a.sha256
+        )?;
+    }
+    for (folder, source) in &m.locations {
+        writeln!(out, "Seen in:  {folder}  {source}")?;
+    }
+    if !c.tags.is_empty() {
+        writeln!(out, "Tags:     {}", c.tags.join(", "))?;
+    }
+    for w in &m.warnings {
+        writeln!(out, "Warning:  {w}")?;
+    }
+    writeln!(out, "\n{}", m.body.trim_end())
+}
+
+/// Sender, recipients, and who the sender is to us.
+fn show_people(out: &mut impl Write, c: &MessageInContext) -> io::Result<()> {
+    let s = &c.message.summary;
+    match (&s.from_address, &s.from_name) {
+        (Some(a), Some(n)) => writeln!(out, "From:     {n} <{a}>")?,
+        (Some(a), None) => writeln!(out, "From:     {a}")?,
+        _ => writeln!(out, "From:     (none)")?,
+    }
+    for r in &c.message.recipients {
+        let kind = format!("{:?}:", r.kind);
+        match &r.name {
+            Some(n) => writeln!(out, "{kind:<9} {n} <{}>", r.address)?,
+            None => writeln!(out, "{kind:<9} {}", r.address)?,
+        }
+    }
+    if let Some(name) = &c.known_as {
+        writeln!(out, "Known as: {name} (corrected at their request)")?;
+    }
+    for customer in &c.customer {
+        writeln!(out, "Customer: {}", crate::customers::match_text(customer))?;
+    }
+    Ok(())
+}
+
+/// The message this one is a copy of, or its copies and how they differ.
+fn show_copies(out: &mut impl Write, c: &MessageInContext) -> io::Result<()> {
+    if let Some(p) = c.message.primary_id {
         writeln!(
             out,
             "Copy of:  message {} (same Message-ID, different bytes)",
             p.0
         )?;
     }
-    for (id, d) in differences {
+    for (id, d) in &c.copies {
         writeln!(
             out,
             "Copy:     message {} has this Message-ID with other bytes:",
@@ -199,26 +247,7 @@ pub fn show(out: &mut impl Write, c: &MessageInContext, json: bool) -> io::Resul
             )?;
         }
     }
-    for a in &m.attachments {
-        writeln!(
-            out,
-            "Attached: {} ({}, {} bytes, sha256 {})",
-            a.name.as_deref().unwrap_or("(unnamed)"),
-            a.content_type,
-            a.size,
-            a.sha256
-        )?;
-    }
-    for (folder, source) in &m.locations {
-        writeln!(out, "Seen in:  {folder}  {source}")?;
-    }
-    if !tags.is_empty() {
-        writeln!(out, "Tags:     {}", tags.join(", "))?;
-    }
-    for w in &m.warnings {
-        writeln!(out, "Warning:  {w}")?;
-    }
-    writeln!(out, "\n{}", m.body.trim_end())
+    Ok(())
 }
 
 pub fn thread(
