@@ -53,21 +53,31 @@ struct ExportDir {
 
 impl ExportDir {
     /// Writes `name` (a path under the folder) and lists it.
-    fn put(&mut self, name: String, bytes: &[u8]) -> Result<(), ArchiveError> {
+    async fn put(&mut self, name: String, bytes: &[u8]) -> Result<(), ArchiveError> {
         let path = self.root.join(&name);
-        std::fs::write(&path, bytes).map_err(|source| ArchiveError::File {
-            action: "write",
-            path,
-            source,
-        })?;
+        tokio::fs::write(&path, bytes)
+            .await
+            .map_err(|source| ArchiveError::File {
+                action: "write",
+                path,
+                source,
+            })?;
         self.files.push(name);
         Ok(())
     }
 
-    fn put_json(&mut self, name: &str, v: &impl serde::Serialize) -> Result<(), ArchiveError> {
-        let mut text = serde_json::to_string_pretty(v).unwrap_or_default();
+    async fn put_json(
+        &mut self,
+        name: &str,
+        v: &(impl serde::Serialize + Sync),
+    ) -> Result<(), ArchiveError> {
+        let mut text = serde_json::to_string_pretty(v).map_err(|e| ArchiveError::File {
+            action: "write",
+            path: self.root.join(name),
+            source: std::io::Error::other(e),
+        })?;
         text.push('\n');
-        self.put(name.to_owned(), text.as_bytes())
+        self.put(name.to_owned(), text.as_bytes()).await
     }
 }
 
@@ -99,7 +109,7 @@ impl Archive {
                     "by": c.corrected_by, "at": when(c.corrected_at),
                 })).collect::<Vec<_>>(),
             }),
-        )
+        ).await
     }
 
     /// customer-lists.json: the list records their address matched.
@@ -122,7 +132,7 @@ impl Archive {
                 })
             })
             .collect();
-        dir.put_json("customer-lists.json", &records)
+        dir.put_json("customer-lists.json", &records).await
     }
 
     /// testimonials.json: decisions about quoting them; returns their ids.
@@ -152,7 +162,7 @@ impl Archive {
                 })
             })
             .collect();
-        dir.put_json("testimonials.json", &decisions)?;
+        dir.put_json("testimonials.json", &decisions).await?;
         Ok(testimonials.iter().map(|t| t.id).collect())
     }
 
@@ -175,7 +185,7 @@ impl Archive {
                 })
             })
             .collect();
-        dir.put_json("audit.json", &about)
+        dir.put_json("audit.json", &about).await
     }
 }
 
@@ -189,18 +199,24 @@ impl Privacy<'_> {
         actor: &str,
     ) -> Result<AccessReport, ArchiveError> {
         let address = address_arg(email)?;
-        if std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_some()) {
+        let not_empty = match tokio::fs::read_dir(out).await {
+            Ok(mut entries) => matches!(entries.next_entry().await, Ok(Some(_))),
+            Err(_) => false,
+        };
+        if not_empty {
             return Err(ArchiveError::Refused(format!(
                 "{} is not empty; give a new folder for the export",
                 out.display()
             )));
         }
         let messages_dir = out.join("messages");
-        std::fs::create_dir_all(&messages_dir).map_err(|source| ArchiveError::File {
-            action: "create",
-            path: messages_dir.clone(),
-            source,
-        })?;
+        tokio::fs::create_dir_all(&messages_dir)
+            .await
+            .map_err(|source| ArchiveError::File {
+                action: "create",
+                path: messages_dir.clone(),
+                source,
+            })?;
         let addresses = self
             .archive
             .store
@@ -210,7 +226,7 @@ impl Privacy<'_> {
             root: out.to_owned(),
             files: Vec::new(),
         };
-        dir.put("README.txt".into(), README.as_bytes())?;
+        dir.put("README.txt".into(), README.as_bytes()).await?;
         self.archive
             .export_person_choices(&mut dir, address.as_str(), &addresses)
             .await?;
@@ -223,11 +239,12 @@ impl Privacy<'_> {
             ) else {
                 continue;
             };
-            dir.put(format!("messages/{}.eml", id.0), &raw)?;
+            dir.put(format!("messages/{}.eml", id.0), &raw).await?;
             dir.put_json(
                 &format!("messages/{}.json", id.0),
                 &crate::view::MessageView::from(&m),
-            )?;
+            )
+            .await?;
         }
         self.archive
             .export_person_lists(&mut dir, address.as_str())

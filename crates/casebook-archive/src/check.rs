@@ -313,11 +313,13 @@ impl Integrity<'_> {
                 dir.display()
             )));
         }
-        std::fs::create_dir_all(dir).map_err(|source| ArchiveError::File {
-            action: "create",
-            path: dir.to_owned(),
-            source,
-        })?;
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(|source| ArchiveError::File {
+                action: "create",
+                path: dir.to_owned(),
+                source,
+            })?;
         self.archive.store.backup_to(&file).await?;
         let counts = self.archive.store.counts().await?;
         let manifest = format!(
@@ -330,11 +332,13 @@ impl Integrity<'_> {
             if self.archive.raw_key.is_some() { "yes: restore with the same encryption_key_file" } else { "no" },
             dir.display()
         );
-        std::fs::write(dir.join("BACKUP.txt"), manifest).map_err(|source| ArchiveError::File {
-            action: "write",
-            path: dir.join("BACKUP.txt"),
-            source,
-        })?;
+        tokio::fs::write(dir.join("BACKUP.txt"), manifest)
+            .await
+            .map_err(|source| ArchiveError::File {
+                action: "write",
+                path: dir.join("BACKUP.txt"),
+                source,
+            })?;
         Ok(file)
     }
 }

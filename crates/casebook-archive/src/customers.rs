@@ -281,11 +281,13 @@ impl Customers<'_> {
         path: &Path,
         import: &CustomerImport,
     ) -> Result<CustomerImportReport, ArchiveError> {
-        let bytes = std::fs::read(path).map_err(|source| ArchiveError::File {
-            action: "read",
-            path: path.to_owned(),
-            source,
-        })?;
+        let bytes = tokio::fs::read(path)
+            .await
+            .map_err(|source| ArchiveError::File {
+                action: "read",
+                path: path.to_owned(),
+                source,
+            })?;
         let name = path.file_name().map_or_else(
             || path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
