@@ -55,11 +55,29 @@ impl Archive {
         indexed
     }
 
-    /// Threads the messages waiting for one, if any are; `known` holds
-    /// rows of messages this process stored ([`KeptWhileStoring`]).
+    /// Threads the messages waiting for one, if any are, in rounds of at
+    /// most `threading_batch_messages` (each round its own transaction);
+    /// `known` holds rows of messages this process stored
+    /// ([`KeptWhileStoring`]).
     async fn thread_waiting(&self, known: RowsInMemory) -> Result<(), ArchiveError> {
-        if self.store.has_unthreaded().await? {
-            self.rethread_from(Scope::Touched, known).await?;
+        let mut known = known;
+        let mut waiting_before = u64::MAX;
+        while self.store.has_unthreaded().await? {
+            match self
+                .rethread_from(Scope::Touched, std::mem::take(&mut known))
+                .await?
+            {
+                Round::Last => break,
+                // Each round threads the messages it took, so fewer wait
+                // each time; if not, stop rather than go round forever.
+                Round::More { waiting } if waiting >= waiting_before => {
+                    return Err(ArchiveError::Pipeline(format!(
+                        "threading made no progress: {waiting} messages still wait for a \
+                         thread; `casebook check --repair` works every thread out afresh"
+                    )));
+                }
+                Round::More { waiting } => waiting_before = waiting,
+            }
         }
         Ok(())
     }
@@ -142,43 +160,80 @@ impl Archive {
     /// other writer off meanwhile, so threads computed here never overwrite
     /// newer ones.
     pub(crate) async fn rethread(&self, scope: Scope) -> Result<(), ArchiveError> {
-        self.rethread_from(scope, RowsInMemory::new()).await
+        self.rethread_from(scope, RowsInMemory::new()).await?;
+        Ok(())
     }
 
-    /// [`Archive::rethread`], taking the rows in `known` from memory where
-    /// it would read every message.
-    async fn rethread_from(&self, scope: Scope, known: RowsInMemory) -> Result<(), ArchiveError> {
+    /// One round of [`Archive::rethread`], taking the rows in `known` from
+    /// memory where it would read every message. Says whether messages
+    /// were left waiting for the next round.
+    async fn rethread_from(
+        &self,
+        scope: Scope,
+        known: RowsInMemory,
+    ) -> Result<Round, ArchiveError> {
         let mut rethreading = self.store.begin_rethreading().await?;
         let complete = rethreading.links_complete().await?;
-        let rows = match scope {
-            Scope::Touched if complete => touched_rows(&mut rethreading, known).await?,
-            _ => rethreading.rows().await?,
-        };
-        if !complete {
-            // Read every message anyway: record every message's link keys,
-            // so the next new mail can follow them.
-            let copies = rethreading.copy_rows().await?;
-            let links: Vec<(MessageId, Vec<i64>)> = rows
-                .iter()
-                .chain(&copies)
-                .map(|row| (row.id, row_link_keys(row)))
-                .collect();
-            rethreading.relink(&links).await?;
+        if scope == Scope::Everything || !complete {
+            // Without every link key recorded, only working every thread
+            // out finds the threads new mail joins (and records the keys).
+            self.rethread_every_group(&mut rethreading).await?;
+            rethreading.commit().await?;
+            return Ok(Round::Last);
         }
+        let batch = self.config.threading_batch_messages;
+        let (rows, round) = touched_rows(&mut rethreading, known, batch).await?;
         let updates = self.work_out_threads(rows).await?;
         tracing::debug!(changed = updates.len(), "rethreaded");
         rethreading.apply(&updates).await?;
-        Ok(())
+        Ok(round)
     }
 
     /// How many messages' threads or reply pairings differ from working
     /// every thread out afresh (what `check` reports): nothing is changed.
     pub(crate) async fn threads_to_fix(&self) -> Result<u64, ArchiveError> {
         let mut rethreading = self.store.begin_rethreading().await?;
-        let rows = rethreading.rows().await?;
-        let updates = self.work_out_threads(rows).await?;
-        rethreading.apply(&[]).await?;
-        Ok(updates.len() as u64)
+        let changed = self.rethread_every_group(&mut rethreading).await;
+        rethreading.rollback().await?;
+        changed
+    }
+
+    /// Works every thread out afresh and records what differs (committed
+    /// by the caller, or rolled back by a check), returning how many
+    /// messages did. It goes through the archive a round at a time: the
+    /// next `threading_batch_messages` messages not yet seen, with every
+    /// message linked to them, and linked to those, until nothing more is
+    /// (a thread never reaches beyond its links, so each round's threads
+    /// are those working out the whole archive gives). What it holds is a
+    /// round's rows and one bit per message id, not the archive.
+    async fn rethread_every_group(&self, r: &mut Rethreading) -> Result<u64, ArchiveError> {
+        let batch = self.config.threading_batch_messages;
+        if !r.links_complete().await? {
+            relink_in_pages(r, batch).await?;
+        }
+        let mut seen = SeenIds::new(r.highest_id().await?);
+        let mut after = MessageId(0);
+        let mut changed = 0;
+        loop {
+            let mut seeds = Vec::new();
+            while seeds.len() < batch {
+                let page = r.ids_after(after, batch - seeds.len()).await?;
+                let Some(&last) = page.last() else {
+                    break;
+                };
+                after = last;
+                seeds.extend(page.into_iter().filter(|&id| seen.insert(id)));
+            }
+            if seeds.is_empty() {
+                break;
+            }
+            let rows = linked_group(r, &seeds, &mut seen).await?;
+            let updates = self.work_out_threads(rows).await?;
+            changed += updates.len() as u64;
+            r.record(&updates).await?;
+        }
+        tracing::debug!(changed, "every thread worked out");
+        Ok(changed)
     }
 
     async fn work_out_threads(
@@ -368,24 +423,38 @@ pub(crate) enum Scope {
 /// these rows gives what working out every row would (`check` compares the
 /// two). A thread named here by a colliding key is read whole and comes
 /// out as it was.
+///
+/// At most `batch` waiting messages are taken (the first by id), so what
+/// this holds is bounded by `batch` and the threads those join, not by the
+/// archive: the rest wait for the next round, which finds the threads
+/// this one made by the same links.
 async fn touched_rows(
     r: &mut Rethreading,
     known: RowsInMemory,
-) -> Result<Vec<ThreadRow>, ArchiveError> {
-    // Most of the archive waiting (a first import or sync): reading it all
-    // at once is cheaper than following links. Ids approximate the count.
+    batch: usize,
+) -> Result<(Vec<ThreadRow>, Round), ArchiveError> {
     let waiting = r.unthreaded_count().await?;
     if waiting == 0 {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Round::Last));
     }
-    if waiting as i64 * 4 >= r.highest_id().await?.0 {
-        return Ok(if known.is_empty() {
+    // Most of a small archive waiting (a first import or sync): reading it
+    // all at once is cheaper than following links. Ids approximate the
+    // count.
+    let highest = r.highest_id().await?.0;
+    if highest <= batch as i64 && waiting as i64 * 4 >= highest {
+        let rows = if known.is_empty() {
             r.rows().await?
         } else {
             r.rows_reusing(known).await?
-        });
+        };
+        return Ok((rows, Round::Last));
     }
-    let mut rows = r.unthreaded_rows().await?;
+    let round = if waiting > batch as u64 {
+        Round::More { waiting }
+    } else {
+        Round::Last
+    };
+    let mut rows = r.unthreaded_rows(batch).await?;
     let mut keys: Vec<i64> = rows.iter().flat_map(row_link_keys).collect();
     // Messages naming one of these as their parent.
     keys.extend(
@@ -399,7 +468,116 @@ async fn touched_rows(
         .threads_linked_to(&named_message_ids(&rows), &keys)
         .await?;
     rows.extend(r.thread_rows(&threads).await?);
+    Ok((rows, round))
+}
+
+/// Whether a round of threading left messages for another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Round {
+    /// `waiting` messages waited when it began; more than it took.
+    More {
+        waiting: u64,
+    },
+    Last,
+}
+
+/// `seeds` and every message linked to them, directly or through others:
+/// by link key (a parent named, a subject) either way, or by a Message-ID
+/// one of them names. Marks each in `seen`.
+async fn linked_group(
+    r: &mut Rethreading,
+    seeds: &[MessageId],
+    seen: &mut SeenIds,
+) -> Result<Vec<ThreadRow>, ArchiveError> {
+    let mut rows = r.rows_of(seeds).await?;
+    let mut start = 0;
+    while start < rows.len() {
+        let frontier = &rows[start..];
+        let mut keys: Vec<i64> = frontier.iter().flat_map(row_link_keys).collect();
+        // Messages naming one of these as their parent.
+        keys.extend(
+            frontier
+                .iter()
+                .filter_map(|r| r.message_id_header.as_deref())
+                .map(parent_key),
+        );
+        keys.sort_unstable();
+        keys.dedup();
+        let found = r
+            .messages_linked_to(&named_message_ids(frontier), &keys)
+            .await?;
+        let new: Vec<MessageId> = found.into_iter().filter(|&id| seen.insert(id)).collect();
+        start = rows.len();
+        if !new.is_empty() {
+            rows.extend(r.rows_of(&new).await?);
+        }
+    }
     Ok(rows)
+}
+
+/// Records every message's link keys afresh, `batch` messages at a time.
+async fn relink_in_pages(r: &mut Rethreading, batch: usize) -> Result<(), ArchiveError> {
+    r.clear_links().await?;
+    let mut after = MessageId(0);
+    loop {
+        let ids = r.ids_after(after, batch).await?;
+        let Some(&last) = ids.last() else {
+            break;
+        };
+        after = last;
+        let rows = r.rows_of(&ids).await?;
+        let links: Vec<(MessageId, Vec<i64>)> = rows
+            .iter()
+            .map(|row| (row.id, row_link_keys(row)))
+            .collect();
+        r.add_links(&links).await?;
+    }
+    // A copy's own keys too: new mail naming what only the copy names
+    // finds the family through them.
+    let mut after = MessageId(0);
+    loop {
+        let copies = r.copy_rows_after(after, batch).await?;
+        let Some(last) = copies.last() else {
+            break;
+        };
+        after = last.id;
+        let links: Vec<(MessageId, Vec<i64>)> = copies
+            .iter()
+            .map(|row| (row.id, row_link_keys(row)))
+            .collect();
+        r.add_links(&links).await?;
+    }
+    r.links_now_complete().await?;
+    Ok(())
+}
+
+/// Message ids a pass through the archive has reached: one bit each, up
+/// to the highest id (a million messages: 125 KB).
+struct SeenIds {
+    words: Vec<u64>,
+}
+
+impl SeenIds {
+    fn new(highest: MessageId) -> Self {
+        let bits = usize::try_from(highest.0.max(0)).unwrap_or(0) + 1;
+        Self {
+            words: vec![0; bits.div_ceil(64)],
+        }
+    }
+
+    /// Marks `id`; whether it was not marked before.
+    fn insert(&mut self, id: MessageId) -> bool {
+        let Ok(bit) = usize::try_from(id.0) else {
+            return false;
+        };
+        let (word, mask) = (bit / 64, 1u64 << (bit % 64));
+        if word >= self.words.len() {
+            self.words.resize(word + 1, 0);
+        }
+        let fresh = self.words[word] & mask == 0;
+        self.words[word] |= mask;
+        fresh
+    }
 }
 
 /// Rows for threading of messages this process stored, by id.
@@ -413,14 +591,21 @@ pub(crate) type RowsInMemory = HashMap<MessageId, ThreadRow>;
 pub(crate) struct KeptWhileStoring {
     index: Option<IndexFeed>,
     threads: RowsInMemory,
+    /// Rows are kept while there are at most this many: threading reads
+    /// the whole archive (and so takes kept rows) only when it is no
+    /// larger than one round (`threading_batch_messages`). Past it the
+    /// rows kept are let go and no more are kept.
+    keep_rows: usize,
 }
 
 impl KeptWhileStoring {
-    /// Keeping rows for threading, and indexing into `index` if there is one.
-    pub(crate) fn with_index(index: Option<IndexFeed>) -> KeptWhileStoring {
+    /// Keeping up to `keep_rows` rows for threading, and indexing into
+    /// `index` if there is one.
+    pub(crate) fn with_index(index: Option<IndexFeed>, keep_rows: usize) -> KeptWhileStoring {
         KeptWhileStoring {
             index,
             threads: RowsInMemory::new(),
+            keep_rows,
         }
     }
 
@@ -435,7 +620,14 @@ impl KeptWhileStoring {
     ) -> Result<(), SearchError> {
         for (m, outcome) in batch.iter().zip(outcomes) {
             if let Stored::New(id) = *outcome {
-                self.threads.insert(id, m.thread_row(id));
+                if self.threads.len() < self.keep_rows {
+                    self.threads.insert(id, m.thread_row(id));
+                } else if self.keep_rows > 0 {
+                    // More than one round of threading: it will not read
+                    // the whole archive, so kept rows would go unused.
+                    self.threads = RowsInMemory::new();
+                    self.keep_rows = 0;
+                }
                 if let Some(index) = self.index.as_mut() {
                     index.add_new(m, id, seq)?;
                 }

@@ -68,6 +68,7 @@ impl Archive {
         // threads, while the next chunk is on the wire.
         let feed = std::sync::Mutex::new(crate::settle::KeptWhileStoring::with_index(
             self.start_feed().await,
+            self.config.threading_batch_messages,
         ));
         let mut reports = Vec::new();
         for account in accounts {

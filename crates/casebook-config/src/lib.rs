@@ -13,6 +13,14 @@ use std::path::{Path, PathBuf};
 pub const DEFAULT_BATCH_MESSAGES: usize = 2000;
 const MAX_BATCH_MESSAGES: usize = 100_000;
 
+/// Messages threaded at a time unless the config says otherwise: ~25–60 MB
+/// of rows (with the threads they join), so a first import's threading
+/// stays far under its 300 MB whatever the archive's size.
+pub const DEFAULT_THREADING_BATCH: usize = 25_000;
+/// At most this many: a million rows are about a gigabyte (the error
+/// message says the same number).
+const MAX_THREADING_BATCH: usize = 1_000_000;
+
 /// Settings from `casebook.toml`; every key is documented in
 /// `config/casebook.example.toml`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +49,11 @@ pub struct Config {
     /// How far apart two messages of one correspondent with the same subject
     /// may be and still be threaded together when reply headers are missing.
     pub thread_subject_window_days: u32,
+    /// Messages threads are worked out for at a time: what threading holds
+    /// in memory (about 1–2 KB each, with the threads they join) whatever
+    /// the archive's size. A first import of a million messages is
+    /// threaded in rounds of this many.
+    pub threading_batch_messages: usize,
     /// Where the search index (and, by default, the SQLite database) live,
     /// unless `--data` says otherwise.
     pub data_dir: Option<PathBuf>,
@@ -123,6 +136,7 @@ impl Default for Config {
             encryption_key_file: None,
             integrity_key_file: None,
             thread_subject_window_days: 30,
+            threading_batch_messages: DEFAULT_THREADING_BATCH,
             data_dir: None,
             database_url: None,
             accounts: Vec::new(),
@@ -163,6 +177,7 @@ struct RawConfig {
     #[serde(default)]
     free_mail_domains: Vec<String>,
     thread_subject_window_days: Option<u32>,
+    threading_batch_messages: Option<usize>,
     retention_days: Option<u32>,
     k_anonymity: Option<u32>,
     encryption_key_file: Option<PathBuf>,
@@ -332,6 +347,18 @@ impl Check<'_> {
         Ok(window)
     }
 
+    fn threading_batch(&self, messages: Option<usize>) -> Result<usize, ConfigError> {
+        let batch = messages.unwrap_or(DEFAULT_THREADING_BATCH);
+        if !(100..=MAX_THREADING_BATCH).contains(&batch) {
+            return Err(self.invalid(
+                "threading_batch_messages",
+                &batch.to_string(),
+                "must be between 100 and 1000000",
+            ));
+        }
+        Ok(batch)
+    }
+
     /// The `i`th `[[account]]`, whose name must differ from those `before` it.
     fn account(&self, i: usize, a: RawAccount, before: &[Account]) -> Result<Account, ConfigError> {
         let key = |k: &str| format!("account[{i}].{k}");
@@ -495,6 +522,7 @@ impl Config {
         let retention_days = check.retention_days(raw.retention_days)?;
         let k_anonymity = check.k_anonymity(raw.k_anonymity)?;
         let thread_subject_window_days = check.subject_window(raw.thread_subject_window_days)?;
+        let threading_batch_messages = check.threading_batch(raw.threading_batch_messages)?;
         let mut accounts: Vec<Account> = Vec::new();
         for (i, a) in raw.account.into_iter().enumerate() {
             let account = check.account(i, a, &accounts)?;
@@ -510,6 +538,7 @@ impl Config {
             encryption_key_file: raw.encryption_key_file,
             integrity_key_file: raw.integrity_key_file,
             thread_subject_window_days,
+            threading_batch_messages,
             data_dir: raw.data_dir,
             database_url,
             accounts,

@@ -235,20 +235,80 @@ impl Rethreading {
         .map(|n| n as u64)
     }
 
-    /// Messages that wait for a thread (new ones, those whose thread lost
-    /// a message, originals that gained a copy).
-    pub async fn unthreaded_rows(&mut self) -> Result<Vec<ThreadRow>, StoreError> {
+    /// The first `limit` messages, by id, that wait for a thread (new
+    /// ones, those whose thread lost a message, originals that gained a
+    /// copy).
+    pub async fn unthreaded_rows(&mut self, limit: usize) -> Result<Vec<ThreadRow>, StoreError> {
         let hint = unthreaded_hint(self.backend);
         let rows = sqlx::query(&format!(
             "SELECT {THREAD_COLUMNS} FROM messages {hint} \
-             WHERE thread_id IS NULL AND primary_id IS NULL"
+             WHERE thread_id IS NULL AND primary_id IS NULL ORDER BY id LIMIT $1"
         ))
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&mut *self.tx)
         .await
         .during("reading unthreaded messages")?;
         let mut rows = rows.iter().map(thread_row).collect::<Result<Vec<_>, _>>()?;
         self.merge_copies_of(&mut rows).await?;
         Ok(rows)
+    }
+
+    /// Up to `limit` message ids (not copies) after `after`, in order: a
+    /// page of the archive to work through without holding it.
+    pub async fn ids_after(
+        &mut self,
+        after: MessageId,
+        limit: usize,
+    ) -> Result<Vec<MessageId>, StoreError> {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT id FROM messages WHERE primary_id IS NULL AND id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after.0)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&mut *self.tx)
+        .await
+        .during("paging through messages")
+        .map(|ids| ids.into_iter().map(MessageId).collect())
+    }
+
+    /// What threading needs of these messages (copies' parents merged into
+    /// their originals); ids that are copies or gone are left out.
+    pub async fn rows_of(&mut self, ids: &[MessageId]) -> Result<Vec<ThreadRow>, StoreError> {
+        let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+        let read = self
+            .rows_in(
+                &ids,
+                |list| {
+                    format!(
+                        "SELECT {THREAD_COLUMNS} FROM messages \
+                         WHERE id IN ({list}) AND primary_id IS NULL"
+                    )
+                },
+                "reading messages for threading",
+            )
+            .await?;
+        let mut rows = read.iter().map(thread_row).collect::<Result<Vec<_>, _>>()?;
+        self.merge_copies_of(&mut rows).await?;
+        Ok(rows)
+    }
+
+    /// Up to `limit` copies (their own ids and headers) after `after`, in
+    /// order, for [`Rethreading::add_links`].
+    pub async fn copy_rows_after(
+        &mut self,
+        after: MessageId,
+        limit: usize,
+    ) -> Result<Vec<ThreadRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {THREAD_COLUMNS} FROM messages WHERE primary_id IS NOT NULL AND id > $1 \
+             ORDER BY id LIMIT $2"
+        ))
+        .bind(after.0)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&mut *self.tx)
+        .await
+        .during("reading copies for threading")?;
+        rows.iter().map(thread_row).collect()
     }
 
     /// Every message of these threads.
@@ -282,43 +342,75 @@ impl Rethreading {
         message_ids: &[&str],
         keys: &[i64],
     ) -> Result<Vec<ThreadId>, StoreError> {
-        let mut threads = std::collections::BTreeSet::new();
+        let threads = self
+            .linked(
+                message_ids,
+                keys,
+                "p.thread_id",
+                "AND p.thread_id IS NOT NULL",
+            )
+            .await?;
+        Ok(threads.into_iter().map(ThreadId).collect())
+    }
+
+    /// The messages (originals, for copies) that carry one of
+    /// `message_ids` as their Message-ID or have one of `keys` among their
+    /// link keys, threaded or not: each once, in ascending order.
+    pub async fn messages_linked_to(
+        &mut self,
+        message_ids: &[&str],
+        keys: &[i64],
+    ) -> Result<Vec<MessageId>, StoreError> {
+        let ids = self.linked(message_ids, keys, "p.id", "").await?;
+        Ok(ids.into_iter().map(MessageId).collect())
+    }
+
+    /// `column` of the originals `p` of messages linked to `message_ids`
+    /// or `keys`, where `condition` holds of `p`.
+    async fn linked(
+        &mut self,
+        message_ids: &[&str],
+        keys: &[i64],
+        column: &str,
+        condition: &str,
+    ) -> Result<std::collections::BTreeSet<i64>, StoreError> {
+        let mut found = std::collections::BTreeSet::new();
         for chunk in message_ids.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
-                "SELECT DISTINCT p.thread_id FROM messages m \
+                "SELECT DISTINCT {column} FROM messages m \
                  JOIN messages p ON p.id = COALESCE(m.primary_id, m.id) \
-                 WHERE m.message_id IN ({}) AND p.thread_id IS NOT NULL",
+                 WHERE m.message_id IN ({}) {condition}",
                 param_list(self.backend, chunk.len(), 1)
             );
             let mut q = sqlx::query_scalar::<_, i64>(&sql);
             for id in chunk {
                 q = q.bind(*id);
             }
-            threads.extend(
+            found.extend(
                 q.fetch_all(&mut *self.tx)
                     .await
-                    .during("finding linked threads")?,
+                    .during("finding linked messages")?,
             );
         }
         for chunk in keys.chunks(LINK_KEYS_PER_STATEMENT) {
             let sql = format!(
-                "SELECT DISTINCT p.thread_id FROM message_links l \
+                "SELECT DISTINCT {column} FROM message_links l \
                  JOIN messages m ON m.id = l.message \
                  JOIN messages p ON p.id = COALESCE(m.primary_id, m.id) \
-                 WHERE l.key IN ({}) AND p.thread_id IS NOT NULL",
+                 WHERE l.key IN ({}) {condition}",
                 param_list(self.backend, chunk.len(), 1)
             );
             let mut q = sqlx::query_scalar::<_, i64>(&sql);
             for key in chunk {
                 q = q.bind(*key);
             }
-            threads.extend(
+            found.extend(
                 q.fetch_all(&mut *self.tx)
                     .await
-                    .during("finding linked threads")?,
+                    .during("finding linked messages")?,
             );
         }
-        Ok(threads.into_iter().map(ThreadId).collect())
+        Ok(found)
     }
 
     /// Whether every message's link keys are recorded (not so in an
@@ -331,29 +423,31 @@ impl Rethreading {
             .map(|c| c == Some(1))
     }
 
-    /// Every copy (its own id and headers), for [`Rethreading::relink`].
-    pub async fn copy_rows(&mut self) -> Result<Vec<ThreadRow>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {THREAD_COLUMNS} FROM messages WHERE primary_id IS NOT NULL"
-        ))
-        .fetch_all(&mut *self.tx)
-        .await
-        .during("reading copies for threading")?;
-        rows.iter().map(thread_row).collect()
-    }
-
-    /// Replaces every message's link keys and records them complete;
-    /// committed by [`Rethreading::apply`].
-    pub async fn relink(&mut self, links: &[(MessageId, Vec<i64>)]) -> Result<(), StoreError> {
+    /// Forgets every message's link keys, to record them afresh with
+    /// [`Rethreading::add_links`] and [`Rethreading::links_now_complete`]
+    /// (committed by [`Rethreading::apply`]).
+    pub async fn clear_links(&mut self) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM message_links")
             .execute(&mut *self.tx)
             .await
             .during("rewriting link keys")?;
+        self.wrote = true;
+        Ok(())
+    }
+
+    /// Records these messages' link keys.
+    pub async fn add_links(&mut self, links: &[(MessageId, Vec<i64>)]) -> Result<(), StoreError> {
         let rows: Vec<(i64, i64)> = links
             .iter()
             .flat_map(|(id, keys)| keys.iter().map(move |key| (*key, id.0)))
             .collect();
         insert_link_rows(&mut self.tx, self.backend, &rows).await?;
+        self.wrote = true;
+        Ok(())
+    }
+
+    /// Every message's link keys are recorded.
+    pub async fn links_now_complete(&mut self) -> Result<(), StoreError> {
         sqlx::query("UPDATE message_links_state SET complete = 1 WHERE id = 1")
             .execute(&mut *self.tx)
             .await
@@ -405,8 +499,29 @@ impl Rethreading {
     /// record it rolls back). No row's change number moves: the search
     /// index holds no threads or reply pairs.
     pub async fn apply(mut self, updates: &[ThreadUpdate]) -> Result<(), StoreError> {
-        if updates.is_empty() && !self.wrote {
+        self.record(updates).await?;
+        self.commit().await
+    }
+
+    /// Ends without changing anything (what a check does).
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        self.tx.rollback().await.during("ending a re-threading")
+    }
+
+    /// Commits what was recorded (with nothing recorded it rolls back).
+    pub async fn commit(self) -> Result<(), StoreError> {
+        if !self.wrote {
             return self.tx.rollback().await.during("ending a re-threading");
+        }
+        self.tx.commit().await.during("committing threads")
+    }
+
+    /// Records new threads and pairings, to be committed with the rest by
+    /// [`Rethreading::commit`]: a re-threading in rounds records each as
+    /// it goes instead of holding every change.
+    pub async fn record(&mut self, updates: &[ThreadUpdate]) -> Result<(), StoreError> {
+        if !updates.is_empty() {
+            self.wrote = true;
         }
         for chunk in updates.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
@@ -425,7 +540,7 @@ impl Rethreading {
             }
             q.execute(&mut *self.tx).await.during("recording threads")?;
         }
-        self.tx.commit().await.during("committing threads")
+        Ok(())
     }
 }
 

@@ -219,3 +219,42 @@ fn threads_worked_out_as_mail_arrives_are_those_worked_out_at_once() {
         })
     });
 }
+
+#[test]
+fn threads_worked_out_in_rounds_are_those_worked_out_at_once() {
+    run(24, |messages| {
+        block_on(async {
+            let mail = tempfile::tempdir().expect("tempdir");
+            write_all(mail.path(), &messages, 0..messages.len());
+            let whole = tempfile::tempdir().expect("tempdir");
+            let at_once = open(whole.path()).await;
+            import(&at_once, &[mail.path().to_owned()]).await;
+
+            // Rounds of three messages: an import threads the first three,
+            // then each next three with the threads they join; a reindex
+            // works every thread out afresh, three messages (and what they
+            // link to) at a time.
+            let data = tempfile::tempdir().expect("tempdir");
+            let mut config = crate::config_for(data.path());
+            config.threading_batch_messages = 3;
+            let rounds = Archive::open(data.path(), config)
+                .await
+                .expect("archive opens");
+            import(&rounds, &[mail.path().to_owned()]).await;
+            prop_assert_eq!(thread_groups(&rounds).await, thread_groups(&at_once).await);
+            rounds.integrity().reindex().await.expect("reindex");
+            prop_assert_eq!(thread_groups(&rounds).await, thread_groups(&at_once).await);
+            rounds.close().await.expect("close");
+
+            // Checked in one round, replies are paired as at once.
+            let whole_check = open(data.path()).await;
+            let check = whole_check
+                .integrity()
+                .check(false, |_| {})
+                .await
+                .expect("check runs");
+            prop_assert_eq!(check.threads_to_fix, 0, "replies paired as at once");
+            Ok(())
+        })
+    });
+}
