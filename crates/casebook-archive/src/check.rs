@@ -25,6 +25,10 @@ pub struct CheckReport {
     /// Messages whose thread or reply pairing differs from working every
     /// thread out afresh (`--repair` does that).
     pub threads_to_fix: u64,
+    /// The totals `stats` reads (kept by the database as messages change)
+    /// differ from counting every message afresh (`--repair` counts them
+    /// again).
+    pub totals_differ: bool,
     /// The integrity chain against what the archive holds.
     pub chain: ChainReport,
     /// Messages `--accept-unchained` entered into the chain (an
@@ -61,6 +65,7 @@ impl CheckReport {
             && self.extra_in_index.is_empty()
             && self.duplicated_in_index.is_empty()
             && self.threads_to_fix == 0
+            && !self.totals_differ
             && self.chain.verifies()
     }
 }
@@ -171,6 +176,7 @@ impl Archive {
         let chain = self.store.verify_chain(head).await?;
         Ok(CheckReport {
             threads_to_fix: self.threads_to_fix().await?,
+            totals_differ: self.store.counts().await? != self.store.recount().await?,
             chain,
             chained: Vec::new(),
             quarantined: Vec::new(),
@@ -314,6 +320,9 @@ impl Integrity<'_> {
                         .await?;
                 }
                 self.archive.settle().await?;
+            }
+            if report.totals_differ {
+                self.archive.store.count_totals_again().await?;
             }
             report = self.archive.check_once(head, &mut progress).await?;
             report.repaired_rows = repaired;

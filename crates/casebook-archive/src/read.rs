@@ -447,7 +447,7 @@ impl Archive {
     pub async fn stats(&self) -> Result<Stats, ArchiveError> {
         Ok(Stats {
             counts: self.store.counts().await?,
-            median_first_response_secs: median(&self.store.response_times().await?),
+            median_first_response_secs: self.store.median_response_secs().await?,
             index_documents: self.index.doc_count(),
             index_deleted: self.index.deleted_count(),
         })

@@ -139,6 +139,9 @@ pub struct MessageCounts {
     pub automated: u64,
     pub answered: u64,
     pub unanswered: u64,
+    /// Answered inbound messages whose response time is known (the median
+    /// response time is theirs).
+    pub timed: u64,
     pub correspondents: u64,
 }
 

@@ -26,6 +26,27 @@ pub struct HitRow {
     pub opening: Option<String>,
 }
 
+/// A row of nine totals, in the order [`Store::counts`] reads them.
+fn counts_from(row: &sqlx::any::AnyRow, d: &'static str) -> Result<MessageCounts, StoreError> {
+    let n = |i: usize| -> Result<u64, StoreError> {
+        Ok(u64::try_from(row.try_get::<i64, _>(i).during(d)?).unwrap_or(0))
+    };
+    let inbound = n(3)?;
+    let answered = n(6)?;
+    Ok(MessageCounts {
+        messages: n(0)?,
+        copies: n(1)?,
+        threads: n(2)?,
+        inbound,
+        outbound: n(4)?,
+        automated: n(5)?,
+        answered,
+        unanswered: inbound.saturating_sub(answered),
+        correspondents: n(7)?,
+        timed: n(8)?,
+    })
+}
+
 impl Store {
     /// The original bytes of a message, exactly as received; an error
     /// ([`StoreError::RawMismatch`]) when they no longer match their SHA-256.
@@ -358,7 +379,23 @@ impl Store {
         query.fetch_all(&self.pool).await.during(action)
     }
 
+    /// The archive's totals, as the triggers of migration 0018 keep them
+    /// (one row: the same cost at any size).
     pub async fn counts(&self) -> Result<MessageCounts, StoreError> {
+        let d = "reading the archive's totals";
+        let row = sqlx::query(
+            "SELECT messages, copies, threads, inbound, outbound, automated, answered, \
+             correspondents, timed FROM message_totals WHERE id = 1",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .during(d)?;
+        counts_from(&row, d)
+    }
+
+    /// The totals counted afresh from every message: what
+    /// [`Store::counts`] must equal (`check` compares them).
+    pub async fn recount(&self) -> Result<MessageCounts, StoreError> {
         let d = "counting messages";
         let row = sqlx::query(
             "SELECT \
@@ -369,38 +406,78 @@ impl Store {
                COUNT(*) FILTER (WHERE primary_id IS NULL AND direction = 'outbound'), \
                COUNT(*) FILTER (WHERE primary_id IS NULL AND direction = 'automated'), \
                COUNT(*) FILTER (WHERE primary_id IS NULL AND direction = 'inbound' AND reply_id IS NOT NULL), \
-               COUNT(DISTINCT correspondent) FILTER (WHERE primary_id IS NULL AND direction <> 'automated') \
+               COUNT(DISTINCT correspondent) FILTER (WHERE primary_id IS NULL AND direction <> 'automated'), \
+               COUNT(*) FILTER (WHERE primary_id IS NULL AND direction = 'inbound' AND response_secs IS NOT NULL) \
              FROM messages",
         )
         .fetch_one(&self.pool)
         .await
         .during(d)?;
-        let n = |i: usize| -> Result<u64, StoreError> {
-            Ok(row.try_get::<i64, _>(i).during(d)? as u64)
-        };
-        let inbound = n(3)?;
-        let answered = n(6)?;
-        Ok(MessageCounts {
-            messages: n(0)?,
-            copies: n(1)?,
-            threads: n(2)?,
-            inbound,
-            outbound: n(4)?,
-            automated: n(5)?,
-            answered,
-            unanswered: inbound - answered,
-            correspondents: n(7)?,
-        })
+        counts_from(&row, d)
     }
 
-    /// Response times of answered inbound messages, ascending.
-    pub async fn response_times(&self) -> Result<Vec<i64>, StoreError> {
-        sqlx::query_scalar::<_, i64>(
-            "SELECT response_secs FROM messages WHERE primary_id IS NULL AND direction = 'inbound' \
-             AND response_secs IS NOT NULL ORDER BY response_secs",
-        )
+    /// Counts the totals afresh from every message and keeps those (what
+    /// `check --repair` does when they differ), in one write transaction.
+    pub async fn count_totals_again(&self) -> Result<(), StoreError> {
+        let d = "counting the totals again";
+        let mut tx = self.begin_write_unnumbered().await?;
+        for sql in [
+            "DELETE FROM thread_sizes",
+            "DELETE FROM correspondent_sizes",
+            "INSERT INTO thread_sizes (thread_id, messages) \
+             SELECT thread_id, COUNT(*) FROM messages WHERE thread_id IS NOT NULL GROUP BY thread_id",
+            "INSERT INTO correspondent_sizes (correspondent, messages) \
+             SELECT correspondent, COUNT(*) FROM messages WHERE primary_id IS NULL \
+             AND direction <> 'automated' AND correspondent IS NOT NULL GROUP BY correspondent",
+            "UPDATE message_totals SET \
+             messages = (SELECT COUNT(*) FROM messages WHERE primary_id IS NULL), \
+             copies = (SELECT COUNT(*) FROM messages WHERE primary_id IS NOT NULL), \
+             inbound = (SELECT COUNT(*) FROM messages WHERE primary_id IS NULL AND direction = 'inbound'), \
+             outbound = (SELECT COUNT(*) FROM messages WHERE primary_id IS NULL AND direction = 'outbound'), \
+             automated = (SELECT COUNT(*) FROM messages WHERE primary_id IS NULL AND direction = 'automated'), \
+             answered = (SELECT COUNT(*) FROM messages WHERE primary_id IS NULL \
+                 AND direction = 'inbound' AND reply_id IS NOT NULL), \
+             timed = (SELECT COUNT(*) FROM messages WHERE primary_id IS NULL \
+                 AND direction = 'inbound' AND response_secs IS NOT NULL), \
+             threads = (SELECT COUNT(*) FROM thread_sizes), \
+             correspondents = (SELECT COUNT(*) FROM correspondent_sizes) \
+             WHERE id = 1",
+        ] {
+            sqlx::query(sql).execute(&mut *tx).await.during(d)?;
+        }
+        tx.commit().await.during(d)
+    }
+
+    /// The median response time of answered inbound messages (the mean of
+    /// the two middle ones of an even count), read half-way along the
+    /// index of response times: no message is read but those two.
+    pub async fn median_response_secs(&self) -> Result<Option<i64>, StoreError> {
+        let d = "reading the median response time";
+        let timed: i64 = sqlx::query_scalar("SELECT timed FROM message_totals WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .during(d)?;
+        if timed <= 0 {
+            return Ok(None);
+        }
+        let hint = match self.backend() {
+            crate::location::Backend::Sqlite => "INDEXED BY messages_by_response",
+            crate::location::Backend::Postgres => "",
+        };
+        let middle: Vec<i64> = sqlx::query_scalar(&format!(
+            "SELECT response_secs FROM messages {hint} WHERE primary_id IS NULL \
+             AND direction = 'inbound' AND response_secs IS NOT NULL \
+             ORDER BY response_secs LIMIT $1 OFFSET $2"
+        ))
+        .bind(if timed % 2 == 0 { 2i64 } else { 1 })
+        .bind((timed - 1) / 2)
         .fetch_all(&self.pool)
         .await
-        .during("reading response times")
+        .during(d)?;
+        Ok(match middle[..] {
+            [one] => Some(one),
+            [a, b] => Some((a + b) / 2),
+            _ => None,
+        })
     }
 }

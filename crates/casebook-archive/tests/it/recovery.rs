@@ -387,3 +387,159 @@ async fn repair_rebuilds_a_message_from_raw_bytes_whose_row_is_gone() {
         "paired with our reply again"
     );
 }
+
+/// One message from `from` with `headers` added.
+fn note(from: &str, id: &str, date: &str, headers: &str, text: &str) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nTo: support@casebook.example\r\nSubject: Trunk down\r\nDate: {date}\r\n\
+         Message-ID: <{id}>\r\n{headers}\r\n{text}\r\n"
+    )
+    .into_bytes()
+}
+
+/// The totals `stats` reads are kept by the database as messages come and
+/// go; after every kind of change they equal counting every message again
+/// (what `check` compares), and totals changed behind the archive's back
+/// are found and counted again by `check --repair`.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_totals_stats_reads_stay_those_of_a_recount() {
+    let corpus = tempfile::tempdir().expect("tempdir");
+    casebook_corpus::generate(
+        &casebook_corpus::Spec {
+            messages: 300,
+            seed: 5,
+        },
+        corpus.path(),
+    )
+    .expect("corpus");
+    let mail = tempfile::tempdir().expect("tempdir");
+    let (old, new) = (
+        "Tue, 1 Jul 2008 10:00:00 +0000",
+        "Tue, 1 Jul 2099 10:00:00 +0000",
+    );
+    let write = |name: &str, bytes: Vec<u8>| {
+        std::fs::write(mail.path().join(name), bytes).expect("write");
+    };
+    write(
+        "q1.eml",
+        note("ann@customer.example", "q1@x", new, "", "First line down."),
+    );
+    write(
+        "q2.eml",
+        note("ann@customer.example", "q2@x", new, "", "Second line down."),
+    );
+    write(
+        "old.eml",
+        note("bob@customer.example", "old@x", old, "", "Long ago."),
+    );
+    write(
+        "cy.eml",
+        note("cy@third.example", "cy@x", new, "", "Cy writes."),
+    );
+    let data = tempfile::tempdir().expect("tempdir");
+    let mut config = config_for(data.path());
+    config.retention_days = Some(365);
+    let archive = casebook_archive::Archive::open(data.path(), config)
+        .await
+        .expect("archive opens");
+    let totals_match = |what: &'static str| {
+        let archive = &archive;
+        async move {
+            let check = archive
+                .integrity()
+                .check(false, |_| {})
+                .await
+                .expect("check");
+            assert!(!check.totals_differ, "after {what}: {check:?}");
+            archive.stats().await.expect("stats").counts
+        }
+    };
+    import(
+        &archive,
+        &[corpus.path().join("Maildir"), mail.path().to_owned()],
+    )
+    .await;
+    let first = totals_match("an import").await;
+    assert!(first.messages > 300 && first.copies > 0, "{first:?}");
+
+    // A copy (same Message-ID, other bytes) and a reply joining two threads.
+    let merged = tempfile::tempdir().expect("tempdir");
+    let put = |name: &str, bytes: Vec<u8>| {
+        std::fs::write(merged.path().join(name), bytes).expect("write");
+    };
+    put(
+        "copy.eml",
+        note(
+            "ann@customer.example",
+            "q1@x",
+            new,
+            "X-Copy: 1\r\n",
+            "First line down!",
+        ),
+    );
+    put(
+        "both.eml",
+        note(
+            "support@casebook.example",
+            "r@x",
+            new,
+            "References: <q1@x> <q2@x>\r\n",
+            "Both fixed.",
+        ),
+    );
+    import(&archive, &[merged.path().to_owned()]).await;
+    let after_merge = totals_match("a copy and a merge").await;
+    assert_eq!(after_merge.copies, first.copies + 1);
+    assert_eq!(
+        after_merge.threads,
+        first.threads - 1,
+        "the reply joins two threads into one"
+    );
+
+    let erased = archive
+        .privacy()
+        .erase("cy@third.example", false, "test")
+        .await
+        .expect("erase");
+    assert_eq!(erased.messages, 1);
+    let after_erasure = totals_match("an erasure").await;
+    assert_eq!(after_erasure.correspondents, after_merge.correspondents - 1);
+    let gone = archive
+        .privacy()
+        .apply_retention(false, "test")
+        .await
+        .expect("retention");
+    assert!(gone.messages >= 1, "{gone:?}");
+    totals_match("retention").await;
+    archive.integrity().reindex().await.expect("reindex");
+    totals_match("a reindex").await;
+    archive.close().await.expect("close");
+
+    let url = match config_for(data.path()).store_location(data.path()) {
+        casebook_store::StoreLocation::Sqlite(path) => format!("sqlite://{}", path.display()),
+        casebook_store::StoreLocation::Postgres(url) => url,
+    };
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&url).await.expect("connect");
+    sqlx::query("UPDATE message_totals SET messages = messages + 7, threads = 0 WHERE id = 1")
+        .execute(&pool)
+        .await
+        .expect("change the totals behind the archive's back");
+    pool.close().await;
+    let archive = open(data.path()).await;
+    let found = archive
+        .integrity()
+        .check(false, |_| {})
+        .await
+        .expect("check");
+    assert!(found.totals_differ && !found.is_clean(), "{found:?}");
+    let repaired = archive
+        .integrity()
+        .check(true, |_| {})
+        .await
+        .expect("repair");
+    assert!(
+        !repaired.totals_differ && repaired.is_clean(),
+        "{repaired:?}"
+    );
+}

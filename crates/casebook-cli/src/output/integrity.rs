@@ -26,6 +26,7 @@ pub fn check(
             "dangling_links": r.rows.dangling_links,
             "unthreaded": r.rows.unthreaded,
             "threads_to_fix": r.threads_to_fix,
+            "totals_differ": r.totals_differ,
             "missing_from_index": ids(&r.missing_from_index),
             "extra_in_index": ids(&r.extra_in_index),
             "duplicated_in_index": ids(&r.duplicated_in_index),
@@ -194,6 +195,10 @@ pub fn check(
         (
             r.threads_to_fix,
             "messages whose thread or reply differs from working threads out afresh",
+        ),
+        (
+            u64::from(r.totals_differ),
+            "set of totals (what `stats` shows) that differs from counting every message",
         ),
         (
             r.missing_from_index.len() as u64,
