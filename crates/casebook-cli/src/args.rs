@@ -32,6 +32,7 @@ pub enum Command {
     Archive(ArchiveCommand),
     /// Generate sample correspondence, import it and show searches to try.
     Quickstart {
+        /// How many generated messages to import into the demo archive.
         #[arg(long, default_value_t = 2000)]
         messages: usize,
     },
@@ -71,16 +72,20 @@ pub enum Command {
     /// Write a new random key for encryption at rest to FILE (readable by
     /// its owner only); point encryption_key_file at it.
     Keygen {
+        /// Where to write the new key (a file that must not exist yet; readable by its owner only).
         #[arg(long)]
         out: PathBuf,
     },
     /// Write a generated corpus of support mail (for tests and benchmarks).
     #[command(hide = true)]
     Corpus {
+        /// At least this many messages (the last conversation may add a few).
         #[arg(long, default_value_t = 30_000)]
         messages: usize,
+        /// The same seed writes the same corpus, byte for byte.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// The folder to write Maildir/, mbox/ and truth.json into.
         #[arg(long)]
         out: PathBuf,
     },
@@ -91,8 +96,10 @@ pub enum Command {
 pub enum ArchiveCommand {
     /// Import Maildir folders, mbox files, .eml files and folders of them.
     Import {
+        /// Maildir folders, mbox files, .eml files, or folders holding them.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Print the report as one JSON document.
         #[arg(long)]
         json: bool,
     },
@@ -108,17 +115,20 @@ pub enum ArchiveCommand {
     /// Show a message: headers, text, attachments, its thread and our reply.
     Show {
         id: i64,
+        /// Print the message as one JSON document (the shape the API and an export use).
         #[arg(long)]
         json: bool,
     },
     /// Show a thread: each customer message with our reply and the time it took.
     Thread {
         id: i64,
+        /// Print the thread as one JSON document.
         #[arg(long)]
         json: bool,
     },
     /// List every message (with --json, one JSON object per line).
     List {
+        /// Print one JSON object per message, a line each.
         #[arg(long)]
         json: bool,
         /// Only messages whose person could not be read (no usable From
@@ -130,19 +140,25 @@ pub enum ArchiveCommand {
     /// Search: words, "phrases", from: to: subject: body:, -word, OR,
     /// after:YYYY-MM-DD before:, has:attachment, is:inbound|outbound|automated|answered|unanswered, thread:ID.
     Search {
+        /// The query: words, "phrases", field:value terms, AND/OR/NOT and parentheses (README, Searching).
         #[arg(required = true, allow_hyphen_values = true)]
         query: Vec<String>,
+        /// The order of the results.
         #[arg(long, value_enum, default_value_t = SortArg::Newest)]
         sort: SortArg,
+        /// How many results to show.
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        /// Skip this many results first (for the next page).
         #[arg(long, default_value_t = 0)]
         offset: usize,
+        /// Print the results as one JSON document.
         #[arg(long)]
         json: bool,
     },
     /// Counts: messages, threads, inbound, outbound, answered, response times.
     Stats {
+        /// Print the figures as one JSON document.
         #[arg(long)]
         json: bool,
         /// Volumes per month and topic, answer rates and response times,
@@ -155,6 +171,7 @@ pub enum ArchiveCommand {
     Reindex,
     /// Remove messages from the archive (and from every process's index).
     Remove {
+        /// The archive's numbers of the messages to remove.
         #[arg(required = true)]
         ids: Vec<i64>,
     },
@@ -164,6 +181,7 @@ pub enum ArchiveCommand {
         /// Only this account.
         #[arg(long)]
         account: Option<String>,
+        /// Print each folder's report as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -209,8 +227,10 @@ pub enum ArchiveCommand {
     /// Move every raw message to one key: the config's encryption_key_file,
     /// or --to FILE (then set encryption_key_file to FILE), or --decrypt.
     Rekey {
+        /// Move raw mail to the key in this file (then set encryption_key_file to it).
         #[arg(long, conflicts_with = "decrypt")]
         to: Option<PathBuf>,
+        /// Store raw mail unencrypted (then remove encryption_key_file from the config).
         #[arg(long)]
         decrypt: bool,
     },
@@ -251,8 +271,10 @@ pub enum ArchiveCommand {
         /// thread:ID or tag:NAME.
         #[arg(required_unless_present_any = ["list", "release"])]
         target: Option<String>,
+        /// Why the mail is held (a case, an order); recorded in the audit log.
         #[arg(long, requires = "target")]
         reason: Option<String>,
+        /// List the holds in force.
         #[arg(long, conflicts_with_all = ["target", "release"])]
         list: bool,
         /// End the hold on TARGET.
@@ -261,6 +283,7 @@ pub enum ArchiveCommand {
     },
     /// Who did what and when: testimonial decisions, exports, privacy.
     Audit {
+        /// Print the entries as one JSON array.
         #[arg(long)]
         json: bool,
     },
@@ -268,6 +291,7 @@ pub enum ArchiveCommand {
     Tag { id: i64, tag: String },
     /// The IMAP folders synced so far: UIDVALIDITY, last UID, counts, last sync and error.
     Accounts {
+        /// Print each folder's state as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -279,11 +303,13 @@ pub enum UserAction {
     /// standard input).
     Add {
         name: String,
+        /// What the user may do: agent (mail), marketing (approved testimonials and statistics), admin (everything).
         #[arg(long, value_enum)]
         role: RoleArg,
     },
     /// Every user with their role.
     List {
+        /// Print the users as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -297,6 +323,7 @@ pub enum UserAction {
 pub enum TokenAction {
     /// Create an API token for a user; it is shown once.
     Create {
+        /// The user the token acts as.
         #[arg(long)]
         user: String,
         /// What the token is for, e.g. "nightly export".
@@ -309,8 +336,10 @@ pub enum TokenAction {
 pub enum TestimonialAction {
     /// Customer messages that praise us and no one has decided on, best first.
     Suggest {
+        /// How many suggestions to show.
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        /// Print the suggestions as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -340,25 +369,30 @@ pub enum TestimonialAction {
     /// Reject a suggestion so it is not suggested again.
     Reject {
         message: i64,
+        /// Why it is rejected; recorded in the audit log.
         #[arg(long)]
         reason: String,
     },
     /// Revoke an approved testimonial (e.g. the customer withdrew consent).
     Revoke {
         id: i64,
+        /// Why it is revoked; recorded in the audit log.
         #[arg(long)]
         reason: String,
     },
     /// Testimonials by state (default: approved and usable).
     List {
+        /// Which testimonials to list.
         #[arg(long, value_enum, default_value_t = StatusArg::Approved)]
         status: StatusArg,
+        /// Print the testimonials as JSON.
         #[arg(long)]
         json: bool,
     },
     /// What marketing may use, as JSON, CSV or an HTML page on standard
     /// output: excerpt, attribution, date, topic, edited, id — nothing else.
     Export {
+        /// The form of the export.
         #[arg(long, value_enum)]
         format: ExportFormat,
     },
@@ -386,16 +420,20 @@ pub enum CustomersAction {
     },
     /// The lists with their source file, import time and size.
     Lists {
+        /// Print the lists as JSON.
         #[arg(long)]
         json: bool,
     },
     /// Which correspondents are on which lists, by address or company
     /// domain, and who is on none.
     Match {
+        /// Match against this list only (default: every list).
         #[arg(long)]
         list: Option<String>,
+        /// Print the matches as JSON.
         #[arg(long, conflicts_with = "csv")]
         json: bool,
+        /// Print the matches as CSV.
         #[arg(long)]
         csv: bool,
     },
@@ -431,8 +469,10 @@ pub enum PrivacyAction {
     #[command(group(clap::ArgGroup::new("choice").required(true).multiple(true).args(["marketing", "partners"])))]
     Set {
         email: String,
+        /// Whether the person wants marketing mail.
         #[arg(long, value_enum)]
         marketing: Option<MarketingArg>,
+        /// Whether the person objects to their data going to business partners.
         #[arg(long, value_enum)]
         partners: Option<PartnersArg>,
         /// Where this comes from: "message 42", "phone call with Ann, 3 May".
@@ -442,17 +482,20 @@ pub enum PrivacyAction {
     /// A person's choices as they stand, with when, by whom and the source.
     Show {
         email: String,
+        /// Print what is held as JSON.
         #[arg(long)]
         json: bool,
     },
     /// Every address with a recorded choice.
     List {
+        /// Print the choices as JSON.
         #[arg(long)]
         json: bool,
     },
     /// Inbound mail that asks to unsubscribe or to stop sharing, waiting
     /// for an agent to confirm or dismiss.
     Requests {
+        /// Print the requests as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -465,6 +508,7 @@ pub enum PrivacyAction {
     #[command(group(clap::ArgGroup::new("correction").required(true).multiple(true).args(["name", "not_on_list"])))]
     Correct {
         email: String,
+        /// The name to use for them from now on.
         #[arg(long)]
         name: Option<String>,
         /// This person is not the customer the list LIST matched.
@@ -476,6 +520,7 @@ pub enum PrivacyAction {
     /// matches, choices, testimonials, audit entries, and a README.
     Export {
         email: String,
+        /// The folder to write the export into (must be new or empty).
         #[arg(long)]
         out: PathBuf,
     },
@@ -495,6 +540,7 @@ pub enum PrivacyAction {
 pub enum RetentionAction {
     /// Erase mail older than `retention_days` (the config's), but held mail.
     Apply {
+        /// Say what would be erased, and erase nothing.
         #[arg(long)]
         dry_run: bool,
     },
