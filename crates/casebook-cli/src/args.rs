@@ -68,7 +68,10 @@ pub enum Command {
     },
     /// Restore a backup made by `casebook backup DIR` into this archive's
     /// database, which must be empty; verified like migrate-store.
-    Restore { dir: PathBuf },
+    Restore {
+        /// The folder a backup was written into.
+        dir: PathBuf,
+    },
     /// Write a new random key for encryption at rest to FILE (readable by
     /// its owner only); point encryption_key_file at it.
     Keygen {
@@ -106,6 +109,7 @@ pub enum ArchiveCommand {
     /// Write a message's original bytes, unchanged, to standard output
     /// (refused when they no longer match their SHA-256).
     Raw {
+        /// The archive's number of the message.
         id: i64,
         /// Write the bytes even if they no longer match their SHA-256
         /// (a warning goes to standard error).
@@ -114,6 +118,7 @@ pub enum ArchiveCommand {
     },
     /// Show a message: headers, text, attachments, its thread and our reply.
     Show {
+        /// The archive's number of the message.
         id: i64,
         /// Print the message as one JSON document (the shape the API and an export use).
         #[arg(long)]
@@ -121,6 +126,7 @@ pub enum ArchiveCommand {
     },
     /// Show a thread: each customer message with our reply and the time it took.
     Thread {
+        /// The thread's number (`show` and `search` give it).
         id: i64,
         /// Print the thread as one JSON document.
         #[arg(long)]
@@ -259,7 +265,10 @@ pub enum ArchiveCommand {
     },
     /// A consistent snapshot of the archive (SQLite) in a new folder, made
     /// while it is in use.
-    Backup { dir: PathBuf },
+    Backup {
+        /// A new folder to write the backup into.
+        dir: PathBuf,
+    },
     /// Erase mail past the config's retention_days.
     Retention {
         #[command(subcommand)]
@@ -288,7 +297,12 @@ pub enum ArchiveCommand {
         json: bool,
     },
     /// Tag a message (searchable as tag:NAME).
-    Tag { id: i64, tag: String },
+    Tag {
+        /// The archive's number of the message.
+        id: i64,
+        /// The tag: letters, digits and - _ . /.
+        tag: String,
+    },
     /// The IMAP folders synced so far: UIDVALIDITY, last UID, counts, last sync and error.
     Accounts {
         /// Print each folder's state as JSON.
@@ -302,6 +316,7 @@ pub enum UserAction {
     /// Add a user; the password is read from the terminal (or one line of
     /// standard input).
     Add {
+        /// The user's login name: letters, digits and . _ - @.
         name: String,
         /// What the user may do: agent (mail), marketing (approved testimonials and statistics), admin (everything).
         #[arg(long, value_enum)]
@@ -314,9 +329,15 @@ pub enum UserAction {
         json: bool,
     },
     /// Disable a user: their sessions end and their API tokens stop working.
-    Disable { name: String },
+    Disable {
+        /// The user to disable.
+        name: String,
+    },
     /// Set a user's password (read like `add`); their sessions end.
-    Passwd { name: String },
+    Passwd {
+        /// The user whose password to set.
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -346,6 +367,7 @@ pub enum TestimonialAction {
     /// Approve an excerpt of a customer's message as a testimonial.
     #[command(group(clap::ArgGroup::new("consent").required(true).args(["consent_message", "consent_note"])))]
     Approve {
+        /// The archive's number of the customer's message.
         message: i64,
         /// The words to quote, as the customer wrote them.
         #[arg(long)]
@@ -368,6 +390,7 @@ pub enum TestimonialAction {
     },
     /// Reject a suggestion so it is not suggested again.
     Reject {
+        /// The archive's number of the suggested message.
         message: i64,
         /// Why it is rejected; recorded in the audit log.
         #[arg(long)]
@@ -375,6 +398,7 @@ pub enum TestimonialAction {
     },
     /// Revoke an approved testimonial (e.g. the customer withdrew consent).
     Revoke {
+        /// The testimonial's number (`testimonial list` gives it).
         id: i64,
         /// Why it is revoked; recorded in the audit log.
         #[arg(long)]
@@ -403,6 +427,7 @@ pub enum CustomersAction {
     /// Import a CSV export (comma, semicolon or tab; UTF-8 or Latin-1);
     /// it replaces the list of that name unless --merge.
     Import {
+        /// The list file (CSV, with a header row).
         file: PathBuf,
         /// The list's name (searched as customer:NAME).
         #[arg(long)]
@@ -440,6 +465,7 @@ pub enum CustomersAction {
     /// The matched correspondents a partner may receive (everyone on the
     /// partner's lists but those who objected to disclosure), as CSV.
     ExportForPartner {
+        /// The partner whose records to export (as named at import).
         partner: String,
         /// Write here instead of standard output.
         #[arg(long)]
@@ -451,9 +477,17 @@ pub enum CustomersAction {
 pub enum PersonAction {
     /// Make OTHER an address of the person PRIMARY: search, show, exports
     /// and erasure then act on both.
-    Merge { primary: String, other: String },
+    Merge {
+        /// The address the person is known by.
+        primary: String,
+        /// Another address of the same person.
+        other: String,
+    },
     /// Undo a merge: ADDRESS is a person of its own again.
-    Separate { address: String },
+    Separate {
+        /// The address to make a person of its own again.
+        address: String,
+    },
     /// Every merged person with their addresses.
     List,
     /// Addresses the lists suggest are one person (same account id, or
@@ -468,6 +502,7 @@ pub enum PrivacyAction {
     /// to partners allowed or denied.
     #[command(group(clap::ArgGroup::new("choice").required(true).multiple(true).args(["marketing", "partners"])))]
     Set {
+        /// The person's address.
         email: String,
         /// Whether the person wants marketing mail.
         #[arg(long, value_enum)]
@@ -481,6 +516,7 @@ pub enum PrivacyAction {
     },
     /// A person's choices as they stand, with when, by whom and the source.
     Show {
+        /// The person's address.
         email: String,
         /// Print what is held as JSON.
         #[arg(long)]
@@ -500,13 +536,20 @@ pub enum PrivacyAction {
         json: bool,
     },
     /// Confirm a flagged message: record what it asks for from its sender.
-    Confirm { message: i64 },
+    Confirm {
+        /// The archive's number of the message holding the request.
+        message: i64,
+    },
     /// A flagged message that is not a request after all.
-    Dismiss { message: i64 },
+    Dismiss {
+        /// The archive's number of the message flagged as a request.
+        message: i64,
+    },
     /// Correct what is held on a person at their request: the name they go
     /// by, or a customer list whose match was wrong for them.
     #[command(group(clap::ArgGroup::new("correction").required(true).multiple(true).args(["name", "not_on_list"])))]
     Correct {
+        /// The person's address.
         email: String,
         /// The name to use for them from now on.
         #[arg(long)]
@@ -519,6 +562,7 @@ pub enum PrivacyAction {
     /// into a new folder: messages (.eml and JSON), our replies, list
     /// matches, choices, testimonials, audit entries, and a README.
     Export {
+        /// The person's address.
         email: String,
         /// The folder to write the export into (must be new or empty).
         #[arg(long)]
@@ -529,6 +573,7 @@ pub enum PrivacyAction {
     /// every index. A keyed hash keeps their mail from coming back; held
     /// mail is kept.
     Erase {
+        /// The person's address (every address merged with it is erased too).
         email: String,
         /// Only say what would be erased.
         #[arg(long)]
@@ -591,4 +636,30 @@ pub enum RoleArg {
 pub enum SortArg {
     Newest,
     Relevance,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Args;
+    use clap::CommandFactory;
+
+    /// Every option and argument of every command says what it does in
+    /// `--help`, as git's and ripgrep's do.
+    #[test]
+    fn every_option_has_help() {
+        fn bare(command: &clap::Command, path: &str, out: &mut Vec<String>) {
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id != "help" && id != "version" && arg.get_help().is_none() {
+                    out.push(format!("{path} {id}"));
+                }
+            }
+            for sub in command.get_subcommands() {
+                bare(sub, &format!("{path} {}", sub.get_name()), out);
+            }
+        }
+        let mut missing = Vec::new();
+        bare(&Args::command(), "casebook", &mut missing);
+        assert!(missing.is_empty(), "options without help: {missing:?}");
+    }
 }
