@@ -24,11 +24,34 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// glibc gives each thread that allocates an arena of its own and keeps
+/// what is freed there: with the index writer's, SQLite's, the parser's
+/// and the runtime's threads, an import of a million messages peaked at
+/// 843 MB of memory while its heap in use stayed near 300 MB. With two
+/// arenas the same import peaked at 499 MB in the same time. Called before
+/// any other thread starts; the server (many short requests on a few
+/// threads) keeps glibc's default.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn limit_malloc_arenas() {
+    // SAFETY: mallopt only changes a setting of the C allocator; it is
+    // called once, from main, while this is the only thread.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn limit_malloc_arenas() {}
+
 const DEFAULT_CONFIG: &str = "config/casebook.toml";
 const DEFAULT_DATA: &str = "casebook-data";
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if !matches!(args.command, Command::Serve { .. }) {
+        limit_malloc_arenas();
+    }
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
