@@ -346,7 +346,7 @@ impl Rethreading {
             .linked(
                 message_ids,
                 keys,
-                "p.thread_id",
+                "thread_id",
                 "AND p.thread_id IS NOT NULL",
             )
             .await?;
@@ -361,12 +361,18 @@ impl Rethreading {
         message_ids: &[&str],
         keys: &[i64],
     ) -> Result<Vec<MessageId>, StoreError> {
-        let ids = self.linked(message_ids, keys, "p.id", "").await?;
+        let ids = self.linked(message_ids, keys, "id", "").await?;
         Ok(ids.into_iter().map(MessageId).collect())
     }
 
     /// `column` of the originals `p` of messages linked to `message_ids`
     /// or `keys`, where `condition` holds of `p`.
+    ///
+    /// Each original is found by its id from the message that links to it
+    /// (a lookup per row, in a subquery the planner cannot turn around):
+    /// as a join, PostgreSQL with statistics from before a bulk import
+    /// walked every threaded message for each statement (a million-message
+    /// import stalled on it).
     async fn linked(
         &mut self,
         message_ids: &[&str],
@@ -374,40 +380,48 @@ impl Rethreading {
         column: &str,
         condition: &str,
     ) -> Result<std::collections::BTreeSet<i64>, StoreError> {
+        let original = |of: &str| {
+            format!(
+                "(SELECT p.{column} FROM messages p \
+                 WHERE p.id = COALESCE({of}.primary_id, {of}.id) {condition})"
+            )
+        };
         let mut found = std::collections::BTreeSet::new();
         for chunk in message_ids.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
-                "SELECT DISTINCT {column} FROM messages m \
-                 JOIN messages p ON p.id = COALESCE(m.primary_id, m.id) \
-                 WHERE m.message_id IN ({}) {condition}",
+                "SELECT DISTINCT {} FROM messages m WHERE m.message_id IN ({})",
+                original("m"),
                 param_list(self.backend, chunk.len(), 1)
             );
-            let mut q = sqlx::query_scalar::<_, i64>(&sql);
+            let mut q = sqlx::query_scalar::<_, Option<i64>>(&sql);
             for id in chunk {
                 q = q.bind(*id);
             }
             found.extend(
                 q.fetch_all(&mut *self.tx)
                     .await
-                    .during("finding linked messages")?,
+                    .during("finding linked messages")?
+                    .into_iter()
+                    .flatten(),
             );
         }
         for chunk in keys.chunks(LINK_KEYS_PER_STATEMENT) {
             let sql = format!(
-                "SELECT DISTINCT {column} FROM message_links l \
-                 JOIN messages m ON m.id = l.message \
-                 JOIN messages p ON p.id = COALESCE(m.primary_id, m.id) \
-                 WHERE l.key IN ({}) {condition}",
+                "SELECT DISTINCT (SELECT {} FROM messages m WHERE m.id = l.message) \
+                 FROM message_links l WHERE l.key IN ({})",
+                original("m"),
                 param_list(self.backend, chunk.len(), 1)
             );
-            let mut q = sqlx::query_scalar::<_, i64>(&sql);
+            let mut q = sqlx::query_scalar::<_, Option<i64>>(&sql);
             for key in chunk {
                 q = q.bind(*key);
             }
             found.extend(
                 q.fetch_all(&mut *self.tx)
                     .await
-                    .during("finding linked messages")?,
+                    .during("finding linked messages")?
+                    .into_iter()
+                    .flatten(),
             );
         }
         Ok(found)
