@@ -283,18 +283,14 @@ async fn check_finds_a_reply_pairing_with_no_message_and_repair_mends_it() {
     };
     let reply = paired.reply_id.expect("the question is answered");
 
-    let url = match config_for(data.path()).store_location(data.path()) {
-        casebook_store::StoreLocation::Sqlite(path) => format!("sqlite://{}", path.display()),
-        casebook_store::StoreLocation::Postgres(url) => url,
-    };
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&url).await.expect("connect");
-    sqlx::query("UPDATE messages SET reply_id = 999999 WHERE id = $1")
-        .bind(paired.id.0)
-        .execute(&pool)
-        .await
-        .expect("pair the question with no message");
-    pool.close().await;
+    behind_the_archives_back(
+        data.path(),
+        &format!(
+            "UPDATE messages SET reply_id = 999999 WHERE id = {}",
+            paired.id.0
+        ),
+    )
+    .await;
 
     let archive = open(data.path()).await;
     let found = archive
@@ -515,17 +511,11 @@ async fn the_totals_stats_reads_stay_those_of_a_recount() {
     totals_match("a reindex").await;
     archive.close().await.expect("close");
 
-    let url = match config_for(data.path()).store_location(data.path()) {
-        casebook_store::StoreLocation::Sqlite(path) => format!("sqlite://{}", path.display()),
-        casebook_store::StoreLocation::Postgres(url) => url,
-    };
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&url).await.expect("connect");
-    sqlx::query("UPDATE message_totals SET messages = messages + 7, threads = 0 WHERE id = 1")
-        .execute(&pool)
-        .await
-        .expect("change the totals behind the archive's back");
-    pool.close().await;
+    behind_the_archives_back(
+        data.path(),
+        "UPDATE message_totals SET messages = messages + 7, threads = 0 WHERE id = 1",
+    )
+    .await;
     let archive = open(data.path()).await;
     let found = archive
         .integrity()
@@ -542,4 +532,17 @@ async fn the_totals_stats_reads_stay_those_of_a_recount() {
         !repaired.totals_differ && repaired.is_clean(),
         "{repaired:?}"
     );
+}
+
+/// Runs `sql` on the database of the archive in `data`, as someone with
+/// access to the database but not going through Casebook would.
+async fn behind_the_archives_back(data: &std::path::Path, sql: &str) {
+    let url = match config_for(data).store_location(data) {
+        casebook_store::StoreLocation::Sqlite(path) => format!("sqlite://{}", path.display()),
+        casebook_store::StoreLocation::Postgres(url) => url,
+    };
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&url).await.expect("connect");
+    sqlx::query(sql).execute(&pool).await.expect(sql);
+    pool.close().await;
 }
