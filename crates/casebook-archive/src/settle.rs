@@ -61,22 +61,13 @@ impl Archive {
     /// ([`KeptWhileStoring`]).
     async fn thread_waiting(&self, known: RowsInMemory) -> Result<(), ArchiveError> {
         let mut known = known;
-        let mut waiting_before = u64::MAX;
         while self.store.has_unthreaded().await? {
-            match self
+            if self
                 .rethread_from(Scope::Touched, std::mem::take(&mut known))
                 .await?
+                == Round::Last
             {
-                Round::Last => break,
-                // Each round threads the messages it took, so fewer wait
-                // each time; if not, stop rather than go round forever.
-                Round::More { waiting } if waiting >= waiting_before => {
-                    return Err(ArchiveError::Pipeline(format!(
-                        "threading made no progress: {waiting} messages still wait for a \
-                         thread; `casebook check --repair` works every thread out afresh"
-                    )));
-                }
-                Round::More { waiting } => waiting_before = waiting,
+                break;
             }
         }
         Ok(())
@@ -185,6 +176,14 @@ impl Archive {
         let (rows, round) = touched_rows(&mut rethreading, known, batch).await?;
         let updates = self.work_out_threads(rows).await?;
         tracing::debug!(changed = updates.len(), "rethreaded");
+        if let (Round::More { waiting }, true) = (round, updates.is_empty()) {
+            // Every message a round takes waits for a thread, so it gets
+            // one: a round that changes nothing would come round forever.
+            return Err(ArchiveError::Pipeline(format!(
+                "threading made no progress: {waiting} messages wait for a thread; \
+                 `casebook check --repair` works every thread out afresh"
+            )));
+        }
         rethreading.apply(&updates).await?;
         Ok(round)
     }
