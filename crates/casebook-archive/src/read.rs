@@ -445,9 +445,10 @@ impl Archive {
     }
 
     pub async fn stats(&self) -> Result<Stats, ArchiveError> {
+        let counts = self.store.counts().await?;
         Ok(Stats {
-            counts: self.store.counts().await?,
-            median_first_response_secs: self.store.median_response_secs().await?,
+            counts,
+            median_first_response_secs: self.store.median_response_secs(counts.timed).await?,
             index_documents: self.index.doc_count(),
             index_deleted: self.index.deleted_count(),
         })

@@ -5,7 +5,7 @@
 use crate::check::Integrity;
 use crate::{Archive, ArchiveError};
 use casebook_conversations::threading::{
-    changed_threads, named_message_ids, parent_key, row_link_keys,
+    changed_threads, keys_linking, named_message_ids, row_link_keys,
 };
 use casebook_search::{Checkpoint, IndexBatch, IndexDoc, SearchError};
 use casebook_store::{IndexRow, NewMessage, Rethreading, Stored, ThreadRow};
@@ -454,17 +454,8 @@ async fn touched_rows(
         Round::Last
     };
     let mut rows = r.unthreaded_rows(batch).await?;
-    let mut keys: Vec<i64> = rows.iter().flat_map(row_link_keys).collect();
-    // Messages naming one of these as their parent.
-    keys.extend(
-        rows.iter()
-            .filter_map(|r| r.message_id_header.as_deref())
-            .map(parent_key),
-    );
-    keys.sort_unstable();
-    keys.dedup();
     let threads = r
-        .threads_linked_to(&named_message_ids(&rows), &keys)
+        .threads_linked_to(&named_message_ids(&rows), &keys_linking(&rows))
         .await?;
     rows.extend(r.thread_rows(&threads).await?);
     Ok((rows, round))
@@ -492,18 +483,8 @@ async fn linked_group(
     let mut start = 0;
     while start < rows.len() {
         let frontier = &rows[start..];
-        let mut keys: Vec<i64> = frontier.iter().flat_map(row_link_keys).collect();
-        // Messages naming one of these as their parent.
-        keys.extend(
-            frontier
-                .iter()
-                .filter_map(|r| r.message_id_header.as_deref())
-                .map(parent_key),
-        );
-        keys.sort_unstable();
-        keys.dedup();
         let found = r
-            .messages_linked_to(&named_message_ids(frontier), &keys)
+            .messages_linked_to(&named_message_ids(frontier), &keys_linking(frontier))
             .await?;
         let new: Vec<MessageId> = found.into_iter().filter(|&id| seen.insert(id)).collect();
         start = rows.len();

@@ -121,6 +121,21 @@ fn hash_key(parts: &[&[u8]]) -> i64 {
     hash as i64
 }
 
+/// The link keys that tie other messages to these rows: the rows' own
+/// keys, and the parent key of each row's Message-ID (a message naming
+/// the row as its parent carries it). Ascending, each once.
+pub fn keys_linking(rows: &[ThreadRow]) -> Vec<i64> {
+    let mut keys: Vec<i64> = rows.iter().flat_map(row_link_keys).collect();
+    keys.extend(
+        rows.iter()
+            .filter_map(|r| r.message_id_header.as_deref())
+            .map(parent_key),
+    );
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
 /// The Message-IDs of these rows and of the parents they name: messages
 /// carrying one of them are linked to a row.
 pub fn named_message_ids(rows: &[ThreadRow]) -> Vec<&str> {

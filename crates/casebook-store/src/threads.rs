@@ -275,16 +275,28 @@ impl Rethreading {
     /// their originals); ids that are copies or gone are left out.
     pub async fn rows_of(&mut self, ids: &[MessageId]) -> Result<Vec<ThreadRow>, StoreError> {
         let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+        self.rows_with("id", &ids, "reading messages for threading")
+            .await
+    }
+
+    /// What threading needs of the messages (not copies) whose `column`
+    /// is one of `values`, copies' parents merged into their originals.
+    async fn rows_with(
+        &mut self,
+        column: &str,
+        values: &[i64],
+        action: &'static str,
+    ) -> Result<Vec<ThreadRow>, StoreError> {
         let read = self
             .rows_in(
-                &ids,
+                values,
                 |list| {
                     format!(
                         "SELECT {THREAD_COLUMNS} FROM messages \
-                         WHERE id IN ({list}) AND primary_id IS NULL"
+                         WHERE {column} IN ({list}) AND primary_id IS NULL"
                     )
                 },
-                "reading messages for threading",
+                action,
             )
             .await?;
         let mut rows = read.iter().map(thread_row).collect::<Result<Vec<_>, _>>()?;
@@ -317,21 +329,8 @@ impl Rethreading {
         threads: &[ThreadId],
     ) -> Result<Vec<ThreadRow>, StoreError> {
         let threads: Vec<i64> = threads.iter().map(|t| t.0).collect();
-        let read = self
-            .rows_in(
-                &threads,
-                |list| {
-                    format!(
-                        "SELECT {THREAD_COLUMNS} FROM messages \
-                         WHERE thread_id IN ({list}) AND primary_id IS NULL"
-                    )
-                },
-                "reading threads",
-            )
-            .await?;
-        let mut rows = read.iter().map(thread_row).collect::<Result<Vec<_>, _>>()?;
-        self.merge_copies_of(&mut rows).await?;
-        Ok(rows)
+        self.rows_with("thread_id", &threads, "reading threads")
+            .await
     }
 
     /// The threads of messages (or of the originals of copies) that carry

@@ -413,22 +413,26 @@ async fn the_totals_stats_reads_stay_those_of_a_recount() {
         "Tue, 1 Jul 2008 10:00:00 +0000",
         "Tue, 1 Jul 2099 10:00:00 +0000",
     );
-    let write = |name: &str, bytes: Vec<u8>| {
-        std::fs::write(mail.path().join(name), bytes).expect("write");
+    let write = |dir: &std::path::Path, name: &str, bytes: Vec<u8>| {
+        std::fs::write(dir.join(name), bytes).expect("write");
     };
     write(
+        mail.path(),
         "q1.eml",
         note("ann@customer.example", "q1@x", new, "", "First line down."),
     );
     write(
+        mail.path(),
         "q2.eml",
         note("ann@customer.example", "q2@x", new, "", "Second line down."),
     );
     write(
+        mail.path(),
         "old.eml",
         note("bob@customer.example", "old@x", old, "", "Long ago."),
     );
     write(
+        mail.path(),
         "cy.eml",
         note("cy@third.example", "cy@x", new, "", "Cy writes."),
     );
@@ -460,10 +464,8 @@ async fn the_totals_stats_reads_stay_those_of_a_recount() {
 
     // A copy (same Message-ID, other bytes) and a reply joining two threads.
     let merged = tempfile::tempdir().expect("tempdir");
-    let put = |name: &str, bytes: Vec<u8>| {
-        std::fs::write(merged.path().join(name), bytes).expect("write");
-    };
-    put(
+    write(
+        merged.path(),
         "copy.eml",
         note(
             "ann@customer.example",
@@ -473,7 +475,8 @@ async fn the_totals_stats_reads_stay_those_of_a_recount() {
             "First line down!",
         ),
     );
-    put(
+    write(
+        merged.path(),
         "both.eml",
         note(
             "support@casebook.example",
