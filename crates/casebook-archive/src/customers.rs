@@ -12,7 +12,6 @@ use casebook_store::AuditSubject;
 use casebook_store::{
     Correction, CustomerList, CustomerRecordRow, NewCustomerList, NewCustomerRecord,
 };
-use casebook_vocabulary::MessageSet;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
@@ -242,19 +241,16 @@ impl Archive {
         Ok(())
     }
 
-    /// Message ids of correspondents on `list` (or any list), for
-    /// `customer:LIST` and `is:customer`.
-    pub(crate) async fn customer_messages(
-        &self,
-        list: Option<&str>,
-    ) -> Result<MessageSet, ArchiveError> {
+    /// Domains whose addresses say nothing about a company (free mail,
+    /// and our own): a customer record's domain there matches no one else.
+    pub(crate) fn free_mail(&self) -> Vec<String> {
         let mut free: Vec<String> = casebook_customers::FREE_MAIL_DOMAINS
             .iter()
             .map(|d| (*d).to_owned())
             .collect();
         free.extend(self.config.free_mail_domains.iter().cloned());
         free.extend(self.config.our_domains.iter().cloned());
-        Ok(self.store.customer_message_ids(list, &free).await?)
+        free
     }
 }
 

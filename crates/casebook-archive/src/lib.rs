@@ -24,6 +24,7 @@ mod check;
 mod customers;
 mod erasure;
 mod error;
+mod filter_sets;
 mod import;
 mod migrate;
 mod privacy;
@@ -100,8 +101,8 @@ pub struct Archive {
     password_checks: casebook_credentials::PasswordChecks,
     /// Openings of long messages' text for search snippets.
     openings: read::Openings,
-    /// What `is:answered` and `customer:` select, kept per count of writes.
-    filter_sets: read::FilterSets,
+    /// What `is:answered` and `customer:` select, kept up to date by what changed.
+    filter_sets: filter_sets::FilterSets,
 }
 
 impl Archive {
@@ -126,7 +127,7 @@ impl Archive {
             refreshed_seq: std::sync::atomic::AtomicU64::new(0),
             password_checks: casebook_credentials::PasswordChecks::start(PASSWORD_CHECKS_AT_ONCE)?,
             openings: read::Openings::default(),
-            filter_sets: read::FilterSets::default(),
+            filter_sets: filter_sets::FilterSets::default(),
         };
         archive.settle_unless_full().await?;
         Ok(archive)

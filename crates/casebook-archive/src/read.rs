@@ -124,44 +124,6 @@ impl Openings {
     }
 }
 
-/// What filters the index cannot answer alone select (`is:answered`,
-/// `is:unanswered`, `customer:`), as sets of messages read from the store
-/// once and kept while the store's count of writes stays the same: any
-/// write, numbered or not (re-threading, a customer list), may change
-/// them, and nothing else does (login bookkeeping is not counted). A search then costs one read of that
-/// count, however many messages the filter selects (reading the answered
-/// mail took ~30 ms at 100,000 messages, 1.5 s with the customers' at
-/// 1,000,000). One search reads a set while the others wait for that
-/// reading (32 cold searches at once would read it 32 times). Each set is
-/// a bit per message: 122 KiB at 1,000,000.
-#[derive(Default)]
-pub(crate) struct FilterSets {
-    kept: tokio::sync::Mutex<KeptSets>,
-}
-
-#[derive(Default)]
-struct KeptSets {
-    /// The store's count of writes the sets below were read at.
-    writes: u64,
-    /// Answered and unanswered inbound mail.
-    answered: Option<(Arc<MessageSet>, Arc<MessageSet>)>,
-    /// The messages of each customer list's customers (`None`: any list's).
-    customers: HashMap<Option<String>, Arc<MessageSet>>,
-}
-
-impl KeptSets {
-    /// Forgets sets read before `writes`.
-    fn at(&mut self, writes: u64) -> &mut Self {
-        if self.writes != writes {
-            *self = Self {
-                writes,
-                ..Self::default()
-            };
-        }
-        self
-    }
-}
-
 impl Archive {
     pub async fn search(&self, request: &SearchRequest) -> Result<SearchPage, ArchiveError> {
         let started = Instant::now();
@@ -250,38 +212,14 @@ impl Archive {
         });
         let mut lookups = Lookups::default();
         if answered || !lists.is_empty() {
-            let writes = self.store.writes().await?;
-            let mut kept = self.filter_sets.kept.lock().await;
-            let kept = kept.at(writes);
-            for list in lists {
-                if let Some(set) = kept.customers.get(&list) {
-                    lookups.customers.insert(list, set.clone());
-                    continue;
-                }
-                if let Some(name) = &list {
-                    if !self
-                        .customers()
-                        .lists()
-                        .await?
-                        .iter()
-                        .any(|l| &l.name == name)
-                    {
-                        return Err(ArchiveError::Refused(format!(
-                            "there is no customer list {name:?} (in customer:{name}); `casebook customers lists` shows them"
-                        )));
-                    }
-                }
-                let set = Arc::new(self.customer_messages(list.as_deref()).await?);
-                kept.customers.insert(list.clone(), set.clone());
-                lookups.customers.insert(list, set);
-            }
-            if answered {
-                if kept.answered.is_none() {
-                    let (yes, no) = self.store.answered_and_not().await?;
-                    kept.answered = Some((Arc::new(yes), Arc::new(no)));
-                }
-                lookups.answered = kept.answered.clone();
-            }
+            let found = self
+                .filter_sets(crate::filter_sets::Wanted {
+                    answered,
+                    lists: &lists,
+                })
+                .await?;
+            lookups.answered = found.answered;
+            lookups.customers = found.customers;
         }
         for (text, address) in senders {
             let all = self.store.person_addresses(&address).await?;

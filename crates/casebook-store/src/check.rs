@@ -4,6 +4,7 @@
 
 use crate::decode::digest;
 use crate::error::{During, StoreError};
+use crate::filters::THIS_WRITE;
 use crate::raw::decompress_raw;
 use crate::store::Store;
 use casebook_vocabulary::{MessageId, Sha256};
@@ -250,8 +251,8 @@ impl Store {
         }
         for (column, condition) in ["primary_id", "reply_id"].iter().zip(DANGLING) {
             changed += sqlx::query(&format!(
-                "UPDATE messages SET {column} = NULL, thread_id = NULL, change_seq = $1 \
-                 WHERE id IN (SELECT m.id FROM messages m WHERE {condition})"
+                "UPDATE messages SET {column} = NULL, thread_id = NULL, change_seq = $1, \
+                 state_write = {THIS_WRITE} WHERE id IN (SELECT m.id FROM messages m WHERE {condition})"
             ))
             .bind(seq)
             .execute(&mut *tx)

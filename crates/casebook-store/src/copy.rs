@@ -58,6 +58,7 @@ const TABLES: &[Table] = &[
             ("warnings", Text),
             ("response_secs", Int),
             ("change_seq", Int),
+            ("state_write", Int),
             ("stored_at", Int),
         ],
         page_by: Some("id"),
@@ -364,7 +365,7 @@ impl Store {
             });
         }
         // Hold other writers off the source while copying.
-        let (source_tx, seq) = self.begin_write().await?;
+        let (source_tx, seq, writes) = self.begin_counted_write().await?;
         let mut copied = 0;
         for table in TABLES {
             copied += self.copy_table(target, table, &mut progress).await?;
@@ -377,11 +378,16 @@ impl Store {
             .execute(&mut *tx)
             .await
             .during("marking link keys to record")?;
-        sqlx::query("UPDATE change_counter SET value = $1 WHERE id = 1")
-            .bind(seq - 1)
-            .execute(&mut *tx)
-            .await
-            .during("copying the change counter")?;
+        // The rows' `state_write` are copied, so the count of writes is
+        // too; the lists count as changed at it.
+        sqlx::query(
+            "UPDATE change_counter SET value = $1, writes = $2, lists_write = $2 WHERE id = 1",
+        )
+        .bind(seq - 1)
+        .bind(writes)
+        .execute(&mut *tx)
+        .await
+        .during("copying the change counter")?;
         if target.backend() == Backend::Postgres {
             for table in [
                 "messages",

@@ -8,8 +8,6 @@ use crate::location::Backend;
 use crate::model::{AuditEntry, CustomerList, CustomerRecordRow, DomainMatch};
 use crate::sql::{param_list, value_rows};
 use crate::store::Store;
-use casebook_vocabulary::{MessageId, MessageSet};
-use futures_util::TryStreamExt;
 use sqlx::any::AnyRow;
 use sqlx::FromRow;
 use std::collections::HashSet;
@@ -60,8 +58,9 @@ impl Store {
         entry: &AuditEntry,
     ) -> Result<u64, StoreError> {
         let backend = self.backend();
-        // Counted in `writes`: which messages are customers' changes.
-        let mut tx = self.begin_write_unnumbered().await?;
+        // Which messages are customers' changes: every kept customer set
+        // is read again.
+        let mut tx = self.begin_list_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO customer_lists (name, partner, source_file, imported_at, imported_by) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO UPDATE SET \
@@ -240,49 +239,6 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .during("listing correspondents")
-    }
-
-    /// Messages whose correspondent is on a list (`list`, or any), by
-    /// address or, outside `free_mail`, by the domain of a record.
-    pub async fn customer_message_ids(
-        &self,
-        list: Option<&str>,
-        free_mail: &[String],
-    ) -> Result<MessageSet, StoreError> {
-        // The domain of an address: SQLite and PostgreSQL name the string
-        // functions differently.
-        let domain = match self.backend() {
-            Backend::Sqlite => "substr(m.correspondent, instr(m.correspondent, '@') + 1)",
-            Backend::Postgres => "split_part(m.correspondent, '@', 2)",
-        };
-        let lists = "SELECT id FROM customer_lists WHERE (CAST($1 AS TEXT) IS NULL OR name = CAST($1 AS TEXT))";
-        let free = if free_mail.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " AND r.domain NOT IN ({})",
-                param_list(Backend::Postgres, free_mail.len(), 2)
-            )
-        };
-        // From each message to the records by index (address, then
-        // domain): a lookup per message, never a scan of the lists.
-        let sql = format!(
-            "SELECT m.id FROM messages m WHERE m.correspondent IS NOT NULL AND (\
-             EXISTS (SELECT 1 FROM customer_records r WHERE r.address = m.correspondent \
-                     AND r.list IN ({lists})) \
-             OR EXISTS (SELECT 1 FROM customer_records r WHERE r.domain = {domain} \
-                        AND r.list IN ({lists}){free}))"
-        );
-        let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(list);
-        for d in free_mail {
-            q = q.bind(d);
-        }
-        let mut ids = q.fetch(&self.pool);
-        let mut set = MessageSet::new();
-        while let Some(id) = ids.try_next().await.during("finding customers' messages")? {
-            set.insert(MessageId(id));
-        }
-        Ok(set)
     }
 
     /// Links `address` to the person whose primary address is `person`

@@ -205,6 +205,11 @@ impl Store {
         )
         .await?;
         let forget = "forgetting a person";
+        // Their list records go: every kept customer set is read again.
+        sqlx::query("UPDATE change_counter SET lists_write = writes WHERE id = 1")
+            .execute(&mut *tx)
+            .await
+            .during(forget)?;
         for sql in [
             "DELETE FROM privacy_preferences WHERE address = $1",
             "DELETE FROM person_links WHERE address = $1 OR person = $1",

@@ -2,6 +2,7 @@
 
 use crate::decode::digest;
 use crate::error::{During, StoreError};
+use crate::filters::THIS_WRITE;
 use crate::location::Backend;
 use crate::model::*;
 use crate::sql::{param_list, value_rows};
@@ -28,10 +29,11 @@ impl Store {
         watermark: Option<&Watermark>,
     ) -> Result<StoredChunk, StoreError> {
         let backend = self.backend();
-        let (mut tx, seq) = self.begin_write().await?;
+        let (mut tx, seq, writes) = self.begin_counted_write().await?;
         let now = OffsetDateTime::now_utc().unix_timestamp();
+        let stamp = Stamp { seq, writes, now };
 
-        let new_ids = insert_new(&mut tx, backend, batch, seq, now).await?;
+        let new_ids = insert_new(&mut tx, backend, batch, stamp).await?;
 
         // Their raw bytes, once per digest.
         let mut fresh: Vec<(&NewMessage, i64)> = Vec::with_capacity(new_ids.len());
@@ -143,7 +145,7 @@ impl Store {
     }
 }
 
-const MESSAGE_COLUMNS: usize = 20;
+const MESSAGE_COLUMNS: usize = 21;
 
 /// The tag given to mail over one of the reading limits.
 pub const OVER_LIMIT_TAG: &str = "over-limit";
@@ -159,12 +161,21 @@ pub(crate) fn over_limit(p: &casebook_mail::ParsedMessage) -> bool {
 /// The columns [`bind_message`] binds, in its order.
 const MESSAGE_COLUMN_NAMES: &str = "sha256, size, message_id, direction, automated, from_address, \
      from_name, correspondent, recipients, subject, date, date_offset, in_reply_to, refs, \
-     body, html_only, attachments, warnings, change_seq, stored_at";
+     body, html_only, attachments, warnings, change_seq, state_write, stored_at";
 
 type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
 
+/// What a write stamps the rows it makes with: its change number, its
+/// count of writes (`state_write`) and the time.
+#[derive(Debug, Clone, Copy)]
+struct Stamp {
+    seq: i64,
+    writes: i64,
+    now: i64,
+}
+
 /// Binds one message's [`MESSAGE_COLUMN_NAMES`] values.
-fn bind_message<'q>(q: AnyQuery<'q>, m: &'q NewMessage, seq: i64, now: i64) -> AnyQuery<'q> {
+fn bind_message<'q>(q: AnyQuery<'q>, m: &'q NewMessage, stamp: Stamp) -> AnyQuery<'q> {
     let p = &m.parsed;
     q.bind(&m.sha256.0[..])
         .bind(m.size as i64)
@@ -184,8 +195,9 @@ fn bind_message<'q>(q: AnyQuery<'q>, m: &'q NewMessage, seq: i64, now: i64) -> A
         .bind(i64::from(p.html_only))
         .bind(attachments_json(p))
         .bind(warnings_json(p))
-        .bind(seq)
-        .bind(now)
+        .bind(stamp.seq)
+        .bind(stamp.writes)
+        .bind(stamp.now)
 }
 
 /// What re-adopting orphaned raw bytes did.
@@ -208,7 +220,7 @@ impl Store {
     /// then, or when they are whole, is the orphaned copy deleted.
     pub async fn readopt(&self, id: MessageId, m: &NewMessage) -> Result<Readoption, StoreError> {
         let backend = self.backend();
-        let (mut tx, seq) = self.begin_write().await?;
+        let (mut tx, seq, writes) = self.begin_counted_write().await?;
         let d = "re-adopting orphaned raw bytes";
         let other: Option<i64> = sqlx::query_scalar(
             "SELECT m.id FROM messages m JOIN raw_messages r ON r.message = m.id WHERE m.sha256 = $1",
@@ -243,7 +255,7 @@ impl Store {
             "INSERT INTO messages (id, {MESSAGE_COLUMN_NAMES}) VALUES {}",
             value_rows(backend, 1, MESSAGE_COLUMNS + 1)
         );
-        bind_message(sqlx::query(&sql).bind(id.0), m, seq, now)
+        bind_message(sqlx::query(&sql).bind(id.0), m, Stamp { seq, writes, now })
             .execute(&mut *tx)
             .await
             .during(d)?;
@@ -263,11 +275,12 @@ impl Store {
         let (mut tx, seq) = self.begin_write().await?;
         let d = "recording a message's sender read again";
         let p = &m.parsed;
-        sqlx::query(
+        sqlx::query(&format!(
             "UPDATE messages SET direction = $1, from_address = $2, from_name = $3, \
              correspondent = $4, recipients = $5, warnings = $6, thread_id = NULL, \
-             reply_id = NULL, response_secs = NULL, change_seq = $7 WHERE id = $8",
-        )
+             reply_id = NULL, response_secs = NULL, change_seq = $7, state_write = {THIS_WRITE} \
+             WHERE id = $8",
+        ))
         .bind(m.direction.as_str())
         .bind(p.from.as_ref().map(|f| f.address.as_str()))
         .bind(p.from.as_ref().and_then(|f| f.name.as_deref()))
@@ -290,8 +303,7 @@ async fn insert_new(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
     batch: &[NewMessage],
-    seq: i64,
-    now: i64,
+    stamp: Stamp,
 ) -> Result<HashMap<Sha256, i64>, StoreError> {
     let mut new_ids = HashMap::with_capacity(batch.len());
     for chunk in batch.chunks(ROWS_PER_STATEMENT) {
@@ -302,7 +314,7 @@ async fn insert_new(
         );
         let mut q = sqlx::query(&sql);
         for m in chunk {
-            q = bind_message(q, m, seq, now);
+            q = bind_message(q, m, stamp);
         }
         for row in q.fetch_all(&mut **tx).await.during("storing messages")? {
             let id: i64 = row.try_get(0).during("storing messages")?;

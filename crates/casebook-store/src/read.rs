@@ -7,8 +7,7 @@ use crate::model::*;
 use crate::raw::decompress_raw;
 use crate::sql::param_list;
 use crate::store::Store;
-use casebook_vocabulary::{MessageId, MessageSet, Sha256, ThreadId};
-use futures_util::TryStreamExt;
+use casebook_vocabulary::{MessageId, Sha256, ThreadId};
 use sqlx::Row;
 use std::collections::HashMap;
 
@@ -124,24 +123,6 @@ impl Store {
             .await?;
         let out: Vec<IndexRow> = rows.iter().map(index_row).collect::<Result<_, _>>()?;
         self.with_tags(out).await
-    }
-
-    /// Inbound messages (not copies): those one of our replies is paired
-    /// with, and those none is. Read as a stream into two sets: a bit per
-    /// message held, never a row.
-    pub async fn answered_and_not(&self) -> Result<(MessageSet, MessageSet), StoreError> {
-        let mut rows = sqlx::query_as::<_, (i64, Option<i64>)>(
-            "SELECT id, reply_id FROM messages WHERE direction = 'inbound' AND primary_id IS NULL",
-        )
-        .fetch(&self.pool);
-        let (mut answered, mut unanswered) = (MessageSet::new(), MessageSet::new());
-        while let Some((id, reply)) = rows.try_next().await.during("reading answered mail")? {
-            match reply {
-                Some(_) => answered.insert(MessageId(id)),
-                None => unanswered.insert(MessageId(id)),
-            }
-        }
-        Ok((answered, unanswered))
     }
 
     /// `rows` with their tags.

@@ -266,16 +266,25 @@ impl Store {
     /// counter's row until commit: writers, from any process, go one at a
     /// time, and change numbers become visible in order.
     pub(crate) async fn begin_write(&self) -> Result<(Transaction<'static, Any>, i64), StoreError> {
+        let (tx, seq, _) = self.begin_counted_write().await?;
+        Ok((tx, seq))
+    }
+
+    /// [`Store::begin_write`], also giving the transaction's count of
+    /// writes (what new rows record as their `state_write`).
+    pub(crate) async fn begin_counted_write(
+        &self,
+    ) -> Result<(Transaction<'static, Any>, i64, i64), StoreError> {
         let mut tx = self.pool.begin().await.during("starting a transaction")?;
         self.wrote.store(true, Ordering::Relaxed);
-        let seq = sqlx::query_scalar(
+        let (seq, writes) = sqlx::query_as(
             "UPDATE change_counter SET value = value + 1, writes = writes + 1 WHERE id = 1 \
-             RETURNING value",
+             RETURNING value, writes",
         )
         .fetch_one(&mut *tx)
         .await
         .during("taking a change number")?;
-        Ok((tx, seq))
+        Ok((tx, seq, writes))
     }
 
     /// Starts a write transaction that takes its turn with the others
@@ -289,6 +298,17 @@ impl Store {
     ) -> Result<Transaction<'static, Any>, StoreError> {
         self.begin_turn("UPDATE change_counter SET writes = writes + 1 WHERE id = 1")
             .await
+    }
+
+    /// [`Store::begin_write_unnumbered`] for a write that changes customer
+    /// lists: it also becomes the lists' last change
+    /// ([`crate::FilterMarks::lists`]), so every kept customer set is read
+    /// again.
+    pub(crate) async fn begin_list_write(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        self.begin_turn(
+            "UPDATE change_counter SET writes = writes + 1, lists_write = writes + 1 WHERE id = 1",
+        )
+        .await
     }
 
     /// Starts a write transaction that takes its turn with the others but

@@ -2,6 +2,7 @@
 
 use crate::decode::{copy_parents, thread_row};
 use crate::error::{During, StoreError};
+use crate::filters::THIS_WRITE;
 use crate::location::Backend;
 use crate::model::*;
 use crate::sql::{param_list, value_rows};
@@ -80,8 +81,14 @@ impl Store {
                     "UPDATE messages SET thread_id = NULL WHERE thread_id IN \
                      (SELECT thread_id FROM messages WHERE id IN ({list}))"
                 ),
-                format!("UPDATE messages SET reply_id = NULL, response_secs = NULL WHERE reply_id IN ({list})"),
-                format!("UPDATE messages SET primary_id = NULL WHERE primary_id IN ({list})"),
+                format!(
+                    "UPDATE messages SET reply_id = NULL, response_secs = NULL, \
+                     state_write = {THIS_WRITE} WHERE reply_id IN ({list})"
+                ),
+                format!(
+                    "UPDATE messages SET primary_id = NULL, state_write = {THIS_WRITE} \
+                     WHERE primary_id IN ({list})"
+                ),
                 format!("DELETE FROM raw_messages WHERE message IN ({list})"),
                 format!("DELETE FROM message_tags WHERE message IN ({list})"),
                 format!("DELETE FROM testimonials WHERE message IN ({list})"),
@@ -531,7 +538,9 @@ impl Rethreading {
 
     /// Records new threads and pairings, to be committed with the rest by
     /// [`Rethreading::commit`]: a re-threading in rounds records each as
-    /// it goes instead of holding every change.
+    /// it goes instead of holding every change. A message answered now
+    /// and not before, or the other way round, records this write as its
+    /// `state_write` (what brings the kept answered sets up to date).
     pub async fn record(&mut self, updates: &[ThreadUpdate]) -> Result<(), StoreError> {
         if !updates.is_empty() {
             self.wrote = true;
@@ -540,7 +549,9 @@ impl Rethreading {
             let sql = format!(
                 "WITH u (id, thread_id, reply_id, response_secs) AS (VALUES {}) \
                  UPDATE messages SET thread_id = u.thread_id, reply_id = u.reply_id, \
-                 response_secs = u.response_secs FROM u WHERE messages.id = u.id",
+                 response_secs = u.response_secs, state_write = CASE \
+                 WHEN (messages.reply_id IS NULL) = (u.reply_id IS NULL) THEN messages.state_write \
+                 ELSE {THIS_WRITE} END FROM u WHERE messages.id = u.id",
                 value_rows(self.backend, chunk.len(), 4),
             );
             let mut q = sqlx::query(&sql);

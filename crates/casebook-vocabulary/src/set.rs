@@ -33,6 +33,34 @@ impl MessageSet {
         }
     }
 
+    /// Takes `id` out, if it was in.
+    pub fn remove(&mut self, id: MessageId) {
+        let Ok(n) = usize::try_from(id.0) else { return };
+        let mask = 1u64 << (n % 64);
+        if let Some(word) = self.words.get_mut(n / 64) {
+            if *word & mask != 0 {
+                *word &= !mask;
+                self.len -= 1;
+            }
+        }
+    }
+
+    /// The bits, 64 messages a word: message `n` is bit `n % 64` of word
+    /// `n / 64` (what [`MessageSet::from_words`] takes back).
+    pub fn words(&self) -> &[u64] {
+        &self.words
+    }
+
+    /// The set whose bits are `words` (as [`MessageSet::words`] gives them);
+    /// bit 0, never a message, is ignored.
+    pub fn from_words(mut words: Vec<u64>) -> Self {
+        if let Some(first) = words.first_mut() {
+            *first &= !1;
+        }
+        let len = words.iter().map(|w| w.count_ones() as usize).sum();
+        Self { words, len }
+    }
+
     pub fn contains(&self, id: MessageId) -> bool {
         let Ok(n) = usize::try_from(id.0) else {
             return false;
@@ -107,5 +135,18 @@ mod tests {
         let listed: Vec<i64> = set.iter().map(|id| id.0).collect();
         assert_eq!(listed, [3, 5, 64, 200_000]);
         assert!(MessageSet::new().is_empty());
+    }
+
+    #[test]
+    fn taking_out_and_handing_over_as_words_keeps_the_count() {
+        let mut set: MessageSet = [1, 63, 64, 130].into_iter().map(MessageId).collect();
+        set.remove(MessageId(63));
+        set.remove(MessageId(63));
+        set.remove(MessageId(9_999));
+        assert_eq!(set.len(), 3);
+        assert!(!set.contains(MessageId(63)));
+        let again = MessageSet::from_words(set.words().to_vec());
+        assert_eq!(again, set);
+        assert_eq!(MessageSet::from_words(vec![u64::MAX]).len(), 63);
     }
 }

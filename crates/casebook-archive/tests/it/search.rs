@@ -332,3 +332,149 @@ async fn filters_of_a_long_running_process_follow_every_other_process_write() {
     assert_eq!(total("customer:crm").await, 0);
     assert_eq!(total("is:customer").await, 0);
 }
+
+/// Every `casebook search` is a new process: it starts from the filter
+/// sets kept on disk beside the index and brings them up to date by the
+/// messages changed since. Mail stored in parts (replies answering
+/// questions stored a part before), customer lists imported and replaced,
+/// a person erased: after each, what a new process finds is what reading
+/// every message afresh finds.
+#[tokio::test(flavor = "multi_thread")]
+async fn filters_kept_on_disk_stay_those_of_reading_every_message() {
+    let corpus = tempfile::tempdir().expect("tempdir");
+    let truth = generate(
+        &Spec {
+            messages: 400,
+            seed: 11,
+        },
+        corpus.path(),
+    )
+    .expect("corpus");
+    // The corpus's files, ours and theirs, dealt into three parts in
+    // turn, as .eml files.
+    let mut files: Vec<std::path::PathBuf> = ["cur", "new", ".Sent/cur", ".Sent/new"]
+        .iter()
+        .filter_map(|d| std::fs::read_dir(corpus.path().join("Maildir").join(d)).ok())
+        .flatten()
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    let parts: Vec<std::path::PathBuf> = (0..3)
+        .map(|n| corpus.path().join(format!("part{n}")))
+        .collect();
+    for (i, file) in files.iter().enumerate() {
+        let dir = &parts[i % 3];
+        std::fs::create_dir_all(dir).expect("part");
+        std::fs::copy(file, dir.join(format!("{i}.eml"))).expect("copy");
+    }
+    let mut correspondents: Vec<&str> = truth
+        .messages
+        .iter()
+        .filter(|m| m.direction == "inbound")
+        .map(|m| m.correspondent.as_str())
+        .collect();
+    correspondents.sort_unstable();
+    correspondents.dedup();
+    let list_of = |every: usize, from: usize| {
+        let path = corpus.path().join(format!("crm-{every}-{from}.csv"));
+        let mut text = String::from("email\n");
+        for a in correspondents.iter().skip(from).step_by(every) {
+            text.push_str(a);
+            text.push('\n');
+        }
+        std::fs::write(&path, text).expect("write list");
+        path
+    };
+    let crm = casebook_archive::CustomerImport {
+        list: "crm".into(),
+        partner: None,
+        columns: Vec::new(),
+        merge: false,
+        actor: "test".into(),
+    };
+
+    let data = tempfile::tempdir().expect("tempdir");
+    let kept_file = data.path().join("index").join("filter-sets");
+    let queries = [
+        "is:answered",
+        "is:unanswered",
+        "is:customer",
+        "customer:crm",
+        "is:unanswered -is:customer",
+    ];
+    let found_by_a_new_process = || async {
+        let archive = open(data.path()).await;
+        let mut found = Vec::new();
+        for q in queries {
+            let request = SearchRequest {
+                limit: 10_000,
+                ..SearchRequest::new(q)
+            };
+            let page = archive.search(&request).await.expect("search");
+            let mut ids: Vec<i64> = page.hits.iter().map(|h| h.summary.id.0).collect();
+            ids.sort_unstable();
+            found.push((q, ids));
+        }
+        found
+    };
+    let compare = |step: &'static str| {
+        let found_by_a_new_process = &found_by_a_new_process;
+        let kept_file = &kept_file;
+        async move {
+            assert!(kept_file.exists(), "{step}: no sets were kept on disk");
+            let from_kept = found_by_a_new_process().await;
+            std::fs::remove_file(kept_file).expect("remove the kept sets");
+            let afresh = found_by_a_new_process().await;
+            assert_eq!(from_kept, afresh, "after {step}");
+            afresh
+        }
+    };
+
+    {
+        let archive = open(data.path()).await;
+        archive
+            .customers()
+            .import(&list_of(3, 0), &crm)
+            .await
+            .expect("list");
+        import(&archive, &[parts[0].clone()]).await;
+    }
+    found_by_a_new_process().await;
+    import(&open(data.path()).await, &[parts[1].clone()]).await;
+    compare("a second part").await;
+    open(data.path())
+        .await
+        .customers()
+        .import(&list_of(2, 1), &crm)
+        .await
+        .expect("list");
+    compare("the list replaced").await;
+    import(&open(data.path()).await, &[parts[2].clone()]).await;
+    let found = compare("the last part").await;
+    // Someone on the list whose company's other people are not: erasing
+    // them takes their record, and with it the list's match of their
+    // colleagues by domain.
+    let domain = |a: &str| a.rsplit('@').next().unwrap_or("").to_owned();
+    let listed: Vec<&str> = correspondents.iter().skip(1).step_by(2).copied().collect();
+    let erased = *listed
+        .iter()
+        .find(|a| {
+            let d = domain(a);
+            d.ends_with(".example")
+                && listed.iter().filter(|b| domain(b) == d).count() == 1
+                && correspondents.iter().any(|c| c != *a && domain(c) == d)
+        })
+        .expect("a listed customer with colleagues not on the list");
+    let report = open(data.path())
+        .await
+        .privacy()
+        .erase(erased, false, "test")
+        .await
+        .expect("erase");
+    assert!(report.messages > 0, "{erased} had mail");
+    let after = compare("an erasure").await;
+    for (q, ids) in &found {
+        assert!(!ids.is_empty(), "{q} finds mail in the corpus");
+    }
+    assert_ne!(found, after, "the erasure changed what the filters find");
+}
