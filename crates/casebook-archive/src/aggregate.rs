@@ -5,8 +5,7 @@
 
 use crate::{Archive, ArchiveError};
 use casebook_policy::topic::topic_of;
-use casebook_vocabulary::Direction;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 /// `YYYY-MM` of a date, in UTC: the finest time statistics show.
 pub(crate) fn month_of(date: time::OffsetDateTime) -> String {
@@ -60,72 +59,118 @@ pub struct AggregateStats {
 }
 
 /// Groups rows by month and topic and keeps the cells with at least `k`
-/// distinct people. Pure.
-pub fn aggregate(rows: &[StatRow], k: u32) -> AggregateStats {
-    let mut groups: BTreeMap<(&str, &str), Vec<&StatRow>> = BTreeMap::new();
+/// distinct people.
+#[cfg(test)]
+fn aggregate(rows: &[StatRow], k: u32) -> AggregateStats {
+    let mut cells = Cells::default();
     for r in rows {
-        groups
-            .entry((r.month.as_str(), r.topic.as_str()))
-            .or_default()
-            .push(r);
+        cells.add(r.clone());
     }
-    let mut cells = Vec::new();
-    let mut suppressed = 0;
-    for ((month, topic), rows) in groups {
-        let people: HashSet<&str> = rows.iter().map(|r| r.person.as_str()).collect();
-        if (people.len() as u64) < u64::from(k) {
-            suppressed += 1;
-            continue;
+    cells.finish(k)
+}
+
+/// Rows gathered per month and topic as they come, holding per cell its
+/// counts, one 8-byte digest per distinct person and one number per
+/// response time (never a row): what statistics over a million messages
+/// hold is a few megabytes, not the messages.
+#[derive(Default)]
+struct Cells {
+    cells: BTreeMap<(String, String), Cell>,
+}
+
+#[derive(Default)]
+struct Cell {
+    inbound: u64,
+    outbound: u64,
+    answered: u64,
+    /// Digests of the people (a collision counts two as one: a cell is
+    /// then held back sooner, never shown with fewer than `k`).
+    people: HashSet<u64>,
+    times: Vec<i64>,
+}
+
+impl Cells {
+    fn add(&mut self, r: StatRow) {
+        let cell = self.cells.entry((r.month, r.topic)).or_default();
+        if r.inbound {
+            cell.inbound += 1;
+            cell.answered += u64::from(r.answered);
+        } else {
+            cell.outbound += 1;
         }
-        let mut times: Vec<i64> = rows.iter().filter_map(|r| r.response_secs).collect();
-        times.sort_unstable();
-        cells.push(StatCell {
-            month: month.to_owned(),
-            topic: topic.to_owned(),
-            inbound: rows.iter().filter(|r| r.inbound).count() as u64,
-            outbound: rows.iter().filter(|r| !r.inbound).count() as u64,
-            answered: rows.iter().filter(|r| r.inbound && r.answered).count() as u64,
-            median_response_secs: crate::read::median(&times),
-            correspondents: people.len() as u64,
-        });
+        cell.people.insert(person_digest(&r.person));
+        cell.times.extend(r.response_secs);
     }
-    AggregateStats {
-        k,
-        cells,
-        suppressed,
+
+    fn finish(self, k: u32) -> AggregateStats {
+        let mut cells = Vec::new();
+        let mut suppressed = 0;
+        for ((month, topic), mut cell) in self.cells {
+            if (cell.people.len() as u64) < u64::from(k) {
+                suppressed += 1;
+                continue;
+            }
+            cell.times.sort_unstable();
+            cells.push(StatCell {
+                month,
+                topic,
+                inbound: cell.inbound,
+                outbound: cell.outbound,
+                answered: cell.answered,
+                median_response_secs: crate::read::median(&cell.times),
+                correspondents: cell.people.len() as u64,
+            });
+        }
+        AggregateStats {
+            k,
+            cells,
+            suppressed,
+        }
     }
 }
+
+/// A person's 64-bit digest (counted within one run, never shown or kept).
+fn person_digest(person: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    person.hash(&mut h);
+    h.finish()
+}
+
+/// Messages whose topic is worked out per statement when mail stored
+/// before topics were recorded gets one.
+const TOPICS_PER_PAGE: u32 = 500;
 
 impl Archive {
     /// Volumes per month and topic, answer rates and response times, with
     /// cells of fewer than the config's `k_anonymity` people suppressed.
+    /// One pass over small columns (no message text): topics were worked
+    /// out as mail was stored; mail stored before that gets its topic here,
+    /// once, a page at a time.
     pub async fn aggregate_stats(&self) -> Result<AggregateStats, ArchiveError> {
-        // People, not addresses, are counted: merged addresses are one.
-        let person_of: HashMap<String, String> =
-            self.store.person_links().await?.into_iter().collect();
-        let mut rows = Vec::new();
-        self.each_with_body(
-            |m| matches!(m.direction, Direction::Inbound | Direction::Outbound),
-            |m, body| {
-                let (Some(date), Some(person)) = (m.date, m.correspondent.clone()) else {
+        self.record_missing_topics().await?;
+        let mut cells = Cells::default();
+        self.store
+            .each_stat_row(|m| {
+                let Ok(date) = time::OffsetDateTime::from_unix_timestamp(m.date) else {
                     return;
                 };
-                rows.push(StatRow {
+                // People, not addresses, are counted: merged addresses are one.
+                cells.add(StatRow {
                     month: month_of(date),
-                    topic: topic_of(&m.subject, &body).to_owned(),
-                    inbound: m.direction == Direction::Inbound,
-                    answered: m.reply_id.is_some(),
+                    topic: m.topic,
+                    inbound: m.inbound,
+                    answered: m.answered,
                     response_secs: m.response_secs,
-                    person: person_of.get(&person).cloned().unwrap_or(person),
+                    person: m.person,
                 });
-            },
-        )
-        .await?;
+            })
+            .await?;
         for e in self.store.erased_messages().await? {
             if e.month == "unknown" || e.direction == "automated" {
                 continue;
             }
-            rows.push(StatRow {
+            cells.add(StatRow {
                 month: e.month,
                 topic: e.topic,
                 inbound: e.direction == "inbound",
@@ -134,7 +179,28 @@ impl Archive {
                 person: format!("erased:{}", e.erasure),
             });
         }
-        Ok(aggregate(&rows, self.config.k_anonymity))
+        Ok(cells.finish(self.config.k_anonymity))
+    }
+
+    /// Works out and records the topic of every message stored before
+    /// topics were recorded (none after the first run).
+    async fn record_missing_topics(&self) -> Result<(), ArchiveError> {
+        let mut after = casebook_vocabulary::MessageId(0);
+        loop {
+            let page = self
+                .store
+                .messages_without_topic(after, TOPICS_PER_PAGE)
+                .await?;
+            let Some((last, _, _)) = page.last() else {
+                return Ok(());
+            };
+            after = *last;
+            let topics: Vec<_> = page
+                .iter()
+                .map(|(id, subject, body)| (*id, topic_of(subject, body)))
+                .collect();
+            self.store.record_topics(&topics).await?;
+        }
     }
 }
 

@@ -288,7 +288,9 @@ pub(crate) fn prepare_message(
         dir,
         &parsed.subject,
     );
+    let topic = casebook_policy::topic::topic_of(&parsed.subject, &parsed.text);
     Ok(NewMessage {
+        topic,
         sha256: Sha256::of(bytes),
         size: bytes.len() as u64,
         raw,

@@ -56,6 +56,7 @@ const TABLES: &[Table] = &[
             ("html_only", Int),
             ("attachments", Text),
             ("warnings", Text),
+            ("topic", Text),
             ("response_secs", Int),
             ("change_seq", Int),
             ("state_write", Int),

@@ -145,7 +145,7 @@ impl Store {
     }
 }
 
-const MESSAGE_COLUMNS: usize = 21;
+const MESSAGE_COLUMNS: usize = 22;
 
 /// The tag given to mail over one of the reading limits.
 pub const OVER_LIMIT_TAG: &str = "over-limit";
@@ -161,7 +161,7 @@ pub(crate) fn over_limit(p: &casebook_mail::ParsedMessage) -> bool {
 /// The columns [`bind_message`] binds, in its order.
 const MESSAGE_COLUMN_NAMES: &str = "sha256, size, message_id, direction, automated, from_address, \
      from_name, correspondent, recipients, subject, date, date_offset, in_reply_to, refs, \
-     body, html_only, attachments, warnings, change_seq, state_write, stored_at";
+     body, html_only, attachments, warnings, topic, change_seq, state_write, stored_at";
 
 type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
 
@@ -195,6 +195,7 @@ fn bind_message<'q>(q: AnyQuery<'q>, m: &'q NewMessage, stamp: Stamp) -> AnyQuer
         .bind(i64::from(p.html_only))
         .bind(attachments_json(p))
         .bind(warnings_json(p))
+        .bind(m.topic)
         .bind(stamp.seq)
         .bind(stamp.writes)
         .bind(stamp.now)

@@ -34,6 +34,7 @@ mod raw;
 mod read;
 mod rekey;
 mod sql;
+mod statistics;
 mod store;
 mod testimonials;
 mod threads;
@@ -60,6 +61,7 @@ pub use model::{
 pub use privacy::PreferenceChange;
 pub use raw::{compress_raw, open_raw, open_raw_unsized, CompressedRaw, RawKey, RawSeal};
 pub use read::HitRow;
+pub use statistics::StatSource;
 pub use store::Store;
 pub use testimonials::NewTestimonial;
 pub use threads::Rethreading;

@@ -18,6 +18,9 @@ pub struct NewMessage {
     /// Its link keys (see `message_links`): worked out by the caller, who
     /// knows how threads are made; the store only records them.
     pub links: Vec<i64>,
+    /// What statistics group it under (casebook-policy's `topic_of`),
+    /// worked out by the caller.
+    pub topic: &'static str,
 }
 
 /// What storing a batch did, and the change number its rows carry.

@@ -107,15 +107,16 @@ impl Store {
                                 // in memory, not in a temp file written
                                 // page by page.
                                 "PRAGMA temp_store = MEMORY",
-                                // Up to 32 MiB of pages per connection (the
-                                // default is 2 MiB). A batch of 2,000
+                                // Up to 8 MiB of pages per connection (the
+                                // default is 2 MiB): a batch of 2,000
                                 // messages dirties more index pages than
-                                // 2 MiB holds: they were spilled to the log
-                                // and read back, statement after statement
-                                // (130,000 reads and 108,000 writes of pages
-                                // for a 30,000-message sync; 45,000 and
-                                // 80,000 with this).
-                                "PRAGMA cache_size = -32768",
+                                // 2 MiB holds, spilled to the log and read
+                                // back statement after statement. 32 MiB
+                                // (four connections) took an import of
+                                // 200,000 messages to 444 MB of memory, 8
+                                // MiB to 247 MB, in the same time (47-64 s
+                                // either way, run to run).
+                                "PRAGMA cache_size = -8192",
                             ] {
                                 conn.execute(pragma).await?;
                             }

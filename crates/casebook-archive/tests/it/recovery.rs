@@ -95,6 +95,7 @@ async fn stored_but_unindexed_mail_is_indexed_on_the_next_run() {
                 folder: "INBOX".into(),
                 source: "test".into(),
                 links: Vec::new(),
+                topic: "other",
             }],
             None,
         )

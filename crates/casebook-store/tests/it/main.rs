@@ -29,6 +29,7 @@ fn message(n: u32) -> NewMessage {
         folder: "INBOX".into(),
         source: format!("imap://support/INBOX/{n}"),
         links: Vec::new(),
+        topic: "other",
     }
 }
 
@@ -480,6 +481,7 @@ fn reply_message(n: u32, parent: u32) -> NewMessage {
         folder: "Sent".into(),
         source: format!("imap://support/Sent/{n}"),
         links: Vec::new(),
+        topic: "other",
     }
 }
 
