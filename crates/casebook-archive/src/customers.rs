@@ -7,7 +7,7 @@
 use crate::audit::{about, entry, now};
 use crate::privacy::address_arg;
 use crate::{Archive, ArchiveError};
-use casebook_customers::{is_free_mail, normalize_address, read_list, ColumnChoice, RowProblem};
+use casebook_customers::{is_free_mail, normalize_address, ColumnChoice, ListReader, RowProblem};
 use casebook_store::AuditSubject;
 use casebook_store::{
     Correction, CustomerList, CustomerRecordRow, NewCustomerList, NewCustomerRecord,
@@ -254,6 +254,29 @@ impl Archive {
     }
 }
 
+/// Records read from a list file and stored per page.
+const RECORDS_PER_PAGE: usize = 5_000;
+
+/// A record of a list file as the store keeps it.
+fn new_record(r: casebook_customers::CustomerRecord) -> NewCustomerRecord {
+    let fields = serde_json::Value::Object(
+        r.fields
+            .into_iter()
+            .map(|(k, v)| (k, serde_json::Value::String(v)))
+            .collect(),
+    )
+    .to_string();
+    NewCustomerRecord {
+        line: r.line as i64,
+        domain: r.address.rsplit_once('@').map_or("", |(_, d)| d).to_owned(),
+        address: r.address,
+        name: r.name,
+        company: r.company,
+        account: r.account,
+        fields,
+    }
+}
+
 /// Customers, one feature's handle on the archive (`archive.customers()`):
 /// our and our partners' customer and subscription lists, matching
 /// correspondents against them, the persons several addresses make, and
@@ -290,48 +313,26 @@ impl Customers<'_> {
         );
         self.archive
             .customers()
-            .import_bytes(&name, &bytes, import)
+            .import_bytes(&name, bytes, import)
             .await
     }
 
     /// Imports a list file's bytes (an upload); `file_name` is kept as the
-    /// list's source and names the file in errors.
+    /// list's source and names the file in errors. The file is read and
+    /// stored a page of records at a time, in one transaction: what is
+    /// held is the file's text and a digest per record, not the records.
     pub async fn import_bytes(
         &self,
         file_name: &str,
-        bytes: &[u8],
+        bytes: Vec<u8>,
         import: &CustomerImport,
     ) -> Result<CustomerImportReport, ArchiveError> {
         let list = list_name(&import.list)?;
-        let file = read_list(bytes, &import.columns)
-            .map_err(|e| ArchiveError::Refused(format!("{file_name}: {e}")))?;
+        let refused = |e: casebook_customers::CustomersError| {
+            ArchiveError::Refused(format!("{file_name}: {e}"))
+        };
+        let mut file = ListReader::open(bytes, &import.columns).map_err(refused)?;
         let erased = self.archive.erased_filter().await?;
-        let read = file.records.len() as u64;
-        // Records are moved, not copied: a list of a million rows is held
-        // once.
-        let records: Vec<NewCustomerRecord> = file
-            .records
-            .into_iter()
-            .filter(|r| !erased.is_erased_address(&r.address))
-            .map(|r| {
-                let fields = serde_json::Value::Object(
-                    r.fields
-                        .into_iter()
-                        .map(|(k, v)| (k, serde_json::Value::String(v)))
-                        .collect(),
-                )
-                .to_string();
-                NewCustomerRecord {
-                    line: r.line as i64,
-                    domain: r.address.rsplit_once('@').map_or("", |(_, d)| d).to_owned(),
-                    address: r.address,
-                    name: r.name,
-                    company: r.company,
-                    account: r.account,
-                    fields,
-                }
-            })
-            .collect();
         let source_file = file_name.to_owned();
         let partner = import
             .partner
@@ -339,6 +340,35 @@ impl Customers<'_> {
             .map(str::trim)
             .filter(|p| !p.is_empty())
             .map(str::to_owned);
+        let mut write = self
+            .archive
+            .store
+            .begin_customer_list(
+                &NewCustomerList {
+                    name: list.clone(),
+                    partner: partner.clone(),
+                    source_file: source_file.clone(),
+                    imported_at: now(),
+                    imported_by: import.actor.clone(),
+                },
+                import.merge,
+            )
+            .await?;
+        let (mut read, mut kept) = (0u64, 0u64);
+        loop {
+            let page = file.next_records(RECORDS_PER_PAGE).map_err(refused)?;
+            if page.is_empty() {
+                break;
+            }
+            read += page.len() as u64;
+            let records: Vec<NewCustomerRecord> = page
+                .into_iter()
+                .filter(|r| !erased.is_erased_address(&r.address))
+                .map(new_record)
+                .collect();
+            kept += records.len() as u64;
+            write.add(&records).await?;
+        }
         let audit = entry(
             &import.actor,
             "customers-import",
@@ -347,33 +377,18 @@ impl Customers<'_> {
                 "file": source_file,
                 "partner": partner,
                 "merge": import.merge,
-                "records": records.len(),
+                "records": kept,
                 "problems": file.problems.len(),
             }),
         );
-        let stored = self
-            .archive
-            .store
-            .store_customer_list(
-                &NewCustomerList {
-                    name: list.clone(),
-                    partner,
-                    source_file,
-                    imported_at: now(),
-                    imported_by: import.actor.clone(),
-                },
-                &records,
-                import.merge,
-                &audit,
-            )
-            .await?;
+        let stored = write.finish(&audit).await?;
         Ok(CustomerImportReport {
             list,
-            records: records.len() as u64,
+            records: kept,
             stored,
             duplicates: file.duplicates,
-            erased: read - records.len() as u64,
-            problems: file.problems,
+            erased: read - kept,
+            problems: std::mem::take(&mut file.problems),
             encoding: file.encoding,
             separator: file.separator,
         })

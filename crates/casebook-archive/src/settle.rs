@@ -9,8 +9,8 @@ use casebook_conversations::threading::{
 };
 use casebook_search::{Checkpoint, IndexBatch, IndexDoc, SearchError};
 use casebook_store::{IndexRow, NewMessage, Rethreading, Stored, ThreadRow};
-use casebook_vocabulary::MessageId;
-use std::collections::HashMap;
+use casebook_vocabulary::{MessageId, MessageSet};
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 /// Messages read from the store per statement while indexing.
@@ -314,24 +314,33 @@ impl Archive {
                 // the feed added: if the id is in use again, its row is
                 // read below.
                 feed.batch.delete(id);
-                feed.added.remove(&id);
+                feed.added.remove(id);
                 removals += 1;
             }
         }
-        // Everything changed since the checkpoint is read, except what the
-        // feed added at the change number the row still carries: that is
-        // in the index as the store holds it.
-        let unread: Vec<MessageId> = self
-            .store
-            .changed_since(since)
-            .await?
-            .into_iter()
-            .filter(|(id, seq)| feed.added.get(id) != Some(seq))
-            .map(|(id, _)| id)
-            .collect();
+        // Everything changed since the checkpoint is read, a page at a
+        // time, except what the feed added at the change number the row
+        // still carries: that is in the index as the store holds it.
         let mut count = feed.added.len() as u64;
-        for ids in unread.chunks(INDEX_PAGE) {
-            let rows = self.store.index_rows_of(ids).await?;
+        let mut after = None;
+        loop {
+            let page = self
+                .store
+                .changed_since(since, after, INDEX_PAGE as u32)
+                .await?;
+            let Some(&(last_id, last_seq)) = page.last() else {
+                break;
+            };
+            after = Some((last_seq, last_id));
+            let unread: Vec<MessageId> = page
+                .into_iter()
+                .filter(|&(id, seq)| !feed.indexed_at(id, seq))
+                .map(|(id, _)| id)
+                .collect();
+            if unread.is_empty() {
+                continue;
+            }
+            let rows = self.store.index_rows_of(&unread).await?;
             count += rows.len() as u64;
             for row in rows {
                 feed.put(row)?;
@@ -373,7 +382,8 @@ impl Archive {
             // Into an empty index every row is new: nothing to replace.
             empty: since.is_none() || self.index.doc_count() == 0,
             since,
-            added: HashMap::new(),
+            added: MessageSet::new(),
+            fed_changes: HashSet::new(),
         })
     }
 
@@ -631,21 +641,32 @@ pub(crate) struct IndexFeed {
     since: Option<u64>,
     /// The index held nothing: rows can be added without replacing.
     empty: bool,
-    /// Messages indexed from memory, with the change number they were
-    /// stored at.
-    added: HashMap<MessageId, u64>,
+    /// Messages indexed from memory (a bit each)...
+    added: MessageSet,
+    /// ...and the change numbers they were stored at: one per chunk
+    /// stored, each a transaction of this process whose new messages were
+    /// all indexed from memory, so a row carrying one of them is in the
+    /// index as the store holds it.
+    fed_changes: HashSet<u64>,
 }
 
 impl IndexFeed {
     /// Indexes a message just stored as new, as `id`, at change `seq`.
     fn add_new(&mut self, m: &NewMessage, id: MessageId, seq: u64) -> Result<(), SearchError> {
         self.put(IndexRow::of_new(m, id, seq))?;
-        self.added.insert(id, seq);
+        self.added.insert(id);
+        self.fed_changes.insert(seq);
         Ok(())
     }
 
+    /// Whether message `id`, as the store holds it at change `seq`, is
+    /// what this feed indexed.
+    fn indexed_at(&self, id: MessageId, seq: u64) -> bool {
+        self.added.contains(id) && self.fed_changes.contains(&seq)
+    }
+
     fn put(&mut self, row: IndexRow) -> Result<(), SearchError> {
-        if self.empty && !self.added.contains_key(&row.id) {
+        if self.empty && !self.added.contains(row.id) {
             self.batch.add(&index_doc(row))
         } else {
             self.batch.upsert(&index_doc(row))

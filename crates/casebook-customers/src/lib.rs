@@ -23,7 +23,7 @@ mod read;
 
 pub use address::{is_free_mail, normalize_address, FREE_MAIL_DOMAINS};
 pub use columns::{ColumnChoice, ColumnRef, Field};
-pub use read::{read_list, CustomerRecord, ListFile, RowProblem};
+pub use read::{read_list, CustomerRecord, ListFile, ListReader, RowProblem};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CustomersError {

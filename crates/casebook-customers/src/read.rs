@@ -52,12 +52,16 @@ pub struct ListFile {
 /// Text of the file: UTF-8 (a byte-order mark is dropped) if it is valid
 /// UTF-8, else Windows-1252, the superset of Latin-1 spreadsheets write.
 /// NUL characters become U+FFFD: no database text column holds them.
-fn decode(bytes: &[u8]) -> (String, &'static str) {
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    let (text, encoding) = match std::str::from_utf8(bytes) {
-        Ok(s) => (s.to_owned(), "UTF-8"),
-        Err(_) => {
-            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+/// The file's bytes become its text in place when they are UTF-8 (no
+/// second copy of a large list).
+fn decode_owned(mut bytes: Vec<u8>) -> (String, &'static str) {
+    if bytes.starts_with(b"\xef\xbb\xbf") {
+        bytes.drain(..3);
+    }
+    let (text, encoding) = match String::from_utf8(bytes) {
+        Ok(s) => (s, "UTF-8"),
+        Err(e) => {
+            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(e.as_bytes());
             (text.into_owned(), "Windows-1252")
         }
     };
@@ -129,69 +133,144 @@ fn cell(row: &csv::StringRecord, index: Option<usize>) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Reads a list; `choices` (from `--column`) win over the header names.
-/// A file whose first row holds an address has no header row.
+/// Reads a list whole; `choices` (from `--column`) win over the header
+/// names. A file whose first row holds an address has no header row. (An
+/// import reads it in pages instead: [`ListReader`].)
 pub fn read_list(bytes: &[u8], choices: &[ColumnChoice]) -> Result<ListFile, CustomersError> {
-    let (text, encoding) = decode(bytes);
-    let separator = separator(&text);
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(separator as u8)
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::None)
-        .from_reader(text.as_bytes());
-    let mut rows = reader.records();
-    let csv_error = |e: csv::Error| CustomersError::Csv {
+    let mut reader = ListReader::open(bytes.to_vec(), choices)?;
+    let mut records = Vec::new();
+    loop {
+        let page = reader.next_records(1_000)?;
+        if page.is_empty() {
+            break;
+        }
+        records.extend(page);
+    }
+    Ok(ListFile {
+        records,
+        duplicates: reader.duplicates,
+        encoding: reader.encoding,
+        separator: reader.separator,
+        problems: reader.problems,
+        headers: reader.headers,
+    })
+}
+
+/// A list file read a page of records at a time: what it holds is the
+/// file's text and a 32-byte digest per record read (to leave out rows
+/// repeating an earlier one), not the records.
+pub struct ListReader {
+    reader: csv::Reader<std::io::Cursor<Vec<u8>>>,
+    /// A first row that was a record, not a header.
+    pending: Option<csv::StringRecord>,
+    layout: Layout,
+    email_column: usize,
+    lines: LineCounter,
+    seen: HashSet<casebook_vocabulary::Sha256>,
+    /// Rows without a usable address.
+    pub problems: Vec<RowProblem>,
+    /// Rows repeating an earlier row exactly, left out.
+    pub duplicates: u64,
+    /// `UTF-8` or `Windows-1252` (Latin-1).
+    pub encoding: &'static str,
+    pub separator: char,
+    /// The header row (`column 1`, … for a file without one).
+    pub headers: Vec<String>,
+}
+
+fn csv_error(e: csv::Error) -> CustomersError {
+    CustomersError::Csv {
         line: e.position().map_or(0, |p| p.line()),
         reason: e.to_string(),
-    };
-    let first = rows
-        .next()
-        .ok_or(CustomersError::Empty)?
-        .map_err(csv_error)?;
-    let first_has_address = first.iter().any(|c| normalize_address(c).is_some());
-    let (headers, pending) = if first_has_address {
-        let headers: Vec<String> = (1..=first.len()).map(|n| format!("column {n}")).collect();
-        (headers, Some(first))
-    } else {
-        (first.iter().map(|h| h.trim().to_owned()).collect(), None)
-    };
-    let mut layout = if pending.is_some() {
-        Layout {
-            email: pending
-                .as_ref()
-                .and_then(|r| r.iter().position(|c| normalize_address(c).is_some())),
-            ..Layout::default()
-        }
-    } else {
-        Layout::from_headers(&headers)
-    };
-    layout.choose(choices, &headers)?;
-    let Some(email_column) = layout.email else {
-        return Err(CustomersError::NoEmailColumn {
-            headers: headers.join(", "),
-        });
-    };
+    }
+}
 
-    let mut list = ListFile {
-        records: Vec::new(),
-        problems: Vec::new(),
-        duplicates: 0,
-        encoding,
-        separator,
-        headers,
-    };
-    let mut seen = HashSet::new();
-    let mut lines = LineCounter::default();
-    for row in pending.into_iter().map(Ok).chain(rows) {
-        let row = row.map_err(csv_error)?;
-        let line = lines.line_at(text.as_bytes(), row.position().map_or(0, |p| p.byte()));
-        if row.iter().all(|c| c.trim().is_empty()) {
-            continue;
+impl ListReader {
+    /// Reads the file's header (or first row) and works out its columns;
+    /// `choices` (from `--column`) win over the header names.
+    pub fn open(bytes: Vec<u8>, choices: &[ColumnChoice]) -> Result<Self, CustomersError> {
+        let (text, encoding) = decode_owned(bytes);
+        let separator = separator(&text);
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(separator as u8)
+            .has_headers(false)
+            .flexible(true)
+            .trim(csv::Trim::None)
+            .from_reader(std::io::Cursor::new(text.into_bytes()));
+        let first = reader
+            .records()
+            .next()
+            .ok_or(CustomersError::Empty)?
+            .map_err(csv_error)?;
+        let first_has_address = first.iter().any(|c| normalize_address(c).is_some());
+        let (headers, pending) = if first_has_address {
+            let headers: Vec<String> = (1..=first.len()).map(|n| format!("column {n}")).collect();
+            (headers, Some(first))
+        } else {
+            (first.iter().map(|h| h.trim().to_owned()).collect(), None)
+        };
+        let mut layout = if pending.is_some() {
+            Layout {
+                email: pending
+                    .as_ref()
+                    .and_then(|r| r.iter().position(|c| normalize_address(c).is_some())),
+                ..Layout::default()
+            }
+        } else {
+            Layout::from_headers(&headers)
+        };
+        layout.choose(choices, &headers)?;
+        let Some(email_column) = layout.email else {
+            return Err(CustomersError::NoEmailColumn {
+                headers: headers.join(", "),
+            });
+        };
+        Ok(Self {
+            reader,
+            pending,
+            layout,
+            email_column,
+            lines: LineCounter::default(),
+            seen: HashSet::new(),
+            problems: Vec::new(),
+            duplicates: 0,
+            encoding,
+            separator,
+            headers,
+        })
+    }
+
+    /// Up to `limit` more records, in the file's order; none at its end.
+    pub fn next_records(&mut self, limit: usize) -> Result<Vec<CustomerRecord>, CustomersError> {
+        let mut out = Vec::new();
+        let mut row = csv::StringRecord::new();
+        while out.len() < limit {
+            match self.pending.take() {
+                Some(first) => row = first,
+                None => {
+                    if !self.reader.read_record(&mut row).map_err(csv_error)? {
+                        break;
+                    }
+                }
+            }
+            let start = row.position().map_or(0, |p| p.byte());
+            let line = self.lines.line_at(self.reader.get_ref().get_ref(), start);
+            if let Some(record) = self.record_of(&row, line) {
+                out.push(record);
+            }
         }
-        let raw = row.get(email_column).unwrap_or("").trim();
+        Ok(out)
+    }
+
+    /// The record a row makes, or `None` for a blank row, a row without an
+    /// address (noted in `problems`) or a repeated one (counted).
+    fn record_of(&mut self, row: &csv::StringRecord, line: u64) -> Option<CustomerRecord> {
+        if row.iter().all(|c| c.trim().is_empty()) {
+            return None;
+        }
+        let raw = row.get(self.email_column).unwrap_or("").trim();
         let Some(address) = normalize_address(raw) else {
-            list.problems.push(RowProblem {
+            self.problems.push(RowProblem {
                 line,
                 reason: if raw.is_empty() {
                     "no e-mail address".to_owned()
@@ -199,21 +278,22 @@ pub fn read_list(bytes: &[u8], choices: &[ColumnChoice]) -> Result<ListFile, Cus
                     format!("{raw:?} is not an e-mail address")
                 },
             });
-            continue;
+            return None;
         };
-        let name = cell(&row, layout.name).or_else(|| {
+        let layout = &self.layout;
+        let name = cell(row, layout.name).or_else(|| {
             let parts: Vec<String> = [layout.first_name, layout.last_name]
                 .into_iter()
-                .filter_map(|i| cell(&row, i))
+                .filter_map(|i| cell(row, i))
                 .collect();
             (!parts.is_empty()).then(|| parts.join(" "))
         });
         let record = CustomerRecord {
             line,
             name,
-            company: cell(&row, layout.company),
-            account: cell(&row, layout.account),
-            fields: list
+            company: cell(row, layout.company),
+            account: cell(row, layout.account),
+            fields: self
                 .headers
                 .iter()
                 .zip(row.iter())
@@ -222,8 +302,7 @@ pub fn read_list(bytes: &[u8], choices: &[ColumnChoice]) -> Result<ListFile, Cus
                 .collect(),
             address,
         };
-        // A digest of what makes a row the same, not a copy of it: a list
-        // of a million rows is held once.
+        // A digest of what makes a row the same, not a copy of it.
         let mut identity = Vec::new();
         for part in [
             Some(&record.address),
@@ -234,13 +313,13 @@ pub fn read_list(bytes: &[u8], choices: &[ColumnChoice]) -> Result<ListFile, Cus
             identity.extend_from_slice(part.map_or("\u{1}", |p| p.as_str()).as_bytes());
             identity.push(0);
         }
-        if seen.insert(casebook_vocabulary::Sha256::of(&identity)) {
-            list.records.push(record);
+        if self.seen.insert(casebook_vocabulary::Sha256::of(&identity)) {
+            Some(record)
         } else {
-            list.duplicates += 1;
+            self.duplicates += 1;
+            None
         }
     }
-    Ok(list)
 }
 
 #[cfg(test)]

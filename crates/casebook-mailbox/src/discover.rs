@@ -206,11 +206,11 @@ impl Source {
     fn read_maildir(&self, each: &mut dyn FnMut(Result<FoundMessage, SourceError>)) {
         for sub in ["cur", "new"] {
             let dir = self.path.join(sub);
-            let entries = match sorted_entries(&dir) {
-                Ok(entries) => entries,
+            let names = match SortedNames::read(&dir) {
+                Ok(names) => names,
                 Err(e) => return each(Err(e)),
             };
-            for file in entries.into_iter().filter(|p| p.is_file()) {
+            for file in names.paths().filter(|p| p.is_file()) {
                 let item = fs::read(&file)
                     .map_err(|e| read_error(&file, e))
                     .map(|bytes| FoundMessage {
@@ -260,6 +260,43 @@ fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
     Ok(entries)
 }
 
+/// A folder's entry names in byte order, held as one buffer and a span
+/// per name: a Maildir folder of a million messages costs its names'
+/// bytes and 16 bytes each (~48 MB), not a path each (~105 MB).
+struct SortedNames {
+    dir: PathBuf,
+    bytes: Vec<u8>,
+    spans: Vec<(usize, usize)>,
+}
+
+impl SortedNames {
+    fn read(dir: &Path) -> Result<Self, SourceError> {
+        use std::os::unix::ffi::OsStrExt;
+        let (mut bytes, mut spans) = (Vec::new(), Vec::new());
+        for entry in fs::read_dir(dir).map_err(|e| read_error(dir, e))? {
+            let name = entry.map_err(|e| read_error(dir, e))?.file_name();
+            let start = bytes.len();
+            bytes.extend_from_slice(name.as_bytes());
+            spans.push((start, bytes.len()));
+        }
+        spans.sort_unstable_by(|a, b| bytes[a.0..a.1].cmp(&bytes[b.0..b.1]));
+        Ok(Self {
+            dir: dir.to_owned(),
+            bytes,
+            spans,
+        })
+    }
+
+    /// Each entry's path, in order.
+    fn paths(&self) -> impl Iterator<Item = PathBuf> + '_ {
+        use std::os::unix::ffi::OsStrExt;
+        self.spans.iter().map(|&(start, end)| {
+            self.dir
+                .join(std::ffi::OsStr::from_bytes(&self.bytes[start..end]))
+        })
+    }
+}
+
 fn folder_name_of(dir: &Path) -> String {
     if is_maildir(dir) {
         return "INBOX".to_owned();
@@ -288,6 +325,20 @@ mod tests {
     fn write(path: &Path, bytes: &[u8]) {
         fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
         fs::write(path, bytes).expect("write");
+    }
+
+    #[test]
+    fn a_folders_names_come_in_byte_order_as_paths() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let names = ["b", "a:2,S", "B", "aa", "ä", "1700000000.x"];
+        for n in names {
+            write(&dir.path().join(n), b"x");
+        }
+        let mut expected: Vec<PathBuf> = names.iter().map(|n| dir.path().join(n)).collect();
+        expected.sort();
+        let read = SortedNames::read(dir.path()).expect("read");
+        assert_eq!(read.paths().collect::<Vec<_>>(), expected);
+        assert!(SortedNames::read(&dir.path().join("missing")).is_err());
     }
 
     fn read_all(root: &Path) -> Vec<(String, String, Vec<u8>)> {

@@ -60,16 +60,15 @@ const TOPICS: &[(&str, &[&str])] = &[
 /// The topic of a message with this subject and text; `other` when none
 /// fits.
 pub fn topic_of(subject: &str, text: &str) -> &'static str {
-    let subject = subject.to_lowercase();
-    let text = text.to_lowercase();
-    TOPICS
-        .iter()
-        .find(|(_, words)| words.iter().any(|w| subject.contains(w)))
-        .or_else(|| {
-            TOPICS
-                .iter()
-                .find(|(_, words)| words.iter().any(|w| text.contains(w)))
-        })
+    let first_fitting = |lowered: &str| {
+        TOPICS
+            .iter()
+            .find(|(_, words)| words.iter().any(|w| lowered.contains(w)))
+    };
+    // The text is lowered only when the subject says nothing: it is worked
+    // out for every message stored, and most subjects name the topic.
+    first_fitting(&subject.to_lowercase())
+        .or_else(|| first_fitting(&text.to_lowercase()))
         .map_or("other", |(name, _)| name)
 }
 

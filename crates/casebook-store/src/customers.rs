@@ -9,7 +9,7 @@ use crate::model::{AuditEntry, CustomerList, CustomerRecordRow, DomainMatch};
 use crate::sql::{param_list, value_rows};
 use crate::store::Store;
 use sqlx::any::AnyRow;
-use sqlx::FromRow;
+use sqlx::{Any, FromRow, Transaction};
 use std::collections::HashSet;
 
 /// Records per insert statement (9 parameters each).
@@ -49,7 +49,8 @@ fn record(row: &AnyRow) -> Result<CustomerRecordRow, StoreError> {
 impl Store {
     /// Stores a list: with `merge`, `records` are added to what the list
     /// holds (records it already has are skipped); otherwise they replace
-    /// it. Returns the records added.
+    /// it. Returns the records added. ([`Store::begin_customer_list`]
+    /// takes them a page at a time.)
     pub async fn store_customer_list(
         &self,
         list: &NewCustomerList,
@@ -57,7 +58,20 @@ impl Store {
         merge: bool,
         entry: &AuditEntry,
     ) -> Result<u64, StoreError> {
-        let backend = self.backend();
+        let mut write = self.begin_customer_list(list, merge).await?;
+        write.add(records).await?;
+        write.finish(entry).await
+    }
+
+    /// Starts storing a list whose records come a page at a time
+    /// ([`CustomerListWrite::add`]), all in one transaction: a failure
+    /// leaves the list as it was. With `merge`, records the list already
+    /// holds are skipped; otherwise the records replace it.
+    pub async fn begin_customer_list(
+        &self,
+        list: &NewCustomerList,
+        merge: bool,
+    ) -> Result<CustomerListWrite, StoreError> {
         // Which messages are customers' changes: every kept customer set
         // is read again.
         let mut tx = self.begin_list_write().await?;
@@ -76,16 +90,15 @@ impl Store {
         .fetch_one(&mut *tx)
         .await
         .during("recording a customer list")?;
-        let mut held = std::collections::HashSet::new();
+        let mut held = HashSet::new();
         if merge {
-            let rows =
-                sqlx::query_as::<_, (String, Option<String>, Option<String>, Option<String>)>(
-                    "SELECT address, name, company, account FROM customer_records WHERE list = $1",
-                )
-                .bind(id)
-                .fetch_all(&mut *tx)
-                .await
-                .during("reading a customer list")?;
+            let rows = sqlx::query_as::<_, RecordIdentity>(
+                "SELECT address, name, company, account FROM customer_records WHERE list = $1",
+            )
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await
+            .during("reading a customer list")?;
             held.extend(rows);
         } else {
             sqlx::query("DELETE FROM customer_records WHERE list = $1")
@@ -94,49 +107,14 @@ impl Store {
                 .await
                 .during("replacing a customer list")?;
         }
-        let new: Vec<&NewCustomerRecord> = records
-            .iter()
-            .filter(|r| {
-                !held.contains(&(
-                    r.address.clone(),
-                    r.name.clone(),
-                    r.company.clone(),
-                    r.account.clone(),
-                ))
-            })
-            .collect();
-        for chunk in new.chunks(RECORDS_PER_INSERT) {
-            let sql = format!(
-                "INSERT INTO customer_records (list, line, address, domain, name, company, account, fields) VALUES {}",
-                value_rows(backend, chunk.len(), 8)
-            );
-            let mut q = sqlx::query(&sql);
-            for r in chunk {
-                q = q
-                    .bind(id)
-                    .bind(r.line)
-                    .bind(&r.address)
-                    .bind(&r.domain)
-                    .bind(r.name.as_deref())
-                    .bind(r.company.as_deref())
-                    .bind(r.account.as_deref())
-                    .bind(&r.fields);
-            }
-            q.execute(&mut *tx)
-                .await
-                .during("storing customer records")?;
-        }
-        audit(&mut tx, entry).await?;
-        tx.commit().await.during("committing a customer list")?;
-        if backend == Backend::Postgres {
-            // A large list changes the table's statistics: without fresh
-            // ones the planner scans instead of using the indexes.
-            sqlx::query("ANALYZE customer_records")
-                .execute(&self.pool)
-                .await
-                .during("updating the lists' statistics")?;
-        }
-        Ok(new.len() as u64)
+        Ok(CustomerListWrite {
+            tx,
+            backend: self.backend(),
+            pool: self.pool.clone(),
+            id,
+            held,
+            added: 0,
+        })
     }
 
     /// Every list with its record count, by name.
@@ -398,5 +376,82 @@ impl Store {
         .await
         .during("reading corrections")?;
         Ok(rows.into_iter().collect())
+    }
+}
+
+/// What makes two records of a list the same: address, name, company,
+/// account.
+type RecordIdentity = (String, Option<String>, Option<String>, Option<String>);
+
+/// A customer list being stored ([`Store::begin_customer_list`]).
+pub struct CustomerListWrite {
+    tx: Transaction<'static, Any>,
+    backend: Backend,
+    pool: sqlx::AnyPool,
+    id: i64,
+    /// With `merge`: what the list held before (address, name, company,
+    /// account).
+    held: HashSet<RecordIdentity>,
+    added: u64,
+}
+
+impl CustomerListWrite {
+    /// Adds a page of records (those a merged list already holds are
+    /// skipped).
+    pub async fn add(&mut self, records: &[NewCustomerRecord]) -> Result<(), StoreError> {
+        let held = &self.held;
+        let new: Vec<&NewCustomerRecord> = records
+            .iter()
+            .filter(|r| {
+                held.is_empty()
+                    || !held.contains(&(
+                        r.address.clone(),
+                        r.name.clone(),
+                        r.company.clone(),
+                        r.account.clone(),
+                    ))
+            })
+            .collect();
+        for chunk in new.chunks(RECORDS_PER_INSERT) {
+            let sql = format!(
+                "INSERT INTO customer_records (list, line, address, domain, name, company, account, fields) VALUES {}",
+                value_rows(self.backend, chunk.len(), 8)
+            );
+            let mut q = sqlx::query(&sql);
+            for r in chunk {
+                q = q
+                    .bind(self.id)
+                    .bind(r.line)
+                    .bind(&r.address)
+                    .bind(&r.domain)
+                    .bind(r.name.as_deref())
+                    .bind(r.company.as_deref())
+                    .bind(r.account.as_deref())
+                    .bind(&r.fields);
+            }
+            q.execute(&mut *self.tx)
+                .await
+                .during("storing customer records")?;
+        }
+        self.added += new.len() as u64;
+        Ok(())
+    }
+
+    /// Writes `entry` and commits the list. Returns the records added.
+    pub async fn finish(mut self, entry: &AuditEntry) -> Result<u64, StoreError> {
+        audit(&mut self.tx, entry).await?;
+        self.tx
+            .commit()
+            .await
+            .during("committing a customer list")?;
+        if self.backend == Backend::Postgres {
+            // A large list changes the table's statistics: without fresh
+            // ones the planner scans instead of using the indexes.
+            sqlx::query("ANALYZE customer_records")
+                .execute(&self.pool)
+                .await
+                .during("updating the lists' statistics")?;
+        }
+        Ok(self.added)
     }
 }

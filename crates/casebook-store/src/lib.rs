@@ -44,7 +44,7 @@ pub use casebook_vocabulary::{ThreadRow, ThreadUpdate};
 pub use chain::{ChainKey, ChainReport};
 pub use check::{RawProblem, RowProblems};
 pub use copy::CopyReport;
-pub use customers::{Correction, NewCustomerList, NewCustomerRecord};
+pub use customers::{Correction, CustomerListWrite, NewCustomerList, NewCustomerRecord};
 pub use erasure::Erasure;
 pub use error::{io_disk_full, StoreError};
 pub use filters::FilterMarks;

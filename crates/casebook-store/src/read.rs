@@ -88,14 +88,27 @@ impl Store {
         Ok(Some((bytes, matches)))
     }
 
-    /// The messages (not copies) changed after `seq`, with the change
-    /// number each carries: what an index must hold at those numbers.
-    pub async fn changed_since(&self, seq: u64) -> Result<Vec<(MessageId, u64)>, StoreError> {
+    /// Up to `limit` messages (not copies) changed after change `seq`,
+    /// with the change number each carries, in order of change number and
+    /// id after `after` (the last of the page before; `None` for the
+    /// first): what an index that caught up to `seq` reads again, a page at
+    /// a time. Each page starts where the last ended in the index of change
+    /// numbers, so paging through a million rows stays one pass.
+    pub async fn changed_since(
+        &self,
+        seq: u64,
+        after: Option<(u64, MessageId)>,
+        limit: u32,
+    ) -> Result<Vec<(MessageId, u64)>, StoreError> {
+        let (from, after_id) = after.map_or((seq + 1, 0), |(s, id)| (s, id.0));
         let rows: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT id, change_seq FROM messages WHERE change_seq > $1 AND primary_id IS NULL \
-             ORDER BY id",
+            "SELECT id, change_seq FROM messages WHERE change_seq >= $1 \
+             AND (change_seq > $1 OR id > $2) AND primary_id IS NULL \
+             ORDER BY change_seq, id LIMIT $3",
         )
-        .bind(seq as i64)
+        .bind(from as i64)
+        .bind(after_id)
+        .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await
         .during("reading what changed")?;

@@ -107,16 +107,16 @@ impl Store {
                                 // in memory, not in a temp file written
                                 // page by page.
                                 "PRAGMA temp_store = MEMORY",
-                                // Up to 8 MiB of pages per connection (the
+                                // Up to 16 MiB of pages per connection (the
                                 // default is 2 MiB): a batch of 2,000
                                 // messages dirties more index pages than
                                 // 2 MiB holds, spilled to the log and read
-                                // back statement after statement. 32 MiB
-                                // (four connections) took an import of
-                                // 200,000 messages to 444 MB of memory, 8
-                                // MiB to 247 MB, in the same time (47-64 s
-                                // either way, run to run).
-                                "PRAGMA cache_size = -8192",
+                                // back statement after statement. Importing
+                                // a million messages (four connections):
+                                // 32 MiB 295 s and 518 MB at the peak,
+                                // 16 MiB 308 s and 394 MB, 8 MiB (with a
+                                // 64 MiB index budget) 464 s and 358 MB.
+                                "PRAGMA cache_size = -16384",
                             ] {
                                 conn.execute(pragma).await?;
                             }

@@ -183,7 +183,7 @@ pub(crate) async fn import(
     match app
         .archive
         .customers()
-        .import_bytes(&upload.file_name, &upload.bytes, &import)
+        .import_bytes(&upload.file_name, upload.bytes, &import)
         .await
     {
         Ok(report) => respond(

@@ -239,3 +239,40 @@ fn import_reindex_and_check_hold_what_the_settings_say_not_the_archive() {
         "threads worked out in rounds: {check}"
     );
 }
+
+/// Memory a customer list import may use here: what it holds is the
+/// file's text and a digest per row, read and stored a page at a time.
+/// Holding every record (about 1 KB each) took 300,000 rows past it.
+const LIST_CEILING: u64 = 150 * 1024 * 1024;
+
+#[test]
+fn a_customer_list_is_imported_a_page_at_a_time_not_held_whole() {
+    let cb = Casebook::new();
+    let rows = 300_000;
+    let mut csv = String::from("email,name,company,account\n");
+    for n in 0..rows {
+        let company = n % 5_000;
+        csv.push_str(&format!(
+            "c{n}@company{company}.example,Customer {n},Company {company},A-{n}\n"
+        ));
+    }
+    let list = cb.write_mail("large-list.csv", csv.as_bytes());
+    let out = limited_to(
+        &cb,
+        LIST_CEILING,
+        &[
+            "customers",
+            "import",
+            list.to_str().expect("utf-8 temp path"),
+            "--list",
+            "crm",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "customers import within {LIST_CEILING} bytes: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lists = cb.json(&["customers", "lists", "--json"]);
+    assert_eq!(lists[0]["records"], rows, "{lists}");
+}
