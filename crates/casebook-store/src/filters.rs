@@ -98,6 +98,19 @@ impl Store {
         after: Option<u64>,
         set: &mut MessageSet,
     ) -> Result<(), StoreError> {
+        // No list to be on (the usual case before any is imported): no
+        // message is, and none is looked up (a pass over every message).
+        let any_list: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM customer_lists WHERE (CAST($1 AS TEXT) IS NULL OR name = CAST($1 AS TEXT)) LIMIT 1",
+        )
+        .bind(list)
+        .fetch_optional(&self.pool)
+        .await
+        .during("finding customers' messages")?;
+        if any_list.is_none() {
+            *set = MessageSet::new();
+            return Ok(());
+        }
         // The domain of an address: SQLite and PostgreSQL name the string
         // functions differently.
         let domain = match self.backend() {
