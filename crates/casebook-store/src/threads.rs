@@ -568,8 +568,12 @@ impl Rethreading {
     }
 }
 
-/// Link keys per lookup statement.
-const LINK_KEYS_PER_STATEMENT: usize = 500;
+/// Link keys per lookup statement. PostgreSQL reads a small archive's
+/// `message_links` whole for each lookup rather than by index; with 500
+/// keys a statement those scans were half of a 30,000-message import
+/// (218 statements, 5.8 s of 14 s), with 2,000 threading kept up with
+/// indexing.
+const LINK_KEYS_PER_STATEMENT: usize = 2_000;
 
 /// Writes `(key, message)` rows of `message_links`, several hundred per
 /// statement; a row already there is left as it is.
