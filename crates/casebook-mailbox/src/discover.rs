@@ -57,7 +57,7 @@ fn walk_dir(dir: &Path, folder: &str, found: &mut Vec<Source>) -> Result<(), Sou
                 folder: folder.to_owned(),
             });
         }
-        for entry in sorted_entries(dir)? {
+        for entry in SortedNames::read(dir)?.paths() {
             let name = entry
                 .file_name()
                 .unwrap_or_default()
@@ -90,7 +90,7 @@ fn walk_dir(dir: &Path, folder: &str, found: &mut Vec<Source>) -> Result<(), Sou
         }
         return Ok(());
     }
-    for entry in sorted_entries(dir)? {
+    for entry in SortedNames::read(dir)?.paths() {
         let name = entry
             .file_name()
             .unwrap_or_default()
@@ -168,9 +168,9 @@ impl Source {
                         bytes: without_envelope_line(bytes),
                     }),
             ),
-            SourceKind::MaildirTmp => match sorted_entries(&self.path) {
+            SourceKind::MaildirTmp => match SortedNames::read(&self.path) {
                 Ok(files) => files
-                    .into_iter()
+                    .paths()
                     .filter(|f| f.is_file())
                     .for_each(|path| each(Err(SourceError::Unfinished { path }))),
                 Err(e) => each(Err(e)),
@@ -249,15 +249,6 @@ fn maildir_identity(file: &Path) -> String {
 
 fn is_maildir(dir: &Path) -> bool {
     dir.join("cur").is_dir() && dir.join("new").is_dir()
-}
-
-fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
-    let mut entries = Vec::new();
-    for entry in fs::read_dir(dir).map_err(|e| read_error(dir, e))? {
-        entries.push(entry.map_err(|e| read_error(dir, e))?.path());
-    }
-    entries.sort();
-    Ok(entries)
 }
 
 /// A folder's entry names in byte order, held as one buffer and a span

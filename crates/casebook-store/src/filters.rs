@@ -98,15 +98,14 @@ impl Store {
         after: Option<u64>,
         set: &mut MessageSet,
     ) -> Result<(), StoreError> {
+        let lists = "SELECT id FROM customer_lists WHERE (CAST($1 AS TEXT) IS NULL OR name = CAST($1 AS TEXT))";
         // No list to be on (the usual case before any is imported): no
         // message is, and none is looked up (a pass over every message).
-        let any_list: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM customer_lists WHERE (CAST($1 AS TEXT) IS NULL OR name = CAST($1 AS TEXT)) LIMIT 1",
-        )
-        .bind(list)
-        .fetch_optional(&self.pool)
-        .await
-        .during("finding customers' messages")?;
+        let any_list: Option<i64> = sqlx::query_scalar(&format!("{lists} LIMIT 1"))
+            .bind(list)
+            .fetch_optional(&self.pool)
+            .await
+            .during("finding customers' messages")?;
         if any_list.is_none() {
             *set = MessageSet::new();
             return Ok(());
@@ -117,7 +116,6 @@ impl Store {
             Backend::Sqlite => "substr(m.correspondent, instr(m.correspondent, '@') + 1)",
             Backend::Postgres => "split_part(m.correspondent, '@', 2)",
         };
-        let lists = "SELECT id FROM customer_lists WHERE (CAST($1 AS TEXT) IS NULL OR name = CAST($1 AS TEXT))";
         let free = if free_mail.is_empty() {
             String::new()
         } else {
