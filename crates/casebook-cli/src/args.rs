@@ -88,10 +88,34 @@ pub enum Command {
         /// The same seed writes the same corpus, byte for byte.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// How the mail is dressed: `compact` (about 1 KB a message) or
+        /// `realistic` (as Outlook, Gmail, Apple Mail, Thunderbird, scripts
+        /// and web forms write it: relay headers, signatures, quoted
+        /// history, HTML, attachments; mostly 2–20 KB). Same conversations.
+        #[arg(long, value_enum, default_value_t = CorpusProfile::Compact)]
+        profile: CorpusProfile,
         /// The folder to write Maildir/, mbox/ and truth.json into.
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+/// How `casebook corpus` dresses its mail.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum CorpusProfile {
+    /// About 1 KB a message.
+    Compact,
+    /// As real mail programs write it, mostly 2–20 KB.
+    Realistic,
+}
+
+impl From<CorpusProfile> for casebook_corpus::Profile {
+    fn from(profile: CorpusProfile) -> Self {
+        match profile {
+            CorpusProfile::Compact => Self::Compact,
+            CorpusProfile::Realistic => Self::Realistic,
+        }
+    }
 }
 
 /// Commands that work on an archive in the data folder.

@@ -216,9 +216,14 @@ async fn run(args: Args) -> Result<ExitCode> {
         Command::Corpus {
             messages,
             seed,
+            profile,
             out,
         } => {
-            let spec = casebook_corpus::Spec { messages, seed };
+            let spec = casebook_corpus::Spec {
+                messages,
+                seed,
+                profile: profile.into(),
+            };
             let truth = casebook_corpus::generate(&spec, &out)
                 .with_context(|| format!("cannot write the corpus to {}", out.display()))?;
             println!(

@@ -10,10 +10,7 @@ pub async fn run(data: &std::path::Path, messages: usize) -> Result<()> {
         "Generating {messages} sample support messages in {} …",
         corpus_dir.display()
     );
-    let spec = casebook_corpus::Spec {
-        messages,
-        seed: 2008,
-    };
+    let spec = casebook_corpus::Spec::compact(messages, 2008);
     casebook_corpus::generate(&spec, &corpus_dir)
         .with_context(|| format!("cannot write sample mail to {}", corpus_dir.display()))?;
     let config_text = format!("our_domains = [\"{}\"]\n", casebook_corpus::OUR_DOMAIN);

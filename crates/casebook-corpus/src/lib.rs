@@ -11,7 +11,7 @@
 //! `truth.json`: every message's thread, direction and paired reply.
 //!
 //! ```no_run
-//! let truth = casebook_corpus::generate(&casebook_corpus::Spec { messages: 1000, seed: 7 },
+//! let truth = casebook_corpus::generate(&casebook_corpus::Spec::compact(1000, 7),
 //!     std::path::Path::new("/tmp/corpus")).unwrap();
 //! assert!(truth.messages.len() >= 1000);
 //! ```
@@ -20,6 +20,7 @@
 //! generator depends on no other Casebook crate, so the truth it states is
 //! independent of the code it tests.
 
+mod clients;
 mod encode;
 mod render;
 mod rng;
@@ -33,7 +34,8 @@ use text::{
     PRAISE, PRIVACY_REQUESTS, TOPICS,
 };
 
-pub use render::MessageDraft;
+pub use clients::{Client, Dress};
+pub use render::{MessageDraft, Quoted};
 
 /// Our own domain in the corpus: mail from it is outbound.
 pub const OUR_DOMAIN: &str = "casebook.example";
@@ -46,6 +48,33 @@ pub struct Spec {
     /// At least this many messages are written (the last thread may add a few).
     pub messages: usize,
     pub seed: u64,
+    pub profile: Profile,
+}
+
+impl Spec {
+    /// `messages` in the compact profile from `seed`.
+    pub fn compact(messages: usize, seed: u64) -> Self {
+        Self {
+            messages,
+            seed,
+            profile: Profile::Compact,
+        }
+    }
+}
+
+/// How the messages are dressed. The conversations, their words and the
+/// truth's threads, directions and replies are the same in both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Profile {
+    /// About 1 KB a message: few headers, short bodies, small attachments.
+    #[default]
+    Compact,
+    /// As real mail programs write (Outlook, Gmail, Apple Mail,
+    /// Thunderbird, Python's `email`, PHP contact forms): relay and
+    /// signature headers, signatures and disclaimers, each program's
+    /// quoting of the whole conversation, HTML with its boilerplate,
+    /// attachments of a few to a hundred kilobytes; mostly 2–20 KB.
+    Realistic,
 }
 
 /// What the corpus is, for tests to compare against.
@@ -94,23 +123,30 @@ pub enum CorpusError {
 }
 
 /// Writes the corpus below `out` and returns its truth (also written as
-/// `truth.json`).
+/// `truth.json`). Messages are written a conversation at a time: memory
+/// holds the truth, not the mail.
 pub fn generate(spec: &Spec, out: &Path) -> Result<Truth, CorpusError> {
-    let (drafts, truth) = plan(spec);
-    write::write_all(out, &drafts, &truth)?;
+    let mut writer = write::Writer::create(out)?;
+    let mut g = Generator::new(spec);
+    while g.truth.len() < spec.messages {
+        g.conversation();
+        g.thread += 1;
+        for (i, draft) in g.drafts.drain(..).enumerate() {
+            writer.write(g.written + i, &draft, &g.truth[g.written + i])?;
+        }
+        g.written = g.truth.len();
+    }
+    let truth = Truth {
+        messages: g.truth,
+        threads: g.thread,
+    };
+    writer.finish(&truth)?;
     Ok(truth)
 }
 
 /// The messages and their truth, without writing anything.
 pub fn plan(spec: &Spec) -> (Vec<MessageDraft>, Truth) {
-    let mut g = Generator {
-        rng: Rng::new(spec.seed),
-        seed: spec.seed,
-        drafts: Vec::with_capacity(spec.messages + 8),
-        truth: Vec::with_capacity(spec.messages + 8),
-        thread: 0,
-        customers: make_customers(spec),
-    };
+    let mut g = Generator::new(spec);
     while g.drafts.len() < spec.messages {
         g.conversation();
         g.thread += 1;
@@ -162,7 +198,10 @@ const OFFSETS: &[i32] = &[0, 60, 120, -300, 540, 480, 180];
 struct Generator {
     rng: Rng,
     seed: u64,
+    profile: Profile,
+    /// The messages not yet written; `drafts[0]` is message `written`.
     drafts: Vec<MessageDraft>,
+    written: usize,
     truth: Vec<TruthMessage>,
     thread: usize,
     customers: Vec<Person>,
@@ -180,6 +219,24 @@ struct Turn<'a> {
 }
 
 impl Generator {
+    fn new(spec: &Spec) -> Self {
+        Self {
+            rng: Rng::new(spec.seed),
+            seed: spec.seed,
+            profile: spec.profile,
+            drafts: Vec::new(),
+            written: 0,
+            truth: Vec::with_capacity(spec.messages + 8),
+            thread: 0,
+            customers: make_customers(spec),
+        }
+    }
+
+    /// The unwritten message at index `i` of the corpus.
+    fn draft(&self, i: usize) -> &MessageDraft {
+        &self.drafts[i - self.written]
+    }
+
     fn conversation(&mut self) {
         let customer = self.customers[self.rng.below(self.customers.len())].clone();
         let (agent_name, agent_local) = *self.rng.pick(AGENTS);
@@ -337,7 +394,7 @@ impl Generator {
 
     /// Adds a message; returns its index.
     fn push(&mut self, turn: Turn<'_>, topic: &Topic, foreign: Option<&Foreign>) -> usize {
-        let index = self.drafts.len();
+        let index = self.truth.len();
         let key = format!("k{index:07}");
         let own_domain = turn.from.address.rsplit('@').next().unwrap_or(OUR_DOMAIN);
         // A few customers' mail programs send no Message-ID.
@@ -345,7 +402,7 @@ impl Generator {
             .then(|| format!("{key}.{}@{own_domain}", self.seed));
         let (in_reply_to, references) = match turn.parent {
             Some(p) => {
-                let parent = &self.drafts[p];
+                let parent = self.draft(p);
                 let mut refs = parent.references.clone();
                 refs.extend(parent.message_id.clone());
                 (parent.message_id.clone(), refs)
@@ -353,15 +410,39 @@ impl Generator {
             None => (None, Vec::new()),
         };
         let quoted = turn.parent.map(|p| {
-            let parent = &self.drafts[p];
-            (parent.from_name.clone(), parent.text.clone())
+            let parent = self.draft(p);
+            Quoted {
+                who: parent.from_name.clone(),
+                address: parent.from.clone(),
+                to_name: parent.to_name.clone(),
+                to: parent.to.clone(),
+                subject: parent.subject.clone(),
+                date: parent.date,
+                offset_minutes: parent.offset_minutes,
+                text: parent.quotable_text(),
+            }
         });
-        let style = render::Style::pick(
+        let mut style = render::Style::pick(
             &mut self.rng,
             foreign.is_some(),
             turn.direction == "automated",
         );
         let offset = *self.rng.pick(OFFSETS);
+        // The dress draws from its own numbers, so both profiles plan the
+        // same conversations.
+        let dress =
+            (self.profile == Profile::Realistic && turn.direction != "automated").then(|| {
+                let mut rng = Rng::new(self.seed ^ (index as u64).wrapping_mul(0x9e37_79b9));
+                let (realistic, dress) = clients::choose(
+                    &mut rng,
+                    &turn.from.address,
+                    turn.direction == "outbound",
+                    turn.parent.is_none(),
+                    foreign.is_some(),
+                );
+                style = realistic;
+                dress
+            });
         let draft = MessageDraft {
             key: key.clone(),
             from_name: turn.from.name.clone(),
@@ -381,6 +462,7 @@ impl Generator {
             auto_reply: turn.direction == "automated",
             extra_received: None,
             crlf: self.rng.chance(0.3),
+            dress,
         };
         let correspondent = if turn.direction == "outbound" {
             &turn.to.address
@@ -402,7 +484,10 @@ impl Generator {
             html_only: draft.style == render::Style::HtmlOnly,
             has_attachment: matches!(
                 draft.style,
-                render::Style::WithLog | render::Style::WithBinary
+                render::Style::WithLog
+                    | render::Style::WithBinary
+                    | render::Style::WithImage
+                    | render::Style::WithPdf
             ),
             foreign_word: foreign.map(|f| f.word.to_owned()),
             subject: turn.subject,
@@ -414,14 +499,14 @@ impl Generator {
 
     /// The same mail delivered a second time, with one more Received line.
     fn push_second_delivery(&mut self, original: usize) {
-        let mut copy = self.drafts[original].clone();
+        let mut copy = self.draft(original).clone();
         if copy.message_id.is_none() {
             return; // without a Message-ID it is simply another message
         }
         copy.key = format!("{}-copy", copy.key);
         copy.extra_received = Some(format!(
             "from mx2.{OUR_DOMAIN} by imap.{OUR_DOMAIN}; second delivery {}",
-            self.drafts.len()
+            self.truth.len()
         ));
         let mut truth = self.truth[original].clone();
         truth.copy_of = Some(truth.key.clone());
@@ -432,9 +517,9 @@ impl Generator {
     }
 
     fn push_bounce(&mut self, failed: usize, agent: &Person, date: i64) {
-        let index = self.drafts.len();
+        let index = self.truth.len();
         let key = format!("k{index:07}");
-        let original = &self.drafts[failed];
+        let original = self.draft(failed);
         let draft = MessageDraft {
             key: key.clone(),
             from_name: "Mail Delivery System".into(),
@@ -457,6 +542,7 @@ impl Generator {
             auto_reply: false,
             extra_received: None,
             crlf: false,
+            dress: None,
         };
         self.thread += 1;
         self.truth.push(TruthMessage {
@@ -488,32 +574,77 @@ mod tests {
 
     #[test]
     fn same_seed_same_corpus() {
-        let a = plan(&Spec {
-            messages: 300,
-            seed: 3,
-        })
-        .0;
-        let b = plan(&Spec {
-            messages: 300,
-            seed: 3,
-        })
-        .0;
-        let c = plan(&Spec {
-            messages: 300,
-            seed: 4,
-        })
-        .0;
+        let a = plan(&Spec::compact(300, 3)).0;
+        let b = plan(&Spec::compact(300, 3)).0;
+        let c = plan(&Spec::compact(300, 4)).0;
         let bytes = |d: &[MessageDraft]| d.iter().map(|m| m.render()).collect::<Vec<_>>();
         assert_eq!(bytes(&a), bytes(&b));
         assert_ne!(bytes(&a), bytes(&c));
     }
 
     #[test]
-    fn corpus_has_the_variety_tests_need() {
-        let (drafts, truth) = plan(&Spec {
+    fn realistic_mail_has_the_sizes_and_programs_of_real_mail() {
+        let spec = Spec {
             messages: 3000,
             seed: 1,
-        });
+            profile: Profile::Realistic,
+        };
+        let (drafts, truth) = plan(&spec);
+        let compact = plan(&Spec::compact(3000, 1)).1;
+        let shape = |t: &Truth| {
+            let m: Vec<_> = t
+                .messages
+                .iter()
+                .map(|m| {
+                    (
+                        m.thread,
+                        m.direction.clone(),
+                        m.reply.clone(),
+                        m.subject.clone(),
+                    )
+                })
+                .collect();
+            (m, t.threads)
+        };
+        assert_eq!(shape(&truth), shape(&compact), "the same conversations");
+        let mail: Vec<Vec<u8>> = drafts.iter().map(MessageDraft::render).collect();
+        let mut sizes: Vec<usize> = mail.iter().map(Vec::len).collect();
+        sizes.sort_unstable();
+        let at = |share: f64| sizes[(sizes.len() as f64 * share) as usize];
+        assert!(at(0.1) >= 2_000, "a tenth under {} bytes", at(0.1));
+        assert!((4_000..=12_000).contains(&at(0.5)), "median {}", at(0.5));
+        assert!(
+            (12_000..=30_000).contains(&at(0.9)),
+            "90th percentile {}",
+            at(0.9)
+        );
+        assert!(sizes[sizes.len() - 1] > 60_000, "some large attachments");
+        let with = |needle: &str| {
+            mail.iter()
+                .filter(|m| m.windows(needle.len()).any(|w| w == needle.as_bytes()))
+                .count()
+        };
+        for mark in [
+            "Thread-Index:",
+            "X-Gm-Message-State:",
+            "X-Mailer: Apple Mail",
+            "User-Agent: Mozilla Thunderbird",
+            "X-PHP-Originating-Script:",
+            "From: =?UTF-8?B?",
+            "charset=\"Windows-1252\"",
+            "\n________________________________\n",
+            "<blockquote type=3D\"cite\">",
+            "class=3D\"gmail_quote\"",
+            "Content-Type: image/png",
+            "Content-Type: application/pdf",
+        ] {
+            assert!(with(mark) > 10, "{mark} in {} messages", with(mark));
+        }
+    }
+
+    #[test]
+    fn corpus_has_the_variety_tests_need() {
+        let (drafts, truth) = plan(&Spec::compact(3000, 1));
         assert!(truth.messages.len() >= 3000);
         let count =
             |f: &dyn Fn(&TruthMessage) -> bool| truth.messages.iter().filter(|m| f(m)).count();

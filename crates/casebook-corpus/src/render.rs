@@ -1,5 +1,6 @@
 //! Turning a planned message into the bytes a mail program would send.
 
+use crate::clients::Dress;
 use crate::encode::{base64_lines, header_text, quoted_printable, to_charset};
 use crate::rng::Rng;
 
@@ -17,6 +18,10 @@ pub enum Style {
     WithBinary,
     /// multipart/report delivery failure.
     Bounce,
+    /// multipart/mixed with a screenshot attached (realistic profile).
+    WithImage,
+    /// multipart/mixed with an invoice attached (realistic profile).
+    WithPdf,
 }
 
 impl Style {
@@ -50,19 +55,38 @@ pub struct MessageDraft {
     pub in_reply_to: Option<String>,
     pub references: Vec<String>,
     pub text: String,
-    /// The message replied to: its author and text, quoted below ours.
-    pub quoted: Option<(String, String)>,
+    /// The message replied to, quoted below ours.
+    pub quoted: Option<Quoted>,
     pub style: Style,
     pub charset: Option<&'static str>,
     pub auto_reply: bool,
     pub extra_received: Option<String>,
     pub crlf: bool,
+    /// How a real mail program dresses it; `None` writes the compact form.
+    pub dress: Option<Dress>,
+}
+
+/// The message a reply quotes.
+#[derive(Debug, Clone)]
+pub struct Quoted {
+    pub who: String,
+    pub address: String,
+    pub to_name: String,
+    pub to: String,
+    pub subject: String,
+    pub date: i64,
+    pub offset_minutes: i32,
+    /// Its text as its reader saw it (with what it quoted in turn).
+    pub text: String,
 }
 
 const BOUNDARY: &str = "=_casebook_part_";
 
 impl MessageDraft {
     pub fn render(&self) -> Vec<u8> {
+        if let Some(dress) = &self.dress {
+            return crate::clients::render(self, dress);
+        }
         let mut h = String::with_capacity(2048);
         if let Some(r) = &self.extra_received {
             h.push_str(&format!("Received: {r}\n"));
@@ -110,10 +134,18 @@ impl MessageDraft {
         out
     }
 
+    /// The text a reply to this message quotes.
+    pub(crate) fn quotable_text(&self) -> String {
+        match &self.dress {
+            Some(dress) => crate::clients::text_of(self, dress),
+            None => self.text.clone(),
+        }
+    }
+
     fn full_text(&self) -> String {
         match &self.quoted {
             None => self.text.clone(),
-            Some((who, text)) => {
+            Some(Quoted { who, text, .. }) => {
                 let quoted: Vec<String> = text
                     .lines()
                     .map(|l| format!("> {l}").trim_end().to_owned())
@@ -149,7 +181,7 @@ impl MessageDraft {
                 log_lines(&self.key)
             )
             .into_bytes(),
-            Style::WithBinary => format!(
+            Style::WithBinary | Style::WithImage | Style::WithPdf => format!(
                 "Content-Type: multipart/mixed; boundary=\"{BOUNDARY}m\"\n\n\
                  --{BOUNDARY}m\n{}\n--{BOUNDARY}m\n\
                  Content-Type: application/vnd.tcpdump.pcap; name=\"capture.pcap\"\n\
@@ -231,27 +263,83 @@ fn pseudo_capture(key: &str) -> Vec<u8> {
     out
 }
 
-/// `Tue, 01 Jul 2008 10:52:37 +0200` for `utc` seconds shown at `offset_minutes`.
-pub(crate) fn rfc2822(utc: i64, offset_minutes: i32) -> String {
+/// A moment as a calendar shows it at some offset.
+pub(crate) struct Civil {
+    pub(crate) year: i64,
+    pub(crate) month: i64,
+    pub(crate) day: i64,
+    pub(crate) hour: i64,
+    pub(crate) minute: i64,
+    pub(crate) second: i64,
+    /// 0 is Thursday (1970-01-01 was one).
+    weekday: usize,
+}
+
+const WEEKDAYS: [&str; 7] = [
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+];
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+impl Civil {
+    pub(crate) fn weekday_name(&self) -> &'static str {
+        WEEKDAYS[self.weekday]
+    }
+
+    pub(crate) fn month_name(&self) -> &'static str {
+        MONTHS[(self.month - 1) as usize]
+    }
+}
+
+/// `utc` seconds as shown at `offset_minutes`.
+pub(crate) fn civil(utc: i64, offset_minutes: i32) -> Civil {
     let local = utc + i64::from(offset_minutes) * 60;
     let days = local.div_euclid(86_400);
     let secs = local.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+    let (year, month, day) = civil_from_days(days);
+    Civil {
+        year,
+        month,
+        day,
+        hour: secs / 3600,
+        minute: secs / 60 % 60,
+        second: secs % 60,
+        weekday: days.rem_euclid(7) as usize,
+    }
+}
+
+/// `Tue, 01 Jul 2008 10:52:37 +0200` for `utc` seconds shown at `offset_minutes`.
+pub(crate) fn rfc2822(utc: i64, offset_minutes: i32) -> String {
+    let c = civil(utc, offset_minutes);
     let sign = if offset_minutes < 0 { '-' } else { '+' };
     let off = offset_minutes.abs();
     format!(
         "{}, {:02} {} {} {:02}:{:02}:{:02} {sign}{:02}{:02}",
-        WEEKDAYS[days.rem_euclid(7) as usize],
-        d,
-        MONTHS[(m - 1) as usize],
-        y,
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60,
+        &c.weekday_name()[..3],
+        c.day,
+        &c.month_name()[..3],
+        c.year,
+        c.hour,
+        c.minute,
+        c.second,
         off / 60,
         off % 60
     )

@@ -1,50 +1,92 @@
 //! Writing the corpus as a Maildir and as mbox files.
 
-use crate::{CorpusError, MessageDraft, Truth};
-use std::fs;
-use std::io::Write;
-use std::path::Path;
+use crate::{CorpusError, MessageDraft, Truth, TruthMessage};
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
 
-pub(crate) fn write_all(
-    out: &Path,
-    drafts: &[MessageDraft],
-    truth: &Truth,
-) -> Result<(), CorpusError> {
-    let maildir = out.join("Maildir");
-    let sent = maildir.join(".Sent");
-    for dir in [&maildir, &sent] {
-        for sub in ["cur", "new", "tmp"] {
-            mkdir(&dir.join(sub))?;
+/// Writes messages as they are made: each to its Maildir file and to the
+/// end of its mbox.
+pub(crate) struct Writer {
+    out: PathBuf,
+    maildir: PathBuf,
+    sent: PathBuf,
+    inbox_mbox: BufWriter<File>,
+    sent_mbox: BufWriter<File>,
+}
+
+impl Writer {
+    pub(crate) fn create(out: &Path) -> Result<Self, CorpusError> {
+        let maildir = out.join("Maildir");
+        let sent = maildir.join(".Sent");
+        for dir in [&maildir, &sent] {
+            for sub in ["cur", "new", "tmp"] {
+                mkdir(&dir.join(sub))?;
+            }
         }
+        mkdir(&out.join("mbox"))?;
+        Ok(Self {
+            out: out.to_owned(),
+            inbox_mbox: create(&out.join("mbox/INBOX"))?,
+            sent_mbox: create(&out.join("mbox/Sent"))?,
+            maildir,
+            sent,
+        })
     }
-    mkdir(&out.join("mbox"))?;
-    let mut inbox_mbox = Vec::new();
-    let mut sent_mbox = Vec::new();
-    for (i, (draft, t)) in drafts.iter().zip(&truth.messages).enumerate() {
+
+    /// Writes message `i` of the corpus.
+    pub(crate) fn write(
+        &mut self,
+        i: usize,
+        draft: &MessageDraft,
+        t: &TruthMessage,
+    ) -> Result<(), CorpusError> {
         let bytes = draft.render();
-        let folder = if t.direction == "outbound" {
-            &sent
-        } else {
-            &maildir
-        };
+        let outbound = t.direction == "outbound";
+        let folder = if outbound { &self.sent } else { &self.maildir };
         // Some mail is still new, some has been seen (and renamed with flags).
-        let name = if i % 3 == 0 {
+        let name = if i.is_multiple_of(3) {
             format!("new/{}.{}.casebook", draft.date, i)
         } else {
             format!("cur/{}.{}.casebook:2,S", draft.date, i)
         };
         write_file(&folder.join(name), &bytes)?;
-        let mbox = if t.direction == "outbound" {
-            &mut sent_mbox
+        let (mbox, name) = if outbound {
+            (&mut self.sent_mbox, "mbox/Sent")
         } else {
-            &mut inbox_mbox
+            (&mut self.inbox_mbox, "mbox/INBOX")
         };
-        append_mbox(mbox, draft, &bytes);
+        let mut entry = Vec::with_capacity(bytes.len() + 128);
+        append_mbox(&mut entry, draft, &bytes);
+        mbox.write_all(&entry).map_err(|source| CorpusError::Write {
+            path: self.out.join(name),
+            source,
+        })
     }
-    write_file(&out.join("mbox/INBOX"), &inbox_mbox)?;
-    write_file(&out.join("mbox/Sent"), &sent_mbox)?;
-    let json = serde_json::to_vec_pretty(truth).unwrap_or_default();
-    write_file(&out.join("truth.json"), &json)
+
+    /// Ends the mbox files and writes `truth.json`.
+    pub(crate) fn finish(mut self, truth: &Truth) -> Result<(), CorpusError> {
+        for (mbox, name) in [
+            (&mut self.inbox_mbox, "mbox/INBOX"),
+            (&mut self.sent_mbox, "mbox/Sent"),
+        ] {
+            mbox.flush().map_err(|source| CorpusError::Write {
+                path: self.out.join(name),
+                source,
+            })?;
+        }
+        let json = serde_json::to_vec_pretty(truth).unwrap_or_default();
+        write_file(&self.out.join("truth.json"), &json)
+    }
+}
+
+fn create(path: &Path) -> Result<BufWriter<File>, CorpusError> {
+    File::create(path)
+        .map(|f| BufWriter::with_capacity(1 << 20, f))
+        .map_err(|source| CorpusError::Write {
+            path: path.to_owned(),
+            source,
+        })
 }
 
 /// mbox: a `From ` line, the message with body `From ` lines escaped, a blank line.

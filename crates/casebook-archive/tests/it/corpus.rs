@@ -1,11 +1,20 @@
 use crate::{import, keys, open};
 use casebook_archive::{Direction, MessageId, ThreadId};
-use casebook_corpus::{generate, Spec, Truth};
+use casebook_corpus::{generate, Profile, Spec, Truth};
 use std::collections::{BTreeSet, HashMap};
 
 fn corpus(messages: usize) -> (tempfile::TempDir, Truth) {
+    dressed_corpus(messages, Profile::Compact)
+}
+
+fn dressed_corpus(messages: usize, profile: Profile) -> (tempfile::TempDir, Truth) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let truth = generate(&Spec { messages, seed: 11 }, dir.path()).expect("corpus");
+    let spec = Spec {
+        messages,
+        seed: 11,
+        profile,
+    };
+    let truth = generate(&spec, dir.path()).expect("corpus");
     (dir, truth)
 }
 
@@ -43,7 +52,20 @@ fn assert_same_threads(got: &BTreeSet<BTreeSet<String>>, want: &BTreeSet<BTreeSe
 
 #[tokio::test(flavor = "multi_thread")]
 async fn threads_directions_and_replies_match_the_truth() {
-    let (corpus, truth) = corpus(1500);
+    matches_the_truth(Profile::Compact).await;
+}
+
+/// The same conversations as real mail programs write them: Outlook's
+/// unprefixed quoted history, Gmail's and Apple Mail's attributions,
+/// disclaimers, relay headers, contact forms whose whole From header is
+/// one encoded-word, attachments up to a hundred kilobytes.
+#[tokio::test(flavor = "multi_thread")]
+async fn mail_as_real_programs_write_it_matches_the_truth_too() {
+    matches_the_truth(Profile::Realistic).await;
+}
+
+async fn matches_the_truth(profile: Profile) {
+    let (corpus, truth) = dressed_corpus(1500, profile);
     let data = tempfile::tempdir().expect("tempdir");
     let archive = open(data.path()).await;
     let report = import(&archive, &[corpus.path().join("Maildir")]).await;
@@ -92,6 +114,13 @@ async fn threads_directions_and_replies_match_the_truth() {
             _ => Direction::Automated,
         };
         assert_eq!(m.summary.direction, want, "direction of {}", t.key);
+        assert_eq!(
+            !m.attachments.is_empty(),
+            t.has_attachment,
+            "attachments of {}",
+            t.key
+        );
+        assert_eq!(m.html_only, t.html_only, "HTML only: {}", t.key);
         assert_eq!(
             m.summary.correspondent.as_deref(),
             Some(t.correspondent.as_str()),

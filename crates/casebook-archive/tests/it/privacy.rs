@@ -238,14 +238,7 @@ async fn a_flagged_unsubscribe_is_confirmed_in_one_step() {
 #[tokio::test(flavor = "multi_thread")]
 async fn requests_in_the_corpus_are_found_in_every_language() {
     let corpus = tempfile::tempdir().expect("tempdir");
-    let truth = generate(
-        &Spec {
-            messages: 2000,
-            seed: 11,
-        },
-        corpus.path(),
-    )
-    .expect("corpus");
+    let truth = generate(&Spec::compact(2000, 11), corpus.path()).expect("corpus");
     let data = tempfile::tempdir().expect("tempdir");
     let archive = open(data.path()).await;
     import(&archive, &[corpus.path().join("Maildir")]).await;

@@ -401,14 +401,8 @@ fn note(from: &str, id: &str, date: &str, headers: &str, text: &str) -> Vec<u8> 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_totals_stats_reads_stay_those_of_a_recount() {
     let corpus = tempfile::tempdir().expect("tempdir");
-    casebook_corpus::generate(
-        &casebook_corpus::Spec {
-            messages: 300,
-            seed: 5,
-        },
-        corpus.path(),
-    )
-    .expect("corpus");
+    casebook_corpus::generate(&casebook_corpus::Spec::compact(300, 5), corpus.path())
+        .expect("corpus");
     let mail = tempfile::tempdir().expect("tempdir");
     let (old, new) = (
         "Tue, 1 Jul 2008 10:00:00 +0000",

@@ -5,14 +5,7 @@ use casebook_corpus::{generate, Spec};
 #[tokio::test(flavor = "multi_thread")]
 async fn the_query_language_on_the_corpus() {
     let corpus = tempfile::tempdir().expect("tempdir");
-    let truth = generate(
-        &Spec {
-            messages: 1200,
-            seed: 5,
-        },
-        corpus.path(),
-    )
-    .expect("corpus");
+    let truth = generate(&Spec::compact(1200, 5), corpus.path()).expect("corpus");
     let data = tempfile::tempdir().expect("tempdir");
     let archive = open(data.path()).await;
     import(&archive, &[corpus.path().join("Maildir")]).await;
@@ -342,14 +335,7 @@ async fn filters_of_a_long_running_process_follow_every_other_process_write() {
 #[tokio::test(flavor = "multi_thread")]
 async fn filters_kept_on_disk_stay_those_of_reading_every_message() {
     let corpus = tempfile::tempdir().expect("tempdir");
-    let truth = generate(
-        &Spec {
-            messages: 400,
-            seed: 11,
-        },
-        corpus.path(),
-    )
-    .expect("corpus");
+    let truth = generate(&Spec::compact(400, 11), corpus.path()).expect("corpus");
     // The corpus's files, ours and theirs, dealt into three parts in
     // turn, as .eml files.
     let mut files: Vec<std::path::PathBuf> = ["cur", "new", ".Sent/cur", ".Sent/new"]

@@ -2,22 +2,32 @@
 
 use crate::{import, keys, open};
 use casebook_archive::{Approval, Archive, Consent, MessageId, SearchRequest, TestimonialFilter};
-use casebook_corpus::{generate, Spec};
+use casebook_corpus::{generate, Profile, Spec};
 use std::collections::{HashMap, HashSet};
 
 const ACTOR: &str = "test:approver";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn suggestions_find_praise_with_permission_and_little_else() {
+    suggestions_on(Profile::Compact).await;
+}
+
+/// The same praise below signatures and disclaimers, above Outlook's
+/// unprefixed quoted history and inside HTML: the quotes are still the
+/// customer's own sentences.
+#[tokio::test(flavor = "multi_thread")]
+async fn suggestions_on_mail_as_real_programs_write_it() {
+    suggestions_on(Profile::Realistic).await;
+}
+
+async fn suggestions_on(profile: Profile) {
     let corpus = tempfile::tempdir().expect("tempdir");
-    let truth = generate(
-        &Spec {
-            messages: 3000,
-            seed: 5,
-        },
-        corpus.path(),
-    )
-    .expect("corpus");
+    let spec = Spec {
+        messages: 3000,
+        seed: 5,
+        profile,
+    };
+    let truth = generate(&spec, corpus.path()).expect("corpus");
     let data = tempfile::tempdir().expect("tempdir");
     let archive = open(data.path()).await;
     import(&archive, &[corpus.path().join("Maildir")]).await;
@@ -40,11 +50,25 @@ async fn suggestions_find_praise_with_permission_and_little_else() {
         .collect();
     assert!(with_permission.len() > 20, "the corpus has praise to find");
 
-    let suggested: HashSet<String> = archive
-        .testimonials()
-        .suggest()
-        .await
-        .expect("suggest")
+    let suggestions = archive.testimonials().suggest().await.expect("suggest");
+    for s in &suggestions {
+        for sentence in s.quotes.iter().chain(&s.permission) {
+            assert!(
+                ![
+                    "CONFIDENTIAL",
+                    "wrote:",
+                    "From:",
+                    "Sent from",
+                    "Tel.",
+                    "Casebook Support"
+                ]
+                .iter()
+                .any(|other| sentence.contains(other)),
+                "a quote that is not the customer's own words: {sentence:?}"
+            );
+        }
+    }
+    let suggested: HashSet<String> = suggestions
         .iter()
         .filter_map(|s| key_of.get(&s.message.id).cloned())
         .collect();
