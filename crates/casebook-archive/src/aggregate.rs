@@ -3,28 +3,15 @@
 //! `k_anonymity` distinct correspondents suppressed. Erased mail counts
 //! through its anonymous records, so erasure does not rewrite history.
 
+use crate::kept_statistics::{self, person_digest, Record, Records};
 use crate::{Archive, ArchiveError};
 use casebook_policy::topic::topic_of;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// `YYYY-MM` of a date, in UTC: the finest time statistics show.
 pub(crate) fn month_of(date: time::OffsetDateTime) -> String {
     let utc = date.to_offset(time::UtcOffset::UTC);
     format!("{:04}-{:02}", utc.year(), u8::from(utc.month()))
-}
-
-/// One message as the statistics see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatRow {
-    /// `YYYY-MM`.
-    pub month: String,
-    pub topic: String,
-    pub inbound: bool,
-    pub answered: bool,
-    pub response_secs: Option<i64>,
-    /// Who the message is with: an address, or an erasure's pseudonym.
-    /// Used only to count distinct people; never shown.
-    pub person: String,
 }
 
 /// A month and topic with enough people in it to be shown.
@@ -58,24 +45,13 @@ pub struct AggregateStats {
     pub suppressed: u64,
 }
 
-/// Groups rows by month and topic and keeps the cells with at least `k`
-/// distinct people.
-#[cfg(test)]
-fn aggregate(rows: &[StatRow], k: u32) -> AggregateStats {
-    let mut cells = Cells::default();
-    for r in rows {
-        cells.add(r.clone());
-    }
-    cells.finish(k)
-}
-
-/// Rows gathered per month and topic as they come, holding per cell its
-/// counts, one 8-byte digest per distinct person and one number per
-/// response time (never a row): what statistics over a million messages
-/// hold is a few megabytes, not the messages.
+/// Records gathered per month and topic as they come, holding per cell
+/// its counts, one 8-byte digest per distinct person and one number per
+/// response time: what statistics over a million messages hold beside the
+/// records is a few megabytes.
 #[derive(Default)]
 struct Cells {
-    cells: BTreeMap<(String, String), Cell>,
+    cells: HashMap<(u16, u16), Cell>,
 }
 
 #[derive(Default)]
@@ -83,14 +59,12 @@ struct Cell {
     inbound: u64,
     outbound: u64,
     answered: u64,
-    /// Digests of the people (a collision counts two as one: a cell is
-    /// then held back sooner, never shown with fewer than `k`).
     people: HashSet<u64>,
     times: Vec<i64>,
 }
 
 impl Cells {
-    fn add(&mut self, r: StatRow) {
+    fn add(&mut self, r: &Record) {
         let cell = self.cells.entry((r.month, r.topic)).or_default();
         if r.inbound {
             cell.inbound += 1;
@@ -98,22 +72,33 @@ impl Cells {
         } else {
             cell.outbound += 1;
         }
-        cell.people.insert(person_digest(&r.person));
+        cell.people.insert(r.person);
         cell.times.extend(r.response_secs);
     }
 
-    fn finish(self, k: u32) -> AggregateStats {
+    /// The cells of at least `k` people, by month and topic, labelled from
+    /// the records' tables.
+    fn finish(self, k: u32, records: &Records) -> AggregateStats {
+        let labelled: BTreeMap<(&str, &str), Cell> = self
+            .cells
+            .into_iter()
+            .map(|((month, topic), cell)| {
+                let month = records.months[usize::from(month)].as_str();
+                let topic = records.topics[usize::from(topic)].as_str();
+                ((month, topic), cell)
+            })
+            .collect();
         let mut cells = Vec::new();
         let mut suppressed = 0;
-        for ((month, topic), mut cell) in self.cells {
+        for ((month, topic), mut cell) in labelled {
             if (cell.people.len() as u64) < u64::from(k) {
                 suppressed += 1;
                 continue;
             }
             cell.times.sort_unstable();
             cells.push(StatCell {
-                month,
-                topic,
+                month: month.to_owned(),
+                topic: topic.to_owned(),
                 inbound: cell.inbound,
                 outbound: cell.outbound,
                 answered: cell.answered,
@@ -129,14 +114,6 @@ impl Cells {
     }
 }
 
-/// A person's 64-bit digest (counted within one run, never shown or kept).
-fn person_digest(person: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    person.hash(&mut h);
-    h.finish()
-}
-
 /// Messages whose topic is worked out per statement when mail stored
 /// before topics were recorded gets one.
 const TOPICS_PER_PAGE: u32 = 500;
@@ -148,43 +125,88 @@ impl Archive {
     /// out as mail was stored; mail stored before that gets its topic here,
     /// once, a page at a time.
     pub async fn aggregate_stats(&self) -> Result<AggregateStats, ArchiveError> {
-        self.record_missing_topics().await?;
+        let topics_recorded = self.record_missing_topics().await?;
+        let mut records = self.current_statistics_records(topics_recorded).await?;
         let mut cells = Cells::default();
-        self.store
-            .each_stat_row(|m| {
-                let Ok(date) = time::OffsetDateTime::from_unix_timestamp(m.date) else {
-                    return;
-                };
-                // People, not addresses, are counted: merged addresses are one.
-                cells.add(StatRow {
-                    month: month_of(date),
-                    topic: m.topic,
-                    inbound: m.inbound,
-                    answered: m.answered,
-                    response_secs: m.response_secs,
-                    person: m.person,
-                });
-            })
-            .await?;
+        for r in &records.records {
+            cells.add(r);
+        }
         for e in self.store.erased_messages().await? {
             if e.month == "unknown" || e.direction == "automated" {
                 continue;
             }
-            cells.add(StatRow {
-                month: e.month,
-                topic: e.topic,
+            let (Some(month), Some(topic)) = (records.month(&e.month), records.topic(&e.topic))
+            else {
+                continue;
+            };
+            cells.add(&Record {
+                id: 0,
+                month,
+                topic,
                 inbound: e.direction == "inbound",
                 answered: e.answered,
                 response_secs: e.response_secs,
-                person: format!("erased:{}", e.erasure),
+                person: person_digest(&format!("erased:{}", e.erasure)),
             });
         }
-        Ok(cells.finish(self.config.k_anonymity))
+        Ok(cells.finish(self.config.k_anonymity, &records))
+    }
+
+    /// Every counted message's record, up to date with the store: the kept
+    /// ones brought up to date by the messages changed since, or all read
+    /// afresh when none are kept, the store is not theirs or is behind
+    /// them, messages were removed or people merged since, or topics were
+    /// just recorded. Kept again for the next process when they changed.
+    async fn current_statistics_records(
+        &self,
+        topics_recorded: bool,
+    ) -> Result<Records, ArchiveError> {
+        // One at a time: a second caller finds the first one's records.
+        let _turn = self.statistics_turn.lock().await;
+        let marks = self.store.filter_marks().await?;
+        let identity = self.store.identity();
+        let kept = match topics_recorded {
+            false => kept_statistics::read(&self.index_dir, identity).await,
+            true => None,
+        };
+        let mut records = match kept {
+            Some(kept) if kept.stats == marks.stats && kept.writes == marks.writes => {
+                return Ok(kept);
+            }
+            Some(mut kept) if kept.stats == marks.stats && kept.writes < marks.writes => {
+                let mut changes = Vec::new();
+                self.store
+                    .each_stat_row(Some(kept.writes), |id, source| {
+                        let record = source.and_then(|m| kept.record(id, m));
+                        changes.push((id.0, record));
+                    })
+                    .await?;
+                kept.apply(changes);
+                kept
+            }
+            _ => {
+                let mut fresh = Records::default();
+                self.store
+                    .each_stat_row(None, |id, source| {
+                        if let Some(record) = source.and_then(|m| fresh.record(id, m)) {
+                            fresh.records.push(record);
+                        }
+                    })
+                    .await?;
+                fresh.sort();
+                fresh
+            }
+        };
+        records.writes = marks.writes;
+        records.stats = marks.stats;
+        kept_statistics::write(&self.index_dir, identity, &records).await;
+        Ok(records)
     }
 
     /// Works out and records the topic of every message stored before
     /// topics were recorded (none after the first run).
-    async fn record_missing_topics(&self) -> Result<(), ArchiveError> {
+    /// True when there were any.
+    async fn record_missing_topics(&self) -> Result<bool, ArchiveError> {
         let mut after = casebook_vocabulary::MessageId(0);
         loop {
             let page = self
@@ -192,7 +214,7 @@ impl Archive {
                 .messages_without_topic(after, TOPICS_PER_PAGE)
                 .await?;
             let Some((last, _, _)) = page.last() else {
-                return Ok(());
+                return Ok(after.0 > 0);
             };
             after = *last;
             let topics: Vec<_> = page
@@ -207,29 +229,41 @@ impl Archive {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use casebook_store::StatSource;
+    use casebook_vocabulary::MessageId;
 
-    fn row(month: &str, topic: &str, person: &str, inbound: bool) -> StatRow {
-        StatRow {
-            month: month.into(),
-            topic: topic.into(),
-            inbound,
-            answered: inbound,
-            response_secs: inbound.then_some(60),
-            person: person.into(),
+    /// Statistics of (topic, person, inbound) messages, all in July 2008.
+    fn aggregate(rows: &[(&str, &str, bool)], k: u32) -> AggregateStats {
+        let mut records = Records::default();
+        let mut cells = Cells::default();
+        for (n, (topic, person, inbound)) in rows.iter().enumerate() {
+            let source = StatSource {
+                date: 1_214_902_357,
+                topic: (*topic).into(),
+                inbound: *inbound,
+                answered: *inbound,
+                response_secs: inbound.then_some(60),
+                person: (*person).into(),
+            };
+            let r = records
+                .record(MessageId(n as i64), source)
+                .expect("a record");
+            cells.add(&r);
         }
+        cells.finish(k, &records)
     }
 
     #[test]
     fn cells_of_fewer_than_k_people_are_not_shown() {
         let mut rows = Vec::new();
         for p in ["a", "b", "c"] {
-            rows.push(row("2008-07", "voicemail", p, true));
-            rows.push(row("2008-07", "voicemail", p, false));
+            rows.push(("voicemail", p, true));
+            rows.push(("voicemail", p, false));
         }
         // Many messages, but of two people: still too few.
         for _ in 0..10 {
-            rows.push(row("2008-07", "invoice", "d", true));
-            rows.push(row("2008-07", "invoice", "e", true));
+            rows.push(("invoice", "d", true));
+            rows.push(("invoice", "e", true));
         }
         let stats = aggregate(&rows, 3);
         assert_eq!(stats.suppressed, 1);
@@ -237,12 +271,13 @@ mod tests {
         let cell = &stats.cells[0];
         assert_eq!(
             (
+                cell.month.as_str(),
                 cell.topic.as_str(),
                 cell.inbound,
                 cell.outbound,
                 cell.correspondents
             ),
-            ("voicemail", 3, 3, 3)
+            ("2008-07", "voicemail", 3, 3, 3)
         );
         assert_eq!(cell.answer_rate(), Some(1.0));
         assert_eq!(cell.median_response_secs, Some(60));

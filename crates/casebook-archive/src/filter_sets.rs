@@ -15,11 +15,12 @@
 //! does not match, cannot be read or is ahead of the store is ignored and
 //! the sets read again.
 
+use crate::kept_file::{self, put_text, Reader};
 use crate::{Archive, ArchiveError};
 use casebook_store::FilterMarks;
 use casebook_vocabulary::MessageSet;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 /// The file in the index directory the sets are kept in.
@@ -77,7 +78,7 @@ impl Archive {
                 *kept = found;
             }
         }
-        if kept.marks != marks {
+        if (kept.marks.writes, kept.marks.lists) != (marks.writes, marks.lists) {
             let after = kept.marks.writes;
             if marks.writes < after {
                 // The store is behind what was kept (another store put in
@@ -138,7 +139,12 @@ impl Archive {
             }
         }
         if changed {
-            write_file(&path, &encode(kept, self.store.identity(), &free_key)).await;
+            kept_file::write(
+                &path,
+                &encode(kept, self.store.identity(), &free_key),
+                "filter sets",
+            )
+            .await;
         }
         Ok(found)
     }
@@ -163,33 +169,12 @@ impl Archive {
 /// The kept sets in the file at `path`, if it holds this store's (by
 /// `identity`) read with these free-mail domains; `None` for anything else.
 async fn read_file(path: &Path, identity: &str, free_key: &str) -> Option<KeptSets> {
-    let size = tokio::fs::metadata(path).await.ok()?.len();
-    if size > MAX_FILE_BYTES {
-        tracing::warn!(path = %path.display(), size, "ignoring a filter-set file larger than this version writes");
-        return None;
-    }
-    let bytes = tokio::fs::read(path).await.ok()?;
+    let bytes = kept_file::read(path, MAX_FILE_BYTES, "filter-set").await?;
     let sets = decode(&bytes, identity, free_key);
     if sets.is_none() {
         tracing::warn!(path = %path.display(), "ignoring a filter-set file that cannot be read: the sets are read again");
     }
     sets
-}
-
-/// Replaces the file at `path` by `bytes` whole (written beside it, then
-/// renamed). The file only saves work: failing to write it is logged,
-/// and the next process reads the sets from the store.
-async fn write_file(path: &Path, bytes: &[u8]) {
-    let partial = PathBuf::from(format!("{}.{}.partial", path.display(), std::process::id()));
-    let written = async {
-        tokio::fs::write(&partial, bytes).await?;
-        tokio::fs::rename(&partial, path).await
-    }
-    .await;
-    if let Err(e) = written {
-        tracing::debug!(path = %path.display(), error = %e, "could not keep the filter sets on disk");
-        let _ = tokio::fs::remove_file(&partial).await;
-    }
 }
 
 /// The file's bytes: [`MAGIC`], the store's identity and the free-mail
@@ -227,11 +212,6 @@ fn encode(kept: &KeptSets, identity: &str, free_key: &str) -> Vec<u8> {
     out
 }
 
-fn put_text(out: &mut Vec<u8>, text: &str) {
-    out.extend((text.len() as u32).to_le_bytes());
-    out.extend(text.as_bytes());
-}
-
 /// [`encode`]'s bytes back, if they are whole and of this store and these
 /// free-mail domains.
 fn decode(bytes: &[u8], identity: &str, free_key: &str) -> Option<KeptSets> {
@@ -242,6 +222,8 @@ fn decode(bytes: &[u8], identity: &str, free_key: &str) -> Option<KeptSets> {
     let marks = FilterMarks {
         writes: r.u64()?,
         lists: r.u64()?,
+        // Not kept: the sets do not depend on it.
+        stats: 0,
     };
     let mut kept = KeptSets {
         marks,
@@ -282,33 +264,6 @@ fn decode(bytes: &[u8], identity: &str, free_key: &str) -> Option<KeptSets> {
     Some(kept)
 }
 
-/// Reads [`encode`]'s numbers and texts off the front of a byte slice.
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        if self.0.len() < n {
-            return None;
-        }
-        let (head, rest) = self.0.split_at(n);
-        self.0 = rest;
-        Some(head)
-    }
-
-    fn u32(&mut self) -> Option<u32> {
-        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
-    }
-
-    fn u64(&mut self) -> Option<u64> {
-        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
-    }
-
-    fn text(&mut self) -> Option<&'a str> {
-        let len = usize::try_from(self.u32()?).ok()?;
-        std::str::from_utf8(self.take(len)?).ok()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,6 +275,7 @@ mod tests {
             marks: FilterMarks {
                 writes: 41,
                 lists: 7,
+                stats: 0,
             },
             answered: Some((set(&[1, 2, 300]), set(&[4, 70_000]))),
             customers: HashMap::from([

@@ -26,6 +26,8 @@ mod erasure;
 mod error;
 mod filter_sets;
 mod import;
+mod kept_file;
+mod kept_statistics;
 mod migrate;
 mod privacy;
 mod read;
@@ -103,6 +105,8 @@ pub struct Archive {
     openings: read::Openings,
     /// What `is:answered` and `customer:` select, kept up to date by what changed.
     filter_sets: filter_sets::FilterSets,
+    /// Taken while statistics' kept records are brought up to date.
+    statistics_turn: tokio::sync::Mutex<()>,
 }
 
 impl Archive {
@@ -128,6 +132,7 @@ impl Archive {
             password_checks: casebook_credentials::PasswordChecks::start(PASSWORD_CHECKS_AT_ONCE)?,
             openings: read::Openings::default(),
             filter_sets: filter_sets::FilterSets::default(),
+            statistics_turn: tokio::sync::Mutex::new(()),
         };
         archive.settle_unless_full().await?;
         Ok(archive)

@@ -382,7 +382,8 @@ impl Store {
         // The rows' `state_write` are copied, so the count of writes is
         // too; the lists count as changed at it.
         sqlx::query(
-            "UPDATE change_counter SET value = $1, writes = $2, lists_write = $2 WHERE id = 1",
+            "UPDATE change_counter SET value = $1, writes = $2, lists_write = $2, stats_write = $2 \
+             WHERE id = 1",
         )
         .bind(seq - 1)
         .bind(writes)

@@ -229,8 +229,7 @@ impl Store {
         at: i64,
         entry: &AuditEntry,
     ) -> Result<(), StoreError> {
-        self.note_write();
-        let mut tx = self.pool.begin().await.during("starting a transaction")?;
+        let mut tx = self.begin_write_unnumbered().await?;
         sqlx::query(
             "INSERT INTO person_links (address, person, linked_by, linked_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (address) DO UPDATE SET person = excluded.person, \
@@ -243,6 +242,7 @@ impl Store {
         .execute(&mut *tx)
         .await
         .during("merging addresses into a person")?;
+        mark_people_changed(&mut tx).await?;
         audit(&mut tx, entry).await?;
         tx.commit().await.during("committing a merge")
     }
@@ -253,12 +253,22 @@ impl Store {
         address: &str,
         entry: &AuditEntry,
     ) -> Result<bool, StoreError> {
-        self.audited_change(
-            sqlx::query("DELETE FROM person_links WHERE address = $1").bind(address),
-            "separating an address from a person",
-            entry,
-        )
-        .await
+        let action = "separating an address from a person";
+        let mut tx = self.begin_write_unnumbered().await?;
+        let changed = sqlx::query("DELETE FROM person_links WHERE address = $1")
+            .bind(address)
+            .execute(&mut *tx)
+            .await
+            .during(action)?
+            .rows_affected();
+        if changed == 0 {
+            tx.rollback().await.during(action)?;
+            return Ok(false);
+        }
+        mark_people_changed(&mut tx).await?;
+        audit(&mut tx, entry).await?;
+        tx.commit().await.during(action)?;
+        Ok(true)
     }
 
     /// Every (address, person) link.
@@ -454,4 +464,17 @@ impl CustomerListWrite {
         }
         Ok(self.added)
     }
+}
+
+/// Records, in a write transaction, that who is whom changed (addresses
+/// merged or separated, messages removed): statistics kept per message are
+/// read again from every message ([`crate::FilterMarks::stats`]).
+pub(crate) async fn mark_people_changed(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE change_counter SET stats_write = writes WHERE id = 1")
+        .execute(&mut **tx)
+        .await
+        .during("recording that statistics must be read again")
+        .map(|_| ())
 }

@@ -25,13 +25,17 @@ pub struct FilterMarks {
     pub writes: u64,
     /// The count of writes at which a customer list last changed.
     pub lists: u64,
+    /// The count of writes at which messages were last removed or
+    /// addresses merged into a person or separated: what no message's
+    /// `state_write` shows.
+    pub stats: u64,
 }
 
 impl Store {
     /// The store's [`FilterMarks`] now.
     pub async fn filter_marks(&self) -> Result<FilterMarks, StoreError> {
-        let (writes, lists) = sqlx::query_as::<_, (i64, i64)>(
-            "SELECT writes, lists_write FROM change_counter WHERE id = 1",
+        let (writes, lists, stats) = sqlx::query_as::<_, (i64, i64, i64)>(
+            "SELECT writes, lists_write, stats_write FROM change_counter WHERE id = 1",
         )
         .fetch_one(&self.pool)
         .await
@@ -39,6 +43,7 @@ impl Store {
         Ok(FilterMarks {
             writes: writes as u64,
             lists: lists as u64,
+            stats: stats as u64,
         })
     }
 

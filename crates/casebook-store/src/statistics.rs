@@ -71,30 +71,58 @@ impl Store {
 
     /// Every inbound and outbound message (not a copy) with a date, a
     /// correspondent and a topic, as [`StatSource`], one at a time to
-    /// `visit`: a row is held while it is visited, never the archive.
-    pub async fn each_stat_row(&self, mut visit: impl FnMut(StatSource)) -> Result<(), StoreError> {
-        let mut rows =
-            sqlx::query_as::<_, (i64, String, String, Option<i64>, Option<i64>, String)>(
-                "SELECT m.date, m.topic, m.direction, m.reply_id, m.response_secs, \
-             COALESCE(p.person, m.correspondent) \
-             FROM messages m LEFT JOIN person_links p ON p.address = m.correspondent \
-             WHERE m.direction IN ('inbound', 'outbound') AND m.primary_id IS NULL \
-             AND m.date IS NOT NULL AND m.correspondent IS NOT NULL AND m.topic IS NOT NULL",
-            )
-            .fetch(&self.pool);
-        while let Some((date, topic, direction, reply, response_secs, person)) = rows
+    /// `visit`: a row is held while it is visited, never the archive. With
+    /// `changed_after`, only the messages stored or changed after that count
+    /// of writes (`state_write`), each given as counted or not (a message
+    /// that became a copy, say, no longer is).
+    pub async fn each_stat_row(
+        &self,
+        changed_after: Option<u64>,
+        mut visit: impl FnMut(MessageId, Option<StatSource>),
+    ) -> Result<(), StoreError> {
+        let columns = "SELECT m.id, m.date, m.topic, m.direction, m.primary_id, m.reply_id, \
+             m.response_secs, COALESCE(p.person, m.correspondent) \
+             FROM messages m LEFT JOIN person_links p ON p.address = m.correspondent";
+        let sql = match changed_after {
+            Some(_) => format!("{columns} WHERE m.state_write > $1"),
+            None => format!(
+                "{columns} WHERE m.direction IN ('inbound', 'outbound') AND m.primary_id IS NULL \
+                 AND m.date IS NOT NULL AND m.correspondent IS NOT NULL AND m.topic IS NOT NULL"
+            ),
+        };
+        type Row = (
+            i64,
+            Option<i64>,
+            Option<String>,
+            String,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            Option<String>,
+        );
+        let mut query = sqlx::query_as::<_, Row>(&sql);
+        if let Some(after) = changed_after {
+            query = query.bind(after as i64);
+        }
+        let mut rows = query.fetch(&self.pool);
+        while let Some((id, date, topic, direction, primary, reply, response_secs, person)) = rows
             .try_next()
             .await
             .during("reading messages for statistics")?
         {
-            visit(StatSource {
-                date,
-                topic,
-                inbound: direction == "inbound",
-                answered: reply.is_some(),
-                response_secs,
-                person,
-            });
+            let counted = matches!(direction.as_str(), "inbound" | "outbound") && primary.is_none();
+            let source = match (date, topic, person) {
+                (Some(date), Some(topic), Some(person)) if counted => Some(StatSource {
+                    date,
+                    topic,
+                    inbound: direction == "inbound",
+                    answered: reply.is_some(),
+                    response_secs,
+                    person,
+                }),
+                _ => None,
+            };
+            visit(MessageId(id), source);
         }
         Ok(())
     }

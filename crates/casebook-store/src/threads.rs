@@ -72,6 +72,9 @@ impl Store {
         kind: crate::chain::ChainKind,
     ) -> Result<u64, StoreError> {
         let mut removed = 0;
+        if !ids.is_empty() {
+            crate::customers::mark_people_changed(tx).await?;
+        }
         for chunk in ids.chunks(ROWS_PER_STATEMENT) {
             let list = param_list(self.backend(), chunk.len(), 1);
             let d = "removing messages";
@@ -538,9 +541,9 @@ impl Rethreading {
 
     /// Records new threads and pairings, to be committed with the rest by
     /// [`Rethreading::commit`]: a re-threading in rounds records each as
-    /// it goes instead of holding every change. A message answered now
-    /// and not before, or the other way round, records this write as its
-    /// `state_write` (what brings the kept answered sets up to date).
+    /// it goes instead of holding every change. A message whose reply or
+    /// response time changed records this write as its `state_write` (what
+    /// brings the kept answered sets and statistics up to date).
     pub async fn record(&mut self, updates: &[ThreadUpdate]) -> Result<(), StoreError> {
         if !updates.is_empty() {
             self.wrote = true;
@@ -550,8 +553,11 @@ impl Rethreading {
                 "WITH u (id, thread_id, reply_id, response_secs) AS (VALUES {}) \
                  UPDATE messages SET thread_id = u.thread_id, reply_id = u.reply_id, \
                  response_secs = u.response_secs, state_write = CASE \
-                 WHEN (messages.reply_id IS NULL) = (u.reply_id IS NULL) THEN messages.state_write \
-                 ELSE {THIS_WRITE} END FROM u WHERE messages.id = u.id",
+                 WHEN (messages.reply_id = u.reply_id \
+                       OR (messages.reply_id IS NULL AND u.reply_id IS NULL)) \
+                  AND (messages.response_secs = u.response_secs \
+                       OR (messages.response_secs IS NULL AND u.response_secs IS NULL)) \
+                 THEN messages.state_write ELSE {THIS_WRITE} END FROM u WHERE messages.id = u.id",
                 value_rows(self.backend, chunk.len(), 4),
             );
             let mut q = sqlx::query(&sql);

@@ -9,6 +9,7 @@ mod privacy;
 mod properties;
 mod recovery;
 mod search;
+mod statistics;
 mod testimonials;
 
 use casebook_archive::{Archive, MessageId, NoProgress, StoreLocation};
@@ -44,6 +45,27 @@ pub async fn import(archive: &Archive, paths: &[PathBuf]) -> casebook_archive::I
         .import(paths, &NoProgress)
         .await
         .expect("import runs")
+}
+
+/// The files of the corpus in `corpus` (its Maildir, ours and theirs)
+/// dealt in turn into `n` folders of .eml files, `part0` to `partN`:
+/// replies land in later parts than what they answer, and the other way
+/// round.
+pub fn deal_into_parts(corpus: &Path, n: usize) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = ["cur", "new", ".Sent/cur", ".Sent/new"]
+        .iter()
+        .filter_map(|d| std::fs::read_dir(corpus.join("Maildir").join(d)).ok())
+        .flatten()
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    let parts: Vec<PathBuf> = (0..n).map(|i| corpus.join(format!("part{i}"))).collect();
+    for (i, file) in files.iter().enumerate() {
+        let dir = &parts[i % n];
+        std::fs::create_dir_all(dir).expect("part");
+        std::fs::copy(file, dir.join(format!("{i}.eml"))).expect("copy");
+    }
+    parts
 }
 
 /// The repository's `tests/messages` folder.

@@ -336,23 +336,7 @@ async fn filters_of_a_long_running_process_follow_every_other_process_write() {
 async fn filters_kept_on_disk_stay_those_of_reading_every_message() {
     let corpus = tempfile::tempdir().expect("tempdir");
     let truth = generate(&Spec::compact(400, 11), corpus.path()).expect("corpus");
-    // The corpus's files, ours and theirs, dealt into three parts in
-    // turn, as .eml files.
-    let mut files: Vec<std::path::PathBuf> = ["cur", "new", ".Sent/cur", ".Sent/new"]
-        .iter()
-        .filter_map(|d| std::fs::read_dir(corpus.path().join("Maildir").join(d)).ok())
-        .flatten()
-        .map(|e| e.expect("entry").path())
-        .collect();
-    files.sort();
-    let parts: Vec<std::path::PathBuf> = (0..3)
-        .map(|n| corpus.path().join(format!("part{n}")))
-        .collect();
-    for (i, file) in files.iter().enumerate() {
-        let dir = &parts[i % 3];
-        std::fs::create_dir_all(dir).expect("part");
-        std::fs::copy(file, dir.join(format!("{i}.eml"))).expect("copy");
-    }
+    let parts = crate::deal_into_parts(corpus.path(), 3);
     let mut correspondents: Vec<&str> = truth
         .messages
         .iter()

@@ -1,0 +1,94 @@
+//! Statistics from kept records equal those of reading every message.
+
+use crate::{config_for, deal_into_parts, import};
+use casebook_archive::{AggregateStats, Archive};
+use casebook_corpus::{generate, Spec};
+use std::path::Path;
+
+/// k = 2, and retention past the corpus's first half (2008-01 to 2011-01).
+async fn open(data: &Path) -> Archive {
+    let mut config = config_for(data);
+    config.k_anonymity = 2;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .as_secs();
+    // 2009-07-01T00:00:00Z
+    config.retention_days = u32::try_from((now - 1_246_406_400) / 86_400).ok();
+    Archive::open(data, config).await.expect("archive opens")
+}
+
+/// Statistics a new process gives from the kept records, then from
+/// reading every message (the records removed); they must agree.
+async fn kept_and_afresh(data: &Path, step: &str) -> AggregateStats {
+    let kept_file = data.join("index").join("statistics");
+    assert!(kept_file.exists(), "{step}: no records were kept");
+    let kept = open(data).await.aggregate_stats().await.expect("stats");
+    std::fs::remove_file(&kept_file).expect("remove the kept records");
+    let afresh = open(data).await.aggregate_stats().await.expect("stats");
+    assert_eq!(kept, afresh, "after {step}");
+    assert!(!afresh.cells.is_empty(), "{step}: figures to compare");
+    afresh
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kept_statistics_equal_reading_every_message() {
+    let corpus = tempfile::tempdir().expect("tempdir");
+    let truth = generate(&Spec::compact(900, 11), corpus.path()).expect("corpus");
+    let parts = deal_into_parts(corpus.path(), 3);
+    let data = tempfile::tempdir().expect("tempdir");
+    let data = data.path();
+    let customers: Vec<&str> = truth
+        .messages
+        .iter()
+        .filter(|m| m.direction == "inbound")
+        .map(|m| m.correspondent.as_str())
+        .collect();
+
+    let archive = open(data).await;
+    import(&archive, &[parts[0].clone()]).await;
+    let first = archive.aggregate_stats().await.expect("stats");
+    drop(archive);
+    // Each later step starts from records kept at the step before.
+    kept_and_afresh(data, "the first import").await;
+    let archive = open(data).await;
+    import(&archive, &[parts[1].clone()]).await;
+    drop(archive);
+    let second = kept_and_afresh(data, "a second import answering the first").await;
+    assert_ne!(first, second, "the second import changed the figures");
+
+    let archive = open(data).await;
+    import(&archive, &[parts[2].clone()]).await;
+    archive
+        .customers()
+        .merge(customers[0], customers[1], "test")
+        .await
+        .expect("merge");
+    drop(archive);
+    kept_and_afresh(data, "a third import and a merge").await;
+
+    let archive = open(data).await;
+    archive
+        .customers()
+        .separate(customers[1], "test")
+        .await
+        .expect("separate");
+    let erased = archive
+        .privacy()
+        .erase(customers[2], false, "test")
+        .await
+        .expect("erase");
+    assert!(erased.messages > 0, "{erased:?}");
+    drop(archive);
+    kept_and_afresh(data, "a separation and an erasure").await;
+
+    let archive = open(data).await;
+    let retained = archive
+        .privacy()
+        .apply_retention(false, "test")
+        .await
+        .expect("retention");
+    assert!(retained.messages > 0, "{retained:?}");
+    drop(archive);
+    kept_and_afresh(data, "retention").await;
+}
