@@ -3,7 +3,7 @@
 //! `k_anonymity` distinct correspondents suppressed. Erased mail counts
 //! through its anonymous records, so erasure does not rewrite history.
 
-use crate::kept_statistics::{self, person_digest, Record, Records};
+use crate::kept_statistics::{self, Record, Records};
 use crate::{Archive, ArchiveError};
 use casebook_policy::topic::topic_of;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -126,28 +126,10 @@ impl Archive {
     /// once, a page at a time.
     pub async fn aggregate_stats(&self) -> Result<AggregateStats, ArchiveError> {
         let topics_recorded = self.record_missing_topics().await?;
-        let mut records = self.current_statistics_records(topics_recorded).await?;
+        let records = self.current_statistics_records(topics_recorded).await?;
         let mut cells = Cells::default();
         for r in &records.records {
             cells.add(r);
-        }
-        for e in self.store.erased_messages().await? {
-            if e.month == "unknown" || e.direction == "automated" {
-                continue;
-            }
-            let (Some(month), Some(topic)) = (records.month(&e.month), records.topic(&e.topic))
-            else {
-                continue;
-            };
-            cells.add(&Record {
-                id: 0,
-                month,
-                topic,
-                inbound: e.direction == "inbound",
-                answered: e.answered,
-                response_secs: e.response_secs,
-                person: person_digest(&format!("erased:{}", e.erasure)),
-            });
         }
         Ok(cells.finish(self.config.k_anonymity, &records))
     }
@@ -186,6 +168,20 @@ impl Archive {
             }
             _ => {
                 let mut fresh = Records::default();
+                // Erased mail counts through its anonymous records (kept
+                // under negative numbers, before every message): erasure
+                // does not rewrite history. New ones come only with
+                // removals, after which the records are read again.
+                self.store
+                    .each_erased_message(|n, e| {
+                        if e.month == "unknown" || e.direction == "automated" {
+                            return;
+                        }
+                        if let Some(record) = fresh.erased_record(n, &e) {
+                            fresh.records.push(record);
+                        }
+                    })
+                    .await?;
                 self.store
                     .each_stat_row(None, |id, source| {
                         if let Some(record) = source.and_then(|m| fresh.record(id, m)) {

@@ -21,6 +21,9 @@ use std::collections::HashSet;
 /// a great deal, and the first ones are enough to say so.
 const LEFTOVER_CANDIDATES: usize = 1_000;
 
+/// Messages retention erases a transaction at a time.
+const RETENTION_ROUND: u32 = 5_000;
+
 /// The store secret the address hashes are keyed with.
 const ERASURE_KEY: &str = "erasure-hmac-key";
 
@@ -278,37 +281,52 @@ impl Privacy<'_> {
             ));
         };
         let cutoff = now() - i64::from(days) * 86_400;
-        let ids = self.archive.store.messages_before(cutoff).await?;
-        let (going, records, held) = self.archive.plan(&ids).await?;
         let mut report = ErasureReport {
-            addresses: Vec::new(),
-            messages: going.len() as u64,
-            held,
             dry_run,
             ..ErasureReport::default()
         };
-        if dry_run || going.is_empty() {
-            return Ok(report);
+        // In rounds, each its own transaction: what is held is a round's
+        // ids and anonymous records, whatever has grown old. An interrupted
+        // run has erased whole rounds; the next run goes on from there.
+        let mut after = MessageId(0);
+        loop {
+            let ids = self
+                .archive
+                .store
+                .messages_before(cutoff, after, RETENTION_ROUND)
+                .await?;
+            let Some(last) = ids.last() else {
+                break;
+            };
+            after = *last;
+            let (going, records, held) = self.archive.plan(&ids).await?;
+            report.held.extend(held.iter().copied());
+            if dry_run || going.is_empty() {
+                report.messages += going.len() as u64;
+                continue;
+            }
+            let audit = entry(
+                actor,
+                "retention",
+                AuditSubject::OlderThan { days },
+                serde_json::json!({ "messages": going.len(), "held": held.len() }),
+            );
+            let erasure = Erasure {
+                messages: going,
+                addresses: Vec::new(),
+                digests: Vec::new(),
+                records,
+                at: now(),
+            };
+            report.messages += self.archive.store.erase(&erasure, &audit).await?;
         }
-        let audit = entry(
-            actor,
-            "retention",
-            AuditSubject::OlderThan { days },
-            serde_json::json!({ "messages": going.len(), "held": report.held.len() }),
-        );
-        let erasure = Erasure {
-            messages: going,
-            addresses: Vec::new(),
-            digests: Vec::new(),
-            records,
-            at: now(),
-        };
-        report.messages = self.archive.store.erase(&erasure, &audit).await?;
-        self.archive.openings.clear();
-        // The index catch-up rewrites the index without the removed mail;
-        // an index another process is writing drops it when that process
-        // catches up.
-        self.archive.refresh().await?;
+        if !dry_run && report.messages > 0 {
+            self.archive.openings.clear();
+            // The index catch-up rewrites the index without the removed
+            // mail; an index another process is writing drops it when that
+            // process catches up.
+            self.archive.refresh().await?;
+        }
         Ok(report)
     }
 

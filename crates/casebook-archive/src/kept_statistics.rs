@@ -15,7 +15,7 @@
 //! not match, cannot be read, or is ahead of the store is ignored.
 
 use crate::kept_file::{self, put_text, Reader};
-use casebook_store::StatSource;
+use casebook_store::{ErasedMessage, StatSource};
 use casebook_vocabulary::MessageId;
 use std::collections::HashMap;
 use std::path::Path;
@@ -76,6 +76,21 @@ impl Records {
             answered: m.answered,
             response_secs: m.response_secs,
             person: person_digest(&m.person),
+        })
+    }
+
+    /// The record of erased message `n`'s anonymous record (numbered
+    /// `-n`, before every message), counted under its erasure's
+    /// pseudonym.
+    pub fn erased_record(&mut self, n: i64, e: &ErasedMessage) -> Option<Record> {
+        Some(Record {
+            id: -n,
+            month: self.month(&e.month)?,
+            topic: self.topic(&e.topic)?,
+            inbound: e.direction == "inbound",
+            answered: e.answered,
+            response_secs: e.response_secs,
+            person: person_digest(&format!("erased:{}", e.erasure)),
         })
     }
 
@@ -140,7 +155,7 @@ fn number(table: &mut Vec<String>, index: &mut HashMap<String, u16>, label: &str
 /// A person's 64-bit digest: people are counted, never named (a collision
 /// counts two as one: a cell is then held back sooner, never shown with
 /// fewer than `k`).
-pub(crate) fn person_digest(person: &str) -> u64 {
+fn person_digest(person: &str) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     person.hash(&mut h);

@@ -7,7 +7,8 @@ use crate::model::{AuditEntry, AuditSubject, ErasedMessage, Hold};
 use crate::sql::{param_list, value_rows};
 use crate::store::Store;
 use casebook_vocabulary::MessageId;
-use sqlx::{Any, Row, Transaction};
+use futures_util::TryStreamExt;
+use sqlx::{Any, Transaction};
 use std::collections::HashSet;
 
 const CHUNK: usize = 500;
@@ -104,14 +105,23 @@ impl Store {
         Ok(ids.into_iter().map(MessageId).collect())
     }
 
-    /// Messages dated before `cutoff` (seconds since the epoch).
-    pub async fn messages_before(&self, cutoff: i64) -> Result<Vec<MessageId>, StoreError> {
-        let ids: Vec<i64> =
-            sqlx::query_scalar("SELECT id FROM messages WHERE date < $1 ORDER BY id")
-                .bind(cutoff)
-                .fetch_all(&self.pool)
-                .await
-                .during("finding mail past retention")?;
+    /// Up to `limit` messages dated before `cutoff` (seconds since the
+    /// epoch) numbered above `after`, in order.
+    pub async fn messages_before(
+        &self,
+        cutoff: i64,
+        after: MessageId,
+        limit: u32,
+    ) -> Result<Vec<MessageId>, StoreError> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM messages WHERE date < $1 AND id > $2 ORDER BY id LIMIT $3",
+        )
+        .bind(cutoff)
+        .bind(after.0)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .during("finding mail past retention")?;
         Ok(ids.into_iter().map(MessageId).collect())
     }
 
@@ -263,27 +273,35 @@ impl Store {
         Ok(rows.into_iter().collect())
     }
 
-    /// The anonymous records of erased messages.
-    pub async fn erased_messages(&self) -> Result<Vec<ErasedMessage>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT month, direction, topic, answered, response_secs, erasure FROM erased_messages ORDER BY id",
+    /// The anonymous records of erased messages, one at a time to `visit`
+    /// with the record's number, in that order: a record is held while it
+    /// is visited, never all of them.
+    pub async fn each_erased_message(
+        &self,
+        mut visit: impl FnMut(i64, ErasedMessage),
+    ) -> Result<(), StoreError> {
+        type Row = (i64, String, String, String, i64, Option<i64>, String);
+        let mut rows = sqlx::query_as::<_, Row>(
+            "SELECT id, month, direction, topic, answered, response_secs, erasure \
+             FROM erased_messages ORDER BY id",
         )
-        .fetch_all(&self.pool)
-        .await
-        .during("reading anonymous records")?;
-        let d = "reading anonymous records";
-        rows.iter()
-            .map(|r| {
-                Ok(ErasedMessage {
-                    month: r.try_get("month").during(d)?,
-                    direction: r.try_get("direction").during(d)?,
-                    topic: r.try_get("topic").during(d)?,
-                    answered: r.try_get::<i64, _>("answered").during(d)? != 0,
-                    response_secs: r.try_get("response_secs").during(d)?,
-                    erasure: r.try_get("erasure").during(d)?,
-                })
-            })
-            .collect()
+        .fetch(&self.pool);
+        while let Some((id, month, direction, topic, answered, response_secs, erasure)) =
+            rows.try_next().await.during("reading anonymous records")?
+        {
+            visit(
+                id,
+                ErasedMessage {
+                    month,
+                    direction,
+                    topic,
+                    answered: answered != 0,
+                    response_secs,
+                    erasure,
+                },
+            );
+        }
+        Ok(())
     }
 
     /// The value of the store's secret `name`, set to `candidate` if it has

@@ -218,7 +218,7 @@ fn import_reindex_and_check_hold_what_the_settings_say_not_the_archive() {
     let cb = Casebook::new();
     std::fs::write(
         &cb.config,
-        "our_domains = [\"casebook.example\"]\nthreading_batch_messages = 100\n",
+        "our_domains = [\"casebook.example\"]\nthreading_batch_messages = 100\nretention_days = 1\n",
     )
     .expect("config");
     let maildir = cb.corpus(30_000, 3);
@@ -238,6 +238,17 @@ fn import_reindex_and_check_hold_what_the_settings_say_not_the_archive() {
         check["clean"], true,
         "threads worked out in rounds: {check}"
     );
+    // Retention past all of it: erased 5,000 messages a transaction.
+    let out = limited_to(&cb, ARCHIVE_CEILING, &["retention", "apply"]);
+    assert!(
+        out.status.success(),
+        "casebook retention apply within {ARCHIVE_CEILING} bytes: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stats = cb.json(&["stats", "--json"]);
+    assert_eq!(stats["messages"], 0, "{stats}");
+    let check = cb.json(&["check", "--json"]);
+    assert_eq!(check["clean"], true, "after retention in rounds: {check}");
 }
 
 /// Memory a customer list import may use here: what it holds is the
