@@ -170,8 +170,11 @@ pub enum ArchiveCommand {
     /// Search: words, "phrases", from: to: subject: body:, -word, OR,
     /// after:YYYY-MM-DD before:, has:attachment, is:inbound|outbound|automated|answered|unanswered, thread:ID.
     Search {
-        /// The query: words, "phrases", field:value terms, AND/OR/NOT and parentheses (README, Searching).
-        #[arg(required = true, allow_hyphen_values = true)]
+        /// The query: words, "phrases", field:value terms, AND/OR/NOT and
+        /// parentheses (README, Query language). Options may come before or
+        /// after it; a word starting with `-` (not) goes inside one quoted
+        /// argument (`'voicemail -spam'`) or after `--`.
+        #[arg(required = true)]
         query: Vec<String>,
         /// The order of the results.
         #[arg(long, value_enum, default_value_t = SortArg::Newest)]

@@ -177,6 +177,33 @@ fn import_reports_and_a_second_import_stores_nothing() {
     );
 }
 
+/// git's and ripgrep's convention: options before or after the query, and
+/// a word starting with `-` is an option unless it comes after `--` (or
+/// inside one quoted argument), never silently searched for.
+#[test]
+fn search_options_may_follow_the_query() {
+    let cb = with_conversation();
+    let after = cb.json(&["search", "voicemail", "--limit", "1", "--json"]);
+    assert_eq!(after["query"], "voicemail", "{after}");
+    assert_eq!(after["total"], 2, "{after}");
+    assert_eq!(after["hits"].as_array().map(Vec::len), Some(1), "{after}");
+    let before = cb.json(&["search", "--json", "--limit", "1", "voicemail"]);
+    for field in ["query", "total", "hits"] {
+        assert_eq!(before[field], after[field], "{field}");
+    }
+    let negated = cb.json(&["search", "--json", "--", "voicemail", "-unavailable"]);
+    assert_eq!(negated["total"], 1, "{negated}");
+    let quoted = cb.json(&["search", "--json", "voicemail -unavailable"]);
+    assert_eq!(quoted["total"], 1, "{quoted}");
+    let unknown = cb.run(&["search", "voicemail", "-unavailable"]);
+    assert!(!unknown.status.success(), "a stray option is refused");
+    let err = String::from_utf8_lossy(&unknown.stderr);
+    assert!(
+        err.contains("use '-- -u'"),
+        "the error says how to search for it: {err}"
+    );
+}
+
 #[test]
 fn raw_gives_back_the_original_bytes() {
     let cb = with_conversation();
