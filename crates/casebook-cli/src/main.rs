@@ -78,11 +78,23 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(args)) {
         Ok(code) => code,
+        // The reader went away (`casebook list | head`): what it wanted
+        // it has, as with git and ripgrep; nothing to say.
+        Err(e) if reader_went_away(&e) => ExitCode::SUCCESS,
         Err(e) => {
             report_error(&e);
             ExitCode::FAILURE
         }
     }
+}
+
+/// Whether `e` is a write to a pipe whose reader has closed it.
+fn reader_went_away(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn report_error(e: &anyhow::Error) {

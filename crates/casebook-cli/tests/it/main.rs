@@ -204,6 +204,41 @@ fn search_options_may_follow_the_query() {
     );
 }
 
+/// `casebook list | head`: a reader that has gone away is no error (git's
+/// and ripgrep's convention). Each command writes into a pipe whose reading
+/// end is already closed, so every write it makes fails.
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    let cb = with_conversation();
+    let id = id_of(&cb, "q1@customer.example").to_string();
+    let thread = cb.json(&["search", "--json", "greeting"])["hits"][0]["thread_id"].to_string();
+    for args in [
+        vec!["list"],
+        vec!["list", "--json"],
+        vec!["search", "voicemail"],
+        vec!["search", "--json", "voicemail"],
+        vec!["show", &id],
+        vec!["thread", &thread],
+        vec!["raw", &id],
+        vec!["stats"],
+        vec!["stats", "--aggregate"],
+    ] {
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        drop(reader);
+        let out = cb
+            .command(&args)
+            .stdout(writer)
+            .output()
+            .expect("casebook runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && err.is_empty(),
+            "casebook {args:?} into a closed pipe: {:?} {err}",
+            out.status
+        );
+    }
+}
+
 #[test]
 fn raw_gives_back_the_original_bytes() {
     let cb = with_conversation();
