@@ -72,6 +72,21 @@ pub enum Command {
         /// The folder a backup was written into.
         dir: PathBuf,
     },
+    /// Print the completion script for a shell: `casebook completions bash
+    /// > /etc/bash_completion.d/casebook`.
+    Completions {
+        /// The shell the script is for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print casebook's manual page (roff: `casebook man | man -l -`), or
+    /// write one page per command into a folder.
+    Man {
+        /// Write casebook.1 and a page for every command (casebook-search.1,
+        /// …) into this existing folder instead of printing.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Write a new random key for encryption at rest to FILE (readable by
     /// its owner only); point encryption_key_file at it.
     Keygen {

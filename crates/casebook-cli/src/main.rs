@@ -49,6 +49,17 @@ const DEFAULT_DATA: &str = "casebook-data";
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    // Made from the command-line definitions alone: no config, no archive.
+    if let Some(written) = shell_aid(&args.command) {
+        return match written {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) if reader_went_away(&e) => ExitCode::SUCCESS,
+            Err(e) => {
+                report_error(&e);
+                ExitCode::FAILURE
+            }
+        };
+    }
     if !matches!(args.command, Command::Serve { .. }) {
         limit_malloc_arenas();
     }
@@ -85,6 +96,43 @@ fn main() -> ExitCode {
             report_error(&e);
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `casebook completions SHELL` and `casebook man`, from clap's
+/// definitions; `None` for every other command.
+fn shell_aid(command: &Command) -> Option<Result<()>> {
+    use clap::CommandFactory;
+    use std::io::Write;
+    let print = |bytes: Vec<u8>| -> Result<()> {
+        let mut out = std::io::stdout().lock();
+        out.write_all(&bytes)?;
+        Ok(out.flush()?)
+    };
+    match command {
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Args::command(), "casebook", &mut script);
+            Some(print(script))
+        }
+        Command::Man { out: None } => {
+            let mut page = Vec::new();
+            Some(
+                clap_mangen::Man::new(Args::command())
+                    .render(&mut page)
+                    .map_err(anyhow::Error::from)
+                    .and_then(|()| print(page)),
+            )
+        }
+        Command::Man { out: Some(dir) } => Some(
+            clap_mangen::generate_to(Args::command(), dir).with_context(|| {
+                format!(
+                    "cannot write the manual pages into {} (it must be an existing folder)",
+                    dir.display()
+                )
+            }),
+        ),
+        _ => None,
     }
 }
 
@@ -205,6 +253,8 @@ async fn run(args: Args) -> Result<ExitCode> {
             output::copy_report(&mut std::io::stdout().lock(), &from, &to, &report)?;
             Ok(ExitCode::SUCCESS)
         }
+        // Answered in `main`, before any config is read.
+        Command::Completions { .. } | Command::Man { .. } => Ok(ExitCode::SUCCESS),
         Command::Keygen { out } => {
             let text = casebook_archive::RawKey::generate_hex()?;
             write_private(&out, text.as_bytes())

@@ -239,6 +239,33 @@ fn a_closed_pipe_is_not_an_error() {
     }
 }
 
+/// Completions and manual pages come from the command-line definitions,
+/// so they name every command and need no config or archive.
+#[test]
+fn completions_and_manual_pages_cover_every_command() {
+    let cb = Casebook::new();
+    std::fs::write(&cb.config, "this is not = = toml").expect("config");
+    for shell in ["bash", "zsh", "fish"] {
+        let script = cb.ok(&["completions", shell]);
+        for word in ["search", "import", "limit", "retention"] {
+            assert!(script.contains(word), "{shell} completes {word}");
+        }
+    }
+    let page = cb.ok(&["man"]);
+    assert!(
+        page.starts_with(".ie") && page.contains(".TH casebook 1"),
+        "{page}"
+    );
+    let dir = cb.data_path().join("man");
+    std::fs::create_dir(&dir).expect("a folder");
+    cb.ok(&["man", "--out", dir.to_str().expect("utf-8 temp path")]);
+    let search = std::fs::read_to_string(dir.join("casebook-search.1")).expect("a page for search");
+    assert!(search.contains("\\-\\-limit"), "{search}");
+    let missing = cb.run(&["man", "--out", "/nonexistent/folder"]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/folder"));
+}
+
 #[test]
 fn raw_gives_back_the_original_bytes() {
     let cb = with_conversation();
