@@ -182,7 +182,7 @@ pub enum ArchiveCommand {
         #[arg(long)]
         unattributed: bool,
     },
-    /// Search: words, "phrases", from: to: subject: body:, -word, OR,
+    /// Search: words, "phrases", from: to: subject: body:, -word (quoted, or after --), OR,
     /// after:YYYY-MM-DD before:, has:attachment, is:inbound|outbound|automated|answered|unanswered, thread:ID.
     Search {
         /// The query: words, "phrases", field:value terms, AND/OR/NOT and
@@ -331,6 +331,9 @@ pub enum ArchiveCommand {
         /// End the hold on TARGET.
         #[arg(long, value_name = "TARGET", conflicts_with = "target")]
         release: Option<String>,
+        /// With --list: print the holds as one JSON array.
+        #[arg(long, requires = "list")]
+        json: bool,
     },
     /// Who did what and when: testimonial decisions, exports, privacy.
     Audit {
@@ -531,10 +534,18 @@ pub enum PersonAction {
         address: String,
     },
     /// Every merged person with their addresses.
-    List,
+    List {
+        /// Print the persons as one JSON array.
+        #[arg(long)]
+        json: bool,
+    },
     /// Addresses the lists suggest are one person (same account id, or
     /// same name and company).
-    Suggest,
+    Suggest {
+        /// Print the suggestions as one JSON array.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]

@@ -157,13 +157,34 @@ pub async fn person(archive: &Archive, action: PersonAction, out: &mut impl Writ
             archive.customers().separate(&address, &cli_actor()).await?;
             writeln!(out, "{} is a person of its own again", address.trim())?;
         }
-        PersonAction::List => {
-            for (person, others) in archive.customers().persons().await? {
+        PersonAction::List { json } => {
+            let persons = archive.customers().persons().await?;
+            if json {
+                let v: Vec<serde_json::Value> = persons
+                    .iter()
+                    .map(|(person, others)| {
+                        serde_json::json!({ "person": person, "addresses": others })
+                    })
+                    .collect();
+                serde_json::to_writer(&mut *out, &v)?;
+                writeln!(out)?;
+                return Ok(());
+            }
+            for (person, others) in persons {
                 writeln!(out, "{person}: {}", others.join(", "))?;
             }
         }
-        PersonAction::Suggest => {
+        PersonAction::Suggest { json } => {
             let found = archive.customers().person_suggestions().await?;
+            if json {
+                let v: Vec<serde_json::Value> = found
+                    .iter()
+                    .map(|s| serde_json::json!({ "addresses": s.addresses, "reason": s.reason }))
+                    .collect();
+                serde_json::to_writer(&mut *out, &v)?;
+                writeln!(out)?;
+                return Ok(());
+            }
             if found.is_empty() {
                 writeln!(out, "no suggestions")?;
             }

@@ -430,7 +430,8 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
             reason,
             list,
             release,
-        } => hold(archive, target, reason, list, release, out).await?,
+            json,
+        } => hold(archive, target, reason, (list, json), release, out).await?,
         ArchiveCommand::Privacy { action } => privacy::run(archive, action, out).await?,
         ArchiveCommand::Audit { json } => output::audit(out, &archive.audit_log().await?, json)?,
         ArchiveCommand::Tag { id, tag } => {
@@ -559,7 +560,7 @@ async fn hold(
     archive: &Archive,
     target: Option<String>,
     reason: Option<String>,
-    list: bool,
+    (list, json): (bool, bool),
     release: Option<String>,
     out: &mut impl Write,
 ) -> Result<()> {
@@ -578,6 +579,23 @@ async fn hold(
             out,
             "holding {target}: it is kept through erasure and retention"
         )?;
+    } else if list && json {
+        let holds: Vec<serde_json::Value> = archive
+            .privacy()
+            .holds()
+            .await?
+            .iter()
+            .map(|h| {
+                serde_json::json!({
+                    "target": format!("{}:{}", h.kind, h.target),
+                    "reason": h.reason,
+                    "held_by": h.held_by,
+                    "held_at": casebook_archive::view::rfc3339_secs(h.held_at),
+                })
+            })
+            .collect();
+        serde_json::to_writer(&mut *out, &holds)?;
+        writeln!(out)?;
     } else if list {
         for h in archive.privacy().holds().await? {
             writeln!(

@@ -252,6 +252,15 @@ fn merged_persons_search_as_one_and_the_partner_export_leaves_out_objectors() {
             .contains("ann.lee@customer-home.example + ann@customer.example  (account A-1 on crm)"),
         "{suggested}"
     );
+    let suggested = cb.json(&["person", "suggest", "--json"]);
+    assert_eq!(
+        suggested[0],
+        serde_json::json!({
+            "addresses": ["ann.lee@customer-home.example", "ann@customer.example"],
+            "reason": "account A-1 on crm"
+        }),
+        "{suggested}"
+    );
     assert_eq!(search_ids(&cb, "from:ann@customer.example"), ["ann1@x"]);
     cb.ok(&[
         "person",
@@ -267,6 +276,13 @@ fn merged_persons_search_as_one_and_the_partner_export_leaves_out_objectors() {
     assert_eq!(
         cb.ok(&["person", "list"]).trim(),
         "ann@customer.example: ann.lee@customer-home.example"
+    );
+    assert_eq!(
+        cb.json(&["person", "list", "--json"]),
+        serde_json::json!([{
+            "person": "ann@customer.example",
+            "addresses": ["ann.lee@customer-home.example"]
+        }])
     );
     cb.ok(&["person", "separate", "ann.lee@customer-home.example"]);
     assert_eq!(search_ids(&cb, "from:ann@customer.example"), ["ann1@x"]);

@@ -220,6 +220,18 @@ fn held_mail_survives_retention_and_erasure() {
     cb.ok(&["hold", "tag:litigation", "--reason", "court order"]);
     let holds = cb.ok(&["hold", "--list"]);
     assert!(holds.contains("tag:litigation  court order"), "{holds}");
+    let holds = cb.json(&["hold", "--list", "--json"]);
+    let litigation = holds
+        .as_array()
+        .and_then(|h| h.iter().find(|h| h["target"] == "tag:litigation"))
+        .unwrap_or_else(|| panic!("the tag hold: {holds}"));
+    assert_eq!(litigation["reason"], "court order");
+    assert!(
+        litigation["held_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z')),
+        "{litigation}"
+    );
 
     let dry = cb.ok(&["retention", "apply", "--dry-run"]);
     assert!(dry.starts_with("would erase 1 messages"), "{dry}");
