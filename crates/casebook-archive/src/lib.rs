@@ -30,6 +30,7 @@ mod kept_file;
 mod kept_statistics;
 mod migrate;
 mod privacy;
+mod queue;
 mod read;
 mod settle;
 mod sync;
@@ -54,6 +55,7 @@ pub use error::{is_disk_full, ArchiveError, ErrorKind};
 pub use import::{ImportFailure, ImportProgress, ImportReport, NoProgress};
 pub use migrate::{migrate, migrate_store};
 pub use privacy::{PersonPrivacy, Privacy, PrivacyOutcome, PrivacyRequest, PrivacyUpdate};
+pub use queue::{QueueCustomer, QueueEntry, QueuePage, QueueRequest};
 pub use read::{MessageInContext, SearchHit, SearchPage, SearchRequest, Stats};
 pub use sync::{AccountError, FolderSync, LogProgress, SyncProgress};
 pub use testimonials::{

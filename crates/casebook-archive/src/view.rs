@@ -162,6 +162,51 @@ impl<'a> SearchView<'a> {
     }
 }
 
+/// A conversation waiting for us, as scripts and the API read it.
+#[derive(Debug, Serialize)]
+pub struct QueueEntryView<'a> {
+    pub thread_id: i64,
+    /// The customer's latest message.
+    pub latest_message: i64,
+    pub subject: &'a str,
+    pub customer: QueueCustomerView<'a>,
+    /// RFC 3339, UTC.
+    pub waiting_since: Option<String>,
+    /// Seconds from `waiting_since` to when the queue was read.
+    pub waited_secs: i64,
+    /// Customer messages written since our last reply.
+    pub waiting_messages: u64,
+}
+
+/// Who a waiting conversation is with.
+#[derive(Debug, Serialize)]
+pub struct QueueCustomerView<'a> {
+    pub address: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub company: Option<&'a str>,
+    pub lists: &'a [String],
+}
+
+impl<'a> QueueEntryView<'a> {
+    /// `e` as read at `now` (seconds since 1970).
+    pub fn new(e: &'a crate::QueueEntry, now: i64) -> Self {
+        Self {
+            thread_id: e.thread_id.0,
+            latest_message: e.latest.0,
+            subject: &e.subject,
+            customer: QueueCustomerView {
+                address: e.customer.address.as_deref(),
+                name: e.customer.name.as_deref(),
+                company: e.customer.company.as_deref(),
+                lists: &e.customer.lists,
+            },
+            waiting_since: rfc3339_secs(e.waiting_since),
+            waited_secs: (now - e.waiting_since).max(0),
+            waiting_messages: e.waiting_messages,
+        }
+    }
+}
+
 /// How a duration is written for people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DurationStyle {

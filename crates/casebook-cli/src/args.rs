@@ -171,6 +171,29 @@ pub enum ArchiveCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The conversations waiting for us, oldest waiting first: the
+    /// customer has written since our last reply and has no answer yet.
+    Queue {
+        /// Only customers on this customer list.
+        #[arg(long)]
+        list: Option<String>,
+        /// Only conversations with a message carrying this tag.
+        #[arg(long)]
+        tag: Option<String>,
+        /// Only conversations about this topic (sip-trunk, voicemail,
+        /// dialplan, licence, invoice, codec, queue, other).
+        #[arg(long)]
+        topic: Option<String>,
+        /// How many conversations to show.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Skip this many conversations first (for the next page).
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
+        /// Print one JSON object per conversation, a line each.
+        #[arg(long)]
+        json: bool,
+    },
     /// List every message (with --json, one JSON object per line).
     List {
         /// Print one JSON object per message, a line each.

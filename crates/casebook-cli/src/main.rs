@@ -334,6 +334,24 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
             }
             output::thread(out, ThreadId(id), &messages, json)?;
         }
+        ArchiveCommand::Queue {
+            list,
+            tag,
+            topic,
+            limit,
+            offset,
+            json,
+        } => {
+            let request = casebook_archive::QueueRequest {
+                list,
+                tag,
+                topic,
+                limit,
+                offset,
+            };
+            let page = archive.queue(&request).await?;
+            output::queue(out, &page, &request, json)?;
+        }
         ArchiveCommand::List { json, unattributed } => {
             list(archive, json, unattributed, out).await?
         }

@@ -57,6 +57,11 @@ const TOPICS: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// Every topic's name, `other` last.
+pub fn topic_names() -> impl Iterator<Item = &'static str> {
+    TOPICS.iter().map(|(name, _)| *name).chain(["other"])
+}
+
 /// The topic of a message with this subject and text; `other` when none
 /// fits.
 pub fn topic_of(subject: &str, text: &str) -> &'static str {

@@ -30,6 +30,7 @@ mod insert;
 mod location;
 mod model;
 mod privacy;
+mod queue;
 mod raw;
 mod read;
 mod rekey;
@@ -59,6 +60,7 @@ pub use model::{
     TestimonialRecord, TestimonialState, UserRecord, Watermark,
 };
 pub use privacy::PreferenceChange;
+pub use queue::{Waiting, WaitingFilter};
 pub use raw::{compress_raw, open_raw, open_raw_unsized, CompressedRaw, RawKey, RawSeal};
 pub use read::HitRow;
 pub use statistics::StatSource;

@@ -260,6 +260,23 @@ impl Store {
         rows.iter().map(summary).collect()
     }
 
+    /// Summaries of the given messages, in the order asked; ids the store
+    /// does not hold are left out.
+    pub async fn summaries(&self, ids: &[MessageId]) -> Result<Vec<MessageSummary>, StoreError> {
+        let rows = self
+            .rows_of(
+                ids,
+                |list| format!("SELECT {SUMMARY_COLUMNS} FROM messages WHERE id IN ({list})"),
+                "reading messages",
+            )
+            .await?;
+        let mut found = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            let s = summary(row)?;
+            found.insert(s.id, s);
+        }
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
     /// Summaries and bodies of the given messages, in the order asked;
     /// ids the store does not hold (removed since) are left out.
     pub async fn summaries_with_bodies(

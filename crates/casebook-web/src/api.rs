@@ -149,6 +149,53 @@ pub(crate) async fn search(
     Ok(Json(SearchView::new(&params.q, &page)).into_response())
 }
 
+/// `/api/v1/queue`'s query string.
+#[derive(Deserialize)]
+pub(crate) struct QueueParams {
+    list: Option<String>,
+    tag: Option<String>,
+    topic: Option<String>,
+    limit: Option<usize>,
+    offset: Option<usize>,
+}
+
+/// The conversations waiting for us, oldest first (`casebook queue`).
+pub(crate) async fn queue(
+    State(app): State<App>,
+    _: ApiMailReader,
+    ApiQuery(params): ApiQuery<QueueParams>,
+) -> ApiResult {
+    let given = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+    let request = casebook_archive::QueueRequest {
+        list: given(params.list),
+        tag: given(params.tag),
+        topic: given(params.topic),
+        limit: params.limit.unwrap_or(50).min(200),
+        offset: params.offset.unwrap_or(0),
+    };
+    if request.offset > crate::MAX_OFFSET {
+        return Ok(error(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "offset={} is too deep; narrow the queue (list=, tag=, topic=) to page past {}",
+                request.offset,
+                crate::MAX_OFFSET
+            ),
+        ));
+    }
+    let page = app.archive.queue(&request).await?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    Ok(Json(json!({
+        "total": page.total,
+        "conversations": page
+            .entries
+            .iter()
+            .map(|e| casebook_archive::view::QueueEntryView::new(e, now))
+            .collect::<Vec<_>>(),
+    }))
+    .into_response())
+}
+
 pub(crate) async fn message(
     State(app): State<App>,
     _: ApiMailReader,

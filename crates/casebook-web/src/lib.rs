@@ -102,6 +102,7 @@ pub fn router(archive: Arc<Archive>, options: WebOptions) -> Router {
         .route("/static/app.css", get(pages::stylesheet))
         .route("/api/v1/me", get(api::me))
         .route("/api/v1/search", get(api::search))
+        .route("/api/v1/queue", get(api::queue))
         .route("/api/v1/messages/{id}", get(api::message))
         .route("/api/v1/threads/{id}", get(api::thread))
         .route("/api/v1/testimonials", get(api::testimonials))

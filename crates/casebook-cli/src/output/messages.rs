@@ -289,3 +289,67 @@ pub fn thread(
     }
     Ok(())
 }
+
+/// The conversations waiting for us: a line each (oldest first), or a JSON
+/// object per line.
+pub fn queue(
+    out: &mut impl Write,
+    page: &casebook_archive::QueuePage,
+    request: &casebook_archive::QueueRequest,
+    json: bool,
+) -> io::Result<()> {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    if json {
+        for e in &page.entries {
+            serde_json::to_writer(
+                &mut *out,
+                &casebook_archive::view::QueueEntryView::new(e, now),
+            )?;
+            writeln!(out)?;
+        }
+        return Ok(());
+    }
+    if page.total == 0 {
+        return writeln!(out, "no conversation is waiting for us");
+    }
+    writeln!(
+        out,
+        "{} conversations waiting for us, oldest first{}",
+        page.total,
+        match (request.offset, page.entries.len()) {
+            (_, 0) => format!(" (none from {} on)", request.offset + 1),
+            (offset, n) if offset > 0 || (n as u64) < page.total =>
+                format!(" ({} to {})", offset + 1, offset + n),
+            _ => String::new(),
+        }
+    )?;
+    for e in &page.entries {
+        let who = match (&e.customer.name, &e.customer.address) {
+            (Some(name), Some(address)) => format!("{name} <{address}>"),
+            (None, Some(address)) => address.clone(),
+            (Some(name), None) => name.clone(),
+            (None, None) => "(unknown sender)".to_owned(),
+        };
+        let company = e
+            .customer
+            .company
+            .as_ref()
+            .map(|c| format!(", {c}"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{:>8}  since {}  thread {:>6}  {}{company}  {}{}",
+            super::duration_text((now - e.waiting_since).max(0)),
+            super::rfc3339(e.waiting_since),
+            e.thread_id.0,
+            who,
+            e.subject,
+            if e.waiting_messages > 1 {
+                format!("  ({} messages)", e.waiting_messages)
+            } else {
+                String::new()
+            }
+        )?;
+    }
+    Ok(())
+}

@@ -11,6 +11,7 @@ mod erasure;
 mod identity;
 mod integrity;
 mod privacy;
+mod queue;
 mod shared;
 mod sync;
 mod testimonials;
@@ -144,7 +145,7 @@ impl Casebook {
 }
 
 pub(crate) const QUESTION: &[u8] = b"From: Ann Lee <ann@customer.example>\r\nTo: support@casebook.example\r\nSubject: Voicemail greeting broken\r\nDate: Tue, 1 Jul 2008 10:00:00 +0200\r\nMessage-ID: <q1@customer.example>\r\n\r\nOur voicemail plays the wrong greeting.   \r\n";
-const ANSWER: &[u8] = b"From: Sam <sam@casebook.example>\nTo: ann@customer.example\nSubject: Re: Voicemail greeting broken\nDate: Tue, 1 Jul 2008 13:30:00 +0200\nMessage-ID: <a1@casebook.example>\nIn-Reply-To: <q1@customer.example>\n\nPlease record the unavailable greeting again.\n\n> Our voicemail plays the wrong greeting.\n";
+pub(crate) const ANSWER: &[u8] = b"From: Sam <sam@casebook.example>\nTo: ann@customer.example\nSubject: Re: Voicemail greeting broken\nDate: Tue, 1 Jul 2008 13:30:00 +0200\nMessage-ID: <a1@casebook.example>\nIn-Reply-To: <q1@customer.example>\n\nPlease record the unavailable greeting again.\n\n> Our voicemail plays the wrong greeting.\n";
 
 fn with_conversation() -> Casebook {
     let cb = Casebook::new();

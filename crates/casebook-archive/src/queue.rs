@@ -1,0 +1,166 @@
+//! The conversations waiting for us, oldest first: where an agent starts
+//! the day. A conversation waits when its customer has written since our
+//! last reply and no reply of ours is paired with what they wrote.
+
+use crate::filter_sets::Wanted;
+use crate::{Archive, ArchiveError};
+use casebook_store::{MessageSummary, WaitingFilter};
+use casebook_vocabulary::{MessageId, ThreadId};
+
+/// Which waiting conversations to show, and which page of them.
+#[derive(Debug, Clone)]
+pub struct QueueRequest {
+    /// Only customers on this list (`customer:LIST`).
+    pub list: Option<String>,
+    /// Only conversations with a message carrying this tag.
+    pub tag: Option<String>,
+    /// Only conversations about this topic (as statistics name them).
+    pub topic: Option<String>,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+impl Default for QueueRequest {
+    fn default() -> Self {
+        Self {
+            list: None,
+            tag: None,
+            topic: None,
+            limit: 50,
+            offset: 0,
+        }
+    }
+}
+
+/// Who a conversation is with, as the archive knows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueCustomer {
+    pub address: Option<String>,
+    /// A corrected name, else the one their mail gives.
+    pub name: Option<String>,
+    /// From the first customer-list record that names them.
+    pub company: Option<String>,
+    /// The customer lists they are on (by address or company domain).
+    pub lists: Vec<String>,
+}
+
+/// A conversation waiting for our reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueEntry {
+    pub thread_id: ThreadId,
+    /// The subject of the customer's latest message.
+    pub subject: String,
+    pub customer: QueueCustomer,
+    /// When the first customer message we have not answered arrived
+    /// (seconds since 1970, UTC).
+    pub waiting_since: i64,
+    /// Customer messages written since our last reply.
+    pub waiting_messages: u64,
+    /// The customer's latest message.
+    pub latest: MessageId,
+}
+
+/// A page of the queue and how many conversations wait in all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuePage {
+    pub total: u64,
+    pub entries: Vec<QueueEntry>,
+}
+
+impl Archive {
+    /// The conversations waiting for us, oldest waiting first.
+    pub async fn queue(&self, request: &QueueRequest) -> Result<QueuePage, ArchiveError> {
+        let tag = match &request.tag {
+            Some(raw) => Some(casebook_search::normalize_tag(raw).ok_or_else(|| {
+                ArchiveError::Refused(format!(
+                    "{raw:?} is not a tag: letters, digits and - _ . / only"
+                ))
+            })?),
+            None => None,
+        };
+        let topic = match &request.topic {
+            Some(raw) => {
+                let wanted = raw.trim().to_lowercase();
+                let known: Vec<&str> = casebook_policy::topic::topic_names().collect();
+                if !known.contains(&wanted.as_str()) {
+                    return Err(ArchiveError::Refused(format!(
+                        "there is no topic {raw:?}; the topics are {}",
+                        known.join(", ")
+                    )));
+                }
+                Some(wanted)
+            }
+            None => None,
+        };
+        let filter = WaitingFilter {
+            tag: tag.as_deref(),
+            topic: topic.as_deref(),
+        };
+        let mut waiting = self.store.waiting(&filter).await?;
+        if let Some(list) = &request.list {
+            let lists = [Some(list.clone())];
+            let found = self
+                .filter_sets(Wanted {
+                    answered: false,
+                    lists: &lists,
+                })
+                .await?;
+            match found.customers.get(&lists[0]) {
+                Some(set) => waiting.retain(|w| set.contains(w.last)),
+                None => waiting.clear(),
+            }
+        }
+        let total = waiting.len() as u64;
+        let page: Vec<_> = waiting
+            .into_iter()
+            .skip(request.offset)
+            .take(request.limit)
+            .collect();
+        let latest: Vec<MessageId> = page.iter().map(|w| w.last).collect();
+        let summaries = self.store.summaries(&latest).await?;
+        let mut entries = Vec::with_capacity(page.len());
+        for w in page {
+            let Some(m) = summaries.iter().find(|s| s.id == w.last) else {
+                continue; // removed since the queue was read
+            };
+            entries.push(QueueEntry {
+                thread_id: w.thread_id,
+                subject: m.subject.clone(),
+                customer: self.queue_customer(m).await?,
+                waiting_since: w.since,
+                waiting_messages: w.messages,
+                latest: w.last,
+            });
+        }
+        Ok(QueuePage { total, entries })
+    }
+
+    /// The customer of a waiting message: address, name, company, lists.
+    async fn queue_customer(&self, m: &MessageSummary) -> Result<QueueCustomer, ArchiveError> {
+        let Some(address) = m.correspondent.clone() else {
+            return Ok(QueueCustomer {
+                address: None,
+                name: m.from_name.clone(),
+                company: None,
+                lists: Vec::new(),
+            });
+        };
+        let customers = self.customers();
+        let matches = customers.matches_of(&address).await?;
+        let mut lists: Vec<String> = matches.iter().map(|c| c.record.list.clone()).collect();
+        lists.sort();
+        lists.dedup();
+        let recorded_name = matches.iter().find_map(|c| c.record.name.clone());
+        let name = customers
+            .corrected_name(&address)
+            .await?
+            .or_else(|| m.from_name.clone().filter(|n| !n.trim().is_empty()))
+            .or(recorded_name);
+        Ok(QueueCustomer {
+            company: matches.iter().find_map(|c| c.record.company.clone()),
+            address: Some(address),
+            name,
+            lists,
+        })
+    }
+}
