@@ -33,6 +33,7 @@ mod privacy;
 mod queue;
 mod read;
 mod settle;
+mod similar;
 mod sync;
 mod testimonials;
 mod users;
@@ -57,6 +58,7 @@ pub use migrate::{migrate, migrate_store};
 pub use privacy::{PersonPrivacy, Privacy, PrivacyOutcome, PrivacyRequest, PrivacyUpdate};
 pub use queue::{QueueCustomer, QueueEntry, QueuePage, QueueRequest};
 pub use read::{MessageInContext, SearchHit, SearchPage, SearchRequest, Stats};
+pub use similar::SimilarConversation;
 pub use sync::{AccountError, FolderSync, LogProgress, SyncProgress};
 pub use testimonials::{
     last_second_of, Approval, Consent, PublishedTestimonial, Suggestion, TestimonialFilter,

@@ -191,7 +191,7 @@ impl Archive {
     /// customers' messages, `thread:` and `is:answered`/`is:unanswered`
     /// the messages the store's threads and reply pairs name, and
     /// `from:ADDRESS` of a merged person looks for every address of theirs.
-    async fn resolve(&self, expr: Expr) -> Result<Expr, ArchiveError> {
+    pub(crate) async fn resolve(&self, expr: Expr) -> Result<Expr, ArchiveError> {
         let mut lists = Vec::new();
         let mut senders = Vec::new();
         let mut threads = Vec::new();

@@ -207,6 +207,21 @@ impl<'a> QueueEntryView<'a> {
     }
 }
 
+/// How we answered this before: the similar conversations of a message,
+/// as scripts and the API read them (`{"similar": [...]}`).
+pub fn similar_json(found: &[crate::SimilarConversation]) -> serde_json::Value {
+    serde_json::json!({
+        "similar": found.iter().map(|s| serde_json::json!({
+            "thread_id": s.thread_id.0,
+            "message_id": s.message_id.0,
+            "subject": s.subject,
+            "score": s.score,
+            "reply_id": s.reply_id.0,
+            "reply_excerpt": s.reply_excerpt,
+        })).collect::<Vec<_>>(),
+    })
+}
+
 /// How a duration is written for people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DurationStyle {

@@ -194,6 +194,19 @@ pub enum ArchiveCommand {
         #[arg(long)]
         json: bool,
     },
+    /// How we answered this before: the earlier conversations most like
+    /// message ID that we answered, closest first, with the first lines of
+    /// our reply (found by the customer's own words, not what they quote).
+    Similar {
+        /// The archive's number of the customer's message.
+        id: i64,
+        /// How many conversations to show.
+        #[arg(long, default_value_t = 5)]
+        limit: usize,
+        /// Print {"similar": [...]} as one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
     /// List every message (with --json, one JSON object per line).
     List {
         /// Print one JSON object per message, a line each.

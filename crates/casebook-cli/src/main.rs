@@ -352,6 +352,10 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
             let page = archive.queue(&request).await?;
             output::queue(out, &page, &request, json)?;
         }
+        ArchiveCommand::Similar { id, limit, json } => {
+            let found = archive.similar(MessageId(id), limit.min(100)).await?;
+            output::similar(out, id, &found, json)?;
+        }
         ArchiveCommand::List { json, unattributed } => {
             list(archive, json, unattributed, out).await?
         }

@@ -215,6 +215,7 @@ pub fn own_words(text: &str) -> String {
                 starts_quoted_part(w) && !lower.is_empty() && !lower.ends_with(['.', '!', '?'])
             })
             || starts_outlook_header(&lines, i)
+            || introduces_quote(&lines, i)
         {
             break;
         }
@@ -224,6 +225,19 @@ pub fn own_words(text: &str) -> String {
         out.push(*line);
     }
     out.join("\n")
+}
+
+/// Whether line `i` is an attribution in a form no list names ("Ann Lee
+/// wrote:", "Support team schrieb:") because the next line that is not
+/// blank is quoted.
+fn introduces_quote(lines: &[&str], i: usize) -> bool {
+    let line = lines[i].trim_end();
+    line.ends_with(':')
+        && !line.trim_start().starts_with('>')
+        && lines[i + 1..]
+            .iter()
+            .find(|l| !l.trim().is_empty())
+            .is_some_and(|next| next.trim_start().starts_with('>'))
 }
 
 /// Sentences: split after `.`, `!` or `?` and at blank lines.
@@ -485,6 +499,17 @@ mod tests {
                 "{client}: the customer's own words lost: {own:?}"
             );
         }
+    }
+
+    #[test]
+    fn an_attribution_in_no_known_form_ends_the_own_words_before_a_quote() {
+        let own = own_words("Thanks, all good now.\n\nSam Support wrote:\n> Restart the trunk.\n");
+        assert_eq!(own.trim_end(), "Thanks, all good now.");
+        let own = own_words("Here is what I ran:\n\nasterisk -rx 'sip show peers'\nThanks!\n");
+        assert!(
+            own.contains("asterisk -rx") && own.contains("Thanks!"),
+            "{own:?}"
+        );
     }
 
     #[test]

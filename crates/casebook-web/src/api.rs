@@ -196,6 +196,27 @@ pub(crate) async fn queue(
     .into_response())
 }
 
+/// `/api/v1/messages/ID/similar`'s query string.
+#[derive(Deserialize)]
+pub(crate) struct SimilarParams {
+    limit: Option<usize>,
+}
+
+/// How we answered this before (`casebook similar`).
+pub(crate) async fn similar(
+    State(app): State<App>,
+    _: ApiMailReader,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(params): ApiQuery<SimilarParams>,
+) -> ApiResult {
+    app.archive.refresh().await?;
+    let found = app
+        .archive
+        .similar(MessageId(id), params.limit.unwrap_or(5).min(50))
+        .await?;
+    Ok(Json(casebook_archive::view::similar_json(&found)).into_response())
+}
+
 pub(crate) async fn message(
     State(app): State<App>,
     _: ApiMailReader,

@@ -104,6 +104,7 @@ pub fn router(archive: Arc<Archive>, options: WebOptions) -> Router {
         .route("/api/v1/search", get(api::search))
         .route("/api/v1/queue", get(api::queue))
         .route("/api/v1/messages/{id}", get(api::message))
+        .route("/api/v1/messages/{id}/similar", get(api::similar))
         .route("/api/v1/threads/{id}", get(api::thread))
         .route("/api/v1/testimonials", get(api::testimonials))
         .fallback(pages::not_found)

@@ -9,6 +9,7 @@ mod privacy;
 mod properties;
 mod recovery;
 mod search;
+mod similar;
 mod statistics;
 mod testimonials;
 

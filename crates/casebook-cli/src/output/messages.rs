@@ -353,3 +353,33 @@ pub fn queue(
     }
     Ok(())
 }
+
+/// How we answered this before: a conversation a paragraph, or the JSON
+/// document.
+pub fn similar(
+    out: &mut impl Write,
+    id: i64,
+    found: &[casebook_archive::SimilarConversation],
+    json: bool,
+) -> io::Result<()> {
+    if json {
+        serde_json::to_writer(&mut *out, &casebook_archive::view::similar_json(found))?;
+        return writeln!(out);
+    }
+    if found.is_empty() {
+        return writeln!(
+            out,
+            "no earlier conversation we answered is like message {id}"
+        );
+    }
+    for s in found {
+        writeln!(
+            out,
+            "thread {}  message {}  {}  (score {:.1})
+  our reply {}: {}
+",
+            s.thread_id.0, s.message_id.0, s.subject, s.score, s.reply_id.0, s.reply_excerpt
+        )?;
+    }
+    Ok(())
+}

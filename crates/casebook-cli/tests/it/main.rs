@@ -155,7 +155,7 @@ fn with_conversation() -> Casebook {
     cb
 }
 
-fn id_of(cb: &Casebook, message_id: &str) -> i64 {
+pub(crate) fn id_of(cb: &Casebook, message_id: &str) -> i64 {
     cb.ok(&["list", "--json"])
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).expect("json line"))

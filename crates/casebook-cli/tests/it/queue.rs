@@ -185,3 +185,53 @@ fn the_queue_api_serves_agents_not_marketing() {
         marketing.body
     );
 }
+
+/// From the queue to how we answered this before: Carol's unanswered
+/// follow-up finds Ann's answered voicemail question (her own thread,
+/// answered too, is left out), with our reply's own words.
+#[test]
+fn a_waiting_message_shows_how_we_answered_the_like_before() {
+    let cb = with_waiting_mail();
+    let carol = queue(&cb, &["--topic", "voicemail"]);
+    let waiting = carol[0]["latest_message"].to_string();
+    let id = crate::id_of(&cb, "c2@firm.example").to_string();
+    assert_ne!(id, waiting, "c3 is the latest; c2 has the words");
+    let found = cb.json(&["similar", &id, "--json", "--limit", "3"]);
+    let first = &found["similar"][0];
+    assert_eq!(
+        first["message_id"].to_string(),
+        crate::id_of(&cb, "q1@customer.example").to_string(),
+        "{found}"
+    );
+    assert_eq!(
+        first["reply_excerpt"], "Please record the unavailable greeting again.",
+        "our words, not the quoted question: {found}"
+    );
+    assert!(first["score"].as_f64() > Some(0.0), "{found}");
+    let carol_thread = carol[0]["thread_id"].clone();
+    assert!(
+        found["similar"]
+            .as_array()
+            .is_some_and(|s| s.iter().all(|c| c["thread_id"] != carol_thread)),
+        "her own conversation is not offered: {found}"
+    );
+    let text = cb.ok(&["similar", &id]);
+    assert!(text.contains("our reply"), "{text}");
+
+    add_user(&cb, "alice", "agent");
+    add_user(&cb, "mia", "marketing");
+    let server = Server::start(&cb);
+    let api = server.api(
+        &format!("/api/v1/messages/{id}/similar?limit=2"),
+        &token(&cb, "alice"),
+    );
+    assert_eq!(api.status, 200, "{}", api.body);
+    assert_eq!(api.json()["similar"][0], *first);
+    let missing = server.api("/api/v1/messages/999999/similar", &token(&cb, "alice"));
+    assert_eq!(missing.status, 404, "{}", missing.body);
+    let marketing = server.api(
+        &format!("/api/v1/messages/{id}/similar"),
+        &token(&cb, "mia"),
+    );
+    assert_eq!(marketing.status, 403, "{}", marketing.body);
+}
