@@ -233,6 +233,33 @@ impl Chromium {
         }
     }
 
+    /// Makes the window `width` × `height` CSS pixels (a phone: 390 × 844).
+    pub fn resize(&self, width: u32, height: u32) {
+        self.ok(
+            "POST",
+            "/window/rect",
+            json!({ "width": width, "height": height }),
+        );
+    }
+
+    /// Elements that reach past the right edge of the viewport, as
+    /// `tag.class` (none on a page that fits the screen).
+    pub fn beyond_the_viewport(&self) -> Vec<String> {
+        let v = self.run(
+            "const w = document.documentElement.clientWidth; \
+             return Array.from(document.querySelectorAll('body *')) \
+               .filter(e => e.getBoundingClientRect().right > w + 1) \
+               .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''));",
+        );
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Saves a PNG of the window.
     pub fn screenshot(&self, path: &Path) {
         let data = self.ok("GET", "/screenshot", Value::Null);

@@ -24,6 +24,7 @@ mod customers;
 mod message_html;
 mod pages;
 mod privacy;
+mod queue;
 mod review;
 mod security;
 mod statistics;
@@ -75,6 +76,7 @@ pub fn router(archive: Arc<Archive>, options: WebOptions) -> Router {
         .route("/login", get(pages::login_form).post(pages::login))
         .route("/logout", post(pages::logout))
         .route("/search", get(pages::search))
+        .route("/queue", get(queue::page_view))
         .route("/messages/{id}", get(pages::message))
         .route("/messages/{id}/raw", get(pages::raw))
         .route("/messages/{id}/html", get(pages::message_html))

@@ -33,7 +33,8 @@ pub(crate) async fn not_found() -> Response {
 pub(crate) async fn home(browser: Browser) -> Redirect {
     match browser.session.user.role {
         Role::Marketing => Redirect::to("/testimonials"),
-        Role::Agent | Role::Admin => Redirect::to("/search"),
+        // Where an agent starts the day.
+        Role::Agent | Role::Admin => Redirect::to("/queue"),
     }
 }
 

@@ -24,6 +24,7 @@ pub(crate) fn page(title: &str, session: Option<&Session>, body: Markup) -> Mark
                     @if let Some(s) = session {
                         nav {
                             @if matches!(s.user.role, Role::Agent | Role::Admin) {
+                                a href="/queue" { "Waiting for us" }
                                 a href="/search" { "Search" }
                                 a href="/testimonials/review" { "Review testimonials" }
                                 a href="/customers" { "Customers" }

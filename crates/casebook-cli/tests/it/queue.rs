@@ -235,3 +235,47 @@ fn a_waiting_message_shows_how_we_answered_the_like_before() {
     );
     assert_eq!(marketing.status, 403, "{}", marketing.body);
 }
+
+/// What an agent sees on arriving: the queue, the customer's name first,
+/// oldest waiting first, times with their zone; on a phone nothing reaches
+/// past the screen's edge.
+#[test]
+fn in_chromium_an_agent_starts_from_the_queue_on_desktop_and_phone() {
+    let cb = with_waiting_mail();
+    add_user(&cb, "alice", "agent");
+    let server = Server::start(&cb);
+    let browser = casebook_testkit::Chromium::start();
+    let shots = std::env::var_os("CASEBOOK_SCREENSHOTS").map(std::path::PathBuf::from);
+    browser.goto(&format!("{}/", server.url));
+    browser.type_into("input[name=name]", "alice");
+    browser.type_into("input[name=password]", crate::web::PASSWORD);
+    browser.click("button[type=submit]");
+    browser.wait_for_url("the queue", |u| u.ends_with("/queue"));
+    assert_eq!(browser.count("ol.queue li"), 2);
+    assert!(browser
+        .text("ol.queue li:first-child .customer")
+        .contains("Carol Diaz"));
+    assert!(browser
+        .text("ol.queue li:last-child .customer")
+        .contains("Bob Stone"));
+    let meta = browser.text("ol.queue li:first-child .meta");
+    assert!(
+        meta.contains("2008-06-05 08:00 UTC") && meta.contains("2 messages"),
+        "{meta}"
+    );
+    if let Some(dir) = &shots {
+        browser.screenshot(&dir.join("queue.png"));
+    }
+    browser.resize(390, 844);
+    browser.goto(&format!("{}/queue", server.url));
+    let beyond = browser.beyond_the_viewport();
+    assert!(
+        beyond.is_empty(),
+        "past the right edge on a phone: {beyond:?}"
+    );
+    if let Some(dir) = &shots {
+        browser.screenshot(&dir.join("queue-phone.png"));
+    }
+    browser.click("ol.queue li:first-child > a");
+    browser.wait_for_url("the thread", |u| u.contains("/threads/"));
+}

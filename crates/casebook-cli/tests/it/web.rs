@@ -11,7 +11,7 @@ pub(crate) const PASSWORD: &str = "correct horse battery";
 
 /// A running `casebook serve` over an archive, stopped when dropped.
 pub(crate) struct Server {
-    url: String,
+    pub(crate) url: String,
     child: StopOnDrop,
     http: ureq::Agent,
 }

@@ -83,6 +83,16 @@ async fn each_api_route_answers_the_roles_it_is_for_and_refuses_the_others() {
             StatusCode::OK,
         ),
         (
+            "/api/v1/queue",
+            &[Role::Agent, Role::Admin][..],
+            StatusCode::OK,
+        ),
+        (
+            "/api/v1/messages/1/similar",
+            &[Role::Agent, Role::Admin][..],
+            StatusCode::NOT_FOUND,
+        ),
+        (
             "/api/v1/messages/1",
             &[Role::Agent, Role::Admin][..],
             StatusCode::NOT_FOUND,
@@ -135,6 +145,7 @@ async fn a_page_without_a_session_sends_the_browser_to_log_in() {
     let site = site().await;
     for page in [
         "/search?q=sip",
+        "/queue",
         "/messages/1",
         "/testimonials",
         "/stats",
