@@ -326,17 +326,7 @@ pub(crate) fn render(d: &MessageDraft, dress: &Dress) -> Vec<u8> {
     h.push_str(&format!("X-Corpus-Key: {}\nMIME-Version: 1.0\n", d.key));
     let mut out = h.into_bytes();
     out.extend_from_slice(body(d, dress, &mut rng).as_bytes());
-    if d.crlf {
-        let mut crlf = Vec::with_capacity(out.len() + out.len() / 40);
-        for b in out {
-            if b == b'\n' {
-                crlf.push(b'\r');
-            }
-            crlf.push(b);
-        }
-        return crlf;
-    }
-    out
+    d.line_ends(out)
 }
 
 fn relay_headers(h: &mut String, d: &MessageDraft, dress: &Dress, rng: &mut Rng) {

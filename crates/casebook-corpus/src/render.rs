@@ -121,17 +121,22 @@ impl MessageDraft {
         h.push_str(&format!("X-Corpus-Key: {}\nMIME-Version: 1.0\n", self.key));
         let mut out = h.into_bytes();
         out.extend_from_slice(&self.body());
-        if self.crlf {
-            let mut crlf = Vec::with_capacity(out.len() + out.len() / 40);
-            for b in out {
-                if b == b'\n' {
-                    crlf.push(b'\r');
-                }
-                crlf.push(b);
-            }
-            return crlf;
+        self.line_ends(out)
+    }
+
+    /// `out` with CRLF line ends when this message has them.
+    pub(crate) fn line_ends(&self, out: Vec<u8>) -> Vec<u8> {
+        if !self.crlf {
+            return out;
         }
-        out
+        let mut crlf = Vec::with_capacity(out.len() + out.len() / 40);
+        for b in out {
+            if b == b'\n' {
+                crlf.push(b'\r');
+            }
+            crlf.push(b);
+        }
+        crlf
     }
 
     /// The text a reply to this message quotes.
