@@ -53,7 +53,7 @@ fn main() -> ExitCode {
     if let Some(written) = shell_aid(&args.command) {
         return match written {
             Ok(()) => ExitCode::SUCCESS,
-            Err(e) if reader_went_away(&e) => ExitCode::SUCCESS,
+            Err(e) if output::reader_went_away(&e) => ExitCode::SUCCESS,
             Err(e) => {
                 report_error(&e);
                 ExitCode::FAILURE
@@ -91,7 +91,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         // The reader went away (`casebook list | head`): what it wanted
         // it has, as with git and ripgrep; nothing to say.
-        Err(e) if reader_went_away(&e) => ExitCode::SUCCESS,
+        Err(e) if output::reader_went_away(&e) => ExitCode::SUCCESS,
         Err(e) => {
             report_error(&e);
             ExitCode::FAILURE
@@ -105,7 +105,7 @@ fn shell_aid(command: &Command) -> Option<Result<()>> {
     use clap::CommandFactory;
     use std::io::Write;
     let print = |bytes: Vec<u8>| -> Result<()> {
-        let mut out = std::io::stdout().lock();
+        let mut out = output::stdout();
         out.write_all(&bytes)?;
         Ok(out.flush()?)
     };
@@ -134,15 +134,6 @@ fn shell_aid(command: &Command) -> Option<Result<()>> {
         ),
         _ => None,
     }
-}
-
-/// Whether `e` is a write to a pipe whose reader has closed it.
-fn reader_went_away(e: &anyhow::Error) -> bool {
-    e.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
 }
 
 fn report_error(e: &anyhow::Error) {
@@ -231,7 +222,7 @@ async fn run(args: Args) -> Result<ExitCode> {
                 .await
                 .with_context(|| format!("cannot copy the archive from {from} to {to}"))?;
             bar.finish();
-            output::copy_report(&mut std::io::stdout().lock(), &from, &to, &report)?;
+            output::copy_report(&mut output::stdout(), &from, &to, &report)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Restore { dir } => {
@@ -250,7 +241,7 @@ async fn run(args: Args) -> Result<ExitCode> {
                 .await
                 .with_context(|| format!("cannot restore {} into {to}", dir.display()))?;
             bar.finish();
-            output::copy_report(&mut std::io::stdout().lock(), &from, &to, &report)?;
+            output::copy_report(&mut output::stdout(), &from, &to, &report)?;
             Ok(ExitCode::SUCCESS)
         }
         // Answered in `main`, before any config is read.
@@ -316,7 +307,7 @@ fn parse_database_url(url: &str, flag: &str) -> Result<StoreLocation> {
 
 /// The commands that work on an open archive.
 async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCode> {
-    let out = &mut std::io::stdout().lock();
+    let out = &mut output::stdout();
     match command {
         ArchiveCommand::Import { paths, json } => return import(archive, &paths, json).await,
         ArchiveCommand::Raw { id, force } => raw(archive, id, force, out).await?,
@@ -540,7 +531,7 @@ async fn watch(archive: &Archive, account: Option<String>, out: &mut impl Write)
         let _ = stop_tx.send(true);
     });
     let report = |event: WatchEvent| {
-        let mut out = std::io::stdout().lock();
+        let mut out = output::stdout();
         let _ = output::watch_event(&mut out, &event);
     };
     archive.watch(account.as_deref(), stop_rx, &report).await?;
@@ -817,7 +808,7 @@ async fn import(archive: &Archive, paths: &[PathBuf], json: bool) -> Result<Exit
     let progress = progress::ImportBar::new(std::io::stderr().is_terminal() && !json);
     let report = archive.import(paths, &progress).await?;
     progress.finish();
-    output::import_report(&mut std::io::stdout().lock(), &report, json)?;
+    output::import_report(&mut output::stdout(), &report, json)?;
     // Failures were reported one by one; the exit status lets scripts notice.
     Ok(if report.failed.is_empty() {
         ExitCode::SUCCESS

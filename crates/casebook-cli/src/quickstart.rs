@@ -62,7 +62,7 @@ pub async fn run(data: &std::path::Path, messages: usize) -> Result<()> {
         .await?;
     println!();
     crate::output::search(
-        &mut std::io::stdout().lock(),
+        &mut crate::output::stdout(),
         examples[0],
         &page,
         false,
