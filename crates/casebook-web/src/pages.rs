@@ -403,6 +403,13 @@ pub(crate) async fn message(
     let m = readable_message(&app, &browser, id).await?;
     let tags = app.archive.tags(MessageId(id)).await?;
     let s = &m.summary;
+    // How we answered this before: for a customer's message, the closest
+    // earlier conversations we answered.
+    let similar = if s.direction == Direction::Inbound {
+        app.archive.similar(MessageId(id), 3).await?
+    } else {
+        Vec::new()
+    };
     let recipients: Vec<String> = m
         .recipients
         .iter()
@@ -467,6 +474,21 @@ pub(crate) async fn message(
                     " · " (a.content_type) " · " (a.size) " bytes"
                 }
             } }
+        }
+        @if !similar.is_empty() {
+            section.similar {
+                h2 { "How we answered this before" }
+                ol {
+                    @for c in &similar {
+                        li {
+                            a href=(format!("/threads/{}", c.thread_id.0)) {
+                                @if c.subject.is_empty() { "(no subject)" } @else { (c.subject) }
+                            }
+                            p.reply { (c.reply_excerpt) " " a href=(format!("/messages/{}", c.reply_id.0)) { "our reply" } }
+                        }
+                    }
+                }
+            }
         }
         p { a href=(format!("/messages/{id}/raw")) { "Original message (raw source)" } }
     };

@@ -229,6 +229,22 @@ fn a_waiting_message_shows_how_we_answered_the_like_before() {
     assert_eq!(api.json()["similar"][0], *first);
     let missing = server.api("/api/v1/messages/999999/similar", &token(&cb, "alice"));
     assert_eq!(missing.status, 404, "{}", missing.body);
+    let page = server.page(&format!("/messages/{id}"), &server.log_in("alice"));
+    assert_eq!(page.status, 200);
+    let section = page
+        .body
+        .split("How we answered this before")
+        .nth(1)
+        .unwrap_or_else(|| {
+            panic!(
+                "the message page shows similar conversations: {}",
+                page.body
+            )
+        });
+    assert!(
+        section.contains("Please record the unavailable greeting again."),
+        "{section}"
+    );
     let marketing = server.api(
         &format!("/api/v1/messages/{id}/similar"),
         &token(&cb, "mia"),
