@@ -223,16 +223,17 @@ fn decode(bytes: &[u8], identity: &str) -> Option<Records> {
         stats: r.u64()?,
         ..Records::default()
     };
-    for _ in 0..r.u32()? {
+    let months = usize::try_from(r.u32()?).ok()?;
+    for _ in 0..months {
         let label = r.text()?;
         records.month(label)?;
     }
-    for _ in 0..r.u32()? {
+    let topics = usize::try_from(r.u32()?).ok()?;
+    for _ in 0..topics {
         let label = r.text()?;
         records.topic(label)?;
     }
-    let (months, topics) = (records.months.len(), records.topics.len());
-    if months != records.month_index.len() || topics != records.topic_index.len() {
+    if months != records.months.len() || topics != records.topics.len() {
         return None; // a label twice
     }
     let count = usize::try_from(r.u64()?).ok()?;
@@ -315,6 +316,9 @@ mod tests {
         for cut in [1, RECORD_BYTES, bytes.len() - 40] {
             assert_eq!(decode(&bytes[..bytes.len() - cut], "store-1"), None);
         }
+        let mut twice = records();
+        twice.topics.push("voicemail".into());
+        assert_eq!(decode(&encode(&twice, "store-1"), "store-1"), None);
         let mut swapped = r;
         swapped.records.swap(0, 1);
         assert_eq!(decode(&encode(&swapped, "store-1"), "store-1"), None);
