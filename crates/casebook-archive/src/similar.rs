@@ -189,12 +189,18 @@ impl Archive {
         };
         let found = self.index.search(&expr, &options)?;
         let ids: Vec<MessageId> = found.hits.iter().map(|h| h.id).collect();
-        let summaries = self.store.summaries(&ids).await?;
+        let summaries: std::collections::HashMap<MessageId, _> = self
+            .store
+            .summaries(&ids)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s))
+            .collect();
         // The best message of each thread, closest first.
         let mut threads = HashSet::new();
         let mut chosen = Vec::new();
         for hit in &found.hits {
-            let Some(s) = summaries.iter().find(|s| s.id == hit.id) else {
+            let Some(s) = summaries.get(&hit.id) else {
                 continue;
             };
             let (Some(thread), Some(reply)) = (s.thread_id, s.reply_id) else {

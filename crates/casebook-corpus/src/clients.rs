@@ -242,9 +242,9 @@ fn quote(client: Client, q: &Quoted) -> String {
             c.month_name(),
             c.day,
             c.year,
-            (c.hour + 11) % 12 + 1,
+            c.hour12(),
             c.minute,
-            if c.hour < 12 { "AM" } else { "PM" },
+            c.am_pm(),
             q.to_name,
             q.to,
             q.subject,
@@ -257,9 +257,9 @@ fn quote(client: Client, q: &Quoted) -> String {
                 &c.month_name()[..3],
                 c.day,
                 c.year,
-                (c.hour + 11) % 12 + 1,
+                c.hour12(),
                 c.minute,
-                if c.hour < 12 { "AM" } else { "PM" },
+                c.am_pm(),
                 q.who,
                 q.address
             );

@@ -312,6 +312,19 @@ impl Civil {
     pub(crate) fn month_name(&self) -> &'static str {
         MONTHS[(self.month - 1) as usize]
     }
+
+    /// The hour on a 12-hour clock (12, 1, … 11).
+    pub(crate) fn hour12(&self) -> i64 {
+        (self.hour + 11) % 12 + 1
+    }
+
+    pub(crate) fn am_pm(&self) -> &'static str {
+        if self.hour < 12 {
+            "AM"
+        } else {
+            "PM"
+        }
+    }
 }
 
 /// `utc` seconds as shown at `offset_minutes`.

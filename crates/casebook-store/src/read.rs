@@ -277,6 +277,7 @@ impl Store {
         }
         Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
     }
+
     /// Summaries and bodies of the given messages, in the order asked;
     /// ids the store does not hold (removed since) are left out.
     pub async fn summaries_with_bodies(
