@@ -21,6 +21,7 @@ mod access;
 mod aggregate;
 mod audit;
 mod check;
+mod conversations;
 mod customers;
 mod erasure;
 mod error;
@@ -47,6 +48,9 @@ pub use casebook_customers::{ColumnChoice, RowProblem};
 pub use casebook_policy::privacy_request::RequestKind;
 pub use casebook_policy::{praise, privacy_request, topic};
 pub use check::{CheckOptions, CheckReport, Integrity, BACKUP_FILE, QUARANTINE_TAG};
+pub use conversations::{
+    ConversationCustomer, ConversationHit, ConversationPage, ConversationState, GROUPED_HITS,
+};
 pub use customers::{
     matches_csv, CustomerImport, CustomerImportReport, CustomerMatch, Customers, MatchKind,
     MatchReport, PartnerExport, PersonSuggestion,
@@ -56,7 +60,7 @@ pub use error::{is_disk_full, ArchiveError, ErrorKind};
 pub use import::{ImportFailure, ImportProgress, ImportReport, NoProgress};
 pub use migrate::{migrate, migrate_store};
 pub use privacy::{PersonPrivacy, Privacy, PrivacyOutcome, PrivacyRequest, PrivacyUpdate};
-pub use queue::{QueueCustomer, QueueEntry, QueuePage, QueueRequest};
+pub use queue::{QueueEntry, QueuePage, QueueRequest};
 pub use read::{MessageInContext, SearchHit, SearchPage, SearchRequest, Stats};
 pub use similar::SimilarConversation;
 pub use sync::{AccountError, FolderSync, LogProgress, SyncProgress};

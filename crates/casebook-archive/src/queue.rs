@@ -3,8 +3,9 @@
 //! last reply and no reply of ours is paired with what they wrote.
 
 use crate::filter_sets::Wanted;
+use crate::ConversationCustomer;
 use crate::{Archive, ArchiveError};
-use casebook_store::{MessageSummary, WaitingFilter};
+use casebook_store::WaitingFilter;
 use casebook_vocabulary::{MessageId, ThreadId};
 
 /// Which waiting conversations to show, and which page of them.
@@ -32,25 +33,13 @@ impl Default for QueueRequest {
     }
 }
 
-/// Who a conversation is with, as the archive knows them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueueCustomer {
-    pub address: Option<String>,
-    /// A corrected name, else the one their mail gives.
-    pub name: Option<String>,
-    /// From the first customer-list record that names them.
-    pub company: Option<String>,
-    /// The customer lists they are on (by address or company domain).
-    pub lists: Vec<String>,
-}
-
 /// A conversation waiting for our reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueEntry {
     pub thread_id: ThreadId,
     /// The subject of the customer's latest message.
     pub subject: String,
-    pub customer: QueueCustomer,
+    pub customer: ConversationCustomer,
     /// When the first customer message we have not answered arrived
     /// (seconds since 1970, UTC).
     pub waiting_since: i64,
@@ -126,41 +115,12 @@ impl Archive {
             entries.push(QueueEntry {
                 thread_id: w.thread_id,
                 subject: m.subject.clone(),
-                customer: self.queue_customer(m).await?,
+                customer: self.conversation_customer(m).await?,
                 waiting_since: w.since,
                 waiting_messages: w.messages,
                 latest: w.last,
             });
         }
         Ok(QueuePage { total, entries })
-    }
-
-    /// The customer of a waiting message: address, name, company, lists.
-    async fn queue_customer(&self, m: &MessageSummary) -> Result<QueueCustomer, ArchiveError> {
-        let Some(address) = m.correspondent.clone() else {
-            return Ok(QueueCustomer {
-                address: None,
-                name: m.from_name.clone(),
-                company: None,
-                lists: Vec::new(),
-            });
-        };
-        let customers = self.customers();
-        let matches = customers.matches_of(&address).await?;
-        let mut lists: Vec<String> = matches.iter().map(|c| c.record.list.clone()).collect();
-        lists.sort();
-        lists.dedup();
-        let recorded_name = matches.iter().find_map(|c| c.record.name.clone());
-        let name = customers
-            .corrected_name(&address)
-            .await?
-            .or_else(|| m.from_name.clone().filter(|n| !n.trim().is_empty()))
-            .or(recorded_name);
-        Ok(QueueCustomer {
-            company: matches.iter().find_map(|c| c.record.company.clone()),
-            address: Some(address),
-            name,
-            lists,
-        })
     }
 }

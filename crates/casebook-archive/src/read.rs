@@ -127,11 +127,7 @@ impl Openings {
 impl Archive {
     pub async fn search(&self, request: &SearchRequest) -> Result<SearchPage, ArchiveError> {
         let started = Instant::now();
-        let expr = parse_query(&request.query).map_err(|source| ArchiveError::Query {
-            query: request.query.clone(),
-            source,
-        })?;
-        let expr = self.resolve(expr).await?;
+        let expr = self.parsed_query(&request.query).await?;
         let options = SearchOptions {
             sort: request.sort,
             limit: request.limit,
@@ -185,6 +181,15 @@ impl Archive {
             hits,
             took: started.elapsed(),
         })
+    }
+
+    /// A query as the index reads it: parsed, then [`Archive::resolve`]d.
+    pub(crate) async fn parsed_query(&self, query: &str) -> Result<Expr, ArchiveError> {
+        let expr = parse_query(query).map_err(|source| ArchiveError::Query {
+            query: query.to_owned(),
+            source,
+        })?;
+        self.resolve(expr).await
     }
 
     /// What the index cannot answer alone: `customer:` terms become the

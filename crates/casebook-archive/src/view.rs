@@ -126,6 +126,15 @@ pub struct SnippetView<'a> {
     pub highlights: Vec<[usize; 2]>,
 }
 
+impl<'a> SnippetView<'a> {
+    pub fn new(s: &'a crate::Snippet) -> Self {
+        Self {
+            text: &s.text,
+            highlights: s.highlights.iter().map(|r| [r.start, r.end]).collect(),
+        }
+    }
+}
+
 /// A page of search results.
 #[derive(Debug, Serialize)]
 pub struct SearchView<'a> {
@@ -147,15 +156,89 @@ impl<'a> SearchView<'a> {
                 .iter()
                 .map(|h| HitView {
                     line: MessageLine::from(&h.summary),
-                    snippet: SnippetView {
-                        text: &h.snippet.text,
-                        highlights: h
-                            .snippet
-                            .highlights
-                            .iter()
-                            .map(|r| [r.start, r.end])
-                            .collect(),
+                    snippet: SnippetView::new(&h.snippet),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A conversation a search found, as scripts and the API read it.
+#[derive(Debug, Serialize)]
+pub struct ConversationView<'a> {
+    pub thread_id: i64,
+    pub subject: &'a str,
+    pub customer: CustomerView<'a>,
+    /// `waiting` (for us), `answered`, `replied` (we wrote after them,
+    /// not paired as an answer), `ours` (only we wrote) or `automated`.
+    pub state: &'static str,
+    /// RFC 3339, UTC, when `state` is `waiting`.
+    pub waiting_since: Option<String>,
+    /// How long our first answer took, when `state` is `answered`.
+    pub first_response_secs: Option<i64>,
+    pub messages: u64,
+    /// Of them, how many the query matched.
+    pub matching: u64,
+    /// The best-matching message.
+    pub best_message: i64,
+    /// The message the snippet is from (the customer's own words).
+    pub snippet_message: i64,
+    /// RFC 3339, UTC, of its newest message.
+    pub last_date: Option<String>,
+    pub snippet: SnippetView<'a>,
+}
+
+/// A page of conversations a search found.
+#[derive(Debug, Serialize)]
+pub struct ConversationSearchView<'a> {
+    pub query: &'a str,
+    /// Conversations found (at least this many when
+    /// `total_is_lower_bound`).
+    pub total: usize,
+    pub total_is_lower_bound: bool,
+    /// Messages matching.
+    pub messages: usize,
+    pub took_ms: f64,
+    pub conversations: Vec<ConversationView<'a>>,
+}
+
+impl<'a> ConversationSearchView<'a> {
+    pub fn new(query: &'a str, page: &'a crate::ConversationPage) -> Self {
+        use crate::ConversationState as S;
+        Self {
+            query,
+            total: page.total,
+            total_is_lower_bound: page.total_is_lower_bound,
+            messages: page.messages,
+            took_ms: page.took.as_secs_f64() * 1000.0,
+            conversations: page
+                .hits
+                .iter()
+                .map(|c| ConversationView {
+                    thread_id: c.thread_id.0,
+                    subject: &c.subject,
+                    customer: CustomerView::new(&c.customer),
+                    state: match c.state {
+                        S::WaitingSince(_) => "waiting",
+                        S::Answered(_) => "answered",
+                        S::Replied => "replied",
+                        S::OursOnly => "ours",
+                        S::AutomatedOnly => "automated",
                     },
+                    waiting_since: match c.state {
+                        S::WaitingSince(at) => rfc3339_secs(at),
+                        _ => None,
+                    },
+                    first_response_secs: match c.state {
+                        S::Answered(secs) => secs,
+                        _ => None,
+                    },
+                    messages: c.messages,
+                    matching: c.matching,
+                    best_message: c.best.0,
+                    snippet_message: c.snippet_from.0,
+                    last_date: c.last_date.and_then(rfc3339_secs),
+                    snippet: SnippetView::new(&c.snippet),
                 })
                 .collect(),
         }
@@ -169,7 +252,7 @@ pub struct QueueEntryView<'a> {
     /// The customer's latest message.
     pub latest_message: i64,
     pub subject: &'a str,
-    pub customer: QueueCustomerView<'a>,
+    pub customer: CustomerView<'a>,
     /// RFC 3339, UTC.
     pub waiting_since: Option<String>,
     /// Seconds from `waiting_since` to when the queue was read.
@@ -178,13 +261,24 @@ pub struct QueueEntryView<'a> {
     pub waiting_messages: u64,
 }
 
-/// Who a waiting conversation is with.
+/// Who a conversation is with.
 #[derive(Debug, Serialize)]
-pub struct QueueCustomerView<'a> {
+pub struct CustomerView<'a> {
     pub address: Option<&'a str>,
     pub name: Option<&'a str>,
     pub company: Option<&'a str>,
     pub lists: &'a [String],
+}
+
+impl<'a> CustomerView<'a> {
+    pub fn new(c: &'a crate::ConversationCustomer) -> Self {
+        Self {
+            address: c.address.as_deref(),
+            name: c.name.as_deref(),
+            company: c.company.as_deref(),
+            lists: &c.lists,
+        }
+    }
 }
 
 impl<'a> QueueEntryView<'a> {
@@ -194,12 +288,7 @@ impl<'a> QueueEntryView<'a> {
             thread_id: e.thread_id.0,
             latest_message: e.latest.0,
             subject: &e.subject,
-            customer: QueueCustomerView {
-                address: e.customer.address.as_deref(),
-                name: e.customer.name.as_deref(),
-                company: e.customer.company.as_deref(),
-                lists: &e.customer.lists,
-            },
+            customer: CustomerView::new(&e.customer),
             waiting_since: rfc3339_secs(e.waiting_since),
             waited_secs: (now - e.waiting_since).max(0),
             waiting_messages: e.waiting_messages,

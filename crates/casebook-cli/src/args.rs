@@ -236,6 +236,11 @@ pub enum ArchiveCommand {
         /// Skip this many results first (for the next page).
         #[arg(long, default_value_t = 0)]
         offset: usize,
+        /// List conversations instead of messages: each with its
+        /// customer, whether it waits for us, and a passage of the
+        /// customer's own words; --limit and --offset count conversations.
+        #[arg(long)]
+        threads: bool,
         /// Print the results as one JSON document.
         #[arg(long)]
         json: bool,

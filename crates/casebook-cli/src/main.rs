@@ -177,6 +177,8 @@ async fn run(args: Args) -> Result<ExitCode> {
                 Some(files) => Some(casebook_web::tls_acceptor(&files.cert, &files.key)?),
                 None => None,
             };
+            let display_zone = casebook_web::DisplayZone::named(&config.display_timezone)
+                .context("display_timezone in the config")?;
             let archive = Archive::open(&data, config)
                 .await
                 .with_context(|| format!("cannot open the archive in {}", data.display()))?;
@@ -184,6 +186,7 @@ async fn run(args: Args) -> Result<ExitCode> {
             let options = casebook_web::WebOptions {
                 secure_cookies: secure_cookies || tls.is_some(),
                 trusted_proxies: trusted_proxies.iter().map(|ip| ip.to_canonical()).collect(),
+                display_zone,
             };
             let app = casebook_web::router(archive.clone(), options);
             let listener = tokio::net::TcpListener::bind(listen)
@@ -355,8 +358,27 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
             sort,
             limit,
             offset,
+            threads,
             json,
-        } => search(archive, query, sort, limit, offset, json, out).await?,
+        } => {
+            let request = SearchRequest {
+                query: query.join(" "),
+                sort: match sort {
+                    SortArg::Newest => Sort::NewestFirst,
+                    SortArg::Relevance => Sort::Relevance,
+                },
+                limit,
+                offset,
+            };
+            let terminal = std::io::stdout().is_terminal();
+            if threads {
+                let page = archive.search_conversations(&request).await?;
+                output::conversations(out, &request.query, &page, json, terminal)?;
+            } else {
+                let page = archive.search(&request).await?;
+                output::search(out, &request.query, &page, json, terminal)?;
+            }
+        }
         ArchiveCommand::Stats {
             json,
             aggregate: false,
@@ -492,35 +514,6 @@ async fn list(
             output::list_line(out, m, json)?;
         }
     }
-    Ok(())
-}
-
-async fn search(
-    archive: &Archive,
-    query: Vec<String>,
-    sort: SortArg,
-    limit: usize,
-    offset: usize,
-    json: bool,
-    out: &mut impl Write,
-) -> Result<()> {
-    let request = SearchRequest {
-        query: query.join(" "),
-        sort: match sort {
-            SortArg::Newest => Sort::NewestFirst,
-            SortArg::Relevance => Sort::Relevance,
-        },
-        limit,
-        offset,
-    };
-    let page = archive.search(&request).await?;
-    output::search(
-        out,
-        &request.query,
-        &page,
-        json,
-        std::io::stdout().is_terminal(),
-    )?;
     Ok(())
 }
 

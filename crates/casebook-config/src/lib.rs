@@ -68,6 +68,9 @@ pub struct Config {
     /// `casebook serve` speaks HTTPS itself with this certificate and key
     /// (PEM); without them it speaks HTTP (behind a proxy that does TLS).
     pub tls: Option<TlsFiles>,
+    /// The IANA time zone the web pages show dates in (`UTC` unless set);
+    /// checked against the system's time zone database.
+    pub display_timezone: String,
 }
 
 /// A server certificate (with its chain) and its private key, PEM files.
@@ -133,6 +136,7 @@ impl Default for Config {
             free_mail_domains: Vec::new(),
             retention_days: None,
             k_anonymity: 5,
+            display_timezone: "UTC".to_owned(),
             encryption_key_file: None,
             integrity_key_file: None,
             thread_subject_window_days: 30,
@@ -180,6 +184,7 @@ struct RawConfig {
     threading_batch_messages: Option<usize>,
     retention_days: Option<u32>,
     k_anonymity: Option<u32>,
+    display_timezone: Option<String>,
     encryption_key_file: Option<PathBuf>,
     integrity_key_file: Option<PathBuf>,
     data_dir: Option<PathBuf>,
@@ -333,6 +338,24 @@ impl Check<'_> {
             ));
         }
         Ok(k)
+    }
+
+    fn display_timezone(&self, name: Option<String>) -> Result<String, ConfigError> {
+        let Some(name) = name else {
+            return Ok("UTC".to_owned());
+        };
+        if name.trim().eq_ignore_ascii_case("utc") {
+            return Ok("UTC".to_owned());
+        }
+        match jiff::tz::TimeZone::get(name.trim()) {
+            Ok(_) => Ok(name.trim().to_owned()),
+            Err(_) => Err(self.invalid(
+                "display_timezone",
+                &name,
+                "is not a time zone this machine knows: use an IANA name such as UTC, \
+                 Europe/Berlin or America/New_York (Debian's tzdata package installs them)",
+            )),
+        }
     }
 
     fn subject_window(&self, days: Option<u32>) -> Result<u32, ConfigError> {
@@ -521,6 +544,7 @@ impl Config {
         let tls = check.tls(raw.tls_cert, raw.tls_key)?;
         let retention_days = check.retention_days(raw.retention_days)?;
         let k_anonymity = check.k_anonymity(raw.k_anonymity)?;
+        let display_timezone = check.display_timezone(raw.display_timezone)?;
         let thread_subject_window_days = check.subject_window(raw.thread_subject_window_days)?;
         let threading_batch_messages = check.threading_batch(raw.threading_batch_messages)?;
         let mut accounts: Vec<Account> = Vec::new();
@@ -543,6 +567,7 @@ impl Config {
             database_url,
             accounts,
             tls,
+            display_timezone,
         })
     }
 
@@ -649,6 +674,17 @@ mod tests {
         assert!(!text.contains("hunter2"), "{text}");
         let e = parse("database_url = \"mysql://db/casebook\"\n").expect_err("unknown scheme");
         assert!(e.to_string().contains("postgres://user@host"), "{e}");
+    }
+
+    #[test]
+    fn the_display_zone_is_a_zone_this_machine_knows() {
+        assert_eq!(parse("").expect("valid").display_timezone, "UTC");
+        let c = parse("display_timezone = \"Europe/Berlin\"\n").expect("valid");
+        assert_eq!(c.display_timezone, "Europe/Berlin");
+        let e = parse("display_timezone = \"Mars/Olympus\"\n").expect_err("no such zone");
+        let text = e.to_string();
+        assert!(text.contains("`display_timezone` = \"Mars/Olympus\""), "{text}");
+        assert!(text.contains("IANA name"), "{text}");
     }
 
     #[test]

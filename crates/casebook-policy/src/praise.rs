@@ -194,37 +194,71 @@ fn starts_outlook_header(lines: &[&str], at: usize) -> bool {
     })
 }
 
-/// The lines a customer wrote themselves. Not theirs: quoted lines (`>`),
-/// everything from an attribution line ("On … wrote:", also when a client
-/// wrapped it over two lines, and its forms in other languages), a
-/// forwarding or "Original Message" marker, or an Outlook header block
-/// onwards, and the signature (after `-- `).
-pub fn own_words(text: &str) -> String {
+/// A run of a message's lines, as a reader sees them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Passage<'a> {
+    /// Lines the writer wrote themselves.
+    Own(Vec<&'a str>),
+    /// Quoted lines (`>`) between their own.
+    Quoted(Vec<&'a str>),
+    /// From their signature (`-- `) to the end.
+    Signature(Vec<&'a str>),
+    /// From an attribution ("On … wrote:"), a forwarding or "Original
+    /// Message" marker or an Outlook header block to the end: the history
+    /// their program quoted.
+    History(Vec<&'a str>),
+}
+
+/// `text` in passages, in order: the writer's own lines, quoted lines
+/// between them, and their signature or the quoted history at the end
+/// (see [`own_words`] for what is whose).
+pub fn passages(text: &str) -> Vec<Passage<'_>> {
     let lines: Vec<&str> = text.lines().collect();
-    let mut out = Vec::new();
+    let mut out: Vec<Passage<'_>> = Vec::new();
     for (i, line) in lines.iter().enumerate() {
         let trimmed = line.trim();
         let lower = trimmed.to_lowercase();
+        if trimmed == "--" || line.starts_with("-- ") {
+            out.push(Passage::Signature(lines[i..].to_vec()));
+            break;
+        }
         let wrapped = lines
             .get(i + 1)
             .map(|next| format!("{lower} {}", next.trim().to_lowercase()));
-        if trimmed == "--"
-            || line.starts_with("-- ")
-            || starts_quoted_part(&lower)
+        if starts_quoted_part(&lower)
             || wrapped.as_deref().is_some_and(|w| {
                 starts_quoted_part(w) && !lower.is_empty() && !lower.ends_with(['.', '!', '?'])
             })
             || starts_outlook_header(&lines, i)
             || introduces_quote(&lines, i)
         {
+            out.push(Passage::History(lines[i..].to_vec()));
             break;
         }
-        if trimmed.starts_with('>') {
-            continue;
+        let quoted = trimmed.starts_with('>');
+        match (out.last_mut(), quoted) {
+            (Some(Passage::Quoted(run)), true) | (Some(Passage::Own(run)), false) => run.push(line),
+            (_, true) => out.push(Passage::Quoted(vec![line])),
+            (_, false) => out.push(Passage::Own(vec![line])),
         }
-        out.push(*line);
     }
-    out.join("\n")
+    out
+}
+
+/// The lines a customer wrote themselves. Not theirs: quoted lines (`>`),
+/// everything from an attribution line ("On … wrote:", also when a client
+/// wrapped it over two lines, and its forms in other languages), a
+/// forwarding or "Original Message" marker, or an Outlook header block
+/// onwards, and the signature (after `-- `).
+pub fn own_words(text: &str) -> String {
+    let own: Vec<&str> = passages(text)
+        .into_iter()
+        .flat_map(|p| match p {
+            Passage::Own(lines) => lines,
+            _ => Vec::new(),
+        })
+        .collect();
+    own.join("\n")
 }
 
 /// Whether line `i` is an attribution in a form no list names ("Ann Lee

@@ -19,6 +19,7 @@
 mod audit;
 mod chain;
 mod check;
+mod conversations;
 mod copy;
 mod customers;
 mod decode;
@@ -44,6 +45,7 @@ mod users;
 pub use casebook_vocabulary::{ThreadRow, ThreadUpdate};
 pub use chain::{ChainKey, ChainReport};
 pub use check::{RawProblem, RowProblems};
+pub use conversations::ConversationOutline;
 pub use copy::CopyReport;
 pub use customers::{Correction, CustomerListWrite, NewCustomerList, NewCustomerRecord};
 pub use erasure::Erasure;

@@ -374,7 +374,7 @@ impl Store {
 
     /// The rows `select` reads for these ids: it is given the statement's
     /// placeholder list, one per id, in one statement (callers page).
-    async fn rows_of(
+    pub(crate) async fn rows_of(
         &self,
         ids: &[MessageId],
         select: impl FnOnce(&str) -> String,

@@ -141,6 +141,20 @@ impl Chromium {
         }
     }
 
+    /// Waits until an element matches `css` (a form answered at the same
+    /// address, such as a refusal, gives no new URL to wait for).
+    pub fn wait_for_element(&self, css: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.find(css).is_none() {
+            assert!(
+                Instant::now() < deadline,
+                "`{css}` never appeared on {}",
+                self.url()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     pub fn title(&self) -> String {
         self.ok("GET", "/title", Value::Null)
             .as_str()

@@ -7,7 +7,9 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use casebook_archive::view::{rfc3339, MessageLine, MessageView, SearchView};
+use casebook_archive::view::{
+    rfc3339, ConversationSearchView, MessageLine, MessageView, SearchView,
+};
 use casebook_archive::{
     ArchiveError, ErrorKind, MessageId, Role, SearchRequest, Sort, ThreadId, User,
 };
@@ -114,6 +116,8 @@ pub(crate) struct SearchParams {
     limit: Option<usize>,
     offset: Option<usize>,
     sort: Option<String>,
+    /// `thread`: conversations; `message` (the default): messages.
+    group: Option<String>,
 }
 
 pub(crate) async fn search(
@@ -144,7 +148,21 @@ pub(crate) async fn search(
             ))
         }
     };
+    let by_thread = match params.group.as_deref() {
+        None | Some("message") => false,
+        Some("thread") => true,
+        Some(other) => {
+            return Ok(error(
+                StatusCode::BAD_REQUEST,
+                &format!("group={other} is not known; use thread or message"),
+            ))
+        }
+    };
     app.archive.refresh().await?;
+    if by_thread {
+        let page = app.archive.search_conversations(&request).await?;
+        return Ok(Json(ConversationSearchView::new(&params.q, &page)).into_response());
+    }
     let page = app.archive.search(&request).await?;
     Ok(Json(SearchView::new(&params.q, &page)).into_response())
 }

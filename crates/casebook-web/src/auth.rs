@@ -81,6 +81,8 @@ pub(crate) struct Browser {
     pub session: Session,
     /// The cookie's value, to end the session on logout.
     pub token: String,
+    /// The zone this person sees dates in.
+    pub zone: crate::DisplayZone,
 }
 
 impl FromRequestParts<App> for Browser {
@@ -90,7 +92,18 @@ impl FromRequestParts<App> for Browser {
         let token = cookie_value(&parts.headers, COOKIE).map(str::to_owned);
         if let Some(token) = token {
             match app.archive.users().session(&token).await {
-                Ok(Some(session)) => return Ok(Browser { session, token }),
+                Ok(Some(session)) => {
+                    // A zone cookie this machine does not know (another
+                    // server's, or tampered with) falls back to the default.
+                    let zone = cookie_value(&parts.headers, crate::zone::COOKIE)
+                        .and_then(|name| crate::DisplayZone::named(name).ok())
+                        .unwrap_or_else(|| app.options.display_zone.clone());
+                    return Ok(Browser {
+                        session,
+                        token,
+                        zone,
+                    });
+                }
                 Ok(None) => {}
                 Err(e) => return Err(view::archive_error(None, &e, None)),
             }

@@ -47,7 +47,7 @@ pub(crate) async fn overview(
                     td { (l.partner.as_deref().map_or_else(|| "ours".to_owned(), |p| format!("partner {p}"))) }
                     td { (l.records) }
                     td { (l.source_file) }
-                    td { (view::date(time::OffsetDateTime::from_unix_timestamp(l.imported_at).ok())) " by " (l.imported_by) }
+                    td { (view::when_secs(&browser.zone, l.imported_at)) " by " (l.imported_by) }
                 }
             }
         }

@@ -26,13 +26,17 @@ mod pages;
 mod privacy;
 mod queue;
 mod review;
+mod search;
 mod security;
+mod settings;
 mod statistics;
 mod tls;
 mod view;
+mod zone;
 
 pub use message_html::clean_message_html;
 pub use tls::{serve_tls, tls_acceptor, TlsError};
+pub use zone::{DisplayZone, UnknownZone};
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -54,6 +58,8 @@ pub struct WebOptions {
     /// Proxies in front of the app whose `X-Forwarded-For` names the
     /// client (the peer address is used otherwise).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The zone dates are shown in unless a person chose another.
+    pub display_zone: DisplayZone,
 }
 
 #[derive(Clone)]
@@ -75,7 +81,8 @@ pub fn router(archive: Arc<Archive>, options: WebOptions) -> Router {
         .route("/", get(pages::home))
         .route("/login", get(pages::login_form).post(pages::login))
         .route("/logout", post(pages::logout))
-        .route("/search", get(pages::search))
+        .route("/search", get(search::search))
+        .route("/settings", get(settings::show).post(settings::save))
         .route("/queue", get(queue::page_view))
         .route("/messages/{id}", get(pages::message))
         .route("/messages/{id}/raw", get(pages::raw))

@@ -1,6 +1,7 @@
 //! The HTML pages.
 
 use crate::auth::{self, Browser, MailForm, MailReader, SessionForm, TestimonialReader};
+use crate::search::SearchParams;
 use crate::security;
 use crate::view::{self, page, respond, PageError, PageResult};
 use crate::App;
@@ -9,14 +10,10 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use casebook_archive::{
-    ArchiveError, Direction, ErrorKind, Locked, Login, MessageId, Role, SearchRequest, Sort,
-    StoredMessage, ThreadId,
+    ArchiveError, Direction, ErrorKind, Locked, Login, MessageId, Role, StoredMessage, ThreadId,
 };
 use maud::html;
 use serde::Deserialize;
-
-/// Results per search page.
-const PAGE_SIZE: usize = 20;
 
 pub(crate) async fn stylesheet() -> Response {
     (
@@ -211,169 +208,6 @@ pub(crate) async fn logout(
         .into_response()
 }
 
-#[derive(Deserialize, Default)]
-pub(crate) struct SearchParams {
-    #[serde(default)]
-    q: String,
-    page: Option<usize>,
-    direction: Option<String>,
-    answered: Option<String>,
-    attachment: Option<String>,
-    after: Option<String>,
-    before: Option<String>,
-}
-
-impl SearchParams {
-    /// The query with the form's filters added as query-language terms.
-    /// Only values from the form's fixed choices, and dates made of digits
-    /// and dashes, are added; the query itself goes to the parser as typed.
-    fn full_query(&self) -> String {
-        let mut parts = vec![self.q.trim().to_owned()];
-        if let Some(d @ ("inbound" | "outbound" | "automated")) = self.direction.as_deref() {
-            parts.push(format!("is:{d}"));
-        }
-        if let Some(a @ ("answered" | "unanswered")) = self.answered.as_deref() {
-            parts.push(format!("is:{a}"));
-        }
-        if self.attachment.as_deref() == Some("on") {
-            parts.push("has:attachment".to_owned());
-        }
-        for (key, value) in [("after", &self.after), ("before", &self.before)] {
-            if let Some(v) = value
-                .as_deref()
-                .map(str::trim)
-                .filter(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_digit() || c == '-'))
-            {
-                parts.push(format!("{key}:{v}"));
-            }
-        }
-        parts.retain(|p| !p.is_empty());
-        parts.join(" ")
-    }
-
-    fn link(&self, page: usize) -> String {
-        let mut url = format!("/search?q={}&page={page}", view::url_encode(&self.q));
-        for (key, value) in [
-            ("direction", &self.direction),
-            ("answered", &self.answered),
-            ("attachment", &self.attachment),
-            ("after", &self.after),
-            ("before", &self.before),
-        ] {
-            if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
-                url.push_str(&format!("&{key}={}", view::url_encode(v)));
-            }
-        }
-        url
-    }
-}
-
-fn selected(value: &Option<String>, option: &str) -> bool {
-    value.as_deref() == Some(option)
-}
-
-pub(crate) async fn search(
-    State(app): State<App>,
-    MailReader(browser): MailReader,
-    Query(params): Query<SearchParams>,
-) -> Response {
-    let session = &browser.session;
-    let query = params.full_query();
-    // Deep pages cost memory in the index (it ranks every hit up to the
-    // page): past the limit, the last page allowed is shown.
-    let page_no = params
-        .page
-        .unwrap_or(1)
-        .clamp(1, crate::MAX_OFFSET / PAGE_SIZE + 1);
-    let mut request = SearchRequest::new(&query);
-    request.sort = Sort::NewestFirst;
-    request.limit = PAGE_SIZE;
-    request.offset = (page_no - 1) * PAGE_SIZE;
-    let outcome = if query.is_empty() {
-        None
-    } else {
-        if let Err(e) = app.archive.refresh().await {
-            return view::archive_error(None, &e, None);
-        }
-        Some(app.archive.search(&request).await)
-    };
-    let form = html! {
-        form.search method="get" action="/search" {
-            input name="q" value=(params.q) placeholder="voicemail from:ann@example.com after:2024-01-01" autofocus;
-            select name="direction" {
-                option value="" { "any direction" }
-                option value="inbound" selected[selected(&params.direction, "inbound")] { "from customers" }
-                option value="outbound" selected[selected(&params.direction, "outbound")] { "our replies" }
-                option value="automated" selected[selected(&params.direction, "automated")] { "automated" }
-            }
-            select name="answered" {
-                option value="" { "answered or not" }
-                option value="answered" selected[selected(&params.answered, "answered")] { "answered" }
-                option value="unanswered" selected[selected(&params.answered, "unanswered")] { "unanswered" }
-            }
-            label { input type="checkbox" name="attachment" checked[selected(&params.attachment, "on")]; " with attachment" }
-            label { "after " input type="date" name="after" value=[params.after.as_deref()]; }
-            label { "before " input type="date" name="before" value=[params.before.as_deref()]; }
-            button type="submit" { "Search" }
-        }
-    };
-    let (status, results) = match outcome {
-        None => (
-            StatusCode::OK,
-            html! { p.muted { "Words, \"phrases\", from: to: subject: body: tag:, -word, OR, after:YYYY-MM-DD, is:unanswered …" } },
-        ),
-        Some(Err(ArchiveError::Query { source, .. })) => (
-            StatusCode::BAD_REQUEST,
-            html! { p.error { "Cannot read the query " (source) } },
-        ),
-        // A term naming what is not there (`customer:nosuchlist`).
-        Some(Err(e)) if matches!(e.kind(), ErrorKind::Invalid | ErrorKind::NotFound) => (
-            StatusCode::BAD_REQUEST,
-            html! { p.error { (e.to_string()) } },
-        ),
-        Some(Err(e)) => return view::archive_error(None, &e, None),
-        Some(Ok(found)) => {
-            let pages = found.total.div_ceil(PAGE_SIZE);
-            (
-                StatusCode::OK,
-                html! {
-                    p.muted.count { (found.total) " found in " (format!("{:.1}", found.took.as_secs_f64() * 1000.0)) " ms" }
-                    ol.hits {
-                        @for hit in &found.hits {
-                            li {
-                                a href=(format!("/messages/{}", hit.summary.id.0)) {
-                                    @if hit.summary.subject.is_empty() { "(no subject)" } @else { (hit.summary.subject) }
-                                }
-                                div.meta {
-                                    (view::direction(hit.summary.direction)) " · "
-                                    (hit.summary.from_address.as_deref().unwrap_or("no sender")) " · "
-                                    (view::date(hit.summary.date))
-                                    @if let Some(t) = hit.summary.thread_id {
-                                        " · " a href=(format!("/threads/{}", t.0)) { "thread" }
-                                    }
-                                }
-                                div.snippet { (view::snippet(&hit.snippet)) }
-                            }
-                        }
-                    }
-                    div.pages {
-                        @if page_no > 1 { a rel="prev" href=(params.link(page_no - 1)) { "← newer" } }
-                        @if page_no < pages { a rel="next" href=(params.link(page_no + 1)) { "older →" } }
-                    }
-                },
-            )
-        }
-    };
-    respond(
-        status,
-        page(
-            if query.is_empty() { "Search" } else { &query },
-            Some(session),
-            html! { (form) (results) },
-        ),
-    )
-}
-
 async fn readable_message(
     app: &App,
     browser: &Browser,
@@ -431,7 +265,7 @@ pub(crate) async fn message(
                 tr { td { "Person" } td { strong.warning { "unknown" } " — no recipient could be read" } }
             }
             tr { td { "To" } td { (recipients.join(", ")) } }
-            tr { td { "Date" } td { (view::date(s.date)) } }
+            tr { td { "Date" } td { (view::when(&browser.zone, s.date)) } }
             tr { td { "Kind" } td { (view::direction(s.direction)) } }
             @if let Some(mid) = &s.message_id_header { tr { td { "Message-ID" } td { (mid) } } }
             @if let Some(t) = s.thread_id { tr { td { "Thread" } td { a href=(format!("/threads/{}", t.0)) { "the whole conversation" } } } }
@@ -471,7 +305,7 @@ pub(crate) async fn message(
             ul { @for (n, a) in m.attachments.iter().enumerate() {
                 li {
                     a href=(format!("/messages/{id}/attachments/{n}")) { (a.name.as_deref().unwrap_or("(unnamed)")) }
-                    " · " (a.content_type) " · " (a.size) " bytes"
+                    " · " (a.content_type) " · " (view::size(a.size))
                 }
             } }
         }
@@ -638,6 +472,66 @@ const THREAD_PAGE: usize = 100;
 #[derive(Deserialize, Default)]
 pub(crate) struct ThreadPage {
     page: Option<usize>,
+    /// The search this conversation was opened from
+    /// ([`SearchParams::query_string`]) and its place in the results
+    /// (from 0): for the way back and to the neighbours.
+    from: Option<String>,
+    at: Option<usize>,
+}
+
+/// Where a conversation opened from search results leads: back to them,
+/// and to the conversations before and after it there.
+struct ResultsNav {
+    back: String,
+    previous: Option<String>,
+    next: Option<String>,
+}
+
+/// The way back to the results and on, if the conversation was opened
+/// from them (the search is run again for its neighbours: three
+/// conversations).
+async fn results_nav(app: &App, at: &ThreadPage) -> Result<Option<ResultsNav>, PageError> {
+    let (Some(from), Some(at)) = (&at.from, at.at) else {
+        return Ok(None);
+    };
+    let Some(params) = SearchParams::from_query_string(from) else {
+        return Ok(None);
+    };
+    let at = at.min(crate::MAX_OFFSET);
+    let back = format!(
+        "/search?{}&page={}",
+        params.query_string(),
+        SearchParams::page_of(at)
+    );
+    let offset = at.saturating_sub(1);
+    let found = match app
+        .archive
+        .search_conversations(&params.request(offset, 3))
+        .await
+    {
+        Ok(found) => found,
+        // The search no longer reads (or its list is gone): back only.
+        Err(e) if matches!(e.kind(), ErrorKind::Invalid | ErrorKind::NotFound) => {
+            return Ok(Some(ResultsNav {
+                back,
+                previous: None,
+                next: None,
+            }))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let link = |i: usize| {
+        found
+            .hits
+            .get(i)
+            .map(|c| params.thread_link(c.thread_id.0, offset + i))
+    };
+    let here = at - offset;
+    Ok(Some(ResultsNav {
+        back,
+        previous: if here > 0 { link(here - 1) } else { None },
+        next: link(here + 1),
+    }))
 }
 
 pub(crate) async fn thread(
@@ -647,6 +541,7 @@ pub(crate) async fn thread(
     Query(at): Query<ThreadPage>,
 ) -> PageResult {
     let session = &browser.session;
+    let zone = &browser.zone;
     let summaries = app.archive.thread(ThreadId(id)).await?;
     if summaries.is_empty() {
         return Ok(view::not_found_page(
@@ -654,6 +549,7 @@ pub(crate) async fn thread(
             &format!("There is no thread {id}."),
         ));
     }
+    let nav = results_nav(&app, &at).await?;
     // One entry per customer message (with its reply beside it) and per
     // message of ours that answers none of them.
     let paired: std::collections::HashSet<MessageId> =
@@ -686,30 +582,50 @@ pub(crate) async fn thread(
     for c in correspondents.into_iter().take(THREAD_PAGE) {
         customer.extend(app.archive.customers().matches_of(c).await?);
     }
-    let link = |n: usize| format!("/threads/{id}?page={n}");
+    let link = |n: usize| match (&at.from, at.at) {
+        (Some(from), Some(i)) => format!(
+            "/threads/{id}?page={n}&from={}&at={i}",
+            view::url_encode(from)
+        ),
+        _ => format!("/threads/{id}?page={n}"),
+    };
+    let nav_bar = html! {
+        @if let Some(nav) = &nav {
+            nav.results aria-label="Search results" {
+                a href=(nav.back) { "↑ back to the results" }
+                @if let Some(p) = &nav.previous { a rel="prev" href=(p) { "← previous conversation" } }
+                @if let Some(n) = &nav.next { a rel="next" href=(n) { "next conversation →" } }
+            }
+        }
+    };
     let body = html! {
-        h1 { (subject) }
+        (nav_bar)
+        h1 { @if subject.is_empty() { "(no subject)" } @else { (subject) } }
         @for c in &customer {
             p.customer { "Customer: " (customer_line(c)) }
         }
         p.muted {
-            (summaries.len()) " messages; each customer message beside our reply"
-            @if pages > 1 { " · page " (page_no) " of " (pages) }
+            (summaries.len()) " messages; each customer message beside our reply; times in " (zone.name())
+            " (" a href="/settings" { "change" } ")"
+            @if pages > 1 { " · part " (page_no) " of " (pages) }
         }
         @for s in shown {
             @if let Some(m) = loaded.get(&s.id) {
-                div.pair {
-                    @if m.summary.direction == Direction::Outbound {
-                        div.placeholder {}
-                        div.ours { (message_card(m)) }
-                    } @else {
-                        div.theirs { (message_card(m)) }
-                        @match m.summary.reply_id.and_then(|r| loaded.get(&r)) {
-                            Some(reply) => div.ours {
-                                @if let Some(secs) = m.summary.response_secs { p.muted { "answered after " (view::duration(secs)) } }
-                                (message_card(reply))
-                            },
-                            None => div.placeholder { @if m.summary.direction == Direction::Inbound { p.muted { "not answered" } } },
+                @if m.summary.direction == Direction::Automated {
+                    div.pair.automated { (automated_card(zone, m)) }
+                } @else {
+                    div.pair {
+                        @if m.summary.direction == Direction::Outbound {
+                            div.ours { (message_card(zone, m)) }
+                        } @else {
+                            div.theirs { (message_card(zone, m)) }
+                            @match m.summary.reply_id.and_then(|r| loaded.get(&r)) {
+                                Some(reply) => div.ours {
+                                    @if let Some(secs) = m.summary.response_secs { p.muted.answered { "answered after " (view::duration(secs)) } }
+                                    (message_card(zone, reply))
+                                },
+                                None => div.placeholder { p.muted { "not answered" } },
+                            }
                         }
                     }
                 }
@@ -721,6 +637,7 @@ pub(crate) async fn thread(
                 @if page_no < pages { a href=(link(page_no + 1)) { "later →" } }
             }
         }
+        (nav_bar)
     };
     Ok(respond(StatusCode::OK, page(&subject, Some(session), body)))
 }
@@ -739,14 +656,49 @@ fn customer_line(c: &casebook_archive::CustomerMatch) -> maud::Markup {
     }
 }
 
-fn message_card(m: &StoredMessage) -> maud::Markup {
+/// A message in a conversation: who wrote it and when (in the reader's
+/// zone), what a limit cut, their own words with the rest folded, and
+/// what it carries.
+fn message_card(zone: &crate::DisplayZone, m: &StoredMessage) -> maud::Markup {
+    let s = &m.summary;
     html! {
         div.meta {
-            a href=(format!("/messages/{}", m.summary.id.0)) { (view::direction(m.summary.direction)) }
-            " · " (m.summary.from_address.as_deref().unwrap_or("no sender"))
-            " · " (view::date(m.summary.date))
+            a href=(format!("/messages/{}", s.id.0)) { (view::direction(s.direction)) }
+            " · " (s.from_name.as_deref().filter(|n| !n.trim().is_empty()).or(s.from_address.as_deref()).unwrap_or("no sender"))
+            " · " (view::when(zone, s.date))
         }
-        pre.body { (m.body) }
+        (view::limit_warnings(&m.warnings))
+        (view::folded_body(&m.body))
+        @if !m.attachments.is_empty() {
+            ul.attachments {
+                @for (n, a) in m.attachments.iter().enumerate() {
+                    li {
+                        a href=(format!("/messages/{}/attachments/{n}", s.id.0)) { (a.name.as_deref().unwrap_or("(unnamed)")) }
+                        " · " (view::size(a.size))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A machine's message (auto-reply, bounce, bulk mail): one line, its
+/// text folded.
+fn automated_card(zone: &crate::DisplayZone, m: &StoredMessage) -> maud::Markup {
+    let s = &m.summary;
+    html! {
+        details.automated {
+            summary {
+                "automated"
+                @if let Some(kind) = s.automated { " (" (kind.as_str()) ")" }
+                " · " (s.from_address.as_deref().unwrap_or("no sender"))
+                " · " (view::when(zone, s.date))
+                " · " (s.subject)
+            }
+            (view::limit_warnings(&m.warnings))
+            (view::folded_body(&m.body))
+            p { a href=(format!("/messages/{}", s.id.0)) { "the whole message" } }
+        }
     }
 }
 
@@ -770,7 +722,7 @@ pub(crate) async fn testimonials(
                     figure.testimonial {
                         blockquote { (t.excerpt) }
                         figcaption {
-                            (t.attribution) " · " (t.topic) " · " (view::date(t.date))
+                            (t.attribution) " · " (t.topic) " · " (view::when(&browser.zone, t.date))
                             @if t.edited { " · edited" }
                         }
                     }

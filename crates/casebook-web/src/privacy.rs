@@ -19,24 +19,29 @@ pub(crate) struct Lookup {
     email: Option<String>,
 }
 
-fn stated<T>(s: &Option<Stated<T>>, name: fn(&T) -> &'static str, unset: &str) -> Markup {
+fn stated<T>(
+    zone: &crate::DisplayZone,
+    s: &Option<Stated<T>>,
+    name: fn(&T) -> &'static str,
+    unset: &str,
+) -> Markup {
     html! {
         @match s {
             None => span.muted { (unset) },
             Some(s) => {
                 strong { (name(&s.value)) }
-                span.muted { " since " (view::date(time::OffsetDateTime::from_unix_timestamp(s.at).ok())) ", by " (s.by) ", source: " (s.source) }
+                span.muted { " since " (view::when_secs(zone, s.at)) ", by " (s.by) ", source: " (s.source) }
             }
         }
     }
 }
 
-fn person(p: &PersonPrivacy) -> Markup {
+fn person(zone: &crate::DisplayZone, p: &PersonPrivacy) -> Markup {
     html! {
         table.person {
             tr { th { "Addresses" } td { (p.addresses.join(", ")) } }
-            tr { th { "Marketing" } td { (stated(&p.marketing, |m| m.as_str(), "not stated: no marketing without an opt-in")) } }
-            tr { th { "Partners" } td { (stated(&p.partners, |p| p.as_str(), "not stated: may be disclosed until they object")) } }
+            tr { th { "Marketing" } td { (stated(zone, &p.marketing, |m| m.as_str(), "not stated: no marketing without an opt-in")) } }
+            tr { th { "Partners" } td { (stated(zone, &p.partners, |p| p.as_str(), "not stated: may be disclosed until they object")) } }
         }
     }
 }
@@ -61,7 +66,7 @@ pub(crate) async fn overview(
             section.request id=(format!("request-{}", r.message.id.0)) {
                 h2 {
                     a href=(format!("/messages/{}", r.message.id.0)) { (r.message.subject) }
-                    " " span.muted { (r.message.correspondent.as_deref().unwrap_or("-")) " · " (view::date(r.message.date)) }
+                    " " span.muted { (r.message.correspondent.as_deref().unwrap_or("-")) " · " (view::when(&browser.zone, r.message.date)) }
                 }
                 p { "Asks: " @for (i, k) in r.kinds.iter().enumerate() { @if i > 0 { ", " } strong { (k.as_str()) } } }
                 form method="post" action=(format!("/privacy/requests/{}/confirm", r.message.id.0)) {
@@ -83,7 +88,7 @@ pub(crate) async fn overview(
             None => {},
             Some(Err(e)) => p.error { (e.to_string()) },
             Some(Ok(p)) => {
-                (person(p))
+                (person(&browser.zone, p))
                 form method="post" action="/privacy/set" {
                     input type="hidden" name="csrf" value=(session.csrf);
                     input type="hidden" name="email" value=(email);

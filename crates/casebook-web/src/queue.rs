@@ -6,7 +6,7 @@ use crate::App;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use casebook_archive::view::{duration_text, rfc3339_secs, DurationStyle};
+use casebook_archive::view::{duration_text, DurationStyle};
 use casebook_archive::{ErrorKind, QueueRequest};
 use maud::html;
 use serde::Deserialize;
@@ -93,7 +93,7 @@ pub(crate) async fn page_view(
             (
                 StatusCode::OK,
                 html! {
-                    p.muted.count { (found.total) " conversations waiting for us, oldest first (UTC)" }
+                    p.muted.count { (found.total) " conversations waiting for us, oldest first" }
                     ol.queue start=(request.offset + 1) {
                         @for e in &found.entries {
                             li {
@@ -108,23 +108,14 @@ pub(crate) async fn page_view(
                                 div.meta {
                                     "waiting " strong.waited { (duration_text((now - e.waiting_since).max(0), DurationStyle::Spelled)) }
                                     " · since "
-                                    time datetime=[rfc3339_secs(e.waiting_since)] {
-                                        (view::date(time::OffsetDateTime::from_unix_timestamp(e.waiting_since).ok())) " UTC"
-                                    }
+                                    (view::when_secs(&browser.zone, e.waiting_since))
                                     @if e.waiting_messages > 1 { " · " (e.waiting_messages) " messages" }
                                     " · " a href=(format!("/messages/{}", e.latest.0)) { "latest message" }
                                 }
                             }
                         }
                     }
-                    @if pages > 1 {
-                        nav.pages {
-                            @for n in 1..=pages.min(crate::MAX_OFFSET / PAGE_SIZE + 1) {
-                                @if n == page_no { strong { (n) } } @else { a href=(params.link(n)) { (n) } }
-                                " "
-                            }
-                        }
-                    }
+                    (view::page_numbers(page_no, pages.min(crate::MAX_OFFSET / PAGE_SIZE + 1), |n| params.link(n)))
                 },
             )
         }

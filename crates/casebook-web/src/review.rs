@@ -48,7 +48,7 @@ pub(crate) async fn queue(State(app): State<App>, MailReader(browser): MailReade
             section.suggestion {
                 h2 {
                     a href=(format!("/messages/{}", s.message.id.0)) { (s.message.subject) }
-                    " " span.muted { "score " (s.score) " · " (view::date(s.message.date)) }
+                    " " span.muted { "score " (s.score) " · " (view::when(&browser.zone, s.message.date)) }
                 }
                 @for q in &s.quotes { blockquote { (q) } }
                 @for p in &s.permission { p { "Permission: " em { (p) } } }
@@ -86,7 +86,7 @@ pub(crate) async fn queue(State(app): State<App>, MailReader(browser): MailReade
                 h3 { "History" }
                 ul.history {
                     @for e in log.iter().filter(|e| e.subject == format!("testimonial {}", t.record.id)) {
-                        li { (view::date(time::OffsetDateTime::from_unix_timestamp(e.at).ok())) " " (e.action) " by " (e.actor) }
+                        li { (view::when_secs(&browser.zone, e.at)) " " (e.action) " by " (e.actor) }
                     }
                 }
                 @if t.record.state == casebook_archive::TestimonialState::Approved {

@@ -35,7 +35,7 @@ pub(crate) fn page(title: &str, session: Option<&Session>, body: Markup) -> Mark
                                 a href="/stats" { "Statistics" }
                             }
                         }
-                        span.muted { (s.user.name) " (" (s.user.role.as_str()) ")" }
+                        a.who href="/settings" title="Settings" { (s.user.name) " (" (s.user.role.as_str()) ")" }
                         form method="post" action="/logout" {
                             input type="hidden" name="csrf" value=(s.csrf);
                             button type="submit" { "Log out" }
@@ -199,14 +199,97 @@ pub(crate) fn snippet(s: &Snippet) -> Markup {
     }
 }
 
-pub(crate) fn date(d: Option<OffsetDateTime>) -> String {
-    d.and_then(|d| {
-        d.format(&time::macros::format_description!(
-            "[year]-[month]-[day] [hour]:[minute]"
-        ))
-        .ok()
-    })
-    .unwrap_or_else(|| "no date".to_owned())
+/// A moment in `zone`, with the zone written beside it, and its exact
+/// time for machines: `<time datetime="…">2024-03-05 14:23 CET</time>`.
+pub(crate) fn when(zone: &crate::DisplayZone, d: Option<OffsetDateTime>) -> Markup {
+    match d {
+        Some(d) => when_secs(zone, d.unix_timestamp()),
+        None => html! { "no date" },
+    }
+}
+
+/// [`when`] of seconds since 1970.
+pub(crate) fn when_secs(zone: &crate::DisplayZone, at: i64) -> Markup {
+    html! {
+        time datetime=[casebook_archive::view::rfc3339_secs(at)] { (zone.minute(at)) }
+    }
+}
+
+/// `512 bytes`, `12.4 KB`, `3.1 MB` (powers of 1,000, as file managers
+/// and mail programs show sizes).
+pub(crate) fn size(bytes: u64) -> String {
+    match bytes {
+        0..1_000 => format!("{bytes} bytes"),
+        1_000..1_000_000 => format!("{:.1} KB", bytes as f64 / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", bytes as f64 / 1e6),
+        _ => format!("{:.1} GB", bytes as f64 / 1e9),
+    }
+}
+
+/// Page numbers: the first, the last, and two either side of the current
+/// one, with gaps marked; the current one is not a link.
+pub(crate) fn page_numbers(current: usize, pages: usize, link: impl Fn(usize) -> String) -> Markup {
+    let shown = |n: usize| n == 1 || n == pages || n.abs_diff(current) <= 2;
+    html! {
+        @if pages > 1 {
+            nav.pages aria-label="Pages" {
+                @if current > 1 { a rel="prev" href=(link(current - 1)) { "← previous" } " " }
+                @for n in 1..=pages {
+                    @if shown(n) {
+                        @if n == current { strong aria-current="page" { (n) } } @else { a href=(link(n)) { (n) } }
+                        " "
+                    } @else if shown(n - 1) {
+                        span.gap { "…" } " "
+                    }
+                }
+                @if current < pages { a rel="next" href=(link(current + 1)) { "next →" } }
+            }
+        }
+    }
+}
+
+/// A message's text as a reader wants it: the writer's own lines shown,
+/// quoted lines, the signature and the quoted history each folded (no
+/// script needed to open them) with a line saying how much they hold.
+pub(crate) fn folded_body(text: &str) -> Markup {
+    use casebook_archive::praise::{passages, Passage};
+    let lines = |n: usize| {
+        if n == 1 {
+            "1 line".to_owned()
+        } else {
+            format!("{n} lines")
+        }
+    };
+    html! {
+        div.body {
+            @for p in passages(text) {
+                @match p {
+                    Passage::Own(run) => pre.own { (run.join("\n")) },
+                    Passage::Quoted(run) => details.quoted {
+                        summary { "Quoted text (" (lines(run.len())) ")" }
+                        pre { (run.join("\n")) }
+                    },
+                    Passage::Signature(run) => details.signature {
+                        summary { "Signature and what follows (" (lines(run.len())) ")" }
+                        pre { (run.join("\n")) }
+                    },
+                    Passage::History(run) => details.history {
+                        summary { "Earlier messages quoted (" (lines(run.len())) ")" }
+                        pre { (run.join("\n")) }
+                    },
+                }
+            }
+        }
+    }
+}
+
+/// The warnings of a message that say a limit cut what was read of it.
+pub(crate) fn limit_warnings(warnings: &[String]) -> Markup {
+    html! {
+        @for w in warnings.iter().filter(|w| w.starts_with("over limits.")) {
+            p.warning role="note" { "Cut by a limit: " (w) }
+        }
+    }
 }
 
 pub(crate) fn direction(d: Direction) -> &'static str {
@@ -306,5 +389,47 @@ mod tests {
     fn values_are_encoded_for_urls() {
         assert_eq!(url_encode("/search?q=a b&c"), "%2Fsearch%3Fq%3Da%20b%26c");
         assert_eq!(duration(3 * 3600 + 1800), "3 h 30 min");
+    }
+
+    #[test]
+    fn sizes_read_as_people_read_them() {
+        assert_eq!(size(512), "512 bytes");
+        assert_eq!(size(12_400), "12.4 KB");
+        assert_eq!(size(3_100_000), "3.1 MB");
+    }
+
+    #[test]
+    fn page_numbers_keep_the_ends_and_the_neighbours() {
+        let text = page_numbers(10, 40, |n| format!("/p{n}")).into_string();
+        for shown in [
+            "/p1\"",
+            "/p8\"",
+            "/p12\"",
+            "/p40\"",
+            "<strong aria-current=\"page\">10</strong>",
+        ] {
+            assert!(text.contains(shown), "{shown} missing in {text}");
+        }
+        assert!(!text.contains("/p5\""), "{text}");
+        assert_eq!(text.matches('…').count(), 2, "{text}");
+        assert!(page_numbers(1, 1, |n| n.to_string())
+            .into_string()
+            .is_empty());
+    }
+
+    #[test]
+    fn quoted_text_and_signatures_are_folded_and_escaped() {
+        let text = "Thanks, <b>fixed</b>.\n\n> was it the trunk?\n> yes\nGreat.\n-- \nAnn\n";
+        let html = folded_body(text).into_string();
+        assert!(
+            html.contains("<pre class=\"own\">Thanks, &lt;b&gt;fixed&lt;/b&gt;.\n</pre>"),
+            "{html}"
+        );
+        assert!(html.contains("Quoted text (2 lines)"), "{html}");
+        assert!(
+            html.contains("Signature and what follows (2 lines)"),
+            "{html}"
+        );
+        assert!(html.contains("<pre class=\"own\">Great.</pre>"), "{html}");
     }
 }

@@ -49,26 +49,119 @@ pub fn search(
             m.correspondent.as_deref().unwrap_or("-"),
             m.subject
         )?;
-        let (open, close) = if terminal {
-            ("\x1b[1m", "\x1b[0m")
+        writeln!(out, "         {}", snippet_text(&h.snippet, terminal))?;
+    }
+    Ok(())
+}
+
+/// A snippet on one line, its matches in bold on a terminal and in
+/// brackets otherwise.
+fn snippet_text(snippet: &casebook_archive::Snippet, terminal: bool) -> String {
+    let (open, close) = if terminal {
+        ("\x1b[1m", "\x1b[0m")
+    } else {
+        ("[", "]")
+    };
+    let mut text = String::new();
+    let mut at = 0;
+    for r in &snippet.highlights {
+        text.push_str(&snippet.text[at..r.start]);
+        text.push_str(open);
+        text.push_str(&snippet.text[r.start..r.end]);
+        text.push_str(close);
+        at = r.end;
+    }
+    text.push_str(&snippet.text[at..]);
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `1 conversation`, `2 conversations`.
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// A customer as one line: `Ann Lee <ann@example.com>, Acme [partners]`.
+fn customer_text(c: &casebook_archive::ConversationCustomer) -> String {
+    let mut who = match (&c.name, &c.address) {
+        (Some(name), Some(address)) => format!("{name} <{address}>"),
+        (None, Some(address)) => address.clone(),
+        (Some(name), None) => name.clone(),
+        (None, None) => "(unknown sender)".to_owned(),
+    };
+    if let Some(company) = &c.company {
+        who.push_str(&format!(", {company}"));
+    }
+    if !c.lists.is_empty() {
+        who.push_str(&format!(" [{}]", c.lists.join(", ")));
+    }
+    who
+}
+
+/// `search --threads`: a conversation a paragraph (customer, state,
+/// subject, the customer's own words), or the JSON document.
+pub fn conversations(
+    out: &mut impl Write,
+    query: &str,
+    page: &casebook_archive::ConversationPage,
+    json: bool,
+    terminal: bool,
+) -> io::Result<()> {
+    use casebook_archive::ConversationState as S;
+    if json {
+        serde_json::to_writer(
+            &mut *out,
+            &casebook_archive::view::ConversationSearchView::new(query, page),
+        )?;
+        return writeln!(out);
+    }
+    writeln!(
+        out,
+        "{}{} ({}) found in {} ms",
+        if page.total_is_lower_bound {
+            "at least "
         } else {
-            ("[", "]")
+            ""
+        },
+        plural(page.total, "conversation"),
+        plural(page.messages, "message"),
+        page.took.as_millis()
+    )?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    for c in &page.hits {
+        let state = match c.state {
+            S::WaitingSince(since) => format!(
+                "waiting {} since {}",
+                duration_text((now - since).max(0)),
+                rfc3339(since)
+            ),
+            S::Answered(Some(secs)) => format!("answered in {}", duration_text(secs)),
+            S::Answered(None) => "answered".to_owned(),
+            S::Replied => "replied".to_owned(),
+            S::OursOnly => "ours only".to_owned(),
+            S::AutomatedOnly => "automated only".to_owned(),
         };
-        let mut text = String::new();
-        let mut at = 0;
-        for r in &h.snippet.highlights {
-            text.push_str(&h.snippet.text[at..r.start]);
-            text.push_str(open);
-            text.push_str(&h.snippet.text[r.start..r.end]);
-            text.push_str(close);
-            at = r.end;
-        }
-        text.push_str(&h.snippet.text[at..]);
+        writeln!(
+            out,
+            "\nthread {:>6}  {}  {state}  {} of {} messages",
+            c.thread_id.0,
+            customer_text(&c.customer),
+            c.matching,
+            c.messages
+        )?;
         writeln!(
             out,
             "         {}",
-            text.split_whitespace().collect::<Vec<_>>().join(" ")
+            if c.subject.is_empty() {
+                "(no subject)"
+            } else {
+                &c.subject
+            }
         )?;
+        writeln!(out, "         {}", snippet_text(&c.snippet, terminal))?;
     }
     Ok(())
 }
@@ -324,25 +417,13 @@ pub fn queue(
         }
     )?;
     for e in &page.entries {
-        let who = match (&e.customer.name, &e.customer.address) {
-            (Some(name), Some(address)) => format!("{name} <{address}>"),
-            (None, Some(address)) => address.clone(),
-            (Some(name), None) => name.clone(),
-            (None, None) => "(unknown sender)".to_owned(),
-        };
-        let company = e
-            .customer
-            .company
-            .as_ref()
-            .map(|c| format!(", {c}"))
-            .unwrap_or_default();
         writeln!(
             out,
-            "{:>8}  since {}  thread {:>6}  {}{company}  {}{}",
+            "{:>8}  since {}  thread {:>6}  {}  {}{}",
             super::duration_text((now - e.waiting_since).max(0)),
             super::rfc3339(e.waiting_since),
             e.thread_id.0,
-            who,
+            customer_text(&e.customer),
             e.subject,
             if e.waiting_messages > 1 {
                 format!("  ({} messages)", e.waiting_messages)

@@ -12,6 +12,7 @@ mod identity;
 mod integrity;
 mod privacy;
 mod queue;
+mod reading;
 mod shared;
 mod sync;
 mod testimonials;

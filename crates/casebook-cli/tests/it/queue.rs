@@ -29,7 +29,7 @@ const DAVE: &[u8] = b"From: Dave <dave@acme.example>\nTo: support@casebook.examp
 Subject: Automatic reply: Invoice\nDate: Wed, 2 Jul 2008 09:00:00 +0000\nMessage-ID: <d1@acme.example>\n\
 Auto-Submitted: auto-replied\n\nI am out of the office.\n";
 
-fn with_waiting_mail() -> Casebook {
+pub(crate) fn with_waiting_mail() -> Casebook {
     let cb = Casebook::new();
     for (name, bytes) in [
         ("question.eml", crate::QUESTION),

@@ -1,0 +1,298 @@
+//! Search results as conversations: the messages a query finds, grouped
+//! by thread, each conversation shown with its customer, its state
+//! (waiting for us, answered, automated only) and a passage of the
+//! customer's own words — what an agent looks for, not which of the
+//! messages quoting each other happened to match.
+
+use crate::read::SearchRequest;
+use crate::{Archive, ArchiveError};
+use casebook_policy::praise::own_words;
+use casebook_search::{SearchOptions, Snippet};
+use casebook_store::{ConversationOutline, MessageSummary};
+use casebook_vocabulary::{Direction, MessageId, ThreadId};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// Matching messages grouped into conversations, at most: a query
+/// matching more is grouped over its first this many (in the order
+/// asked), and the count of conversations says it is at least that.
+/// Bounds a request's work whatever the archive's size.
+pub const GROUPED_HITS: usize = 5_000;
+/// Characters of a message read to find the customer's own words (they
+/// write above what they quote).
+const OPENING_CHARS: u32 = 5_000;
+
+/// Who a conversation is with, as the archive knows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationCustomer {
+    pub address: Option<String>,
+    /// A corrected name, else the one their mail gives.
+    pub name: Option<String>,
+    /// From the first customer-list record that names them.
+    pub company: Option<String>,
+    /// The customer lists they are on (by address or company domain).
+    pub lists: Vec<String>,
+}
+
+/// Where a conversation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConversationState {
+    /// The customer wrote after our last message and nobody answered:
+    /// since when (seconds since 1970, UTC).
+    WaitingSince(i64),
+    /// We answered; how long the first answer took, if it is known.
+    Answered(Option<i64>),
+    /// Only machines wrote (auto-replies, bounces, bulk mail).
+    AutomatedOnly,
+    /// Only we wrote.
+    OursOnly,
+    /// The customer wrote before our last message, which was not paired
+    /// with theirs as its answer.
+    Replied,
+}
+
+/// A conversation the query found.
+#[derive(Debug, Clone)]
+pub struct ConversationHit {
+    pub thread_id: ThreadId,
+    /// The subject of the customer's first message (of the best-matching
+    /// message when they wrote none).
+    pub subject: String,
+    pub customer: ConversationCustomer,
+    pub state: ConversationState,
+    /// Its messages, copies not counted.
+    pub messages: u64,
+    /// Of them, how many the query matched (among those grouped).
+    pub matching: u64,
+    /// The best-matching message (first in the order asked).
+    pub best: MessageId,
+    /// The message the snippet is from: the first of the customer's
+    /// matching messages whose own words match, else their first message,
+    /// else the best-matching.
+    pub snippet_from: MessageId,
+    /// When its newest message was written (seconds since 1970, UTC).
+    pub last_date: Option<i64>,
+    /// A passage of the customer's own words (never what they quote or
+    /// their signature), with the query's words marked.
+    pub snippet: Snippet,
+}
+
+/// A page of conversations.
+#[derive(Debug, Clone)]
+pub struct ConversationPage {
+    /// Messages matching in all.
+    pub messages: usize,
+    /// Conversations among the grouped hits.
+    pub total: usize,
+    /// Whether more messages matched than were grouped, so `total` is a
+    /// lower bound.
+    pub total_is_lower_bound: bool,
+    pub hits: Vec<ConversationHit>,
+    pub took: Duration,
+}
+
+/// A conversation being gathered from the hits.
+struct Group {
+    thread: ThreadId,
+    hits: Vec<MessageId>,
+    matching: u64,
+}
+
+/// The customer's matching messages a conversation's snippet is looked
+/// for in (the first whose own words match is shown).
+const SNIPPET_CANDIDATES: usize = 5;
+
+/// Hits of one conversation kept to choose its snippet from.
+const HITS_KEPT_PER_CONVERSATION: usize = 20;
+
+impl Archive {
+    /// The conversations whose messages match `request.query`, in the
+    /// order of their best-matching message; `limit` and `offset` count
+    /// conversations.
+    pub async fn search_conversations(
+        &self,
+        request: &SearchRequest,
+    ) -> Result<ConversationPage, ArchiveError> {
+        let started = Instant::now();
+        let expr = self.parsed_query(&request.query).await?;
+        let options = SearchOptions {
+            sort: request.sort,
+            limit: GROUPED_HITS,
+            offset: 0,
+        };
+        let found = self.index.search(&expr, &options)?;
+        let ids: Vec<MessageId> = found.hits.iter().map(|h| h.id).collect();
+        let threads = self.store.threads_of(&ids).await?;
+        let mut groups: Vec<Group> = Vec::new();
+        let mut at: HashMap<ThreadId, usize> = HashMap::new();
+        for (id, thread) in threads {
+            let i = *at.entry(thread).or_insert_with(|| {
+                groups.push(Group {
+                    thread,
+                    hits: Vec::new(),
+                    matching: 0,
+                });
+                groups.len() - 1
+            });
+            let g = &mut groups[i];
+            g.matching += 1;
+            if g.hits.len() < HITS_KEPT_PER_CONVERSATION {
+                g.hits.push(id);
+            }
+        }
+        let total = groups.len();
+        let page: Vec<Group> = groups
+            .into_iter()
+            .skip(request.offset)
+            .take(request.limit)
+            .collect();
+        let outlines: HashMap<ThreadId, ConversationOutline> = self
+            .store
+            .conversation_outlines(&page.iter().map(|g| g.thread).collect::<Vec<_>>())
+            .await?
+            .into_iter()
+            .map(|o| (o.thread_id, o))
+            .collect();
+        // Every message a conversation's line is made from, read at once.
+        let mut wanted: Vec<MessageId> = page.iter().flat_map(|g| g.hits.clone()).collect();
+        wanted.extend(outlines.values().filter_map(|o| o.first_customer));
+        wanted.sort();
+        wanted.dedup();
+        let summaries: HashMap<MessageId, MessageSummary> = self
+            .store
+            .summaries(&wanted)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s))
+            .collect();
+        let mut chosen = Vec::with_capacity(page.len());
+        for g in page {
+            let Some(outline) = outlines.get(&g.thread) else {
+                continue; // erased since the index was read
+            };
+            let Some(best) = g.hits.iter().find_map(|id| summaries.get(id)) else {
+                continue;
+            };
+            let customer_hits: Vec<&MessageSummary> = g
+                .hits
+                .iter()
+                .filter_map(|id| summaries.get(id))
+                .filter(|s| s.direction == Direction::Inbound)
+                .take(SNIPPET_CANDIDATES)
+                .collect();
+            let first_customer = outline.first_customer.and_then(|id| summaries.get(&id));
+            // The snippet is the first of these whose own words match.
+            let mut candidates: Vec<MessageId> = customer_hits.iter().map(|s| s.id).collect();
+            candidates.extend(first_customer.map(|s| s.id));
+            if candidates.is_empty() {
+                candidates.push(best.id);
+            }
+            let customer_of = first_customer
+                .or(customer_hits.first().copied())
+                .unwrap_or(best);
+            chosen.push((g.matching, best, candidates, customer_of, outline));
+        }
+        let mut from: Vec<MessageId> = chosen
+            .iter()
+            .flat_map(|(_, _, c, _, _)| c.iter().copied())
+            .collect();
+        from.sort();
+        from.dedup();
+        let openings: HashMap<MessageId, String> = self
+            .store
+            .openings(&from, OPENING_CHARS)
+            .await?
+            .into_iter()
+            .collect();
+        let mut hits = Vec::with_capacity(chosen.len());
+        for (matching, best, candidates, customer_of, outline) in chosen {
+            let snippets: Vec<(MessageId, Snippet)> = candidates
+                .iter()
+                .map(|id| {
+                    let own = openings.get(id).map(|t| own_words(t)).unwrap_or_default();
+                    (*id, found.snippet(&own))
+                })
+                .collect();
+            let at = snippets
+                .iter()
+                .position(|(_, s)| !s.highlights.is_empty())
+                .unwrap_or(0);
+            let Some((snippet_from, snippet)) = snippets.into_iter().nth(at) else {
+                continue;
+            };
+            hits.push(ConversationHit {
+                thread_id: outline.thread_id,
+                subject: customer_of.subject.clone(),
+                customer: self.conversation_customer(customer_of).await?,
+                state: state_of(outline),
+                messages: outline.messages,
+                matching,
+                best: best.id,
+                snippet_from,
+                last_date: outline.last_date,
+                snippet,
+            });
+        }
+        Ok(ConversationPage {
+            messages: found.total,
+            total,
+            total_is_lower_bound: found.total > ids.len(),
+            hits,
+            took: started.elapsed(),
+        })
+    }
+
+    /// The customer a message is to or from: address, name (a corrected
+    /// one first, then what their own mail says, then a customer list's),
+    /// company and lists.
+    pub(crate) async fn conversation_customer(
+        &self,
+        m: &MessageSummary,
+    ) -> Result<ConversationCustomer, ArchiveError> {
+        // Our own message's display name is our agent's, not theirs.
+        let their_name = match m.direction {
+            Direction::Inbound => m.from_name.clone().filter(|n| !n.trim().is_empty()),
+            Direction::Outbound | Direction::Automated => None,
+        };
+        let Some(address) = m.correspondent.clone() else {
+            return Ok(ConversationCustomer {
+                address: None,
+                name: their_name,
+                company: None,
+                lists: Vec::new(),
+            });
+        };
+        let customers = self.customers();
+        let matches = customers.matches_of(&address).await?;
+        let mut lists: Vec<String> = matches.iter().map(|c| c.record.list.clone()).collect();
+        lists.sort();
+        lists.dedup();
+        let recorded_name = matches.iter().find_map(|c| c.record.name.clone());
+        let name = customers
+            .corrected_name(&address)
+            .await?
+            .or(their_name)
+            .or(recorded_name);
+        Ok(ConversationCustomer {
+            company: matches.iter().find_map(|c| c.record.company.clone()),
+            address: Some(address),
+            name,
+            lists,
+        })
+    }
+}
+
+/// Where a conversation stands, from its numbers.
+fn state_of(o: &ConversationOutline) -> ConversationState {
+    if let Some(since) = o.waiting_since {
+        ConversationState::WaitingSince(since)
+    } else if o.answered {
+        ConversationState::Answered(o.first_response_secs)
+    } else if o.from_customer > 0 {
+        ConversationState::Replied
+    } else if o.ours > 0 {
+        ConversationState::OursOnly
+    } else {
+        ConversationState::AutomatedOnly
+    }
+}
