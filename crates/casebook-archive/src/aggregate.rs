@@ -24,14 +24,42 @@ pub struct StatCell {
     /// Inbound messages we answered.
     pub answered: u64,
     pub median_response_secs: Option<i64>,
+    /// Conversations customers wrote in (in this month, about this topic).
+    pub conversations: u64,
+    /// Answered messages by how long our first reply took, in the spans
+    /// of [`RESPONSE_SPANS`].
+    pub response_times: [u64; RESPONSE_SPANS.len()],
     /// At least `k`.
     pub correspondents: u64,
+}
+
+/// The spans response times are counted in: a name, and the longest
+/// response (seconds) in it.
+pub const RESPONSE_SPANS: [(&str, i64); 5] = [
+    ("under 1 h", 3_600),
+    ("1–4 h", 4 * 3_600),
+    ("4–24 h", 86_400),
+    ("1–3 d", 3 * 86_400),
+    ("over 3 d", i64::MAX),
+];
+
+/// The span of [`RESPONSE_SPANS`] a response of `secs` falls in.
+fn span_of(secs: i64) -> usize {
+    RESPONSE_SPANS
+        .iter()
+        .position(|(_, most)| secs <= *most)
+        .unwrap_or(RESPONSE_SPANS.len() - 1)
 }
 
 impl StatCell {
     /// Answered inbound messages per inbound message, 0 to 1.
     pub fn answer_rate(&self) -> Option<f64> {
         (self.inbound > 0).then(|| self.answered as f64 / self.inbound as f64)
+    }
+
+    /// Customer messages answered within a day.
+    pub fn answered_within_day(&self) -> u64 {
+        self.response_times[..=span_of(86_400)].iter().sum()
     }
 }
 
@@ -60,6 +88,7 @@ struct Cell {
     outbound: u64,
     answered: u64,
     people: HashSet<u64>,
+    threads: HashSet<i64>,
     times: Vec<i64>,
 }
 
@@ -69,6 +98,9 @@ impl Cells {
         if r.inbound {
             cell.inbound += 1;
             cell.answered += u64::from(r.answered);
+            if r.thread != 0 {
+                cell.threads.insert(r.thread);
+            }
         } else {
             cell.outbound += 1;
         }
@@ -96,6 +128,10 @@ impl Cells {
                 continue;
             }
             cell.times.sort_unstable();
+            let mut response_times = [0; RESPONSE_SPANS.len()];
+            for t in &cell.times {
+                response_times[span_of(*t)] += 1;
+            }
             cells.push(StatCell {
                 month: month.to_owned(),
                 topic: topic.to_owned(),
@@ -103,6 +139,8 @@ impl Cells {
                 outbound: cell.outbound,
                 answered: cell.answered,
                 median_response_secs: crate::read::median(&cell.times),
+                conversations: cell.threads.len() as u64,
+                response_times,
                 correspondents: cell.people.len() as u64,
             });
         }
@@ -240,6 +278,7 @@ mod tests {
                 answered: *inbound,
                 response_secs: inbound.then_some(60),
                 person: (*person).into(),
+                thread: Some(n as i64 % 2 + 1),
             };
             let r = records
                 .record(MessageId(n as i64), source)
@@ -277,6 +316,22 @@ mod tests {
         );
         assert_eq!(cell.answer_rate(), Some(1.0));
         assert_eq!(cell.median_response_secs, Some(60));
+        assert_eq!(cell.response_times, [3, 0, 0, 0, 0]);
+        assert_eq!(
+            cell.conversations, 1,
+            "the voicemail questions are in one thread"
+        );
+        assert_eq!(cell.answered_within_day(), 3);
         assert!(aggregate(&rows, 4).cells.is_empty());
+    }
+
+    #[test]
+    fn response_times_fall_in_their_spans_at_the_edges() {
+        assert_eq!(span_of(0), 0);
+        assert_eq!(span_of(3_600), 0);
+        assert_eq!(span_of(3_601), 1);
+        assert_eq!(span_of(86_400), 2);
+        assert_eq!(span_of(86_401), 3);
+        assert_eq!(span_of(10 * 86_400), 4);
     }
 }

@@ -223,7 +223,7 @@ impl Archive {
             hits.push(ConversationHit {
                 thread_id: outline.thread_id,
                 subject: customer_of.subject.clone(),
-                customer: self.conversation_customer(customer_of).await?,
+                customer: self.customer_of(customer_of).await?,
                 state: state_of(outline),
                 messages: outline.messages,
                 matching,
@@ -245,7 +245,7 @@ impl Archive {
     /// The customer a message is to or from: address, name (a corrected
     /// one first, then what their own mail says, then a customer list's),
     /// company and lists.
-    pub(crate) async fn conversation_customer(
+    pub async fn customer_of(
         &self,
         m: &MessageSummary,
     ) -> Result<ConversationCustomer, ArchiveError> {

@@ -97,13 +97,7 @@ pub struct PartnerExport {
 /// correspondent, how and where they matched, and the record's name,
 /// company, account and address.
 pub fn matches_csv(matches: &[CustomerMatch]) -> String {
-    fn field(s: &str) -> String {
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_owned()
-        }
-    }
+    use crate::view::csv_field as field;
     let mut out = String::from("email,kind,list,name,company,account,record_email\n");
     for m in matches {
         let r = &m.record;

@@ -136,6 +136,7 @@ impl Archive {
                     answered: m.direction == Direction::Inbound && m.reply_id.is_some(),
                     response_secs: m.response_secs,
                     erasure: erasure.clone(),
+                    thread: m.thread_id.map(|t| t.0),
                 });
             }
         }

@@ -1,7 +1,8 @@
 //! What statistics read of each message, kept beside the search index as
-//! a record of 29 bytes (its month and topic as numbers into two small
-//! tables, direction, answer, response time, and a 64-bit digest of its
-//! person — never an address or a word of text), and brought up to date
+//! a record of 37 bytes (its month and topic as numbers into two small
+//! tables, direction, answer, response time, its conversation's number
+//! and a 64-bit digest of its person — never an address or a word of
+//! text), and brought up to date
 //! from what changed instead of being read again from every message.
 //!
 //! Reading every message for `stats --aggregate` costs a pass over the
@@ -23,11 +24,11 @@ use std::path::Path;
 /// The file in the index directory the records are kept in.
 pub(crate) const FILE_NAME: &str = "statistics";
 /// What the file starts with (its format's version is the last digit).
-const MAGIC: &[u8] = b"casebook statistics records 1\n";
+const MAGIC: &[u8] = b"casebook statistics records 2\n";
 /// Bytes a record takes in the file.
-const RECORD_BYTES: usize = 29;
+const RECORD_BYTES: usize = 37;
 /// A larger file is not one this code wrote (20,000,000 messages take
-/// 580 MB): it is ignored, not read.
+/// 740 MB): it is ignored, not read.
 const MAX_FILE_BYTES: u64 = 1 << 30;
 
 /// One counted message as statistics see it.
@@ -43,6 +44,9 @@ pub(crate) struct Record {
     pub response_secs: Option<i64>,
     /// [`person_digest`] of the person the message is with.
     pub person: u64,
+    /// Its conversation (thread) number; 0 when it has none (mail not yet
+    /// threaded, anonymous records kept before they kept one).
+    pub thread: i64,
 }
 
 /// Every counted message's record, by message number, and where the store
@@ -76,6 +80,7 @@ impl Records {
             answered: m.answered,
             response_secs: m.response_secs,
             person: person_digest(&m.person),
+            thread: m.thread.unwrap_or(0),
         })
     }
 
@@ -91,6 +96,7 @@ impl Records {
             answered: e.answered,
             response_secs: e.response_secs,
             person: person_digest(&format!("erased:{}", e.erasure)),
+            thread: e.thread.unwrap_or(0),
         })
     }
 
@@ -183,7 +189,7 @@ pub(crate) async fn write(index_dir: &Path, identity: &str, records: &Records) {
 /// [`MAGIC`], the store's identity, the two marks, the month and topic
 /// tables (a count, then each a length and UTF-8), the number of records
 /// and each record: id, month, topic, flags (1 inbound, 2 answered, 4 a
-/// response time follows), person, response time; little-endian.
+/// response time follows), person, response time, thread; little-endian.
 fn encode(r: &Records, identity: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024 + r.records.len() * RECORD_BYTES);
     out.extend(MAGIC);
@@ -207,6 +213,7 @@ fn encode(r: &Records, identity: &str) -> Vec<u8> {
         out.push(flags);
         out.extend(m.person.to_le_bytes());
         out.extend(m.response_secs.unwrap_or(0).to_le_bytes());
+        out.extend(m.thread.to_le_bytes());
     }
     out
 }
@@ -249,6 +256,7 @@ fn decode(bytes: &[u8], identity: &str) -> Option<Records> {
         let flags = r.take(1)?[0];
         let person = r.u64()?;
         let response = r.u64()? as i64;
+        let thread = r.u64()? as i64;
         if id <= last || usize::from(month) >= months || usize::from(topic) >= topics || flags > 7 {
             return None;
         }
@@ -261,6 +269,7 @@ fn decode(bytes: &[u8], identity: &str) -> Option<Records> {
             answered: flags & 2 != 0,
             response_secs: (flags & 4 != 0).then_some(response),
             person,
+            thread,
         });
     }
     Some(records)
@@ -278,6 +287,7 @@ mod tests {
             answered: response.is_some(),
             response_secs: response,
             person: person.into(),
+            thread: Some(1),
         }
     }
 

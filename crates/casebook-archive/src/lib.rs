@@ -42,7 +42,7 @@ pub mod view;
 mod watch;
 
 pub use access::AccessReport;
-pub use aggregate::{AggregateStats, StatCell};
+pub use aggregate::{AggregateStats, StatCell, RESPONSE_SPANS};
 pub use casebook_conversations::threading;
 pub use casebook_customers::{ColumnChoice, RowProblem};
 pub use casebook_policy::privacy_request::RequestKind;

@@ -115,7 +115,7 @@ impl Archive {
             entries.push(QueueEntry {
                 thread_id: w.thread_id,
                 subject: m.subject.clone(),
-                customer: self.conversation_customer(m).await?,
+                customer: self.customer_of(m).await?,
                 waiting_since: w.since,
                 waiting_messages: w.messages,
                 latest: w.last,

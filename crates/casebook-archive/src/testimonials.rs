@@ -520,7 +520,18 @@ impl Testimonials<'_> {
         actor: &str,
         format: &str,
     ) -> Result<Vec<PublishedTestimonial>, ArchiveError> {
-        let list = self.published().await?;
+        self.export_chosen(actor, format, |list| list).await
+    }
+
+    /// [`Testimonials::export`] of those `choose` keeps of what may be
+    /// used; the audit entry names exactly those exported.
+    pub async fn export_chosen(
+        &self,
+        actor: &str,
+        format: &str,
+        choose: impl FnOnce(Vec<PublishedTestimonial>) -> Vec<PublishedTestimonial>,
+    ) -> Result<Vec<PublishedTestimonial>, ArchiveError> {
+        let list = choose(self.published().await?);
         let ids: Vec<i64> = list.iter().map(|t| t.id).collect();
         self.archive
             .store

@@ -311,6 +311,68 @@ pub fn similar_json(found: &[crate::SimilarConversation]) -> serde_json::Value {
     })
 }
 
+/// A CSV field as spreadsheets read it back: quoted when it holds a
+/// comma, quote or line break; and a field a spreadsheet would run as a
+/// formula (starting `=`, `+`, `-`, `@`, a tab or a carriage return) is
+/// kept as text by a leading apostrophe, as OWASP advises — a customer's
+/// words never become a formula on the reader's machine.
+pub fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+/// What marketing may use as CSV: `id,excerpt,attribution,date,topic,edited`
+/// (the day in UTC).
+pub fn published_csv(list: &[crate::PublishedTestimonial]) -> String {
+    let mut out = String::from("id,excerpt,attribution,date,topic,edited\n");
+    for t in list {
+        let day = t.date.map(|d| d.date().to_string()).unwrap_or_default();
+        out.push_str(&format!(
+            "{},{},{},{},{},{}\n",
+            t.id,
+            csv_field(&t.excerpt),
+            csv_field(&t.attribution),
+            day,
+            csv_field(&t.topic),
+            t.edited
+        ));
+    }
+    out
+}
+
+/// Aggregate statistics as scripts and the API read them: each shown
+/// cell with its counts, answer rate, median response and response
+/// times per span.
+pub fn aggregate_json(a: &crate::AggregateStats) -> serde_json::Value {
+    serde_json::json!({
+        "k_anonymity": a.k,
+        "suppressed_cells": a.suppressed,
+        "cells": a.cells.iter().map(|c| serde_json::json!({
+            "month": c.month,
+            "topic": c.topic,
+            "inbound": c.inbound,
+            "outbound": c.outbound,
+            "answered": c.answered,
+            "answer_rate": c.answer_rate(),
+            "conversations": c.conversations,
+            "answered_within_day": c.answered_within_day(),
+            "median_response_secs": c.median_response_secs,
+            "response_times": crate::RESPONSE_SPANS.iter().zip(c.response_times)
+                .map(|((span, _), n)| serde_json::json!({ "span": span, "answered": n }))
+                .collect::<Vec<_>>(),
+            "correspondents": c.correspondents,
+        })).collect::<Vec<_>>(),
+    })
+}
+
 /// How a duration is written for people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DurationStyle {
@@ -339,6 +401,15 @@ pub fn duration_text(secs: i64, style: DurationStyle) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_fields_stay_text_in_a_spreadsheet() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a, \"b\""), "\"a, \"\"b\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("-1+2"), "'-1+2");
+        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
+    }
 
     #[test]
     fn durations_read_the_same_in_both_styles() {

@@ -683,7 +683,10 @@ mod tests {
         assert_eq!(c.display_timezone, "Europe/Berlin");
         let e = parse("display_timezone = \"Mars/Olympus\"\n").expect_err("no such zone");
         let text = e.to_string();
-        assert!(text.contains("`display_timezone` = \"Mars/Olympus\""), "{text}");
+        assert!(
+            text.contains("`display_timezone` = \"Mars/Olympus\""),
+            "{text}"
+        );
         assert!(text.contains("IANA name"), "{text}");
     }
 

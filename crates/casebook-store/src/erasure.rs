@@ -240,8 +240,8 @@ impl Store {
         .await?;
         for chunk in e.records.chunks(CHUNK / 8) {
             let sql = format!(
-                "INSERT INTO erased_messages (month, direction, topic, answered, response_secs, erasure, erased_at) VALUES {}",
-                value_rows(self.backend(), chunk.len(), 7)
+                "INSERT INTO erased_messages (month, direction, topic, answered, response_secs, erasure, erased_at, thread) VALUES {}",
+                value_rows(self.backend(), chunk.len(), 8)
             );
             let mut q = sqlx::query(&sql);
             for r in chunk {
@@ -252,7 +252,8 @@ impl Store {
                     .bind(i64::from(r.answered))
                     .bind(r.response_secs)
                     .bind(&r.erasure)
-                    .bind(e.at);
+                    .bind(e.at)
+                    .bind(r.thread);
             }
             q.execute(&mut *tx)
                 .await
@@ -280,13 +281,22 @@ impl Store {
         &self,
         mut visit: impl FnMut(i64, ErasedMessage),
     ) -> Result<(), StoreError> {
-        type Row = (i64, String, String, String, i64, Option<i64>, String);
+        type Row = (
+            i64,
+            String,
+            String,
+            String,
+            i64,
+            Option<i64>,
+            String,
+            Option<i64>,
+        );
         let mut rows = sqlx::query_as::<_, Row>(
-            "SELECT id, month, direction, topic, answered, response_secs, erasure \
+            "SELECT id, month, direction, topic, answered, response_secs, erasure, thread \
              FROM erased_messages ORDER BY id",
         )
         .fetch(&self.pool);
-        while let Some((id, month, direction, topic, answered, response_secs, erasure)) =
+        while let Some((id, month, direction, topic, answered, response_secs, erasure, thread)) =
             rows.try_next().await.during("reading anonymous records")?
         {
             visit(
@@ -298,6 +308,7 @@ impl Store {
                     answered: answered != 0,
                     response_secs,
                     erasure,
+                    thread,
                 },
             );
         }

@@ -484,6 +484,8 @@ pub struct ErasedMessage {
     pub response_secs: Option<i64>,
     /// A random number shared by one erasure's messages.
     pub erasure: String,
+    /// The conversation it was in (the archive's number for it).
+    pub thread: Option<i64>,
 }
 
 /// A legal hold on a thread or a tag.

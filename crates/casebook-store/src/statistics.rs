@@ -21,6 +21,8 @@ pub struct StatSource {
     /// The person the message is with: the primary address of the person
     /// its correspondent is linked to, else the correspondent.
     pub person: String,
+    /// The conversation it is in (none until threaded).
+    pub thread: Option<i64>,
 }
 
 impl Store {
@@ -81,7 +83,7 @@ impl Store {
         mut visit: impl FnMut(MessageId, Option<StatSource>),
     ) -> Result<(), StoreError> {
         let columns = "SELECT m.id, m.date, m.topic, m.direction, m.primary_id, m.reply_id, \
-             m.response_secs, COALESCE(p.person, m.correspondent) \
+             m.response_secs, COALESCE(p.person, m.correspondent), m.thread_id \
              FROM messages m LEFT JOIN person_links p ON p.address = m.correspondent";
         let sql = match changed_after {
             Some(_) => format!("{columns} WHERE m.state_write > $1"),
@@ -99,13 +101,24 @@ impl Store {
             Option<i64>,
             Option<i64>,
             Option<String>,
+            Option<i64>,
         );
         let mut query = sqlx::query_as::<_, Row>(&sql);
         if let Some(after) = changed_after {
             query = query.bind(after as i64);
         }
         let mut rows = query.fetch(&self.pool);
-        while let Some((id, date, topic, direction, primary, reply, response_secs, person)) = rows
+        while let Some((
+            id,
+            date,
+            topic,
+            direction,
+            primary,
+            reply,
+            response_secs,
+            person,
+            thread,
+        )) = rows
             .try_next()
             .await
             .during("reading messages for statistics")?
@@ -119,6 +132,7 @@ impl Store {
                     answered: reply.is_some(),
                     response_secs,
                     person,
+                    thread,
                 }),
                 _ => None,
             };

@@ -541,9 +541,10 @@ impl Rethreading {
 
     /// Records new threads and pairings, to be committed with the rest by
     /// [`Rethreading::commit`]: a re-threading in rounds records each as
-    /// it goes instead of holding every change. A message whose reply or
-    /// response time changed records this write as its `state_write` (what
-    /// brings the kept answered sets and statistics up to date).
+    /// it goes instead of holding every change. A message whose thread,
+    /// reply or response time changed records this write as its
+    /// `state_write` (what brings the kept answered sets and statistics,
+    /// which count conversations, up to date).
     pub async fn record(&mut self, updates: &[ThreadUpdate]) -> Result<(), StoreError> {
         if !updates.is_empty() {
             self.wrote = true;
@@ -553,7 +554,8 @@ impl Rethreading {
                 "WITH u (id, thread_id, reply_id, response_secs) AS (VALUES {}) \
                  UPDATE messages SET thread_id = u.thread_id, reply_id = u.reply_id, \
                  response_secs = u.response_secs, state_write = CASE \
-                 WHEN (messages.reply_id = u.reply_id \
+                 WHEN messages.thread_id = u.thread_id \
+                  AND (messages.reply_id = u.reply_id \
                        OR (messages.reply_id IS NULL AND u.reply_id IS NULL)) \
                   AND (messages.response_secs = u.response_secs \
                        OR (messages.response_secs IS NULL AND u.response_secs IS NULL)) \

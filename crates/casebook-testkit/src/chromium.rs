@@ -257,12 +257,17 @@ impl Chromium {
     }
 
     /// Elements that reach past the right edge of the viewport, as
-    /// `tag.class` (none on a page that fits the screen).
+    /// `tag.class` (none on a page that fits the screen). What is inside
+    /// a box that scrolls sideways on its own (a wide table) is reached by
+    /// scrolling that box, and is not counted; the box itself is.
     pub fn beyond_the_viewport(&self) -> Vec<String> {
         let v = self.run(
             "const w = document.documentElement.clientWidth; \
+             const scrolls = e => { for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) { \
+               const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll' || o === 'hidden') return true; } \
+               return false; }; \
              return Array.from(document.querySelectorAll('body *')) \
-               .filter(e => e.getBoundingClientRect().right > w + 1) \
+               .filter(e => e.getBoundingClientRect().right > w + 1 && !scrolls(e)) \
                .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''));",
         );
         v.as_array()

@@ -20,7 +20,9 @@
 
 mod api;
 mod auth;
+mod charts;
 mod customers;
+mod marketing;
 mod message_html;
 mod pages;
 mod privacy;
@@ -90,7 +92,8 @@ pub fn router(archive: Arc<Archive>, options: WebOptions) -> Router {
         .route("/messages/{id}/attachments/{n}", get(pages::attachment))
         .route("/messages/{id}/tags", post(pages::add_tag))
         .route("/threads/{id}", get(pages::thread))
-        .route("/testimonials", get(pages::testimonials))
+        .route("/testimonials", get(marketing::testimonials))
+        .route("/testimonials/export", post(marketing::export))
         .route("/testimonials/review", get(review::queue))
         .route("/testimonials/approve", post(review::approve))
         .route("/testimonials/reject", post(review::reject))

@@ -1,6 +1,6 @@
 //! The HTML pages.
 
-use crate::auth::{self, Browser, MailForm, MailReader, SessionForm, TestimonialReader};
+use crate::auth::{self, Browser, MailForm, MailReader, SessionForm};
 use crate::search::SearchParams;
 use crate::security;
 use crate::view::{self, page, respond, PageError, PageResult};
@@ -700,36 +700,6 @@ fn automated_card(zone: &crate::DisplayZone, m: &StoredMessage) -> maud::Markup 
             p { a href=(format!("/messages/{}", s.id.0)) { "the whole message" } }
         }
     }
-}
-
-pub(crate) async fn testimonials(
-    State(app): State<App>,
-    TestimonialReader(browser): TestimonialReader,
-) -> PageResult {
-    let session = &browser.session;
-    let list = app.archive.testimonials().published().await?;
-    Ok(respond(
-        StatusCode::OK,
-        page(
-            "Testimonials",
-            Some(session),
-            html! {
-                h1 { "Approved testimonials" }
-                @if list.is_empty() {
-                    p.muted { "No testimonials are approved and usable at the moment." }
-                }
-                @for t in &list {
-                    figure.testimonial {
-                        blockquote { (t.excerpt) }
-                        figcaption {
-                            (t.attribution) " · " (t.topic) " · " (view::when(&browser.zone, t.date))
-                            @if t.edited { " · edited" }
-                        }
-                    }
-                }
-            },
-        ),
-    ))
 }
 
 auth::csrf_field!(CsrfForm, TagForm);

@@ -26,6 +26,18 @@ fn decided(browser: &Browser, result: Result<Option<i64>, ArchiveError>) -> Resp
 
 const BACK: (&str, &str) = ("/testimonials/review", "Back to the review queue");
 
+/// Suggestions shown at once.
+const SHOWN: usize = 50;
+
+/// `Name, Company` when the lists or their mail say both; the approver
+/// decides (and may write "A customer in telecoms").
+fn suggested_attribution(c: &casebook_archive::ConversationCustomer) -> Option<String> {
+    match (&c.name, &c.company) {
+        (Some(name), Some(company)) => Some(format!("{name}, {company}")),
+        _ => None,
+    }
+}
+
 pub(crate) async fn queue(State(app): State<App>, MailReader(browser): MailReader) -> Response {
     let session = &browser.session;
     let (suggestions, decided, log) = match (
@@ -41,36 +53,61 @@ pub(crate) async fn queue(State(app): State<App>, MailReader(browser): MailReade
             return view::archive_error(None, &e, None)
         }
     };
+    // Who each suggestion is from, as the customer lists know them.
+    let mut customers = Vec::with_capacity(suggestions.len().min(SHOWN));
+    for s in suggestions.iter().take(SHOWN) {
+        match app.archive.customer_of(&s.message).await {
+            Ok(c) => customers.push(c),
+            Err(e) => return view::archive_error(None, &e, None),
+        }
+    }
     let body = html! {
         h1 { "Testimonials to review" }
         @if suggestions.is_empty() { p.muted { "No praise waiting for a decision." } }
-        @for s in suggestions.iter().take(50) {
+        @for (s, c) in suggestions.iter().zip(&customers) {
             section.suggestion {
                 h2 {
                     a href=(format!("/messages/{}", s.message.id.0)) { (s.message.subject) }
                     " " span.muted { "score " (s.score) " · " (view::when(&browser.zone, s.message.date)) }
                 }
+                p.customer {
+                    "From "
+                    strong { (c.name.as_deref().or(c.address.as_deref()).unwrap_or("an unknown sender")) }
+                    @if c.name.is_some() { @if let Some(a) = &c.address { " " span.muted { (a) } } }
+                    @if let Some(company) = &c.company { " · " (company) }
+                    @if c.lists.is_empty() { " · " span.muted { "on no customer list" } }
+                    @for list in &c.lists { " " span.tag { (list) } }
+                }
                 @for q in &s.quotes { blockquote { (q) } }
                 @for p in &s.permission { p { "Permission: " em { (p) } } }
-                form method="post" action="/testimonials/approve" {
+                @let id = s.message.id.0;
+                form.fields method="post" action="/testimonials/approve" {
                     input type="hidden" name="csrf" value=(session.csrf);
-                    input type="hidden" name="message" value=(s.message.id.0);
-                    label { "Excerpt " textarea name="excerpt" rows="3" cols="70" required { (s.quotes.join(" ")) } }
-                    label { "Attribution " input name="attribution" required placeholder="Name, Company — or: A customer in telecoms"; }
+                    input type="hidden" name="message" value=(id);
+                    label for=(format!("excerpt-{id}")) { "Excerpt" }
+                    textarea id=(format!("excerpt-{id}")) name="excerpt" rows="3" required { (s.quotes.join(" ")) }
+                    label for=(format!("attribution-{id}")) { "Attribution" }
+                    input id=(format!("attribution-{id}")) name="attribution" required
+                        value=[suggested_attribution(c)] placeholder="Name, Company — or: A customer in telecoms";
                     @if s.permission.is_empty() {
-                        label { "How consent was obtained " input name="consent_note" required; }
+                        label for=(format!("consent-{id}")) { "How consent was obtained" }
+                        input id=(format!("consent-{id}")) name="consent_note" required;
                     } @else {
-                        input type="hidden" name="consent_message" value=(s.message.id.0);
-                        p.muted { "Consent: this message." }
+                        input type="hidden" name="consent_message" value=(id);
+                        span.label { "Consent" }
+                        span.muted { "given in this message" }
                     }
-                    label { input type="checkbox" name="edited"; " edited (not word for word)" }
-                    label { "usable until " input type="date" name="expires"; }
+                    label for=(format!("edited-{id}")) { "Edited" }
+                    span { input id=(format!("edited-{id}")) type="checkbox" name="edited"; " not word for word" }
+                    label for=(format!("expires-{id}")) { "Usable until" }
+                    input id=(format!("expires-{id}")) type="date" name="expires";
                     button type="submit" { "Approve" }
                 }
-                form method="post" action="/testimonials/reject" {
+                form.fields method="post" action="/testimonials/reject" {
                     input type="hidden" name="csrf" value=(session.csrf);
-                    input type="hidden" name="message" value=(s.message.id.0);
-                    input name="reason" required placeholder="why not";
+                    input type="hidden" name="message" value=(id);
+                    label for=(format!("reason-{id}")) { "Reason to reject" }
+                    input id=(format!("reason-{id}")) name="reason" required placeholder="why not";
                     button type="submit" { "Reject" }
                 }
             }

@@ -51,6 +51,37 @@ async fn kept_statistics_equal_reading_every_message() {
     drop(archive);
     // Each later step starts from records kept at the step before.
     kept_and_afresh(data, "the first import").await;
+
+    // Two conversations, then a message whose References join them: the
+    // second one's messages change conversation, which the kept records
+    // must follow (they count conversations).
+    let joined = tempfile::tempdir().expect("tempdir");
+    let mail = |name: &str, text: &str| {
+        std::fs::write(joined.path().join(name), text.replace('\n', "\r\n")).expect("write mail")
+    };
+    mail("a.eml", "From: Carl Roe <carl@joined.example>\nTo: support@casebook.example\nSubject: Voicemail greeting silent\nDate: Mon, 10 Mar 2008 09:00:00 +0000\nMessage-ID: <ma@joined.example>\n\nThe voicemail greeting is silent.\n");
+    mail("b.eml", "From: Dora Fox <dora@joined.example>\nTo: support@casebook.example\nSubject: Voicemail box full\nDate: Tue, 11 Mar 2008 09:00:00 +0000\nMessage-ID: <mb@joined.example>\n\nMy voicemail box is full.\n");
+    let archive = open(data).await;
+    import(&archive, &[joined.path().to_path_buf()]).await;
+    drop(archive);
+    let apart = kept_and_afresh(data, "two conversations").await;
+    mail("c.eml", "From: Dora Fox <dora@joined.example>\nTo: support@casebook.example\nSubject: Re: Voicemail box full\nDate: Wed, 12 Mar 2008 09:00:00 +0000\nMessage-ID: <mc@joined.example>\nIn-Reply-To: <mb@joined.example>\nReferences: <ma@joined.example> <mb@joined.example>\n\nStill full.\n");
+    let archive = open(data).await;
+    import(&archive, &[joined.path().to_path_buf()]).await;
+    drop(archive);
+    let together = kept_and_afresh(data, "the two conversations joined").await;
+    let conversations = |a: &AggregateStats| -> u64 {
+        a.cells
+            .iter()
+            .filter(|c| c.month == "2008-03" && c.topic == "voicemail")
+            .map(|c| c.conversations)
+            .sum()
+    };
+    assert_eq!(
+        conversations(&together) + 1,
+        conversations(&apart),
+        "one conversation fewer once joined"
+    );
     let archive = open(data).await;
     import(&archive, &[parts[1].clone()]).await;
     drop(archive);

@@ -10,16 +10,7 @@ pub fn aggregate(
     json: bool,
 ) -> io::Result<()> {
     if json {
-        let v = serde_json::json!({
-            "k_anonymity": a.k,
-            "suppressed_cells": a.suppressed,
-            "cells": a.cells.iter().map(|c| serde_json::json!({
-                "month": c.month, "topic": c.topic, "inbound": c.inbound, "outbound": c.outbound,
-                "answered": c.answered, "answer_rate": c.answer_rate(),
-                "median_response_secs": c.median_response_secs, "correspondents": c.correspondents,
-            })).collect::<Vec<_>>(),
-        });
-        return writeln!(out, "{v}");
+        return writeln!(out, "{}", casebook_archive::view::aggregate_json(a));
     }
     writeln!(
         out,

@@ -109,29 +109,8 @@ pub fn published_json(out: &mut impl Write, list: &[PublishedTestimonial]) -> io
     writeln!(out, "{}", serde_json::Value::Array(published_values(list)))
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
-
 pub fn published_csv(out: &mut impl Write, list: &[PublishedTestimonial]) -> io::Result<()> {
-    writeln!(out, "id,excerpt,attribution,date,topic,edited")?;
-    for t in list {
-        writeln!(
-            out,
-            "{},{},{},{},{},{}",
-            t.id,
-            csv_field(&t.excerpt),
-            csv_field(&t.attribution),
-            day(t.date),
-            csv_field(&t.topic),
-            t.edited
-        )?;
-    }
-    Ok(())
+    out.write_all(casebook_archive::view::published_csv(list).as_bytes())
 }
 
 fn html_escape(s: &str) -> String {
