@@ -274,6 +274,7 @@ pub(crate) async fn message(
                     @if let Some(secs) = s.response_secs { " after " (view::duration(secs)) } } }
             }
         }
+        (view::limit_warnings(&m.warnings))
         div.tags {
             "Tags: "
             @for t in &tags { span { (t) } }

@@ -191,8 +191,14 @@ fn hostile_sizes_are_stored_whole_flagged_and_read_within_limits() {
         &page.body[..500]
     );
     assert!(
-        page.body.contains("page 1 of 50"),
+        page.body.contains("part 1 of 50"),
         "5,000 pairs, 100 a page"
+    );
+    // What a limit cut is said where the message is read.
+    let cut = server.page(&format!("/messages/{big_id}"), &agent);
+    assert!(
+        cut.body.contains("Cut by a limit: over limits.parse_bytes"),
+        "the message page warns"
     );
     assert_eq!(page.body.matches("class=\"pair\"").count(), 100);
     let last = server.page(&format!("/threads/{thread}?page=50"), &agent);
