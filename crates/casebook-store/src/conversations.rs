@@ -3,6 +3,7 @@
 //! who wrote first, whether it waits for us or how soon we answered).
 
 use crate::error::{During, StoreError};
+use crate::location::Backend;
 use crate::store::Store;
 use casebook_vocabulary::{MessageId, ThreadId};
 use sqlx::Row;
@@ -34,6 +35,16 @@ pub struct ConversationOutline {
     pub answered: bool,
 }
 
+/// SQLite looks a row up by its number, reading its text pages to reach
+/// `thread_id`, unless told to read the index that holds both (migration
+/// 0024).
+fn thread_of_hint(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "INDEXED BY messages_thread_of",
+        Backend::Postgres => "",
+    }
+}
+
 impl Store {
     /// The thread of each of these messages, in the order asked; a message
     /// the store no longer holds, or not yet threaded, is left out.
@@ -49,8 +60,9 @@ impl Store {
                     chunk,
                     |list| {
                         format!(
-                            "SELECT id, thread_id FROM messages \
-                             WHERE id IN ({list}) AND thread_id IS NOT NULL"
+                            "SELECT id, thread_id FROM messages {} \
+                             WHERE id IN ({list}) AND thread_id IS NOT NULL",
+                            thread_of_hint(self.backend())
                         )
                     },
                     d,
