@@ -228,3 +228,35 @@ fn in_chromium_an_agent_finds_and_reads_a_conversation() {
         "search past the right edge on a phone: {beyond:?}"
     );
 }
+
+/// The pages not checked elsewhere at a phone's width — a message (with a
+/// long Message-ID and Outlook's quoted history), customers, privacy,
+/// settings and the login page — reach no further than the screen.
+#[test]
+fn in_chromium_every_other_page_fits_a_phone() {
+    let cb = with_waiting_mail();
+    add_user(&cb, "alice", "admin");
+    let server = Server::start(&cb);
+    let browser = casebook_testkit::Chromium::start();
+    browser.resize(390, 844);
+    browser.goto(&format!("{}/login", server.url));
+    let beyond = browser.beyond_the_viewport();
+    assert!(beyond.is_empty(), "/login past a phone's edge: {beyond:?}");
+    browser.type_into("input[name=name]", "alice");
+    browser.type_into("input[name=password]", crate::web::PASSWORD);
+    browser.click("button[type=submit]");
+    browser.wait_for_url("logged in", |u| !u.contains("/login"));
+    let carol = crate::id_of(&cb, "c2@firm.example");
+    for path in [
+        format!("/messages/{carol}"),
+        "/customers".to_owned(),
+        "/privacy".to_owned(),
+        "/settings".to_owned(),
+        "/queue".to_owned(),
+    ] {
+        browser.goto(&format!("{}{path}", server.url));
+        assert!(browser.count("main") == 1, "{path} shows a page");
+        let beyond = browser.beyond_the_viewport();
+        assert!(beyond.is_empty(), "{path} past a phone's edge: {beyond:?}");
+    }
+}
