@@ -263,9 +263,7 @@ fn in_chromium_an_agent_starts_from_the_queue_on_desktop_and_phone() {
     let browser = casebook_testkit::Chromium::start();
     let shots = std::env::var_os("CASEBOOK_SCREENSHOTS").map(std::path::PathBuf::from);
     browser.goto(&format!("{}/", server.url));
-    browser.type_into("input[name=name]", "alice");
-    browser.type_into("input[name=password]", crate::web::PASSWORD);
-    browser.click("button[type=submit]");
+    crate::web::submit_login(&browser, "alice");
     browser.wait_for_url("the queue", |u| u.ends_with("/queue"));
     assert_eq!(browser.count("ol.queue li"), 2);
     assert!(browser

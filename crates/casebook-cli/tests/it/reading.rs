@@ -120,9 +120,7 @@ fn in_chromium_an_agent_finds_and_reads_a_conversation() {
     let browser = casebook_testkit::Chromium::start();
     let shots = std::env::var_os("CASEBOOK_SCREENSHOTS").map(std::path::PathBuf::from);
     browser.goto(&format!("{}/", server.url));
-    browser.type_into("input[name=name]", "alice");
-    browser.type_into("input[name=password]", crate::web::PASSWORD);
-    browser.click("button[type=submit]");
+    crate::web::submit_login(&browser, "alice");
     browser.wait_for_url("the queue", |u| u.ends_with("/queue"));
 
     browser.goto(&format!("{}/search?q=voicemail", server.url));
@@ -242,9 +240,7 @@ fn in_chromium_every_other_page_fits_a_phone() {
     browser.goto(&format!("{}/login", server.url));
     let beyond = browser.beyond_the_viewport();
     assert!(beyond.is_empty(), "/login past a phone's edge: {beyond:?}");
-    browser.type_into("input[name=name]", "alice");
-    browser.type_into("input[name=password]", crate::web::PASSWORD);
-    browser.click("button[type=submit]");
+    crate::web::submit_login(&browser, "alice");
     browser.wait_for_url("logged in", |u| !u.contains("/login"));
     let carol = crate::id_of(&cb, "c2@firm.example");
     for path in [

@@ -330,9 +330,7 @@ fn in_chromium_review_testimonials_and_statistics_read_on_desktop_and_phone() {
     let browser = casebook_testkit::Chromium::start();
     let log_in = |name: &str| {
         browser.goto(&format!("{}/login", server.url));
-        browser.type_into("input[name=name]", name);
-        browser.type_into("input[name=password]", crate::web::PASSWORD);
-        browser.click("button[type=submit]");
+        crate::web::submit_login(&browser, name);
         browser.wait_for_url("logged in", |u| !u.contains("/login"));
     };
     log_in("ann");

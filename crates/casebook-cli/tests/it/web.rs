@@ -9,6 +9,14 @@ use std::process::Stdio;
 
 pub(crate) const PASSWORD: &str = "correct horse battery";
 
+/// Fills in the login form the browser shows as `name` and sends it (the
+/// caller waits for the page it lands on).
+pub(crate) fn submit_login(browser: &casebook_testkit::Chromium, name: &str) {
+    browser.type_into("input[name=name]", name);
+    browser.type_into("input[name=password]", PASSWORD);
+    browser.click("button[type=submit]");
+}
+
 /// A running `casebook serve` over an archive, stopped when dropped.
 pub(crate) struct Server {
     pub(crate) url: String,
@@ -691,9 +699,7 @@ fn in_chromium_an_agent_logs_in_searches_reads_a_thread_downloads_and_logs_out()
 
     browser.goto(&format!("{}/search", server.url));
     assert!(browser.url().contains("/login?next="), "{}", browser.url());
-    browser.type_into("input[name=name]", "ann");
-    browser.type_into("input[name=password]", PASSWORD);
-    browser.click("button[type=submit]");
+    submit_login(&browser, "ann");
     browser.wait_for_url("the search page", |u| u.ends_with("/search"));
 
     browser.type_into("input[name=q]", "greeting");
@@ -743,9 +749,7 @@ fn in_chromium_hostile_mail_runs_nothing_opens_nothing_and_reaches_no_one() {
     let server = Server::start(&cb);
     let browser = casebook_testkit::Chromium::start();
     browser.goto(&format!("{}/login", server.url));
-    browser.type_into("input[name=name]", "ann");
-    browser.type_into("input[name=password]", PASSWORD);
-    browser.click("button[type=submit]");
+    submit_login(&browser, "ann");
     // Agents land on the queue, where hostile senders' names and subjects
     // are shown too.
     browser.wait_for_url("the queue", |u| u.ends_with("/queue"));
