@@ -257,12 +257,39 @@ async fn every_form_checks_the_session_token_and_then_the_role() {
         ),
         ("/privacy/requests/1/confirm", "", true),
         ("/customers/partner-export", "&partner=acme", true),
+        ("/settings", "&zone=Europe%2FBerlin", false),
         // Last: it ends the marketing session.
         ("/logout", "", false),
     ];
     let (agent, agent_csrf) = browser(&site, "amy").await;
     let (marketing, marketing_csrf) = browser(&site, "mia").await;
     assert_ne!(agent_csrf, "forged");
+    // Marketing's export: the token first, then marketing or admin only.
+    let export = "/testimonials/export";
+    for cookie in [&agent, &marketing] {
+        let (status, body) = post_form(&site.router, export, cookie, "csrf=forged").await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert!(body.contains("This form has expired"), "{body}");
+    }
+    let (status, body) =
+        post_form(&site.router, export, &agent, &format!("csrf={agent_csrf}")).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "an agent exports nothing: {body}"
+    );
+    let (status, body) = post_form(
+        &site.router,
+        export,
+        &marketing,
+        &format!("csrf={marketing_csrf}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        body.starts_with("id,excerpt,attribution,date,topic,edited\n"),
+        "{body}"
+    );
     for (path, fields, agents_only) in forms {
         for cookie in [&agent, &marketing] {
             let (status, body) =
