@@ -8,10 +8,6 @@ use crate::store::Store;
 use casebook_vocabulary::{MessageId, ThreadId};
 use sqlx::Row;
 
-/// Ids asked about in one statement (both databases cap a statement's
-/// parameters; PostgreSQL at 65,535).
-const IDS_PER_STATEMENT: usize = 2_000;
-
 /// A thread in numbers (see [`Store::conversation_outlines`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConversationOutline {
@@ -53,26 +49,24 @@ impl Store {
         ids: &[MessageId],
     ) -> Result<Vec<(MessageId, ThreadId)>, StoreError> {
         let d = "reading the threads of search hits";
-        let mut found = std::collections::HashMap::with_capacity(ids.len());
-        for chunk in ids.chunks(IDS_PER_STATEMENT) {
-            let rows = self
-                .rows_of(
-                    chunk,
-                    |list| {
-                        format!(
-                            "SELECT id, thread_id FROM messages {} \
-                             WHERE id IN ({list}) AND thread_id IS NOT NULL",
-                            thread_of_hint(self.backend())
-                        )
-                    },
-                    d,
-                )
-                .await?;
-            for row in &rows {
-                let id: i64 = row.try_get(0).during(d)?;
-                let thread: i64 = row.try_get(1).during(d)?;
-                found.insert(MessageId(id), ThreadId(thread));
-            }
+        let rows = self
+            .rows_of(
+                ids,
+                |list| {
+                    format!(
+                        "SELECT id, thread_id FROM messages {} \
+                         WHERE id IN ({list}) AND thread_id IS NOT NULL",
+                        thread_of_hint(self.backend())
+                    )
+                },
+                d,
+            )
+            .await?;
+        let mut found = std::collections::HashMap::with_capacity(rows.len());
+        for row in &rows {
+            let id: i64 = row.try_get(0).during(d)?;
+            let thread: i64 = row.try_get(1).during(d)?;
+            found.insert(MessageId(id), ThreadId(thread));
         }
         Ok(ids
             .iter()
@@ -88,60 +82,59 @@ impl Store {
         threads: &[ThreadId],
     ) -> Result<Vec<ConversationOutline>, StoreError> {
         let d = "reading conversations";
+        // Thread numbers bound as rows_of binds ids: both are numbers.
         let as_ids: Vec<MessageId> = threads.iter().map(|t| MessageId(t.0)).collect();
         let mut found = std::collections::HashMap::with_capacity(threads.len());
-        for chunk in as_ids.chunks(IDS_PER_STATEMENT) {
-            let rows = self
-                .rows_of(
-                    chunk,
-                    |list| {
-                        format!(
-                            "SELECT m.thread_id, COUNT(*), \
-                             SUM(CASE WHEN m.direction = 'inbound' THEN 1 ELSE 0 END), \
-                             SUM(CASE WHEN m.direction = 'outbound' THEN 1 ELSE 0 END), \
-                             (SELECT f.id FROM messages f WHERE f.thread_id = m.thread_id \
-                              AND f.primary_id IS NULL AND f.direction = 'inbound' \
-                              ORDER BY CASE WHEN f.date IS NULL THEN 1 ELSE 0 END, f.date, f.id \
-                              LIMIT 1), \
-                             MAX(m.date), \
-                             MIN(CASE WHEN m.direction = 'inbound' AND m.reply_id IS NULL \
-                                 AND m.date IS NOT NULL AND NOT EXISTS (SELECT 1 FROM messages o \
-                                 WHERE o.thread_id = m.thread_id AND o.direction = 'outbound' \
-                                 AND o.date >= m.date) THEN m.date END), \
-                             (SELECT f.response_secs FROM messages f \
-                              WHERE f.thread_id = m.thread_id AND f.primary_id IS NULL \
-                              AND f.direction = 'inbound' AND f.reply_id IS NOT NULL \
-                              ORDER BY CASE WHEN f.date IS NULL THEN 1 ELSE 0 END, f.date, f.id \
-                              LIMIT 1), \
-                             SUM(CASE WHEN m.direction = 'inbound' AND m.reply_id IS NOT NULL \
-                                 THEN 1 ELSE 0 END) \
-                             FROM messages m WHERE m.thread_id IN ({list}) \
-                             AND m.primary_id IS NULL GROUP BY m.thread_id"
-                        )
-                    },
-                    d,
-                )
-                .await?;
-            for row in &rows {
-                let n = |i: usize| -> Result<u64, StoreError> {
-                    Ok(u64::try_from(row.try_get::<i64, _>(i).during(d)?).unwrap_or(0))
-                };
-                let thread_id = ThreadId(row.try_get(0).during(d)?);
-                found.insert(
+        let rows = self
+            .rows_of(
+                &as_ids,
+                |list| {
+                    format!(
+                        "SELECT m.thread_id, COUNT(*), \
+                         SUM(CASE WHEN m.direction = 'inbound' THEN 1 ELSE 0 END), \
+                         SUM(CASE WHEN m.direction = 'outbound' THEN 1 ELSE 0 END), \
+                         (SELECT f.id FROM messages f WHERE f.thread_id = m.thread_id \
+                          AND f.primary_id IS NULL AND f.direction = 'inbound' \
+                          ORDER BY CASE WHEN f.date IS NULL THEN 1 ELSE 0 END, f.date, f.id \
+                          LIMIT 1), \
+                         MAX(m.date), \
+                         MIN(CASE WHEN m.direction = 'inbound' AND m.reply_id IS NULL \
+                             AND m.date IS NOT NULL AND NOT EXISTS (SELECT 1 FROM messages o \
+                             WHERE o.thread_id = m.thread_id AND o.direction = 'outbound' \
+                             AND o.date >= m.date) THEN m.date END), \
+                         (SELECT f.response_secs FROM messages f \
+                          WHERE f.thread_id = m.thread_id AND f.primary_id IS NULL \
+                          AND f.direction = 'inbound' AND f.reply_id IS NOT NULL \
+                          ORDER BY CASE WHEN f.date IS NULL THEN 1 ELSE 0 END, f.date, f.id \
+                          LIMIT 1), \
+                         SUM(CASE WHEN m.direction = 'inbound' AND m.reply_id IS NOT NULL \
+                             THEN 1 ELSE 0 END) \
+                         FROM messages m WHERE m.thread_id IN ({list}) \
+                         AND m.primary_id IS NULL GROUP BY m.thread_id"
+                    )
+                },
+                d,
+            )
+            .await?;
+        for row in &rows {
+            let n = |i: usize| -> Result<u64, StoreError> {
+                Ok(u64::try_from(row.try_get::<i64, _>(i).during(d)?).unwrap_or(0))
+            };
+            let thread_id = ThreadId(row.try_get(0).during(d)?);
+            found.insert(
+                thread_id,
+                ConversationOutline {
                     thread_id,
-                    ConversationOutline {
-                        thread_id,
-                        messages: n(1)?,
-                        from_customer: n(2)?,
-                        ours: n(3)?,
-                        first_customer: row.try_get::<Option<i64>, _>(4).during(d)?.map(MessageId),
-                        last_date: row.try_get(5).during(d)?,
-                        waiting_since: row.try_get(6).during(d)?,
-                        first_response_secs: row.try_get(7).during(d)?,
-                        answered: n(8)? > 0,
-                    },
-                );
-            }
+                    messages: n(1)?,
+                    from_customer: n(2)?,
+                    ours: n(3)?,
+                    first_customer: row.try_get::<Option<i64>, _>(4).during(d)?.map(MessageId),
+                    last_date: row.try_get(5).during(d)?,
+                    waiting_since: row.try_get(6).during(d)?,
+                    first_response_secs: row.try_get(7).during(d)?,
+                    answered: n(8)? > 0,
+                },
+            );
         }
         Ok(threads.iter().filter_map(|t| found.remove(t)).collect())
     }

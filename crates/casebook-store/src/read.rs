@@ -11,6 +11,10 @@ use casebook_vocabulary::{MessageId, Sha256, ThreadId};
 use sqlx::Row;
 use std::collections::HashMap;
 
+/// Ids asked about in one statement (PostgreSQL takes at most 65,535
+/// parameters, SQLite 32,766).
+const IDS_PER_STATEMENT: usize = 2_000;
+
 /// What the index is made from.
 const INDEX_COLUMNS: &str = "id, change_seq, date, direction, from_address, from_name, \
      recipients, subject, body, attachments";
@@ -372,23 +376,26 @@ impl Store {
             .collect()
     }
 
-    /// The rows `select` reads for these ids: it is given the statement's
-    /// placeholder list, one per id, in one statement (callers page).
+    /// The rows `select` reads for these ids: it is given a statement's
+    /// placeholder list, one per id, for up to [`IDS_PER_STATEMENT`] ids
+    /// at a time (both databases cap a statement's parameters; a caller
+    /// asking for 100,000 ids gets them in rounds, not an error).
     pub(crate) async fn rows_of(
         &self,
         ids: &[MessageId],
-        select: impl FnOnce(&str) -> String,
+        select: impl Fn(&str) -> String,
         action: &'static str,
     ) -> Result<Vec<sqlx::any::AnyRow>, StoreError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
+        let mut rows = Vec::new();
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            let sql = select(&param_list(self.backend(), chunk.len(), 1));
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(id.0);
+            }
+            rows.extend(query.fetch_all(&self.pool).await.during(action)?);
         }
-        let sql = select(&param_list(self.backend(), ids.len(), 1));
-        let mut query = sqlx::query(&sql);
-        for id in ids {
-            query = query.bind(id.0);
-        }
-        query.fetch_all(&self.pool).await.during(action)
+        Ok(rows)
     }
 
     /// The archive's totals, as the triggers of migration 0018 keep them

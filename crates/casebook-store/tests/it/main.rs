@@ -133,6 +133,28 @@ async fn removed_messages_are_gone_and_recorded_for_the_indexes() {
     assert_eq!(store.counts().await.expect("counts").messages, 2);
 }
 
+/// More ids than a statement takes parameters (PostgreSQL: 65,535) are
+/// read in rounds: `search --threads --limit 100000` asks for that many.
+#[tokio::test]
+async fn reading_more_ids_than_a_statement_takes_is_done_in_rounds() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&location(dir.path())).await.expect("open");
+    let stored = store
+        .insert(&[message(1), message(2)], None)
+        .await
+        .expect("store")
+        .outcomes;
+    let mut ids: Vec<MessageId> = (1_000..71_000).map(MessageId).collect();
+    ids.push(stored[1].id());
+    ids.insert(0, stored[0].id());
+    let found = store.summaries(&ids).await.expect("read in rounds");
+    assert_eq!(
+        found.iter().map(|s| s.id).collect::<Vec<_>>(),
+        [stored[0].id(), stored[1].id()],
+        "in the order asked, the missing left out"
+    );
+}
+
 /// A direct connection to the store's database, as something behind the
 /// archive's back would have.
 async fn behind_the_back(at: &StoreLocation) -> sqlx::AnyPool {
