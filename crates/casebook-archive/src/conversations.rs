@@ -6,6 +6,7 @@
 
 use crate::read::SearchRequest;
 use crate::{Archive, ArchiveError};
+use casebook_customers::normalize_address;
 use casebook_policy::praise::own_words;
 use casebook_search::{SearchOptions, Snippet};
 use casebook_store::{ConversationOutline, MessageSummary};
@@ -204,8 +205,13 @@ impl Archive {
             .await?
             .into_iter()
             .collect();
+        let customers = self
+            .customers_of(&chosen.iter().map(|c| c.3).collect::<Vec<_>>())
+            .await?;
         let mut hits = Vec::with_capacity(chosen.len());
-        for (matching, best, candidates, customer_of, outline) in chosen {
+        for ((matching, best, candidates, customer_of, outline), customer) in
+            chosen.into_iter().zip(customers)
+        {
             let snippets: Vec<(MessageId, Snippet)> = candidates
                 .iter()
                 .map(|id| {
@@ -223,7 +229,7 @@ impl Archive {
             hits.push(ConversationHit {
                 thread_id: outline.thread_id,
                 subject: customer_of.subject.clone(),
-                customer: self.customer_of(customer_of).await?,
+                customer,
                 state: state_of(outline),
                 messages: outline.messages,
                 matching,
@@ -242,43 +248,67 @@ impl Archive {
         })
     }
 
-    /// The customer a message is to or from: address, name (a corrected
-    /// one first, then what their own mail says, then a customer list's),
-    /// company and lists.
-    pub async fn customer_of(
+    /// The customer each of `messages` is to or from — address, name (a
+    /// corrected one first, then what their own mail says, then a
+    /// customer list's), company and lists — in order, in a few
+    /// statements whatever their number (a page of the queue or of search
+    /// results took eight statements a line).
+    pub async fn customers_of(
         &self,
-        m: &MessageSummary,
-    ) -> Result<ConversationCustomer, ArchiveError> {
-        // Our own message's display name is our agent's, not theirs.
-        let their_name = match m.direction {
-            Direction::Inbound => m.from_name.clone().filter(|n| !n.trim().is_empty()),
-            Direction::Outbound | Direction::Automated => None,
-        };
-        let Some(address) = m.correspondent.clone() else {
-            return Ok(ConversationCustomer {
-                address: None,
-                name: their_name,
-                company: None,
-                lists: Vec::new(),
+        messages: &[&MessageSummary],
+    ) -> Result<Vec<ConversationCustomer>, ArchiveError> {
+        let addresses: Vec<Option<String>> = messages
+            .iter()
+            .map(|m| m.correspondent.as_deref().and_then(normalize_address))
+            .collect();
+        let known: Vec<String> = addresses.iter().flatten().cloned().collect();
+        let people = self.store.people_addresses(&known).await?;
+        let mut everyone: Vec<String> = people.iter().flatten().cloned().collect();
+        everyone.sort();
+        everyone.dedup();
+        let matches = self.matches_for(&everyone, None).await?;
+        let corrections = self.store.corrections_of(&everyone).await?;
+        let mut people = people.into_iter();
+        let mut out = Vec::with_capacity(messages.len());
+        for (m, address) in messages.iter().zip(addresses) {
+            // Our own message's display name is our agent's, not theirs.
+            let their_name = match m.direction {
+                Direction::Inbound => m.from_name.clone().filter(|n| !n.trim().is_empty()),
+                Direction::Outbound | Direction::Automated => None,
+            };
+            let Some(address) = address else {
+                out.push(ConversationCustomer {
+                    address: m.correspondent.clone(),
+                    name: their_name,
+                    company: None,
+                    lists: Vec::new(),
+                });
+                continue;
+            };
+            let person = people.next().unwrap_or_default();
+            // Their matches in the order of their addresses, as one
+            // person's lookup gives them.
+            let theirs: Vec<&crate::CustomerMatch> = person
+                .iter()
+                .flat_map(|a| matches.iter().filter(move |c| &c.correspondent == a))
+                .collect();
+            let mut lists: Vec<String> = theirs.iter().map(|c| c.record.list.clone()).collect();
+            lists.sort();
+            lists.dedup();
+            let corrected = corrections
+                .iter()
+                .filter(|c| c.field == "name" && person.contains(&c.address))
+                .max_by_key(|c| c.corrected_at)
+                .map(|c| c.value.clone());
+            let recorded_name = theirs.iter().find_map(|c| c.record.name.clone());
+            out.push(ConversationCustomer {
+                company: theirs.iter().find_map(|c| c.record.company.clone()),
+                name: corrected.or(their_name).or(recorded_name),
+                address: Some(address),
+                lists,
             });
-        };
-        let customers = self.customers();
-        let matches = customers.matches_of(&address).await?;
-        let mut lists: Vec<String> = matches.iter().map(|c| c.record.list.clone()).collect();
-        lists.sort();
-        lists.dedup();
-        let recorded_name = matches.iter().find_map(|c| c.record.name.clone());
-        let name = customers
-            .corrected_name(&address)
-            .await?
-            .or(their_name)
-            .or(recorded_name);
-        Ok(ConversationCustomer {
-            company: matches.iter().find_map(|c| c.record.company.clone()),
-            address: Some(address),
-            name,
-            lists,
-        })
+        }
+        Ok(out)
     }
 }
 

@@ -148,7 +148,7 @@ impl Archive {
     /// Matches of these correspondents (normalised addresses), on `list`
     /// or every list: exact first, then by domain where the list has no
     /// exact match for them.
-    async fn matches_for(
+    pub(crate) async fn matches_for(
         &self,
         correspondents: &[String],
         list: Option<&str>,

@@ -106,21 +106,33 @@ impl Archive {
             .take(request.limit)
             .collect();
         let latest: Vec<MessageId> = page.iter().map(|w| w.last).collect();
-        let summaries = self.store.summaries(&latest).await?;
-        let mut entries = Vec::with_capacity(page.len());
-        for w in page {
-            let Some(m) = summaries.iter().find(|s| s.id == w.last) else {
-                continue; // removed since the queue was read
-            };
-            entries.push(QueueEntry {
+        let summaries: std::collections::HashMap<MessageId, _> = self
+            .store
+            .summaries(&latest)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s))
+            .collect();
+        // Removed since the queue was read: left out.
+        let shown: Vec<_> = page
+            .into_iter()
+            .filter_map(|w| summaries.get(&w.last).map(|m| (w, m)))
+            .collect();
+        let customers = self
+            .customers_of(&shown.iter().map(|(_, m)| *m).collect::<Vec<_>>())
+            .await?;
+        let entries = shown
+            .into_iter()
+            .zip(customers)
+            .map(|((w, m), customer)| QueueEntry {
                 thread_id: w.thread_id,
                 subject: m.subject.clone(),
-                customer: self.customer_of(m).await?,
+                customer,
                 waiting_since: w.since,
                 waiting_messages: w.messages,
                 latest: w.last,
-            });
-        }
+            })
+            .collect();
         Ok(QueuePage { total, entries })
     }
 }

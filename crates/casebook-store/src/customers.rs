@@ -10,7 +10,7 @@ use crate::sql::{param_list, value_rows};
 use crate::store::Store;
 use sqlx::any::AnyRow;
 use sqlx::{Any, FromRow, Transaction};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// Records per insert statement (9 parameters each).
 const RECORDS_PER_INSERT: usize = 400;
@@ -281,27 +281,68 @@ impl Store {
 
     /// The addresses of the person `address` belongs to, itself first.
     pub async fn person_addresses(&self, address: &str) -> Result<Vec<String>, StoreError> {
-        let person: Option<String> =
-            sqlx::query_scalar("SELECT person FROM person_links WHERE address = $1")
-                .bind(address)
-                .fetch_optional(&self.pool)
-                .await
-                .during("reading person links")?;
-        let person = person.unwrap_or_else(|| address.to_owned());
-        let mut linked: Vec<String> = sqlx::query_scalar(
-            "SELECT address FROM person_links WHERE person = $1 ORDER BY address",
-        )
-        .bind(&person)
-        .fetch_all(&self.pool)
-        .await
-        .during("reading person links")?;
-        linked.retain(|a| a != address && *a != person);
-        let mut out = vec![address.to_owned()];
-        if person != address {
-            out.push(person);
+        let mut people = self.people_addresses(&[address.to_owned()]).await?;
+        Ok(people.pop().unwrap_or_else(|| vec![address.to_owned()]))
+    }
+
+    /// [`Store::person_addresses`] of each of `addresses`, in the order
+    /// asked: two statements per 500 addresses, not two per address.
+    pub async fn people_addresses(
+        &self,
+        addresses: &[String],
+    ) -> Result<Vec<Vec<String>>, StoreError> {
+        let d = "reading person links";
+        let mut person_of: HashMap<String, String> = HashMap::new();
+        for chunk in addresses.chunks(LOOKUP_CHUNK) {
+            let sql = format!(
+                "SELECT address, person FROM person_links WHERE address IN ({})",
+                param_list(self.backend(), chunk.len(), 1)
+            );
+            let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+            for a in chunk {
+                q = q.bind(a);
+            }
+            person_of.extend(q.fetch_all(&self.pool).await.during(d)?);
         }
-        out.extend(linked);
-        Ok(out)
+        let mut persons: Vec<String> = addresses
+            .iter()
+            .map(|a| person_of.get(a).unwrap_or(a).clone())
+            .collect();
+        persons.sort();
+        persons.dedup();
+        let mut linked: HashMap<String, Vec<String>> = HashMap::new();
+        for chunk in persons.chunks(LOOKUP_CHUNK) {
+            let sql = format!(
+                "SELECT person, address FROM person_links WHERE person IN ({}) ORDER BY address",
+                param_list(self.backend(), chunk.len(), 1)
+            );
+            let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+            for p in chunk {
+                q = q.bind(p);
+            }
+            for (person, address) in q.fetch_all(&self.pool).await.during(d)? {
+                linked.entry(person).or_default().push(address);
+            }
+        }
+        Ok(addresses
+            .iter()
+            .map(|address| {
+                let person = person_of.get(address).unwrap_or(address);
+                let mut out = vec![address.clone()];
+                if person != address {
+                    out.push(person.clone());
+                }
+                out.extend(
+                    linked
+                        .get(person)
+                        .into_iter()
+                        .flatten()
+                        .filter(|a| *a != address && *a != person)
+                        .cloned(),
+                );
+                out
+            })
+            .collect())
     }
 }
 
@@ -349,30 +390,40 @@ impl Store {
         tx.commit().await.during("committing a correction")
     }
 
-    /// Corrections recorded for these addresses.
+    /// Corrections recorded for these addresses: each address's in the
+    /// order asked, by field and value.
     pub async fn corrections_of(
         &self,
         addresses: &[String],
     ) -> Result<Vec<Correction>, StoreError> {
-        let mut out = Vec::new();
-        for a in addresses {
-            let rows = sqlx::query_as::<_, (String, String, String, String, i64)>(
+        let mut of: HashMap<String, Vec<Correction>> = HashMap::new();
+        for chunk in addresses.chunks(LOOKUP_CHUNK) {
+            let sql = format!(
                 "SELECT address, field, value, corrected_by, corrected_at FROM person_corrections \
-                 WHERE address = $1 ORDER BY field, value",
-            )
-            .bind(a)
-            .fetch_all(&self.pool)
-            .await
-            .during("reading corrections")?;
-            out.extend(rows.into_iter().map(
-                |(address, field, value, corrected_by, corrected_at)| Correction {
+                 WHERE address IN ({}) ORDER BY field, value",
+                param_list(self.backend(), chunk.len(), 1)
+            );
+            let mut q = sqlx::query_as::<_, (String, String, String, String, i64)>(&sql);
+            for a in chunk {
+                q = q.bind(a);
+            }
+            for (address, field, value, corrected_by, corrected_at) in q
+                .fetch_all(&self.pool)
+                .await
+                .during("reading corrections")?
+            {
+                of.entry(address.clone()).or_default().push(Correction {
                     address,
                     field,
                     value,
                     corrected_by,
                     corrected_at,
-                },
-            ));
+                });
+            }
+        }
+        let mut out = Vec::new();
+        for a in addresses {
+            out.extend(of.remove(a).unwrap_or_default());
         }
         Ok(out)
     }

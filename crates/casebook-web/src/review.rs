@@ -54,13 +54,12 @@ pub(crate) async fn queue(State(app): State<App>, MailReader(browser): MailReade
         }
     };
     // Who each suggestion is from, as the customer lists know them.
-    let mut customers = Vec::with_capacity(suggestions.len().min(SHOWN));
-    for s in suggestions.iter().take(SHOWN) {
-        match app.archive.customer_of(&s.message).await {
-            Ok(c) => customers.push(c),
-            Err(e) => return view::archive_error(None, &e, None),
-        }
-    }
+    let shown: Vec<&casebook_archive::MessageSummary> =
+        suggestions.iter().take(SHOWN).map(|s| &s.message).collect();
+    let customers = match app.archive.customers_of(&shown).await {
+        Ok(c) => c,
+        Err(e) => return view::archive_error(None, &e, None),
+    };
     let body = html! {
         h1 { "Testimonials to review" }
         @if suggestions.is_empty() { p.muted { "No praise waiting for a decision." } }

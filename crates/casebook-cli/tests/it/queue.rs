@@ -131,6 +131,30 @@ fn the_queue_lists_waiting_customers_oldest_first() {
         ["bob@other.example"]
     );
 
+    // A name corrected under another address of the same person is hers.
+    cb.ok(&[
+        "person",
+        "merge",
+        "carol@firm.example",
+        "carol.diaz@home.example",
+    ]);
+    cb.ok(&[
+        "privacy",
+        "correct",
+        "carol.diaz@home.example",
+        "--name",
+        "Carol Díaz-Ruiz",
+    ]);
+    let corrected = queue(&cb, &[]);
+    assert_eq!(
+        corrected[0]["customer"]["name"], "Carol Díaz-Ruiz",
+        "{corrected:?}"
+    );
+    assert_eq!(
+        corrected[1]["customer"]["name"], "Bob Stone",
+        "{corrected:?}"
+    );
+
     // A reply to Bob takes him off the queue.
     cb.write_mail(
         "bob-answer.eml",
