@@ -30,6 +30,9 @@ pub struct User {
     pub name: String,
     pub role: Role,
     pub disabled: bool,
+    /// The time zone they chose for the pages' dates (an IANA name the
+    /// web app checked); `None`: the config's `display_timezone`.
+    pub display_timezone: Option<String>,
 }
 
 impl From<UserRecord> for User {
@@ -39,6 +42,7 @@ impl From<UserRecord> for User {
             name: r.name,
             role: r.role,
             disabled: r.disabled,
+            display_timezone: r.display_timezone,
         }
     }
 }
@@ -167,6 +171,7 @@ impl Users<'_> {
             name: name.to_owned(),
             role,
             disabled: false,
+            display_timezone: None,
         })
     }
 
@@ -326,6 +331,20 @@ impl Users<'_> {
     }
 
     /// The session a cookie value opens, if it is current.
+    /// Records the time zone `user` chose for the pages (`None`: the
+    /// config's). The caller has checked it is one.
+    pub async fn set_display_timezone(
+        &self,
+        user: &User,
+        zone: Option<&str>,
+    ) -> Result<(), ArchiveError> {
+        Ok(self
+            .archive
+            .store
+            .set_display_timezone(user.id, zone)
+            .await?)
+    }
+
     pub async fn session(&self, token: &str) -> Result<Option<Session>, ArchiveError> {
         Ok(self
             .archive

@@ -231,6 +231,8 @@ pub struct UserRecord {
     pub password_hash: String,
     pub disabled: bool,
     pub created_at: i64,
+    /// The time zone they chose for the pages (an IANA name).
+    pub display_timezone: Option<String>,
 }
 
 /// Where a testimonial stands. (A candidate is a suggestion no one has

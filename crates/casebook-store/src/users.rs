@@ -8,7 +8,8 @@ use casebook_vocabulary::MessageId;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-const USER_COLUMNS: &str = "u.id, u.name, u.role, u.password_hash, u.disabled, u.created_at";
+const USER_COLUMNS: &str =
+    "u.id, u.name, u.role, u.password_hash, u.disabled, u.created_at, u.display_timezone";
 
 fn user(row: &AnyRow) -> Result<UserRecord, StoreError> {
     let d = "reading a user";
@@ -23,6 +24,7 @@ fn user(row: &AnyRow) -> Result<UserRecord, StoreError> {
         password_hash: row.try_get("password_hash").during(d)?,
         disabled: row.try_get::<i64, _>("disabled").during(d)? != 0,
         created_at: row.try_get("created_at").during(d)?,
+        display_timezone: row.try_get("display_timezone").during(d)?,
     })
 }
 
@@ -92,6 +94,22 @@ impl Store {
         .await
         .during("listing users")?;
         rows.iter().map(user).collect()
+    }
+
+    /// Records the time zone user `id` chose (`None`: the config's).
+    pub async fn set_display_timezone(
+        &self,
+        id: i64,
+        zone: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.note_write();
+        sqlx::query("UPDATE users SET display_timezone = $1 WHERE id = $2")
+            .bind(zone)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .during("recording a user's time zone")?;
+        Ok(())
     }
 
     /// Disables (or enables) a user, ending their sessions and voiding

@@ -93,9 +93,12 @@ impl FromRequestParts<App> for Browser {
         if let Some(token) = token {
             match app.archive.users().session(&token).await {
                 Ok(Some(session)) => {
-                    // A zone cookie this machine does not know (another
-                    // server's, or tampered with) falls back to the default.
-                    let zone = cookie_value(&parts.headers, crate::zone::COOKIE)
+                    // A zone this machine no longer knows (its tzdata
+                    // changed since it was chosen) falls back to the default.
+                    let zone = session
+                        .user
+                        .display_timezone
+                        .as_deref()
                         .and_then(|name| crate::DisplayZone::named(name).ok())
                         .unwrap_or_else(|| app.options.display_zone.clone());
                     return Ok(Browser {

@@ -1,8 +1,9 @@
-//! A person's settings: the time zone dates are shown in, kept in their
-//! browser (a cookie), the server's `display_timezone` otherwise.
+//! A person's settings: the time zone dates are shown in, kept with
+//! their user (every browser they log in from), the server's
+//! `display_timezone` otherwise.
 
 use crate::auth::{csrf_field, Browser, SessionForm};
-use crate::view::{page, respond};
+use crate::view::{self, page, respond};
 use crate::{App, DisplayZone};
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
@@ -41,11 +42,11 @@ fn settings_page(app: &App, browser: &Browser, problem: Option<&str>, saved: boo
             form.settings method="post" action="/settings" {
                 input type="hidden" name="csrf" value=(session.csrf);
                 label for="zone" { "Time zone for dates" }
-                input #zone name="zone" list="zones" value=(current) required;
+                input #zone name="zone" list="zones" value=(current) placeholder=(app.options.display_zone.name());
                 datalist #zones { @for z in OFFERED { option value=(z) {} } }
                 p.muted {
-                    "An IANA name such as Europe/Berlin. The server's default is "
-                    (app.options.display_zone.name()) "; this choice is kept in this browser."
+                    "An IANA name such as Europe/Berlin; left empty, the server's default ("
+                    (app.options.display_zone.name()) "). Kept with your user, for every browser you log in from."
                 }
                 button type="submit" { "Save" }
             }
@@ -79,31 +80,35 @@ pub(crate) async fn save(
     State(app): State<App>,
     SessionForm { browser, form }: SessionForm<ZoneForm>,
 ) -> Response {
-    let zone = match DisplayZone::named(&form.zone) {
-        Ok(zone) => zone,
-        Err(e) => {
-            return respond(
-                StatusCode::BAD_REQUEST,
-                settings_page(&app, &browser, Some(&e.to_string()), false),
-            )
+    let chosen = form.zone.trim();
+    let zone = if chosen.is_empty() {
+        None
+    } else {
+        match DisplayZone::named(chosen) {
+            Ok(zone) => Some(zone),
+            Err(e) => {
+                return respond(
+                    StatusCode::BAD_REQUEST,
+                    settings_page(&app, &browser, Some(&e.to_string()), false),
+                )
+            }
         }
     };
-    let secure = if app.options.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{}={}; SameSite=Strict; Path=/; Max-Age=31536000{secure}",
-        crate::zone::COOKIE,
-        zone.name()
-    );
+    if let Err(e) = app
+        .archive
+        .users()
+        .set_display_timezone(&browser.session.user, zone.as_ref().map(DisplayZone::name))
+        .await
+    {
+        return view::archive_error(
+            Some(&browser.session),
+            &e,
+            Some(("/settings", "Back to the settings")),
+        );
+    }
     (
         StatusCode::SEE_OTHER,
-        [
-            (header::SET_COOKIE, cookie),
-            (header::LOCATION, "/settings?saved=1".to_owned()),
-        ],
+        [(header::LOCATION, "/settings?saved=1")],
     )
         .into_response()
 }

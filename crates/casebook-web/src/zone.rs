@@ -1,15 +1,12 @@
 //! The one time zone every date on a page is shown in: the config's
 //! `display_timezone` (UTC unless set), or the one a person chose on the
-//! settings page (kept in their browser). A thread whose messages each
+//! settings page (kept with their user). A thread whose messages each
 //! kept their sender's offset made a reply look five hours older than the
 //! question it answered; in one zone, with the zone written beside the
 //! time, the order on the page is the order in time.
 
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
-
-/// The cookie a person's chosen zone is kept in.
-pub(crate) const COOKIE: &str = "casebook_zone";
 
 /// A named time zone dates are shown in.
 #[derive(Debug, Clone)]

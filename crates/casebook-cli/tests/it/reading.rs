@@ -194,6 +194,13 @@ fn in_chromium_an_agent_finds_and_reads_a_conversation() {
     browser.goto(&here);
     let first = browser.text("div.pair:nth-of-type(1) div.theirs .meta");
     assert!(first.contains("2008-06-01 10:00 CEST"), "{first}");
+    // The choice is the user's: another browser of theirs shows it too.
+    let path = here.trim_start_matches(server.url.as_str()).to_owned();
+    let elsewhere = server.page(&path, &server.log_in("alice"));
+    assert!(
+        elsewhere.body.contains("2008-06-01 10:00 CEST"),
+        "the zone follows the user to another browser"
+    );
     browser.goto(&format!("{}/settings", server.url));
     browser.type_into("#zone", "Mars/Olympus");
     browser.click("form.settings button[type=submit]");
