@@ -9,7 +9,7 @@ use crate::model::{AuditEntry, CustomerList, CustomerRecordRow, DomainMatch};
 use crate::sql::{param_list, value_rows};
 use crate::store::Store;
 use sqlx::any::AnyRow;
-use sqlx::{Any, FromRow, Transaction};
+use sqlx::{Any, FromRow, Row, Transaction};
 use std::collections::{HashMap, HashSet};
 
 /// Records per insert statement (9 parameters each).
@@ -129,31 +129,46 @@ impl Store {
         .during("listing customer lists")
     }
 
+    /// The rows `select` reads for these text keys: it is given a
+    /// statement's placeholder list for up to [`LOOKUP_CHUNK`] keys at a
+    /// time.
+    async fn rows_for_keys(
+        &self,
+        keys: &[String],
+        select: impl Fn(&str) -> String,
+        action: &'static str,
+    ) -> Result<Vec<AnyRow>, StoreError> {
+        let mut rows = Vec::new();
+        for chunk in keys.chunks(LOOKUP_CHUNK) {
+            let sql = select(&param_list(self.backend(), chunk.len(), 1));
+            let mut q = sqlx::query(&sql);
+            for key in chunk {
+                q = q.bind(key);
+            }
+            rows.extend(q.fetch_all(&self.pool).await.during(action)?);
+        }
+        Ok(rows)
+    }
+
     /// Records whose address is one of `addresses`.
     pub async fn customer_records_at(
         &self,
         addresses: &[String],
     ) -> Result<Vec<CustomerRecordRow>, StoreError> {
-        let mut out = Vec::new();
-        for chunk in addresses.chunks(LOOKUP_CHUNK) {
-            let sql = format!(
-                "SELECT {RECORD_COLUMNS} FROM customer_records r JOIN customer_lists l ON l.id = r.list \
-                 WHERE r.address IN ({}) ORDER BY r.id",
-                param_list(self.backend(), chunk.len(), 1)
-            );
-            let mut q = sqlx::query(&sql);
-            for a in chunk {
-                q = q.bind(a);
-            }
-            for row in q
-                .fetch_all(&self.pool)
-                .await
-                .during("looking up customer records")?
-            {
-                out.push(record(&row)?);
-            }
-        }
-        Ok(out)
+        let rows = self
+            .rows_for_keys(
+                addresses,
+                |list| {
+                    format!(
+                        "SELECT {RECORD_COLUMNS} FROM customer_records r \
+                         JOIN customer_lists l ON l.id = r.list \
+                         WHERE r.address IN ({list}) ORDER BY r.id"
+                    )
+                },
+                "looking up customer records",
+            )
+            .await?;
+        rows.iter().map(record).collect()
     }
 
     /// Per list and domain of `domains`: the first record with that
@@ -162,22 +177,27 @@ impl Store {
         &self,
         domains: &[String],
     ) -> Result<Vec<DomainMatch>, StoreError> {
-        let mut firsts = Vec::new();
-        for chunk in domains.chunks(LOOKUP_CHUNK) {
-            let sql = format!(
-                "SELECT MIN(id), COUNT(*) FROM customer_records WHERE domain IN ({}) GROUP BY domain, list",
-                param_list(self.backend(), chunk.len(), 1)
-            );
-            let mut q = sqlx::query_as::<_, (i64, i64)>(&sql);
-            for d in chunk {
-                q = q.bind(d);
-            }
-            firsts.extend(
-                q.fetch_all(&self.pool)
-                    .await
-                    .during("looking up customer domains")?,
-            );
-        }
+        let action = "looking up customer domains";
+        let firsts = self
+            .rows_for_keys(
+                domains,
+                |list| {
+                    format!(
+                        "SELECT MIN(id), COUNT(*) FROM customer_records \
+                         WHERE domain IN ({list}) GROUP BY domain, list"
+                    )
+                },
+                action,
+            )
+            .await?
+            .iter()
+            .map(|row| {
+                Ok((
+                    row.try_get(0).during(action)?,
+                    row.try_get(1).during(action)?,
+                ))
+            })
+            .collect::<Result<Vec<(i64, i64)>, StoreError>>()?;
         let mut out = Vec::with_capacity(firsts.len());
         for chunk in firsts.chunks(LOOKUP_CHUNK) {
             let sql = format!(
@@ -292,18 +312,23 @@ impl Store {
         addresses: &[String],
     ) -> Result<Vec<Vec<String>>, StoreError> {
         let d = "reading person links";
-        let mut person_of: HashMap<String, String> = HashMap::new();
-        for chunk in addresses.chunks(LOOKUP_CHUNK) {
-            let sql = format!(
-                "SELECT address, person FROM person_links WHERE address IN ({})",
-                param_list(self.backend(), chunk.len(), 1)
-            );
-            let mut q = sqlx::query_as::<_, (String, String)>(&sql);
-            for a in chunk {
-                q = q.bind(a);
-            }
-            person_of.extend(q.fetch_all(&self.pool).await.during(d)?);
-        }
+        let pairs = |rows: Vec<AnyRow>| -> Result<Vec<(String, String)>, StoreError> {
+            rows.iter()
+                .map(|row| Ok((row.try_get(0).during(d)?, row.try_get(1).during(d)?)))
+                .collect()
+        };
+        let person_of: HashMap<String, String> = pairs(
+            self.rows_for_keys(
+                addresses,
+                |list| {
+                    format!("SELECT address, person FROM person_links WHERE address IN ({list})")
+                },
+                d,
+            )
+            .await?,
+        )?
+        .into_iter()
+        .collect();
         let mut persons: Vec<String> = addresses
             .iter()
             .map(|a| person_of.get(a).unwrap_or(a).clone())
@@ -311,18 +336,20 @@ impl Store {
         persons.sort();
         persons.dedup();
         let mut linked: HashMap<String, Vec<String>> = HashMap::new();
-        for chunk in persons.chunks(LOOKUP_CHUNK) {
-            let sql = format!(
-                "SELECT person, address FROM person_links WHERE person IN ({}) ORDER BY address",
-                param_list(self.backend(), chunk.len(), 1)
-            );
-            let mut q = sqlx::query_as::<_, (String, String)>(&sql);
-            for p in chunk {
-                q = q.bind(p);
-            }
-            for (person, address) in q.fetch_all(&self.pool).await.during(d)? {
-                linked.entry(person).or_default().push(address);
-            }
+        let rows = self
+            .rows_for_keys(
+                &persons,
+                |list| {
+                    format!(
+                        "SELECT person, address FROM person_links \
+                         WHERE person IN ({list}) ORDER BY address"
+                    )
+                },
+                d,
+            )
+            .await?;
+        for (person, address) in pairs(rows)? {
+            linked.entry(person).or_default().push(address);
         }
         Ok(addresses
             .iter()
@@ -396,30 +423,29 @@ impl Store {
         &self,
         addresses: &[String],
     ) -> Result<Vec<Correction>, StoreError> {
+        let d = "reading corrections";
         let mut of: HashMap<String, Vec<Correction>> = HashMap::new();
-        for chunk in addresses.chunks(LOOKUP_CHUNK) {
-            let sql = format!(
-                "SELECT address, field, value, corrected_by, corrected_at FROM person_corrections \
-                 WHERE address IN ({}) ORDER BY field, value",
-                param_list(self.backend(), chunk.len(), 1)
-            );
-            let mut q = sqlx::query_as::<_, (String, String, String, String, i64)>(&sql);
-            for a in chunk {
-                q = q.bind(a);
-            }
-            for (address, field, value, corrected_by, corrected_at) in q
-                .fetch_all(&self.pool)
-                .await
-                .during("reading corrections")?
-            {
-                of.entry(address.clone()).or_default().push(Correction {
-                    address,
-                    field,
-                    value,
-                    corrected_by,
-                    corrected_at,
-                });
-            }
+        let rows = self
+            .rows_for_keys(
+                addresses,
+                |list| {
+                    format!(
+                        "SELECT address, field, value, corrected_by, corrected_at \
+                         FROM person_corrections WHERE address IN ({list}) ORDER BY field, value"
+                    )
+                },
+                d,
+            )
+            .await?;
+        for row in &rows {
+            let c = Correction {
+                address: row.try_get(0).during(d)?,
+                field: row.try_get(1).during(d)?,
+                value: row.try_get(2).during(d)?,
+                corrected_by: row.try_get(3).during(d)?,
+                corrected_at: row.try_get(4).during(d)?,
+            };
+            of.entry(c.address.clone()).or_default().push(c);
         }
         let mut out = Vec::new();
         for a in addresses {
