@@ -251,12 +251,28 @@ pub fn html_clean(data: &[u8]) {
     }
 }
 
-/// The praise detector: every quote and permission it suggests stands
-/// word for word in the customer's own words — the rule testimonials are
-/// published under.
+/// The praise detector: folding a message hides no line, and every quote
+/// and permission it suggests stands word for word in the customer's own
+/// words — the rule testimonials are published under.
 pub fn praise(data: &[u8]) {
     use casebook_policy::praise;
     let text = String::from_utf8_lossy(data);
+    // Folding a message for reading hides nothing: every line is in one
+    // passage, in order.
+    let lines: Vec<&str> = praise::passages(&text)
+        .into_iter()
+        .flat_map(|p| match p {
+            praise::Passage::Own(l)
+            | praise::Passage::Quoted(l)
+            | praise::Passage::Signature(l)
+            | praise::Passage::History(l) => l,
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        text.lines().collect::<Vec<_>>(),
+        "a line lost in folding"
+    );
     if let Some(found) = praise::assess(&text, false) {
         for quote in found.quotes.iter().chain(&found.permission) {
             assert!(

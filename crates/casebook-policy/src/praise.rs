@@ -388,6 +388,47 @@ pub fn stands_in(excerpt: &str, text: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// Every line of `text`, as the passages give them back.
+    fn rejoined(text: &str) -> Vec<&str> {
+        passages(text)
+            .into_iter()
+            .flat_map(|p| match p {
+                Passage::Own(l)
+                | Passage::Quoted(l)
+                | Passage::Signature(l)
+                | Passage::History(l) => l,
+            })
+            .collect()
+    }
+
+    /// Folding hides nothing: each line is in exactly one passage, in
+    /// order, whatever program wrote the message.
+    #[test]
+    fn passages_keep_every_line_in_order() {
+        let outlook = "Still silent.\r\n\r\n________________________________\r\nFrom: Sam <sam@casebook.example>\r\nSent: Monday, June 2, 2008 10:00 AM\r\nTo: Carol\r\nSubject: RE: Voicemail\r\n\r\nPlease record it again.\r\n";
+        let gmail = "Thanks!\n\nOn Tue, Jul 1, 2008 at 1:30 PM Sam <sam@casebook.example> wrote:\n> Please record the greeting.\n";
+        let interleaved = "> Which trunk?\nThe one to Berlin.\n> Since when?\n> (roughly)\nMonday.\n-- \nAnn Lee\nACME\n";
+        for text in [outlook, gmail, interleaved, "", "one line", "\n\n"] {
+            assert_eq!(rejoined(text), text.lines().collect::<Vec<_>>(), "{text:?}");
+        }
+        let kinds: Vec<&str> = passages(interleaved)
+            .iter()
+            .map(|p| match p {
+                Passage::Own(_) => "own",
+                Passage::Quoted(_) => "quoted",
+                Passage::Signature(_) => "signature",
+                Passage::History(_) => "history",
+            })
+            .collect();
+        assert_eq!(kinds, ["quoted", "own", "quoted", "own", "signature"]);
+        assert!(matches!(
+            passages(outlook).last(),
+            Some(Passage::History(_))
+        ));
+        assert!(matches!(passages(gmail).last(), Some(Passage::History(_))));
+        assert_eq!(own_words(interleaved), "The one to Berlin.\nMonday.");
+    }
+
     #[test]
     fn praise_in_the_customers_own_words_is_found_with_permission() {
         let text = "Hi Sam,\n\nExcellent work! The fix worked perfectly and our call centre is \
