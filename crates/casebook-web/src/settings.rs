@@ -31,7 +31,8 @@ const OFFERED: &[&str] = &[
 
 fn settings_page(app: &App, browser: &Browser, problem: Option<&str>, saved: bool) -> maud::Markup {
     let session = &browser.session;
-    let current = browser.zone.name();
+    // Their own choice, if they made one; empty shows the default.
+    let chosen = browser.session.user.display_timezone.as_deref();
     page(
         "Settings",
         Some(session),
@@ -42,7 +43,7 @@ fn settings_page(app: &App, browser: &Browser, problem: Option<&str>, saved: boo
             form.settings method="post" action="/settings" {
                 input type="hidden" name="csrf" value=(session.csrf);
                 label for="zone" { "Time zone for dates" }
-                input #zone name="zone" list="zones" value=(current) placeholder=(app.options.display_zone.name());
+                input #zone name="zone" list="zones" value=[chosen] placeholder=(app.options.display_zone.name());
                 datalist #zones { @for z in OFFERED { option value=(z) {} } }
                 p.muted {
                     "An IANA name such as Europe/Berlin; left empty, the server's default ("
