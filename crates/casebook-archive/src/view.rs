@@ -373,6 +373,16 @@ pub fn aggregate_json(a: &crate::AggregateStats) -> serde_json::Value {
     })
 }
 
+/// `1 conversation`, `2 conversations`: a count and its noun, for the CLI
+/// and the web alike.
+pub fn count_text(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// How a duration is written for people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DurationStyle {

@@ -39,20 +39,34 @@ impl Choice {
         .map_err(|_| format!("{name} {text:?} is not a day: use YYYY-MM-DD"))
     }
 
+    /// The choice read, or why a day in it is not one.
+    fn read(&self) -> Result<Chosen<'_>, String> {
+        Ok(Chosen {
+            topic: Self::given(&self.topic),
+            after: Self::day("after", &self.after)?,
+            before: Self::day("before", &self.before)?,
+        })
+    }
+}
+
+/// A [`Choice`] read: a topic and the days, both included.
+struct Chosen<'a> {
+    topic: Option<&'a str>,
+    after: Option<time::Date>,
+    before: Option<time::Date>,
+}
+
+impl Chosen<'_> {
     /// The testimonials of `list` this choice keeps.
-    fn keep(&self, list: Vec<PublishedTestimonial>) -> Result<Vec<PublishedTestimonial>, String> {
-        let after = Self::day("after", &self.after)?;
-        let before = Self::day("before", &self.before)?;
-        let topic = Self::given(&self.topic);
-        Ok(list
-            .into_iter()
-            .filter(|t| topic.is_none_or(|w| t.topic == w))
+    fn keep(&self, list: Vec<PublishedTestimonial>) -> Vec<PublishedTestimonial> {
+        list.into_iter()
+            .filter(|t| self.topic.is_none_or(|w| t.topic == w))
             .filter(|t| {
                 let day = t.date.map(|d| d.to_offset(time::UtcOffset::UTC).date());
-                after.is_none_or(|a| day.is_some_and(|d| d >= a))
-                    && before.is_none_or(|b| day.is_some_and(|d| d <= b))
+                self.after.is_none_or(|a| day.is_some_and(|d| d >= a))
+                    && self.before.is_none_or(|b| day.is_some_and(|d| d <= b))
             })
-            .collect())
+            .collect()
     }
 }
 
@@ -71,8 +85,8 @@ pub(crate) async fn testimonials(
     let mut topics: Vec<String> = list.iter().map(|t| t.topic.clone()).collect();
     topics.sort();
     topics.dedup();
-    let (status, shown, problem) = match choice.keep(list) {
-        Ok(shown) => (StatusCode::OK, shown, None),
+    let (status, shown, problem) = match choice.read() {
+        Ok(chosen) => (StatusCode::OK, chosen.keep(list), None),
         Err(why) => (StatusCode::BAD_REQUEST, Vec::new(), Some(why)),
     };
     let topic = Choice::given(&choice.topic);
@@ -140,17 +154,16 @@ pub(crate) async fn export(
         after: form.after,
         before: form.before,
     };
-    // The choice is checked before anything is recorded as exported.
+    // The choice is read before anything is recorded as exported.
     let back = ("/testimonials", "Back to the testimonials");
-    if let Err(why) = choice.keep(Vec::new()) {
-        return view::refused(&browser.session, &why, back);
-    }
+    let chosen = match choice.read() {
+        Ok(chosen) => chosen,
+        Err(why) => return view::refused(&browser.session, &why, back),
+    };
     let list = match app
         .archive
         .testimonials()
-        .export_chosen(&actor(&browser), "csv", |list| {
-            choice.keep(list).unwrap_or_default()
-        })
+        .export_chosen(&actor(&browser), "csv", |list| chosen.keep(list))
         .await
     {
         Ok(list) => list,

@@ -9,6 +9,7 @@ use crate::App;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use casebook_archive::view::count_text;
 use casebook_archive::{
     ArchiveError, ConversationHit, ConversationPage, ConversationState, ErrorKind, SearchPage,
     SearchRequest, Sort,
@@ -115,15 +116,6 @@ impl SearchParams {
         request.limit = limit;
         request.offset = offset;
         request
-    }
-}
-
-/// `1 conversation`, `2 conversations`.
-fn plural(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
     }
 }
 
@@ -236,7 +228,7 @@ fn conversations(
     html! {
         p.muted.count {
             @if found.total_is_lower_bound { "at least " }
-            (plural(found.total, "conversation")) " (" (plural(found.messages, "message")) ") found in "
+            (count_text(found.total, "conversation")) " (" (count_text(found.messages, "message")) ") found in "
             (format!("{:.1}", found.took.as_secs_f64() * 1000.0)) " ms"
             @if pages > 1 { " · page " (page_no) " of " (pages) }
         }
@@ -301,7 +293,7 @@ fn messages(
     let pages = found.total.div_ceil(PAGE_SIZE);
     html! {
         p.muted.count {
-            (plural(found.total, "message")) " found in " (format!("{:.1}", found.took.as_secs_f64() * 1000.0)) " ms"
+            (count_text(found.total, "message")) " found in " (format!("{:.1}", found.took.as_secs_f64() * 1000.0)) " ms"
             @if pages > 1 { " · page " (page_no) " of " (pages) }
         }
         ol.hits start=((page_no - 1) * PAGE_SIZE + 1) {

@@ -2,7 +2,7 @@
 //! around it, a thread.
 
 use super::*;
-use casebook_archive::view::{MessageLine, MessageView, SearchView};
+use casebook_archive::view::{count_text, MessageLine, MessageView, SearchView};
 use casebook_archive::{Direction, MessageInContext, MessageSummary, SearchPage, ThreadId};
 use serde::Serialize;
 use std::io::{self, Write};
@@ -75,15 +75,6 @@ fn snippet_text(snippet: &casebook_archive::Snippet, terminal: bool) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// `1 conversation`, `2 conversations`.
-fn plural(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
-
 /// A customer as one line: `Ann Lee <ann@example.com>, Acme [partners]`.
 fn customer_text(c: &casebook_archive::ConversationCustomer) -> String {
     let mut who = match (&c.name, &c.address) {
@@ -126,8 +117,8 @@ pub fn conversations(
         } else {
             ""
         },
-        plural(page.total, "conversation"),
-        plural(page.messages, "message"),
+        count_text(page.total, "conversation"),
+        count_text(page.messages, "message"),
         page.took.as_millis()
     )?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
