@@ -21,8 +21,9 @@ use std::collections::HashSet;
 /// a great deal, and the first ones are enough to say so.
 const LEFTOVER_CANDIDATES: usize = 1_000;
 
-/// Messages retention erases a transaction at a time.
-const RETENTION_ROUND: u32 = 5_000;
+/// Messages an erasure (of a person, or by retention) removes a
+/// transaction at a time.
+const ERASURE_ROUND: u32 = 5_000;
 
 /// The store secret the address hashes are keyed with.
 const ERASURE_KEY: &str = "erasure-hmac-key";
@@ -224,38 +225,67 @@ impl Privacy<'_> {
             .person_addresses(address.as_str())
             .await?;
         let (ids, by_correspondent, by_header_only) = self.archive.person_mail(&addresses).await?;
-        let (going, records, held) = self.archive.plan(&ids).await?;
         let mut report = ErasureReport {
             addresses: addresses.clone(),
-            messages: going.len() as u64,
-            held,
+            held: Vec::new(),
             by_correspondent,
             by_header_only,
             leftovers: Vec::new(),
             dry_run,
+            messages: 0,
         };
+        // A dry run writes nothing, not even the key a first erasure makes.
+        let digests: Vec<String> = if dry_run {
+            Vec::new()
+        } else {
+            let key = self.archive.erasure_key().await?;
+            addresses.iter().map(|a| keyed_digest(&key, a)).collect()
+        };
+        // In rounds, each its own transaction, so what is held is a
+        // round's anonymous records and one transaction stays small
+        // whatever the person's mail. The person is forgotten (list
+        // records, choices, links; their address hashes recorded) with the
+        // last round: an erasure interrupted before it has erased whole
+        // rounds, and running it again finds the rest by the same links.
+        let mut rounds = ids.chunks(ERASURE_ROUND as usize).peekable();
+        let mut round = 0;
+        loop {
+            let chunk = rounds.next().unwrap_or(&[]);
+            let last = rounds.peek().is_none();
+            let (going, records, held) = self.archive.plan(chunk).await?;
+            report.held.extend(held.iter().copied());
+            if dry_run {
+                report.messages += going.len() as u64;
+            } else {
+                round += 1;
+                // The audit entry names no address.
+                let audit = entry(
+                    actor,
+                    "erase",
+                    AuditSubject::ErasedPerson,
+                    serde_json::json!({
+                        "messages": going.len(),
+                        "held": held.len(),
+                        "round": round,
+                        "last_round": last,
+                    }),
+                );
+                let erasure = Erasure {
+                    messages: going,
+                    digests: if last { digests.clone() } else { Vec::new() },
+                    addresses: if last { addresses.clone() } else { Vec::new() },
+                    records,
+                    at: now(),
+                };
+                report.messages += self.archive.store.erase(&erasure, &audit).await?;
+            }
+            if last {
+                break;
+            }
+        }
         if dry_run {
             return Ok(report);
         }
-        let key = self.archive.erasure_key().await?;
-        let erasure = Erasure {
-            messages: going,
-            digests: addresses.iter().map(|a| keyed_digest(&key, a)).collect(),
-            addresses,
-            records,
-            at: now(),
-        };
-        // The audit entry names no address.
-        let audit = entry(
-            actor,
-            "erase",
-            AuditSubject::ErasedPerson,
-            serde_json::json!({
-                "messages": erasure.messages.len(),
-                "held": report.held.len(),
-            }),
-        );
-        report.messages = self.archive.store.erase(&erasure, &audit).await?;
         self.archive.openings.clear();
         // The index catch-up rewrites the index without the removed mail;
         // an index another process is writing drops it when that process
@@ -263,7 +293,7 @@ impl Privacy<'_> {
         self.archive.refresh().await?;
         report.leftovers = self
             .archive
-            .mail_still_naming(&erasure.addresses, &report.held)
+            .mail_still_naming(&addresses, &report.held)
             .await?;
         Ok(report)
     }
@@ -294,7 +324,7 @@ impl Privacy<'_> {
             let ids = self
                 .archive
                 .store
-                .messages_before(cutoff, after, RETENTION_ROUND)
+                .messages_before(cutoff, after, ERASURE_ROUND)
                 .await?;
             let Some(last) = ids.last() else {
                 break;

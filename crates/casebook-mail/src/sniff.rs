@@ -78,12 +78,22 @@ pub fn check_is_mail(raw: &[u8]) -> Result<(), NotMail> {
 /// uses (a CRLF message's body may hold a bare "\n\n" further on); `None`
 /// when `raw` holds no blank line.
 pub(crate) fn header_block_len(raw: &[u8]) -> Option<usize> {
-    let lf = raw.windows(2).position(|w| w == b"\n\n");
-    let crlf = raw.windows(4).position(|w| w == b"\r\n\r\n");
-    match (lf, crlf) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
+    // One walk from line end to line end, stopping at the first blank
+    // line: looking for each ending through the whole text read a CRLF
+    // message's body (up to 256 KiB) for a "\n\n" it does not have.
+    let mut from = 0;
+    while let Some(i) = raw[from..].iter().position(|&b| b == b'\n') {
+        let end = from + i;
+        let next = &raw[end + 1..];
+        if next.first() == Some(&b'\n') {
+            return Some(end);
+        }
+        if end > 0 && raw[end - 1] == b'\r' && next.starts_with(b"\r\n") {
+            return Some(end - 1);
+        }
+        from = end + 1;
     }
+    None
 }
 
 /// The field name of a header line, if the line is one (obsolete syntax,
@@ -95,6 +105,56 @@ fn header_name(line: &[u8]) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The header block ends where "\n\n" or "\r\n\r\n" first appears,
+    /// whichever comes first: the plain definition, for comparison.
+    fn header_block_by_definition(raw: &[u8]) -> Option<usize> {
+        let lf = raw.windows(2).position(|w| w == b"\n\n");
+        let crlf = raw.windows(4).position(|w| w == b"\r\n\r\n");
+        match (lf, crlf) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    #[test]
+    fn the_header_block_ends_at_the_first_blank_line_of_either_ending() {
+        let mut cases: Vec<Vec<u8>> = [
+            &b"Subject: a\n\nbody"[..],
+            b"Subject: a\r\n\r\nbody\n\nmore",
+            b"Subject: a\r\nTo: b\r\n\r\n",
+            b"\n\n",
+            b"\r\n\r\n",
+            b"a\n\r\n\r\n",
+            b"\r\n\n",
+            b"no blank line\r\n",
+            b"",
+        ]
+        .iter()
+        .map(|c| c.to_vec())
+        .collect();
+        // And every short mix of the bytes that matter.
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 12) as usize;
+            cases.push(
+                (0..len)
+                    .map(|i| b"\r\nx"[((state >> (i * 2 + 8)) % 3) as usize])
+                    .collect(),
+            );
+        }
+        for raw in &cases {
+            assert_eq!(
+                header_block_len(raw),
+                header_block_by_definition(raw),
+                "{:?}",
+                String::from_utf8_lossy(raw)
+            );
+        }
+    }
 
     #[test]
     fn accepts_broken_but_recognisable_mail() {

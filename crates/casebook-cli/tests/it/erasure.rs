@@ -357,3 +357,79 @@ fn one_person_with_five_addresses_is_not_five_people() {
         "one person: the cell is held back"
     );
 }
+
+/// A person with more mail than one erasure round (5,000 messages) is
+/// erased a round at a time, each round its own transaction with its own
+/// audit entry, and forgotten with the last: nothing of theirs is left,
+/// their mail is not taken in again, and the archive checks clean.
+#[test]
+fn a_person_with_more_mail_than_a_round_is_erased_round_by_round() {
+    let cb = Casebook::new();
+    let theirs = 5_002;
+    for n in 0..theirs {
+        cb.write_mail(
+            &format!("ann-{n}.eml"),
+            format!(
+                "From: {ANN}\r\nTo: {US}\r\nSubject: Trunk {n} down\r\nDate: {OLD}\r\n\
+                 Message-ID: <t{n}@customer.example>\r\n\r\nTrunk {n} drops every call.\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    cb.write_mail(
+        "reply.eml",
+        &mail(
+            US,
+            ANN,
+            "r1@casebook.example",
+            OLD,
+            "Trunk 1 is registered again.",
+        ),
+    );
+    cb.write_mail(
+        "bob.eml",
+        &mail(BOB, US, "b1@other.example", OLD, "Our quokkaline trunk."),
+    );
+    cb.ok(&["import", cb.mail_dir()]);
+    assert_eq!(hits(&cb, "from:ann@customer.example"), theirs);
+
+    let done = cb.ok(&["privacy", "erase", "ann@customer.example"]);
+    assert_eq!(
+        done.lines().next(),
+        Some("erased 5003 messages of ann@customer.example"),
+        "{done}"
+    );
+    let log = cb.json(&["audit", "--json"]);
+    let rounds: Vec<&serde_json::Value> = log
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["action"] == "erase")
+        .map(|e| &e["detail"])
+        .collect();
+    assert_eq!(
+        rounds.len(),
+        2,
+        "a round of 5,000, then the rest: {rounds:?}"
+    );
+    let mut sizes: Vec<u64> = rounds
+        .iter()
+        .map(|d| d["messages"].as_u64().expect("a count"))
+        .collect();
+    sizes.sort_unstable();
+    assert_eq!(sizes, [3, 5_000], "{rounds:?}");
+    assert_eq!(
+        rounds.iter().filter(|d| d["last_round"] == true).count(),
+        1,
+        "the person is forgotten once: {rounds:?}"
+    );
+
+    assert_eq!(hits(&cb, "from:ann@customer.example"), 0);
+    assert_eq!(hits(&cb, "drops"), 0);
+    assert_eq!(hits(&cb, "quokkaline"), 1, "others' mail stays");
+    let again = cb.json(&["import", "--json", cb.mail_dir()]);
+    assert_eq!(again["stored"], 0, "{again}");
+    assert_eq!(again["erased"], theirs + 1, "{again}");
+    let check = cb.json(&["check", "--json"]);
+    assert_eq!(check["clean"], true, "{check}");
+}
