@@ -117,6 +117,17 @@ impl Store {
                                 // 16 MiB 308 s and 394 MB, 8 MiB (with a
                                 // 64 MiB index budget) 464 s and 358 MB.
                                 "PRAGMA cache_size = -16384",
+                                // The log is copied into the database
+                                // once it holds 16,384 pages (64 MiB), not
+                                // SQLite's 1,000: a batch dirties pages all
+                                // over the indexes of message ids, digests
+                                // and addresses, and each copy rewrote them
+                                // in place, one random write each, batch
+                                // after batch. Importing 100,000 messages:
+                                // 3.1 GB written and 27.7-38.6 s at 1,000
+                                // pages, 2.1 GB and 23.1 s at 16,384
+                                // (65,536: 1.9 GB, 25.8 s).
+                                "PRAGMA wal_autocheckpoint = 16384",
                             ] {
                                 conn.execute(pragma).await?;
                             }
