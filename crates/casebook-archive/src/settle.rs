@@ -16,6 +16,10 @@ use std::time::{Duration, Instant};
 /// Messages read from the store per statement while indexing.
 const INDEX_PAGE: usize = 1_000;
 
+/// Up to this many rounds of threading waiting, threads are worked out
+/// side by side with the index catching up; past it, one after the other.
+const SIDE_BY_SIDE_ROUNDS: u64 = 4;
+
 /// How long a write that must index what it stored (an import, a sync)
 /// waits for an index another process is writing (a server indexing a
 /// tag holds it for moments at a time).
@@ -39,7 +43,8 @@ impl Archive {
         Ok(indexed)
     }
 
-    /// Threads what waits for one and, side by side, brings the index up
+    /// Threads what waits for one and, side by side (one after the other
+    /// when more than four rounds of threading wait), brings the index up
     /// to date, waiting up to `patience` for an index another process
     /// writes.
     async fn settle_waiting(
@@ -48,6 +53,17 @@ impl Archive {
         fed: KeptWhileStoring,
     ) -> Result<u64, ArchiveError> {
         let _one_at_a_time = self.settling.lock().await;
+        let rounds = self.config.threading_batch_messages.max(1) as u64;
+        if self.store.unthreaded_count().await? > SIDE_BY_SIDE_ROUNDS.saturating_mul(rounds) {
+            // A great deal waits (the first import of a large archive):
+            // one after the other, so what the two hold is never added
+            // up. Importing a million messages peaked at 445 MB side by
+            // side and 323 MB one after the other (with the memory freed
+            // between them given back), the machine equally busy.
+            self.thread_waiting(fed.threads).await?;
+            give_back_freed_memory();
+            return self.catch_up_index(false, patience, fed.index).await;
+        }
         // The index holds no threads, so the two are independent and go
         // side by side: the store's work on one core, the index's commit
         // on another (the tail of a first sync is both).
@@ -189,6 +205,7 @@ impl Archive {
             )));
         }
         rethreading.apply(&updates).await?;
+        give_back_freed_memory();
         Ok(round)
     }
 
@@ -687,3 +704,21 @@ fn index_doc(row: IndexRow) -> IndexDoc {
         tags: row.tags,
     }
 }
+
+/// Hands the pages a threading round (or the index) freed back to the
+/// system: glibc keeps them in its arenas otherwise, and the next stage's
+/// allocations, of other sizes, land beside them. Importing a million
+/// messages, threading's rounds held 158-241 MB with this and rose to
+/// 440 MB without it.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn give_back_freed_memory() {
+    // SAFETY: malloc_trim only returns glibc's free pages to the system;
+    // no memory in use is touched and no pointer is handed over.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn give_back_freed_memory() {}

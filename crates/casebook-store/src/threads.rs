@@ -13,6 +13,19 @@ use sqlx::{Any, Transaction};
 use std::collections::HashMap;
 
 impl Store {
+    /// How many messages wait for a thread (an index's entries counted).
+    pub async fn unthreaded_count(&self) -> Result<u64, StoreError> {
+        let sql = format!(
+            "SELECT COUNT(*) FROM messages {} WHERE thread_id IS NULL AND primary_id IS NULL",
+            unthreaded_hint(self.backend())
+        );
+        sqlx::query_scalar::<_, i64>(&sql)
+            .fetch_one(&self.pool)
+            .await
+            .during("counting unthreaded messages")
+            .map(|n| n as u64)
+    }
+
     /// Whether stored messages wait for a thread.
     pub async fn has_unthreaded(&self) -> Result<bool, StoreError> {
         let sql = format!(
