@@ -20,6 +20,12 @@ const INDEX_PAGE: usize = 1_000;
 /// side by side with the index catching up; past it, one after the other.
 const SIDE_BY_SIDE_ROUNDS: u64 = 4;
 
+/// A threading round that read this many rows gives the memory it freed
+/// back to the system when it ends; a smaller one (a server threading a
+/// few new messages) is not worth the walk through the allocator's arenas
+/// on the async thread.
+const LARGE_ROUND: usize = 10_000;
+
 /// How long a write that must index what it stored (an import, a sync)
 /// waits for an index another process is writing (a server indexing a
 /// tag holds it for moments at a time).
@@ -194,6 +200,7 @@ impl Archive {
         }
         let batch = self.config.threading_batch_messages;
         let (rows, round) = touched_rows(&mut rethreading, known, batch).await?;
+        let large = rows.len() >= LARGE_ROUND;
         let updates = self.work_out_threads(rows).await?;
         tracing::debug!(changed = updates.len(), "rethreaded");
         if let (Round::More { waiting }, true) = (round, updates.is_empty()) {
@@ -205,7 +212,9 @@ impl Archive {
             )));
         }
         rethreading.apply(&updates).await?;
-        give_back_freed_memory();
+        if large {
+            give_back_freed_memory();
+        }
         Ok(round)
     }
 
