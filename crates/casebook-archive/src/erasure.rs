@@ -247,17 +247,19 @@ impl Privacy<'_> {
         // records, choices, links; their address hashes recorded) with the
         // last round: an erasure interrupted before it has erased whole
         // rounds, and running it again finds the rest by the same links.
-        let mut rounds = ids.chunks(ERASURE_ROUND as usize).peekable();
-        let mut round = 0;
-        loop {
-            let chunk = rounds.next().unwrap_or(&[]);
-            let last = rounds.peek().is_none();
+        // A person without mail still has one round: the one forgetting them.
+        let rounds: Vec<&[MessageId]> = if ids.is_empty() {
+            vec![&[]]
+        } else {
+            ids.chunks(ERASURE_ROUND as usize).collect()
+        };
+        for (n, chunk) in rounds.iter().enumerate() {
+            let (round, last) = (n + 1, n + 1 == rounds.len());
             let (going, records, held) = self.archive.plan(chunk).await?;
             report.held.extend(held.iter().copied());
             if dry_run {
                 report.messages += going.len() as u64;
             } else {
-                round += 1;
                 // The audit entry names no address.
                 let audit = entry(
                     actor,
@@ -278,9 +280,6 @@ impl Privacy<'_> {
                     at: now(),
                 };
                 report.messages += self.archive.store.erase(&erasure, &audit).await?;
-            }
-            if last {
-                break;
             }
         }
         if dry_run {

@@ -63,9 +63,9 @@ impl Archive {
         if self.store.unthreaded_count().await? > SIDE_BY_SIDE_ROUNDS.saturating_mul(rounds) {
             // A great deal waits (the first import of a large archive):
             // one after the other, so what the two hold is never added
-            // up. Importing a million messages peaked at 445 MB side by
-            // side and 323 MB one after the other (with the memory freed
-            // between them given back), the machine equally busy.
+            // up. Importing a million messages peaked at 427 MB side by
+            // side and 322 MB one after the other (with the memory freed
+            // between them given back), nothing else running.
             self.thread_waiting(fed.threads).await?;
             give_back_freed_memory();
             return self.catch_up_index(false, patience, fed.index).await;
@@ -717,8 +717,8 @@ fn index_doc(row: IndexRow) -> IndexDoc {
 /// Hands the pages a threading round (or the index) freed back to the
 /// system: glibc keeps them in its arenas otherwise, and the next stage's
 /// allocations, of other sizes, land beside them. Importing a million
-/// messages, threading's rounds held 158-241 MB with this and rose to
-/// 440 MB without it.
+/// messages, threading's rounds held at most 241-284 MB with this (two
+/// runs) and rose to 439 MB without it.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 fn give_back_freed_memory() {

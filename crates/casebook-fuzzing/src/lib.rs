@@ -261,12 +261,7 @@ pub fn praise(data: &[u8]) {
     // passage, in order.
     let lines: Vec<&str> = praise::passages(&text)
         .into_iter()
-        .flat_map(|p| match p {
-            praise::Passage::Own(l)
-            | praise::Passage::Quoted(l)
-            | praise::Passage::Signature(l)
-            | praise::Passage::History(l) => l,
-        })
+        .flat_map(praise::Passage::into_lines)
         .collect();
     assert_eq!(
         lines,

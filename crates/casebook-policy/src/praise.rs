@@ -209,6 +209,15 @@ pub enum Passage<'a> {
     History(Vec<&'a str>),
 }
 
+impl<'a> Passage<'a> {
+    /// The passage's lines, whatever kind it is.
+    pub fn into_lines(self) -> Vec<&'a str> {
+        match self {
+            Passage::Own(l) | Passage::Quoted(l) | Passage::Signature(l) | Passage::History(l) => l,
+        }
+    }
+}
+
 /// `text` in passages, in order: the writer's own lines, quoted lines
 /// between them, and their signature or the quoted history at the end
 /// (see [`own_words`] for what is whose).
@@ -392,12 +401,7 @@ mod tests {
     fn rejoined(text: &str) -> Vec<&str> {
         passages(text)
             .into_iter()
-            .flat_map(|p| match p {
-                Passage::Own(l)
-                | Passage::Quoted(l)
-                | Passage::Signature(l)
-                | Passage::History(l) => l,
-            })
+            .flat_map(Passage::into_lines)
             .collect()
     }
 

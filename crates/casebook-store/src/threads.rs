@@ -15,11 +15,7 @@ use std::collections::HashMap;
 impl Store {
     /// How many messages wait for a thread (an index's entries counted).
     pub async fn unthreaded_count(&self) -> Result<u64, StoreError> {
-        let sql = format!(
-            "SELECT COUNT(*) FROM messages {} WHERE thread_id IS NULL AND primary_id IS NULL",
-            unthreaded_hint(self.backend())
-        );
-        sqlx::query_scalar::<_, i64>(&sql)
+        sqlx::query_scalar::<_, i64>(&count_unthreaded(self.backend()))
             .fetch_one(&self.pool)
             .await
             .during("counting unthreaded messages")
@@ -248,14 +244,11 @@ impl Rethreading {
 
     /// How many messages wait for a thread (read from the index of them).
     pub async fn unthreaded_count(&mut self) -> Result<u64, StoreError> {
-        sqlx::query_scalar::<_, i64>(&format!(
-            "SELECT COUNT(*) FROM messages {} WHERE thread_id IS NULL AND primary_id IS NULL",
-            unthreaded_hint(self.backend)
-        ))
-        .fetch_one(&mut *self.tx)
-        .await
-        .during("counting unthreaded messages")
-        .map(|n| n as u64)
+        sqlx::query_scalar::<_, i64>(&count_unthreaded(self.backend))
+            .fetch_one(&mut *self.tx)
+            .await
+            .during("counting unthreaded messages")
+            .map(|n| n as u64)
     }
 
     /// The first `limit` messages, by id, that wait for a thread (new
@@ -620,6 +613,14 @@ pub(crate) async fn insert_link_rows(
 /// SQLite's planner otherwise walks every copy's NULL thread_id in
 /// messages_by_thread instead of the partial index that holds exactly the
 /// waiting messages.
+/// Counts the messages waiting for a thread, through their index.
+fn count_unthreaded(backend: Backend) -> String {
+    format!(
+        "SELECT COUNT(*) FROM messages {} WHERE thread_id IS NULL AND primary_id IS NULL",
+        unthreaded_hint(backend)
+    )
+}
+
 fn unthreaded_hint(backend: Backend) -> &'static str {
     match backend {
         Backend::Sqlite => "INDEXED BY messages_unthreaded",
