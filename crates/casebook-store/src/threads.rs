@@ -8,6 +8,7 @@ use crate::model::*;
 use crate::sql::{param_list, value_rows};
 use crate::store::{Store, ROWS_PER_STATEMENT};
 use casebook_vocabulary::{MessageId, ThreadId};
+use futures_util::TryStreamExt;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
 use std::collections::HashMap;
@@ -169,13 +170,13 @@ pub struct Rethreading {
 impl Rethreading {
     /// What threading needs, for every message that is not a copy.
     pub async fn rows(&mut self) -> Result<Vec<ThreadRow>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {THREAD_COLUMNS} FROM messages WHERE primary_id IS NULL"
-        ))
-        .fetch_all(&mut *self.tx)
-        .await
-        .during("reading messages for threading")?;
-        let mut rows = rows.iter().map(thread_row).collect::<Result<Vec<_>, _>>()?;
+        let sql = format!("SELECT {THREAD_COLUMNS} FROM messages WHERE primary_id IS NULL");
+        let mut rows = decoded(
+            sqlx::query(&sql).fetch(&mut *self.tx),
+            thread_row,
+            "reading messages for threading",
+        )
+        .await?;
         self.merge_every_copy(&mut rows).await?;
         Ok(rows)
     }
@@ -212,25 +213,28 @@ impl Rethreading {
             .rows_in(
                 &unknown,
                 |list| format!("SELECT {THREAD_COLUMNS} FROM messages WHERE id IN ({list})"),
+                thread_row,
                 "reading messages for threading",
             )
             .await?;
-        for row in &read {
-            rows.push(thread_row(row)?);
-        }
+        rows.extend(read);
         self.merge_every_copy(&mut rows).await?;
         Ok(rows)
     }
 
     /// Adds every copy's parents to its original among `rows`.
     async fn merge_every_copy(&mut self, rows: &mut [ThreadRow]) -> Result<(), StoreError> {
-        let copies = sqlx::query(
-            "SELECT primary_id, in_reply_to, refs FROM messages WHERE primary_id IS NOT NULL",
+        let copies = decoded(
+            sqlx::query(
+                "SELECT primary_id, in_reply_to, refs FROM messages WHERE primary_id IS NOT NULL",
+            )
+            .fetch(&mut *self.tx),
+            copy_parents,
+            "reading copies for threading",
         )
-        .fetch_all(&mut *self.tx)
-        .await
-        .during("reading copies for threading")?;
-        merge_copies(rows, &copies)
+        .await?;
+        merge_copies(rows, copies);
+        Ok(())
     }
 
     /// The highest message id given so far (about how many there are).
@@ -256,15 +260,18 @@ impl Rethreading {
     /// copy).
     pub async fn unthreaded_rows(&mut self, limit: usize) -> Result<Vec<ThreadRow>, StoreError> {
         let hint = unthreaded_hint(self.backend);
-        let rows = sqlx::query(&format!(
+        let sql = format!(
             "SELECT {THREAD_COLUMNS} FROM messages {hint} \
              WHERE thread_id IS NULL AND primary_id IS NULL ORDER BY id LIMIT $1"
-        ))
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(&mut *self.tx)
-        .await
-        .during("reading unthreaded messages")?;
-        let mut rows = rows.iter().map(thread_row).collect::<Result<Vec<_>, _>>()?;
+        );
+        let mut rows = decoded(
+            sqlx::query(&sql)
+                .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                .fetch(&mut *self.tx),
+            thread_row,
+            "reading unthreaded messages",
+        )
+        .await?;
         self.merge_copies_of(&mut rows).await?;
         Ok(rows)
     }
@@ -303,7 +310,7 @@ impl Rethreading {
         values: &[i64],
         action: &'static str,
     ) -> Result<Vec<ThreadRow>, StoreError> {
-        let read = self
+        let mut rows = self
             .rows_in(
                 values,
                 |list| {
@@ -312,10 +319,10 @@ impl Rethreading {
                          WHERE {column} IN ({list}) AND primary_id IS NULL"
                     )
                 },
+                thread_row,
                 action,
             )
             .await?;
-        let mut rows = read.iter().map(thread_row).collect::<Result<Vec<_>, _>>()?;
         self.merge_copies_of(&mut rows).await?;
         Ok(rows)
     }
@@ -327,16 +334,19 @@ impl Rethreading {
         after: MessageId,
         limit: usize,
     ) -> Result<Vec<ThreadRow>, StoreError> {
-        let rows = sqlx::query(&format!(
+        let sql = format!(
             "SELECT {THREAD_COLUMNS} FROM messages WHERE primary_id IS NOT NULL AND id > $1 \
              ORDER BY id LIMIT $2"
-        ))
-        .bind(after.0)
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(&mut *self.tx)
+        );
+        decoded(
+            sqlx::query(&sql)
+                .bind(after.0)
+                .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                .fetch(&mut *self.tx),
+            thread_row,
+            "reading copies for threading",
+        )
         .await
-        .during("reading copies for threading")?;
-        rows.iter().map(thread_row).collect()
     }
 
     /// Every message of these threads.
@@ -497,21 +507,24 @@ impl Rethreading {
                          WHERE primary_id IN ({list})"
                     )
                 },
+                copy_parents,
                 "reading copies for threading",
             )
             .await?;
-        merge_copies(rows, &copies)
+        merge_copies(rows, copies);
+        Ok(())
     }
 
     /// The rows `select` reads for `values`, in statements of at most
-    /// [`ROWS_PER_STATEMENT`] values: `select` is given one statement's
-    /// placeholder list.
-    async fn rows_in(
+    /// [`ROWS_PER_STATEMENT`] values (`select` is given one statement's
+    /// placeholder list), each decoded as it arrives.
+    async fn rows_in<T>(
         &mut self,
         values: &[i64],
         select: impl Fn(&str) -> String,
+        decode: fn(&AnyRow) -> Result<T, StoreError>,
         action: &'static str,
-    ) -> Result<Vec<AnyRow>, StoreError> {
+    ) -> Result<Vec<T>, StoreError> {
         let mut rows = Vec::new();
         for chunk in values.chunks(ROWS_PER_STATEMENT) {
             let sql = select(&param_list(self.backend, chunk.len(), 1));
@@ -519,7 +532,7 @@ impl Rethreading {
             for value in chunk {
                 q = q.bind(*value);
             }
-            rows.extend(q.fetch_all(&mut *self.tx).await.during(action)?);
+            rows.extend(decoded(q.fetch(&mut *self.tx), decode, action).await?);
         }
         Ok(rows)
     }
@@ -635,13 +648,12 @@ const THREAD_COLUMNS: &str = "id, sha256, message_id, in_reply_to, refs, corresp
 /// A copy (same Message-ID, other bytes) may name parents its original
 /// does not; the family is threaded by all of them, so which of the two
 /// arrived first does not change the threads.
-fn merge_copies(rows: &mut [ThreadRow], copies: &[sqlx::any::AnyRow]) -> Result<(), StoreError> {
+fn merge_copies(rows: &mut [ThreadRow], copies: Vec<(i64, Vec<String>)>) {
     if copies.is_empty() {
-        return Ok(());
+        return;
     }
     let position: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, r)| (r.id.0, i)).collect();
-    for copy in copies {
-        let (primary, parents) = copy_parents(copy)?;
+    for (primary, parents) in copies {
         let Some(&i) = position.get(&primary) else {
             continue;
         };
@@ -655,5 +667,18 @@ fn merge_copies(rows: &mut [ThreadRow], copies: &[sqlx::any::AnyRow]) -> Result<
         extra.append(&mut row.references);
         row.references = extra;
     }
-    Ok(())
+}
+
+/// Every row of `rows` decoded as it arrives, so a round of threading
+/// holds one form of each message (the decoded one), not both.
+async fn decoded<'a, T>(
+    mut rows: futures_util::stream::BoxStream<'a, Result<AnyRow, sqlx::Error>>,
+    decode: fn(&AnyRow) -> Result<T, StoreError>,
+    action: &'static str,
+) -> Result<Vec<T>, StoreError> {
+    let mut out = Vec::new();
+    while let Some(row) = rows.try_next().await.during(action)? {
+        out.push(decode(&row)?);
+    }
+    Ok(out)
 }
