@@ -132,6 +132,7 @@ impl Archive {
             .map_err(|_| ArchiveError::Pipeline("the reader thread panicked".into()))?;
         report.files = files.load(std::sync::atomic::Ordering::Relaxed);
         progress.indexing();
+        tracing::debug!(stored = report.stored, "stored; threading and indexing");
         self.settle().await?;
         Ok(report)
     }

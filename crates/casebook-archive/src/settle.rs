@@ -20,10 +20,11 @@ const INDEX_PAGE: usize = 1_000;
 /// side by side with the index catching up; past it, one after the other.
 const SIDE_BY_SIDE_ROUNDS: u64 = 4;
 
-/// A threading round that read this many rows gives the memory it freed
-/// back to the system when it ends; a smaller one (a server threading a
-/// few new messages) is not worth the walk through the allocator's arenas
-/// on the async thread.
+/// A threading round that read this many rows, or an index catch-up that
+/// wrote this many messages, gives the memory it freed back to the system
+/// (the catch-up before merging its segments); a smaller one (a server
+/// threading and indexing a few new messages) is not worth the walk
+/// through the allocator's arenas.
 const LARGE_ROUND: usize = 10_000;
 
 /// How long a write that must index what it stored (an import, a sync)
@@ -374,10 +375,20 @@ impl Archive {
         }
         // Off the async threads, so threads being worked out meanwhile
         // (`settle_waiting`) go on.
+        tracing::debug!(count, "index written; committing");
         let batch = feed.batch;
-        let target = tokio::task::spawn_blocking(move || batch.commit(&target).map(|()| target))
-            .await
-            .map_err(|e| ArchiveError::Pipeline(format!("committing the index failed: {e}")))??;
+        let large = count >= LARGE_ROUND as u64;
+        let target = tokio::task::spawn_blocking(move || {
+            batch
+                .commit_then(&target, || {
+                    if large {
+                        give_back_freed_memory();
+                    }
+                })
+                .map(|()| target)
+        })
+        .await
+        .map_err(|e| ArchiveError::Pipeline(format!("committing the index failed: {e}")))??;
         if removals > 0 {
             // Removed mail (an erasure, retention, `casebook remove`) must
             // not linger in index files until a merge happens to come.

@@ -120,9 +120,12 @@ impl SearchResults {
 
 const SNIPPET_CHARS: usize = 160;
 /// What the index writer buffers before it writes a segment, shared by
-/// its threads. Half as much made a million-message import 13 % slower
-/// (348 s against 308 s) for 14 MB less at its peak.
-const WRITER_MEMORY: usize = 128 * 1024 * 1024;
+/// its threads. When the index was written beside threading, half of
+/// 128 MiB made a million-message import 13 % slower; written after it
+/// (an import's settle since 84cabfd), 64 MiB is no slower at 30,000
+/// realistic messages (6.0-6.9 s against 6.5-7.6 s) and its catch-up of a
+/// million messages held 222 MB instead of 290 MB.
+const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 
 /// Indexing threads: the cores there are, up to four.
 fn writer_threads() -> usize {
@@ -551,10 +554,23 @@ impl IndexBatch {
 
     /// Makes the batch visible and records `seq`, the store change number
     /// the index now reflects.
-    pub fn commit(mut self, checkpoint: &Checkpoint) -> Result<(), SearchError> {
+    pub fn commit(self, checkpoint: &Checkpoint) -> Result<(), SearchError> {
+        self.commit_then(checkpoint, || {})
+    }
+
+    /// [`IndexBatch::commit`], calling `before_merging` once the batch is
+    /// written and its buffers freed, before segments are merged (a large
+    /// batch gives that memory back to the system there, so a merge's
+    /// reads of the segments do not come on top of it).
+    pub fn commit_then(
+        mut self,
+        checkpoint: &Checkpoint,
+        before_merging: impl FnOnce(),
+    ) -> Result<(), SearchError> {
         let mut prepared = self.writer.prepare_commit()?;
         prepared.set_payload(&checkpoint.to_payload());
         prepared.commit()?;
+        before_merging();
         // Then the merges tantivy's default policy would pick, one after
         // the other while this batch still holds the writer: nothing else
         // deletes meanwhile, and nothing is left running when the writer
@@ -562,6 +578,7 @@ impl IndexBatch {
         // writer committed).
         let segments = self.index.searchable_segment_metas()?;
         for candidate in LogMergePolicy::default().compute_merge_candidates(&segments) {
+            tracing::debug!(segments = candidate.0.len(), "merging index segments");
             self.writer.merge(&candidate.0).wait()?;
         }
         self.writer.wait_merging_threads()?;
