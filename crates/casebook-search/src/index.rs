@@ -586,18 +586,33 @@ impl IndexBatch {
         // writer committed). A level of many segments is merged a few at
         // a time: a merge reads its segments through mapped files, and
         // what it has read counts in the process's memory until it ends.
-        let segments = self.index.searchable_segment_metas()?;
-        for candidate in LogMergePolicy::default().compute_merge_candidates(&segments) {
+        // Only the ids are kept: a segment's metadata held here would keep
+        // its files from being removed.
+        let candidates = LogMergePolicy::default()
+            .compute_merge_candidates(&self.index.searchable_segment_metas()?);
+        let mut merged = false;
+        for candidate in candidates {
             for group in candidate.0.chunks(SEGMENTS_PER_MERGE) {
                 if group.len() < 2 {
                     continue;
                 }
                 tracing::debug!(segments = group.len(), "merging index segments");
                 self.writer.merge(group).wait()?;
+                merged = true;
+            }
+        }
+        self.reader.reload()?;
+        if merged {
+            // The merged segments' files go now, not at the next commit
+            // (a large import's were half the index on disk). A reader
+            // elsewhere keeps what it has open (unlinked files stay
+            // readable), so a failure here loses nothing: the next commit
+            // tries again.
+            if let Err(e) = self.writer.garbage_collect_files().wait() {
+                tracing::warn!("merged index segments' files not removed yet: {e}");
             }
         }
         self.writer.wait_merging_threads()?;
-        self.reader.reload()?;
         Ok(())
     }
 }

@@ -68,3 +68,37 @@ fn messages_replaced_over_many_batches_are_held_once() {
         );
     }
 }
+
+/// A commit that merges segments removes the merged ones' files then, not
+/// at the next commit: right after a large import they were half the
+/// index on disk.
+#[test]
+fn merged_segments_leave_no_files_behind() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let index = SearchIndex::open(dir.path()).expect("index opens");
+    for round in 0..8 {
+        let mut batch = index.batch().expect("writer");
+        batch.add(&doc(round + 1, 0)).expect("add");
+        batch
+            .commit(&Checkpoint {
+                store: "s".into(),
+                seq: round as u64 + 1,
+            })
+            .expect("commit");
+    }
+    assert_eq!(
+        index.segment_count(),
+        1,
+        "the eighth commit merged all eight"
+    );
+    let segment_stores = std::fs::read_dir(dir.path())
+        .expect("index dir")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".store"))
+        .count();
+    assert_eq!(
+        segment_stores,
+        index.segment_count(),
+        "only the live segment's files are on disk"
+    );
+}
