@@ -592,8 +592,10 @@ impl IndexBatch {
             .compute_merge_candidates(&self.index.searchable_segment_metas()?);
         let mut merged = false;
         for candidate in candidates {
+            let split = candidate.0.len() > SEGMENTS_PER_MERGE;
             for group in candidate.0.chunks(SEGMENTS_PER_MERGE) {
-                if group.len() < 2 {
+                if split && group.len() < 2 {
+                    // One left over from a large level waits for others.
                     continue;
                 }
                 tracing::debug!(segments = group.len(), "merging index segments");
