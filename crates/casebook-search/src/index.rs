@@ -120,11 +120,11 @@ impl SearchResults {
 
 const SNIPPET_CHARS: usize = 160;
 /// What the index writer buffers before it writes a segment, shared by
-/// its threads. When the index was written beside threading, half of
-/// 128 MiB made a million-message import 13 % slower; written after it
-/// (an import's settle since 84cabfd), 64 MiB is no slower at 30,000
-/// realistic messages (6.0-6.9 s against 6.5-7.6 s) and its catch-up of a
-/// million messages held 222 MB instead of 290 MB.
+/// its threads. When a million messages were indexed beside threading,
+/// half of 128 MiB made the import 13 % slower; since 84cabfd a large
+/// settle indexes after threading, and 64 MiB held the million's catch-up
+/// at 222 MB instead of 290 MB. At 30,000 realistic messages (still side
+/// by side) it was no slower either: 6.0-6.9 s against 6.5-7.6 s.
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 
 /// Segments merged at once after a commit. tantivy's log policy merges
