@@ -27,6 +27,14 @@ static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 #[derive(Clone)]
 pub struct Store {
     pub(crate) pool: AnyPool,
+    /// Where write transactions run. SQLite: a pool of one connection of
+    /// its own, so the pages a write reads (the indexes' inner pages, the
+    /// leaves it touched last) stay in that connection's cache from one
+    /// transaction to the next. Taken in turn from the shared pool, each
+    /// write ran on a connection whose cache the previous write (on
+    /// another connection) had made stale, and read its pages back from
+    /// the file. PostgreSQL: the shared pool.
+    writer: AnyPool,
     location: Arc<StoreLocation>,
     identity: Arc<str>,
     /// Whether this process wrote, and so (SQLite) has a write-ahead log to
@@ -87,57 +95,17 @@ impl Store {
             }
         }
         let url = location.connect_url()?;
-        let options = match location.backend() {
-            Backend::Sqlite => {
+        let (options, writer_options) = match location.backend() {
+            Backend::Sqlite => (
+                sqlite_pool(4, READER_CACHE_KIB),
+                Some(sqlite_pool(1, WRITER_CACHE_KIB)),
+            ),
+            Backend::Postgres => (
                 AnyPoolOptions::new()
-                    .max_connections(4)
-                    .after_connect(|conn, _meta| {
-                        Box::pin(async move {
-                            for pragma in [
-                                "PRAGMA journal_mode = WAL",
-                                "PRAGMA synchronous = NORMAL",
-                                "PRAGMA foreign_keys = ON",
-                                // Deleted content is overwritten, so an
-                                // erased person's mail is not left in free
-                                // pages for a later copy of the file.
-                                "PRAGMA secure_delete = ON",
-                                "PRAGMA busy_timeout = 30000",
-                                // Statement journals (every multi-row
-                                // statement inside a transaction keeps one)
-                                // in memory, not in a temp file written
-                                // page by page.
-                                "PRAGMA temp_store = MEMORY",
-                                // Up to 16 MiB of pages per connection (the
-                                // default is 2 MiB): a batch of 2,000
-                                // messages dirties more index pages than
-                                // 2 MiB holds, spilled to the log and read
-                                // back statement after statement. Importing
-                                // a million messages (four connections):
-                                // 32 MiB 295 s and 518 MB at the peak,
-                                // 16 MiB 308 s and 394 MB, 8 MiB (with a
-                                // 64 MiB index budget) 464 s and 358 MB.
-                                "PRAGMA cache_size = -16384",
-                                // The log is copied into the database
-                                // once it holds 16,384 pages (64 MiB), not
-                                // SQLite's 1,000: a batch dirties pages all
-                                // over the indexes of message ids, digests
-                                // and addresses, and each copy rewrote them
-                                // in place, one random write each, batch
-                                // after batch. Importing 100,000 messages:
-                                // 3.1 GB written and 27.7-38.6 s at 1,000
-                                // pages, 2.1 GB and 23.1 s at 16,384
-                                // (65,536: 1.9 GB, 25.8 s).
-                                "PRAGMA wal_autocheckpoint = 16384",
-                            ] {
-                                conn.execute(pragma).await?;
-                            }
-                            Ok(())
-                        })
-                    })
-            }
-            Backend::Postgres => AnyPoolOptions::new()
-                .max_connections(8)
-                .acquire_timeout(Duration::from_secs(30)),
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(30)),
+                None,
+            ),
         };
         let open_error = |source| StoreError::Open {
             location: location.to_string(),
@@ -149,11 +117,21 @@ impl Store {
         let connect_options = AnyConnectOptions::from_str(&url)
             .map_err(open_error)?
             .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
+        let writer = match writer_options {
+            Some(options) => Some(
+                options
+                    .connect_with(connect_options.clone())
+                    .await
+                    .map_err(open_error)?,
+            ),
+            None => None,
+        };
         let pool = options
             .connect_with(connect_options)
             .await
             .map_err(open_error)?;
         Ok(Self {
+            writer: writer.unwrap_or_else(|| pool.clone()),
             pool,
             location: Arc::new(location.clone()),
             identity: Arc::from(""),
@@ -287,7 +265,7 @@ impl Store {
     pub(crate) async fn begin_counted_write(
         &self,
     ) -> Result<(Transaction<'static, Any>, i64, i64), StoreError> {
-        let mut tx = self.pool.begin().await.during("starting a transaction")?;
+        let mut tx = self.writer.begin().await.during("starting a transaction")?;
         self.wrote.store(true, Ordering::Relaxed);
         let (seq, writes) = sqlx::query_as(
             "UPDATE change_counter SET value = value + 1, writes = writes + 1 WHERE id = 1 \
@@ -338,7 +316,7 @@ impl Store {
         &self,
         lock: &'static str,
     ) -> Result<Transaction<'static, Any>, StoreError> {
-        let mut tx = self.pool.begin().await.during("starting a transaction")?;
+        let mut tx = self.writer.begin().await.during("starting a transaction")?;
         self.wrote.store(true, Ordering::Relaxed);
         sqlx::query(lock)
             .execute(&mut *tx)
@@ -383,6 +361,7 @@ impl Store {
         if self.wrote.load(Ordering::Relaxed) {
             self.fold_log().await?;
         }
+        self.writer.close().await;
         self.pool.close().await;
         Ok(())
     }
@@ -398,6 +377,63 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// The page cache of each reading connection (SQLite's default is 2 MiB).
+/// Importing a million messages with four connections that all wrote, in
+/// turn: 32 MiB 295 s and 518 MB at the peak, 16 MiB 308 s and 394 MB,
+/// 8 MiB (with a 64 MiB index budget) 464 s and 358 MB.
+const READER_CACHE_KIB: u32 = 16 * 1024;
+
+/// The page cache of the one writing connection: the readers' size. A
+/// batch of 512 messages puts entries at random places in the indexes of
+/// digests, Message-IDs, link keys and addresses (about 260 MB of leaves
+/// at a million), and every leaf not cached is read back from the file
+/// first. 64 MiB imported the compact million in 297.4 s instead of
+/// 336.5 s (BENCHMARKS.md, session 20) but took any large write (a
+/// customer list of 300,000 rows) past the memory the bounds tests allow.
+const WRITER_CACHE_KIB: u32 = 16 * 1024;
+
+/// A pool of SQLite connections, at most `connections`, each set up the
+/// same way with a page cache of `cache_kib`.
+fn sqlite_pool(connections: u32, cache_kib: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(connections)
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                let cache = format!("PRAGMA cache_size = -{cache_kib}");
+                for pragma in [
+                    "PRAGMA journal_mode = WAL",
+                    "PRAGMA synchronous = NORMAL",
+                    "PRAGMA foreign_keys = ON",
+                    // Deleted content is overwritten, so an
+                    // erased person's mail is not left in free
+                    // pages for a later copy of the file.
+                    "PRAGMA secure_delete = ON",
+                    "PRAGMA busy_timeout = 30000",
+                    // Statement journals (every multi-row
+                    // statement inside a transaction keeps one)
+                    // in memory, not in a temp file written
+                    // page by page.
+                    "PRAGMA temp_store = MEMORY",
+                    cache.as_str(),
+                    // The log is copied into the database
+                    // once it holds 16,384 pages (64 MiB), not
+                    // SQLite's 1,000: a batch dirties pages all
+                    // over the indexes of message ids, digests
+                    // and addresses, and each copy rewrote them
+                    // in place, one random write each, batch
+                    // after batch. Importing 100,000 messages:
+                    // 3.1 GB written and 27.7-38.6 s at 1,000
+                    // pages, 2.1 GB and 23.1 s at 16,384
+                    // (65,536: 1.9 GB, 25.8 s).
+                    "PRAGMA wal_autocheckpoint = 16384",
+                ] {
+                    conn.execute(pragma).await?;
+                }
+                Ok(())
+            })
+        })
 }
 
 /// Takes `PATH.lock` for this process; released when the file is dropped.
