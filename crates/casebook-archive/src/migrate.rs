@@ -22,6 +22,7 @@ pub async fn migrate_store(
     from: &StoreLocation,
     to: &StoreLocation,
     keys: &[RawKey],
+    write_cache_mib: u32,
     progress: impl FnMut(u64),
 ) -> Result<CopyReport, ArchiveError> {
     if from == to {
@@ -29,8 +30,12 @@ pub async fn migrate_store(
     }
     // Sealed raw bytes are copied as they are; both sides open them with
     // the same keys to verify the copy.
-    let source = Store::open(from).await?.with_raw_keys(keys.to_vec());
-    let target = Store::open(to).await?.with_raw_keys(keys.to_vec());
+    let source = Store::open_with(from, write_cache_mib)
+        .await?
+        .with_raw_keys(keys.to_vec());
+    let target = Store::open_with(to, write_cache_mib)
+        .await?
+        .with_raw_keys(keys.to_vec());
     let report = source.copy_into(&target, progress).await?;
     source.close().await?;
     target.close().await?;

@@ -221,7 +221,10 @@ async fn run(args: Args) -> Result<ExitCode> {
             let to = parse_database_url(&to, "--to")?;
             let bar = progress::CountBar::new("messages copied");
             let keys: Vec<_> = config.encryption_key()?.into_iter().collect();
-            let report = casebook_archive::migrate_store(&from, &to, &keys, |n| bar.set(n))
+            let report =
+                casebook_archive::migrate_store(&from, &to, &keys, config.write_cache_mib, |n| {
+                    bar.set(n)
+                })
                 .await
                 .with_context(|| format!("cannot copy the archive from {from} to {to}"))?;
             bar.finish();
@@ -240,7 +243,10 @@ async fn run(args: Args) -> Result<ExitCode> {
             let to = config.store_location(&data);
             let keys: Vec<_> = config.encryption_key()?.into_iter().collect();
             let bar = progress::CountBar::new("messages restored");
-            let report = casebook_archive::migrate_store(&from, &to, &keys, |n| bar.set(n))
+            let report =
+                casebook_archive::migrate_store(&from, &to, &keys, config.write_cache_mib, |n| {
+                    bar.set(n)
+                })
                 .await
                 .with_context(|| format!("cannot restore {} into {to}", dir.display()))?;
             bar.finish();

@@ -54,6 +54,11 @@ pub struct Config {
     /// the archive's size. A first import of a million messages is
     /// threaded in rounds of this many.
     pub threading_batch_messages: usize,
+    /// MiB of database pages the one connection that writes keeps
+    /// (SQLite): what a large import or list import holds besides the
+    /// readers' caches. More keeps more of the randomly placed index
+    /// entries a batch changes cached for the next.
+    pub write_cache_mib: u32,
     /// Where the search index (and, by default, the SQLite database) live,
     /// unless `--data` says otherwise.
     pub data_dir: Option<PathBuf>,
@@ -141,6 +146,7 @@ impl Default for Config {
             integrity_key_file: None,
             thread_subject_window_days: 30,
             threading_batch_messages: DEFAULT_THREADING_BATCH,
+            write_cache_mib: casebook_store::DEFAULT_WRITER_CACHE_MIB,
             data_dir: None,
             database_url: None,
             accounts: Vec::new(),
@@ -182,6 +188,7 @@ struct RawConfig {
     free_mail_domains: Vec<String>,
     thread_subject_window_days: Option<u32>,
     threading_batch_messages: Option<usize>,
+    write_cache_mib: Option<u32>,
     retention_days: Option<u32>,
     k_anonymity: Option<u32>,
     display_timezone: Option<String>,
@@ -382,6 +389,18 @@ impl Check<'_> {
         Ok(batch)
     }
 
+    fn write_cache(&self, mib: Option<u32>) -> Result<u32, ConfigError> {
+        let mib = mib.unwrap_or(casebook_store::DEFAULT_WRITER_CACHE_MIB);
+        if !(4..=1024).contains(&mib) {
+            return Err(self.invalid(
+                "write_cache_mib",
+                &mib.to_string(),
+                "must be between 4 and 1024 (MiB)",
+            ));
+        }
+        Ok(mib)
+    }
+
     /// The `i`th `[[account]]`, whose name must differ from those `before` it.
     fn account(&self, i: usize, a: RawAccount, before: &[Account]) -> Result<Account, ConfigError> {
         let key = |k: &str| format!("account[{i}].{k}");
@@ -547,6 +566,7 @@ impl Config {
         let display_timezone = check.display_timezone(raw.display_timezone)?;
         let thread_subject_window_days = check.subject_window(raw.thread_subject_window_days)?;
         let threading_batch_messages = check.threading_batch(raw.threading_batch_messages)?;
+        let write_cache_mib = check.write_cache(raw.write_cache_mib)?;
         let mut accounts: Vec<Account> = Vec::new();
         for (i, a) in raw.account.into_iter().enumerate() {
             let account = check.account(i, a, &accounts)?;
@@ -563,6 +583,7 @@ impl Config {
             integrity_key_file: raw.integrity_key_file,
             thread_subject_window_days,
             threading_batch_messages,
+            write_cache_mib,
             data_dir: raw.data_dir,
             database_url,
             accounts,
@@ -790,5 +811,22 @@ mod tests {
         );
         let e = parse("thread_subject_window_days = 0").expect_err("zero");
         assert!(e.to_string().contains("thread_subject_window_days"), "{e}");
+    }
+
+    #[test]
+    fn the_writer_cache_defaults_to_64_mib_and_refuses_what_would_starve_or_swamp_it() {
+        assert_eq!(parse("").expect("empty").write_cache_mib, 64);
+        assert_eq!(
+            parse("write_cache_mib = 16").expect("16").write_cache_mib,
+            16
+        );
+        for bad in ["write_cache_mib = 2", "write_cache_mib = 4096"] {
+            let e = parse(bad).expect_err(bad);
+            assert!(
+                e.to_string().contains("`write_cache_mib` = \"")
+                    && e.to_string().contains("between 4 and 1024"),
+                "{e}"
+            );
+        }
     }
 }

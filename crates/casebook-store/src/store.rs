@@ -55,7 +55,16 @@ impl Store {
     /// Opens the database at `location` and brings its schema up to date
     /// (a database written by a newer Casebook is refused).
     pub async fn open(location: &StoreLocation) -> Result<Self, StoreError> {
-        let mut store = Self::connect(location).await?;
+        Self::open_with(location, DEFAULT_WRITER_CACHE_MIB).await
+    }
+
+    /// [`Store::open`] with the writing connection's page cache at
+    /// `writer_cache_mib` (SQLite; the setting `write_cache_mib`).
+    pub async fn open_with(
+        location: &StoreLocation,
+        writer_cache_mib: u32,
+    ) -> Result<Self, StoreError> {
+        let mut store = Self::connect(location, writer_cache_mib).await?;
         // The common case, a database at this binary's schema, in one round
         // trip; anything else (a new database, an older or newer one) takes
         // the long way.
@@ -79,12 +88,12 @@ impl Store {
     /// Runs the migrations this binary carries and reports the schema
     /// version the database is at afterwards.
     pub async fn open_and_migrate(location: &StoreLocation) -> Result<(Self, i64), StoreError> {
-        let store = Self::connect(location).await?;
+        let store = Self::connect(location, DEFAULT_WRITER_CACHE_MIB).await?;
         let version = store.migrate(true).await?;
         Ok((store.with_identity().await?, version))
     }
 
-    async fn connect(location: &StoreLocation) -> Result<Self, StoreError> {
+    async fn connect(location: &StoreLocation, writer_cache_mib: u32) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         if let StoreLocation::Sqlite(path) = location {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -98,7 +107,7 @@ impl Store {
         let (options, writer_options) = match location.backend() {
             Backend::Sqlite => (
                 sqlite_pool(4, READER_CACHE_KIB),
-                Some(sqlite_pool(1, WRITER_CACHE_KIB)),
+                Some(sqlite_pool(1, writer_cache_mib.saturating_mul(1024))),
             ),
             Backend::Postgres => (
                 AnyPoolOptions::new()
@@ -385,14 +394,14 @@ impl Store {
 /// 8 MiB (with a 64 MiB index budget) 464 s and 358 MB.
 const READER_CACHE_KIB: u32 = 16 * 1024;
 
-/// The page cache of the one writing connection: the readers' size. A
-/// batch of 512 messages puts entries at random places in the indexes of
-/// digests, Message-IDs, link keys and addresses (about 260 MB of leaves
-/// at a million), and every leaf not cached is read back from the file
-/// first. 64 MiB imported the compact million in 297.4 s instead of
-/// 336.5 s (BENCHMARKS.md, session 20) but took any large write (a
-/// customer list of 300,000 rows) past the memory the bounds tests allow.
-const WRITER_CACHE_KIB: u32 = 16 * 1024;
+/// The page cache of the one writing connection unless the caller says
+/// otherwise (`write_cache_mib`). A batch of 512 messages puts entries at
+/// random places in the indexes of digests, Message-IDs, link keys and
+/// addresses (about 190 MB of leaves at a million), and every leaf not
+/// cached is read back from the file first. Importing the compact million
+/// (BENCHMARKS.md, session 20): 16 MiB 336.5 s and 219,276 KiB at the
+/// peak, 64 MiB 297.4 s and 251,916 KiB.
+pub const DEFAULT_WRITER_CACHE_MIB: u32 = 64;
 
 /// A pool of SQLite connections, at most `connections`, each set up the
 /// same way with a page cache of `cache_kib`.
