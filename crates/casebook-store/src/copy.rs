@@ -516,7 +516,8 @@ impl Store {
         rows: &[AnyRow],
     ) -> Result<u64, StoreError> {
         let per_statement = (30_000 / table.columns.len()).clamp(1, 100);
-        let mut tx = self.pool.begin().await.during("starting a transaction")?;
+        // The writing connection: its cache lasts from page to page.
+        let mut tx = self.writer.begin().await.during("starting a transaction")?;
         for chunk in rows.chunks(per_statement) {
             let sql = format!(
                 "INSERT INTO {} ({}) VALUES {}",
@@ -550,7 +551,11 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .during("reading links between messages")?;
-        let mut tx = target.pool.begin().await.during("starting a transaction")?;
+        let mut tx = target
+            .writer
+            .begin()
+            .await
+            .during("starting a transaction")?;
         for chunk in links.chunks(100) {
             let sql = format!(
                 "WITH l (id, primary_id, reply_id) AS (VALUES {}) \

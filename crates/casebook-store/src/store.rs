@@ -34,7 +34,7 @@ pub struct Store {
     /// write ran on a connection whose cache the previous write (on
     /// another connection) had made stale, and read its pages back from
     /// the file. PostgreSQL: the shared pool.
-    writer: AnyPool,
+    pub(crate) writer: AnyPool,
     location: Arc<StoreLocation>,
     identity: Arc<str>,
     /// Whether this process wrote, and so (SQLite) has a write-ahead log to
@@ -126,21 +126,19 @@ impl Store {
         let connect_options = AnyConnectOptions::from_str(&url)
             .map_err(open_error)?
             .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
-        let writer = match writer_options {
-            Some(options) => Some(
-                options
-                    .connect_with(connect_options.clone())
-                    .await
-                    .map_err(open_error)?,
-            ),
-            None => None,
-        };
         let pool = options
-            .connect_with(connect_options)
+            .connect_with(connect_options.clone())
             .await
             .map_err(open_error)?;
+        let writer = match writer_options {
+            Some(options) => options
+                .connect_with(connect_options)
+                .await
+                .map_err(open_error)?,
+            None => pool.clone(),
+        };
         Ok(Self {
-            writer: writer.unwrap_or_else(|| pool.clone()),
+            writer,
             pool,
             location: Arc::new(location.clone()),
             identity: Arc::from(""),
