@@ -3,6 +3,7 @@
 //! `k_anonymity` distinct correspondents suppressed. Erased mail counts
 //! through its anonymous records, so erasure does not rewrite history.
 
+use crate::kept_aggregate::{self, CountedAt};
 use crate::kept_statistics::{self, Record, Records};
 use crate::{Archive, ArchiveError};
 use casebook_policy::topic::topic_of;
@@ -162,14 +163,37 @@ impl Archive {
     /// One pass over small columns (no message text): topics were worked
     /// out as mail was stored; mail stored before that gets its topic here,
     /// once, a page at a time.
+    ///
+    /// While the store has not changed since the last count (with this
+    /// `k`), that count is given again from the few cells kept of it.
     pub async fn aggregate_stats(&self) -> Result<AggregateStats, ArchiveError> {
+        // One at a time: a second caller finds the first one's count.
+        let _turn = self.statistics_turn.lock().await;
         let topics_recorded = self.record_missing_topics().await?;
+        let k = self.config.k_anonymity;
+        let identity = self.store.identity();
+        if !topics_recorded {
+            let marks = self.store.filter_marks().await?;
+            let at = CountedAt {
+                writes: marks.writes,
+                stats: marks.stats,
+            };
+            if let Some(kept) = kept_aggregate::read(&self.index_dir, identity, at, k).await {
+                return Ok(kept);
+            }
+        }
         let records = self.current_statistics_records(topics_recorded).await?;
         let mut cells = Cells::default();
         for r in &records.records {
             cells.add(r);
         }
-        Ok(cells.finish(self.config.k_anonymity, &records))
+        let stats = cells.finish(k, &records);
+        let at = CountedAt {
+            writes: records.writes,
+            stats: records.stats,
+        };
+        kept_aggregate::write(&self.index_dir, identity, at, &stats).await;
+        Ok(stats)
     }
 
     /// Every counted message's record, up to date with the store: the kept
@@ -177,12 +201,11 @@ impl Archive {
     /// afresh when none are kept, the store is not theirs or is behind
     /// them, messages were removed or people merged since, or topics were
     /// just recorded. Kept again for the next process when they changed.
+    /// The caller holds `statistics_turn`.
     async fn current_statistics_records(
         &self,
         topics_recorded: bool,
     ) -> Result<Records, ArchiveError> {
-        // One at a time: a second caller finds the first one's records.
-        let _turn = self.statistics_turn.lock().await;
         let marks = self.store.filter_marks().await?;
         let identity = self.store.identity();
         let kept = match topics_recorded {

@@ -1,8 +1,8 @@
 //! Files kept beside the search index that only save work (the filter
-//! sets, the statistics' records): read only up to a size this code
-//! writes, replaced whole by a rename, and never trusted further than
-//! their own checks — a file that cannot be read is ignored and its
-//! contents worked out again from the store.
+//! sets, the statistics' records and last count, the waiting list): read
+//! only up to a size this code writes, replaced whole by a rename, and
+//! never trusted further than their own checks — a file that cannot be
+//! read is ignored and its contents worked out again from the store.
 
 use std::path::{Path, PathBuf};
 

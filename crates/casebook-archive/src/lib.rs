@@ -27,8 +27,10 @@ mod erasure;
 mod error;
 mod filter_sets;
 mod import;
+mod kept_aggregate;
 mod kept_file;
 mod kept_statistics;
+mod kept_waiting;
 mod migrate;
 mod privacy;
 mod queue;
@@ -113,8 +115,10 @@ pub struct Archive {
     openings: read::Openings,
     /// What `is:answered` and `customer:` select, kept up to date by what changed.
     filter_sets: filter_sets::FilterSets,
-    /// Taken while statistics' kept records are brought up to date.
+    /// Taken while the aggregate statistics are counted and kept.
     statistics_turn: tokio::sync::Mutex<()>,
+    /// The conversations waiting for us as last read, while nothing changed.
+    waiting: kept_waiting::WaitingKept,
 }
 
 impl Archive {
@@ -141,6 +145,7 @@ impl Archive {
             openings: read::Openings::default(),
             filter_sets: filter_sets::FilterSets::default(),
             statistics_turn: tokio::sync::Mutex::new(()),
+            waiting: kept_waiting::WaitingKept::default(),
         };
         archive.settle_unless_full().await?;
         Ok(archive)

@@ -3,10 +3,12 @@
 //! last reply and no reply of ours is paired with what they wrote.
 
 use crate::filter_sets::Wanted;
+use crate::kept_waiting::{self, KeptWaiting};
 use crate::ConversationCustomer;
 use crate::{Archive, ArchiveError};
-use casebook_store::WaitingFilter;
+use casebook_store::{Waiting, WaitingFilter};
 use casebook_vocabulary::{MessageId, ThreadId};
+use std::sync::Arc;
 
 /// Which waiting conversations to show, and which page of them.
 #[derive(Debug, Clone)]
@@ -81,29 +83,37 @@ impl Archive {
             }
             None => None,
         };
-        let filter = WaitingFilter {
-            tag: tag.as_deref(),
-            topic: topic.as_deref(),
-        };
-        let mut waiting = self.store.waiting(&filter).await?;
-        if let Some(list) = &request.list {
-            let lists = [Some(list.clone())];
-            let found = self
-                .filter_sets(Wanted {
-                    answered: false,
-                    lists: &lists,
-                })
-                .await?;
-            match found.customers.get(&lists[0]) {
-                Some(set) => waiting.retain(|w| set.contains(w.last)),
-                None => waiting.clear(),
+        let all = match (&tag, &topic) {
+            (None, None) => self.waiting_conversations().await?,
+            _ => {
+                let filter = WaitingFilter {
+                    tag: tag.as_deref(),
+                    topic: topic.as_deref(),
+                };
+                Arc::new(self.store.waiting(&filter).await?)
             }
-        }
-        let total = waiting.len() as u64;
-        let page: Vec<_> = waiting
-            .into_iter()
+        };
+        let in_list = match &request.list {
+            Some(list) => {
+                let lists = [Some(list.clone())];
+                let found = self
+                    .filter_sets(Wanted {
+                        answered: false,
+                        lists: &lists,
+                    })
+                    .await?;
+                Some(found.customers.get(&lists[0]).cloned().unwrap_or_default())
+            }
+            None => None,
+        };
+        let wanted = |w: &&Waiting| in_list.as_ref().is_none_or(|set| set.contains(w.last));
+        let total = all.iter().filter(wanted).count() as u64;
+        let page: Vec<Waiting> = all
+            .iter()
+            .filter(wanted)
             .skip(request.offset)
             .take(request.limit)
+            .cloned()
             .collect();
         let latest: Vec<MessageId> = page.iter().map(|w| w.last).collect();
         let summaries: std::collections::HashMap<MessageId, _> = self
@@ -134,5 +144,35 @@ impl Archive {
             })
             .collect();
         Ok(QueuePage { total, entries })
+    }
+}
+
+impl Archive {
+    /// Every conversation waiting for us, oldest first: the list this
+    /// process or the last one kept while the store's marks have not moved
+    /// since it was read, otherwise read again (and kept).
+    async fn waiting_conversations(&self) -> Result<Arc<Vec<Waiting>>, ArchiveError> {
+        let marks = self.store.filter_marks().await?;
+        let identity = self.store.identity();
+        let mut kept = self.waiting.kept.lock().await;
+        if kept.is_none() {
+            *kept = kept_waiting::read(&self.index_dir, identity).await;
+        }
+        if let Some(k) = &*kept {
+            if (k.writes, k.stats) == (marks.writes, marks.stats) {
+                return Ok(k.waiting.clone());
+            }
+        }
+        // Read after the marks: a write between the two leaves the list
+        // newer than its marks, and the next queue reads it again.
+        let waiting = Arc::new(self.store.waiting(&WaitingFilter::default()).await?);
+        let fresh = KeptWaiting {
+            writes: marks.writes,
+            stats: marks.stats,
+            waiting: waiting.clone(),
+        };
+        kept_waiting::write(&self.index_dir, identity, &fresh).await;
+        *kept = Some(fresh);
+        Ok(waiting)
     }
 }

@@ -19,12 +19,22 @@ async fn open(data: &Path) -> Archive {
 }
 
 /// Statistics a new process gives from the kept records, then from
-/// reading every message (the records removed); they must agree.
+/// reading every message (the records and the kept count removed); they
+/// must agree. The count kept of the first is given again without the
+/// records while nothing changed.
 async fn kept_and_afresh(data: &Path, step: &str) -> AggregateStats {
     let kept_file = data.join("index").join("statistics");
+    let kept_cells = data.join("index").join("statistics-cells");
     assert!(kept_file.exists(), "{step}: no records were kept");
     let kept = open(data).await.aggregate_stats().await.expect("stats");
     std::fs::remove_file(&kept_file).expect("remove the kept records");
+    let again = open(data).await.aggregate_stats().await.expect("stats");
+    assert_eq!(again, kept, "{step}: the kept count given again");
+    assert!(
+        !kept_file.exists(),
+        "{step}: nothing changed, yet the records were read again instead of the kept count"
+    );
+    std::fs::remove_file(&kept_cells).expect("remove the kept count");
     let afresh = open(data).await.aggregate_stats().await.expect("stats");
     assert_eq!(kept, afresh, "after {step}");
     assert!(!afresh.cells.is_empty(), "{step}: figures to compare");

@@ -164,6 +164,28 @@ Date: Tue, 1 Jul 2008 11:00:00 +0000\nMessage-ID: <r2@casebook.example>\nIn-Repl
     cb.ok(&["import", cb.mail_dir()]);
     assert_eq!(addresses(&queue(&cb, &[])), ["carol@firm.example"]);
 
+    // The list is kept between processes while nothing changes, and
+    // read again when anything does: Bob writes again and is back;
+    // Carol's mail is erased and she is gone; a kept file that is not
+    // one this version wrote is ignored.
+    let kept = cb.data_path().join("archive").join("index").join("waiting");
+    assert!(kept.exists(), "the waiting list is kept beside the index");
+    cb.write_mail(
+        "bob-again.eml",
+        b"From: Bob Stone <bob@other.example>\nTo: sam@casebook.example\nSubject: Re: Trunk down since this morning\n\
+Date: Wed, 2 Jul 2008 08:00:00 +0000\nMessage-ID: <b2@other.example>\nIn-Reply-To: <r2@casebook.example>\n\nDown again.\n",
+    );
+    cb.ok(&["import", cb.mail_dir()]);
+    assert_eq!(
+        addresses(&queue(&cb, &[])),
+        ["carol@firm.example", "bob@other.example"]
+    );
+    cb.ok(&["privacy", "erase", "carol@firm.example"]);
+    assert_eq!(addresses(&queue(&cb, &[])), ["bob@other.example"]);
+    std::fs::write(&kept, b"casebook waiting conversations 1\nnot a list")
+        .expect("spoil the kept list");
+    assert_eq!(addresses(&queue(&cb, &[])), ["bob@other.example"]);
+
     for (args, says) in [
         (vec!["queue", "--topic", "weather"], "there is no topic"),
         (vec!["queue", "--list", "nosuch"], "no customer list"),
