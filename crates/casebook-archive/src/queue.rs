@@ -8,6 +8,7 @@ use crate::ConversationCustomer;
 use crate::{Archive, ArchiveError};
 use casebook_store::{Waiting, WaitingFilter};
 use casebook_vocabulary::{MessageId, ThreadId};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 /// Which waiting conversations to show, and which page of them.
@@ -147,10 +148,19 @@ impl Archive {
     }
 }
 
+/// Messages changed since the kept list was read above which the list is
+/// read again whole instead of worked out again for their conversations
+/// (a recount of one conversation costs about what reading 20 waiting
+/// messages does).
+const MOST_CHANGED: usize = 20_000;
+
 impl Archive {
     /// Every conversation waiting for us, oldest first: the list this
-    /// process or the last one kept while the store's marks have not moved
-    /// since it was read, otherwise read again (and kept).
+    /// process or the last one kept, as it is while the store's marks have
+    /// not moved since it was read, or worked out again for the
+    /// conversations of the messages written since; read again whole
+    /// when messages were removed or people merged (what no row shows) or
+    /// too many changed. Kept for the next queue.
     async fn waiting_conversations(&self) -> Result<Arc<Vec<Waiting>>, ArchiveError> {
         let marks = self.store.filter_marks().await?;
         let identity = self.store.identity();
@@ -158,14 +168,21 @@ impl Archive {
         if kept.is_none() {
             *kept = kept_waiting::read(&self.index_dir, identity).await;
         }
+        let mut updated = None;
         if let Some(k) = &*kept {
             if (k.writes, k.stats) == (marks.writes, marks.stats) {
                 return Ok(k.waiting.clone());
             }
+            if k.stats == marks.stats && k.writes < marks.writes {
+                updated = self.waiting_updated(k).await?;
+            }
         }
         // Read after the marks: a write between the two leaves the list
-        // newer than its marks, and the next queue reads it again.
-        let waiting = Arc::new(self.store.waiting(&WaitingFilter::default()).await?);
+        // newer than its marks, and the next queue works it out again.
+        let waiting = match updated {
+            Some(list) => Arc::new(list),
+            None => Arc::new(self.store.waiting(&WaitingFilter::default()).await?),
+        };
         let fresh = KeptWaiting {
             writes: marks.writes,
             stats: marks.stats,
@@ -174,5 +191,38 @@ impl Archive {
         kept_waiting::write(&self.index_dir, identity, &fresh).await;
         *kept = Some(fresh);
         Ok(waiting)
+    }
+
+    /// `kept` worked out again for the conversations of the messages
+    /// written since it was read (a message moved to another conversation
+    /// records the write in those left behind too, so the conversation it
+    /// left is among them; one it emptied is found by its latest message);
+    /// `None` when too many changed.
+    async fn waiting_updated(
+        &self,
+        kept: &KeptWaiting,
+    ) -> Result<Option<Vec<Waiting>>, ArchiveError> {
+        let Some(changed) = self.store.written_since(kept.writes, MOST_CHANGED).await? else {
+            return Ok(None);
+        };
+        let ids: HashSet<MessageId> = changed.iter().map(|c| c.id).collect();
+        let mut threads: HashSet<ThreadId> = changed.iter().filter_map(|c| c.thread_id).collect();
+        threads.extend(
+            kept.waiting
+                .iter()
+                .filter(|w| ids.contains(&w.last))
+                .map(|w| w.thread_id),
+        );
+        let again: Vec<ThreadId> = threads.iter().copied().collect();
+        let recounted = self.store.waiting_in(&again).await?;
+        let mut waiting: Vec<Waiting> = kept
+            .waiting
+            .iter()
+            .filter(|w| !threads.contains(&w.thread_id))
+            .cloned()
+            .chain(recounted)
+            .collect();
+        waiting.sort_by_key(|w| (w.since, w.thread_id.0));
+        Ok(Some(waiting))
     }
 }

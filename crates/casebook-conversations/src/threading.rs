@@ -26,6 +26,7 @@ pub fn changed_threads(rows: &[ThreadRow], window_secs: i64) -> Vec<ThreadUpdate
                 thread_id,
                 reply_id,
                 response_secs,
+                left_thread: row.thread_id.filter(|&old| old != thread_id),
             };
             let unchanged = row.thread_id == Some(thread_id)
                 && row.reply_id == reply_id

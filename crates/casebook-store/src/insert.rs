@@ -276,6 +276,16 @@ impl Store {
         let (mut tx, seq) = self.begin_write().await?;
         let d = "recording a message's sender read again";
         let p = &m.parsed;
+        // It leaves its conversation to be threaded again: the messages
+        // left there record this write too (see `Rethreading::record`).
+        sqlx::query(&format!(
+            "UPDATE messages SET state_write = {THIS_WRITE} WHERE thread_id = \
+             (SELECT thread_id FROM messages WHERE id = $1) AND id <> $1"
+        ))
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await
+        .during(d)?;
         sqlx::query(&format!(
             "UPDATE messages SET direction = $1, from_address = $2, from_name = $3, \
              correspondent = $4, recipients = $5, warnings = $6, thread_id = NULL, \

@@ -62,7 +62,7 @@ pub use model::{
     TestimonialRecord, TestimonialState, UserRecord, Watermark,
 };
 pub use privacy::PreferenceChange;
-pub use queue::{Waiting, WaitingFilter};
+pub use queue::{Changed, Waiting, WaitingFilter};
 pub use raw::{compress_raw, open_raw, open_raw_unsized, CompressedRaw, RawKey, RawSeal};
 pub use read::HitRow;
 pub use statistics::StatSource;

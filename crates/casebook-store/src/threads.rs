@@ -591,6 +591,30 @@ impl Rethreading {
             }
             q.execute(&mut *self.tx).await.during("recording threads")?;
         }
+        // A conversation some messages left and others stayed in changed
+        // too: those left behind record this write as well, so what is
+        // kept per conversation (the queue) is worked out again for it.
+        let mut left: Vec<i64> = updates
+            .iter()
+            .filter_map(|u| u.left_thread)
+            .map(|t| t.0)
+            .collect();
+        left.sort_unstable();
+        left.dedup();
+        for chunk in left.chunks(ROWS_PER_STATEMENT) {
+            let list = param_list(self.backend, chunk.len(), 1);
+            let sql = format!(
+                "UPDATE messages SET state_write = {THIS_WRITE} WHERE thread_id IN ({list}) \
+                 AND state_write <> {THIS_WRITE}"
+            );
+            let mut q = sqlx::query(&sql);
+            for thread in chunk {
+                q = q.bind(thread);
+            }
+            q.execute(&mut *self.tx)
+                .await
+                .during("recording the conversations messages left")?;
+        }
         Ok(())
     }
 }

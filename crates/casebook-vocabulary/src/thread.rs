@@ -29,4 +29,8 @@ pub struct ThreadUpdate {
     pub thread_id: ThreadId,
     pub reply_id: Option<MessageId>,
     pub response_secs: Option<i64>,
+    /// The thread it leaves for `thread_id`, if it was in another: what
+    /// is kept per conversation (the queue's list) is worked out again
+    /// for the messages left behind there too.
+    pub left_thread: Option<ThreadId>,
 }

@@ -1,7 +1,8 @@
-//! Statistics from kept records equal those of reading every message.
+//! Statistics from kept records, and the queue from its kept list, equal
+//! those of reading every message.
 
 use crate::{config_for, deal_into_parts, import};
-use casebook_archive::{AggregateStats, Archive};
+use casebook_archive::{AggregateStats, Archive, QueuePage, QueueRequest};
 use casebook_corpus::{generate, Spec};
 use std::path::Path;
 
@@ -41,6 +42,24 @@ async fn kept_and_afresh(data: &Path, step: &str) -> AggregateStats {
     afresh
 }
 
+/// The queue a new process gives from the list kept at the step before,
+/// worked out again for what changed, then read whole (the list
+/// removed); they must agree.
+async fn queue_kept_and_afresh(data: &Path, step: &str) -> QueuePage {
+    let kept_file = data.join("index").join("waiting");
+    assert!(kept_file.exists(), "{step}: no waiting list was kept");
+    let request = QueueRequest {
+        limit: 10_000,
+        ..QueueRequest::default()
+    };
+    let kept = open(data).await.queue(&request).await.expect("queue");
+    std::fs::remove_file(&kept_file).expect("remove the kept list");
+    let afresh = open(data).await.queue(&request).await.expect("queue");
+    assert_eq!(kept, afresh, "the queue after {step}");
+    assert!(afresh.total > 0, "{step}: conversations to compare");
+    afresh
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn kept_statistics_equal_reading_every_message() {
     let corpus = tempfile::tempdir().expect("tempdir");
@@ -58,9 +77,12 @@ async fn kept_statistics_equal_reading_every_message() {
     let archive = open(data).await;
     import(&archive, &[parts[0].clone()]).await;
     let first = archive.aggregate_stats().await.expect("stats");
+    let request = QueueRequest::default();
+    archive.queue(&request).await.expect("queue");
     drop(archive);
     // Each later step starts from records kept at the step before.
     kept_and_afresh(data, "the first import").await;
+    queue_kept_and_afresh(data, "the first import").await;
 
     // Two conversations, then a message whose References join them: the
     // second one's messages change conversation, which the kept records
@@ -75,11 +97,18 @@ async fn kept_statistics_equal_reading_every_message() {
     import(&archive, &[joined.path().to_path_buf()]).await;
     drop(archive);
     let apart = kept_and_afresh(data, "two conversations").await;
+    let queue_apart = queue_kept_and_afresh(data, "two conversations").await;
     mail("c.eml", "From: Dora Fox <dora@joined.example>\nTo: support@casebook.example\nSubject: Re: Voicemail box full\nDate: Wed, 12 Mar 2008 09:00:00 +0000\nMessage-ID: <mc@joined.example>\nIn-Reply-To: <mb@joined.example>\nReferences: <ma@joined.example> <mb@joined.example>\n\nStill full.\n");
     let archive = open(data).await;
     import(&archive, &[joined.path().to_path_buf()]).await;
     drop(archive);
     let together = kept_and_afresh(data, "the two conversations joined").await;
+    let queue_together = queue_kept_and_afresh(data, "the two conversations joined").await;
+    assert_eq!(
+        queue_together.total + 1,
+        queue_apart.total,
+        "the two waiting conversations wait as one once joined"
+    );
     let conversations = |a: &AggregateStats| -> u64 {
         a.cells
             .iter()
@@ -96,6 +125,7 @@ async fn kept_statistics_equal_reading_every_message() {
     import(&archive, &[parts[1].clone()]).await;
     drop(archive);
     let second = kept_and_afresh(data, "a second import answering the first").await;
+    queue_kept_and_afresh(data, "a second import answering the first").await;
     assert_ne!(first, second, "the second import changed the figures");
 
     let archive = open(data).await;
@@ -107,6 +137,7 @@ async fn kept_statistics_equal_reading_every_message() {
         .expect("merge");
     drop(archive);
     kept_and_afresh(data, "a third import and a merge").await;
+    queue_kept_and_afresh(data, "a third import and a merge").await;
 
     let archive = open(data).await;
     archive
@@ -122,6 +153,7 @@ async fn kept_statistics_equal_reading_every_message() {
     assert!(erased.messages > 0, "{erased:?}");
     drop(archive);
     kept_and_afresh(data, "a separation and an erasure").await;
+    queue_kept_and_afresh(data, "a separation and an erasure").await;
 
     let archive = open(data).await;
     let retained = archive
@@ -132,4 +164,5 @@ async fn kept_statistics_equal_reading_every_message() {
     assert!(retained.messages > 0, "{retained:?}");
     drop(archive);
     kept_and_afresh(data, "retention").await;
+    queue_kept_and_afresh(data, "retention").await;
 }

@@ -612,3 +612,58 @@ async fn writes_count_what_filters_read_and_not_login_bookkeeping() {
         .expect("list");
     assert_eq!(store.writes().await.expect("writes"), before + 1);
 }
+
+/// A conversation some of its messages leave (threads worked out anew)
+/// changed for those left behind too: they are written again, so what is
+/// kept per conversation (the queue's list) is worked out again for it.
+#[tokio::test]
+async fn messages_left_behind_in_a_conversation_are_written_again() {
+    use casebook_vocabulary::{ThreadId, ThreadUpdate};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&location(dir.path())).await.expect("store");
+    let ids: Vec<MessageId> = store
+        .insert(&[message(1), message(2), message(3)], None)
+        .await
+        .expect("store")
+        .outcomes
+        .iter()
+        .map(|o| o.id())
+        .collect();
+    let update = |id: MessageId, thread: MessageId, left: Option<MessageId>| ThreadUpdate {
+        id,
+        thread_id: ThreadId(thread.0),
+        reply_id: None,
+        response_secs: None,
+        left_thread: left.map(|t| ThreadId(t.0)),
+    };
+    let together: Vec<_> = ids.iter().map(|&id| update(id, ids[0], None)).collect();
+    let threading = store.begin_rethreading().await.expect("begin");
+    threading.apply(&together).await.expect("one conversation");
+    let before = store.writes().await.expect("writes");
+
+    let apart = [update(ids[2], ids[2], Some(ids[0]))];
+    let threading = store.begin_rethreading().await.expect("begin");
+    threading.apply(&apart).await.expect("the third leaves");
+    let written = store
+        .written_since(before, 100)
+        .await
+        .expect("read")
+        .expect("fewer than 100");
+    let mut seen: Vec<(MessageId, Option<ThreadId>)> =
+        written.iter().map(|c| (c.id, c.thread_id)).collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            (ids[0], Some(ThreadId(ids[0].0))),
+            (ids[1], Some(ThreadId(ids[0].0))),
+            (ids[2], Some(ThreadId(ids[2].0))),
+        ],
+        "the two left behind are written with the one that left"
+    );
+    assert_eq!(
+        store.written_since(before, 2).await.expect("read"),
+        None,
+        "more than asked for"
+    );
+}
