@@ -16,7 +16,14 @@ use casebook_store::{SkippedMessage, Stored, Watermark};
 use std::time::Duration;
 use tracing::Instrument;
 
-const CHUNK_BYTES: u64 = 32 * 1024 * 1024;
+/// About the most bytes of mail a fetch chunk holds. Up to six chunks are
+/// in flight (one fetched, two waiting, one parsed, one waiting, one
+/// stored), so this bounds what a sync holds of the mail itself. Syncing
+/// 30,000 realistic messages (308 MB, `scripts/bench-sync`, medians of 2,
+/// BENCHMARKS.md session 21): 32 MiB peaked at 344 MB, 8 MiB 278 MB and
+/// 7.6 s, 4 MiB 216 MB and 7.3 s (smaller chunks overlap the stages
+/// better). Small mail reaches the account's `batch_messages` first.
+const CHUNK_BYTES: u64 = 4 * 1024 * 1024;
 
 /// What a sync did in one folder (or, with `folder` empty, why an account
 /// could not be synced at all).
@@ -627,7 +634,7 @@ mod tests {
         assert_eq!(lens(&many[..1200], 500, 1_000_000), [250, 500, 450]);
         assert_eq!(lens(&many[..5], 1, 1_000_000), [1, 1, 1, 1, 1]);
         assert_eq!(lens(&many[..5], 0, 1_000_000), [1, 1, 1, 1, 1]);
-        let big = [(1, 20_000_000), (2, 20_000_000), (3, 90_000_000), (4, 1)];
+        let big = [(1, 3_000_000), (2, 3_000_000), (3, 90_000_000), (4, 1)];
         assert_eq!(
             lens(&big, 2000, 50_000_000),
             [1, 3],
