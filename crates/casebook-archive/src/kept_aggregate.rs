@@ -16,8 +16,9 @@ use std::path::Path;
 pub(crate) const FILE_NAME: &str = "statistics-cells";
 /// What the file starts with (its format's version is the last digit).
 const MAGIC: &[u8] = b"casebook statistics cells 1\n";
-/// A larger file is not one this code wrote (a cell per month and topic:
-/// a century of months and a hundred topics is under 1 MiB).
+/// A larger file is not one this code wrote (a cell per month and topic,
+/// about 120 bytes: a century of a hundred topics is 14 MB; the compact
+/// million's is 32 KB).
 const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Where the store stood when a set of cells was counted.

@@ -4,9 +4,10 @@
 //! customer message (0.27 s at a million messages with a hundred thousand
 //! conversations waiting); while the store's marks have not moved, a queue
 //! page is cut from the kept list instead, so thirty-two agents opening
-//! the queue cost one read, not thirty-two. Any write (new mail, a reply
-//! paired, conversations joined) or removal moves a mark and the next
-//! queue reads the list again. Only the unfiltered list is kept (a
+//! the queue cost one read, not thirty-two. After writes (new mail, a
+//! reply paired, conversations joined) the next queue works the list out
+//! again for the conversations written since (`Archive::queue`); after a
+//! removal or a merge it reads it whole. Only the unfiltered list is kept (a
 //! customer list narrows it by each conversation's latest message); a
 //! queue by tag or topic reads the store each time. Like every kept file
 //! it is only a saving: one that does not match the store or its marks,
