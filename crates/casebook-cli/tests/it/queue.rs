@@ -165,7 +165,7 @@ Date: Tue, 1 Jul 2008 11:00:00 +0000\nMessage-ID: <r2@casebook.example>\nIn-Repl
     assert_eq!(addresses(&queue(&cb, &[])), ["carol@firm.example"]);
 
     // The list is kept between processes while nothing changes, and
-    // read again when anything does: Bob writes again and is back;
+    // brought up to date when anything does: Bob writes again and is back;
     // Carol's mail is erased and she is gone; a kept file that is not
     // one this version wrote is ignored.
     let kept = cb.data_path().join("archive").join("index").join("waiting");
