@@ -172,8 +172,8 @@ impl Archive {
         let topics_recorded = self.record_missing_topics().await?;
         let k = self.config.k_anonymity;
         let identity = self.store.identity();
+        let marks = self.store.filter_marks().await?;
         if !topics_recorded {
-            let marks = self.store.filter_marks().await?;
             let at = CountedAt {
                 writes: marks.writes,
                 stats: marks.stats,
@@ -182,7 +182,9 @@ impl Archive {
                 return Ok(kept);
             }
         }
-        let records = self.current_statistics_records(topics_recorded).await?;
+        let records = self
+            .current_statistics_records(marks, topics_recorded)
+            .await?;
         let mut cells = Cells::default();
         for r in &records.records {
             cells.add(r);
@@ -201,12 +203,12 @@ impl Archive {
     /// afresh when none are kept, the store is not theirs or is behind
     /// them, messages were removed or people merged since, or topics were
     /// just recorded. Kept again for the next process when they changed.
-    /// The caller holds `statistics_turn`.
+    /// The caller holds `statistics_turn` and read `marks` under it.
     async fn current_statistics_records(
         &self,
+        marks: casebook_store::FilterMarks,
         topics_recorded: bool,
     ) -> Result<Records, ArchiveError> {
-        let marks = self.store.filter_marks().await?;
         let identity = self.store.identity();
         let kept = match topics_recorded {
             false => kept_statistics::read(&self.index_dir, identity).await,

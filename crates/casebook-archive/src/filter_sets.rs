@@ -169,12 +169,10 @@ impl Archive {
 /// The kept sets in the file at `path`, if it holds this store's (by
 /// `identity`) read with these free-mail domains; `None` for anything else.
 async fn read_file(path: &Path, identity: &str, free_key: &str) -> Option<KeptSets> {
-    let bytes = kept_file::read(path, MAX_FILE_BYTES, "filter-set").await?;
-    let sets = decode(&bytes, identity, free_key);
-    if sets.is_none() {
-        tracing::warn!(path = %path.display(), "ignoring a filter-set file that cannot be read: the sets are read again");
-    }
-    sets
+    kept_file::read_decoded(path, MAX_FILE_BYTES, "filter-set", |bytes| {
+        decode(bytes, identity, free_key)
+    })
+    .await
 }
 
 /// The file's bytes: [`MAGIC`], the store's identity and the free-mail

@@ -17,6 +17,23 @@ pub(crate) async fn read(path: &Path, max_bytes: u64, what: &str) -> Option<Vec<
     tokio::fs::read(path).await.ok()
 }
 
+/// The file's contents as `decode` reads them, or `None` when it is
+/// missing, too large, or `decode` refuses it (logged: the contents are
+/// then worked out again from the store); `what` names it in the log.
+pub(crate) async fn read_decoded<T>(
+    path: &Path,
+    max_bytes: u64,
+    what: &str,
+    decode: impl FnOnce(&[u8]) -> Option<T>,
+) -> Option<T> {
+    let bytes = read(path, max_bytes, what).await?;
+    let decoded = decode(&bytes);
+    if decoded.is_none() {
+        tracing::warn!(path = %path.display(), "ignoring a {what} file that cannot be read: its contents are worked out again from the store");
+    }
+    decoded
+}
+
 /// Replaces the file at `path` by `bytes` whole (written beside it, then
 /// renamed). Failing to write it is logged: the next process works its
 /// contents out from the store.

@@ -172,12 +172,10 @@ fn person_digest(person: &str) -> u64 {
 /// `identity`) and whole; `None` for anything else.
 pub(crate) async fn read(index_dir: &Path, identity: &str) -> Option<Records> {
     let path = index_dir.join(FILE_NAME);
-    let bytes = kept_file::read(&path, MAX_FILE_BYTES, "statistics").await?;
-    let records = decode(&bytes, identity);
-    if records.is_none() {
-        tracing::warn!(path = %path.display(), "ignoring a statistics file that cannot be read: the messages are read again");
-    }
-    records
+    kept_file::read_decoded(&path, MAX_FILE_BYTES, "statistics", |bytes| {
+        decode(bytes, identity)
+    })
+    .await
 }
 
 /// Keeps `records` in `index_dir` for the next process.

@@ -49,12 +49,10 @@ pub(crate) struct WaitingKept {
 /// and whole; `None` otherwise.
 pub(crate) async fn read(index_dir: &Path, identity: &str) -> Option<KeptWaiting> {
     let path = index_dir.join(FILE_NAME);
-    let bytes = kept_file::read(&path, MAX_FILE_BYTES, "waiting conversations").await?;
-    let kept = decode(&bytes, identity);
-    if kept.is_none() {
-        tracing::warn!(path = %path.display(), "ignoring a waiting-conversations file that cannot be read: the store is read again");
-    }
-    kept
+    kept_file::read_decoded(&path, MAX_FILE_BYTES, "waiting conversations", |bytes| {
+        decode(bytes, identity)
+    })
+    .await
 }
 
 /// Keeps `kept` in `index_dir` for the next process.
