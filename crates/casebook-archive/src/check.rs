@@ -25,9 +25,9 @@ pub struct CheckReport {
     /// Messages whose thread or reply pairing differs from working every
     /// thread out afresh (`--repair` does that).
     pub threads_to_fix: u64,
-    /// The totals `stats` reads (kept by the database as messages change)
-    /// differ from counting every message afresh (`--repair` counts them
-    /// again).
+    /// The totals `stats` reads (kept by the database as messages change),
+    /// or the response times its median is counted from, differ from
+    /// counting every message afresh (`--repair` counts them again).
     pub totals_differ: bool,
     /// The integrity chain against what the archive holds.
     pub chain: ChainReport,
@@ -176,7 +176,8 @@ impl Archive {
         let chain = self.store.verify_chain(head).await?;
         Ok(CheckReport {
             threads_to_fix: self.threads_to_fix().await?,
-            totals_differ: self.store.counts().await? != self.store.recount().await?,
+            totals_differ: self.store.counts().await? != self.store.recount().await?
+                || self.store.response_times_differ().await?,
             chain,
             chained: Vec::new(),
             quarantined: Vec::new(),

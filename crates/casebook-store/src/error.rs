@@ -32,6 +32,8 @@ pub enum StoreError {
     TargetNotEmpty { location: String },
     #[error("the copy does not match its source: {what}; the target is incomplete, drop it and copy again")]
     CopyMismatch { what: String },
+    #[error("the archive's kept {what} disagree with its totals; `casebook check --repair` counts them again")]
+    TotalsDisagree { what: &'static str },
     #[error("after bringing the schema of {location} up to date, {count} rows of {table} (and perhaps other tables) refer to rows that do not exist; the migration changed no data: report it, and keep the backup you took before upgrading")]
     BrokenReferences {
         location: String,

@@ -8,12 +8,18 @@ use crate::raw::decompress_raw;
 use crate::sql::param_list;
 use crate::store::Store;
 use casebook_vocabulary::{MessageId, Sha256, ThreadId};
+use futures_util::TryStreamExt;
 use sqlx::Row;
 use std::collections::HashMap;
 
 /// Ids asked about in one statement (PostgreSQL takes at most 65,535
 /// parameters, SQLite 32,766).
 const IDS_PER_STATEMENT: usize = 2_000;
+
+/// Response times are summed by spans of this many seconds (migration
+/// 0027's `secs / 4096`, written out in its SQL and in the statements
+/// below that sum them).
+const RESPONSE_SPAN_SECS: i64 = 4096;
 
 /// What the index is made from.
 const INDEX_COLUMNS: &str = "id, change_seq, date, direction, from_address, from_name, \
@@ -461,6 +467,13 @@ impl Store {
              threads = (SELECT COUNT(*) FROM thread_sizes), \
              correspondents = (SELECT COUNT(*) FROM correspondent_sizes) \
              WHERE id = 1",
+            "DELETE FROM response_times",
+            "DELETE FROM response_time_spans",
+            "INSERT INTO response_times (secs, messages) \
+             SELECT response_secs, COUNT(*) FROM messages WHERE primary_id IS NULL \
+             AND direction = 'inbound' AND response_secs IS NOT NULL GROUP BY response_secs",
+            "INSERT INTO response_time_spans (span, messages) \
+             SELECT secs / 4096, SUM(messages) FROM response_times GROUP BY secs / 4096",
         ] {
             sqlx::query(sql).execute(&mut *tx).await.during(d)?;
         }
@@ -468,37 +481,93 @@ impl Store {
     }
 
     /// The median response time of answered inbound messages (the mean of
-    /// the two middle ones of an even count), read half-way along the
-    /// index of response times: no message is read but those two.
+    /// the two middle ones of an even count), counted along the kept
+    /// response times (migration 0027): the spans, then the times of the
+    /// one span holding the middle. Reads a row per span of response
+    /// times that occur and at most [`RESPONSE_SPAN_SECS`] more, whatever
+    /// the archive's size.
     ///
     /// `timed` is how many there are ([`MessageCounts::timed`], read with
     /// the other totals).
     pub async fn median_response_secs(&self, timed: u64) -> Result<Option<i64>, StoreError> {
-        let d = "reading the median response time";
         let Ok(timed) = i64::try_from(timed) else {
             return Ok(None);
         };
         if timed == 0 {
             return Ok(None);
         }
-        let hint = match self.backend() {
-            crate::location::Backend::Sqlite => "INDEXED BY messages_by_response",
-            crate::location::Backend::Postgres => "",
-        };
-        let middle: Vec<i64> = sqlx::query_scalar(&format!(
-            "SELECT response_secs FROM messages {hint} WHERE primary_id IS NULL \
-             AND direction = 'inbound' AND response_secs IS NOT NULL \
-             ORDER BY response_secs LIMIT $1 OFFSET $2"
-        ))
-        .bind(if timed % 2 == 0 { 2i64 } else { 1 })
-        .bind((timed - 1) / 2)
-        .fetch_all(&self.pool)
-        .await
-        .during(d)?;
-        Ok(match middle[..] {
-            [one] => Some(one),
-            [a, b] => Some((a + b) / 2),
-            _ => None,
+        let lower = self.response_time_at((timed - 1) / 2).await?;
+        Ok(Some(if timed % 2 == 0 {
+            (lower + self.response_time_at(timed / 2).await?) / 2
+        } else {
+            lower
+        }))
+    }
+
+    /// The response time at `rank` (0: the shortest) among the timed
+    /// messages.
+    async fn response_time_at(&self, rank: i64) -> Result<i64, StoreError> {
+        let d = "reading the median response time";
+        let mut before = 0i64;
+        let mut spans = sqlx::query_as::<_, (i64, i64)>(
+            "SELECT span, messages FROM response_time_spans ORDER BY span",
+        )
+        .fetch(&self.pool);
+        let mut holding = None;
+        while let Some((span, messages)) = spans.try_next().await.during(d)? {
+            if before + messages > rank {
+                holding = Some(span);
+                break;
+            }
+            before += messages;
+        }
+        drop(spans);
+        let span = holding.ok_or(StoreError::TotalsDisagree {
+            what: "response times",
+        })?;
+        let mut times = sqlx::query_as::<_, (i64, i64)>(
+            "SELECT secs, messages FROM response_times \
+             WHERE secs >= $1 AND secs < $2 ORDER BY secs",
+        )
+        .bind(span * RESPONSE_SPAN_SECS)
+        .bind((span + 1) * RESPONSE_SPAN_SECS)
+        .fetch(&self.pool);
+        while let Some((secs, messages)) = times.try_next().await.during(d)? {
+            if before + messages > rank {
+                return Ok(secs);
+            }
+            before += messages;
+        }
+        Err(StoreError::TotalsDisagree {
+            what: "response times",
         })
+    }
+
+    /// Whether the kept response times (migration 0027) differ from
+    /// counting the messages' response times again, or their spans from
+    /// summing the times (what `check` compares with the totals).
+    pub async fn response_times_differ(&self) -> Result<bool, StoreError> {
+        let d = "counting response times";
+        let mut differing = 0i64;
+        for sql in [
+            "SELECT COUNT(*) FROM (SELECT secs FROM ( \
+               SELECT secs, messages FROM response_times \
+               UNION ALL \
+               SELECT response_secs, -COUNT(*) FROM messages WHERE primary_id IS NULL \
+               AND direction = 'inbound' AND response_secs IS NOT NULL GROUP BY response_secs \
+             ) t GROUP BY secs HAVING SUM(messages) <> 0) differing",
+            "SELECT COUNT(*) FROM (SELECT span FROM ( \
+               SELECT span, messages FROM response_time_spans \
+               UNION ALL \
+               SELECT secs / 4096, -SUM(messages) FROM response_times GROUP BY secs / 4096 \
+             ) s GROUP BY span HAVING SUM(messages) <> 0) differing",
+        ] {
+            let n: i64 = sqlx::query_scalar(sql)
+                .fetch_one(&self.pool)
+                .await
+                .during(d)?;
+            differing += n;
+        }
+        Ok(differing > 0)
     }
 }

@@ -440,6 +440,7 @@ async fn the_totals_stats_reads_stay_those_of_a_recount() {
         .expect("archive opens");
     let totals_match = |what: &'static str| {
         let archive = &archive;
+        let data = &data;
         async move {
             let check = archive
                 .integrity()
@@ -447,7 +448,13 @@ async fn the_totals_stats_reads_stay_those_of_a_recount() {
                 .await
                 .expect("check");
             assert!(!check.totals_differ, "after {what}: {check:?}");
-            archive.stats().await.expect("stats").counts
+            let stats = archive.stats().await.expect("stats");
+            assert_eq!(
+                stats.median_first_response_secs,
+                median_counted_again(data.path()).await,
+                "the median response time after {what}"
+            );
+            stats.counts
         }
     };
     import(
@@ -531,6 +538,79 @@ async fn the_totals_stats_reads_stay_those_of_a_recount() {
         !repaired.totals_differ && repaired.is_clean(),
         "{repaired:?}"
     );
+    archive.close().await.expect("close");
+
+    // The response times the median is counted from, changed the same
+    // way: every kept time, and its span, moved on by 250,000 spans of
+    // 4096 seconds (32 years; past any time the corpus holds, so no two
+    // rows meet).
+    behind_the_archives_back(
+        data.path(),
+        "UPDATE response_times SET secs = secs + 1024000000",
+    )
+    .await;
+    behind_the_archives_back(
+        data.path(),
+        "UPDATE response_time_spans SET span = span + 250000",
+    )
+    .await;
+    let archive = open(data.path()).await;
+    let stats = archive.stats().await.expect("stats");
+    assert_ne!(
+        stats.median_first_response_secs,
+        median_counted_again(data.path()).await,
+        "times moved on by 32 years move the median"
+    );
+    let found = archive
+        .integrity()
+        .check(false, |_| {})
+        .await
+        .expect("check");
+    assert!(found.totals_differ && !found.is_clean(), "{found:?}");
+    let repaired = archive
+        .integrity()
+        .check(true, |_| {})
+        .await
+        .expect("repair");
+    assert!(
+        !repaired.totals_differ && repaired.is_clean(),
+        "{repaired:?}"
+    );
+    assert_eq!(
+        archive
+            .stats()
+            .await
+            .expect("stats")
+            .median_first_response_secs,
+        median_counted_again(data.path()).await,
+        "the median after the repair"
+    );
+}
+
+/// The median response time of answered inbound mail worked out from
+/// every message's own response time, as `stats` showed it before it was
+/// kept: what the kept counts must give.
+async fn median_counted_again(data: &std::path::Path) -> Option<i64> {
+    let url = match config_for(data).store_location(data) {
+        casebook_store::StoreLocation::Sqlite(path) => format!("sqlite://{}", path.display()),
+        casebook_store::StoreLocation::Postgres(url) => url,
+    };
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&url).await.expect("connect");
+    let times: Vec<i64> = sqlx::query_scalar(
+        "SELECT response_secs FROM messages WHERE primary_id IS NULL \
+         AND direction = 'inbound' AND response_secs IS NOT NULL ORDER BY response_secs",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("response times");
+    pool.close().await;
+    let n = times.len();
+    match n {
+        0 => None,
+        n if n % 2 == 1 => Some(times[n / 2]),
+        n => Some((times[n / 2 - 1] + times[n / 2]) / 2),
+    }
 }
 
 /// Runs `sql` on the database of the archive in `data`, as someone with

@@ -667,3 +667,74 @@ async fn messages_left_behind_in_a_conversation_are_written_again() {
         "more than asked for"
     );
 }
+
+/// The median response time `stats` shows is counted along the kept
+/// response times (by spans of 4096 seconds, then within one): the middle
+/// one of an odd count, the mean of the two middle ones of an even count,
+/// as times are set, taken away and changed.
+#[tokio::test]
+async fn the_median_response_time_is_the_middle_of_every_answer() {
+    use casebook_vocabulary::{ThreadId, ThreadUpdate};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&location(dir.path())).await.expect("store");
+    let ids: Vec<MessageId> = store
+        .insert(&(1..=8).map(message).collect::<Vec<_>>(), None)
+        .await
+        .expect("store")
+        .outcomes
+        .iter()
+        .map(|o| o.id())
+        .collect();
+    let median = || async {
+        let timed = store.counts().await.expect("totals").timed;
+        assert!(
+            !store.response_times_differ().await.expect("compare"),
+            "the kept response times are those of the messages"
+        );
+        store.median_response_secs(timed).await.expect("median")
+    };
+    let time = |changes: &[(usize, Option<i64>)]| {
+        let updates: Vec<ThreadUpdate> = changes
+            .iter()
+            .map(|&(i, secs)| ThreadUpdate {
+                id: ids[i],
+                thread_id: ThreadId(ids[i].0),
+                reply_id: None,
+                response_secs: secs,
+                left_thread: None,
+            })
+            .collect();
+        let store = &store;
+        async move {
+            let threading = store.begin_rethreading().await.expect("begin");
+            threading.apply(&updates).await.expect("timed");
+        }
+    };
+    assert_eq!(median().await, None, "nothing answered yet");
+
+    // Seven times in four spans; the middle is the second of its span.
+    time(&[
+        (0, Some(5)),
+        (1, Some(4_095)),
+        (2, Some(9_000)),
+        (3, Some(9_001)),
+        (4, Some(9_002)),
+        (5, Some(86_400)),
+        (6, Some(3_000_000)),
+    ])
+    .await;
+    assert_eq!(median().await, Some(9_001));
+
+    // One fewer: the mean of the two middle ones (rounded down).
+    time(&[(6, None)]).await;
+    assert_eq!(median().await, Some(9_000));
+
+    // The shortest becomes the longest; an eighth message takes a time
+    // another already took, and both count.
+    time(&[(0, Some(100_000)), (7, Some(9_002))]).await;
+    assert_eq!(
+        median().await,
+        Some(9_002),
+        "4095 9000 9001 9002 9002 86400 100000"
+    );
+}
