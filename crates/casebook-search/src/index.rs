@@ -4,6 +4,7 @@ use casebook_vocabulary::{Direction, MessageId};
 use std::collections::HashMap;
 use std::ops::{Bound, Range};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::indexer::{LogMergePolicy, MergePolicy, NoMergePolicy};
 use tantivy::query::{AllQuery, BooleanQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
@@ -228,6 +229,8 @@ pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
     fields: Fields,
+    /// The documents filters by a set of messages found, per segment.
+    pub(crate) within_kept: Arc<crate::within::WithinKept>,
 }
 
 impl SearchIndex {
@@ -262,6 +265,7 @@ impl SearchIndex {
             index,
             reader,
             fields,
+            within_kept: Arc::default(),
         })
     }
 
@@ -303,6 +307,9 @@ impl SearchIndex {
         self.reader.reload()?;
         writer.garbage_collect_files().wait()?;
         writer.wait_merging_threads()?;
+        // The merged segments' documents were kept under ids no segment
+        // has any more.
+        self.within_kept.clear();
         Ok(())
     }
 
@@ -453,7 +460,10 @@ impl SearchIndex {
             Expr::Answered(_) | Expr::Thread(_) | Expr::Customer(_) => {
                 Box::new(tantivy::query::EmptyQuery)
             }
-            Expr::Messages(set) => Box::new(crate::within::WithinQuery { set: set.clone() }),
+            Expr::Messages(set) => Box::new(crate::within::WithinQuery {
+                set: set.clone(),
+                kept: self.within_kept.clone(),
+            }),
             Expr::Not(inner) => Box::new(BooleanQuery::new(vec![
                 (Occur::Must, Box::new(AllQuery)),
                 (Occur::MustNot, self.to_query(inner)),
