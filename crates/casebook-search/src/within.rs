@@ -194,6 +194,32 @@ mod tests {
         }
     }
 
+    /// An index in `dir` of two commits, so two segments: the messages
+    /// `first`, then `second` and `replaced` indexed again.
+    fn two_segments(
+        dir: &std::path::Path,
+        first: std::ops::RangeInclusive<i64>,
+        second: std::ops::RangeInclusive<i64>,
+        replaced: Option<i64>,
+    ) -> SearchIndex {
+        let index = SearchIndex::open(dir).expect("open index");
+        for (seq, ids) in [(1, first), (2, second)] {
+            let mut batch = index.batch().expect("writer");
+            for id in ids {
+                batch.add(&doc(id)).expect("add");
+            }
+            if let Some(id) = replaced.filter(|_| seq == 2) {
+                batch.upsert(&doc(id)).expect("upsert");
+            }
+            let checkpoint = Checkpoint {
+                store: "s".into(),
+                seq,
+            };
+            batch.commit(&checkpoint).expect("commit");
+        }
+        index
+    }
+
     fn found(index: &SearchIndex, expr: &Expr) -> Vec<i64> {
         let options = SearchOptions {
             limit: 1000,
@@ -213,23 +239,9 @@ mod tests {
     #[test]
     fn finds_the_messages_of_a_set_in_every_segment() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let index = SearchIndex::open(dir.path()).expect("open index");
-        // Two commits, two segments; message 4 is replaced in the second,
-        // so its first document is deleted but still in the first segment.
-        for (seq, ids) in [(1, 1..=1500), (2, 1501..=3000)] {
-            let mut batch = index.batch().expect("writer");
-            for id in ids {
-                batch.add(&doc(id)).expect("add");
-            }
-            if seq == 2 {
-                batch.upsert(&doc(4)).expect("upsert");
-            }
-            let checkpoint = Checkpoint {
-                store: "s".into(),
-                seq,
-            };
-            batch.commit(&checkpoint).expect("commit");
-        }
+        // Message 4 is replaced in the second segment, so its first
+        // document is deleted but still in the first segment.
+        let index = two_segments(dir.path(), 1..=1500, 1501..=3000, Some(4));
         let set: MessageSet = [4, 7, 1499, 2000, 2999, 9999]
             .map(MessageId)
             .into_iter()
@@ -263,18 +275,7 @@ mod tests {
     #[test]
     fn each_segments_documents_are_kept_per_set() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let index = SearchIndex::open(dir.path()).expect("open index");
-        for (seq, ids) in [(1, 1..=100), (2, 101..=200)] {
-            let mut batch = index.batch().expect("writer");
-            for id in ids {
-                batch.add(&doc(id)).expect("add");
-            }
-            let checkpoint = Checkpoint {
-                store: "s".into(),
-                seq,
-            };
-            batch.commit(&checkpoint).expect("commit");
-        }
+        let index = two_segments(dir.path(), 1..=100, 101..=200, None);
         let kept = || index.within_kept.len();
         let set = |ids: &[i64]| {
             let set: MessageSet = ids.iter().map(|&i| MessageId(i)).collect();

@@ -33,6 +33,19 @@ fn message(n: u32) -> NewMessage {
     }
 }
 
+/// Stores [`message`]s of these numbers; their ids, in order.
+async fn stored(store: &Store, numbers: impl IntoIterator<Item = u32>) -> Vec<MessageId> {
+    let messages: Vec<NewMessage> = numbers.into_iter().map(message).collect();
+    store
+        .insert(&messages, None)
+        .await
+        .expect("store")
+        .outcomes
+        .iter()
+        .map(|o| o.id())
+        .collect()
+}
+
 fn watermark(uid_validity: u32, last_uid: u32) -> Watermark {
     Watermark {
         account: "support".into(),
@@ -202,14 +215,7 @@ async fn the_integrity_chain_tells_lawful_removals_from_changes_behind_the_back(
     let dir = tempfile::tempdir().expect("tempdir");
     let at = location(dir.path());
     let store = Store::open(&at).await.expect("store");
-    let ids: Vec<MessageId> = store
-        .insert(&[message(1), message(2), message(3), message(4)], None)
-        .await
-        .expect("insert")
-        .outcomes
-        .iter()
-        .map(|s| s.id())
-        .collect();
+    let ids = stored(&store, [1, 2, 3, 4]).await;
     store
         .remove_messages(&ids[..1], &removal())
         .await
@@ -273,14 +279,7 @@ async fn a_keyed_chain_cannot_be_forged_without_the_key() {
         .await
         .expect("store")
         .with_chain_key(Some(chain_key()));
-    let ids: Vec<MessageId> = store
-        .insert(&[message(1), message(2)], None)
-        .await
-        .expect("insert")
-        .outcomes
-        .iter()
-        .map(|s| s.id())
-        .collect();
+    let ids = stored(&store, [1, 2]).await;
     let clean = store.verify_chain(None).await.expect("verify");
     assert!(clean.verifies(), "{clean:?}");
     assert_eq!(clean.unauthenticated, 0);
@@ -621,14 +620,7 @@ async fn messages_left_behind_in_a_conversation_are_written_again() {
     use casebook_vocabulary::{ThreadId, ThreadUpdate};
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(&location(dir.path())).await.expect("store");
-    let ids: Vec<MessageId> = store
-        .insert(&[message(1), message(2), message(3)], None)
-        .await
-        .expect("store")
-        .outcomes
-        .iter()
-        .map(|o| o.id())
-        .collect();
+    let ids = stored(&store, [1, 2, 3]).await;
     let update = |id: MessageId, thread: MessageId, left: Option<MessageId>| ThreadUpdate {
         id,
         thread_id: ThreadId(thread.0),
@@ -677,14 +669,7 @@ async fn the_median_response_time_is_the_middle_of_every_answer() {
     use casebook_vocabulary::{ThreadId, ThreadUpdate};
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(&location(dir.path())).await.expect("store");
-    let ids: Vec<MessageId> = store
-        .insert(&(1..=8).map(message).collect::<Vec<_>>(), None)
-        .await
-        .expect("store")
-        .outcomes
-        .iter()
-        .map(|o| o.id())
-        .collect();
+    let ids = stored(&store, 1..=8).await;
     let median = || async {
         let timed = store.counts().await.expect("totals").timed;
         assert!(
