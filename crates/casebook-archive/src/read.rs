@@ -391,7 +391,7 @@ impl Archive {
         let counts = self.store.counts().await?;
         Ok(Stats {
             counts,
-            median_first_response_secs: self.store.median_response_secs(counts.timed).await?,
+            median_first_response_secs: self.store.median_response_secs().await?,
             index_documents: self.index.doc_count(),
             index_deleted: self.index.deleted_count(),
         })

@@ -482,65 +482,40 @@ impl Store {
 
     /// The median response time of answered inbound messages (the mean of
     /// the two middle ones of an even count), counted along the kept
-    /// response times (migration 0027): the spans, then the times of the
-    /// one span holding the middle. Reads a row per span of response
-    /// times that occur and at most [`RESPONSE_SPAN_SECS`] more, whatever
-    /// the archive's size.
-    ///
-    /// `timed` is how many there are ([`MessageCounts::timed`], read with
-    /// the other totals).
-    pub async fn median_response_secs(&self, timed: u64) -> Result<Option<i64>, StoreError> {
-        let Ok(timed) = i64::try_from(timed) else {
-            return Ok(None);
-        };
-        if timed == 0 {
+    /// response times (migration 0027): every span (a row per 4096 s of
+    /// response times that occur: 42 at the compact million), then the
+    /// times of the one or two spans holding the middle (at most
+    /// [`RESPONSE_SPAN_SECS`] rows each), whatever the archive's size. Read
+    /// in one snapshot, so a write committed meanwhile cannot put the
+    /// spans and the times at odds.
+    pub async fn median_response_secs(&self) -> Result<Option<i64>, StoreError> {
+        let d = "reading the median response time";
+        let mut tx = self.pool.begin().await.during(d)?;
+        if self.backend() == crate::location::Backend::Postgres {
+            // Each statement of a transaction sees the same snapshot only
+            // at this level (SQLite's read transaction always does).
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                .execute(&mut *tx)
+                .await
+                .during(d)?;
+        }
+        let spans: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT span, messages FROM response_time_spans ORDER BY span")
+                .fetch_all(&mut *tx)
+                .await
+                .during(d)?;
+        let timed: i64 = spans.iter().map(|&(_, messages)| messages).sum();
+        if timed <= 0 {
             return Ok(None);
         }
-        let lower = self.response_time_at((timed - 1) / 2).await?;
-        Ok(Some(if timed % 2 == 0 {
-            (lower + self.response_time_at(timed / 2).await?) / 2
+        let lower = response_time_at(&mut tx, &spans, (timed - 1) / 2).await?;
+        let median = if timed % 2 == 0 {
+            (lower + response_time_at(&mut tx, &spans, timed / 2).await?) / 2
         } else {
             lower
-        }))
-    }
-
-    /// The response time at `rank` (0: the shortest) among the timed
-    /// messages.
-    async fn response_time_at(&self, rank: i64) -> Result<i64, StoreError> {
-        let d = "reading the median response time";
-        let mut before = 0i64;
-        let mut spans = sqlx::query_as::<_, (i64, i64)>(
-            "SELECT span, messages FROM response_time_spans ORDER BY span",
-        )
-        .fetch(&self.pool);
-        let mut holding = None;
-        while let Some((span, messages)) = spans.try_next().await.during(d)? {
-            if before + messages > rank {
-                holding = Some(span);
-                break;
-            }
-            before += messages;
-        }
-        drop(spans);
-        let span = holding.ok_or(StoreError::TotalsDisagree {
-            what: "response times",
-        })?;
-        let mut times = sqlx::query_as::<_, (i64, i64)>(
-            "SELECT secs, messages FROM response_times \
-             WHERE secs >= $1 AND secs < $2 ORDER BY secs",
-        )
-        .bind(span * RESPONSE_SPAN_SECS)
-        .bind((span + 1) * RESPONSE_SPAN_SECS)
-        .fetch(&self.pool);
-        while let Some((secs, messages)) = times.try_next().await.during(d)? {
-            if before + messages > rank {
-                return Ok(secs);
-            }
-            before += messages;
-        }
-        Err(StoreError::TotalsDisagree {
-            what: "response times",
-        })
+        };
+        tx.rollback().await.during(d)?;
+        Ok(Some(median))
     }
 
     /// Whether the kept response times (migration 0027) differ from
@@ -570,4 +545,42 @@ impl Store {
         }
         Ok(differing > 0)
     }
+}
+
+/// The response time at `rank` (0: the shortest) among the timed
+/// messages: found in `spans` (as read, in order), then along the times
+/// of its span.
+async fn response_time_at(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    spans: &[(i64, i64)],
+    rank: i64,
+) -> Result<i64, StoreError> {
+    let d = "reading the median response time";
+    let disagree = || StoreError::TotalsDisagree {
+        what: "response times",
+    };
+    let mut before = 0i64;
+    let mut holding = None;
+    for &(span, messages) in spans {
+        if before + messages > rank {
+            holding = Some(span);
+            break;
+        }
+        before += messages;
+    }
+    let span = holding.ok_or_else(disagree)?;
+    let mut times = sqlx::query_as::<_, (i64, i64)>(
+        "SELECT secs, messages FROM response_times \
+         WHERE secs >= $1 AND secs < $2 ORDER BY secs",
+    )
+    .bind(span * RESPONSE_SPAN_SECS)
+    .bind((span + 1) * RESPONSE_SPAN_SECS)
+    .fetch(&mut **tx);
+    while let Some((secs, messages)) = times.try_next().await.during(d)? {
+        if before + messages > rank {
+            return Ok(secs);
+        }
+        before += messages;
+    }
+    Err(disagree())
 }
