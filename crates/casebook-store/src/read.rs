@@ -20,6 +20,15 @@ const IDS_PER_STATEMENT: usize = 2_000;
 /// 0027's `secs / 4096`, written out in its SQL and in the statements
 /// below that sum them).
 const RESPONSE_SPAN_SECS: i64 = 4096;
+/// Each response time of answered inbound mail and how many took it,
+/// counted from the messages: what `response_times` keeps.
+const RESPONSE_TIMES_COUNTED: &str = "SELECT response_secs AS secs, COUNT(*) AS messages \
+     FROM messages WHERE primary_id IS NULL AND direction = 'inbound' \
+     AND response_secs IS NOT NULL GROUP BY response_secs";
+/// The kept response times summed by span: what `response_time_spans`
+/// keeps.
+const RESPONSE_SPANS_SUMMED: &str =
+    "SELECT secs / 4096 AS span, SUM(messages) AS messages FROM response_times GROUP BY secs / 4096";
 
 /// What the index is made from.
 const INDEX_COLUMNS: &str = "id, change_seq, date, direction, from_address, from_name, \
@@ -469,11 +478,8 @@ impl Store {
              WHERE id = 1",
             "DELETE FROM response_times",
             "DELETE FROM response_time_spans",
-            "INSERT INTO response_times (secs, messages) \
-             SELECT response_secs, COUNT(*) FROM messages WHERE primary_id IS NULL \
-             AND direction = 'inbound' AND response_secs IS NOT NULL GROUP BY response_secs",
-            "INSERT INTO response_time_spans (span, messages) \
-             SELECT secs / 4096, SUM(messages) FROM response_times GROUP BY secs / 4096",
+            &format!("INSERT INTO response_times (secs, messages) {RESPONSE_TIMES_COUNTED}"),
+            &format!("INSERT INTO response_time_spans (span, messages) {RESPONSE_SPANS_SUMMED}"),
         ] {
             sqlx::query(sql).execute(&mut *tx).await.during(d)?;
         }
@@ -524,20 +530,23 @@ impl Store {
     pub async fn response_times_differ(&self) -> Result<bool, StoreError> {
         let d = "counting response times";
         let mut differing = 0i64;
+        // Kept rows and counted rows, the counted ones negated: a key whose
+        // sum is not 0 differs.
         for sql in [
-            "SELECT COUNT(*) FROM (SELECT secs FROM ( \
-               SELECT secs, messages FROM response_times \
-               UNION ALL \
-               SELECT response_secs, -COUNT(*) FROM messages WHERE primary_id IS NULL \
-               AND direction = 'inbound' AND response_secs IS NOT NULL GROUP BY response_secs \
-             ) t GROUP BY secs HAVING SUM(messages) <> 0) differing",
-            "SELECT COUNT(*) FROM (SELECT span FROM ( \
-               SELECT span, messages FROM response_time_spans \
-               UNION ALL \
-               SELECT secs / 4096, -SUM(messages) FROM response_times GROUP BY secs / 4096 \
-             ) s GROUP BY span HAVING SUM(messages) <> 0) differing",
+            format!(
+                "SELECT COUNT(*) FROM (SELECT secs FROM ( \
+                   SELECT secs, messages FROM response_times \
+                   UNION ALL SELECT secs, -messages FROM ({RESPONSE_TIMES_COUNTED}) c \
+                 ) t GROUP BY secs HAVING SUM(messages) <> 0) differing"
+            ),
+            format!(
+                "SELECT COUNT(*) FROM (SELECT span FROM ( \
+                   SELECT span, messages FROM response_time_spans \
+                   UNION ALL SELECT span, -messages FROM ({RESPONSE_SPANS_SUMMED}) c \
+                 ) s GROUP BY span HAVING SUM(messages) <> 0) differing"
+            ),
         ] {
-            let n: i64 = sqlx::query_scalar(sql)
+            let n: i64 = sqlx::query_scalar(&sql)
                 .fetch_one(&self.pool)
                 .await
                 .during(d)?;

@@ -583,12 +583,7 @@ async fn totals_found_and_counted_again(archive: &casebook_archive::Archive) {
 /// every message's own response time, as `stats` showed it before it was
 /// kept: what the kept counts must give.
 async fn median_counted_again(data: &std::path::Path) -> Option<i64> {
-    let url = match config_for(data).store_location(data) {
-        casebook_store::StoreLocation::Sqlite(path) => format!("sqlite://{}", path.display()),
-        casebook_store::StoreLocation::Postgres(url) => url,
-    };
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&url).await.expect("connect");
+    let pool = connect_behind_the_back(data).await;
     let times: Vec<i64> = sqlx::query_scalar(
         "SELECT response_secs FROM messages WHERE primary_id IS NULL \
          AND direction = 'inbound' AND response_secs IS NOT NULL ORDER BY response_secs",
@@ -605,15 +600,21 @@ async fn median_counted_again(data: &std::path::Path) -> Option<i64> {
     }
 }
 
-/// Runs `sql` on the database of the archive in `data`, as someone with
-/// access to the database but not going through Casebook would.
-async fn behind_the_archives_back(data: &std::path::Path, sql: &str) {
+/// A connection to the database of the archive in `data`, not through
+/// Casebook.
+async fn connect_behind_the_back(data: &std::path::Path) -> sqlx::AnyPool {
     let url = match config_for(data).store_location(data) {
         casebook_store::StoreLocation::Sqlite(path) => format!("sqlite://{}", path.display()),
         casebook_store::StoreLocation::Postgres(url) => url,
     };
     sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&url).await.expect("connect");
+    sqlx::AnyPool::connect(&url).await.expect("connect")
+}
+
+/// Runs `sql` on the database of the archive in `data`, as someone with
+/// access to the database but not going through Casebook would.
+async fn behind_the_archives_back(data: &std::path::Path, sql: &str) {
+    let pool = connect_behind_the_back(data).await;
     sqlx::query(sql).execute(&pool).await.expect(sql);
     pool.close().await;
 }
