@@ -138,6 +138,9 @@ impl Store {
             move_watermark(&mut tx, w, now).await?;
         }
         tx.commit().await.during("committing stored messages")?;
+        if backend == Backend::Sqlite {
+            self.log_copier.after_write(&self.pool, &self.writer).await;
+        }
         Ok(StoredChunk {
             outcomes,
             seq: seq as u64,

@@ -29,6 +29,7 @@ mod filters;
 mod imap;
 mod insert;
 mod location;
+mod log_copy;
 mod model;
 mod privacy;
 mod queue;

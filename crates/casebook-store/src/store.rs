@@ -44,6 +44,9 @@ pub struct Store {
     pub(crate) raw_keys: Arc<Vec<crate::raw::RawKey>>,
     /// The key chain entries are authenticated with (`integrity_key_file`).
     pub(crate) chain_key: Option<Arc<crate::chain::ChainKey>>,
+    /// SQLite: the copy of the write-ahead log into the database that
+    /// runs beside the writer after a stored batch.
+    pub(crate) log_copier: crate::log_copy::LogCopier,
 }
 
 impl Store {
@@ -145,6 +148,7 @@ impl Store {
             wrote: Arc::new(AtomicBool::new(false)),
             raw_keys: Arc::new(Vec::new()),
             chain_key: None,
+            log_copier: crate::log_copy::LogCopier::default(),
         })
     }
 
@@ -366,11 +370,18 @@ impl Store {
     /// nothing to fold in and skips it.
     pub async fn close(&self) -> Result<(), StoreError> {
         if self.wrote.load(Ordering::Relaxed) {
+            self.log_copied().await;
             self.fold_log().await?;
         }
         self.writer.close().await;
         self.pool.close().await;
         Ok(())
+    }
+
+    /// SQLite: waits for the copy of the write-ahead log into the database
+    /// that a stored batch started beside the writer, if one runs.
+    pub async fn log_copied(&self) {
+        self.log_copier.finished().await;
     }
 
     /// SQLite: folds the write-ahead log into the database and empties it
