@@ -24,25 +24,40 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// glibc gives each thread that allocates an arena of its own and keeps
-/// what is freed there: with the index writer's, SQLite's, the parser's
-/// and the runtime's threads, an import of a million messages peaked at
-/// 843 MB of memory while its heap in use stayed near 300 MB. With two
-/// arenas the same import peaked at 499 MB in the same time. Called before
-/// any other thread starts; the server (many short requests on a few
-/// threads) keeps glibc's default.
+/// The command's allocator, for every allocation in the process (SQLite's
+/// and zstd's too): jemalloc, with two arenas. glibc's, held to two arenas
+/// for memory (with one per thread, a million-message import peaked at
+/// 843 MB while its heap in use stayed near 300 MB), spent about a fifth
+/// of an import in its arenas' locks and in consolidating free chunks:
+/// jemalloc keeps a cache of small blocks per thread and takes no lock
+/// for them. Importing 30,000 realistic messages (BENCHMARKS.md, session
+/// 24): glibc 6.69–6.80 s, 228–233 MB at the peak; jemalloc with two
+/// arenas 4.74–4.84 s, 260–266 MB; the compact million 245.6 s and 277 MB
+/// against glibc's 282.5 s and 263 MB. Pages freed are given back after a
+/// second (`dirty_decay_ms`), not ten, and at once from then on
+/// (`muzzy_decay_ms`), and their addresses unmapped (`retain:false`):
+/// memory follows what is in use, and the kernel's limit on a process's
+/// data (RLIMIT_DATA, which the memory-bound tests set) counts what is
+/// mapped, which jemalloc otherwise keeps.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// jemalloc's settings, read by it at its first allocation (before main).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[repr(transparent)]
+struct AllocatorSettings(*const std::ffi::c_char);
+
+// SAFETY: the pointer is to a string literal, never written.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
-fn limit_malloc_arenas() {
-    // SAFETY: mallopt only changes a setting of the C allocator; it is
-    // called once, from main, while this is the only thread.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
-    }
-}
+unsafe impl Sync for AllocatorSettings {}
 
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn limit_malloc_arenas() {}
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code, non_upper_case_globals)]
+#[export_name = "malloc_conf"]
+static ALLOCATOR_SETTINGS: AllocatorSettings =
+    AllocatorSettings(c"narenas:2,dirty_decay_ms:1000,muzzy_decay_ms:0,retain:false".as_ptr());
 
 const DEFAULT_CONFIG: &str = "config/casebook.toml";
 const DEFAULT_DATA: &str = "casebook-data";
@@ -59,9 +74,6 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         };
-    }
-    if !matches!(args.command, Command::Serve { .. }) {
-        limit_malloc_arenas();
     }
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
