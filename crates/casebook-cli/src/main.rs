@@ -25,20 +25,20 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// The command's allocator, for every allocation in the process (SQLite's
-/// and zstd's too): jemalloc, with two arenas. glibc's, held to two arenas
-/// for memory (with one per thread, a million-message import peaked at
-/// 843 MB while its heap in use stayed near 300 MB), spent about a fifth
-/// of an import in its arenas' locks and in consolidating free chunks:
-/// jemalloc keeps a cache of small blocks per thread and takes no lock
-/// for them. Importing 30,000 realistic messages (BENCHMARKS.md, session
-/// 24): glibc 6.69–6.80 s, 228–233 MB at the peak; jemalloc with two
-/// arenas 4.74–4.84 s, 260–266 MB; the compact million 245.6 s and 277 MB
-/// against glibc's 282.5 s and 263 MB. Pages freed are given back after a
-/// second (`dirty_decay_ms`), not ten, and at once from then on
-/// (`muzzy_decay_ms`), and their addresses unmapped (`retain:false`):
-/// memory follows what is in use, and the kernel's limit on a process's
-/// data (RLIMIT_DATA, which the memory-bound tests set) counts what is
-/// mapped, which jemalloc otherwise keeps.
+/// and zstd's too, and the server's): jemalloc, with two arenas. glibc's,
+/// held to two arenas for memory (with one per thread, a million-message
+/// import peaked at 843 MB while its heap in use stayed near 300 MB),
+/// spent about a fifth of an import in its arenas' locks and in
+/// consolidating free chunks: jemalloc keeps a cache of small blocks per
+/// thread and takes no lock for them. Importing 30,000 realistic messages
+/// (BENCHMARKS.md, session 24), four rounds interleaved: glibc 6.71–9.30 s
+/// and 227–232 MB at the peak, jemalloc 5.66–6.24 s and 268–271 MB; the
+/// compact million 240.1 s and 294 MB against glibc's 282.5 s and 263 MB.
+/// Pages freed are given back after a second (`dirty_decay_ms`), not ten,
+/// at once from then on (`muzzy_decay_ms`), and their addresses unmapped
+/// (`retain:false`): memory follows what is in use, and the kernel's limit
+/// on a process's data (RLIMIT_DATA, which the memory-bound tests set)
+/// counts the addresses mapped, which jemalloc otherwise keeps.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
@@ -54,7 +54,7 @@ struct AllocatorSettings(*const std::ffi::c_char);
 unsafe impl Sync for AllocatorSettings {}
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-#[allow(unsafe_code, non_upper_case_globals)]
+#[allow(unsafe_code)]
 #[export_name = "malloc_conf"]
 static ALLOCATOR_SETTINGS: AllocatorSettings =
     AllocatorSettings(c"narenas:2,dirty_decay_ms:1000,muzzy_decay_ms:0,retain:false".as_ptr());
