@@ -20,13 +20,6 @@ const INDEX_PAGE: usize = 1_000;
 /// side by side with the index catching up; past it, one after the other.
 const SIDE_BY_SIDE_ROUNDS: u64 = 4;
 
-/// A threading round that read this many rows, or an index catch-up that
-/// wrote this many messages, gives the memory it freed back to the system
-/// (the catch-up before merging its segments); a smaller one (a server
-/// threading and indexing a few new messages) is not worth the walk
-/// through the allocator's arenas.
-const LARGE_ROUND: usize = 10_000;
-
 /// How long a write that must index what it stored (an import, a sync)
 /// waits for an index another process is writing (a server indexing a
 /// tag holds it for moments at a time).
@@ -68,7 +61,6 @@ impl Archive {
             // side and 322 MB one after the other (with the memory freed
             // between them given back), nothing else running.
             self.thread_waiting(fed.threads).await?;
-            give_back_freed_memory();
             return self.catch_up_index(false, patience, fed.index).await;
         }
         // The index holds no threads, so the two are independent and go
@@ -201,7 +193,6 @@ impl Archive {
         }
         let batch = self.config.threading_batch_messages;
         let (rows, round) = touched_rows(&mut rethreading, known, batch).await?;
-        let large = rows.len() >= LARGE_ROUND;
         let updates = self.work_out_threads(rows).await?;
         tracing::debug!(changed = updates.len(), "rethreaded");
         if let (Round::More { waiting }, true) = (round, updates.is_empty()) {
@@ -213,9 +204,6 @@ impl Archive {
             )));
         }
         rethreading.apply(&updates).await?;
-        if large {
-            give_back_freed_memory();
-        }
         Ok(round)
     }
 
@@ -377,18 +365,9 @@ impl Archive {
         // (`settle_waiting`) go on.
         tracing::debug!(count, "index written; committing");
         let batch = feed.batch;
-        let large = count >= LARGE_ROUND as u64;
-        let target = tokio::task::spawn_blocking(move || {
-            batch
-                .commit_then(&target, || {
-                    if large {
-                        give_back_freed_memory();
-                    }
-                })
-                .map(|()| target)
-        })
-        .await
-        .map_err(|e| ArchiveError::Pipeline(format!("committing the index failed: {e}")))??;
+        let target = tokio::task::spawn_blocking(move || batch.commit(&target).map(|()| target))
+            .await
+            .map_err(|e| ArchiveError::Pipeline(format!("committing the index failed: {e}")))??;
         if removals > 0 {
             // Removed mail (an erasure, retention, `casebook remove`) must
             // not linger in index files until a merge happens to come.
@@ -724,24 +703,3 @@ fn index_doc(row: IndexRow) -> IndexDoc {
         tags: row.tags,
     }
 }
-
-/// Hands the pages a threading round (or the index) freed back to the
-/// system: glibc keeps them in its arenas otherwise, and the next stage's
-/// allocations, of other sizes, land beside them. Importing a million
-/// messages, threading's rounds held at most 241-284 MB with this (two
-/// runs) and rose to 439 MB without it. The `casebook` command allocates
-/// with jemalloc, which gives freed pages back itself a second later:
-/// there glibc's arenas are empty and this finds nothing; it is kept for
-/// programs on glibc's allocator (the tests).
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-#[allow(unsafe_code)]
-fn give_back_freed_memory() {
-    // SAFETY: malloc_trim only returns glibc's free pages to the system;
-    // no memory in use is touched and no pointer is handed over.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn give_back_freed_memory() {}

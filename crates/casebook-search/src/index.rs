@@ -572,23 +572,10 @@ impl IndexBatch {
 
     /// Makes the batch visible and records `seq`, the store change number
     /// the index now reflects.
-    pub fn commit(self, checkpoint: &Checkpoint) -> Result<(), SearchError> {
-        self.commit_then(checkpoint, || {})
-    }
-
-    /// [`IndexBatch::commit`], calling `before_merging` once the batch is
-    /// written and its buffers freed, before segments are merged (a large
-    /// batch gives that memory back to the system there, so a merge's
-    /// reads of the segments do not come on top of it).
-    pub fn commit_then(
-        mut self,
-        checkpoint: &Checkpoint,
-        before_merging: impl FnOnce(),
-    ) -> Result<(), SearchError> {
+    pub fn commit(mut self, checkpoint: &Checkpoint) -> Result<(), SearchError> {
         let mut prepared = self.writer.prepare_commit()?;
         prepared.set_payload(&checkpoint.to_payload());
         prepared.commit()?;
-        before_merging();
         // Then the merges tantivy's default policy would pick, one after
         // the other while this batch still holds the writer: nothing else
         // deletes meanwhile, and nothing is left running when the writer
