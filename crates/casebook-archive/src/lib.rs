@@ -30,6 +30,7 @@ mod import;
 mod kept_aggregate;
 mod kept_file;
 mod kept_statistics;
+mod kept_threads;
 mod kept_waiting;
 mod migrate;
 mod privacy;
@@ -115,6 +116,8 @@ pub struct Archive {
     openings: read::Openings,
     /// What `is:answered` and `customer:` select, kept up to date by what changed.
     filter_sets: filter_sets::FilterSets,
+    /// Which thread each message is in, for grouping search hits.
+    kept_threads: kept_threads::KeptThreads,
     /// Taken while the aggregate statistics are counted and kept.
     statistics_turn: tokio::sync::Mutex<()>,
     /// The conversations waiting for us as last read, while nothing changed.
@@ -144,6 +147,7 @@ impl Archive {
             password_checks: casebook_credentials::PasswordChecks::start(PASSWORD_CHECKS_AT_ONCE)?,
             openings: read::Openings::default(),
             filter_sets: filter_sets::FilterSets::default(),
+            kept_threads: kept_threads::KeptThreads::default(),
             statistics_turn: tokio::sync::Mutex::new(()),
             waiting: kept_waiting::WaitingKept::default(),
         };

@@ -477,11 +477,13 @@ async fn record_copies(
                 .during("recording a copy")?;
             // The copy's References may link threads its original does
             // not: the family is threaded afresh.
-            sqlx::query("UPDATE messages SET thread_id = NULL WHERE id = $1")
-                .bind(primary)
-                .execute(&mut **tx)
-                .await
-                .during("recording a copy")?;
+            sqlx::query(&format!(
+                "UPDATE messages SET thread_id = NULL, state_write = {THIS_WRITE} WHERE id = $1"
+            ))
+            .bind(primary)
+            .execute(&mut **tx)
+            .await
+            .during("recording a copy")?;
             copies.insert(*id, primary);
         }
     }

@@ -91,8 +91,8 @@ impl Store {
             for sql in [
                 // Their threads are worked out afresh without them.
                 format!(
-                    "UPDATE messages SET thread_id = NULL WHERE thread_id IN \
-                     (SELECT thread_id FROM messages WHERE id IN ({list}))"
+                    "UPDATE messages SET thread_id = NULL, state_write = {THIS_WRITE} \
+                     WHERE thread_id IN (SELECT thread_id FROM messages WHERE id IN ({list}))"
                 ),
                 format!(
                     "UPDATE messages SET reply_id = NULL, response_secs = NULL, \

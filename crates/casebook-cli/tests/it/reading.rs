@@ -77,6 +77,72 @@ fn search_threads_lists_conversations_with_the_customer_s_own_words() {
     assert_eq!(dave["conversations"][0]["state"], "automated", "{dave}");
 }
 
+/// Ann's question as Thunderbird sends it.
+const DIALPLAN_QUESTION: &[u8] = b"Message-ID: <5f1c2a9e-1b7d-4c3e-9a55-0d2f7e6b1c11@customer.example>\r\nDate: Wed, 4 Mar 2009 09:12:40 +0100\r\nMIME-Version: 1.0\r\nUser-Agent: Mozilla Thunderbird\r\nContent-Language: en-US\r\nTo: support@casebook.example\r\nFrom: Ann Lee <ann@customer.example>\r\nSubject: Dialplan loops on busy\r\nContent-Type: text/plain; charset=UTF-8; format=flowed\r\nContent-Transfer-Encoding: 7bit\r\n\r\nHello,\r\n\r\nwhen extension 210 is busy the dialplan loops back to the queue\r\ninstead of going to voicemail.\r\n\r\nAnn\r\n";
+/// Our answer to it, as Outlook sends it.
+const DIALPLAN_ANSWER: &[u8] = b"From: Sam Ortiz <sam@casebook.example>\r\nTo: Ann Lee <ann@customer.example>\r\nSubject: RE: Dialplan loops on busy\r\nDate: Wed, 4 Mar 2009 11:40:02 +0000\r\nMessage-ID: <DB7PR04MB4521A1B2C3D4E5F6@DB7PR04MB4521.eurprd04.prod.outlook.com>\r\nReferences: <5f1c2a9e-1b7d-4c3e-9a55-0d2f7e6b1c11@customer.example>\r\nIn-Reply-To: <5f1c2a9e-1b7d-4c3e-9a55-0d2f7e6b1c11@customer.example>\r\nContent-Type: text/plain; charset=\"us-ascii\"\r\nContent-Transfer-Encoding: quoted-printable\r\nMIME-Version: 1.0\r\n\r\nHi Ann,\r\n\r\nthe dialplan's busy branch needs a Goto to the voicemail context.\r\n\r\nSam\r\n";
+/// Her follow-up to our answer from a web form's mailer: a subject of its
+/// own and only In-Reply-To, so it joins her question only through ours.
+const DIALPLAN_FOLLOW_UP: &[u8] = b"From: ann@customer.example\nTo: support@casebook.example\nSubject: Still looping\nDate: Thu, 5 Mar 2009 08:00:00 +0100\nMessage-ID: <form.20090305.0800@web.customer.example>\nIn-Reply-To: <DB7PR04MB4521A1B2C3D4E5F6@DB7PR04MB4521.eurprd04.prod.outlook.com>\nContent-Type: text/plain; charset=utf-8\n\nThe dialplan still loops after adding the Goto.\n";
+
+/// Conversations are found by the thread each message is in as it is
+/// now: kept beside the index from one process to the next and brought up
+/// to date by what changed, so a reply that joins two conversations and a
+/// removal that parts them again show at once, and a kept file that
+/// cannot be read is read again from the store.
+#[test]
+fn found_conversations_join_and_part_as_their_threads_do() {
+    let cb = crate::Casebook::new();
+    cb.write_mail("question.eml", DIALPLAN_QUESTION);
+    cb.write_mail("follow-up.eml", DIALPLAN_FOLLOW_UP);
+    cb.ok(&["import", cb.mail_dir()]);
+    let conversations = |cb: &crate::Casebook| {
+        let found = cb.json(&["search", "--threads", "--json", "dialplan"]);
+        assert_eq!(
+            found["messages"],
+            found["conversations"].as_array().map_or(0, |c| c
+                .iter()
+                .map(|c| c["matching"].as_u64().unwrap_or(0))
+                .sum::<u64>()),
+            "{found}"
+        );
+        let mut sizes: Vec<u64> = found["conversations"]
+            .as_array()
+            .expect("conversations")
+            .iter()
+            .map(|c| c["messages"].as_u64().expect("a count"))
+            .collect();
+        sizes.sort();
+        sizes
+    };
+    assert_eq!(
+        conversations(&cb),
+        [1, 1],
+        "two conversations before our answer"
+    );
+    let kept = cb.data_path().join("archive/index/threads");
+    assert!(
+        kept.exists(),
+        "each message's thread is kept beside the index"
+    );
+
+    std::fs::remove_file(cb.mail_dir().to_owned() + "/question.eml").expect("remove");
+    std::fs::remove_file(cb.mail_dir().to_owned() + "/follow-up.eml").expect("remove");
+    cb.write_mail("answer.eml", DIALPLAN_ANSWER);
+    cb.ok(&["import", cb.mail_dir()]);
+    assert_eq!(conversations(&cb), [3], "our answer joins them");
+
+    let answer = crate::id_of(
+        &cb,
+        "DB7PR04MB4521A1B2C3D4E5F6@DB7PR04MB4521.eurprd04.prod.outlook.com",
+    );
+    cb.ok(&["remove", &answer.to_string()]);
+    assert_eq!(conversations(&cb), [1, 1], "without it they part again");
+
+    std::fs::write(&kept, b"casebook threads 1\nnot a map").expect("damage the kept file");
+    assert_eq!(conversations(&cb), [1, 1], "a damaged file is read again");
+}
+
 #[test]
 fn the_search_api_groups_by_thread_for_agents_only() {
     let cb = with_waiting_mail();
