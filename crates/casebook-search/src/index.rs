@@ -1,3 +1,4 @@
+use crate::newest::NewestDocs;
 use crate::query::{Expr, TextField};
 use crate::tokenizer::{analyzer, TOKENIZER_NAME};
 use casebook_vocabulary::{Direction, MessageId};
@@ -11,9 +12,7 @@ use tantivy::query::{AllQuery, BooleanQuery, Occur, PhraseQuery, Query, RangeQue
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STRING,
 };
-use tantivy::{
-    DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term,
-};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -334,43 +333,31 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let query = self.to_query(expr);
         let limit = opts.limit.max(1);
-        let top = TopDocs::with_limit(limit).and_offset(opts.offset);
-        let (total, addresses): (usize, Vec<(f32, DocAddress)>) = match opts.sort {
-            Sort::Relevance => searcher.search(&query, &(Count, top))?,
+        let (total, hits) = match opts.sort {
+            Sort::Relevance => {
+                let top = TopDocs::with_limit(limit).and_offset(opts.offset);
+                let (total, addresses) = searcher.search(&query, &(Count, top))?;
+                (total, Self::hits_of(&searcher, addresses)?)
+            }
             Sort::NewestFirst => {
-                let (n, docs) = searcher.search(
-                    &query,
-                    &(Count, top.order_by_fast_field::<i64>("date", Order::Desc)),
-                )?;
-                (n, docs.into_iter().map(|(_, a)| (0.0, a)).collect())
-            }
-        };
-        let hits = if opts.limit == 0 {
-            Vec::new()
-        } else {
-            let mut hits = Vec::with_capacity(addresses.len());
-            // A segment's id column is opened once, not once a hit: opening
-            // it decodes its block headers (5,000 hits took 60 ms).
-            let mut columns: HashMap<u32, tantivy::columnar::Column<u64>> = HashMap::new();
-            for (score, addr) in addresses {
-                let ids = match columns.entry(addr.segment_ord) {
-                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                    std::collections::hash_map::Entry::Vacant(e) => e.insert(
-                        searcher
-                            .segment_reader(addr.segment_ord)
-                            .fast_fields()
-                            .u64("id")?,
-                    ),
+                let newest = NewestDocs {
+                    keep: opts.offset.saturating_add(limit),
                 };
-                if let Some(id) = ids.first(addr.doc_id) {
-                    hits.push(Hit {
-                        id: MessageId(id as i64),
-                        score,
-                    });
-                }
+                let (total, docs) = searcher.search(&query, &(Count, newest))?;
+                let hits = docs
+                    .into_iter()
+                    .skip(opts.offset)
+                    .filter_map(|n| {
+                        n.id.map(|id| Hit {
+                            id: MessageId(id as i64),
+                            score: 0.0,
+                        })
+                    })
+                    .collect();
+                (total, hits)
             }
-            hits
         };
+        let hits = if opts.limit == 0 { Vec::new() } else { hits };
         let mut snippets =
             tantivy::snippet::SnippetGenerator::create(&searcher, &*query, self.fields.body)?;
         snippets.set_max_num_chars(SNIPPET_CHARS);
@@ -379,6 +366,35 @@ impl SearchIndex {
             hits,
             snippets,
         })
+    }
+
+    /// The message numbers of documents found, in the order found.
+    fn hits_of(
+        searcher: &tantivy::Searcher,
+        addresses: Vec<(f32, DocAddress)>,
+    ) -> Result<Vec<Hit>, SearchError> {
+        let mut hits = Vec::with_capacity(addresses.len());
+        // A segment's id column is opened once, not once a hit: opening
+        // it decodes its block headers (5,000 hits took 60 ms).
+        let mut columns: HashMap<u32, tantivy::columnar::Column<u64>> = HashMap::new();
+        for (score, addr) in addresses {
+            let ids = match columns.entry(addr.segment_ord) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                    searcher
+                        .segment_reader(addr.segment_ord)
+                        .fast_fields()
+                        .u64("id")?,
+                ),
+            };
+            if let Some(id) = ids.first(addr.doc_id) {
+                hits.push(Hit {
+                    id: MessageId(id as i64),
+                    score,
+                });
+            }
+        }
+        Ok(hits)
     }
 
     /// The id of every document the index holds, ascending, one entry per

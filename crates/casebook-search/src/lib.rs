@@ -30,6 +30,7 @@
 //! is parsed; the index can be deleted and rebuilt from the store at any time.
 
 mod index;
+mod newest;
 mod query;
 mod tokenizer;
 mod within;
