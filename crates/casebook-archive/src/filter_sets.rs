@@ -78,6 +78,14 @@ impl Archive {
                 *kept = found;
             }
         }
+        // Marks read before the lock can be older than those a search ahead
+        // of this one brought the sets up to: they are read again before
+        // the store is taken to have gone back (every set read again).
+        let marks = if marks.writes < kept.marks.writes {
+            self.store.filter_marks().await?
+        } else {
+            marks
+        };
         if (kept.marks.writes, kept.marks.lists) != (marks.writes, marks.lists) {
             let after = kept.marks.writes;
             if marks.writes < after {

@@ -75,6 +75,14 @@ impl Archive {
                 *kept = found;
             }
         }
+        // A count read before the lock can be older than the one a search
+        // ahead of this one brought the map up to: it is read again before
+        // the store is taken to have gone back (a whole reading).
+        let writes = if writes < kept.writes {
+            self.store.writes().await?
+        } else {
+            writes
+        };
         if kept.map.is_some() && kept.writes == writes {
             return Ok(kept.map.clone());
         }
