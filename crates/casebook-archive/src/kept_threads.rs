@@ -58,6 +58,23 @@ impl Archive {
         }
     }
 
+    /// Brings the kept map up to date after an import or a sync, when one
+    /// is kept (this process or an earlier one searched by conversation),
+    /// so the first such search after a large import does not read the
+    /// import's rows (a million: two seconds). A failure is logged, not
+    /// returned: the mail is stored, and the next search reads them.
+    pub(crate) async fn keep_thread_map_current(&self) {
+        let in_memory = self.kept_threads.kept.lock().await.map.is_some();
+        let on_disk = tokio::fs::try_exists(self.index_dir.join(FILE_NAME))
+            .await
+            .unwrap_or(false);
+        if in_memory || on_disk {
+            if let Err(e) = self.thread_map().await {
+                tracing::warn!(error = %e, "could not bring the kept threads up to date: the next search reads them");
+            }
+        }
+    }
+
     /// The map, up to date with the store: from what this process keeps,
     /// or else the copy on disk, by the messages changed since; read whole
     /// only when neither has it. `None` when the archive's numbers are too

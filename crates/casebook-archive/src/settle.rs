@@ -35,11 +35,13 @@ impl Archive {
     /// [`Archive::settle`], committing what `fed.index` indexed as it was
     /// stored together with whatever else the index lacks, and threading
     /// with the rows `fed` kept instead of reading them back.
-    /// The filters' kept sets are then brought up to date, so the first
-    /// search after an import or a sync does not pay for it.
+    /// The filters' kept sets and the kept thread map are then brought up
+    /// to date, so the first search after an import or a sync does not
+    /// pay for it.
     pub(crate) async fn settle_kept(&self, fed: KeptWhileStoring) -> Result<u64, ArchiveError> {
         let indexed = self.settle_waiting(INDEX_PATIENCE, fed).await?;
         self.keep_filter_sets_current().await;
+        self.keep_thread_map_current().await;
         Ok(indexed)
     }
 

@@ -129,7 +129,13 @@ fn found_conversations_join_and_part_as_their_threads_do() {
     std::fs::remove_file(cb.mail_dir().to_owned() + "/question.eml").expect("remove");
     std::fs::remove_file(cb.mail_dir().to_owned() + "/follow-up.eml").expect("remove");
     cb.write_mail("answer.eml", DIALPLAN_ANSWER);
+    let before = std::fs::read(&kept).expect("kept threads");
     cb.ok(&["import", cb.mail_dir()]);
+    assert_ne!(
+        std::fs::read(&kept).expect("kept threads"),
+        before,
+        "the import brings the kept threads up to date itself"
+    );
     assert_eq!(conversations(&cb), [3], "our answer joins them");
 
     let answer = crate::id_of(
