@@ -660,6 +660,72 @@ async fn messages_left_behind_in_a_conversation_are_written_again() {
     );
 }
 
+/// The thread of each search hit, asked of the store (one row of text a
+/// statement, in rounds past a statement's ids) and read into a kept map
+/// (whole, then what changed since): the two agree, in the order asked,
+/// with messages not held or not threaded left out.
+#[tokio::test]
+async fn threads_of_hits_and_the_kept_map_agree() {
+    use casebook_vocabulary::{ThreadId, ThreadMap, ThreadUpdate};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&location(dir.path())).await.expect("store");
+    let ids = stored(&store, [1, 2, 3, 4]).await;
+    let update = |id: MessageId, thread: MessageId| ThreadUpdate {
+        id,
+        thread_id: ThreadId(thread.0),
+        reply_id: None,
+        response_secs: None,
+        left_thread: None,
+    };
+    // 1 and 2 one conversation, 3 one of its own, 4 not threaded yet.
+    let first = [
+        update(ids[0], ids[0]),
+        update(ids[1], ids[0]),
+        update(ids[2], ids[2]),
+    ];
+    let threading = store.begin_rethreading().await.expect("begin");
+    threading.apply(&first).await.expect("threaded");
+    let mut asked = vec![ids[2], MessageId(999_999), ids[3], ids[1]];
+    asked.extend((100_000..102_500).map(MessageId));
+    asked.push(ids[0]);
+    let expected = [
+        (ids[2], ThreadId(ids[2].0)),
+        (ids[1], ThreadId(ids[0].0)),
+        (ids[0], ThreadId(ids[0].0)),
+    ];
+    assert_eq!(store.threads_of(&asked).await.expect("threads"), expected);
+    let mut map = ThreadMap::new();
+    store
+        .read_threads(None, &mut map)
+        .await
+        .expect("read")
+        .expect("fits");
+    let from_map: Vec<(MessageId, ThreadId)> = asked
+        .iter()
+        .filter_map(|&id| map.get(id).map(|t| (id, t)))
+        .collect();
+    assert_eq!(from_map, expected);
+
+    // 3 joins the first conversation: what changed brings the map along.
+    let read_at = store.writes().await.expect("writes");
+    let threading = store.begin_rethreading().await.expect("begin");
+    threading
+        .apply(&[update(ids[2], ids[0])])
+        .await
+        .expect("joined");
+    store
+        .read_threads(Some(read_at), &mut map)
+        .await
+        .expect("read")
+        .expect("fits");
+    assert_eq!(map.get(ids[2]), Some(ThreadId(ids[0].0)));
+    assert_eq!(
+        store.threads_of(&[ids[2]]).await.expect("threads"),
+        [(ids[2], ThreadId(ids[0].0))]
+    );
+    assert_eq!(map.get(ids[3]), None, "not threaded");
+}
+
 /// The median response time `stats` shows is counted along the kept
 /// response times (by spans of 4096 seconds, then within one): the middle
 /// one of an odd count, the mean of the two middle ones of an even count,
