@@ -17,4 +17,4 @@ pub use digest::Sha256;
 pub use ids::{Direction, MessageId, ThreadId};
 pub use set::MessageSet;
 pub use thread::{ThreadRow, ThreadUpdate};
-pub use thread_map::{BeyondThreadMap, ThreadMap, LARGEST_MAPPED};
+pub use thread_map::{BeyondThreadMap, ThreadMap};

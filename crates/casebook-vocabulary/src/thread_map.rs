@@ -6,7 +6,7 @@ use crate::{MessageId, ThreadId};
 
 /// Message numbers and thread numbers above this are not kept (four
 /// bytes each); a map asked to hold one says so and holds nothing more.
-pub const LARGEST_MAPPED: i64 = u32::MAX as i64;
+const LARGEST_MAPPED: i64 = u32::MAX as i64;
 
 /// The thread each message number is in; 0 means none (not threaded, or
 /// not a message).
@@ -67,11 +67,6 @@ impl ThreadMap {
     pub fn from_threads(threads: Vec<u32>) -> Self {
         Self { threads }
     }
-
-    /// The bytes it holds.
-    pub fn bytes(&self) -> usize {
-        self.threads.len() * std::mem::size_of::<u32>()
-    }
 }
 
 impl std::fmt::Debug for ThreadMap {
@@ -101,7 +96,7 @@ mod tests {
         assert_eq!(map.get(MessageId(7)), None);
         // Unsetting past the end grows nothing.
         map.set(MessageId(900_000), None).expect("fits");
-        assert_eq!(map.bytes(), 8 * 4);
+        assert_eq!(map.threads().len(), 8);
         assert_eq!(ThreadMap::from_threads(map.threads().to_vec()), map);
     }
 
@@ -118,6 +113,6 @@ mod tests {
             Err(BeyondThreadMap(big))
         );
         assert_eq!(map.get(MessageId(1)), None);
-        assert_eq!(map.bytes(), 0);
+        assert!(map.threads().is_empty());
     }
 }
