@@ -130,7 +130,7 @@ impl Archive {
     /// (after a crash, what was stored but not yet indexed is indexed now).
     pub async fn open(data_dir: &Path, config: Config) -> Result<Self, ArchiveError> {
         let raw_key = config.encryption_key()?;
-        let store = Store::open_with(&config.store_location(data_dir), config.write_cache_mib)
+        let store = Store::open_with(&config.store_location(data_dir), config.page_caches())
             .await?
             .with_raw_keys(raw_key.iter().cloned().collect())
             .with_chain_key(config.integrity_key()?);

@@ -2,7 +2,7 @@
 
 use crate::check::Integrity;
 use crate::{Archive, ArchiveError};
-use casebook_store::{CopyReport, RawKey, RawSeal, Store, StoreLocation};
+use casebook_store::{CopyReport, PageCaches, RawKey, RawSeal, Store, StoreLocation};
 use casebook_vocabulary::MessageId;
 
 /// Brings the database at `location` to this binary's schema and returns
@@ -22,7 +22,7 @@ pub async fn migrate_store(
     from: &StoreLocation,
     to: &StoreLocation,
     keys: &[RawKey],
-    write_cache_mib: u32,
+    caches: PageCaches,
     progress: impl FnMut(u64),
 ) -> Result<CopyReport, ArchiveError> {
     if from == to {
@@ -30,10 +30,10 @@ pub async fn migrate_store(
     }
     // Sealed raw bytes are copied as they are; both sides open them with
     // the same keys to verify the copy.
-    let source = Store::open_with(from, write_cache_mib)
+    let source = Store::open_with(from, caches)
         .await?
         .with_raw_keys(keys.to_vec());
-    let target = Store::open_with(to, write_cache_mib)
+    let target = Store::open_with(to, caches)
         .await?
         .with_raw_keys(keys.to_vec());
     let report = source.copy_into(&target, progress).await?;

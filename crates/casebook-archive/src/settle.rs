@@ -357,11 +357,13 @@ impl Archive {
             if unread.is_empty() {
                 continue;
             }
-            let rows = self.store.index_rows_of(&unread).await?;
-            count += rows.len() as u64;
-            for row in rows {
-                feed.put(row)?;
-            }
+            self.store
+                .each_index_row(&unread, |row| -> Result<(), ArchiveError> {
+                    count += 1;
+                    feed.put(row)?;
+                    Ok(())
+                })
+                .await?;
         }
         // Off the async threads, so threads being worked out meanwhile
         // (`settle_waiting`) go on.

@@ -234,7 +234,7 @@ async fn run(args: Args) -> Result<ExitCode> {
             let bar = progress::CountBar::new("messages copied");
             let keys: Vec<_> = config.encryption_key()?.into_iter().collect();
             let report =
-                casebook_archive::migrate_store(&from, &to, &keys, config.write_cache_mib, |n| {
+                casebook_archive::migrate_store(&from, &to, &keys, config.page_caches(), |n| {
                     bar.set(n)
                 })
                 .await
@@ -256,7 +256,7 @@ async fn run(args: Args) -> Result<ExitCode> {
             let keys: Vec<_> = config.encryption_key()?.into_iter().collect();
             let bar = progress::CountBar::new("messages restored");
             let report =
-                casebook_archive::migrate_store(&from, &to, &keys, config.write_cache_mib, |n| {
+                casebook_archive::migrate_store(&from, &to, &keys, config.page_caches(), |n| {
                     bar.set(n)
                 })
                 .await

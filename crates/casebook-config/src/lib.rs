@@ -59,6 +59,10 @@ pub struct Config {
     /// readers' caches. More keeps more of the randomly placed index
     /// entries a batch changes cached for the next.
     pub write_cache_mib: u32,
+    /// MiB of database pages each of the four reading connections keeps
+    /// (SQLite): reading the whole archive back, as the index's catch-up
+    /// after a large import does, fills all four.
+    pub read_cache_mib: u32,
     /// Where the search index (and, by default, the SQLite database) live,
     /// unless `--data` says otherwise.
     pub data_dir: Option<PathBuf>,
@@ -147,6 +151,7 @@ impl Default for Config {
             thread_subject_window_days: 30,
             threading_batch_messages: DEFAULT_THREADING_BATCH,
             write_cache_mib: casebook_store::DEFAULT_WRITER_CACHE_MIB,
+            read_cache_mib: casebook_store::DEFAULT_READER_CACHE_MIB,
             data_dir: None,
             database_url: None,
             accounts: Vec::new(),
@@ -189,6 +194,7 @@ struct RawConfig {
     thread_subject_window_days: Option<u32>,
     threading_batch_messages: Option<usize>,
     write_cache_mib: Option<u32>,
+    read_cache_mib: Option<u32>,
     retention_days: Option<u32>,
     k_anonymity: Option<u32>,
     display_timezone: Option<String>,
@@ -389,14 +395,11 @@ impl Check<'_> {
         Ok(batch)
     }
 
-    fn write_cache(&self, mib: Option<u32>) -> Result<u32, ConfigError> {
-        let mib = mib.unwrap_or(casebook_store::DEFAULT_WRITER_CACHE_MIB);
+    /// A page cache's MiB (`key`), `default` when not given.
+    fn page_cache(&self, key: &str, mib: Option<u32>, default: u32) -> Result<u32, ConfigError> {
+        let mib = mib.unwrap_or(default);
         if !(4..=1024).contains(&mib) {
-            return Err(self.invalid(
-                "write_cache_mib",
-                &mib.to_string(),
-                "must be between 4 and 1024 (MiB)",
-            ));
+            return Err(self.invalid(key, &mib.to_string(), "must be between 4 and 1024 (MiB)"));
         }
         Ok(mib)
     }
@@ -566,7 +569,16 @@ impl Config {
         let display_timezone = check.display_timezone(raw.display_timezone)?;
         let thread_subject_window_days = check.subject_window(raw.thread_subject_window_days)?;
         let threading_batch_messages = check.threading_batch(raw.threading_batch_messages)?;
-        let write_cache_mib = check.write_cache(raw.write_cache_mib)?;
+        let write_cache_mib = check.page_cache(
+            "write_cache_mib",
+            raw.write_cache_mib,
+            casebook_store::DEFAULT_WRITER_CACHE_MIB,
+        )?;
+        let read_cache_mib = check.page_cache(
+            "read_cache_mib",
+            raw.read_cache_mib,
+            casebook_store::DEFAULT_READER_CACHE_MIB,
+        )?;
         let mut accounts: Vec<Account> = Vec::new();
         for (i, a) in raw.account.into_iter().enumerate() {
             let account = check.account(i, a, &accounts)?;
@@ -584,6 +596,7 @@ impl Config {
             thread_subject_window_days,
             threading_batch_messages,
             write_cache_mib,
+            read_cache_mib,
             data_dir: raw.data_dir,
             database_url,
             accounts,
@@ -616,6 +629,14 @@ impl Config {
                 path: path.to_owned(),
                 problem: "does not hold a key (64 hexadecimal digits); `casebook keygen --out FILE` makes one".into(),
             })
+    }
+
+    /// The database connections' page caches these settings ask for.
+    pub fn page_caches(&self) -> casebook_store::PageCaches {
+        casebook_store::PageCaches {
+            write_mib: self.write_cache_mib,
+            read_mib: self.read_cache_mib,
+        }
     }
 
     pub fn store_location(&self, data_dir: &Path) -> StoreLocation {
@@ -814,19 +835,30 @@ mod tests {
     }
 
     #[test]
-    fn the_writer_cache_defaults_to_64_mib_and_refuses_what_would_starve_or_swamp_it() {
-        assert_eq!(parse("").expect("empty").write_cache_mib, 64);
+    fn the_page_caches_default_to_64_and_16_mib_and_refuse_what_would_starve_or_swamp_them() {
+        let defaults = parse("").expect("empty");
         assert_eq!(
-            parse("write_cache_mib = 16").expect("16").write_cache_mib,
-            16
+            (defaults.write_cache_mib, defaults.read_cache_mib),
+            (64, 16)
         );
-        for bad in ["write_cache_mib = 2", "write_cache_mib = 4096"] {
-            let e = parse(bad).expect_err(bad);
-            assert!(
-                e.to_string().contains("`write_cache_mib` = \"")
-                    && e.to_string().contains("between 4 and 1024"),
-                "{e}"
-            );
+        let set = parse("write_cache_mib = 16\nread_cache_mib = 4").expect("16, 4");
+        assert_eq!(
+            set.page_caches(),
+            casebook_store::PageCaches {
+                write_mib: 16,
+                read_mib: 4
+            }
+        );
+        for key in ["write_cache_mib", "read_cache_mib"] {
+            for bad in [2, 4096] {
+                let text = format!("{key} = {bad}");
+                let e = parse(&text).expect_err(&text);
+                assert!(
+                    e.to_string().contains(&format!("`{key}` = \""))
+                        && e.to_string().contains("between 4 and 1024"),
+                    "{e}"
+                );
+            }
         }
     }
 }

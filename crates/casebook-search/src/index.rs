@@ -1,3 +1,4 @@
+use crate::in_flight::{InFlight, InFlightDoc, IN_FLIGHT_BYTES};
 use crate::newest::NewestDocs;
 use crate::query::{Expr, TextField};
 use crate::tokenizer::{analyzer, TOKENIZER_NAME};
@@ -288,6 +289,7 @@ impl SearchIndex {
             reader: self.reader.clone(),
             fields: self.fields,
             writer,
+            in_flight: InFlight::new(),
         })
     }
 
@@ -317,8 +319,8 @@ impl SearchIndex {
     /// does), once lost a delete and left a message in the index twice.
     /// Segments are merged in [`IndexBatch::commit`] instead, with nothing
     /// else running.
-    fn writer(&self, threads: usize) -> Result<IndexWriter, SearchError> {
-        let writer: IndexWriter = self
+    fn writer(&self, threads: usize) -> Result<IndexWriter<InFlightDoc>, SearchError> {
+        let writer: IndexWriter<InFlightDoc> = self
             .index
             .writer_with_num_threads(threads, WRITER_MEMORY)
             .map_err(|e| match e {
@@ -543,7 +545,9 @@ pub struct IndexBatch {
     index: Index,
     reader: IndexReader,
     fields: Fields,
-    writer: IndexWriter,
+    writer: IndexWriter<InFlightDoc>,
+    /// The bytes of documents the writer's threads have not indexed yet.
+    in_flight: Arc<InFlight>,
 }
 
 impl IndexBatch {
@@ -568,10 +572,13 @@ impl IndexBatch {
         if doc.has_attachment {
             d.add_text(f.flags, FLAG_ATTACHMENT);
         }
+        let mut bytes = doc.from.len() + doc.to.len() + doc.subject.len() + doc.body.len();
         for tag in &doc.tags {
             d.add_text(f.flags, tag_flag(tag));
+            bytes += tag.len();
         }
-        self.writer.add_document(d)?;
+        let queued = self.in_flight.admit(d, bytes, IN_FLIGHT_BYTES);
+        self.writer.add_document(queued)?;
         Ok(())
     }
 

@@ -8,6 +8,7 @@ use crate::filters::THIS_WRITE;
 use crate::raw::decompress_raw;
 use crate::store::Store;
 use casebook_vocabulary::{MessageId, Sha256};
+use futures_util::TryStreamExt;
 use sqlx::Row;
 
 const PAGE: i64 = 500;
@@ -90,20 +91,19 @@ impl Store {
         let mut checked = 0;
         let mut problems = Vec::new();
         let mut after = 0i64;
+        let d = "reading raw bytes to verify";
         loop {
-            let rows = sqlx::query(
+            // Each row let go before the next is read: a page of large
+            // messages is never held at once.
+            let mut rows = sqlx::query(
                 "SELECT m.id, m.sha256, m.size, r.compressed FROM messages m \
                  JOIN raw_messages r ON r.message = m.id WHERE m.id > $1 ORDER BY m.id LIMIT $2",
             )
             .bind(after)
             .bind(PAGE)
-            .fetch_all(&self.pool)
-            .await
-            .during("reading raw bytes to verify")?;
-            let Some(last) = rows.last() else { break };
-            after = last.try_get(0).during("reading raw bytes to verify")?;
-            for row in &rows {
-                let d = "reading raw bytes to verify";
+            .fetch(&self.pool);
+            let before = checked;
+            while let Some(row) = rows.try_next().await.during(d)? {
                 let id: i64 = row.try_get(0).during(d)?;
                 let sha: Vec<u8> = row.try_get(1).during(d)?;
                 let size: i64 = row.try_get(2).during(d)?;
@@ -130,6 +130,10 @@ impl Store {
                     });
                 }
                 checked += 1;
+                after = id;
+            }
+            if checked == before {
+                break;
             }
             progress(checked);
         }

@@ -6,12 +6,38 @@ use crate::location::Backend;
 use crate::sql::value_rows;
 use crate::store::Store;
 use casebook_vocabulary::Sha256;
+use futures_util::TryStreamExt;
 use sha2::Digest;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-/// Messages copied per transaction.
+/// Message ids read per statement, copied a transaction per
+/// [`COPY_BYTES`] read.
 const PAGE: i64 = 500;
+
+/// Text and bytes of rows written in one transaction at most (one larger
+/// row goes alone).
+const COPY_BYTES: usize = 16 * 1024 * 1024;
+
+/// The text and bytes `row` of `table` holds.
+fn row_bytes(row: &AnyRow, table: &Table) -> Result<usize, StoreError> {
+    let d = "reading rows to copy";
+    let mut bytes = 0;
+    for (i, (_, kind)) in table.columns.iter().enumerate() {
+        bytes += match kind {
+            Int => 8,
+            Text => row
+                .try_get::<Option<&str>, _>(i)
+                .during(d)?
+                .map_or(0, str::len),
+            Blob => row
+                .try_get::<Option<&[u8]>, _>(i)
+                .during(d)?
+                .map_or(0, <[u8]>::len),
+        };
+    }
+    Ok(bytes)
+}
 
 #[derive(Clone, Copy)]
 enum Kind {
@@ -463,21 +489,35 @@ impl Store {
         let select = format!("SELECT {} FROM {}", names.join(", "), table.name);
         let mut copied = 0u64;
         let mut after = i64::MIN;
+        let d = "reading rows to copy";
         loop {
-            let rows = match table.page_by {
-                Some(key) => {
-                    sqlx::query(&format!(
-                        "{select} WHERE {key} > $1 AND {key} <= $2 ORDER BY {key}"
-                    ))
-                    .bind(after)
-                    .bind(after.max(0) + PAGE)
-                    .fetch_all(&self.pool)
-                    .await
-                }
-                None => sqlx::query(&select).fetch_all(&self.pool).await,
+            let query = match table.page_by {
+                Some(key) => format!("{select} WHERE {key} > $1 AND {key} <= $2 ORDER BY {key}"),
+                None => select.clone(),
+            };
+            let mut q = sqlx::query(&query);
+            if table.page_by.is_some() {
+                q = q.bind(after).bind(after.max(0) + PAGE);
             }
-            .during("reading rows to copy")?;
-            if rows.is_empty() {
+            // Rows are written as they are read, a transaction each
+            // [`COPY_BYTES`] of text and bytes: a page of large messages
+            // is never held at once.
+            let mut rows = q.fetch(&self.pool);
+            let (mut held, mut bytes, mut read) = (Vec::new(), 0usize, 0u64);
+            while let Some(row) = rows.try_next().await.during(d)? {
+                bytes += row_bytes(&row, table)?;
+                held.push(row);
+                read += 1;
+                if bytes >= COPY_BYTES {
+                    copied += target.insert_rows(table, &names, &held).await?;
+                    (held, bytes) = (Vec::new(), 0);
+                }
+            }
+            drop(rows);
+            if !held.is_empty() {
+                copied += target.insert_rows(table, &names, &held).await?;
+            }
+            if read == 0 {
                 let more = match table.page_by {
                     Some(key) => sqlx::query_scalar::<_, Option<i64>>(&format!(
                         "SELECT MIN({key}) FROM {} WHERE {key} > $1",
@@ -486,7 +526,7 @@ impl Store {
                     .bind(after)
                     .fetch_one(&self.pool)
                     .await
-                    .during("reading rows to copy")?,
+                    .during(d)?,
                     None => None,
                 };
                 match more {
@@ -497,7 +537,6 @@ impl Store {
                     None => break,
                 }
             }
-            copied += target.insert_rows(table, &names, &rows).await?;
             if table.name == "messages" {
                 progress(copied);
             }

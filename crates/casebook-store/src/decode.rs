@@ -136,7 +136,7 @@ pub(crate) fn index_row(row: &AnyRow) -> Result<IndexRow, StoreError> {
 }
 
 impl IndexRow {
-    /// The row [`Store::index_rows_of`](crate::Store::index_rows_of) would read
+    /// The row [`Store::each_index_row`](crate::Store::each_index_row) would hand over
     /// for `m`, stored as `id` at change `change_seq`, without reading it:
     /// for indexing mail as it is stored.
     pub fn of_new(m: &NewMessage, id: MessageId, change_seq: u64) -> IndexRow {

@@ -67,7 +67,7 @@ pub use queue::{Changed, Waiting, WaitingFilter};
 pub use raw::{compress_raw, open_raw, open_raw_unsized, CompressedRaw, RawKey, RawSeal};
 pub use read::HitRow;
 pub use statistics::StatSource;
-pub use store::{Store, DEFAULT_WRITER_CACHE_MIB};
+pub use store::{PageCaches, Store, DEFAULT_READER_CACHE_MIB, DEFAULT_WRITER_CACHE_MIB};
 pub use testimonials::NewTestimonial;
 pub use threads::Rethreading;
 pub use users::{LoginLimits, LoginTurn};

@@ -137,38 +137,50 @@ impl Store {
             .collect())
     }
 
-    /// What the index holds of these messages (those that are still there
-    /// and not copies), in id order, with their tags. One statement: the
-    /// caller pages (a thousand ids is well within both backends' limits).
-    pub async fn index_rows_of(&self, ids: &[MessageId]) -> Result<Vec<IndexRow>, StoreError> {
-        let rows = self
-            .rows_of(
-                ids,
-                |list| {
-                    format!(
-                        "SELECT {INDEX_COLUMNS} FROM messages WHERE primary_id IS NULL \
-                         AND id IN ({list}) ORDER BY id"
-                    )
-                },
-                "reading messages to index",
-            )
-            .await?;
-        let out: Vec<IndexRow> = rows.iter().map(index_row).collect::<Result<_, _>>()?;
-        self.with_tags(out).await
+    /// Each message of `ids` the index is made from (copies are not
+    /// indexed), with its tags, handed to `each` in id order as the
+    /// database hands it over: a row is let go before the next is read, so
+    /// a page of large messages (up to `limits.text_bytes` of text each)
+    /// is never held at once.
+    pub async fn each_index_row<E: From<StoreError>>(
+        &self,
+        ids: &[MessageId],
+        mut each: impl FnMut(IndexRow) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let d = "reading messages to index";
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            let list = param_list(self.backend(), chunk.len(), 1);
+            let mut tags = self.tags_of(chunk, &list).await?;
+            let sql = format!(
+                "SELECT {INDEX_COLUMNS} FROM messages WHERE primary_id IS NULL \
+                 AND id IN ({list}) ORDER BY id"
+            );
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(id.0);
+            }
+            let mut rows = query.fetch(&self.pool);
+            while let Some(row) = rows.try_next().await.during(d)? {
+                let mut row = index_row(&row)?;
+                row.tags = tags.remove(&row.id.0).unwrap_or_default();
+                each(row)?;
+            }
+        }
+        Ok(())
     }
 
-    /// `rows` with their tags.
-    async fn with_tags(&self, mut out: Vec<IndexRow>) -> Result<Vec<IndexRow>, StoreError> {
-        if out.is_empty() {
-            return Ok(out);
-        }
+    /// The tags of messages `ids` (bound as `list`), by message.
+    async fn tags_of(
+        &self,
+        ids: &[MessageId],
+        list: &str,
+    ) -> Result<HashMap<i64, Vec<String>>, StoreError> {
         let sql = format!(
-            "SELECT message, tag FROM message_tags WHERE message IN ({}) ORDER BY message, tag",
-            param_list(self.backend(), out.len(), 1)
+            "SELECT message, tag FROM message_tags WHERE message IN ({list}) ORDER BY message, tag"
         );
         let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
-        for row in &out {
-            q = q.bind(row.id.0);
+        for id in ids {
+            q = q.bind(id.0);
         }
         let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
         for (message, tag) in q
@@ -178,10 +190,7 @@ impl Store {
         {
             tags.entry(message).or_default().push(tag);
         }
-        for row in &mut out {
-            row.tags = tags.remove(&row.id.0).unwrap_or_default();
-        }
-        Ok(out)
+        Ok(tags)
     }
 
     /// Messages removed by changes after `seq`: what every index must drop.

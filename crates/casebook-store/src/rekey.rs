@@ -3,6 +3,7 @@
 
 use crate::error::{During, StoreError};
 use crate::store::Store;
+use futures_util::TryStreamExt;
 
 impl Store {
     /// How the newest raw message is kept: the key (or none) the archive's
@@ -29,27 +30,34 @@ impl Store {
         self.note_write();
         let mut after = 0i64;
         let mut changed = 0u64;
+        let d = "reading raw bytes to re-encrypt";
         loop {
-            let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+            let mut tx = self.pool.begin().await.during("starting a transaction")?;
+            // Each row rewritten as it is read: a page of large messages
+            // is never held at once.
+            let mut rows = sqlx::query_as::<_, (i64, Vec<u8>)>(
                 "SELECT message, compressed FROM raw_messages WHERE message > $1 ORDER BY message LIMIT 500",
             )
             .bind(after)
-            .fetch_all(&self.pool)
-            .await
-            .during("reading raw bytes to re-encrypt")?;
-            let Some((last, _)) = rows.last() else { break };
-            after = *last;
-            let mut tx = self.pool.begin().await.during("starting a transaction")?;
-            for (id, stored) in &rows {
-                if let Some(new) = crate::raw::reseal(*id, stored, &self.raw_keys, key)? {
+            .fetch(&self.pool);
+            let mut read = 0u64;
+            while let Some((id, stored)) = rows.try_next().await.during(d)? {
+                read += 1;
+                after = id;
+                if let Some(new) = crate::raw::reseal(id, &stored, &self.raw_keys, key)? {
                     sqlx::query("UPDATE raw_messages SET compressed = $1 WHERE message = $2")
                         .bind(&new[..])
-                        .bind(*id)
+                        .bind(id)
                         .execute(&mut *tx)
                         .await
                         .during("re-encrypting raw bytes")?;
                     changed += 1;
                 }
+            }
+            drop(rows);
+            if read == 0 {
+                tx.rollback().await.during("ending the re-encryption")?;
+                break;
             }
             tx.commit()
                 .await

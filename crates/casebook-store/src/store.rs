@@ -58,16 +58,16 @@ impl Store {
     /// Opens the database at `location` and brings its schema up to date
     /// (a database written by a newer Casebook is refused).
     pub async fn open(location: &StoreLocation) -> Result<Self, StoreError> {
-        Self::open_with(location, DEFAULT_WRITER_CACHE_MIB).await
+        Self::open_with(location, PageCaches::default()).await
     }
 
-    /// [`Store::open`] with the writing connection's page cache at
-    /// `writer_cache_mib` (SQLite; the setting `write_cache_mib`).
+    /// [`Store::open`] with the connections' page caches at `caches`
+    /// (SQLite; the settings `write_cache_mib` and `read_cache_mib`).
     pub async fn open_with(
         location: &StoreLocation,
-        writer_cache_mib: u32,
+        caches: PageCaches,
     ) -> Result<Self, StoreError> {
-        let mut store = Self::connect(location, writer_cache_mib).await?;
+        let mut store = Self::connect(location, caches).await?;
         // The common case, a database at this binary's schema, in one round
         // trip; anything else (a new database, an older or newer one) takes
         // the long way.
@@ -91,12 +91,12 @@ impl Store {
     /// Runs the migrations this binary carries and reports the schema
     /// version the database is at afterwards.
     pub async fn open_and_migrate(location: &StoreLocation) -> Result<(Self, i64), StoreError> {
-        let store = Self::connect(location, DEFAULT_WRITER_CACHE_MIB).await?;
+        let store = Self::connect(location, PageCaches::default()).await?;
         let version = store.migrate(true).await?;
         Ok((store.with_identity().await?, version))
     }
 
-    async fn connect(location: &StoreLocation, writer_cache_mib: u32) -> Result<Self, StoreError> {
+    async fn connect(location: &StoreLocation, caches: PageCaches) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         if let StoreLocation::Sqlite(path) = location {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -109,8 +109,8 @@ impl Store {
         let url = location.connect_url()?;
         let (options, writer_options) = match location.backend() {
             Backend::Sqlite => (
-                sqlite_pool(4, READER_CACHE_KIB),
-                Some(sqlite_pool(1, writer_cache_mib.saturating_mul(1024))),
+                sqlite_pool(4, caches.read_mib.saturating_mul(1024)),
+                Some(sqlite_pool(1, caches.write_mib.saturating_mul(1024))),
             ),
             Backend::Postgres => (
                 AnyPoolOptions::new()
@@ -397,11 +397,13 @@ impl Store {
     }
 }
 
-/// The page cache of each reading connection (SQLite's default is 2 MiB).
+/// The page cache of each of the four reading connections unless the
+/// caller says otherwise (`read_cache_mib`; SQLite's default is 2 MiB).
 /// Importing a million messages with four connections that all wrote, in
 /// turn: 32 MiB 295 s and 518 MB at the peak, 16 MiB 308 s and 394 MB,
-/// 8 MiB (with a 64 MiB index budget) 464 s and 358 MB.
-const READER_CACHE_KIB: u32 = 16 * 1024;
+/// 8 MiB (with a 64 MiB index budget) 464 s and 358 MB. Reading a whole
+/// archive back (the index's catch-up after an import) fills all four.
+pub const DEFAULT_READER_CACHE_MIB: u32 = 16;
 
 /// The page cache of the one writing connection unless the caller says
 /// otherwise (`write_cache_mib`). A batch of 512 messages puts entries at
@@ -411,6 +413,23 @@ const READER_CACHE_KIB: u32 = 16 * 1024;
 /// (BENCHMARKS.md, session 20): 16 MiB 336.5 s and 219,276 KiB at the
 /// peak, 64 MiB 297.4 s and 251,916 KiB.
 pub const DEFAULT_WRITER_CACHE_MIB: u32 = 64;
+
+/// MiB of database pages SQLite's connections keep: the one that writes,
+/// and each of the four that read (PostgreSQL keeps its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageCaches {
+    pub write_mib: u32,
+    pub read_mib: u32,
+}
+
+impl Default for PageCaches {
+    fn default() -> Self {
+        PageCaches {
+            write_mib: DEFAULT_WRITER_CACHE_MIB,
+            read_mib: DEFAULT_READER_CACHE_MIB,
+        }
+    }
+}
 
 /// A pool of SQLite connections, at most `connections`, each set up the
 /// same way with a page cache of `cache_kib`.

@@ -568,28 +568,10 @@ impl Rethreading {
         if !updates.is_empty() {
             self.wrote = true;
         }
-        for chunk in updates.chunks(ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "WITH u (id, thread_id, reply_id, response_secs) AS (VALUES {}) \
-                 UPDATE messages SET thread_id = u.thread_id, reply_id = u.reply_id, \
-                 response_secs = u.response_secs, state_write = CASE \
-                 WHEN messages.thread_id = u.thread_id \
-                  AND (messages.reply_id = u.reply_id \
-                       OR (messages.reply_id IS NULL AND u.reply_id IS NULL)) \
-                  AND (messages.response_secs = u.response_secs \
-                       OR (messages.response_secs IS NULL AND u.response_secs IS NULL)) \
-                 THEN messages.state_write ELSE {THIS_WRITE} END FROM u WHERE messages.id = u.id",
-                value_rows(self.backend, chunk.len(), 4),
-            );
-            let mut q = sqlx::query(&sql);
-            for u in chunk {
-                q = q
-                    .bind(u.id.0)
-                    .bind(u.thread_id.0)
-                    .bind(u.reply_id.map(|r| r.0))
-                    .bind(u.response_secs);
+        for rows in updates.chunks(ROWS_PER_STATEMENT) {
+            for chunk in self.statements_within_rewrite_bound(rows).await? {
+                self.record_statement(chunk).await?;
             }
-            q.execute(&mut *self.tx).await.during("recording threads")?;
         }
         // A conversation some messages left and others stayed in changed
         // too: those left behind record this write as well, so what is
@@ -617,7 +599,82 @@ impl Rethreading {
         }
         Ok(())
     }
+
+    /// One statement recording `chunk`'s threads.
+    async fn record_statement(&mut self, chunk: &[ThreadUpdate]) -> Result<(), StoreError> {
+        let sql = format!(
+            "WITH u (id, thread_id, reply_id, response_secs) AS (VALUES {}) \
+             UPDATE messages SET thread_id = u.thread_id, reply_id = u.reply_id, \
+             response_secs = u.response_secs, state_write = CASE \
+             WHEN messages.thread_id = u.thread_id \
+              AND (messages.reply_id = u.reply_id \
+                   OR (messages.reply_id IS NULL AND u.reply_id IS NULL)) \
+              AND (messages.response_secs = u.response_secs \
+                   OR (messages.response_secs IS NULL AND u.response_secs IS NULL)) \
+             THEN messages.state_write ELSE {THIS_WRITE} END FROM u WHERE messages.id = u.id",
+            value_rows(self.backend, chunk.len(), 4),
+        );
+        let mut q = sqlx::query(&sql);
+        for u in chunk {
+            q = q
+                .bind(u.id.0)
+                .bind(u.thread_id.0)
+                .bind(u.reply_id.map(|r| r.0))
+                .bind(u.response_secs);
+        }
+        q.execute(&mut *self.tx).await.during("recording threads")?;
+        Ok(())
+    }
+
+    /// `rows` cut into statements that each rewrite at most
+    /// [`REWRITTEN_BYTES_PER_STATEMENT`] of messages (SQLite), by their
+    /// sizes as stored. PostgreSQL leaves a row's large text where it is
+    /// when other columns change: one statement.
+    async fn statements_within_rewrite_bound<'u>(
+        &mut self,
+        rows: &'u [ThreadUpdate],
+    ) -> Result<Vec<&'u [ThreadUpdate]>, StoreError> {
+        if self.backend != Backend::Sqlite || rows.len() < 2 {
+            return Ok(vec![rows]);
+        }
+        let sql = format!(
+            "SELECT id, size FROM messages WHERE id IN ({})",
+            param_list(self.backend, rows.len(), 1)
+        );
+        let mut q = sqlx::query_as::<_, (i64, i64)>(&sql);
+        for u in rows {
+            q = q.bind(u.id.0);
+        }
+        let sizes: HashMap<i64, i64> = q
+            .fetch_all(&mut *self.tx)
+            .await
+            .during("reading the sizes of messages to thread")?
+            .into_iter()
+            .collect();
+        let mut statements = Vec::new();
+        let (mut start, mut bytes) = (0, 0u64);
+        for (i, u) in rows.iter().enumerate() {
+            let size = sizes.get(&u.id.0).map_or(0, |&s| s.max(0) as u64) + ROW_OVERHEAD_BYTES;
+            if i > start && bytes + size > REWRITTEN_BYTES_PER_STATEMENT {
+                statements.push(&rows[start..i]);
+                (start, bytes) = (i, 0);
+            }
+            bytes += size;
+        }
+        statements.push(&rows[start..]);
+        Ok(statements)
+    }
 }
+
+/// Bytes of messages one statement recording threads rewrites at most
+/// (SQLite). Giving a message its thread rewrites its whole row, its text
+/// too, and the statement keeps the pages it replaced in memory until it
+/// ends (`temp_store = MEMORY`, for speed): 400 rows of 1 MB of text each
+/// took 400 MB. Sizes are the stored messages' (at least their text).
+const REWRITTEN_BYTES_PER_STATEMENT: u64 = 8 * 1024 * 1024;
+
+/// What a message's row holds besides its text, about.
+const ROW_OVERHEAD_BYTES: u64 = 512;
 
 /// Link keys per lookup statement. PostgreSQL reads a small archive's
 /// `message_links` whole for each lookup rather than by index; with 500

@@ -203,7 +203,7 @@ async fn a_copied_archive_records_link_keys_and_a_late_parent_joins_its_reply() 
         &config_for(source.path()).store_location(source.path()),
         &config_for(copy.path()).store_location(copy.path()),
         &[],
-        casebook_store::DEFAULT_WRITER_CACHE_MIB,
+        casebook_store::PageCaches::default(),
         |_| {},
     )
     .await
