@@ -4,7 +4,7 @@
 use crate::error::{During, StoreError};
 use crate::location::Backend;
 use crate::sql::value_rows;
-use crate::store::Store;
+use crate::store::{Store, REWRITTEN_BYTES_PER_STATEMENT, ROW_OVERHEAD_BYTES};
 use casebook_vocabulary::Sha256;
 use futures_util::TryStreamExt;
 use sha2::Digest;
@@ -583,32 +583,38 @@ impl Store {
 
     /// Copies and replies point at other messages: set once all exist.
     async fn copy_links(&self, target: &Store) -> Result<(), StoreError> {
-        let links: Vec<(i64, Option<i64>, Option<i64>)> = sqlx::query_as(
-            "SELECT id, primary_id, reply_id FROM messages \
+        // Read as they stream (a reply link each for half an archive is
+        // too many to hold), written in statements that rewrite at most
+        // REWRITTEN_BYTES_PER_STATEMENT of messages: setting a link
+        // rewrites a SQLite row whole, its text too.
+        let mut links = sqlx::query_as::<_, (i64, Option<i64>, Option<i64>, i64)>(
+            "SELECT id, primary_id, reply_id, size FROM messages \
              WHERE primary_id IS NOT NULL OR reply_id IS NOT NULL ORDER BY id",
         )
-        .fetch_all(&self.pool)
-        .await
-        .during("reading links between messages")?;
+        .fetch(&self.pool);
         let mut tx = target
             .writer
             .begin()
             .await
             .during("starting a transaction")?;
-        for chunk in links.chunks(100) {
-            let sql = format!(
-                "WITH l (id, primary_id, reply_id) AS (VALUES {}) \
-                 UPDATE messages SET primary_id = l.primary_id, reply_id = l.reply_id \
-                 FROM l WHERE messages.id = l.id",
-                value_rows(target.backend(), chunk.len(), 3)
-            );
-            let mut q = sqlx::query(&sql);
-            for (id, primary, reply) in chunk {
-                q = q.bind(*id).bind(*primary).bind(*reply);
+        let (mut held, mut bytes) = (Vec::new(), 0u64);
+        while let Some((id, primary, reply, size)) = links
+            .try_next()
+            .await
+            .during("reading links between messages")?
+        {
+            let size = size.max(0) as u64 + ROW_OVERHEAD_BYTES;
+            if !held.is_empty()
+                && (held.len() == 100 || bytes + size > REWRITTEN_BYTES_PER_STATEMENT)
+            {
+                write_links(&mut tx, target.backend(), &held).await?;
+                (held, bytes) = (Vec::new(), 0);
             }
-            q.execute(&mut *tx)
-                .await
-                .during("writing links between messages")?;
+            held.push((id, primary, reply));
+            bytes += size;
+        }
+        if !held.is_empty() {
+            write_links(&mut tx, target.backend(), &held).await?;
         }
         tx.commit()
             .await
@@ -655,4 +661,26 @@ impl Store {
         }
         Ok(Sha256(hasher.finalize().into()).to_hex())
     }
+}
+
+/// Sets copy and reply links of messages, one statement.
+async fn write_links(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    backend: Backend,
+    links: &[(i64, Option<i64>, Option<i64>)],
+) -> Result<(), StoreError> {
+    let sql = format!(
+        "WITH l (id, primary_id, reply_id) AS (VALUES {}) \
+         UPDATE messages SET primary_id = l.primary_id, reply_id = l.reply_id \
+         FROM l WHERE messages.id = l.id",
+        value_rows(backend, links.len(), 3)
+    );
+    let mut q = sqlx::query(&sql);
+    for (id, primary, reply) in links {
+        q = q.bind(*id).bind(*primary).bind(*reply);
+    }
+    q.execute(&mut **tx)
+        .await
+        .during("writing links between messages")?;
+    Ok(())
 }

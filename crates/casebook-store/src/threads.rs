@@ -6,7 +6,7 @@ use crate::filters::THIS_WRITE;
 use crate::location::Backend;
 use crate::model::*;
 use crate::sql::{param_list, value_rows};
-use crate::store::{Store, ROWS_PER_STATEMENT};
+use crate::store::{Store, REWRITTEN_BYTES_PER_STATEMENT, ROWS_PER_STATEMENT, ROW_OVERHEAD_BYTES};
 use casebook_vocabulary::{MessageId, ThreadId};
 use futures_util::TryStreamExt;
 use sqlx::any::AnyRow;
@@ -665,16 +665,6 @@ impl Rethreading {
         Ok(statements)
     }
 }
-
-/// Bytes of messages one statement recording threads rewrites at most
-/// (SQLite). Giving a message its thread rewrites its whole row, its text
-/// too, and the statement keeps the pages it replaced in memory until it
-/// ends (`temp_store = MEMORY`, for speed): 400 rows of 1 MB of text each
-/// took 400 MB. Sizes are the stored messages' (at least their text).
-const REWRITTEN_BYTES_PER_STATEMENT: u64 = 8 * 1024 * 1024;
-
-/// What a message's row holds besides its text, about.
-const ROW_OVERHEAD_BYTES: u64 = 512;
 
 /// Link keys per lookup statement. PostgreSQL reads a small archive's
 /// `message_links` whole for each lookup rather than by index; with 500
