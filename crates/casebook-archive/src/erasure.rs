@@ -127,13 +127,24 @@ impl Archive {
         let erasure = random_hex(8)?;
         let mut records = Vec::with_capacity(going.len());
         for chunk in going.chunks(500) {
-            for (m, body) in self.store.summaries_with_bodies(chunk).await? {
+            for (m, topic) in self.store.summaries_with_topics(chunk).await? {
+                // The topic recorded when it was stored; mail stored before
+                // topics were has its text read, that one message alone
+                // (a round of large messages is never held at once).
+                let topic = match topic {
+                    Some(topic) => topic,
+                    None => {
+                        let text = self.store.summaries_with_bodies(&[m.id]).await?;
+                        let body = text.first().map_or("", |(_, body)| body.as_str());
+                        topic_of(&m.subject, body).to_owned()
+                    }
+                };
                 records.push(ErasedMessage {
                     month: m
                         .date
                         .map_or_else(|| "unknown".into(), crate::aggregate::month_of),
                     direction: m.direction.as_str().to_owned(),
-                    topic: topic_of(&m.subject, &body).to_owned(),
+                    topic,
                     answered: m.direction == Direction::Inbound && m.reply_id.is_some(),
                     response_secs: m.response_secs,
                     erasure: erasure.clone(),

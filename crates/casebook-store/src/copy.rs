@@ -3,8 +3,9 @@
 
 use crate::error::{During, StoreError};
 use crate::location::Backend;
+use crate::rewrites::{stored_size, REWRITTEN_BYTES_PER_STATEMENT, ROW_OVERHEAD_BYTES};
 use crate::sql::value_rows;
-use crate::store::{Store, REWRITTEN_BYTES_PER_STATEMENT, ROW_OVERHEAD_BYTES};
+use crate::store::Store;
 use casebook_vocabulary::Sha256;
 use futures_util::TryStreamExt;
 use sha2::Digest;
@@ -603,7 +604,7 @@ impl Store {
             .await
             .during("reading links between messages")?
         {
-            let size = size.max(0) as u64 + ROW_OVERHEAD_BYTES;
+            let size = stored_size(size) + ROW_OVERHEAD_BYTES;
             if !held.is_empty()
                 && (held.len() == 100 || bytes + size > REWRITTEN_BYTES_PER_STATEMENT)
             {

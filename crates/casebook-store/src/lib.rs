@@ -36,6 +36,7 @@ mod queue;
 mod raw;
 mod read;
 mod rekey;
+mod rewrites;
 mod sql;
 mod statistics;
 mod store;

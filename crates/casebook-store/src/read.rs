@@ -306,6 +306,32 @@ impl Store {
         Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
     }
 
+    /// Summaries and recorded topics (none for mail stored before topics
+    /// were) of the given messages, in the order asked; ids the store does
+    /// not hold are left out. No text is read.
+    pub async fn summaries_with_topics(
+        &self,
+        ids: &[MessageId],
+    ) -> Result<Vec<(MessageSummary, Option<String>)>, StoreError> {
+        let d = "reading messages' topics";
+        let rows = self
+            .rows_of(
+                ids,
+                |list| {
+                    format!("SELECT {SUMMARY_COLUMNS}, topic FROM messages WHERE id IN ({list})")
+                },
+                d,
+            )
+            .await?;
+        let mut found = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            let s = summary(row)?;
+            let topic: Option<String> = row.try_get("topic").during(d)?;
+            found.insert(s.id, (s, topic));
+        }
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
     /// Summaries and bodies of the given messages, in the order asked;
     /// ids the store does not hold (removed since) are left out.
     pub async fn summaries_with_bodies(

@@ -20,17 +20,6 @@ use std::time::Duration;
 /// 5 of them per table instead of 20 (it was 100 rows).
 pub(crate) const ROWS_PER_STATEMENT: usize = 400;
 
-/// Bytes of messages one statement that changes their rows rewrites at
-/// most (SQLite: recording threads, a copy's links). Changing a column of
-/// a message's row can rewrite the whole row, its text too, and the
-/// statement keeps the pages it replaced in memory until it ends
-/// (`temp_store = MEMORY`, for speed): 400 rows of 1 MB of text each took
-/// 400 MB. Sizes are the stored messages' (at least their text).
-pub(crate) const REWRITTEN_BYTES_PER_STATEMENT: u64 = 8 * 1024 * 1024;
-
-/// What a message's row holds besides its text, about.
-pub(crate) const ROW_OVERHEAD_BYTES: u64 = 512;
-
 static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 

@@ -5,8 +5,9 @@ use crate::error::{During, StoreError};
 use crate::filters::THIS_WRITE;
 use crate::location::Backend;
 use crate::model::*;
+use crate::rewrites::{cut_by_size, set_on_messages, sizes_of};
 use crate::sql::{param_list, value_rows};
-use crate::store::{Store, REWRITTEN_BYTES_PER_STATEMENT, ROWS_PER_STATEMENT, ROW_OVERHEAD_BYTES};
+use crate::store::{Store, ROWS_PER_STATEMENT};
 use casebook_vocabulary::{MessageId, ThreadId};
 use futures_util::TryStreamExt;
 use sqlx::any::AnyRow;
@@ -85,23 +86,39 @@ impl Store {
         if !ids.is_empty() {
             crate::customers::mark_people_changed(tx).await?;
         }
+        let d = "removing messages";
+        let backend = self.backend();
+        let mut runs = Vec::new();
         for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-            let list = param_list(self.backend(), chunk.len(), 1);
-            let d = "removing messages";
+            let sized = sizes_of(tx, backend, chunk).await?;
+            runs.extend(
+                cut_by_size(backend, &sized, |&(_, size)| size)
+                    .into_iter()
+                    .map(|run| run.iter().map(|&(id, _)| id).collect::<Vec<_>>()),
+            );
+        }
+        for chunk in &runs {
+            let list = param_list(backend, chunk.len(), 1);
+            // Their threads are worked out afresh without them; what
+            // answered them or copied them is unlinked. Rows found first,
+            // then changed in statements cut by their sizes.
+            for (which, set) in [
+                (
+                    format!("thread_id IN (SELECT thread_id FROM messages WHERE id IN ({list}))"),
+                    format!("thread_id = NULL, state_write = {THIS_WRITE}"),
+                ),
+                (
+                    format!("reply_id IN ({list})"),
+                    format!("reply_id = NULL, response_secs = NULL, state_write = {THIS_WRITE}"),
+                ),
+                (
+                    format!("primary_id IN ({list})"),
+                    format!("primary_id = NULL, state_write = {THIS_WRITE}"),
+                ),
+            ] {
+                set_on_messages(tx, backend, &which, chunk, &set, d).await?;
+            }
             for sql in [
-                // Their threads are worked out afresh without them.
-                format!(
-                    "UPDATE messages SET thread_id = NULL, state_write = {THIS_WRITE} \
-                     WHERE thread_id IN (SELECT thread_id FROM messages WHERE id IN ({list}))"
-                ),
-                format!(
-                    "UPDATE messages SET reply_id = NULL, response_secs = NULL, \
-                     state_write = {THIS_WRITE} WHERE reply_id IN ({list})"
-                ),
-                format!(
-                    "UPDATE messages SET primary_id = NULL, state_write = {THIS_WRITE} \
-                     WHERE primary_id IN ({list})"
-                ),
                 format!("DELETE FROM raw_messages WHERE message IN ({list})"),
                 format!("DELETE FROM message_tags WHERE message IN ({list})"),
                 format!("DELETE FROM testimonials WHERE message IN ({list})"),
@@ -569,7 +586,13 @@ impl Rethreading {
             self.wrote = true;
         }
         for rows in updates.chunks(ROWS_PER_STATEMENT) {
-            for chunk in self.statements_within_rewrite_bound(rows).await? {
+            let ids: Vec<MessageId> = rows.iter().map(|u| u.id).collect();
+            let sizes: HashMap<MessageId, u64> = sizes_of(&mut self.tx, self.backend, &ids)
+                .await?
+                .into_iter()
+                .collect();
+            let size_of = |u: &ThreadUpdate| sizes.get(&u.id).copied().unwrap_or(0);
+            for chunk in cut_by_size(self.backend, rows, size_of) {
                 self.record_statement(chunk).await?;
             }
         }
@@ -624,45 +647,6 @@ impl Rethreading {
         }
         q.execute(&mut *self.tx).await.during("recording threads")?;
         Ok(())
-    }
-
-    /// `rows` cut into statements that each rewrite at most
-    /// [`REWRITTEN_BYTES_PER_STATEMENT`] of messages (SQLite), by their
-    /// sizes as stored. PostgreSQL leaves a row's large text where it is
-    /// when other columns change: one statement.
-    async fn statements_within_rewrite_bound<'u>(
-        &mut self,
-        rows: &'u [ThreadUpdate],
-    ) -> Result<Vec<&'u [ThreadUpdate]>, StoreError> {
-        if self.backend != Backend::Sqlite || rows.len() < 2 {
-            return Ok(vec![rows]);
-        }
-        let sql = format!(
-            "SELECT id, size FROM messages WHERE id IN ({})",
-            param_list(self.backend, rows.len(), 1)
-        );
-        let mut q = sqlx::query_as::<_, (i64, i64)>(&sql);
-        for u in rows {
-            q = q.bind(u.id.0);
-        }
-        let sizes: HashMap<i64, i64> = q
-            .fetch_all(&mut *self.tx)
-            .await
-            .during("reading the sizes of messages to thread")?
-            .into_iter()
-            .collect();
-        let mut statements = Vec::new();
-        let (mut start, mut bytes) = (0, 0u64);
-        for (i, u) in rows.iter().enumerate() {
-            let size = sizes.get(&u.id.0).map_or(0, |&s| s.max(0) as u64) + ROW_OVERHEAD_BYTES;
-            if i > start && bytes + size > REWRITTEN_BYTES_PER_STATEMENT {
-                statements.push(&rows[start..i]);
-                (start, bytes) = (i, 0);
-            }
-            bytes += size;
-        }
-        statements.push(&rows[start..]);
-        Ok(statements)
     }
 }
 
