@@ -114,6 +114,18 @@ fn limited_to(cb: &Casebook, ceiling: u64, args: &[&str]) -> std::process::Outpu
         .expect("prlimit (util-linux) runs casebook")
 }
 
+/// `casebook ARGS` within `ceiling` bytes (see [`limited_to`]), which must
+/// succeed; its standard output.
+fn ok_within(cb: &Casebook, ceiling: u64, args: &[&str]) -> String {
+    let out = limited_to(cb, ceiling, args);
+    assert!(
+        out.status.success(),
+        "casebook {args:?} within {ceiling} bytes: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 #[test]
 fn hostile_sizes_are_stored_whole_flagged_and_read_within_limits() {
     let cb = Casebook::new();
@@ -301,12 +313,7 @@ fn an_import_of_large_messages_holds_a_bounded_part_of_them_at_once() {
         vec!["check"],
         vec!["migrate-store", "--from", &from, "--to", &copy],
     ] {
-        let out = limited_to(&cb, LARGE_TEXT_CEILING, &args);
-        assert!(
-            out.status.success(),
-            "casebook {args:?} within {LARGE_TEXT_CEILING} bytes: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        ok_within(&cb, LARGE_TEXT_CEILING, &args);
     }
     // Each one's text is searchable to its last line.
     let found = cb.json(&["search", "--json", "--", "succeeded"]);
@@ -332,17 +339,8 @@ fn an_import_of_large_messages_holds_a_bounded_part_of_them_at_once() {
 
     // Retention erases them (they are a year old) reading no text: the
     // topics their anonymous records keep were recorded when they came.
-    let out = limited_to(&cb, ERASURE_CEILING, &["retention", "apply"]);
-    assert!(
-        out.status.success(),
-        "casebook retention apply within {ERASURE_CEILING} bytes: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("erased 200 messages"),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let erased = ok_within(&cb, ERASURE_CEILING, &["retention", "apply"]);
+    assert!(erased.contains("erased 200 messages"), "{erased}");
     let check = cb.json(&["check", "--json"]);
     assert_eq!(check["clean"], true, "{check}");
 }
@@ -370,12 +368,7 @@ fn import_reindex_and_check_hold_what_the_settings_say_not_the_archive() {
     let maildir = cb.corpus(30_000, 3);
     let maildir = maildir.to_str().expect("utf-8 temp path");
     for args in [vec!["import", maildir], vec!["reindex"], vec!["check"]] {
-        let out = limited_to(&cb, ARCHIVE_CEILING, &args);
-        assert!(
-            out.status.success(),
-            "casebook {args:?} within {ARCHIVE_CEILING} bytes: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        ok_within(&cb, ARCHIVE_CEILING, &args);
     }
     let stats = cb.json(&["stats", "--json"]);
     assert!(stats["messages"].as_u64() > Some(29_000), "{stats}");
@@ -385,12 +378,7 @@ fn import_reindex_and_check_hold_what_the_settings_say_not_the_archive() {
         "threads worked out in rounds: {check}"
     );
     // Retention past all of it: erased 5,000 messages a transaction.
-    let out = limited_to(&cb, ARCHIVE_CEILING, &["retention", "apply"]);
-    assert!(
-        out.status.success(),
-        "casebook retention apply within {ARCHIVE_CEILING} bytes: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ok_within(&cb, ARCHIVE_CEILING, &["retention", "apply"]);
     let stats = cb.json(&["stats", "--json"]);
     assert_eq!(stats["messages"], 0, "{stats}");
     let check = cb.json(&["check", "--json"]);
