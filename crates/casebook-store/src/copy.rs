@@ -3,7 +3,7 @@
 
 use crate::error::{During, StoreError};
 use crate::location::Backend;
-use crate::rewrites::{stored_size, REWRITTEN_BYTES_PER_STATEMENT, ROW_OVERHEAD_BYTES};
+use crate::rewrites::{cut_by_size, stored_size};
 use crate::sql::value_rows;
 use crate::store::Store;
 use casebook_vocabulary::Sha256;
@@ -584,10 +584,10 @@ impl Store {
 
     /// Copies and replies point at other messages: set once all exist.
     async fn copy_links(&self, target: &Store) -> Result<(), StoreError> {
-        // Read as they stream (a reply link each for half an archive is
-        // too many to hold), written in statements that rewrite at most
-        // REWRITTEN_BYTES_PER_STATEMENT of messages: setting a link
-        // rewrites a SQLite row whole, its text too.
+        // Read as they stream, LINKS_HELD at a time (a reply link each for
+        // half an archive is too many to hold), written in statements cut
+        // by the messages' sizes: setting a link rewrites a SQLite row
+        // whole, its text too.
         let mut links = sqlx::query_as::<_, (i64, Option<i64>, Option<i64>, i64)>(
             "SELECT id, primary_id, reply_id, size FROM messages \
              WHERE primary_id IS NOT NULL OR reply_id IS NOT NULL ORDER BY id",
@@ -598,24 +598,26 @@ impl Store {
             .begin()
             .await
             .during("starting a transaction")?;
-        let (mut held, mut bytes) = (Vec::new(), 0u64);
-        while let Some((id, primary, reply, size)) = links
-            .try_next()
-            .await
-            .during("reading links between messages")?
-        {
-            let size = stored_size(size) + ROW_OVERHEAD_BYTES;
-            if !held.is_empty()
-                && (held.len() == 100 || bytes + size > REWRITTEN_BYTES_PER_STATEMENT)
-            {
-                write_links(&mut tx, target.backend(), &held).await?;
-                (held, bytes) = (Vec::new(), 0);
+        let mut held = Vec::with_capacity(LINKS_HELD);
+        loop {
+            let next = links
+                .try_next()
+                .await
+                .during("reading links between messages")?;
+            let done = next.is_none();
+            held.extend(next);
+            if held.len() < LINKS_HELD && !done {
+                continue;
             }
-            held.push((id, primary, reply));
-            bytes += size;
-        }
-        if !held.is_empty() {
-            write_links(&mut tx, target.backend(), &held).await?;
+            for run in cut_by_size(target.backend(), &held, |link| stored_size(link.3)) {
+                for rows in run.chunks(100) {
+                    write_links(&mut tx, target.backend(), rows).await?;
+                }
+            }
+            held.clear();
+            if done {
+                break;
+            }
         }
         tx.commit()
             .await
@@ -664,11 +666,15 @@ impl Store {
     }
 }
 
-/// Sets copy and reply links of messages, one statement.
+/// Links read from the source before they are written (32 bytes each).
+const LINKS_HELD: usize = 2_000;
+
+/// Sets copy and reply links of messages (id, copy of, reply to, size),
+/// one statement.
 async fn write_links(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     backend: Backend,
-    links: &[(i64, Option<i64>, Option<i64>)],
+    links: &[(i64, Option<i64>, Option<i64>, i64)],
 ) -> Result<(), StoreError> {
     let sql = format!(
         "WITH l (id, primary_id, reply_id) AS (VALUES {}) \
@@ -677,7 +683,7 @@ async fn write_links(
         value_rows(backend, links.len(), 3)
     );
     let mut q = sqlx::query(&sql);
-    for (id, primary, reply) in links {
+    for (id, primary, reply, _) in links {
         q = q.bind(*id).bind(*primary).bind(*reply);
     }
     q.execute(&mut **tx)

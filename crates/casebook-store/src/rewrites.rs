@@ -14,13 +14,14 @@ use crate::location::Backend;
 use crate::sql::param_list;
 use casebook_vocabulary::MessageId;
 use sqlx::{Any, Transaction};
+use std::collections::HashMap;
 
 /// Bytes of messages one statement that changes their rows rewrites at
 /// most (SQLite). Sizes are the stored messages' (at least their text).
 pub(crate) const REWRITTEN_BYTES_PER_STATEMENT: u64 = 8 * 1024 * 1024;
 
 /// What a message's row holds besides its text, about.
-pub(crate) const ROW_OVERHEAD_BYTES: u64 = 512;
+const ROW_OVERHEAD_BYTES: u64 = 512;
 
 /// `items` cut into runs whose messages' sizes (`size_of`) add up to at
 /// most [`REWRITTEN_BYTES_PER_STATEMENT`] (one larger message goes
@@ -52,15 +53,16 @@ pub(crate) fn stored_size(size: i64) -> u64 {
     u64::try_from(size).unwrap_or(0)
 }
 
-/// Messages `ids` with their stored sizes, in the order asked (SQLite
-/// only: on PostgreSQL their sizes do not matter, and are given as 0).
+/// The stored sizes of messages `ids`, by message (SQLite only: on
+/// PostgreSQL sizes do not matter, and none is read; a message not found
+/// counts as 0).
 pub(crate) async fn sizes_of(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
     ids: &[MessageId],
-) -> Result<Vec<(MessageId, u64)>, StoreError> {
+) -> Result<HashMap<MessageId, u64>, StoreError> {
     if backend != Backend::Sqlite || ids.len() < 2 {
-        return Ok(ids.iter().map(|&id| (id, 0)).collect());
+        return Ok(HashMap::new());
     }
     let sql = format!(
         "SELECT id, size FROM messages WHERE id IN ({})",
@@ -70,15 +72,11 @@ pub(crate) async fn sizes_of(
     for id in ids {
         q = q.bind(id.0);
     }
-    let sizes: std::collections::HashMap<i64, i64> = q
-        .fetch_all(&mut **tx)
+    Ok(q.fetch_all(&mut **tx)
         .await
         .during("reading the sizes of messages to change")?
         .into_iter()
-        .collect();
-    Ok(ids
-        .iter()
-        .map(|&id| (id, sizes.get(&id.0).copied().map_or(0, stored_size)))
+        .map(|(id, size)| (MessageId(id), stored_size(size)))
         .collect())
 }
 

@@ -90,14 +90,12 @@ impl Store {
         let backend = self.backend();
         let mut runs = Vec::new();
         for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-            let sized = sizes_of(tx, backend, chunk).await?;
-            runs.extend(
-                cut_by_size(backend, &sized, |&(_, size)| size)
-                    .into_iter()
-                    .map(|run| run.iter().map(|&(id, _)| id).collect::<Vec<_>>()),
-            );
+            let sizes = sizes_of(tx, backend, chunk).await?;
+            runs.extend(cut_by_size(backend, chunk, |id| {
+                sizes.get(id).copied().unwrap_or(0)
+            }));
         }
-        for chunk in &runs {
+        for chunk in runs {
             let list = param_list(backend, chunk.len(), 1);
             // Their threads are worked out afresh without them; what
             // answered them or copied them is unlinked. Rows found first,
@@ -587,10 +585,7 @@ impl Rethreading {
         }
         for rows in updates.chunks(ROWS_PER_STATEMENT) {
             let ids: Vec<MessageId> = rows.iter().map(|u| u.id).collect();
-            let sizes: HashMap<MessageId, u64> = sizes_of(&mut self.tx, self.backend, &ids)
-                .await?
-                .into_iter()
-                .collect();
+            let sizes = sizes_of(&mut self.tx, self.backend, &ids).await?;
             let size_of = |u: &ThreadUpdate| sizes.get(&u.id).copied().unwrap_or(0);
             for chunk in cut_by_size(self.backend, rows, size_of) {
                 self.record_statement(chunk).await?;
