@@ -19,9 +19,6 @@ use std::time::{Duration, Instant};
 /// asked), and the count of conversations says it is at least that.
 /// Bounds a request's work whatever the archive's size.
 pub const GROUPED_HITS: usize = 5_000;
-/// Characters of a message read to find the customer's own words (they
-/// write above what they quote).
-const OPENING_CHARS: u32 = 5_000;
 
 /// Who a conversation is with, as the archive knows them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -236,12 +233,9 @@ impl Archive {
             .collect();
         from.sort();
         from.dedup();
-        let openings: HashMap<MessageId, String> = self
-            .store
-            .openings(&from, OPENING_CHARS)
-            .await?
-            .into_iter()
-            .collect();
+        // The customer's own words are looked for in each text's opening
+        // (they write above what they quote).
+        let openings = self.openings_of(&from).await?;
         let customers = self
             .customers_of(&chosen.iter().map(|c| c.3).collect::<Vec<_>>())
             .await?;

@@ -5,7 +5,7 @@
 use crate::{Archive, ArchiveError};
 use casebook_mail::{compare_copies, CopyDifference};
 use casebook_search::{parse_query, Expr, SearchOptions, Snippet, Sort, TextField};
-use casebook_store::{MessageCounts, MessageSummary, StoredMessage};
+use casebook_store::{HitRow, MessageCounts, MessageSummary, StoredMessage};
 use casebook_vocabulary::{MessageId, MessageSet, ThreadId};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -139,30 +139,7 @@ impl Archive {
             .store
             .hits_with_openings(&ids, SNIPPET_WINDOW_CHARS, WHOLE_UP_TO_BYTES)
             .await?;
-        // Long messages' openings: kept ones, then the rest read at once
-        // and kept for the next searches.
-        let mut long = HashMap::new();
-        let mut missing = HashMap::new();
-        for row in rows.iter().filter(|r| r.opening.is_none()) {
-            match self.openings.get(row.summary.id, row.change) {
-                Some(text) => {
-                    long.insert(row.summary.id, text);
-                }
-                None => {
-                    missing.insert(row.summary.id, row.change);
-                }
-            }
-        }
-        if !missing.is_empty() {
-            let ids: Vec<MessageId> = missing.keys().copied().collect();
-            for (id, text) in self.store.openings(&ids, SNIPPET_WINDOW_CHARS).await? {
-                let text: std::sync::Arc<str> = text.into();
-                if let Some(&change) = missing.get(&id) {
-                    self.openings.keep(id, change, text.clone());
-                }
-                long.insert(id, text);
-            }
-        }
+        let long = self.long_openings(&rows).await?;
         let hits = rows
             .into_iter()
             .map(|row| {
@@ -181,6 +158,61 @@ impl Archive {
             hits,
             took: started.elapsed(),
         })
+    }
+
+    /// The openings of these messages' text (their first
+    /// [`SNIPPET_WINDOW_CHARS`] characters), what snippets and excerpts
+    /// are made from: short messages' read with their rows, long ones'
+    /// through [`Openings`], so a huge message costs the requests that
+    /// show it one read between them, not one each. Messages removed
+    /// since are left out.
+    pub(crate) async fn openings_of(
+        &self,
+        ids: &[MessageId],
+    ) -> Result<HashMap<MessageId, Arc<str>>, ArchiveError> {
+        let rows = self
+            .store
+            .hits_with_openings(ids, SNIPPET_WINDOW_CHARS, WHOLE_UP_TO_BYTES)
+            .await?;
+        let mut openings = self.long_openings(&rows).await?;
+        for row in rows {
+            if let Some(text) = row.opening {
+                openings.insert(row.summary.id, text.into());
+            }
+        }
+        Ok(openings)
+    }
+
+    /// The openings of the long messages among `rows` (those read without
+    /// one): kept ones, then the rest read at once and kept for the next
+    /// requests.
+    async fn long_openings(
+        &self,
+        rows: &[HitRow],
+    ) -> Result<HashMap<MessageId, Arc<str>>, ArchiveError> {
+        let mut long = HashMap::new();
+        let mut missing = HashMap::new();
+        for row in rows.iter().filter(|r| r.opening.is_none()) {
+            match self.openings.get(row.summary.id, row.change) {
+                Some(text) => {
+                    long.insert(row.summary.id, text);
+                }
+                None => {
+                    missing.insert(row.summary.id, row.change);
+                }
+            }
+        }
+        if !missing.is_empty() {
+            let ids: Vec<MessageId> = missing.keys().copied().collect();
+            for (id, text) in self.store.openings(&ids, SNIPPET_WINDOW_CHARS).await? {
+                let text: Arc<str> = text.into();
+                if let Some(&change) = missing.get(&id) {
+                    self.openings.keep(id, change, text.clone());
+                }
+                long.insert(id, text);
+            }
+        }
+        Ok(long)
     }
 
     /// A query as the index reads it: parsed, then [`Archive::resolve`]d.

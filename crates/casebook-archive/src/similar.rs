@@ -214,7 +214,8 @@ impl Archive {
             }
         }
         let replies: Vec<MessageId> = chosen.iter().map(|(_, _, r, _)| *r).collect();
-        let bodies = self.store.summaries_with_bodies(&replies).await?;
+        // Excerpts come from the opening of each reply, as snippets do.
+        let openings = self.openings_of(&replies).await?;
         Ok(chosen
             .into_iter()
             .map(|(s, thread_id, reply_id, score)| SimilarConversation {
@@ -223,10 +224,9 @@ impl Archive {
                 subject: s.subject,
                 score,
                 reply_id,
-                reply_excerpt: bodies
-                    .iter()
-                    .find(|(r, _)| r.id == reply_id)
-                    .map(|(_, body)| excerpt(&own_words(body)))
+                reply_excerpt: openings
+                    .get(&reply_id)
+                    .map(|text| excerpt(&own_words(text)))
                     .unwrap_or_default(),
             })
             .collect())

@@ -235,6 +235,70 @@ Subject: log\r\nMessage-ID: <huge@x.example>\r\n\r\nThe zebraphone fails.\r\n"
     assert!(snippet.text.len() < 1_000, "a snippet, not the message");
 }
 
+/// The search page's conversations take their snippets from the same
+/// bounded openings as the search API, on every request: a huge message
+/// (a pasted log of 780 KB, as a web form sends it) shows the customer's
+/// own words from its opening, the first time and again from what was
+/// kept, beside a short message's.
+#[tokio::test(flavor = "multi_thread")]
+async fn conversation_snippets_of_a_huge_message_come_from_its_opening_every_time() {
+    let mail = tempfile::tempdir().expect("tempdir");
+    let mut huge = b"From: Web form <www-data@forms.acme.example>\r\n\
+Reply-To: Bo <bo@acme.example>\r\nTo: support@casebook.example\r\n\
+Subject: =?UTF-8?Q?Asterisk_log_=E2=80=93_zebraphone?=\r\n\
+Message-ID: <form-1@forms.acme.example>\r\nX-Mailer: PHP/8.2.7\r\n\
+Content-Type: text/plain; charset=UTF-8\r\n\r\n\
+Our zebraphone drops every call after the upgrade, log below.\r\n"
+        .to_vec();
+    for n in 0..20_000 {
+        huge.extend_from_slice(
+            format!(
+                "[2026-03-02 09:{:02}:00] VERBOSE[{n}] pbx.c: Executing Dial\r\n",
+                n % 60
+            )
+            .as_bytes(),
+        );
+    }
+    std::fs::write(mail.path().join("huge.eml"), &huge).expect("write");
+    std::fs::write(
+        mail.path().join("short.eml"),
+        "From: Cy <cy@other.example>\r\nTo: support@casebook.example\r\n\
+Subject: zebraphone\r\nMessage-ID: <short-1@other.example>\r\n\r\n\
+A zebraphone question, short.\r\n",
+    )
+    .expect("write");
+    let data = tempfile::tempdir().expect("tempdir");
+    let archive = crate::open(data.path()).await;
+    crate::import(&archive, &[mail.path().to_owned()]).await;
+
+    for round in ["first", "second"] {
+        let page = archive
+            .search_conversations(&SearchRequest::new("zebraphone"))
+            .await
+            .expect("search");
+        assert_eq!(page.total, 2, "{round} request");
+        let snippets: Vec<&str> = page.hits.iter().map(|h| h.snippet.text.as_str()).collect();
+        assert!(
+            snippets
+                .iter()
+                .any(|s| s.contains("zebraphone drops every call")),
+            "{round} request: {snippets:?}"
+        );
+        assert!(
+            snippets.iter().any(|s| s.contains("question, short")),
+            "{round} request: {snippets:?}"
+        );
+        assert!(
+            snippets.iter().all(|s| s.len() < 1_000),
+            "{round} request: snippets, not messages: {snippets:?}"
+        );
+        assert!(
+            page.hits.iter().all(|h| !h.snippet.highlights.is_empty()),
+            "{round} request: the match is marked"
+        );
+    }
+}
+
 /// A question as Outlook sends it, and our reply as Thunderbird does.
 const QUESTION: &str = "From: =?utf-8?Q?Ann_M=C3=BCller?= <ann@acme.example>\r\n\
 To: support@casebook.example\r\n\
