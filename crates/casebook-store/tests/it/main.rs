@@ -821,3 +821,54 @@ async fn the_log_is_copied_into_the_database_beside_the_writer() {
     );
     copy.close().await.expect("close");
 }
+
+/// SQLite keeps the first few hundred bytes of a row on its page and the
+/// rest in a chain of overflow pages, and reading a column walks the row
+/// up to it: a message's numbers and short values must come before its
+/// long values, or every read of them (the search page's summaries,
+/// filters, the queue, threading) walks a long message's whole text.
+/// `ALTER TABLE ... ADD COLUMN` appends after `body`; a new column that is
+/// read often needs the table rebuilt, as 0028 does. (PostgreSQL keeps
+/// long values out of the row, TOASTed, whatever their place.)
+#[tokio::test]
+async fn a_message_s_short_columns_come_before_its_long_ones() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let at = location(dir.path());
+    if !matches!(at, StoreLocation::Sqlite(_)) {
+        return;
+    }
+    let store = Store::open(&at).await.expect("open");
+    store.close().await.expect("close");
+    let pool = behind_the_back(&at).await;
+    let columns: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM pragma_table_info('messages') ORDER BY cid")
+            .fetch_all(&pool)
+            .await
+            .expect("the columns");
+    let long = [
+        "subject",
+        "in_reply_to",
+        "refs",
+        "recipients",
+        "attachments",
+        "warnings",
+        "body",
+    ];
+    assert_eq!(
+        columns.last().map(String::as_str),
+        Some("body"),
+        "{columns:?}"
+    );
+    let first_long = columns
+        .iter()
+        .position(|c| long.contains(&c.as_str()))
+        .expect("long columns");
+    let late: Vec<&String> = columns[first_long..]
+        .iter()
+        .filter(|c| !long.contains(&c.as_str()))
+        .collect();
+    assert!(
+        late.is_empty(),
+        "short columns after long ones: {late:?} in {columns:?}"
+    );
+}
