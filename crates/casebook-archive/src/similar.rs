@@ -214,8 +214,7 @@ impl Archive {
             }
         }
         let replies: Vec<MessageId> = chosen.iter().map(|(_, _, r, _)| *r).collect();
-        // Excerpts come from the opening of each reply, as snippets do.
-        let openings = self.openings_of(&replies).await?;
+        let bodies = self.store.summaries_with_bodies(&replies).await?;
         Ok(chosen
             .into_iter()
             .map(|(s, thread_id, reply_id, score)| SimilarConversation {
@@ -224,9 +223,10 @@ impl Archive {
                 subject: s.subject,
                 score,
                 reply_id,
-                reply_excerpt: openings
-                    .get(&reply_id)
-                    .map(|text| excerpt(&own_words(text)))
+                reply_excerpt: bodies
+                    .iter()
+                    .find(|(r, _)| r.id == reply_id)
+                    .map(|(_, body)| excerpt(&own_words(body)))
                     .unwrap_or_default(),
             })
             .collect())
