@@ -165,18 +165,16 @@ fn starts_quoted_part(lower: &str) -> bool {
 }
 
 /// Outlook's block of the quoted message's headers: `From:` with `Sent:`
-/// or `Date:` in the next lines.
-fn starts_outlook_header(lines: &[&str], at: usize) -> bool {
-    let is = |l: &str, names: &[&str]| {
-        let lower = l.trim().to_lowercase();
-        names.iter().any(|n| lower.starts_with(n))
-    };
-    is(
-        lines[at],
+/// or `Date:` in the next lines. `lower` is line `at` trimmed and
+/// lower-cased.
+fn starts_outlook_header(lower: &str, lines: &[&str], at: usize) -> bool {
+    let starts = |lower: &str, names: &[&str]| names.iter().any(|n| lower.starts_with(n));
+    starts(
+        lower,
         &["from:", "von:", "de :", "de:", "da:", "van:", "от:"],
     ) && lines[at + 1..].iter().take(4).any(|l| {
-        is(
-            l,
+        starts(
+            &l.trim().to_lowercase(),
             &[
                 "sent:",
                 "date:",
@@ -224,21 +222,33 @@ impl<'a> Passage<'a> {
 pub fn passages(text: &str) -> Vec<Passage<'_>> {
     let lines: Vec<&str> = text.lines().collect();
     let mut out: Vec<Passage<'_>> = Vec::new();
+    // Each line is lower-cased once, as the next line of the one before
+    // it (snippets run this over every message a search page shows; it
+    // lower-cased each line three times and copied it into a new string
+    // joined to the next).
+    let mut next_lower: Option<String> = None;
+    let mut wrapped = String::new();
     for (i, line) in lines.iter().enumerate() {
         let trimmed = line.trim();
-        let lower = trimmed.to_lowercase();
+        let lower = next_lower.take().unwrap_or_else(|| trimmed.to_lowercase());
         if trimmed == "--" || line.starts_with("-- ") {
             out.push(Passage::Signature(lines[i..].to_vec()));
             break;
         }
-        let wrapped = lines
-            .get(i + 1)
-            .map(|next| format!("{lower} {}", next.trim().to_lowercase()));
+        next_lower = lines.get(i + 1).map(|next| next.trim().to_lowercase());
+        // An attribution a client wrapped over two lines.
+        let wrapped_attribution = !lower.is_empty()
+            && !lower.ends_with(['.', '!', '?'])
+            && next_lower.as_deref().is_some_and(|next| {
+                wrapped.clear();
+                wrapped.push_str(&lower);
+                wrapped.push(' ');
+                wrapped.push_str(next);
+                starts_quoted_part(&wrapped)
+            });
         if starts_quoted_part(&lower)
-            || wrapped.as_deref().is_some_and(|w| {
-                starts_quoted_part(w) && !lower.is_empty() && !lower.ends_with(['.', '!', '?'])
-            })
-            || starts_outlook_header(&lines, i)
+            || wrapped_attribution
+            || starts_outlook_header(&lower, &lines, i)
             || introduces_quote(&lines, i)
         {
             out.push(Passage::History(lines[i..].to_vec()));

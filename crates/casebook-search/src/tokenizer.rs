@@ -28,7 +28,8 @@ pub struct WordAndBigramTokenizer {
 
 pub struct WordAndBigramStream<'a> {
     text: &'a str,
-    chars: std::iter::Peekable<std::str::CharIndices<'a>>,
+    /// Where the next character to read starts.
+    at: usize,
     /// Inside a run of Chinese or Japanese: where its last character read
     /// starts, the character, and whether the run has given a pair yet.
     cjk: Option<(usize, char, bool)>,
@@ -44,7 +45,7 @@ impl Tokenizer for WordAndBigramTokenizer {
         self.token.reset();
         WordAndBigramStream {
             text,
-            chars: text.char_indices().peekable(),
+            at: 0,
             cjk: None,
             token: &mut self.token,
             given: 0,
@@ -73,6 +74,30 @@ impl WordAndBigramStream<'_> {
         self.given += 1;
         true
     }
+
+    /// The character at `at`, if any (`at` is always where one starts).
+    fn peek(&self) -> Option<char> {
+        self.text.get(self.at..)?.chars().next()
+    }
+
+    /// Moves past the letters and digits that continue a word (not
+    /// Chinese or Japanese, which pair instead). ASCII, most of a
+    /// support archive's text, is read a byte at a time; other characters
+    /// are decoded.
+    fn skip_word(&mut self) {
+        let bytes = self.text.as_bytes();
+        loop {
+            while bytes.get(self.at).is_some_and(u8::is_ascii_alphanumeric) {
+                self.at += 1;
+            }
+            match self.peek() {
+                Some(c) if !c.is_ascii() && !is_cjk(c) && c.is_alphanumeric() => {
+                    self.at += c.len_utf8();
+                }
+                _ => return,
+            }
+        }
+    }
 }
 
 impl TokenStream for WordAndBigramStream<'_> {
@@ -81,11 +106,12 @@ impl TokenStream for WordAndBigramStream<'_> {
             // A run of Chinese or Japanese gives each pair of neighbours,
             // or its one character if it has only one.
             if let Some((a, first, paired)) = self.cjk {
-                match self.chars.peek() {
-                    Some(&(b, second)) if is_cjk(second) => {
-                        self.chars.next();
+                match self.peek() {
+                    Some(second) if is_cjk(second) => {
+                        let b = self.at;
+                        self.at += second.len_utf8();
                         self.cjk = Some((b, second, true));
-                        return self.give(a, b + second.len_utf8());
+                        return self.give(a, self.at);
                     }
                     _ => {
                         self.cjk = None;
@@ -95,21 +121,25 @@ impl TokenStream for WordAndBigramStream<'_> {
                     }
                 }
             }
-            let Some((from, c)) = self.chars.next() else {
+            // Spaces and punctuation in ASCII are passed over a byte at a
+            // time.
+            let bytes = self.text.as_bytes();
+            while bytes
+                .get(self.at)
+                .is_some_and(|b| b.is_ascii() && !b.is_ascii_alphanumeric())
+            {
+                self.at += 1;
+            }
+            let from = self.at;
+            let Some(c) = self.peek() else {
                 return false;
             };
+            self.at += c.len_utf8();
             if is_cjk(c) {
                 self.cjk = Some((from, c, false));
             } else if c.is_alphanumeric() {
-                let mut to = from + c.len_utf8();
-                while let Some(&(at, next)) = self.chars.peek() {
-                    if is_cjk(next) || !next.is_alphanumeric() {
-                        break;
-                    }
-                    to = at + next.len_utf8();
-                    self.chars.next();
-                }
-                return self.give(from, to);
+                self.skip_word();
+                return self.give(from, self.at);
             }
         }
     }
@@ -153,6 +183,95 @@ mod tests {
             words("通话质量很差abc"),
             ["通话", "话质", "质量", "量很", "很差", "abc"]
         );
+    }
+
+    /// Where each token stands, read one character at a time as the rule
+    /// says: letters and digits make words, Chinese and Japanese runs
+    /// pair, anything else separates.
+    fn spans_by_the_rule(text: &str) -> Vec<(usize, usize)> {
+        let chars: Vec<(usize, char)> = text.char_indices().collect();
+        let end = |i: usize| chars.get(i).map_or(text.len(), |c| c.0);
+        let mut spans = Vec::new();
+        let mut i = 0;
+        while i < chars.len() {
+            let (from, c) = chars[i];
+            if is_cjk(c) {
+                let mut j = i + 1;
+                while j < chars.len() && is_cjk(chars[j].1) {
+                    spans.push((chars[j - 1].0, end(j + 1)));
+                    j += 1;
+                }
+                if j == i + 1 {
+                    spans.push((from, end(j)));
+                }
+                i = j;
+            } else if c.is_alphanumeric() {
+                let mut j = i + 1;
+                while j < chars.len() && !is_cjk(chars[j].1) && chars[j].1.is_alphanumeric() {
+                    j += 1;
+                }
+                spans.push((from, end(j)));
+                i = j;
+            } else {
+                i += 1;
+            }
+        }
+        spans
+    }
+
+    #[test]
+    fn words_are_where_a_character_by_character_reading_finds_them() {
+        // Letters, digits and separators of several scripts, combining
+        // marks, emoji and CJK beside Latin, in every order.
+        let pieces = [
+            "a",
+            "Z",
+            "7",
+            " ",
+            "-",
+            ".",
+            "\n",
+            "é",
+            "ß",
+            "Ω",
+            "ж",
+            "٣",
+            "ǅ",
+            "\u{301}",
+            "😀",
+            "東",
+            "京",
+            "カ",
+            "\u{20001}",
+            "\u{a0}",
+            "_",
+            "\t",
+            "ı",
+            "İ",
+        ];
+        let mut seed = 0x2545_f491_u64;
+        let mut texts: Vec<String> = vec![String::new(), "abc".into(), "東".into()];
+        for _ in 0..2_000 {
+            let mut text = String::new();
+            for _ in 0..(seed % 13) {
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                text.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+            }
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            texts.push(text);
+        }
+        let mut tokenizer = WordAndBigramTokenizer::default();
+        for text in &texts {
+            let mut stream = tokenizer.token_stream(text);
+            let mut spans = Vec::new();
+            while stream.advance() {
+                let t = stream.token();
+                assert_eq!(t.text, text[t.offset_from..t.offset_to], "{text:?}");
+                assert_eq!(t.position, spans.len(), "{text:?}");
+                spans.push((t.offset_from, t.offset_to));
+            }
+            assert_eq!(spans, spans_by_the_rule(text), "{text:?}");
+        }
     }
 
     /// Offsets and positions are what phrases and highlights are built
