@@ -345,7 +345,7 @@ impl SearchIndex {
                 let newest = NewestDocs {
                     keep: opts.offset.saturating_add(limit),
                 };
-                let (total, docs) = searcher.search(&query, &(Count, newest))?;
+                let (total, docs) = searcher.search(&query, &newest)?;
                 let hits = docs
                     .into_iter()
                     .skip(opts.offset)

@@ -5,13 +5,17 @@
 //! conversations: tantivy's collector sorted each segment's 5,000 and
 //! then all of them again, ~15 % of a loaded server's time (perf, 32
 //! clients on the page); sorted once, the page served 5–6 % more
-//! requests a second.
+//! requests a second. It also counts what matched, and takes the
+//! matches a block at a time where tantivy gives them so (no deleted
+//! documents in the segment), reading their dates at once: at a million
+//! messages, reading dates a document at a time beside a separate
+//! `Count` collector was about a sixth of the search API's samples, and
+//! this served 13 % more of its requests.
 
 use std::cmp::Reverse;
-use std::sync::Arc;
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::{Column, ColumnValues};
-use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+use tantivy::columnar::Column;
+use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader, COLLECT_BLOCK_BUFFER_LEN};
 
 /// One document kept: its date (`i64::MIN` without one, so it sorts
 /// last), where it is, and its message number.
@@ -43,13 +47,14 @@ fn keep_newest(found: &mut Vec<Newest>, keep: usize) {
     }
 }
 
-/// The `keep` newest matching documents, newest first.
+/// How many documents matched, and the `keep` newest of them, newest
+/// first.
 pub(crate) struct NewestDocs {
     pub keep: usize,
 }
 
 impl Collector for NewestDocs {
-    type Fruit = Vec<Newest>;
+    type Fruit = (usize, Vec<Newest>);
     type Child = NewestInSegment;
 
     fn for_segment(
@@ -61,11 +66,11 @@ impl Collector for NewestDocs {
         Ok(NewestInSegment {
             segment,
             keep: self.keep,
-            // Documents without a date sort last.
-            dates: fast.i64("date")?.first_or_default_col(i64::MIN),
+            dates: fast.i64("date")?,
             ids: fast.u64("id")?,
             found: Vec::with_capacity(self.keep.min(4096) * 2),
             threshold: None,
+            matched: 0,
         })
     }
 
@@ -73,37 +78,38 @@ impl Collector for NewestDocs {
         false
     }
 
-    fn merge_fruits(&self, fruits: Vec<Vec<Newest>>) -> tantivy::Result<Vec<Newest>> {
+    fn merge_fruits(&self, fruits: Vec<(usize, Vec<Newest>)>) -> tantivy::Result<Self::Fruit> {
+        let matched = fruits.iter().map(|(n, _)| n).sum();
         // Sized once: grown a document at a time, the copying was as
         // costly as the sorting.
-        let mut all = Vec::with_capacity(fruits.iter().map(Vec::len).sum());
-        for fruit in fruits {
+        let mut all = Vec::with_capacity(fruits.iter().map(|(_, f)| f.len()).sum());
+        for (_, fruit) in fruits {
             all.extend_from_slice(&fruit);
         }
         keep_newest(&mut all, self.keep);
         all.sort_unstable_by_key(Newest::order);
-        Ok(all)
+        Ok((matched, all))
     }
 }
 
-/// One segment's share: its newest documents, unsorted.
+/// One segment's share: how many matched, and its newest documents,
+/// unsorted.
 pub(crate) struct NewestInSegment {
     segment: SegmentOrdinal,
     keep: usize,
-    dates: Arc<dyn ColumnValues<i64>>,
+    /// Documents without a date sort last (`i64::MIN`).
+    dates: Column<i64>,
     ids: Column<u64>,
     /// At most twice `keep`, cut back to `keep` when full.
     found: Vec<Newest>,
     /// Once cut back: the oldest date kept. A later document (of a higher
     /// number, so behind any kept one of the same date) must be newer.
     threshold: Option<i64>,
+    matched: usize,
 }
 
-impl SegmentCollector for NewestInSegment {
-    type Fruit = Vec<Newest>;
-
-    fn collect(&mut self, doc: DocId, _score: Score) {
-        let date = self.dates.get_val(doc);
+impl NewestInSegment {
+    fn consider(&mut self, doc: DocId, date: i64) {
         if self.threshold.is_some_and(|oldest| date <= oldest) {
             return;
         }
@@ -118,13 +124,37 @@ impl SegmentCollector for NewestInSegment {
             self.threshold = self.found.iter().map(|n| n.date).min();
         }
     }
+}
 
-    fn harvest(mut self) -> Vec<Newest> {
+impl SegmentCollector for NewestInSegment {
+    type Fruit = (usize, Vec<Newest>);
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        self.matched += 1;
+        let date = self.dates.first(doc).unwrap_or(i64::MIN);
+        self.consider(doc, date);
+    }
+
+    fn collect_block(&mut self, docs: &[DocId]) {
+        for docs in docs.chunks(COLLECT_BLOCK_BUFFER_LEN) {
+            self.matched += docs.len();
+            // The dates of the block, read at once; a document without
+            // one is left `None` (not every kind of column writes it).
+            let mut dates = [None; COLLECT_BLOCK_BUFFER_LEN];
+            let dates = &mut dates[..docs.len()];
+            self.dates.first_vals(docs, dates);
+            for (&doc, date) in docs.iter().zip(dates.iter()) {
+                self.consider(doc, date.unwrap_or(i64::MIN));
+            }
+        }
+    }
+
+    fn harvest(mut self) -> (usize, Vec<Newest>) {
         keep_newest(&mut self.found, self.keep);
         for n in &mut self.found {
             n.id = self.ids.first(n.doc);
         }
-        self.found
+        (self.matched, self.found)
     }
 }
 
@@ -137,8 +167,11 @@ mod tests {
     use tantivy::schema::{Schema, FAST, INDEXED};
     use tantivy::{doc, Index, IndexWriter, Order, TantivyDocument, Term};
 
-    /// An index of three segments whose dates repeat (and some have none:
-    /// `i64::MIN`, as the index stores them), with deleted documents.
+    /// An index of four segments whose dates repeat, some missing: in the
+    /// first three written as `i64::MIN` (a column with a value for every
+    /// document), in the fourth left out (a column with gaps). The first
+    /// two have deleted documents, so tantivy gives their matches one at a
+    /// time, the last two a block at a time.
     fn index() -> Index {
         let mut schema = Schema::builder();
         let date = schema.add_i64_field("date", INDEXED | FAST);
@@ -149,7 +182,7 @@ mod tests {
             .expect("writer");
         writer.set_merge_policy(Box::new(NoMergePolicy));
         let mut n = 0u64;
-        for segment in 0..3u64 {
+        for segment in 0..4u64 {
             for i in 0..400u64 {
                 n += 1;
                 // Dates in no order, some shared, some missing.
@@ -157,13 +190,16 @@ mod tests {
                     0..=1 => i64::MIN,
                     k => 1_200_000_000 + k as i64,
                 };
-                writer
-                    .add_document(doc!(date => when, id => n))
-                    .expect("add");
+                let document = if segment == 3 && when == i64::MIN {
+                    doc!(id => n)
+                } else {
+                    doc!(date => when, id => n)
+                };
+                writer.add_document(document).expect("add");
             }
             writer.commit().expect("commit");
         }
-        for gone in [5u64, 401, 402, 1_000] {
+        for gone in [5u64, 401, 402] {
             writer.delete_term(Term::from_field_u64(id, gone));
         }
         writer.commit().expect("commit");
@@ -174,17 +210,35 @@ mod tests {
     fn the_newest_are_tantivy_s_own_in_its_own_order() {
         let index = index();
         let searcher = index.reader().expect("reader").searcher();
-        assert_eq!(searcher.segment_readers().len(), 3, "three segments");
-        for keep in [1, 2, 7, 100, 399, 800, 1_196, 5_000] {
+        let segments = searcher.segment_readers();
+        assert_eq!(segments.len(), 4, "four segments");
+        let with_deletes = segments.iter().filter(|s| s.has_deletes()).count();
+        assert_eq!(
+            with_deletes, 2,
+            "two segments give their matches one by one"
+        );
+        let with_gaps = segments
+            .iter()
+            .filter(|s| {
+                s.fast_fields()
+                    .i64("date")
+                    .expect("dates")
+                    .get_cardinality()
+                    == tantivy::columnar::Cardinality::Optional
+            })
+            .count();
+        assert_eq!(with_gaps, 1, "one segment's dates have gaps");
+        for keep in [1, 2, 7, 100, 399, 800, 1_597, 5_000] {
             let theirs = searcher
                 .search(
                     &AllQuery,
                     &TopDocs::with_limit(keep).order_by_fast_field::<i64>("date", Order::Desc),
                 )
                 .expect("search");
-            let ours = searcher
+            let (matched, ours) = searcher
                 .search(&AllQuery, &NewestDocs { keep })
                 .expect("search");
+            assert_eq!(matched, 1_597, "keep {keep}: every live document counted");
             let theirs: Vec<(i64, u32, u32)> = theirs
                 .iter()
                 .map(|(d, a)| (*d, a.segment_ord, a.doc_id))
@@ -201,9 +255,9 @@ mod tests {
                 assert_eq!(n.id, column.first(n.doc), "keep {keep}");
             }
         }
-        assert!(searcher
+        let (matched, none) = searcher
             .search(&AllQuery, &NewestDocs { keep: 0 })
-            .expect("search")
-            .is_empty());
+            .expect("search");
+        assert_eq!((matched, none.len()), (1_597, 0));
     }
 }
