@@ -168,7 +168,7 @@ fn starts_quoted_part(lower: &str) -> bool {
 /// or `Date:` in the next lines. `lower` is line `at` trimmed and
 /// lower-cased.
 fn starts_outlook_header(lower: &str, lines: &[&str], at: usize) -> bool {
-    let starts = |lower: &str, names: &[&str]| names.iter().any(|n| lower.starts_with(n));
+    let starts = |line: &str, names: &[&str]| names.iter().any(|n| line.starts_with(n));
     starts(
         lower,
         &["from:", "von:", "de :", "de:", "da:", "van:", "от:"],
