@@ -78,8 +78,11 @@ pub struct ConversationHit {
 /// A page of conversations.
 #[derive(Debug, Clone)]
 pub struct ConversationPage {
-    /// Messages matching in all.
+    /// Messages matching in all; at least this many when
+    /// `messages_is_lower_bound`.
     pub messages: usize,
+    /// Whether counting stopped at the request's bound.
+    pub messages_is_lower_bound: bool,
     /// Conversations among the grouped hits.
     pub total: usize,
     /// Whether more messages matched than were grouped, so `total` is a
@@ -153,6 +156,7 @@ impl Archive {
             sort: request.sort,
             limit: GROUPED_HITS,
             offset: 0,
+            counting: request.counting,
         };
         let found = self.index.search(&expr, &options)?;
         let ids: Vec<MessageId> = found.hits.iter().map(|h| h.id).collect();
@@ -272,8 +276,9 @@ impl Archive {
         }
         Ok(ConversationPage {
             messages: found.total,
+            messages_is_lower_bound: found.total_is_lower_bound,
             total,
-            total_is_lower_bound: found.total > ids.len(),
+            total_is_lower_bound: found.total > ids.len() || found.total_is_lower_bound,
             hits,
             took: started.elapsed(),
         })

@@ -196,6 +196,7 @@ impl Archive {
             sort: Sort::Relevance,
             limit: LEFTOVER_CANDIDATES,
             offset: 0,
+            counting: casebook_search::Counting::Every,
         };
         let hits = self
             .index

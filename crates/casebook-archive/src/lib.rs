@@ -64,7 +64,7 @@ pub use import::{ImportFailure, ImportProgress, ImportReport, NoProgress};
 pub use migrate::{migrate, migrate_store};
 pub use privacy::{PersonPrivacy, Privacy, PrivacyOutcome, PrivacyRequest, PrivacyUpdate};
 pub use queue::{QueueEntry, QueuePage, QueueRequest};
-pub use read::{MessageInContext, SearchHit, SearchPage, SearchRequest, Stats};
+pub use read::{MessageInContext, SearchHit, SearchPage, SearchRequest, Stats, COUNTED_MATCHES};
 pub use similar::SimilarConversation;
 pub use sync::{AccountError, FolderSync, LogProgress, SyncProgress};
 pub use testimonials::{
@@ -75,7 +75,7 @@ pub use users::{Locked, Login, Session, User, Users, SESSION_SECS};
 pub use watch::WatchEvent;
 
 pub use casebook_mail::CopyDifference;
-pub use casebook_search::{QueryError, Snippet, Sort};
+pub use casebook_search::{Counting, QueryError, Snippet, Sort};
 pub use casebook_store::{
     AuditEntry, Backend, CopyReport, Correction, CustomerList, CustomerRecordRow, FolderRecord,
     Hold, MarketingChoice, MessageCounts, MessageSummary, PartnerChoice, PreferenceRecord, RawKey,

@@ -4,7 +4,7 @@
 
 use crate::{Archive, ArchiveError};
 use casebook_mail::{compare_copies, CopyDifference};
-use casebook_search::{parse_query, Expr, SearchOptions, Snippet, Sort, TextField};
+use casebook_search::{parse_query, Counting, Expr, SearchOptions, Snippet, Sort, TextField};
 use casebook_store::{HitRow, MessageCounts, MessageSummary, StoredMessage};
 use casebook_vocabulary::{MessageId, MessageSet, ThreadId};
 use std::collections::HashMap;
@@ -17,7 +17,17 @@ pub struct SearchRequest {
     pub sort: Sort,
     pub limit: usize,
     pub offset: usize,
+    /// How far matches are counted: every one (the default), or up to
+    /// [`COUNTED_MATCHES`] where a request's work must stay bounded (the
+    /// web pages and the API).
+    pub counting: Counting,
 }
+
+/// Matches a server's search counts, at most: past this it says "at
+/// least". A word in one message in ten matches a hundred thousand at a
+/// million messages, and counting them all cost a common phrase ~8 ms of
+/// the index's time a request; up to this many, ~1 ms.
+pub const COUNTED_MATCHES: usize = 10_000;
 
 impl SearchRequest {
     pub fn new(query: &str) -> Self {
@@ -26,6 +36,7 @@ impl SearchRequest {
             sort: Sort::NewestFirst,
             limit: 20,
             offset: 0,
+            counting: Counting::Every,
         }
     }
 }
@@ -38,8 +49,11 @@ pub struct SearchHit {
 
 #[derive(Debug, Clone)]
 pub struct SearchPage {
-    /// Matches in all, not only on this page.
+    /// Matches in all, not only on this page; at least this many when
+    /// `total_is_lower_bound`.
     pub total: usize,
+    /// Whether counting stopped at [`SearchRequest::counting`]'s bound.
+    pub total_is_lower_bound: bool,
     pub hits: Vec<SearchHit>,
     pub took: Duration,
 }
@@ -132,6 +146,7 @@ impl Archive {
             sort: request.sort,
             limit: request.limit,
             offset: request.offset,
+            counting: request.counting,
         };
         let found = self.index.search(&expr, &options)?;
         let ids: Vec<MessageId> = found.hits.iter().map(|h| h.id).collect();
@@ -155,6 +170,7 @@ impl Archive {
             .collect();
         Ok(SearchPage {
             total: found.total,
+            total_is_lower_bound: found.total_is_lower_bound,
             hits,
             took: started.elapsed(),
         })

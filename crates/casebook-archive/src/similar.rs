@@ -186,6 +186,9 @@ impl Archive {
             sort: Sort::Relevance,
             limit: limit.saturating_mul(CANDIDATES_PER_ANSWER).min(1_000),
             offset: 0,
+            // Only the closest are wanted: uncounted, tantivy skips what
+            // cannot reach them.
+            counting: casebook_search::Counting::UpTo(0),
         };
         let found = self.index.search(&expr, &options)?;
         let ids: Vec<MessageId> = found.hits.iter().map(|h| h.id).collect();

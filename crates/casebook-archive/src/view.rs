@@ -139,8 +139,11 @@ impl<'a> SnippetView<'a> {
 #[derive(Debug, Serialize)]
 pub struct SearchView<'a> {
     pub query: &'a str,
-    /// How many messages match, on every page.
+    /// How many messages match, on every page (at least this many when
+    /// `total_is_lower_bound`).
     pub total: usize,
+    /// Whether counting stopped before every match was counted.
+    pub total_is_lower_bound: bool,
     pub took_ms: f64,
     pub hits: Vec<HitView<'a>>,
 }
@@ -150,6 +153,7 @@ impl<'a> SearchView<'a> {
         Self {
             query,
             total: page.total,
+            total_is_lower_bound: page.total_is_lower_bound,
             took_ms: page.took.as_secs_f64() * 1000.0,
             hits: page
                 .hits
@@ -196,8 +200,10 @@ pub struct ConversationSearchView<'a> {
     /// `total_is_lower_bound`).
     pub total: usize,
     pub total_is_lower_bound: bool,
-    /// Messages matching.
+    /// Messages matching (at least this many when
+    /// `messages_is_lower_bound`).
     pub messages: usize,
+    pub messages_is_lower_bound: bool,
     pub took_ms: f64,
     pub conversations: Vec<ConversationView<'a>>,
 }
@@ -210,6 +216,7 @@ impl<'a> ConversationSearchView<'a> {
             total: page.total,
             total_is_lower_bound: page.total_is_lower_bound,
             messages: page.messages,
+            messages_is_lower_bound: page.messages_is_lower_bound,
             took_ms: page.took.as_secs_f64() * 1000.0,
             conversations: page
                 .hits

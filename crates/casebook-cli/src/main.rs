@@ -387,6 +387,9 @@ async fn on_archive(archive: &Archive, command: ArchiveCommand) -> Result<ExitCo
                 },
                 limit,
                 offset,
+                // A command counts every match: it is asked once, not by
+                // many at a time.
+                counting: casebook_archive::Counting::Every,
             };
             let terminal = std::io::stdout().is_terminal();
             if threads {

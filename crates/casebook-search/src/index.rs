@@ -1,5 +1,4 @@
 use crate::in_flight::{InFlight, InFlightDoc, IN_FLIGHT_BYTES};
-use crate::newest::NewestDocs;
 use crate::query::{Expr, TextField};
 use crate::tokenizer::{analyzer, TOKENIZER_NAME};
 use casebook_vocabulary::{Direction, MessageId};
@@ -60,11 +59,24 @@ pub enum Sort {
     Relevance,
 }
 
+/// How far a search counts its matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Counting {
+    /// Every match: the index visits each one, so at a million messages a
+    /// common word costs what its hundred thousand matches do.
+    #[default]
+    Every,
+    /// Up to this many, then "at least" ([`SearchResults::total_is_lower_bound`]):
+    /// a request's work bounded whatever the archive's size.
+    UpTo(usize),
+}
+
 #[derive(Debug, Clone)]
 pub struct SearchOptions {
     pub sort: Sort,
     pub limit: usize,
     pub offset: usize,
+    pub counting: Counting,
 }
 
 impl Default for SearchOptions {
@@ -73,6 +85,7 @@ impl Default for SearchOptions {
             sort: Sort::NewestFirst,
             limit: 20,
             offset: 0,
+            counting: Counting::Every,
         }
     }
 }
@@ -84,8 +97,12 @@ pub struct Hit {
 }
 
 pub struct SearchResults {
-    /// How many messages match in all (not only this page).
+    /// How many messages match in all (not only this page); at least
+    /// this many when `total_is_lower_bound`.
     pub total: usize,
+    /// Whether counting stopped ([`Counting::UpTo`]) before every match
+    /// was counted.
+    pub total_is_lower_bound: bool,
     pub hits: Vec<Hit>,
     snippets: tantivy::snippet::SnippetGenerator,
 }
@@ -231,6 +248,9 @@ pub struct SearchIndex {
     fields: Fields,
     /// The documents filters by a set of messages found, per segment.
     pub(crate) within_kept: Arc<crate::within::WithinKept>,
+    /// Each segment's newest documents in date order, for newest-first
+    /// searches.
+    date_orders: crate::date_window::DateOrders,
 }
 
 impl SearchIndex {
@@ -266,6 +286,7 @@ impl SearchIndex {
             reader,
             fields,
             within_kept: Arc::default(),
+            date_orders: Default::default(),
         })
     }
 
@@ -311,6 +332,7 @@ impl SearchIndex {
         // The merged segments' documents were kept under ids no segment
         // has any more.
         self.within_kept.clear();
+        self.date_orders.clear();
         Ok(())
     }
 
@@ -335,18 +357,41 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let query = self.to_query(expr);
         let limit = opts.limit.max(1);
-        let (total, hits) = match opts.sort {
+        let ((total, total_is_lower_bound), hits) = match opts.sort {
             Sort::Relevance => {
                 let top = TopDocs::with_limit(limit).and_offset(opts.offset);
-                let (total, addresses) = searcher.search(&query, &(Count, top))?;
-                (total, Self::hits_of(&searcher, addresses)?)
+                match opts.counting {
+                    Counting::Every => {
+                        let (total, addresses) = searcher.search(&query, &(Count, top))?;
+                        ((total, false), Self::hits_of(&searcher, addresses)?)
+                    }
+                    // Without a count beside it, tantivy skips what
+                    // cannot reach the top.
+                    Counting::UpTo(most) => {
+                        let addresses = searcher.search(&query, &top)?;
+                        (
+                            count_up_to(&searcher, &*query, most)?,
+                            Self::hits_of(&searcher, addresses)?,
+                        )
+                    }
+                }
             }
             Sort::NewestFirst => {
-                let newest = NewestDocs {
-                    keep: opts.offset.saturating_add(limit),
+                let keep = opts.offset.saturating_add(limit);
+                let newest = crate::date_window::newest_matching(
+                    &searcher,
+                    &self.date_orders,
+                    &*query,
+                    keep,
+                )?;
+                let counted = match opts.counting {
+                    _ if newest.whole => (newest.matched, false),
+                    Counting::UpTo(most) if newest.matched >= most => (most, true),
+                    Counting::UpTo(most) => count_up_to(&searcher, &*query, most)?,
+                    Counting::Every => (searcher.search(&query, &Count)?, false),
                 };
-                let (total, docs) = searcher.search(&query, &newest)?;
-                let hits = docs
+                let hits = newest
+                    .found
                     .into_iter()
                     .skip(opts.offset)
                     .filter_map(|n| {
@@ -356,7 +401,7 @@ impl SearchIndex {
                         })
                     })
                     .collect();
-                (total, hits)
+                (counted, hits)
             }
         };
         let hits = if opts.limit == 0 { Vec::new() } else { hits };
@@ -365,6 +410,7 @@ impl SearchIndex {
         snippets.set_max_num_chars(SNIPPET_CHARS);
         Ok(SearchResults {
             total,
+            total_is_lower_bound,
             hits,
             snippets,
         })
@@ -532,6 +578,34 @@ impl SearchIndex {
             _ => Some(Box::new(PhraseQuery::new_with_offset(terms))),
         }
     }
+}
+
+/// How many documents match `query`, counting at most `most`: the count,
+/// and whether more matched (then the count is `most`).
+fn count_up_to(
+    searcher: &tantivy::Searcher,
+    query: &dyn Query,
+    most: usize,
+) -> Result<(usize, bool), SearchError> {
+    let weight = query.weight(tantivy::query::EnableScoring::disabled_from_searcher(
+        searcher,
+    ))?;
+    let mut counted = 0usize;
+    for reader in searcher.segment_readers() {
+        let alive = reader.alive_bitset();
+        let mut matches = weight.scorer(reader, 1.0)?;
+        let mut doc = matches.doc();
+        while doc != tantivy::TERMINATED {
+            if alive.is_none_or(|alive| alive.is_alive(doc)) {
+                if counted == most {
+                    return Ok((most, true));
+                }
+                counted += 1;
+            }
+            doc = matches.advance();
+        }
+    }
+    Ok((counted, false))
 }
 
 fn day_start(day: time::Date) -> i64 {

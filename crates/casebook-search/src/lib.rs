@@ -29,6 +29,7 @@
 //! Architecture invariant: this crate knows nothing of SQL or of how mail
 //! is parsed; the index can be deleted and rebuilt from the store at any time.
 
+mod date_window;
 mod in_flight;
 mod index;
 mod newest;
@@ -37,7 +38,7 @@ mod tokenizer;
 mod within;
 
 pub use index::{
-    Checkpoint, Hit, IndexBatch, IndexDoc, SearchError, SearchIndex, SearchOptions, SearchResults,
-    Snippet, Sort,
+    Checkpoint, Counting, Hit, IndexBatch, IndexDoc, SearchError, SearchIndex, SearchOptions,
+    SearchResults, Snippet, Sort,
 };
 pub use query::{normalize_tag, parse_query, Expr, QueryError, TextField};

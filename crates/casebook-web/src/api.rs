@@ -11,7 +11,8 @@ use casebook_archive::view::{
     rfc3339, ConversationSearchView, MessageLine, MessageView, SearchView,
 };
 use casebook_archive::{
-    ArchiveError, ErrorKind, MessageId, Role, SearchRequest, Sort, ThreadId, User,
+    ArchiveError, Counting, ErrorKind, MessageId, Role, SearchRequest, Sort, ThreadId, User,
+    COUNTED_MATCHES,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -126,6 +127,7 @@ pub(crate) async fn search(
     ApiQuery(params): ApiQuery<SearchParams>,
 ) -> ApiResult {
     let mut request = SearchRequest::new(&params.q);
+    request.counting = Counting::UpTo(COUNTED_MATCHES);
     request.limit = params.limit.unwrap_or(20).min(100);
     request.offset = params.offset.unwrap_or(0);
     if request.offset > crate::MAX_OFFSET {

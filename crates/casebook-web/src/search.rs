@@ -11,8 +11,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use casebook_archive::view::count_text;
 use casebook_archive::{
-    ArchiveError, ConversationHit, ConversationPage, ConversationState, ErrorKind, SearchPage,
-    SearchRequest, Sort,
+    ArchiveError, ConversationHit, ConversationPage, ConversationState, Counting, ErrorKind,
+    SearchPage, SearchRequest, Sort, COUNTED_MATCHES,
 };
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -112,6 +112,7 @@ impl SearchParams {
     /// The conversation search this page shows, at `offset`, `limit` long.
     pub(crate) fn request(&self, offset: usize, limit: usize) -> SearchRequest {
         let mut request = SearchRequest::new(&self.full_query());
+        request.counting = Counting::UpTo(COUNTED_MATCHES);
         request.sort = Sort::NewestFirst;
         request.limit = limit;
         request.offset = offset;
@@ -228,7 +229,9 @@ fn conversations(
     html! {
         p.muted.count {
             @if found.total_is_lower_bound { "at least " }
-            (count_text(found.total, "conversation")) " (" (count_text(found.messages, "message")) ") found in "
+            (count_text(found.total, "conversation")) " ("
+            @if found.messages_is_lower_bound { "at least " }
+            (count_text(found.messages, "message")) ") found in "
             (format!("{:.1}", found.took.as_secs_f64() * 1000.0)) " ms"
             @if pages > 1 { " · page " (page_no) " of " (pages) }
         }
@@ -293,8 +296,13 @@ fn messages(
     let pages = found.total.div_ceil(PAGE_SIZE);
     html! {
         p.muted.count {
+            @if found.total_is_lower_bound { "at least " }
             (count_text(found.total, "message")) " found in " (format!("{:.1}", found.took.as_secs_f64() * 1000.0)) " ms"
-            @if pages > 1 { " · page " (page_no) " of " (pages) }
+            @if pages > 1 {
+                " · page " (page_no) " of "
+                @if found.total_is_lower_bound { "at least " }
+                (pages)
+            }
         }
         ol.hits start=((page_no - 1) * PAGE_SIZE + 1) {
             @for hit in &found.hits {

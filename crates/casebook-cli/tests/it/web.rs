@@ -346,6 +346,10 @@ fn every_role_gets_the_api_routes_it_may_and_no_others() {
         .api("/api/v1/search?q=greeting", &token(&cb, "ann"))
         .json();
     assert_eq!(found["total"], 2);
+    assert_eq!(
+        found["total_is_lower_bound"], false,
+        "both counted: {found}"
+    );
     assert!(found["hits"][0]["snippet"]["text"]
         .as_str()
         .is_some_and(|t| t.contains("greeting")));
