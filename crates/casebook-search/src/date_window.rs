@@ -40,14 +40,15 @@ const ORDERED_PER_SEGMENT: usize = 1 << 18;
 /// Dates read from a column at a time.
 const BLOCK: usize = 1024;
 /// The first window holds this many times the matches wanted, at least
-/// [`FIRST_WINDOW_MIN`] documents: most of what agents search for is in
-/// more than one message in sixteen.
-const FIRST_WINDOW_PER_MATCH: u64 = 16;
+/// [`FIRST_WINDOW_MIN`] documents. Too small a window costs little: a
+/// wider one reads only the documents it adds.
+const FIRST_WINDOW_PER_MATCH: u64 = 4;
 const FIRST_WINDOW_MIN: u64 = 4_096;
-/// A window short of matches is widened by how far short it fell, by at
-/// least 2× and at most 16× (so a query matching nothing reaches the whole
-/// index in a few steps).
-const WIDEN_MIN: u64 = 2;
+/// A window short of matches is widened to hold what is wanted at the
+/// rate it found them, and a quarter more; by at least half and at most
+/// 16× (so a query matching nothing reaches the whole index in a few
+/// steps).
+const WIDEN_MIN_HALVES: u64 = 3;
 const WIDEN_MAX: u64 = 16;
 /// A window of more than this share of the index is the whole index:
 /// what a window saves is then less than making it.
@@ -58,10 +59,35 @@ const WHOLE_FROM_PERCENT: u64 = 40;
 pub(crate) struct WindowedNewest {
     /// The `keep` newest matches, newest first (fewer if fewer matched).
     pub found: Vec<Newest>,
-    /// Matches counted in the last window: every match when `whole`.
+    /// Matches counted in the windows read: every match when `whole`.
     pub matched: usize,
     /// Whether the last window was the whole index.
     pub whole: bool,
+    /// The windows read: the documents dated on or after this.
+    read_from: Option<i64>,
+    segments: HashMap<SegmentId, Arc<DateOrder>>,
+}
+
+impl WindowedNewest {
+    /// `query` over the documents the windows did not read (none when
+    /// `whole`).
+    pub(crate) fn rest(&self, query: &dyn Query) -> Box<dyn Query> {
+        match self.read_from {
+            _ if self.whole => Box::new(tantivy::query::EmptyQuery),
+            None => query.box_clone(),
+            Some(read) => Box::new(BooleanQuery::new(vec![
+                (Occur::Must, query.box_clone()),
+                (
+                    Occur::MustNot,
+                    Box::new(DatedFrom {
+                        at_least: read,
+                        before: None,
+                        segments: self.segments.clone(),
+                    }),
+                ),
+            ])),
+        }
+    }
 }
 
 /// The `keep` newest documents matching `query`, read newest first.
@@ -80,45 +106,79 @@ pub(crate) fn newest_matching(
             .sum::<u32>(),
     );
     let mut window = (wanted * FIRST_WINDOW_PER_MATCH).max(orders.first_window);
-    let mut ordered = None;
+    let mut segments = None;
+    // What the windows read so far found: all of it newer than what is
+    // left, so a wider window only reads the documents it adds.
+    let mut found: Vec<Newest> = Vec::new();
+    let mut matched = 0;
+    let mut read_from: Option<i64> = None;
     loop {
         let threshold = if window.saturating_mul(100) >= docs.saturating_mul(WHOLE_FROM_PERCENT) {
             None
         } else {
-            let segments = match &ordered {
+            let segments = match &segments {
                 Some(segments) => segments,
-                None => ordered.insert(orders.of(searcher)?),
+                None => segments.insert(orders.of(searcher)?),
             };
             threshold_for(segments, window)
         };
         let Some(at_least) = threshold else {
-            let (matched, found) = searcher.search(query, &NewestDocs { keep })?;
-            return Ok(WindowedNewest {
-                found,
-                matched,
-                whole: true,
-            });
-        };
-        let within = BooleanQuery::new(vec![
-            (Occur::Must, query.box_clone()),
-            (
-                Occur::Must,
-                Box::new(DatedFrom {
-                    at_least,
-                    segments: ordered.clone().unwrap_or_default(),
-                }),
-            ),
-        ]);
-        let (matched, found) = searcher.search(&within, &NewestDocs { keep })?;
-        if found.len() >= keep {
-            return Ok(WindowedNewest {
+            // The rest of the index.
+            let mut newest = WindowedNewest {
                 found,
                 matched,
                 whole: false,
-            });
+                read_from,
+                segments: segments.unwrap_or_default(),
+            };
+            let (more, older) = searcher.search(
+                &*newest.rest(query),
+                &NewestDocs {
+                    keep: keep - newest.found.len(),
+                },
+            )?;
+            newest.found.extend(older);
+            newest.matched += more;
+            newest.whole = true;
+            return Ok(newest);
+        };
+        if read_from.is_none_or(|read| at_least < read) {
+            let added = BooleanQuery::new(vec![
+                (Occur::Must, query.box_clone()),
+                (
+                    Occur::Must,
+                    Box::new(DatedFrom {
+                        at_least,
+                        before: read_from,
+                        segments: segments.clone().unwrap_or_default(),
+                    }),
+                ),
+            ]);
+            let (more, older) = searcher.search(
+                &added,
+                &NewestDocs {
+                    keep: keep - found.len(),
+                },
+            )?;
+            found.extend(older);
+            matched += more;
+            read_from = Some(at_least);
+            if found.len() >= keep {
+                return Ok(WindowedNewest {
+                    found,
+                    matched,
+                    whole: false,
+                    read_from,
+                    segments: segments.unwrap_or_default(),
+                });
+            }
         }
-        let short_by = (2 * wanted).div_ceil(matched.max(1) as u64);
-        window = window.saturating_mul(short_by.clamp(WIDEN_MIN, WIDEN_MAX));
+        let at_that_rate =
+            u128::from(window) * u128::from(wanted) * 5 / (4 * matched.max(1) as u128);
+        window = u64::try_from(at_that_rate).unwrap_or(u64::MAX).clamp(
+            window.saturating_mul(WIDEN_MIN_HALVES) / 2,
+            window.saturating_mul(WIDEN_MAX),
+        );
     }
 }
 
@@ -272,17 +332,18 @@ impl DateOrders {
     }
 }
 
-/// The documents dated on or after `at_least`, found in each segment's
-/// order.
+/// The documents dated on or after `at_least` (and before `before`),
+/// found in each segment's order.
 #[derive(Clone)]
 struct DatedFrom {
     at_least: i64,
+    before: Option<i64>,
     segments: HashMap<SegmentId, Arc<DateOrder>>,
 }
 
 impl std::fmt::Debug for DatedFrom {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "DatedFrom({})", self.at_least)
+        write!(f, "DatedFrom({}, {:?})", self.at_least, self.before)
     }
 }
 
@@ -300,12 +361,15 @@ impl Weight for DatedFrom {
                 reader.segment_id().short_uuid_string()
             )));
         };
-        let within = order.dates.partition_point(|&d| d >= self.at_least);
-        if within == 0 {
+        let from = self
+            .before
+            .map_or(0, |before| order.dates.partition_point(|&d| d >= before));
+        let to = order.dates.partition_point(|&d| d >= self.at_least);
+        if from >= to {
             return Ok(Box::new(EmptyScorer));
         }
         let mut docs = BitSet::with_max_value(reader.max_doc());
-        for &doc in &order.docs[..within] {
+        for &doc in &order.docs[from..to] {
             docs.insert(doc);
         }
         Ok(Box::new(ConstScorer::new(BitSetDocSet::from(docs), boost)))
@@ -314,7 +378,9 @@ impl Weight for DatedFrom {
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
         let date = reader.fast_fields().i64(DATE_FIELD)?.first(doc);
         match date {
-            Some(date) if date >= self.at_least => Ok(Explanation::new("dated in the window", 1.0)),
+            Some(date) if date >= self.at_least && self.before.is_none_or(|b| date < b) => {
+                Ok(Explanation::new("dated in the window", 1.0))
+            }
             _ => Err(TantivyError::InvalidArgument(format!(
                 "document {doc} is older than the window"
             ))),

@@ -384,11 +384,19 @@ impl SearchIndex {
                     &*query,
                     keep,
                 )?;
+                // What the windows did not read is counted on from there.
                 let counted = match opts.counting {
                     _ if newest.whole => (newest.matched, false),
                     Counting::UpTo(most) if newest.matched >= most => (most, true),
-                    Counting::UpTo(most) => count_up_to(&searcher, &*query, most)?,
-                    Counting::Every => (searcher.search(&query, &Count)?, false),
+                    Counting::UpTo(most) => {
+                        let rest = newest.rest(&*query);
+                        let (more, over) = count_up_to(&searcher, &*rest, most - newest.matched)?;
+                        (newest.matched + more, over)
+                    }
+                    Counting::Every => (
+                        newest.matched + searcher.search(&*newest.rest(&*query), &Count)?,
+                        false,
+                    ),
                 };
                 let hits = newest
                     .found
