@@ -39,10 +39,12 @@ const DATE_FIELD: &str = "date";
 const ORDERED_PER_SEGMENT: usize = 1 << 18;
 /// Dates read from a column at a time.
 const BLOCK: usize = 1024;
-/// The first window holds this many times the matches wanted, at least
-/// [`FIRST_WINDOW_MIN`] documents. Too small a window costs little: a
-/// wider one reads only the documents it adds.
-const FIRST_WINDOW_PER_MATCH: u64 = 4;
+/// The first window is sized to hold the matches wanted, and a quarter
+/// more, at the rate the query's own estimate gives (tantivy's: exact for
+/// a word, more than match for a phrase or words that must all be
+/// there, fewer for either of several), at least [`FIRST_WINDOW_MIN`]
+/// documents. Too small a window
+/// costs little: a wider one reads only the documents it adds.
 const FIRST_WINDOW_MIN: u64 = 4_096;
 /// A window short of matches is widened to hold what is wanted at the
 /// rate it found them, and a quarter more; by at least half and at most
@@ -105,7 +107,22 @@ pub(crate) fn newest_matching(
             .map(SegmentReader::max_doc)
             .sum::<u32>(),
     );
-    let mut window = (wanted * FIRST_WINDOW_PER_MATCH).max(orders.first_window);
+    // Reading every match costs what they number (m), a window what its
+    // documents do (about k·n/m for k of n), each a quarter of a match or
+    // less (a match is read whole, a window's document only as far as
+    // telling it does not match): when 4·m·m ≤ k·n, every match is read at
+    // once.
+    let estimate = estimated_matches(searcher, query)?;
+    let mut window = if estimate.saturating_mul(estimate).saturating_mul(4)
+        <= wanted.saturating_mul(docs)
+    {
+        u64::MAX
+    } else {
+        let at_that_rate = u128::from(wanted) * u128::from(docs) * 5 / (4 * u128::from(estimate));
+        u64::try_from(at_that_rate)
+            .unwrap_or(u64::MAX)
+            .max(orders.first_window)
+    };
     let mut segments = None;
     // What the windows read so far found: all of it newer than what is
     // left, so a wider window only reads the documents it adds.
@@ -180,6 +197,19 @@ pub(crate) fn newest_matching(
             window.saturating_mul(WIDEN_MAX),
         );
     }
+}
+
+/// How many documents tantivy expects `query` to match, before reading
+/// them: a word's exactly; for words that must all be there (a phrase's
+/// too) the rarest one's, more than match; for either of several the
+/// commonest one's, fewer.
+fn estimated_matches(searcher: &Searcher, query: &dyn Query) -> tantivy::Result<u64> {
+    let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
+    let mut estimate = 0u64;
+    for reader in searcher.segment_readers() {
+        estimate += u64::from(weight.scorer(reader, 1.0)?.size_hint());
+    }
+    Ok(estimate)
 }
 
 /// The latest date on or after which `window` documents (or more) were
@@ -402,8 +432,8 @@ mod tests {
     /// Five segments of 800 documents in no date order, about eight to a
     /// date (so a window's threshold falls among equals), some undated
     /// (`i64::MIN`, or left out in the last segment), some deleted. Each
-    /// has the words of how often it is found: `all`, `half`, `tenth`,
-    /// `rare` (one in 97).
+    /// has the words of how often it is found: `all`, `half`, `third`,
+    /// `tenth`, `rare` (one in 97).
     fn index() -> (Index, tantivy::schema::Field) {
         let mut schema = Schema::builder();
         let date = schema.add_i64_field("date", INDEXED | FAST);
@@ -426,7 +456,13 @@ mod tests {
                 } else if segment != SEGMENTS - 1 {
                     d.add_i64(date, i64::MIN);
                 }
-                for (word, every) in [("all", 1), ("half", 2), ("tenth", 10), ("rare", 97)] {
+                for (word, every) in [
+                    ("all", 1),
+                    ("half", 2),
+                    ("third", 3),
+                    ("tenth", 10),
+                    ("rare", 97),
+                ] {
                     if n.is_multiple_of(every) {
                         d.add_text(words, word);
                     }
@@ -469,6 +505,12 @@ mod tests {
                 IndexRecordOption::Basic,
             ))
         };
+        // Estimated as the rarer word's 1,333, a sixth (667) match: the
+        // first window falls short and is widened.
+        let half_and_third: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
+            (Occur::Must, term("half")),
+            (Occur::Must, term("third")),
+        ]));
         let half_not_tenth: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
             (Occur::Must, term("half")),
             (Occur::MustNot, term("tenth")),
@@ -481,6 +523,7 @@ mod tests {
             ("rare", term("rare")),
             ("none", term("none")),
             ("half, not tenth", half_not_tenth),
+            ("half and third", half_and_third),
         ];
         let (mut windowed, mut whole) = (0, 0);
         for (name, query) in &queries {
