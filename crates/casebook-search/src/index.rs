@@ -387,7 +387,7 @@ impl SearchIndex {
                 // What the windows did not read is counted on from there.
                 let counted = match opts.counting {
                     _ if newest.whole => (newest.matched, false),
-                    Counting::UpTo(most) if newest.matched >= most => (most, true),
+                    Counting::UpTo(most) if newest.matched > most => (most, true),
                     Counting::UpTo(most) => {
                         let rest = newest.rest(&*query);
                         let (more, over) = count_up_to(&searcher, &*rest, most - newest.matched)?;
