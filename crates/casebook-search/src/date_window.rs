@@ -3,18 +3,21 @@
 //! matches number: at a million messages a common word matches a
 //! hundred thousand, each one's fields and positions read, to keep
 //! twenty. Here the query is first asked only among the documents dated
-//! on or after a threshold (a window of the newest few thousand,
-//! whatever their number in all); when that window holds k matches they
-//! are the k newest of all — every document outside it is older than
-//! every one inside — and otherwise the window is widened, by how far
-//! short it fell, until it holds k or is the whole index.
+//! on or after a threshold (a window of the newest few thousand, sized
+//! from tantivy's estimate of the query's matches); when that window
+//! holds k matches they are the k newest of all — every document outside
+//! it is older than every one inside — and otherwise the window is
+//! widened at the rate it found matches, reading only the documents it
+//! adds, until it holds k or is most of the index. Where the estimate
+//! says there are few matches for the documents (a rare word, a small
+//! archive), every match is read at once, as tantivy would.
 //!
 //! Each segment's newest documents are kept in date order
 //! ([`DateOrders`], at most [`ORDERED_PER_SEGMENT`] of them a segment,
 //! made the first time a search reads the segment: segments never
 //! change). A window is then a prefix of each segment's order, and the
-//! query's other clauses are only asked about its documents (the window
-//! is the smallest of the clauses, so tantivy's intersection walks it and
+//! query is only asked about its documents (the window is then usually
+//! the smallest of the clauses, so tantivy's intersection walks it and
 //! skips through the others). Finding a window by reading a segment's
 //! date column each time cost ~2 ms at a million, more than the search
 //! it saved.
@@ -43,8 +46,8 @@ const BLOCK: usize = 1024;
 /// more, at the rate the query's own estimate gives (tantivy's: exact for
 /// a word, more than match for a phrase or words that must all be
 /// there, fewer for either of several), at least [`FIRST_WINDOW_MIN`]
-/// documents. Too small a window
-/// costs little: a wider one reads only the documents it adds.
+/// documents. Too small a window costs little: a wider one reads only
+/// the documents it adds.
 const FIRST_WINDOW_MIN: u64 = 4_096;
 /// A window short of matches is widened to hold what is wanted at the
 /// rate it found them, and a quarter more; by at least half and at most
@@ -63,7 +66,7 @@ pub(crate) struct WindowedNewest {
     pub found: Vec<Newest>,
     /// Matches counted in the windows read: every match when `whole`.
     pub matched: usize,
-    /// Whether the last window was the whole index.
+    /// Whether every document was read, so `matched` is every match.
     pub whole: bool,
     /// The windows read: the documents dated on or after this.
     read_from: Option<i64>,
@@ -100,13 +103,11 @@ pub(crate) fn newest_matching(
     keep: usize,
 ) -> tantivy::Result<WindowedNewest> {
     let wanted = keep.max(1) as u64;
-    let docs = u64::from(
-        searcher
-            .segment_readers()
-            .iter()
-            .map(SegmentReader::max_doc)
-            .sum::<u32>(),
-    );
+    let docs: u64 = searcher
+        .segment_readers()
+        .iter()
+        .map(|r| u64::from(r.max_doc()))
+        .sum();
     // Reading every match costs what they number (m), a window what its
     // documents do (about k·n/m for k of n), each a quarter of a match or
     // less (a match is read whole, a window's document only as far as
