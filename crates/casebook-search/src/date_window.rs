@@ -22,10 +22,10 @@
 //! date column each time cost ~2 ms at a million, more than the search
 //! it saved.
 
-use crate::newest::{Newest, NewestDocs};
+use crate::newest::{Newest, NewestDocs, SegmentColumns};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
-use tantivy::columnar::ColumnIndex;
+use tantivy::columnar::{Column, ColumnIndex};
 use tantivy::index::SegmentId;
 use tantivy::query::{
     BitSetDocSet, BooleanQuery, ConstScorer, EmptyScorer, EnableScoring, Explanation, Occur, Query,
@@ -124,6 +124,19 @@ pub(crate) fn newest_matching(
             .unwrap_or(u64::MAX)
             .max(orders.first_window)
     };
+    let kept = orders.kept(searcher)?;
+    let columns: Arc<HashMap<SegmentId, SegmentColumns>> = Arc::new(
+        searcher
+            .segment_readers()
+            .iter()
+            .zip(&kept)
+            .map(|(reader, segment)| (reader.segment_id(), segment.columns.clone()))
+            .collect(),
+    );
+    let newest = |keep| NewestDocs {
+        keep,
+        columns: columns.clone(),
+    };
     let mut segments = None;
     // What the windows read so far found: all of it newer than what is
     // left, so a wider window only reads the documents it adds.
@@ -136,29 +149,25 @@ pub(crate) fn newest_matching(
         } else {
             let segments = match &segments {
                 Some(segments) => segments,
-                None => segments.insert(orders.of(searcher)?),
+                None => segments.insert(orders.orders(searcher, &kept)?),
             };
             threshold_for(segments, window)
         };
         let Some(at_least) = threshold else {
             // The rest of the index.
-            let mut newest = WindowedNewest {
+            let mut windowed = WindowedNewest {
                 found,
                 matched,
                 whole: false,
                 read_from,
                 segments: segments.unwrap_or_default(),
             };
-            let (more, older) = searcher.search(
-                &*newest.rest(query),
-                &NewestDocs {
-                    keep: keep - newest.found.len(),
-                },
-            )?;
-            newest.found.extend(older);
-            newest.matched += more;
-            newest.whole = true;
-            return Ok(newest);
+            let still = keep - windowed.found.len();
+            let (more, older) = searcher.search(&*windowed.rest(query), &newest(still))?;
+            windowed.found.extend(older);
+            windowed.matched += more;
+            windowed.whole = true;
+            return Ok(windowed);
         };
         if read_from.is_none_or(|read| at_least < read) {
             let added = BooleanQuery::new(vec![
@@ -172,12 +181,7 @@ pub(crate) fn newest_matching(
                     }),
                 ),
             ]);
-            let (more, older) = searcher.search(
-                &added,
-                &NewestDocs {
-                    keep: keep - found.len(),
-                },
-            )?;
+            let (more, older) = searcher.search(&added, &newest(keep - found.len()))?;
             found.extend(older);
             matched += more;
             read_from = Some(at_least);
@@ -256,10 +260,10 @@ pub(crate) struct DateOrder {
 }
 
 impl DateOrder {
-    /// The newest `most` dated documents of the segment.
-    fn of(reader: &SegmentReader, most: usize) -> tantivy::Result<Self> {
+    /// The newest `most` dated documents of the segment, whose dates are
+    /// `column`.
+    fn of(reader: &SegmentReader, column: &Column<i64>, most: usize) -> tantivy::Result<Self> {
         let max_doc = reader.max_doc();
-        let column = reader.fast_fields().i64(DATE_FIELD)?;
         let mut dated: Vec<(i64, DocId)> = Vec::new();
         if matches!(column.index, ColumnIndex::Full) {
             // Every document has a date, in document order.
@@ -298,10 +302,17 @@ impl DateOrder {
     }
 }
 
-/// Each segment's [`DateOrder`], made once and kept while the segment is
-/// searched, and how large windows are.
+/// What is kept of a segment while it is searched: its columns, and its
+/// order once a window needed it.
+struct KeptSegment {
+    columns: SegmentColumns,
+    order: OnceLock<Arc<DateOrder>>,
+}
+
+/// What is kept of each segment for newest-first searches, and how large
+/// windows are.
 pub(crate) struct DateOrders {
-    kept: Mutex<HashMap<SegmentId, Arc<OnceLock<Arc<DateOrder>>>>>,
+    kept: Mutex<HashMap<SegmentId, Arc<KeptSegment>>>,
     /// Documents kept in order for each segment, at most.
     per_segment: usize,
     /// The first window's documents, at least.
@@ -329,27 +340,50 @@ impl DateOrders {
         }
     }
 
-    /// The order of every segment `searcher` reads; the orders of
-    /// segments it no longer reads (merged away) are dropped.
-    fn of(&self, searcher: &Searcher) -> tantivy::Result<HashMap<SegmentId, Arc<DateOrder>>> {
-        let cells: Vec<(&SegmentReader, Arc<OnceLock<Arc<DateOrder>>>)> = {
-            let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
-            let readers = searcher.segment_readers();
-            kept.retain(|id, _| readers.iter().any(|r| r.segment_id() == *id));
-            readers
-                .iter()
-                .map(|r| (r, kept.entry(r.segment_id()).or_default().clone()))
-                .collect()
-        };
-        let mut orders = HashMap::with_capacity(cells.len());
-        for (reader, cell) in cells {
+    /// What is kept of every segment `searcher` reads, in its order
+    /// (columns opened now for a segment new to it); what was kept of
+    /// segments it no longer reads (merged away) is dropped.
+    fn kept(&self, searcher: &Searcher) -> tantivy::Result<Vec<Arc<KeptSegment>>> {
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        let readers = searcher.segment_readers();
+        kept.retain(|id, _| readers.iter().any(|r| r.segment_id() == *id));
+        let mut segments = Vec::with_capacity(readers.len());
+        for reader in readers {
+            let segment = match kept.get(&reader.segment_id()) {
+                Some(segment) => segment.clone(),
+                None => {
+                    let segment = Arc::new(KeptSegment {
+                        columns: SegmentColumns::open(reader)?,
+                        order: OnceLock::new(),
+                    });
+                    kept.insert(reader.segment_id(), segment.clone());
+                    segment
+                }
+            };
+            segments.push(segment);
+        }
+        Ok(segments)
+    }
+
+    /// The order of every segment `searcher` reads, made where it was not.
+    fn orders(
+        &self,
+        searcher: &Searcher,
+        kept: &[Arc<KeptSegment>],
+    ) -> tantivy::Result<HashMap<SegmentId, Arc<DateOrder>>> {
+        let mut orders = HashMap::with_capacity(kept.len());
+        for (reader, segment) in searcher.segment_readers().iter().zip(kept) {
             // Made outside the map's lock: one search making a large
-            // segment's order holds up only those needing the same one.
-            let order = match cell.get() {
+            // segment's order holds up no other.
+            let order = match segment.order.get() {
                 Some(order) => order.clone(),
                 None => {
-                    let made = Arc::new(DateOrder::of(reader, self.per_segment)?);
-                    cell.get_or_init(|| made).clone()
+                    let made = Arc::new(DateOrder::of(
+                        reader,
+                        &segment.columns.dates,
+                        self.per_segment,
+                    )?);
+                    segment.order.get_or_init(|| made).clone()
                 }
             };
             orders.insert(reader.segment_id(), order);
@@ -530,7 +564,13 @@ mod tests {
         for (name, query) in &queries {
             for keep in (1..=40).chain([100, 250, 1_000]) {
                 let (matched, expected) = searcher
-                    .search(query.as_ref(), &NewestDocs { keep })
+                    .search(
+                        query.as_ref(),
+                        &NewestDocs {
+                            keep,
+                            columns: Arc::default(),
+                        },
+                    )
                     .expect("search");
                 let got = newest_matching(&searcher, &orders, query.as_ref(), keep)
                     .expect("windowed search");
@@ -558,12 +598,13 @@ mod tests {
         let (index, _) = index();
         let searcher = index.reader().expect("reader").searcher();
         let reader = &searcher.segment_readers()[0];
-        let every = DateOrder::of(reader, 10_000).expect("order");
+        let dates = reader.fast_fields().i64(DATE_FIELD).expect("dates");
+        let every = DateOrder::of(reader, &dates, 10_000).expect("order");
         assert!(every.complete);
         let dated = (1..=PER_SEGMENT).filter(|n| n % 53 != 0).count();
         assert_eq!(every.docs.len(), dated, "every dated document");
         assert!(every.dates.windows(2).all(|w| w[0] >= w[1]), "newest first");
-        let some = DateOrder::of(reader, 300).expect("order");
+        let some = DateOrder::of(reader, &dates, 300).expect("order");
         assert!(!some.complete);
         assert_eq!(some.dates, every.dates[..300], "the newest 300");
     }

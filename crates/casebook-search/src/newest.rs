@@ -13,9 +13,34 @@
 //! this served 13 % more of its requests.
 
 use std::cmp::Reverse;
+use std::collections::HashMap;
+use std::sync::Arc;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
+use tantivy::index::SegmentId;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader, COLLECT_BLOCK_BUFFER_LEN};
+
+/// A segment's date and message-number columns. Opening the date column
+/// of a million documents decodes its blocks' headers: opened for every
+/// segment at every search (and every window of one), they were ~4 % of
+/// a loaded search page's samples, so a server keeps them per segment
+/// (`date_window::DateOrders`).
+#[derive(Clone)]
+pub(crate) struct SegmentColumns {
+    /// Documents without a date sort last (`i64::MIN`).
+    pub dates: Column<i64>,
+    pub ids: Column<u64>,
+}
+
+impl SegmentColumns {
+    pub(crate) fn open(reader: &SegmentReader) -> tantivy::Result<Self> {
+        let fast = reader.fast_fields();
+        Ok(Self {
+            dates: fast.i64("date")?,
+            ids: fast.u64("id")?,
+        })
+    }
+}
 
 /// One document kept: its date (`i64::MIN` without one, so it sorts
 /// last), where it is, and its message number.
@@ -51,6 +76,9 @@ fn keep_newest(found: &mut Vec<Newest>, keep: usize) {
 /// first.
 pub(crate) struct NewestDocs {
     pub keep: usize,
+    /// Segments' columns opened before; a segment not here has its own
+    /// opened.
+    pub columns: Arc<HashMap<SegmentId, SegmentColumns>>,
 }
 
 impl Collector for NewestDocs {
@@ -62,12 +90,15 @@ impl Collector for NewestDocs {
         segment: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<NewestInSegment> {
-        let fast = reader.fast_fields();
+        let columns = match self.columns.get(&reader.segment_id()) {
+            Some(columns) => columns.clone(),
+            None => SegmentColumns::open(reader)?,
+        };
         Ok(NewestInSegment {
             segment,
             keep: self.keep,
-            dates: fast.i64("date")?,
-            ids: fast.u64("id")?,
+            dates: columns.dates,
+            ids: columns.ids,
             found: Vec::with_capacity(self.keep.min(4096) * 2),
             threshold: None,
             matched: 0,
@@ -236,7 +267,13 @@ mod tests {
                 )
                 .expect("search");
             let (matched, ours) = searcher
-                .search(&AllQuery, &NewestDocs { keep })
+                .search(
+                    &AllQuery,
+                    &NewestDocs {
+                        keep,
+                        columns: Arc::default(),
+                    },
+                )
                 .expect("search");
             assert_eq!(matched, 1_597, "keep {keep}: every live document counted");
             let theirs: Vec<(i64, u32, u32)> = theirs
@@ -256,7 +293,13 @@ mod tests {
             }
         }
         let (matched, none) = searcher
-            .search(&AllQuery, &NewestDocs { keep: 0 })
+            .search(
+                &AllQuery,
+                &NewestDocs {
+                    keep: 0,
+                    columns: Arc::default(),
+                },
+            )
             .expect("search");
         assert_eq!((matched, none.len()), (1_597, 0));
     }
