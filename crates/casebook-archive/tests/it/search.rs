@@ -512,3 +512,115 @@ async fn filters_kept_on_disk_stay_those_of_reading_every_message() {
     }
     assert_ne!(found, after, "the erasure changed what the filters find");
 }
+
+/// A conversation's snippet is the first of the customer's matching
+/// messages (newest first) whose own words match, not one that matches
+/// only in what it quotes; when none does, their first candidate's
+/// opening, unmarked. Written as Thunderbird and Apple Mail quote.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_conversation_s_snippet_is_the_first_of_the_customer_s_own_words_that_match() {
+    let mail = tempfile::tempdir().expect("tempdir");
+    let ours = casebook_corpus::OUR_DOMAIN;
+    let messages = [
+        (
+            "dee-1",
+            format!(
+                "From: Dee <dee@shop.example>\r\nTo: support@{ours}\r\n\
+Subject: Fax line\r\nDate: Sun, 01 Mar 2026 09:00:00 +0000\r\n\
+Message-ID: <dee-1@shop.example>\r\n\r\nOur fax line is dead since Friday.\r\n"
+            ),
+        ),
+        (
+            "ours-1",
+            format!(
+                "From: Support <support@{ours}>\r\nTo: dee@shop.example\r\n\
+Subject: Re: Fax line\r\nDate: Mon, 02 Mar 2026 09:00:00 +0000\r\n\
+Message-ID: <ours-1@{ours}>\r\nIn-Reply-To: <dee-1@shop.example>\r\n\
+References: <dee-1@shop.example>\r\n\r\nPlease turn on the quokkafax option.\r\n"
+            ),
+        ),
+        (
+            "dee-2",
+            format!(
+                "From: Dee <dee@shop.example>\r\nTo: support@{ours}\r\n\
+Subject: Re: Fax line\r\nDate: Mon, 02 Mar 2026 12:00:00 +0000\r\n\
+Message-ID: <dee-2@shop.example>\r\nIn-Reply-To: <ours-1@{ours}>\r\n\
+References: <dee-1@shop.example> <ours-1@{ours}>\r\n\r\n\
+Where do I find the quokkafax option?\r\n"
+            ),
+        ),
+        (
+            "dee-3",
+            format!(
+                "From: Dee <dee@shop.example>\r\nTo: support@{ours}\r\n\
+Subject: Re: Fax line\r\nDate: Tue, 03 Mar 2026 09:00:00 +0000\r\n\
+Message-ID: <dee-3@shop.example>\r\nIn-Reply-To: <ours-1@{ours}>\r\n\
+References: <dee-1@shop.example> <ours-1@{ours}>\r\n\r\n\
+Thanks, all working now.\r\n\r\n\
+On 02/03/2026 09:00, Support wrote:\r\n> Please turn on the quokkafax option.\r\n"
+            ),
+        ),
+        (
+            "eve-1",
+            format!(
+                "From: Eve <eve@farm.example>\r\nTo: support@{ours}\r\n\
+Subject: Re: News\r\nDate: Wed, 04 Mar 2026 09:00:00 +0000\r\n\
+Message-ID: <eve-1@farm.example>\r\n\r\nNoted, thank you.\r\n\r\n\
+On 3 Mar 2026, at 10:00, Support <support@{ours}> wrote:\r\n\r\n\
+> The quokkafax option is new this month.\r\n"
+            ),
+        ),
+    ];
+    for (name, text) in &messages {
+        std::fs::write(mail.path().join(format!("{name}.eml")), text).expect("write");
+    }
+    let data = tempfile::tempdir().expect("tempdir");
+    let archive = crate::open(data.path()).await;
+    crate::import(&archive, &[mail.path().to_owned()]).await;
+    let id_of = |page: &casebook_archive::SearchPage, from: &str, at: i64| {
+        page.hits
+            .iter()
+            .find(|h| {
+                h.summary.correspondent.as_deref() == Some(from)
+                    && h.summary.date.map(|d| d.unix_timestamp()) == Some(at)
+            })
+            .map(|h| h.summary.id)
+    };
+    let everything = archive
+        .search(&SearchRequest {
+            limit: 100,
+            ..SearchRequest::new("")
+        })
+        .await
+        .expect("search");
+
+    let page = archive
+        .search_conversations(&SearchRequest::new("quokkafax"))
+        .await
+        .expect("search");
+    assert_eq!(page.total, 2, "Dee's and Eve's: {page:?}");
+    let dee = page
+        .hits
+        .iter()
+        .find(|h| h.customer.address.as_deref() == Some("dee@shop.example"))
+        .expect("Dee's conversation");
+    assert_eq!(
+        Some(dee.snippet_from),
+        // Mon, 02 Mar 2026 12:00:00 +0000
+        id_of(&everything, "dee@shop.example", 1_772_452_800),
+        "her question, not her newer thanks that only quotes us: {dee:?}"
+    );
+    assert!(dee.snippet.text.contains("Where do I find"), "{dee:?}");
+    assert!(!dee.snippet.highlights.is_empty(), "{dee:?}");
+
+    let eve = page
+        .hits
+        .iter()
+        .find(|h| h.customer.address.as_deref() == Some("eve@farm.example"))
+        .expect("Eve's conversation");
+    assert!(eve.snippet.text.contains("Noted, thank you"), "{eve:?}");
+    assert!(
+        eve.snippet.highlights.is_empty(),
+        "her own words do not match: nothing marked: {eve:?}"
+    );
+}
