@@ -25,7 +25,7 @@
 use crate::newest::{Newest, NewestDocs, SegmentColumns};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
-use tantivy::columnar::{Column, ColumnIndex};
+use tantivy::columnar::Column;
 use tantivy::index::SegmentId;
 use tantivy::query::{
     BitSetDocSet, BooleanQuery, ConstScorer, EmptyScorer, EnableScoring, Explanation, Occur, Query,
@@ -40,8 +40,6 @@ const DATE_FIELD: &str = "date";
 /// each, so 3 MB a segment. A window needing more of a larger segment
 /// than this is the whole index.
 const ORDERED_PER_SEGMENT: usize = 1 << 18;
-/// Dates read from a column at a time.
-const BLOCK: usize = 1024;
 /// The first window is sized to hold the matches wanted, and a quarter
 /// more, at the rate the query's own estimate gives (tantivy's: exact for
 /// a word, more than match for a phrase or words that must all be
@@ -265,27 +263,11 @@ impl DateOrder {
     fn of(reader: &SegmentReader, column: &Column<i64>, most: usize) -> tantivy::Result<Self> {
         let max_doc = reader.max_doc();
         let mut dated: Vec<(i64, DocId)> = Vec::new();
-        if matches!(column.index, ColumnIndex::Full) {
-            // Every document has a date, in document order.
-            let mut block = vec![0i64; BLOCK];
-            let mut start = 0u32;
-            while start < max_doc {
-                let n = BLOCK.min((max_doc - start) as usize);
-                column.values.get_range(u64::from(start), &mut block[..n]);
-                for (offset, &date) in block[..n].iter().enumerate() {
-                    if date != i64::MIN {
-                        dated.push((date, start + offset as u32));
-                    }
-                }
-                start += n as u32;
+        crate::column_scan::each_value(column, max_doc, |doc, date| {
+            if date != i64::MIN {
+                dated.push((date, doc));
             }
-        } else {
-            for doc in 0..max_doc {
-                if let Some(date) = column.first(doc).filter(|&d| d != i64::MIN) {
-                    dated.push((date, doc));
-                }
-            }
-        }
+        });
         let most = most.max(1);
         let complete = dated.len() <= most;
         let newest_first = |&(date, doc): &(i64, DocId)| (std::cmp::Reverse(date), doc);

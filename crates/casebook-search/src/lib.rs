@@ -29,6 +29,7 @@
 //! Architecture invariant: this crate knows nothing of SQL or of how mail
 //! is parsed; the index can be deleted and rebuilt from the store at any time.
 
+mod column_scan;
 mod date_window;
 mod in_flight;
 mod index;

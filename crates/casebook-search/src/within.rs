@@ -16,7 +16,6 @@
 use casebook_vocabulary::{MessageId, MessageSet};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use tantivy::columnar::ColumnIndex;
 use tantivy::index::SegmentId;
 use tantivy::query::{
     BitSetDocSet, ConstScorer, EmptyScorer, EnableScoring, Explanation, Query, Scorer, Weight,
@@ -26,8 +25,6 @@ use tantivy_common::BitSet;
 
 /// The fast field holding each document's message number.
 const ID_FIELD: &str = "id";
-/// Ids read from the column at a time.
-const BLOCK: usize = 1024;
 /// (segment, set) pairs whose documents are kept: each is a bit per
 /// document of the segment (125 KB for a segment of a million) and holds
 /// its set (a bit per message) while kept, so at most 32 × 250 KB = 8 MB
@@ -116,27 +113,11 @@ impl WithinWeight {
         let mut docs = BitSet::with_max_value(max_doc);
         let column = reader.fast_fields().u64(ID_FIELD)?;
         let within = |id: u64| i64::try_from(id).is_ok_and(|id| self.set.contains(MessageId(id)));
-        if matches!(column.index, ColumnIndex::Full) {
-            // Every document has its id, in document order.
-            let mut block = vec![0u64; BLOCK];
-            let mut start = 0u32;
-            while start < max_doc {
-                let n = BLOCK.min((max_doc - start) as usize);
-                column.values.get_range(u64::from(start), &mut block[..n]);
-                for (offset, &id) in block[..n].iter().enumerate() {
-                    if within(id) {
-                        docs.insert(start + offset as u32);
-                    }
-                }
-                start += n as u32;
+        crate::column_scan::each_value(&column, max_doc, |doc, id| {
+            if within(id) {
+                docs.insert(doc);
             }
-        } else {
-            for doc in 0..max_doc {
-                if column.first(doc).is_some_and(within) {
-                    docs.insert(doc);
-                }
-            }
-        }
+        });
         Ok(docs)
     }
 }
