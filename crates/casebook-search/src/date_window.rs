@@ -14,8 +14,8 @@
 //!
 //! Each segment's newest documents are kept in date order
 //! ([`DateOrders`], at most [`ORDERED_PER_SEGMENT`] of them a segment,
-//! made the first time a search reads the segment: segments never
-//! change). A window is then a prefix of each segment's order, and the
+//! made when a window needs them after the segment's first search:
+//! segments never change). A window is then a prefix of each segment's order, and the
 //! query is only asked about its documents (the window is then usually
 //! the smallest of the clauses, so tantivy's intersection walks it and
 //! skips through the others). Finding a window by reading a segment's
