@@ -107,22 +107,6 @@ pub(crate) fn newest_matching(
         .iter()
         .map(|r| u64::from(r.max_doc()))
         .sum();
-    // Reading every match costs what they number (m), a window what its
-    // documents do (about k·n/m for k of n), each a quarter of a match or
-    // less (a match is read whole, a window's document only as far as
-    // telling it does not match): when 4·m·m ≤ k·n, every match is read at
-    // once.
-    let estimate = estimated_matches(searcher, query)?;
-    let mut window = if estimate.saturating_mul(estimate).saturating_mul(4)
-        <= wanted.saturating_mul(docs)
-    {
-        u64::MAX
-    } else {
-        let at_that_rate = u128::from(wanted) * u128::from(docs) * 5 / (4 * u128::from(estimate));
-        u64::try_from(at_that_rate)
-            .unwrap_or(u64::MAX)
-            .max(orders.first_window)
-    };
     let kept = orders.kept(searcher)?;
     // A segment's order is made at its second search, not its first: a
     // process that searches once (the command line) reads every match,
@@ -133,9 +117,25 @@ pub(crate) fn newest_matching(
     for segment in &kept {
         first_search |= !segment.searched.swap(true, Ordering::Relaxed);
     }
-    if first_search {
-        window = u64::MAX;
-    }
+    // Reading every match costs what they number (m), a window what its
+    // documents do (about k·n/m for k of n), each a quarter of a match or
+    // less (a match is read whole, a window's document only as far as
+    // telling it does not match): when 4·m·m ≤ k·n, every match is read at
+    // once.
+    let mut window = if first_search {
+        u64::MAX
+    } else {
+        let estimate = estimated_matches(searcher, query)?;
+        if estimate.saturating_mul(estimate).saturating_mul(4) <= wanted.saturating_mul(docs) {
+            u64::MAX
+        } else {
+            let at_that_rate =
+                u128::from(wanted) * u128::from(docs) * 5 / (4 * u128::from(estimate));
+            u64::try_from(at_that_rate)
+                .unwrap_or(u64::MAX)
+                .max(orders.first_window)
+        }
+    };
     let columns: Arc<HashMap<SegmentId, SegmentColumns>> = Arc::new(
         searcher
             .segment_readers()
