@@ -84,6 +84,18 @@ pub async fn keys(archive: &Archive) -> HashMap<String, MessageId> {
         .collect()
 }
 
+/// Maps each of the first 100 messages' Message-ID to its number (for
+/// tests of a few hand-written messages).
+pub async fn keys_by_message_id(archive: &Archive) -> HashMap<String, MessageId> {
+    archive
+        .list(MessageId(0), 100, false)
+        .await
+        .expect("list")
+        .into_iter()
+        .filter_map(|m| m.message_id_header.map(|mid| (mid, m.id)))
+        .collect()
+}
+
 /// Every stored message, copies too: its id, the summary of the message
 /// it belongs to (a copy's original), and its raw bytes.
 pub async fn every_raw(

@@ -1,6 +1,6 @@
 //! Testimonials on the generated corpus and through every state change.
 
-use crate::{import, keys, open};
+use crate::{import, keys, keys_by_message_id, open};
 use casebook_archive::{Approval, Archive, Consent, MessageId, SearchRequest, TestimonialFilter};
 use casebook_corpus::{generate, Profile, Spec};
 use std::collections::{HashMap, HashSet};
@@ -118,16 +118,6 @@ async fn archive_with_praise() -> (
     let k = keys_by_message_id(&archive).await;
     let (ann, bob) = (k["praise1@customer.example"], k["bob1@other.example"]);
     (mail, data, archive, ann, bob)
-}
-
-async fn keys_by_message_id(archive: &Archive) -> HashMap<String, MessageId> {
-    archive
-        .list(MessageId(0), 100, false)
-        .await
-        .expect("list")
-        .into_iter()
-        .filter_map(|m| m.message_id_header.map(|mid| (mid, m.id)))
-        .collect()
 }
 
 /// Why the archive refuses approval `a` (it must refuse it).
